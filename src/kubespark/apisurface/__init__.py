@@ -1,0 +1,8 @@
+"""The API surface: what each Kubernetes minor serves and accepts.
+
+Owns the generated per-version data (served group-version-kinds, scopes, type schemas, list types
+and list-map keys, patch strategies) and the hand-written behaviours schemas do not show (when
+server-side apply exists, which list-map keys have apply defaults, field-validation modes), each
+with its source. Both the compat planner (client side) and the emulator (server side) read it.
+It does no network I/O: reading a live server's capabilities belongs to the kube client.
+"""

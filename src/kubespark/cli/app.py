@@ -1,0 +1,33 @@
+"""The ``kubespark`` typer application and its entry point.
+
+Subcommands register here, in the order ``--help`` shows them. Exit codes shared by all commands:
+0 success / compatible, 1 a finding (incompatible, an issue diagnosed, a failed application),
+2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kubespark.cli import demo
+from kubespark.cli.output import fail_on_input_errors
+
+app = typer.Typer(
+    name="kubespark",
+    help="Run Spark 3.x/4.x on any Kubernetes 1.16+, and know before you deploy what will break.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command("demo")(fail_on_input_errors(demo.demo))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)
