@@ -6,3 +6,41 @@ server-side apply exists, which list-map keys have apply defaults, field-validat
 with its source. Both the compat planner (client side) and the emulator (server side) read it.
 It does no network I/O: reading a live server's capabilities belongs to the kube client.
 """
+
+from kubespark.apisurface.load import (
+    known_versions,
+    load_surface,
+    manifest,
+    newest_version,
+)
+from kubespark.apisurface.model import (
+    ApiSurface,
+    Behaviours,
+    FieldValidation,
+    GroupVersionKind,
+    ListType,
+    Resource,
+    Schema,
+    SchemaKind,
+    SubResource,
+    TypeDef,
+    TypedPatchErrorFormat,
+)
+
+__all__ = [
+    "ApiSurface",
+    "Behaviours",
+    "FieldValidation",
+    "GroupVersionKind",
+    "ListType",
+    "Resource",
+    "Schema",
+    "SchemaKind",
+    "SubResource",
+    "TypeDef",
+    "TypedPatchErrorFormat",
+    "known_versions",
+    "load_surface",
+    "manifest",
+    "newest_version",
+]
