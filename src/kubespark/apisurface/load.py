@@ -38,6 +38,7 @@ __all__ = [
     "manifest",
     "newest_version",
     "parse_surface_version",
+    "raw_index",
     "type_hashes",
 ]
 
@@ -107,18 +108,19 @@ def _surface(major: int, minor: int, patch: int | None) -> ApiSurface:
 def type_hashes(version: Version | str) -> Mapping[str, str]:
     """Type name -> content hash for a minor: equal hashes mean identical definitions."""
     v = parse_surface_version(version)
-    return _index(v.major, v.minor)[0]
+    return raw_index(v.major, v.minor)[0]
 
 
 @functools.cache
-def _index(major: int, minor: int) -> tuple[Mapping[str, str], tuple[Any, ...]]:
+def raw_index(major: int, minor: int) -> tuple[Mapping[str, str], tuple[Any, ...]]:
+    """A minor's raw index: type name -> content hash, and its compact resource entries."""
     doc = _read_json(f"versions/{major}.{minor}.json")
     return MappingProxyType(doc["types"]), tuple(doc["resources"])
 
 
 @functools.cache
 def _minor(major: int, minor: int) -> tuple[tuple[Resource, ...], Mapping[str, TypeDef]]:
-    hashes, raw_resources = _index(major, minor)
+    hashes, raw_resources = raw_index(major, minor)
     types = MappingProxyType({name: _typedef(h) for name, h in hashes.items()})
     return tuple(_resource(r) for r in raw_resources), types
 

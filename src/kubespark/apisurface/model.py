@@ -13,11 +13,14 @@ Descriptions are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypeVar
 
 from kubespark.versions import Version
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ApiSurface",
@@ -261,8 +264,12 @@ class ApiSurface:
     _by_plural: Mapping[tuple[str, str, str], Resource] = field(
         init=False, repr=False, compare=False
     )
+    # Derived data computed on first use and kept with the surface (compiled object checkers):
+    # deterministic functions of the fields above, so sharing the surface stays safe.
+    _memo: dict[str, object] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_memo", {})
         object.__setattr__(self, "_by_gvk", {r.gvk: r for r in self.resources})
         by_plural = {(r.gvk.group, r.gvk.version, r.plural): r for r in self.resources}
         object.__setattr__(self, "_by_plural", by_plural)
@@ -281,3 +288,11 @@ class ApiSurface:
 
     def type_of(self, resource: Resource) -> TypeDef:
         return self.types[resource.type_name]
+
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """Derived data for this surface, built once (``build`` must be deterministic)."""
+        try:
+            return self._memo[key]  # type: ignore[return-value]
+        except KeyError:
+            value = self._memo[key] = build()
+            return value
