@@ -44,31 +44,15 @@ from typing import Any
 
 import yaml
 
+# The name tables are shared with the runtime reader of a live server's /openapi/v2.
+from kubespark.apisurface.openapi import SCALAR_TYPES, is_opaque
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "src" / "kubespark" / "apisurface" / "data"
 FIRST_MINOR = 16
 
 # Which kubernetes-validate release holds which minors (its sdist/wheel layout differs).
 KV_RELEASES = (("1.24.1", range(10, 25)), ("1.37.0", range(25, 38)))
-
-# Definitions whose wire form is not an object with properties, mapped by name: the JSON
-# schemas spell IntOrString and Quantity identically (oneOf string/number), so names decide.
-SCALAR_TYPES = {
-    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": "int-or-string",
-    "io.k8s.apimachinery.pkg.api.resource.Quantity": "quantity",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.Time": "time",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime": "time",
-}
-# Opaque values: anything goes (runtime.RawExtension, managed fields, CRD JSON schema parts).
-OPAQUE_TYPES = (
-    "io.k8s.apimachinery.pkg.runtime.RawExtension",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
-    ".JSON",
-    ".JSONSchemaPropsOrArray",
-    ".JSONSchemaPropsOrBool",
-    ".JSONSchemaPropsOrStringArray",
-)
 
 # lightkube verbs -> discovery verbs; "global_*" duplicate list/watch across namespaces.
 VERB_MAP = {"post": "create", "put": "update", "global_list": None, "global_watch": None}
@@ -164,10 +148,6 @@ def non_null(value: Any) -> Any:
 
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1]
-
-
-def is_opaque(name: str) -> bool:
-    return any(name == o or (o.startswith(".") and name.endswith(o)) for o in OPAQUE_TYPES)
 
 
 def compact_schema(prop: dict[str, Any], defs: dict[str, Any]) -> Any:
@@ -333,7 +313,7 @@ def build_resources(
             if s.parent == info.gvk and s.plural == info.plural and s.action
         ]
         for c in extra.get("connect", []):
-            details.append({"n": c["name"], "g": [], "v": sorted(c["verbs"])})
+            details.append({"n": c["name"], "g": ["", "v1", c["kind"]], "v": sorted(c["verbs"])})
         details.sort(key=lambda d: d["n"])
         entry: dict[str, Any] = {
             "g": [g, v, k],

@@ -15,6 +15,12 @@ from kubespark.apisurface.check import (
     prune_unknown_fields,
     resolve_kind,
 )
+from kubespark.apisurface.discovery import (
+    DiscoveryDocs,
+    discovery_documents,
+    surface_from_discovery,
+    version_document,
+)
 from kubespark.apisurface.history import (
     FieldHistory,
     field_history,
@@ -46,6 +52,7 @@ from kubespark.apisurface.model import (
 __all__ = [
     "ApiSurface",
     "Behaviours",
+    "DiscoveryDocs",
     "FieldHistory",
     "FieldProblem",
     "FieldValidation",
@@ -60,6 +67,7 @@ __all__ = [
     "TypedPatchErrorFormat",
     "check_object",
     "check_value",
+    "discovery_documents",
     "field_history",
     "first_version_with",
     "introduced_in",
@@ -71,4 +79,6 @@ __all__ = [
     "removed_in",
     "resolve_kind",
     "served_in",
+    "surface_from_discovery",
+    "version_document",
 ]

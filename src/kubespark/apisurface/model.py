@@ -67,8 +67,9 @@ class GroupVersionKind:
 class SubResource:
     """A subresource as discovery lists it (``pods/status``, ``deployments/scale``).
 
-    ``gvk`` is the kind its body has (``autoscaling/v1 Scale`` for ``scale``); None for connect
-    subresources (``exec``, ``attach``, ``portforward``, ``proxy``), which have no body type.
+    ``gvk`` is the kind discovery names for it: its body (``autoscaling/v1 Scale`` for
+    ``scale``), or for connect subresources (``exec``, ``attach``, ``portforward``, ``proxy``)
+    the options type they take (``v1 PodExecOptions``). None when discovery names no kind.
     """
 
     name: str
