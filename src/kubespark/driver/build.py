@@ -95,11 +95,17 @@ def build_driver_resources(
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
+    ids: GeneratedIds | None = None,
 ) -> DriverResources:
-    """Everything submitting ``app`` creates, as its own sparkVersion's spark-submit would."""
+    """Everything submitting ``app`` creates, as its own sparkVersion's spark-submit would.
+
+    ``ids`` replaces the derived names only to replay a submission whose ids were drawn
+    elsewhere (a driver spark-submit created, a recorded trace).
+    """
     options = options or BuildOptions()
     version = spark_version_of(app.spec)
-    ids = ids_for_submission(app.metadata.namespace, app.metadata.name, submission_id, attempt)
+    if ids is None:
+        ids = ids_for_submission(app.metadata.namespace, app.metadata.name, submission_id, attempt)
     command = spark_submit_command(app, submission_id=submission_id, master=options.master)
     submitted = run_spark_submit(
         command,

@@ -501,7 +501,8 @@ class _KubernetesDriver:
         spec["ports"] = ports
         if self.has("service_publish_not_ready_addresses"):
             spec["publishNotReadyAddresses"] = False
-        spec["selector"] = dict(pod["metadata"]["labels"])
+        # The conf's labels, not the template's: template labels stay off the selector.
+        spec["selector"] = self._labels()
         self.resources.append(
             {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}
         )

@@ -186,6 +186,11 @@ def _load(source: str | Path, model: type[_M]) -> _M:
             [Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}", "fix the syntax")]
         ) from None
     kind = model.__name__
+    if len(documents) > 1:
+        # A manifest file may carry the ConfigMaps and Secrets the application uses.
+        picked = [i for i, d in enumerate(documents) if isinstance(d, dict) and d.get("kind") == kind]
+        if len(picked) == 1:
+            documents, nodes = [documents[picked[0]]], [nodes[picked[0]]]
     if len(documents) != 1 or not isinstance(documents[0], dict):
         raise ApplicationError(
             [
