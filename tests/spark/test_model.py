@@ -102,7 +102,11 @@ def test_negative_instances() -> None:
 
 
 def test_missing_main_application_file() -> None:
-    error = _error(MINIMAL.replace("  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n", ""))
+    error = _error(
+        MINIMAL.replace(
+            "  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n", ""
+        )
+    )
     assert error.where == "spec.mainApplicationFile"
     assert error.fix is not None and "local://" in error.fix
 
@@ -120,9 +124,17 @@ def test_bad_spark_version_string() -> None:
 
 
 def test_every_problem_is_reported_in_line_order() -> None:
-    error = _error(MINIMAL.replace("instances: 2", "instances: -1\n    cores: x").replace("mainClass", "mainClas"))
+    error = _error(
+        MINIMAL.replace("instances: 2", "instances: -1\n    cores: x").replace(
+            "mainClass", "mainClas"
+        )
+    )
     wheres = [p.where for p in error.problems]
-    assert [w.split()[1] for w in wheres] == ["spec.mainClas", "spec.executor.instances", "spec.executor.cores"]
+    assert [w.split()[1] for w in wheres] == [
+        "spec.mainClas",
+        "spec.executor.instances",
+        "spec.executor.cores",
+    ]
     assert error.render().count("fix:") == 3
 
 
@@ -158,16 +170,28 @@ def test_spark_version_prefers_the_field() -> None:
 
 
 def test_scheduled_application_defaults_and_template_checks() -> None:
-    body = MINIMAL.split("spec:\n", 1)[1].replace("\n  ", "\n      ").replace("  image", "      image", 1)
+    body = (
+        MINIMAL.split("spec:\n", 1)[1]
+        .replace("\n  ", "\n      ")
+        .replace("  image", "      image", 1)
+    )
     text = (
         "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\n"
         "metadata:\n  name: nightly\nspec:\n  schedule: '@every 1h'\n  template:\n" + body
     )
     scheduled = load_scheduled_application(text)
     assert scheduled.spec.concurrency_policy == "Allow"
-    assert (scheduled.spec.successful_run_history_limit, scheduled.spec.failed_run_history_limit) == (1, 1)
+    assert (
+        scheduled.spec.successful_run_history_limit,
+        scheduled.spec.failed_run_history_limit,
+    ) == (1, 1)
     assert scheduled.spec.time_zone == "Local"
     assert scheduled.spec.template.executor.cores == 1
     with pytest.raises(ApplicationError) as info:
-        load_scheduled_application(text.replace("      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n", ""))
+        load_scheduled_application(
+            text.replace(
+                "      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n",
+                "",
+            )
+        )
     assert info.value.where == "spec.template.mainApplicationFile"

@@ -2,12 +2,14 @@
 
 Owns three things the kubeflow spark-operator does besides running spark-submit:
 
-- the patches its mutating webhook applies to Spark pods (``internal/webhook/sparkpod_defaulter.go``:
-  volumes, env, sidecars, tolerations, security contexts, GPUs, ...). kubespark applies them to the
-  driver pod when building it, and writes them into the executor pod template, so no webhook runs;
+- the patches its mutating webhook applies to Spark pods
+  (``internal/webhook/sparkpod_defaulter.go``: volumes, env, sidecars, tolerations, security
+  contexts, GPUs, ...). kubespark applies them to the driver pod when building it, and writes
+  them into the executor pod template, so no webhook runs;
 - the pod templates it hands spark-submit (``submission.go`` ``build*PodTemplate``), with the owner
   reference to the SparkApplication;
-- the web UI Service and Ingresses it creates after submission (``web_ui.go``, ``driveringress.go``).
+- the web UI Service and Ingresses it creates after submission (``web_ui.go``,
+  ``driveringress.go``).
 
 Pure functions over plain dicts; the input application is never modified.
 """

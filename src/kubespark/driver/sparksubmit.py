@@ -155,7 +155,8 @@ def _check_uri(uri: str, where: str) -> str:
     if uri.startswith("local://") or (_REMOTE_OK.match(uri) and not uri.startswith("file:")):
         return uri
     raise InputError(
-        f"{uri!r} is a file on the submitting machine; spark-submit would upload it, kubespark does not",
+        f"{uri!r} is a file on the submitting machine; spark-submit would upload it, "
+        "kubespark does not",
         where=where,
         fix="put it in the image and write local:///path, or give a URL the driver can fetch "
         "(s3a://, https://, hdfs://)",

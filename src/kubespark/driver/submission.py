@@ -262,7 +262,8 @@ def _local_dir_volumes(app: SparkApplication, role: str) -> list[tuple[str, str]
             raise InputError(
                 f"local-dir volume {name!r} has a type Spark cannot mount",
                 where="spec.volumes",
-                fix="use emptyDir, hostPath, nfs or persistentVolumeClaim for spark-local-dir-* volumes",
+                fix="use emptyDir, hostPath, nfs or persistentVolumeClaim for spark-local-dir-* "
+                "volumes",
             )
         base = f"spark.kubernetes.{role}.volumes.{kind}.{name}"
         out += _mount_confs(base, mount)

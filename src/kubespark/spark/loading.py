@@ -127,7 +127,7 @@ def _defaulted_spec(spec: SparkApplicationSpec, where: str) -> SparkApplicationS
     conf = spec.spark_conf
     update: dict[str, Any] = {"spark_version": spec.spark_version or str(version)}
     update["restart_policy"] = _defaulted_restart_policy(spec)
-    driver = {}
+    driver: dict[str, Any] = {}
     if spec.driver.cores is None and "spark.driver.cores" not in conf:
         driver["cores"] = 1
     if spec.driver.memory is None and "spark.driver.memory" not in conf:
@@ -188,7 +188,9 @@ def _load(source: str | Path, model: type[_M]) -> _M:
     kind = model.__name__
     if len(documents) > 1:
         # A manifest file may carry the ConfigMaps and Secrets the application uses.
-        picked = [i for i, d in enumerate(documents) if isinstance(d, dict) and d.get("kind") == kind]
+        picked = [
+            i for i, d in enumerate(documents) if isinstance(d, dict) and d.get("kind") == kind
+        ]
         if len(picked) == 1:
             documents, nodes = [documents[picked[0]]], [nodes[picked[0]]]
     if len(documents) != 1 or not isinstance(documents[0], dict):

@@ -186,7 +186,7 @@ class SparkUIConfiguration(_Spec):
 
 
 class DriverIngressConfiguration(SparkUIConfiguration):
-    service_port: int = Field(alias="servicePort", ge=1, le=65535)  # type: ignore[assignment]
+    service_port: int = Field(alias="servicePort", ge=1, le=65535)
     ingress_url_format: str = Field(default="", alias="ingressURLFormat")
 
 
@@ -252,7 +252,7 @@ class SparkApplicationSpec(_Spec):
     )
     spark_ui_options: SparkUIConfiguration | None = Field(default=None, alias="sparkUIOptions")
     driver_ingress_options: list[DriverIngressConfiguration] = Field(
-        default=(), alias="driverIngressOptions"
+        default_factory=list, alias="driverIngressOptions"
     )
     dynamic_allocation: DynamicAllocation | None = Field(default=None, alias="dynamicAllocation")
     suspend: bool | None = None

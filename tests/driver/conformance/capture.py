@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -51,7 +50,9 @@ def for_version(app: SparkApplication, version: str) -> SparkApplication:
     image = spec.image
     if image and image.split(":")[0].endswith("apache/spark"):
         image = f"{image.split(':')[0]}:{version}"
-    return app.model_copy(update={"spec": spec.model_copy(update={"spark_version": version, "image": image})})
+    return app.model_copy(
+        update={"spec": spec.model_copy(update={"spark_version": version, "image": image})}
+    )
 
 
 def venv_for(version: str) -> Path:
@@ -107,7 +108,16 @@ class _Recorder(BaseHTTPRequestHandler):
         elif self.command == "DELETE":
             self._send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
         else:
-            self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound"})
+            self._send(
+                404,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "code": 404,
+                    "reason": "NotFound",
+                },
+            )
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
 
@@ -137,7 +147,9 @@ def capture(app: SparkApplication, version: str) -> tuple[dict[str, Any], list[d
     venv = venv_for(version)
     sid = submission_id(app)
     with recording_server() as (port, log):
-        command = spark_submit_command(app, submission_id=sid, master=f"k8s://http://127.0.0.1:{port}")
+        command = spark_submit_command(
+            app, submission_id=sid, master=f"k8s://http://127.0.0.1:{port}"
+        )
         for path, text in command.files.items():
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text)
@@ -166,7 +178,9 @@ def capture(app: SparkApplication, version: str) -> tuple[dict[str, Any], list[d
         "args": list(command.args),
     }
     if result.returncode != 0 or not requests:
-        raise RuntimeError(f"spark-submit {version} failed for {app.metadata.name}:\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"spark-submit {version} failed for {app.metadata.name}:\n{result.stderr[-3000:]}"
+        )
     return settings, requests
 
 

@@ -27,7 +27,7 @@ Obj = dict[str, Any]
 def read_trace(path: Path) -> tuple[Obj, list[Obj]]:
     """The capture settings (first line) and the write requests of a trace file."""
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    settings = lines[0]["capture"] if "capture" in lines[0] else {}
+    settings = lines[0].get("capture", {})
     writes = [r for r in lines if r.get("method") in ("POST", "PATCH", "PUT")]
     return settings, writes
 
@@ -55,14 +55,14 @@ def _driver_container(pod: Obj) -> Obj:
     return next((c for c in containers if c["name"] == "spark-kubernetes-driver"), containers[-1])
 
 
-def build_like_trace(
-    app: SparkApplication, settings: Obj, writes: list[Obj]
-) -> DriverResources:
+def build_like_trace(app: SparkApplication, settings: Obj, writes: list[Obj]) -> DriverResources:
     props = load_properties(writes[-1]["body"]["data"]["spark.properties"])
     options = BuildOptions(
         master=props["spark.master"],
         spark_user=settings.get("spark_user", "root"),
-        submit_time_ms=int(props["spark.app.submitTime"]) if "spark.app.submitTime" in props else None,
+        submit_time_ms=int(props["spark.app.submitTime"])
+        if "spark.app.submitTime" in props
+        else None,
     )
     built = build_driver_resources(
         app,
@@ -93,7 +93,13 @@ def expected_pod(trace_pod: Obj, app: SparkApplication) -> Obj:
     return with_service_links_off(with_webhook_patches(trace_pod, app))
 
 
-_SPARK_ENV = {"SPARK_USER", "SPARK_APPLICATION_ID", "SPARK_DRIVER_BIND_ADDRESS", "SPARK_LOCAL_DIRS", "SPARK_CONF_DIR"}
+_SPARK_ENV = {
+    "SPARK_USER",
+    "SPARK_APPLICATION_ID",
+    "SPARK_DRIVER_BIND_ADDRESS",
+    "SPARK_LOCAL_DIRS",
+    "SPARK_CONF_DIR",
+}
 
 
 def with_map_order_sorted(pod: Obj) -> Obj:
@@ -107,7 +113,7 @@ def with_map_order_sorted(pod: Obj) -> Obj:
         env, runs, run = container.get("env", []), [], []
         for entry in env:
             if entry["name"] in _SPARK_ENV:
-                runs += sorted(run, key=lambda e: e["name"]) + [entry]
+                runs += [*sorted(run, key=lambda e: e["name"]), entry]
                 run = []
             else:
                 run.append(entry)
@@ -136,7 +142,11 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
                 out += differences(expected[key], actual[key], f"{path}.{key}")
         return out
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in differences(e, a, f"{path}[{i}]")]
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, f"{path}[{i}]")
+        ]
     return [] if expected == actual else [f"{path}: trace {expected!r} != built {actual!r}"]
 
 
@@ -144,7 +154,9 @@ def compare(app: SparkApplication, settings: Obj, writes: list[Obj]) -> list[str
     """Every difference between the trace and the builder, beyond the intended ones."""
     built = build_like_trace(app, settings, writes)
     mine = [built.pod, *built.dependents]
-    problems = [] if len(writes) == len(mine) else [f"trace has {len(writes)} writes, built {len(mine)}"]
+    problems = (
+        [] if len(writes) == len(mine) else [f"trace has {len(writes)} writes, built {len(mine)}"]
+    )
     for index, (write, obj) in enumerate(zip(writes, mine, strict=False)):
         trace = write["body"]
         where = f"[{index}] {trace['kind']}"

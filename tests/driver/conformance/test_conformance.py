@@ -4,7 +4,8 @@ Reference traces (shared/reference/spark-submit-traces, copied to traces/referen
 submitted with capture_spark_submit.sh's flags by pyspark 3.3.4-4.3.0; the builder's spark-submit
 model, given the same flags, must produce the same bodies. Captured traces (traces/<app>/) are the
 commands kubeflow's operator derives from apps/*.yaml, run by pyspark 3.4.4, 3.5.1 and 4.0.5; the
-whole builder must produce the same bodies up to the differences listed in docs/driver-conformance.md.
+whole builder must produce the same bodies up to the differences listed in
+docs/driver-conformance.md.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def test_reference_traces(trace: Path) -> None:
         if obj["kind"] == "ConfigMap":
             t_rest, t_head, t_props = split_properties(trace_body)
             m_rest, m_head, m_props = split_properties(obj)
-            problems += differences((t_rest, t_head, t_props), (m_rest, m_head, m_props), "ConfigMap")
+            problems += differences(
+                (t_rest, t_head, t_props), (m_rest, m_head, m_props), "ConfigMap"
+            )
         else:
             problems += differences(trace_body, obj, obj["kind"])
     assert problems == []
