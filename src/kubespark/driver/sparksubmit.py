@@ -560,8 +560,10 @@ class _KubernetesDriver:
                 "name": name,
                 "readOnly": fields.get("mount.readOnly", "false") == "true",
             }
-            if fields.get("mount.subPath"):
-                mount["subPath"] = fields["mount.subPath"]
+            # Spark sets these even when empty, and fabric8 sends the empty strings.
+            mount["subPath"] = fields.get("mount.subPath", "")
+            if self.has("volume_mount_sub_path_expr"):
+                mount["subPathExpr"] = fields.get("mount.subPathExpr", "")
             c.setdefault("volumeMounts", []).append(mount)
 
     def _command(self, pod: Obj, c: Obj) -> None:
