@@ -1,0 +1,204 @@
+"""The one async executor of Kubernetes requests.
+
+Sends :class:`~kubespark.kube.requests.KubeRequest` values and turns answers into objects or
+typed errors (``kubespark.kube.errors``). It decides nothing about what to send. Its transport is
+injectable (httpx), so tests can reach an emulator in-process or over real HTTP with the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from kubespark.kube.config import Connection, http_client, load_connection
+from kubespark.kube.errors import (
+    APIError,
+    ConnectionFailed,
+    Gone,
+    TemporaryAPIError,
+    error_for_status,
+)
+from kubespark.kube.requests import KubeRequest
+from kubespark.kube.status import Status
+
+USER_AGENT = "kubespark/0.1.0"
+
+__all__ = ["KubeClient", "RetryPolicy", "WatchEvent"]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
+    object: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently to retry temporary failures (429, 5xx, no connection)."""
+
+    attempts: int = 1
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int, error: TemporaryAPIError) -> float:
+        hinted = error.retry_after
+        if hinted is not None:
+            return min(hinted, self.max_delay)
+        # Full jitter keeps many clients that failed together from retrying together.
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+class KubeClient:
+    """An async client of one API server. Use as ``async with KubeClient.from_kubeconfig():``."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        namespace: str = "default",
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self._http = http
+        self.namespace = namespace
+        self.retry = retry
+
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+    ) -> KubeClient:
+        connection = load_connection(kubeconfig, context)
+        return cls.from_connection(connection, transport=transport, retry=retry, timeout=timeout)
+
+    @classmethod
+    def from_connection(
+        cls,
+        connection: Connection,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+    ) -> KubeClient:
+        http = http_client(connection, transport=transport, timeout=timeout)
+        return cls(http, namespace=connection.namespace, retry=retry)
+
+    @property
+    def server(self) -> str:
+        return str(self._http.base_url)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    async def send(self, request: KubeRequest, *, retry: RetryPolicy | None = None) -> Any:
+        """Send a request, retrying temporary failures per policy; returns the decoded body."""
+        policy = retry or self.retry
+        for attempt in range(policy.attempts):
+            try:
+                return await self._send_once(request)
+            except TemporaryAPIError as err:
+                if attempt + 1 >= policy.attempts:
+                    raise
+                await asyncio.sleep(policy.delay(attempt, err))
+        raise AssertionError("unreachable: RetryPolicy.attempts must be >= 1")
+
+    async def version(self) -> dict[str, Any]:
+        """``GET /version``: the server's build info (gitVersion, major, minor)."""
+        body = await self.send(KubeRequest("GET", "/version"))
+        return body if isinstance(body, dict) else {}
+
+    async def watch(self, request: KubeRequest) -> AsyncIterator[WatchEvent]:
+        """Stream a watch; ends when the server closes it. A 410 (expired) raises :class:`Gone`."""
+        try:
+            async with self._http.stream(
+                request.method, request.target, headers=self._headers(request)
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._error(request, response)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield _watch_event(request, json.loads(line))
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
+
+    async def _send_once(self, request: KubeRequest) -> Any:
+        try:
+            response = await self._http.request(
+                request.method,
+                request.target,
+                content=request.body_bytes(),
+                headers=self._headers(request),
+            )
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
+        if response.status_code >= 400:
+            raise self._error(request, response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    def _headers(self, request: KubeRequest) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if request.content_type:
+            headers["Content-Type"] = request.content_type
+        return headers
+
+    def _error(self, request: KubeRequest, response: httpx.Response) -> APIError:
+        status = _status_of(response)
+        return error_for_status(status, method=request.method, path=request.target)
+
+
+def _status_of(response: httpx.Response) -> Status:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("kind") == "Status":
+        return Status.model_validate({**body, "code": body.get("code") or response.status_code})
+    text = response.text.strip()[:500] or response.reason_phrase
+    return Status.failure(response.status_code, text)
+
+
+def _watch_event(request: KubeRequest, raw: dict[str, Any]) -> WatchEvent:
+    kind, obj = raw.get("type", ""), raw.get("object") or {}
+    if kind == "ERROR":
+        status = Status.model_validate(obj)
+        if status.code == 410:
+            raise Gone(status, method=request.method, path=request.target)
+        raise error_for_status(status, method=request.method, path=request.target)
+    return WatchEvent(kind, obj)
+
+
+def _connection_failed(request: KubeRequest, server: str, err: httpx.TransportError) -> APIError:
+    detail = str(err) or type(err).__name__
+    status = Status.failure(0, f"cannot reach the API server at {server}: {detail}", reason="")
+    failure = ConnectionFailed(status, method=request.method, path=request.target)
+    failure.fix = (
+        "check that the server is running and that the kubeconfig's server and context are right"
+    )
+    return failure
