@@ -30,6 +30,7 @@ from kubespark.errors import InputError
 __all__ = ["SparkSubmitOutput", "parse_submit_args", "run_spark_submit"]
 
 Obj = dict[str, Any]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 AppKind = Literal["java", "python", "r"]
 
 
@@ -272,7 +273,7 @@ class _KubernetesDriver:
                 where="spark.kubernetes.driver.podTemplateFile",
                 fix="set spec.driver.template instead of the conf",
             )
-        template = yaml.safe_load(self.files[path]) or {}
+        template = yaml.load(self.files[path], Loader=_LOADER) or {}
         pod: Obj = {"apiVersion": "v1", "kind": "Pod"}
         pod["metadata"] = copy.deepcopy(template.get("metadata") or {})
         pod["spec"] = copy.deepcopy(template.get("spec") or {})

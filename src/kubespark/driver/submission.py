@@ -338,5 +338,9 @@ def _pod_templates(app: SparkApplication, submission_id: str) -> dict[str, str]:
     }
 
 
+# libyaml's emitter when PyYAML has it: the same text, ten times faster than the Python one.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _yaml(obj: object) -> str:
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
+    return yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
