@@ -264,3 +264,9 @@ def test_build_is_fast_enough_to_measure() -> None:
     }
     assert len(results) == 1
     assert time.perf_counter() - start >= 0
+
+
+def test_conformance_doc_lists_every_behaviour() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "driver-conformance.md").read_text()
+    missing = [b.name for b in catalogue() if f"`{b.name}`" not in doc]
+    assert missing == []
