@@ -94,6 +94,12 @@ class Resource:
     subresource_details: tuple[SubResource, ...] = ()  # same order as ``subresources``
 
     @property
+    def stability(self) -> str:
+        """``alpha``, ``beta`` or ``ga``, from the version string (v1beta2 -> beta)."""
+        v = self.gvk.version
+        return "alpha" if "alpha" in v else "beta" if "beta" in v else "ga"
+
+    @property
     def scope(self) -> str:
         """As the CRD API spells it: ``Namespaced`` or ``Cluster``."""
         return "Namespaced" if self.namespaced else "Cluster"
@@ -285,6 +291,9 @@ class ApiSurface:
     # The server version asked for, patch included when known (1.20.6): the behaviours reflect
     # it, the types do not (they are the minor's). None means "the minor as a whole".
     server_version: Version | None = None
+    # Resources this version can serve but a default server does not (alpha APIs, betas new
+    # since 1.24, the APIs 1.16 switched off): served only once enabled with --runtime-config.
+    optional_resources: tuple[Resource, ...] = ()
     # Lookup indexes, derived from ``resources`` once; not part of the value.
     _by_gvk: Mapping[GroupVersionKind, Resource] = field(init=False, repr=False, compare=False)
     _by_plural: Mapping[tuple[str, str, str], Resource] = field(
@@ -303,6 +312,11 @@ class ApiSurface:
     def resource(self, api_version: str, kind: str) -> Resource | None:
         """The served resource for an object's apiVersion and kind, or None."""
         return self._by_gvk.get(GroupVersionKind.from_api_version(api_version, kind))
+
+    def optional_resource(self, api_version: str, kind: str) -> Resource | None:
+        """A resource this version serves only when enabled (``--runtime-config``), or None."""
+        gvk = GroupVersionKind.from_api_version(api_version, kind)
+        return next((r for r in self.optional_resources if r.gvk == gvk), None)
 
     def resource_for_plural(self, group: str, version: str, plural: str) -> Resource | None:
         """The served resource a REST path names (``/apis/apps/v1/.../deployments``)."""
