@@ -224,7 +224,12 @@ class TypedPatchErrorFormat:
         namespace: str = "",
         name: str = "",
     ) -> str:
-        """The Status message, message for message as that version's server writes it."""
+        """The Status message, message for message as that version's server writes it.
+
+        ``namespace`` and ``name`` are what the apply body's own metadata says (the server
+        formats the decoded patch object, not the URL): spark-submit's driver Service body has
+        no namespace, so 1.23+ servers write ``(/NAME; /v1, Kind=Service)``.
+        """
         go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
         head = self.prefix.format(namespace=namespace, name=name, gvk=go_gvk)
         lines = [f"{path}: {message}" for path, message in errors]
