@@ -65,6 +65,16 @@ class Knowledge:
 
     def spark_release(self, version: Version) -> SparkRelease:
         """The data about a Spark release; a minor-only version stands for all its releases."""
+        found = self._release_index.get(version)
+        return found if found is not None else self._resolve_release(version)
+
+    @cached_property
+    def _release_index(self) -> dict[Version, SparkRelease]:
+        # Evaluation asks about the same few dozen releases thousands of times (the matrix).
+        minors = dict.fromkeys(v.minor_version for v in self.spark_releases)
+        return {v: self._resolve_release(v) for v in (*self.spark_releases, *minors)}
+
+    def _resolve_release(self, version: Version) -> SparkRelease:
         members = self._releases_of(version)
         clients = {self._fabric8_row_client(v) for v in members}
         writes = self._one_row(self.spark.writes, members[0]).resources

@@ -8,6 +8,7 @@ verdict resting on a backport deserves a caveat. It must not combine conditions 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from kubespark.knowledge.schema import Backport, Conditions, Fact, FactRef
@@ -99,7 +100,7 @@ def _match_ranges(
     allowed = " or ".join(str(r) for r in ranges)
     for wanted in (Coverage.ALL, Coverage.SOME):
         for candidate in ranges:
-            if candidate.coverage(value) is wanted:
+            if _coverage(candidate, value) is wanted:
                 if wanted is Coverage.ALL:
                     return Match(name, wanted, f"{shown} is in {candidate}")
                 edge = _boundary(candidate, value)
@@ -107,6 +108,13 @@ def _match_ranges(
                     name, wanted, f"{shown}: only some patches are in {candidate}", boundary=edge
                 )
     return Match(name, Coverage.NONE, f"{shown} is outside {allowed}")
+
+
+@functools.cache
+def _coverage(candidate: VersionRange, value: Version) -> Coverage:
+    # Ranges and versions are immutable and few; the matrix asks the same questions thousands
+    # of times.
+    return candidate.coverage(value)
 
 
 def _boundary(candidate: VersionRange, value: Version) -> Version | None:
@@ -136,7 +144,7 @@ def _match_fact(ref: FactRef, fact: Fact, version: Version, subject: Subject) ->
 
 def availability(fact: Fact, version: Version) -> tuple[Coverage, Version | None, Backport | None]:
     """Whether a server version has a fact: coverage, the deciding patch, the backport used."""
-    main = _served_range(fact).coverage(version)
+    main = _coverage(_served_range(fact), version)
     if main is Coverage.ALL:
         return Coverage.ALL, None, None
     for backport in fact.backports:
