@@ -72,11 +72,15 @@ def check(
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
 ) -> None:
     """Say, per submission path, whether a combination works, why not, and what to do."""
-    cluster = _live_cluster(kubeconfig, context) if (kubeconfig or context) else None
-    if cluster is not None and k8s is not None:
+    live = kubeconfig is not None or context is not None
+    if live and k8s is not None:
         raise InputError(
-            "give the Kubernetes version once", where="--k8s", fix="drop --k8s or --kubeconfig"
+            "give the Kubernetes version once: --k8s, or a live server through "
+            "--kubeconfig/--context",
+            where="--k8s",
+            fix="drop --k8s or --kubeconfig/--context",
         )
+    cluster = _live_cluster(kubeconfig, context) if live else None
     combination = Combination(
         spark=_spark(spark, image, file),
         operator=_operator(operator, cluster),

@@ -216,30 +216,28 @@ def _operator_path(kb: Knowledge, combo: Combination) -> PathAssessment:
 
 def _kubespark_path(kb: Knowledge, combo: Combination) -> PathAssessment:
     promise = kb.kubespark
-    phases: dict[Phase, Subject] = {}
+    every: dict[Phase, Subject] = {}
     app = _app_subject(kb, combo)
     if app is not None:
-        phases[Phase.DRIVER] = app
-    replaced: dict[Phase, Subject] = {}
-    if app is not None:
-        replaced[Phase.SUBMISSION] = app
+        every[Phase.SUBMISSION] = every[Phase.DRIVER] = app
     if combo.operator is not None:
-        replaced[Phase.OPERATOR] = Subject(
+        every[Phase.OPERATOR] = Subject(
             operator=combo.operator.release,
             operator_tag=combo.operator.tag,
             kubernetes=combo.kubernetes,
         )
-    replaced = {p: s for p, s in replaced.items() if p in promise.replaces}
-    support = _support(promise.supports.kubernetes, combo.kubernetes)
+    # kubespark.yaml says which phases kubespark carries out itself; the rest still run as before.
+    replaced = {p: s for p, s in every.items() if p in promise.replaces}
+    kept = {p: s for p, s in every.items() if p not in promise.replaces}
     spark = f" running Spark {combo.spark}" if combo.spark else ""
     return _assess(
         kb,
         PathName.KUBESPARK,
         f"kubespark{spark}",
-        phases,
+        kept,
         extra=_spark_caveats(kb, combo.spark, combo.kubernetes),
         replaced=replaced,
-        blockers=support,
+        blockers=_support(promise.supports.kubernetes, combo.kubernetes),
         how=promise.how,
     )
 
@@ -278,7 +276,8 @@ def _assess(
     how: str = "",
 ) -> PathAssessment:
     hit = _collect(kb, phases)
-    avoided = _collect(kb, replaced or {})
+    # An issue that also strikes in a phase kept is not avoided, only narrowed.
+    avoided = [f for i, f in _collect(kb, replaced or {}).findings.items() if i not in hit.findings]
     deciding = tuple(f for f in hit.findings.values() if f.decides)
     caveats = [_caveat_for(f) for f in hit.findings.values() if not f.decides]
     caveats += hit.caveats + list(extra)
@@ -290,8 +289,8 @@ def _assess(
         issues=deciding,
         caveats=tuple(dict.fromkeys(caveats)),
         blockers=tuple((blockers or {}).values()),
-        avoided=tuple(avoided.findings.values()),
-        how=how if avoided.findings else "",
+        avoided=tuple(avoided),
+        how=how if avoided else "",
     )
 
 

@@ -160,6 +160,8 @@ def _check_spark_tables(kb: Knowledge) -> None:
                     where=f"spark.yaml: {table}",
                     fix="make the rows' spark ranges cover every release once",
                 )
+    # Only now may releases be resolved: every one has its rows.
+    for release in kb.spark_releases:
         resources_written = kb.spark_release(release).writes
         for index, need in enumerate(kb.spark.needs):
             if need.spark.contains(release) and need.resource not in resources_written:
