@@ -318,3 +318,18 @@ def test_missing_kubeconfig_is_an_input_error(tmp_path: Path) -> None:
 def test_k8s_and_kubeconfig_together_are_refused(tmp_path: Path) -> None:
     result = run("--kubeconfig", str(tmp_path / "k"), "--k8s", "1.19", "--spark", "3.5.1")
     assert_one_clear_error(result, "--k8s")
+
+
+@pytest.mark.parametrize(
+    ("jdk", "code", "shown"),
+    [("8u252", 1, "8.0.252"), ("1.8.0_202", 0, "8.0.202"), ("17.0.9+9", 0, "17.0.9")],
+)
+def test_jdk_decides_what_depended_on_it(jdk: str, code: int, shown: str) -> None:
+    # Spark 2.4.8 bundles fabric8 4.6.1: OkHttp negotiates HTTP/2 on JDK 8u252+ (1.17+ breaks).
+    assert run_json("--spark", "2.4.8", "--k8s", "1.19")[1]["verdict"] == "depends"
+    got, view = run_json("--spark", "2.4.8", "--k8s", "1.19", "--jdk", jdk)
+    assert (got, view["input"]["jdk"]) == (code, shown)
+
+
+def test_bad_jdk_is_an_input_error() -> None:
+    assert_one_clear_error(run("--spark", "2.4.8", "--k8s", "1.19", "--jdk", "banana"), "--jdk")

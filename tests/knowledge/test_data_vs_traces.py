@@ -110,3 +110,26 @@ def test_every_field_an_applied_body_needs_has_a_reason() -> None:
         for need in data.needs:
             if data.writes[need.resource] == "apply" and need.how != "writes":
                 assert need.fact in lacks, f"Spark {release} applies {need.resource}: {need.fact}"
+
+
+# The driver builder keeps its own catalogue of what spark-submit emits (driver/data); the two
+# must agree on every release wherever they describe the same thing.
+DRIVER_BEHAVIOUR_FOR_NEED = {
+    "service-ipfamilies": "service_ip_families",
+    "configmap-immutable": "configmap_immutable",
+    "serviceport-appprotocol": "spark_connect_app_protocol",
+    "networking-v1-networkpolicy": "network_policy",
+}
+
+
+def test_needs_agree_with_the_driver_builders_behaviours() -> None:
+    from kubespark.driver.behaviours import behaviours_for
+
+    kb = load_knowledge()
+    needs = {n.fact: n for n in kb.spark.needs}
+    for release in kb.spark_releases:
+        behaviours = behaviours_for(release)
+        for fact, behaviour in DRIVER_BEHAVIOUR_FOR_NEED.items():
+            assert needs[fact].spark.contains(release) == behaviours.has(behaviour), (
+                f"Spark {release}: spark.yaml need {fact} vs driver behaviour {behaviour}"
+            )

@@ -10,6 +10,7 @@ compatible, 1 some path is incompatible or depends on something not given, 2 usa
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
-from kubespark.errors import InputError, KubesparkError
+from kubespark.errors import InputError, KubesparkError, VersionError
 from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import ClusterFacts, discover
@@ -33,9 +34,12 @@ from kubespark.versions import (
     spark_version_from_image,
 )
 
-__all__ = ["check", "read_spark_application"]
+__all__ = ["check", "parse_jdk_version", "read_spark_application"]
 
 _APP_KINDS = ("SparkApplication", "ScheduledSparkApplication")
+# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
+_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
+_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
 T = TypeVar("T")
 
 
@@ -69,6 +73,10 @@ def check(
         str | None, typer.Option("--kubeconfig", help="read the live server's version")
     ] = None,
     context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    jdk: Annotated[
+        str | None,
+        typer.Option("--jdk", help="the JDK spark-submit and the driver run on: 8u252, 17"),
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
 ) -> None:
     """Say, per submission path, whether a combination works, why not, and what to do."""
@@ -85,6 +93,7 @@ def check(
         spark=_spark(spark, image, file),
         operator=_operator(operator, cluster),
         kubernetes=cluster.kubernetes if cluster else _kube(k8s),
+        jdk=None if jdk is None else _parsed("--jdk", parse_jdk_version, jdk),
     )
     assessment = evaluate(combination)
     if output is OutputFormat.JSON:
@@ -148,6 +157,21 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
         said = ", ".join(f"{where} says {v}" for where, v in found.items())
         raise InputError(f"conflicting Spark versions: {said}", fix="give one Spark version")
     return next(iter(found.values()), None)
+
+
+def parse_jdk_version(text: str) -> Version:
+    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
+    raw = text.strip()
+    old = _JDK8_RE.match(raw)
+    if old:
+        return Version(8, 0, int(old["update"]))
+    new = _JDK_RE.match(raw)
+    if new and int(new["major"]) >= 8:
+        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
+    raise VersionError(
+        f"{text!r} is not a JDK version",
+        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
+    )
 
 
 def _kube(text: str | None) -> Version | None:
