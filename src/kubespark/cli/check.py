@@ -25,6 +25,13 @@ from kubespark.errors import InputError, KubesparkError, VersionError
 from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import ClusterFacts, discover
+from kubespark.spark.loading import (
+    ApplicationError,
+    load_application,
+    load_scheduled_application,
+    spark_version_of,
+)
+from kubespark.spark.model import SparkApplicationSpec
 from kubespark.versions import (
     OperatorVersion,
     Version,
@@ -36,7 +43,6 @@ from kubespark.versions import (
 
 __all__ = ["check", "parse_jdk_version", "read_spark_application"]
 
-_APP_KINDS = ("SparkApplication", "ScheduledSparkApplication")
 # 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
 _JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
 _JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
@@ -47,7 +53,7 @@ T = TypeVar("T")
 class AppVersions:
     """The versions a SparkApplication names, with where each came from (``app.yaml:7``)."""
 
-    spark: Version | None
+    spark: Version
     origin: str
 
 
@@ -151,8 +157,7 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
         found["--image"] = from_image
     if file is not None:
         app = read_spark_application(file)
-        if app.spark is not None:
-            found[app.origin] = app.spark
+        found[app.origin] = app.spark
     if len({str(v) for v in found.values()}) > 1:
         said = ", ".join(f"{where} says {v}" for where, v in found.items())
         raise InputError(f"conflicting Spark versions: {said}", fix="give one Spark version")
@@ -189,69 +194,44 @@ def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion
 
 
 def read_spark_application(path: Path) -> AppVersions:
-    """spec.sparkVersion / spec.image of a SparkApplication (or a ScheduledSparkApplication)."""
-    text = _read_text(path)
+    """The Spark a SparkApplication (or ScheduledSparkApplication) file runs.
+
+    The file is read and validated by :mod:`kubespark.spark.loading`, so ``check -f`` reports a
+    malformed application exactly as submitting it would (field path, ``file:line``, fix).
+    """
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(err, "problem", None) or str(err)
+        spec, where = _load_spec(path)
+        version = spark_version_of(spec, where=where)
+    except ApplicationError as err:  # the loader names the field; say which file it is in
+        problems = [p._replace(where=_in_file(path, p.where)) for p in err.problems]
+        raise ApplicationError(problems) from None
+    from_image = spark_version_from_image(spec.image) if spec.image else None
+    if spec.spark_version and from_image and from_image != version:
         raise InputError(
-            f"not valid YAML: {problem}", where=where, fix="one SparkApplication per file"
-        ) from None
-    spec, prefix = _spec(data, path)
-    version_text, image = spec.get("sparkVersion"), spec.get("image")
-    keys = [*prefix, "sparkVersion"]
-    where = f"{path}:{_line_of(node, keys)}: {'.'.join(keys)}"
-    declared = None
-    if version_text is not None:
-        declared = _parsed(where, parse_spark_version, str(version_text))
-    from_image = spark_version_from_image(str(image)) if image else None
-    if declared and from_image and str(declared) != str(from_image):
-        raise InputError(
-            f"spec.sparkVersion {declared} disagrees with spec.image {image!r}",
-            where=where,
-            fix="make sparkVersion the Spark version of the image",
+            f"sparkVersion {version} disagrees with the image {spec.image!r}",
+            where=f"{path}: {where}.sparkVersion",
+            fix="make sparkVersion the Spark release in the image",
         )
-    origin = where if declared else f"{path}:{_line_of(node, [*prefix, 'image'])}: spec.image"
-    return AppVersions(declared or from_image, origin)
+    return AppVersions(version, f"{path}: {where}")
 
 
-def _read_text(path: Path) -> str:
+def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:
+    if _kind_of(path) == "ScheduledSparkApplication":
+        return load_scheduled_application(path).spec.template, "spec.template"
+    return load_application(path).spec, "spec"
+
+
+def _in_file(path: Path, where: str) -> str:
+    return where if where.startswith(str(path)) else f"{path}: {where}"
+
+
+def _kind_of(path: Path) -> str | None:
+    # Only to pick the model; syntax errors are left for the loader to report with file:line.
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(
-            f"cannot read the file: {err.strerror}", where=str(path), fix="give -f a readable file"
-        ) from None
-
-
-def _spec(data: Any, path: Path) -> tuple[dict[str, Any], list[str]]:
-    if not isinstance(data, dict) or data.get("kind", "SparkApplication") not in _APP_KINDS:
-        raise InputError(
-            "not a SparkApplication", where=str(path), fix="give -f a SparkApplication manifest"
-        )
-    spec, prefix = data.get("spec"), ["spec"]
-    if data.get("kind") == "ScheduledSparkApplication" and isinstance(spec, dict):
-        spec, prefix = spec.get("template"), ["spec", "template"]
-    if not isinstance(spec, dict):
-        raise InputError(f"{'.'.join(prefix)} is missing", where=str(path))
-    return spec, prefix
-
-
-def _line_of(node: yaml.Node | None, keys: list[str]) -> int:
-    """The 1-based line of a key path in a composed YAML document (the parent's, if absent)."""
-    line = 1
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        match = next((pair for pair in node.value if pair[0].value == key), None)
-        if match is None:
-            break
-        line, node = match[0].start_mark.line + 1, match[1]
-    return line
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return document.get("kind") if isinstance(document, dict) else None
 
 
 # -- live cluster ------------------------------------------------------------------------------

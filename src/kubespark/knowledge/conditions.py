@@ -87,10 +87,23 @@ def _match_one(
 ) -> Match:
     value: Version | None = getattr(subject, name)
     if value is None:
-        return Match(name, Coverage.SOME, f"depends on the {_LABELS[name]} version (not given)")
+        return Match(name, Coverage.SOME, _unknown_why(name, condition, facts))
     if isinstance(condition, FactRef):
         return _match_fact(condition, facts[condition.fact_id], value, subject)
     return _match_ranges(name, condition, value, subject)
+
+
+def _unknown_why(
+    name: str, condition: tuple[VersionRange, ...] | FactRef, facts: dict[str, Fact]
+) -> str:
+    label = _LABELS[name]
+    if isinstance(condition, FactRef):
+        fact = facts[condition.fact_id]
+        verb = "lacks" if condition.lacks is not None else "has"
+        scope = f"a server that {verb} {fact.title} ({fact_history(fact)})"
+    else:
+        scope = f"{label} " + " or ".join(str(r) for r in condition)
+    return f"{label} version not given: applies to {scope}"
 
 
 def _match_ranges(

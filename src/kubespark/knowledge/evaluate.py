@@ -11,13 +11,21 @@ and documented minimums become caveats. It must not render text for a terminal.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kubespark.knowledge.base import Knowledge
-from kubespark.knowledge.conditions import Match, Subject, combine, match_conditions
+from kubespark.knowledge.conditions import Subject
+from kubespark.knowledge.findings import (
+    COVERAGE_ORDER,
+    Caveat,
+    IssueFinding,
+    ReasonFinding,
+    caveat_for,
+    collect,
+)
 from kubespark.knowledge.loader import load_knowledge
-from kubespark.knowledge.schema import Issue, PathName, Phase, Reason, Remedy
+from kubespark.knowledge.schema import PathName, Phase, Remedy
 from kubespark.versions import Coverage, OperatorVersion, Version, VersionRange
 
 __all__ = [
@@ -57,44 +65,6 @@ class Combination:
     operator: OperatorVersion | None = None
     kubernetes: Version | None = None
     jdk: Version | None = None
-
-
-@dataclass(frozen=True)
-class ReasonFinding:
-    reason: Reason
-    coverage: Coverage
-    why: tuple[Match, ...]
-
-
-@dataclass(frozen=True)
-class IssueFinding:
-    """A known issue that applies (to all, or to some, of the versions in question)."""
-
-    issue: Issue
-    coverage: Coverage
-    phases: tuple[Phase, ...]
-    why: tuple[Match, ...]
-    reasons: tuple[ReasonFinding, ...]
-
-    @property
-    def decides(self) -> bool:
-        """Only confirmed, unconditional findings change a verdict; the rest are caveats."""
-        confirmed_reason = not self.reasons or any(r.reason.confirmed for r in self.reasons)
-        return self.issue.confirmed and self.issue.only_if is None and confirmed_reason
-
-    @property
-    def boundaries(self) -> tuple[Version, ...]:
-        found = {m.boundary for m in self.why if m.boundary is not None}
-        found |= {m.boundary for r in self.reasons for m in r.why if m.boundary is not None}
-        return tuple(sorted(found))
-
-
-@dataclass(frozen=True)
-class Caveat:
-    """Something that does not change the verdict but that the user should know."""
-
-    text: str
-    issue_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,22 +216,13 @@ def _support(ranges: tuple[VersionRange, ...], kube: Version | None) -> dict[Cov
     allowed = " or ".join(str(r) for r in ranges)
     if kube is None:
         return {Coverage.SOME: f"kubespark supports Kubernetes {allowed}; version not given"}
-    coverage = max((r.coverage(kube) for r in ranges), key=_COVERAGE_ORDER.__getitem__)
+    coverage = max((r.coverage(kube) for r in ranges), key=COVERAGE_ORDER.__getitem__)
     if coverage is Coverage.ALL:
         return {}
     return {coverage: f"Kubernetes {kube} is outside kubespark's supported range ({allowed})"}
 
 
-_COVERAGE_ORDER = {Coverage.NONE: 0, Coverage.SOME: 1, Coverage.ALL: 2}
-
-
 # -- shared machinery -------------------------------------------------------------------------
-
-
-@dataclass
-class _Collected:
-    findings: dict[str, IssueFinding] = field(default_factory=dict)
-    caveats: list[Caveat] = field(default_factory=list)
 
 
 def _assess(
@@ -275,11 +236,11 @@ def _assess(
     blockers: dict[Coverage, str] | None = None,
     how: str = "",
 ) -> PathAssessment:
-    hit = _collect(kb, phases)
+    hit = collect(kb, phases)
     # An issue that also strikes in a phase kept is not avoided, only narrowed.
-    avoided = [f for i, f in _collect(kb, replaced or {}).findings.items() if i not in hit.findings]
+    avoided = [f for i, f in collect(kb, replaced or {}).findings.items() if i not in hit.findings]
     deciding = tuple(f for f in hit.findings.values() if f.decides)
-    caveats = [_caveat_for(f) for f in hit.findings.values() if not f.decides]
+    caveats = [caveat_for(f) for f in hit.findings.values() if not f.decides]
     caveats += hit.caveats + list(extra)
     verdict = _verdict(deciding, blockers or {})
     return PathAssessment(
@@ -299,88 +260,6 @@ def _verdict(deciding: tuple[IssueFinding, ...], blockers: dict[Coverage, str]) 
     if Coverage.ALL in coverages or Coverage.NONE in blockers:
         return Verdict.INCOMPATIBLE
     return Verdict.DEPENDS if Coverage.SOME in coverages else Verdict.COMPATIBLE
-
-
-def _collect(kb: Knowledge, phases: dict[Phase, Subject]) -> _Collected:
-    out = _Collected()
-    for issue in kb.issues:
-        for phase in issue.phases:
-            subject = phases.get(phase)
-            if subject is None:
-                continue
-            finding, caveats = _evaluate_issue(kb, issue, phase, subject)
-            out.caveats.extend(caveats)
-            if finding is not None:
-                out.findings[issue.id] = _merge(out.findings.get(issue.id), finding)
-    return out
-
-
-def _merge(old: IssueFinding | None, new: IssueFinding) -> IssueFinding:
-    if old is None:
-        return new
-    worse = new if _COVERAGE_ORDER[new.coverage] > _COVERAGE_ORDER[old.coverage] else old
-    phases = tuple(dict.fromkeys(old.phases + new.phases))
-    return IssueFinding(worse.issue, worse.coverage, phases, worse.why, worse.reasons)
-
-
-def _evaluate_issue(
-    kb: Knowledge, issue: Issue, phase: Phase, subject: Subject
-) -> tuple[IssueFinding | None, list[Caveat]]:
-    base = match_conditions(issue.affects, subject, kb.facts)
-    if _blocked(base):
-        return None, []
-    if not issue.reasons:
-        caveats = _backport_caveats(issue, base)
-        if _lifted(base):
-            return None, caveats
-        return IssueFinding(issue, combine(base), (phase,), base, ()), caveats
-    reasons: list[ReasonFinding] = []
-    caveats = _backport_caveats(issue, base)
-    for reason in issue.reasons:
-        own = match_conditions(reason.affects, subject, kb.facts)
-        if _blocked(own):
-            continue
-        caveats += _backport_caveats(issue, own)
-        if not _lifted(base + own):
-            reasons.append(ReasonFinding(reason, combine(base + own), own))
-    if not reasons:
-        return None, caveats
-    coverage = Coverage.ALL if any(r.coverage is Coverage.ALL for r in reasons) else Coverage.SOME
-    return IssueFinding(issue, coverage, (phase,), base, tuple(reasons)), caveats
-
-
-def _blocked(matches: tuple[Match, ...]) -> bool:
-    """A condition fails outright (not merely thanks to a backport)."""
-    return any(m.coverage is Coverage.NONE and m.lifted_by is None for m in matches)
-
-
-def _lifted(matches: tuple[Match, ...]) -> bool:
-    return any(m.lifted_by is not None for m in matches)
-
-
-def _backport_caveats(issue: Issue, matches: tuple[Match, ...]) -> list[Caveat]:
-    out = []
-    for m in matches:
-        if m.lifted_by is None:
-            continue
-        b = m.lifted_by
-        confirmed = "" if b.confirmed else " (the backport itself is unconfirmed)"
-        text = (
-            f"{issue.id} does not apply only thanks to a backport: {m.why}; backported in "
-            f"{b.version} via {b.via}{confirmed}. {b.detail or ''}"
-        ).strip()
-        out.append(Caveat(" ".join(text.split()), issue.id))
-    return out
-
-
-def _caveat_for(finding: IssueFinding) -> Caveat:
-    issue = finding.issue
-    if issue.only_if is not None:
-        text = f"if {issue.only_if}: {issue.id} applies ({issue.title})"
-    else:
-        note = issue.note or next((r.reason.note for r in finding.reasons if r.reason.note), None)
-        text = f"{issue.id} may apply, unconfirmed: {issue.title}" + (f" ({note})" if note else "")
-    return Caveat(" ".join(text.split()), issue.id)
 
 
 def _spark_caveats(
