@@ -349,3 +349,12 @@ def test_jdk_decides_what_depended_on_it(jdk: str, code: int, shown: str) -> Non
 
 def test_bad_jdk_is_an_input_error() -> None:
     assert_one_clear_error(run("--spark", "2.4.8", "--k8s", "1.19", "--jdk", "banana"), "--jdk")
+
+
+def test_demo_shows_the_seed_verdict() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0
+    assert "Spark 3.5.1 on Kubernetes 1.19" in result.stdout
+    assert "spark-submit: incompatible" in result.stdout
+    assert "ipfamilies-not-in-schema" in result.stdout
+    assert "kubespark: compatible" in result.stdout

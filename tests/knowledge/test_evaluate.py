@@ -195,3 +195,22 @@ def test_kubespark_path_is_data_driven(tmp_path: Path) -> None:
     path = evaluate_with(load_knowledge_from(data), combo).path(PathName.KUBESPARK)
     assert path.verdict is Verdict.INCOMPATIBLE
     assert [f.issue.id for f in path.issues] == [SSA]
+
+
+def test_below_sparks_documented_minimum_is_a_caveat() -> None:
+    path = _path("3.5.1", "1.22", PathName.SPARK_SUBMIT)
+    assert path.verdict is Verdict.COMPATIBLE
+    docs = [c.text for c in path.caveats if "documentation states" in c.text]
+    assert len(docs) == 1 and "1.24" in docs[0] and "not re-checked" in docs[0]
+    assert not _path("3.5.1", "1.24", PathName.SPARK_SUBMIT).caveats
+
+
+def test_a_kubernetes_newer_than_known_is_a_caveat_on_every_path() -> None:
+    combo = Combination(
+        spark=parse_spark_version("3.5.1"),
+        operator=parse_operator_version("v2.1.0"),
+        kubernetes=parse_kube_version("1.45"),
+    )
+    for path in evaluate(combo).paths:
+        assert path.verdict is Verdict.COMPATIBLE
+        assert any("newer than the newest minor known" in c.text for c in path.caveats)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from kubespark.errors import InputError
 from kubespark.knowledge.schema import (
+    DocsMinimumRow,
     Fact,
     Issue,
     KubernetesData,
@@ -39,7 +40,7 @@ class SparkRelease:
     fabric8: Version | None  # None: the releases of a minor-only version bundle different clients
     writes: dict[str, str]
     needs: tuple[NeedRow, ...]
-    docs_minimum_kubernetes: Version | None
+    docs_minimum: DocsMinimumRow | None  # the Kubernetes minimum Spark's docs state, if any
 
 
 @dataclass(frozen=True, eq=False)  # identity semantics: one loaded base, cached by the loader
@@ -84,7 +85,7 @@ class Knowledge:
             fabric8=clients.pop() if len(clients) == 1 else None,
             writes=dict(writes),
             needs=tuple(n for n in self.spark.needs if n.spark.contains(members[0])),
-            docs_minimum_kubernetes=docs[0].kubernetes if docs else None,
+            docs_minimum=docs[0] if docs else None,
         )
 
     def _releases_of(self, version: Version) -> tuple[Version, ...]:

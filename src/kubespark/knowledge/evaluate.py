@@ -150,7 +150,8 @@ def _spark_submit_path(kb: Knowledge, combo: Combination) -> PathAssessment:
         PathName.SPARK_SUBMIT,
         f"spark-submit of Spark {app.spark}{fabric8}",
         phases,
-        extra=_spark_caveats(kb, combo.spark, combo.kubernetes),
+        extra=_spark_caveats(kb, combo.spark, combo.kubernetes)
+        + _kube_caveats(kb, combo.kubernetes),
     )
 
 
@@ -174,7 +175,7 @@ def _operator_path(kb: Knowledge, combo: Combination) -> PathAssessment:
     if app is not None:
         phases[Phase.DRIVER] = app
     extra = list(_operator_caveats(line.stated_minimum_kubernetes, tag, combo, line.spark))
-    extra += _spark_caveats(kb, combo.spark, combo.kubernetes)
+    extra += _spark_caveats(kb, combo.spark, combo.kubernetes) + _kube_caveats(kb, combo.kubernetes)
     return _assess(
         kb,
         PathName.OPERATOR,
@@ -191,9 +192,10 @@ def _kubespark_path(kb: Knowledge, combo: Combination) -> PathAssessment:
     if app is not None:
         every[Phase.SUBMISSION] = every[Phase.DRIVER] = app
     if combo.operator is not None:
+        line = kb.operator_line(combo.operator)
         every[Phase.OPERATOR] = Subject(
             operator=combo.operator.release,
-            operator_tag=combo.operator.tag,
+            operator_tag=kb.operator_tag(line, combo.operator.release),
             kubernetes=combo.kubernetes,
         )
     # kubespark.yaml says which phases kubespark carries out itself; the rest still run as before.
@@ -205,7 +207,8 @@ def _kubespark_path(kb: Knowledge, combo: Combination) -> PathAssessment:
         PathName.KUBESPARK,
         f"kubespark{spark}",
         kept,
-        extra=_spark_caveats(kb, combo.spark, combo.kubernetes),
+        extra=_spark_caveats(kb, combo.spark, combo.kubernetes)
+        + _kube_caveats(kb, combo.kubernetes),
         replaced=replaced,
         blockers=_support(promise.supports.kubernetes, combo.kubernetes),
         how=promise.how,
@@ -265,21 +268,26 @@ def _verdict(deciding: tuple[IssueFinding, ...], blockers: dict[Coverage, str]) 
 def _spark_caveats(
     kb: Knowledge, spark: Version | None, kube: Version | None
 ) -> tuple[Caveat, ...]:
+    """Below the Kubernetes Spark's own docs ask for: no incompatibility known, no promise."""
     if spark is None or kube is None:
         return ()
-    out = []
-    minimum = kb.spark_release(spark).docs_minimum_kubernetes
-    if minimum is not None and kube.minor_version < minimum.minor_version:
-        out.append(
-            Caveat(
-                f"Kubernetes {kube} is below {minimum}, the minimum Spark {spark.minor_version}'s "
-                "documentation states: Spark does not test it there"
-            )
-        )
+    minimum = kb.spark_release(spark).docs_minimum
+    if minimum is None or kube.minor_version >= minimum.kubernetes.minor_version:
+        return ()
+    recorded = "" if minimum.confirmed else " (as recorded; not re-checked)"
+    return (
+        Caveat(
+            f"Kubernetes {kube} is below {minimum.kubernetes}, the minimum Spark "
+            f"{spark.minor_version}'s documentation states{recorded}: Spark does not test it there"
+        ),
+    )
+
+
+def _kube_caveats(kb: Knowledge, kube: Version | None) -> tuple[Caveat, ...]:
     newest = kb.kubernetes.minors.newest
-    if kube.minor_version > newest:
-        out.append(Caveat(f"Kubernetes {kube} is newer than the newest minor known ({newest})"))
-    return tuple(out)
+    if kube is None or kube.minor_version <= newest:
+        return ()
+    return (Caveat(f"Kubernetes {kube} is newer than the newest minor known ({newest})"),)
 
 
 def _operator_caveats(

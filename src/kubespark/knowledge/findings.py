@@ -30,6 +30,8 @@ COVERAGE_ORDER = {Coverage.NONE: 0, Coverage.SOME: 1, Coverage.ALL: 2}
 
 @dataclass(frozen=True)
 class ReasonFinding:
+    """One reason of an issue that applies, with the matches that make it apply."""
+
     reason: Reason
     coverage: Coverage
     why: tuple[Match, ...]
@@ -119,7 +121,9 @@ def _evaluate_issue(
             reasons.append(ReasonFinding(reason, combine(base + own), own))
     if not reasons:
         return None, caveats
-    coverage = Coverage.ALL if any(r.coverage is Coverage.ALL for r in reasons) else Coverage.SOME
+    # Certainty comes from confirmed reasons; unconfirmed ones are listed but decide nothing.
+    deciding = [r for r in reasons if r.reason.confirmed] or reasons
+    coverage = Coverage.ALL if any(r.coverage is Coverage.ALL for r in deciding) else Coverage.SOME
     return IssueFinding(issue, coverage, (phase,), base, tuple(reasons)), caveats
 
 
@@ -140,7 +144,7 @@ def _backport_caveats(issue: Issue, matches: tuple[Match, ...]) -> list[Caveat]:
         b = m.lifted_by
         confirmed = "" if b.confirmed else " (the backport itself is unconfirmed)"
         text = (
-            f"{issue.id} does not apply only thanks to a backport: {m.why}; backported in "
+            f"{issue.id} is avoided only by a backport: {m.why}; backported in "
             f"{b.version} via {b.via}{confirmed}. {b.detail or ''}"
         ).strip()
         out.append(Caveat(" ".join(text.split()), issue.id))
@@ -148,6 +152,7 @@ def _backport_caveats(issue: Issue, matches: tuple[Match, ...]) -> list[Caveat]:
 
 
 def caveat_for(finding: IssueFinding) -> Caveat:
+    """The caveat a finding that does not decide the verdict becomes (see ``decides``)."""
     issue = finding.issue
     if issue.only_if is not None:
         text = f"if {issue.only_if}: {issue.id} applies ({issue.title})"
