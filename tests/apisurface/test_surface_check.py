@@ -115,6 +115,8 @@ def test_wrong_types_missing_required_enums_quantities() -> None:
     assert (".spec.containers[0].resources.limits[cpu]", ProblemKind.INVALID_VALUE) in got
     assert (".spec.containers[0].imagePullPolicy", ProblemKind.NOT_IN_ENUM) in got
     assert len(got) == 5
+    [enum] = [p for p in check_object(s, pod) if p.kind is ProblemKind.NOT_IN_ENUM]
+    assert enum.allowed == ("Always", "IfNotPresent", "Never")
     # 1.24's published schema has no enums: the same value is not judged there.
     assert (".spec.containers[0].imagePullPolicy", ProblemKind.NOT_IN_ENUM) not in kinds(
         check_object(load_surface("1.24"), pod)

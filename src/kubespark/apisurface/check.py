@@ -60,6 +60,7 @@ class FieldProblem:
     fix: str
     type_name: str = ""  # the type that holds (or lacks) the field
     field: str = ""  # the property name, for UNKNOWN_FIELD and MISSING_REQUIRED
+    allowed: tuple[str, ...] = ()  # the enum's values, for NOT_IN_ENUM
 
     def render(self) -> str:
         where = self.path or "(object)"
@@ -263,11 +264,16 @@ class _Checker:
         if type(value) not in node.types:
             self.wrong(value, node.expected)
         elif node.enum is not None and value not in node.enum:
-            allowed = ", ".join(sorted(node.enum))
-            self.add(
-                ProblemKind.NOT_IN_ENUM,
-                f"{value!r} is not one of {allowed}",
-                f"use one of {allowed}",
+            values = tuple(sorted(node.enum))
+            allowed = ", ".join(values)
+            self.out.append(
+                FieldProblem(
+                    _path(self.stack),
+                    ProblemKind.NOT_IN_ENUM,
+                    f"{value!r} is not one of {allowed}",
+                    f"use one of {allowed}",
+                    allowed=values,
+                )
             )
         elif node.valid is not None and not node.valid(value):
             self.add(
