@@ -1,4 +1,4 @@
-"""The doctor's prefilter: which literal fragments to look for, and one automaton that finds them all.
+"""The doctor's prefilter: which literal fragments to look for, and one automaton to find them.
 
 Owns turning every pattern the doctor knows (symptom literals and regexes, failure markers,
 version hints) into short literal *fragments* such that any line a pattern matches contains at

@@ -35,9 +35,7 @@ class Candidate:
 class LineScanner:
     """Scans streams with one automaton; counts what it read (``bytes_read``, ``lines``)."""
 
-    def __init__(
-        self, automaton: Automaton, *, chunk_size: int = CHUNK, context: int = 2
-    ) -> None:
+    def __init__(self, automaton: Automaton, *, chunk_size: int = CHUNK, context: int = 2) -> None:
         self.automaton = automaton
         self.chunk_size = chunk_size
         self.context = context
