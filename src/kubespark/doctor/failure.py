@@ -193,10 +193,14 @@ class FailureTracker:
 
     def feed(self, line: Line) -> None:
         text = line.text
-        if _NOISE.search(text) or _FRAME.match(text):
+        if _FRAME.match(text):
             return
+        # The app state and container signals first: kubectl prints an errorMessage that starts
+        # with spark-submit's own chatter (NativeCodeLoader ...) on one line.
         self._app(line)
         self._signal(line)
+        if _NOISE.search(text):
+            return
         if self._caused_by(line):
             return
         if self._status(text):
@@ -247,7 +251,11 @@ class FailureTracker:
         m = _CAUSED_BY.match(line.text)
         if not m:
             return False
-        if self._open is not None:
+        if self._open is None and len(self.chains) < MAX_CHAINS:
+            # The top of the trace was cut off (a truncated errorMessage): the cause leads.
+            self.chains.append(ErrorChain(first=line, exception=m["cls"], api=_api_call(line.text)))
+            self._open, self._open_in_warn = len(self.chains) - 1, False
+        elif self._open is not None:
             target = self._target()
             chain = target[self._open]
             api = chain.api or _api_call(line.text)

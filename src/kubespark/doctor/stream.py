@@ -11,15 +11,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 from kubespark.doctor.prefilter import Automaton
 
-__all__ = ["CHUNK", "Candidate", "LineScanner"]
+__all__ = ["CHUNK", "ByteSource", "Candidate", "LineScanner"]
 
 CHUNK = 8 << 20
 # A "line" longer than this (a binary blob, a log without newlines) is cut, so memory stays bounded.
 MAX_LINE = 32 << 20
+
+
+class ByteSource(Protocol):
+    """Anything with ``read(n) -> bytes``: a file, stdin's buffer, a pipe, a wrapper."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ class LineScanner:
         self.bytes_read = 0
         self.lines = 0
 
-    def scan(self, stream: BinaryIO) -> Iterator[Candidate]:
+    def scan(self, stream: ByteSource) -> Iterator[Candidate]:
         carry = b""
         base_line = 0
         ring: deque[bytes] = deque(maxlen=self.context)
