@@ -21,6 +21,7 @@ from rich.markup import escape
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.doctor.engine import Input, examine
 from kubespark.doctor.failure import ErrorChain, FailureSummary
+from kubespark.doctor.lines import Line
 from kubespark.doctor.live import fetch_app_inputs
 from kubespark.doctor.report import Diagnosis, Evidence, Report, report_view
 from kubespark.errors import InputError
@@ -127,10 +128,8 @@ def _render_diagnosis(d: Diagnosis, console: Console) -> None:
         console.print(f"  [dim]{escape(d.note)}[/]")
     for r in d.reasons:
         console.print(f"  [bold]reason[/] {r.reason.id}: {escape(r.reason.title)}")
-        for e in r.evidence:
-            _render_evidence(e, console, "    ")
-    for e in d.evidence:
-        _render_evidence(e, console, "  ")
+        _render_evidence(r.evidence, console, "    ")
+    _render_evidence(d.evidence, console, "  ")
     if d.consistency.why:
         console.print(f"  [bold]versions:[/] {d.consistency.verdict}")
         for why in d.consistency.why:
@@ -138,13 +137,19 @@ def _render_diagnosis(d: Diagnosis, console: Console) -> None:
     console.print(f"  [bold]root cause:[/] {escape(' '.join(d.issue.root_cause.split()))}")
     console.print("  [bold]remedies[/] (ranked):")
     for i, remedy in enumerate(d.remedies, 1):
-        console.print(f"    {i}. [{remedy.cost}] {escape(remedy.action)}")
+        console.print(f"    {i}. \\[{remedy.cost}] {escape(remedy.action)}")
     console.print(f"  [bold]kubespark:[/] {escape(' '.join(d.issue.kubespark.how.split()))}")
 
 
-def _render_evidence(e: Evidence, console: Console, indent: str) -> None:
-    console.print(f"{indent}[cyan]{escape(str(e.line.where))}[/]  {escape(e.line.text.strip())}")
-    console.print(f"{indent}  [dim]→ {escape(e.means)}[/]")
+def _render_evidence(evidence: tuple[Evidence, ...], console: Console, indent: str) -> None:
+    """Each line once, with every symptom it shows."""
+    by_line: dict[Line, list[str]] = {}
+    for e in evidence:
+        by_line.setdefault(e.line, []).append(e.means)
+    for line, means in by_line.items():
+        console.print(f"{indent}[cyan]{escape(str(line.where))}[/]  {escape(line.text.strip())}")
+        for text in dict.fromkeys(means):
+            console.print(f"{indent}  [dim]→ {escape(text)}[/]")
 
 
 def _render_failure(f: FailureSummary, console: Console) -> None:

@@ -42,6 +42,7 @@ FAILURE_FRAGMENTS = (
     "ErrImagePull",
     "Exit Code",
     "ExitCode",
+    "exitCode",
     "exit code",
     "is invalid",
     "could not find the requested resource",
@@ -92,7 +93,7 @@ _NO_MATCH = re.compile(r'no matches for kind "(?P<kind>\w+)" in version "(?P<gv>
 _ALREADY = re.compile(r'(?P<res>[\w.-]+) "(?P<name>[^"]+)" already exists')
 _UNAUTHORIZED = re.compile(r"\bUnauthorized\b")
 _EXIT = re.compile(
-    r"(?:exited with exit code|Exit Code:|ExitCode:|exit code:)\s*(?P<code>-?\d+)"
+    r"(?:exited with exit code|Exit Code:|ExitCode:|exitCode:|exit code:)\s*(?P<code>-?\d+)"
     r"(?:[^\n]*?Reason: (?P<reason>\w+))?"
 )
 _CONTAINER_REASON = re.compile(
