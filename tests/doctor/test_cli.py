@@ -1,5 +1,6 @@
 """kubespark doctor on files, stdin and documents: output, JSON and exit codes."""
 
+# ruff: noqa: E501  (APP_YAML is one kubectl line, as kubectl prints it)
 from __future__ import annotations
 
 import json
