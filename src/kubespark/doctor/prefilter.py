@@ -82,6 +82,12 @@ def _required(items: Sequence[tuple[Any, Any]]) -> list[str] | None:
         if op is _consts.LITERAL:
             run.append(chr(av))
             continue
+        whole = _literal_branches(op, av)
+        if run and whole:
+            # The parser factors a shared prefix out of "spark-core_|spark-sql_": put it back,
+            # so the fragments are the distinctive whole words, not the common prefix.
+            prefix = "".join(run)
+            candidates.append([prefix + w for w in whole])
         close_run()
         inner = _required_of(op, av)
         if inner:
@@ -92,6 +98,21 @@ def _required(items: Sequence[tuple[Any, Any]]) -> list[str] | None:
         return None
     # Prefer the set whose shortest literal is longest (fewer false candidates), then fewer.
     return max(viable, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _literal_branches(op: Any, av: Any) -> list[str] | None:
+    """The alternatives of a group or alternation made only of literals, else None."""
+    if op is _consts.SUBPATTERN:
+        sub = list(av[3])
+        return _literal_branches(*sub[0]) if len(sub) == 1 else None
+    if op is not _consts.BRANCH:
+        return None
+    words = []
+    for branch in av[1]:
+        if not all(o is _consts.LITERAL for o, _ in branch):
+            return None
+        words.append("".join(chr(c) for _, c in branch))
+    return words
 
 
 def _required_of(op: Any, av: Any) -> list[str] | None:
