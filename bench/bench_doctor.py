@@ -42,7 +42,7 @@ NOISE = [
     "192.168.252.135, executor 7, partition 5, PROCESS_LOCAL, 281589 bytes)",
     "20/01/10 00:51:07 INFO BlockManagerMaster: Removed 1 successfully in removeExecutor",
     # kubeflow/spark-operator#1314 (operator v1, glog)
-    "I0730 23:08:41.930086      11 event.go:282] Event(v1.ObjectReference{Kind:\"SparkApplication\""
+    'I0730 23:08:41.930086      11 event.go:282] Event(v1.ObjectReference{Kind:"SparkApplication"'
     ", Namespace:\"default\", Name:\"spark-pi\"}): type: 'Normal' reason: 'SparkDriverRunning'",
     # kubeflow/spark-operator#2260 (operator v2, zap console)
     "2024-10-17T12:13:31.168Z\tINFO\tsparkapplication/controller.go:164\tReconciling "
