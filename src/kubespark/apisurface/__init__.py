@@ -15,11 +15,19 @@ from kubespark.apisurface.check import (
     prune_unknown_fields,
     resolve_kind,
 )
+from kubespark.apisurface.defaults import apply_defaults
+from kubespark.apisurface.discovery import (
+    DiscoveryDocs,
+    discovery_documents,
+    surface_from_discovery,
+    version_document,
+)
 from kubespark.apisurface.history import (
     FieldHistory,
     field_history,
     first_version_with,
     introduced_in,
+    optional_in,
     removed_in,
     served_in,
 )
@@ -33,6 +41,7 @@ from kubespark.apisurface.model import (
     ApiSurface,
     Behaviours,
     FieldValidation,
+    FieldValidationFormat,
     GroupVersionKind,
     ListType,
     Resource,
@@ -46,9 +55,11 @@ from kubespark.apisurface.model import (
 __all__ = [
     "ApiSurface",
     "Behaviours",
+    "DiscoveryDocs",
     "FieldHistory",
     "FieldProblem",
     "FieldValidation",
+    "FieldValidationFormat",
     "GroupVersionKind",
     "ListType",
     "ProblemKind",
@@ -58,8 +69,10 @@ __all__ = [
     "SubResource",
     "TypeDef",
     "TypedPatchErrorFormat",
+    "apply_defaults",
     "check_object",
     "check_value",
+    "discovery_documents",
     "field_history",
     "first_version_with",
     "introduced_in",
@@ -67,8 +80,11 @@ __all__ = [
     "load_surface",
     "manifest",
     "newest_version",
+    "optional_in",
     "prune_unknown_fields",
     "removed_in",
     "resolve_kind",
     "served_in",
+    "surface_from_discovery",
+    "version_document",
 ]

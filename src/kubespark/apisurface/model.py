@@ -26,6 +26,7 @@ __all__ = [
     "ApiSurface",
     "Behaviours",
     "FieldValidation",
+    "FieldValidationFormat",
     "GroupVersionKind",
     "ListType",
     "Resource",
@@ -67,8 +68,9 @@ class GroupVersionKind:
 class SubResource:
     """A subresource as discovery lists it (``pods/status``, ``deployments/scale``).
 
-    ``gvk`` is the kind its body has (``autoscaling/v1 Scale`` for ``scale``); None for connect
-    subresources (``exec``, ``attach``, ``portforward``, ``proxy``), which have no body type.
+    ``gvk`` is the kind discovery names for it: its body (``autoscaling/v1 Scale`` for
+    ``scale``), or for connect subresources (``exec``, ``attach``, ``portforward``, ``proxy``)
+    the options type they take (``v1 PodExecOptions``). None when discovery names no kind.
     """
 
     name: str
@@ -90,6 +92,12 @@ class Resource:
     type_name: str = ""  # the TypeDef that describes its body
     categories: tuple[str, ...] = ()  # "all" for the kinds `kubectl get all` shows
     subresource_details: tuple[SubResource, ...] = ()  # same order as ``subresources``
+
+    @property
+    def stability(self) -> str:
+        """``alpha``, ``beta`` or ``ga``, from the version string (v1beta2 -> beta)."""
+        v = self.gvk.version
+        return "alpha" if "alpha" in v else "beta" if "beta" in v else "ga"
 
     @property
     def scope(self) -> str:
@@ -216,13 +224,40 @@ class TypedPatchErrorFormat:
         namespace: str = "",
         name: str = "",
     ) -> str:
-        """The Status message, message for message as that version's server writes it."""
+        """The Status message, message for message as that version's server writes it.
+
+        ``namespace`` and ``name`` are what the apply body's own metadata says (the server
+        formats the decoded patch object, not the URL): spark-submit's driver Service body has
+        no namespace, so 1.23+ servers write ``(/NAME; /v1, Kind=Service)``.
+        """
         go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
         head = self.prefix.format(namespace=namespace, name=name, gvk=go_gvk)
         lines = [f"{path}: {message}" for path, message in errors]
         if len(lines) == 1:
             return head + lines[0]
         return head + "\n  ".join(["errors:", *lines])
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValidationFormat:
+    """How a version with server-side field validation words unknown fields on create/update."""
+
+    strict_error: str = (
+        '{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: '
+        "{errors}"
+    )
+    strict_item: str = 'unknown field "{path}"'
+    warning: str = 'unknown field "{path}"'
+    http_status: int = 400  # Strict fails the request as BadRequest
+
+    def strict_message(self, kind: str, version: str, paths: Sequence[str]) -> str:
+        """The Status message of a Strict failure; ``paths`` like ``.spec.foo`` or ``spec.foo``."""
+        items = ", ".join(self.strict_item.format(path=p.lstrip(".")) for p in paths)
+        return self.strict_error.format(kind=kind, version=version, errors=items)
+
+    def warnings(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """One warning text per dropped field (sent as ``Warning: 299 - "<text>"``)."""
+        return tuple(self.warning.format(path=p.lstrip(".")) for p in paths)
 
 
 def _go_quote(text: str) -> str:
@@ -246,6 +281,8 @@ class Behaviours:
     # {"protocol": "TCP"}; what the data file states, from which apply_key_defaults is derived.
     key_defaults_by_element: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     typed_patch_error: TypedPatchErrorFormat = field(default_factory=TypedPatchErrorFormat)
+    # None where the version has no server-side field validation (unknown fields just drop).
+    field_validation_format: FieldValidationFormat | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +296,9 @@ class ApiSurface:
     # The server version asked for, patch included when known (1.20.6): the behaviours reflect
     # it, the types do not (they are the minor's). None means "the minor as a whole".
     server_version: Version | None = None
+    # Resources this version can serve but a default server does not (alpha APIs, betas new
+    # since 1.24, the APIs 1.16 switched off): served only once enabled with --runtime-config.
+    optional_resources: tuple[Resource, ...] = ()
     # Lookup indexes, derived from ``resources`` once; not part of the value.
     _by_gvk: Mapping[GroupVersionKind, Resource] = field(init=False, repr=False, compare=False)
     _by_plural: Mapping[tuple[str, str, str], Resource] = field(
@@ -277,6 +317,11 @@ class ApiSurface:
     def resource(self, api_version: str, kind: str) -> Resource | None:
         """The served resource for an object's apiVersion and kind, or None."""
         return self._by_gvk.get(GroupVersionKind.from_api_version(api_version, kind))
+
+    def optional_resource(self, api_version: str, kind: str) -> Resource | None:
+        """A resource this version serves only when enabled (``--runtime-config``), or None."""
+        gvk = GroupVersionKind.from_api_version(api_version, kind)
+        return next((r for r in self.optional_resources if r.gvk == gvk), None)
 
     def resource_for_plural(self, group: str, version: str, plural: str) -> Resource | None:
         """The served resource a REST path names (``/apis/apps/v1/.../deployments``)."""
