@@ -209,13 +209,12 @@ def _lower_for_apply(
 ) -> Lowered:
     surface = ctx.surface
     if not surface.behaviours.server_side_apply:
-        message = f"{ctx.prefix()}: server-side apply is not available; creating with POST"
+        message = f"{ctx.prefix()}: server-side apply is not available"
         notes.append(Note(NoteCode.APPLY_UNAVAILABLE, ref, "", message))
-        return _fallback(ctx, ref, resource, body, notes, None)
+        return _fallback(ctx, ref, resource, body, notes, None, "it has no server-side apply")
     if not body["metadata"].get("name"):
-        message = f"{ctx.prefix()}: apply needs metadata.name; creating with POST (generateName)"
-        notes.append(Note(NoteCode.FALLBACK_TO_CREATE, ref, "", message))
-        return _fallback(ctx, ref, resource, body, notes, None)
+        reason = "apply needs metadata.name and the object has only generateName"
+        return _fallback(ctx, ref, resource, body, notes, None, reason)
     prediction = predict_apply(surface, body, namespace=ref.namespace)
     if not prediction.fails:
         return Lowered(ref, resource, WriteMethod.APPLY, body, tuple(notes), prediction)
@@ -230,7 +229,7 @@ def _lower_for_apply(
         f"{prediction.http_status}: {why}"
     )
     notes.append(Note(NoteCode.APPLY_WOULD_FAIL, ref, "", message))
-    return _fallback(ctx, ref, resource, body, notes, prediction)
+    return _fallback(ctx, ref, resource, body, notes, prediction, "")
 
 
 def _fallback(
@@ -240,15 +239,20 @@ def _fallback(
     body: Obj,
     notes: list[Note],
     prediction: ApplyPrediction | None,
+    reason: str,
 ) -> Lowered:
     pruned, pruned_notes = _pruned(ctx, ref, body)
     dropped = ", ".join(
         f"{n.path[1:]}" + (f" (added in {n.added_in})" if n.added_in else "") for n in pruned_notes
     )
     message = f"{ctx.prefix()}: created the {ref.kind} with POST instead of apply"
+    if reason:
+        message += f" ({reason})"
     if dropped:
         message += f"; dropped {dropped}"
-    message += "; if it exists, the same body is sent as a JSON merge patch"
+    named = bool(body["metadata"].get("name"))
+    if named:
+        message += "; if it exists, the same body is sent as a JSON merge patch"
     notes.append(Note(NoteCode.FALLBACK_TO_CREATE, ref, "", message))
     notes.extend(pruned_notes)
     return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), prediction)
@@ -391,6 +395,9 @@ def _map_api_version(
     fix = problem.fix if problem else "target another version"
     first = history.introduced_in(gvk) if ctx.surface.version in known_versions() else None
     later = first is not None and first > ctx.surface.version
+    if ctx.surface.version in known_versions() and not history.served_in(gvk):
+        first_known, last_known = known_versions()[0], known_versions()[-1]
+        message += f" (nor by any version from {first_known} to {last_known})"
     if losses:
         message += "; no lossless mapping: " + "; ".join(losses)
         fix = "rewrite the object without what the served apiVersions cannot express"
