@@ -99,7 +99,9 @@ def _type_schema(surface: ApiSurface, name: str, seen: tuple[str, ...] = ()) -> 
     typedef = surface.types.get(name)
     if typedef is None or name in seen:  # unknown or recursive: keep whatever the user wrote
         return dict(_PRESERVE)
-    props = {p: _from_surface(surface, s, (*seen, name)) for p, s in sorted(typedef.properties.items())}
+    props = {
+        p: _from_surface(surface, s, (*seen, name)) for p, s in sorted(typedef.properties.items())
+    }
     out: Obj = {"type": "object", "properties": props}
     required = sorted(r for r in typedef.required if r in props)
     if required:
@@ -267,7 +269,9 @@ def _crd(
         "kind": "CustomResourceDefinition",
         "metadata": {
             "name": f"{plural}.{GROUP}",
-            "annotations": {"api-approved.kubernetes.io": "https://github.com/kubeflow/spark-operator/pull/1298"},
+            "annotations": {
+                "api-approved.kubernetes.io": "https://github.com/kubeflow/spark-operator/pull/1298"
+            },
             "labels": {"app.kubernetes.io/part-of": "kubespark"},
         },
         "spec": {
@@ -305,7 +309,12 @@ def spark_application_crd() -> Obj:
     ]
     spec = copy.deepcopy(_spec_schema(SparkApplication))
     return _crd(
-        "SparkApplication", "sparkapplications", ["sparkapp"], spec, SPARK_APPLICATION_STATUS, columns
+        "SparkApplication",
+        "sparkapplications",
+        ["sparkapp"],
+        spec,
+        SPARK_APPLICATION_STATUS,
+        columns,
     )
 
 

@@ -23,8 +23,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summ
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
-from kubespark.operator.states import AppState, ExecutorState, executor_state
+from kubespark.operator.states import AppState
 from kubespark.operator.status import parse_time
+from kubespark.submit.driverstate import ExecutorState, executor_state
 
 __all__ = ["DEFAULT_START_BUCKETS", "DEFAULT_SUBMIT_BUCKETS", "OperatorMetrics"]
 
@@ -59,9 +60,14 @@ class OperatorMetrics:
         def name(n: str) -> str:
             return metric_name(prefix, n)
 
-        self.count = Counter(name("spark_application_count"), "Total number of SparkApplication", lb, registry=r)
+        self.count = Counter(
+            name("spark_application_count"), "Total number of SparkApplication", lb, registry=r
+        )
         self.submit_count = Counter(
-            name("spark_application_submit_count"), "Total number of submitted SparkApplication", lb, registry=r
+            name("spark_application_submit_count"),
+            "Total number of submitted SparkApplication",
+            lb,
+            registry=r,
         )
         self.failed_submission_count = Counter(
             name("spark_application_failed_submission_count"),
@@ -70,13 +76,22 @@ class OperatorMetrics:
             registry=r,
         )
         self.running_count = Gauge(
-            name("spark_application_running_count"), "Total number of running SparkApplication", lb, registry=r
+            name("spark_application_running_count"),
+            "Total number of running SparkApplication",
+            lb,
+            registry=r,
         )
         self.success_count = Counter(
-            name("spark_application_success_count"), "Total number of successful SparkApplication", lb, registry=r
+            name("spark_application_success_count"),
+            "Total number of successful SparkApplication",
+            lb,
+            registry=r,
         )
         self.failure_count = Counter(
-            name("spark_application_failure_count"), "Total number of failed SparkApplication", lb, registry=r
+            name("spark_application_failure_count"),
+            "Total number of failed SparkApplication",
+            lb,
+            registry=r,
         )
         self.success_time = Summary(
             name("spark_application_success_execution_time_seconds"), "", lb, registry=r
@@ -98,7 +113,10 @@ class OperatorMetrics:
             registry=r,
         )
         self.start_latency = Summary(
-            name("spark_application_start_latency_seconds"), "Spark App Start Latency via the Operator", lb, registry=r
+            name("spark_application_start_latency_seconds"),
+            "Spark App Start Latency via the Operator",
+            lb,
+            registry=r,
         )
         self.start_latency_histogram = Histogram(
             name("spark_application_start_latency_seconds_histogram"),
@@ -108,20 +126,39 @@ class OperatorMetrics:
             registry=r,
         )
         self.executor_running = Gauge(
-            name("spark_executor_running_count"), "Total number of running Spark executors", lb, registry=r
+            name("spark_executor_running_count"),
+            "Total number of running Spark executors",
+            lb,
+            registry=r,
         )
         self.executor_success = Counter(
-            name("spark_executor_success_count"), "Total number of successful Spark executors", lb, registry=r
+            name("spark_executor_success_count"),
+            "Total number of successful Spark executors",
+            lb,
+            registry=r,
         )
         self.executor_failure = Counter(
-            name("spark_executor_failure_count"), "Total number of failed Spark executors", lb, registry=r
+            name("spark_executor_failure_count"),
+            "Total number of failed Spark executors",
+            lb,
+            registry=r,
         )
         # kubespark's own: how busy the controller is.
-        self.queue_depth = Gauge("kubespark_operator_queue_depth", "Keys waiting in the work queues", ["controller"], registry=r)
-        self.reconciles = Counter(
-            "kubespark_operator_reconcile_count", "Reconciliations by controller and result", ["controller", "result"], registry=r
+        self.queue_depth = Gauge(
+            "kubespark_operator_queue_depth",
+            "Keys waiting in the work queues",
+            ["controller"],
+            registry=r,
         )
-        self.leader = Gauge("kubespark_operator_leader", "1 while this replica is the active one", registry=r)
+        self.reconciles = Counter(
+            "kubespark_operator_reconcile_count",
+            "Reconciliations by controller and result",
+            ["controller", "result"],
+            registry=r,
+        )
+        self.leader = Gauge(
+            "kubespark_operator_leader", "1 while this replica is the active one", registry=r
+        )
 
     # -- label values ----------------------------------------------------------------------------
 
@@ -170,13 +207,17 @@ class OperatorMetrics:
         elif after is AppState.SUBMITTED:
             self.submit_count.labels(**labels).inc()
             if _status(new).get("submissionAttempts") == 1:
-                self._observe_since_creation(new, now, self.submit_latency, self.submit_latency_histogram)
+                self._observe_since_creation(
+                    new, now, self.submit_latency, self.submit_latency_histogram
+                )
         elif after is AppState.SUBMISSION_FAILED:
             self.failed_submission_count.labels(**labels).inc()
         elif after is AppState.RUNNING:
             self.running_count.labels(**labels).inc()
             if _status(new).get("executionAttempts") == 1:
-                self._observe_since_creation(new, now, self.start_latency, self.start_latency_histogram)
+                self._observe_since_creation(
+                    new, now, self.start_latency, self.start_latency_histogram
+                )
         elif after is AppState.COMPLETED:
             self.success_count.labels(**labels).inc()
             self._observe_execution(new, self.success_time)
@@ -188,7 +229,9 @@ class OperatorMetrics:
         if _state(app) is AppState.RUNNING:
             self.running_count.labels(**self._label_values(app)).dec()
 
-    def _observe_since_creation(self, app: Obj, now: datetime, summary: Summary, histogram: Histogram) -> None:
+    def _observe_since_creation(
+        self, app: Obj, now: datetime, summary: Summary, histogram: Histogram
+    ) -> None:
         created = parse_time((app.get("metadata") or {}).get("creationTimestamp"))
         if created is None:
             return
@@ -239,7 +282,11 @@ class OperatorMetrics:
             kind = "untyped" if family.type == "unknown" else family.type
             lines.append(f"# HELP {family.name} {_escape_help(family.documentation)}")
             lines.append(f"# TYPE {family.name} {kind}")
-            lines.extend(_sample_line(family.name, family.type, s) for s in family.samples if _wanted(family.name, s))
+            lines.extend(
+                _sample_line(family.name, family.type, s)
+                for s in family.samples
+                if _wanted(family.name, s)
+            )
         return ("\n".join(lines) + "\n").encode()
 
 
@@ -251,7 +298,8 @@ def _wanted(name: str, sample: Sample) -> bool:
 def _sample_line(name: str, kind: str, sample: Sample) -> str:
     sample_name = name if kind == "counter" and sample.name == name + "_total" else sample.name
     labels = ",".join(f'{k}="{_escape_value(v)}"' for k, v in sorted(sample.labels.items()))
-    return f"{sample_name}{{{labels}}} {floatToGoString(sample.value)}" if labels else f"{sample_name} {floatToGoString(sample.value)}"
+    value = str(floatToGoString(sample.value))  # type: ignore[no-untyped-call]
+    return f"{sample_name}{{{labels}}} {value}" if labels else f"{sample_name} {value}"
 
 
 def _escape_help(text: str) -> str:

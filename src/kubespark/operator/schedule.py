@@ -153,7 +153,9 @@ def parse_schedule(expression: str, time_zone: str = "Local") -> Schedule:
         raise _bad(expression, f"unrecognized descriptor: {text}")
     fields = cron.split()
     if len(fields) != 5:
-        raise _bad(expression, f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
+        raise _bad(
+            expression, f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]"
+        )
     try:
         croniter(cron, datetime(2000, 1, 1, tzinfo=UTC))
     except (CroniterError, ValueError, KeyError) as err:

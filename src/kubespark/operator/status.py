@@ -152,7 +152,9 @@ class AppStatus:
 
     def with_state(self, state: AppState, error: str | None = None) -> AppStatus:
         """A copy in ``state``; the error message is replaced when given, kept otherwise."""
-        return replace(self, state=state, error_message=self.error_message if error is None else error)
+        return replace(
+            self, state=state, error_message=self.error_message if error is None else error
+        )
 
     def reset_for(self, leaving: AppState) -> AppStatus:
         """``resetSparkApplicationStatus``: what a rerun, invalidation or suspension clears."""

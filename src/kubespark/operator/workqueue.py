@@ -78,7 +78,7 @@ class WorkQueue(Generic[K]):
         """Add ``key`` after its back-off (doubling per failure); returns the delay."""
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        delay = min(self.max_delay, self.base_delay * 2**failures)
+        delay = float(min(self.max_delay, self.base_delay * 2.0**failures))
         self.add_after(key, delay)
         return delay
 
@@ -140,7 +140,13 @@ async def run_workers(
                 raise
             except Exception:
                 delay = queue.add_rate_limited(key)
-                log.warning("reconcile of %s %s failed; retrying in %.2fs", queue.name, key, delay, exc_info=True)
+                log.warning(
+                    "reconcile of %s %s failed; retrying in %.2fs",
+                    queue.name,
+                    key,
+                    delay,
+                    exc_info=True,
+                )
                 if on_result:
                     on_result("error")
             else:
