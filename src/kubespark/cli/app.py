@@ -12,6 +12,7 @@ import sys
 import typer
 
 from kubespark.cli import demo
+from kubespark.cli import emulate as emulate_cmd
 from kubespark.cli.output import fail_on_input_errors
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 
 app.command("demo")(fail_on_input_errors(demo.demo))
+app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 
 
 def main() -> None:
