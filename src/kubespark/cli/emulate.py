@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -32,42 +33,45 @@ def _error_codes(text: str) -> tuple[int, ...]:
 
 
 def emulate(
-    k8s: str = typer.Option(
-        "1.19",
-        "--k8s",
-        help="Kubernetes version to emulate: a minor "
-        "(1.19) or a patch (1.20.6) the API surface has, 1.16 or newer.",
-    ),
-    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
-    tls: bool = typer.Option(
-        False, "--tls", help="Serve HTTPS with a CA made at start; the kubeconfig carries the CA."
-    ),
-    kubeconfig_out: Path | None = typer.Option(
-        None, "--kubeconfig-out", help="Where to write the kubeconfig (default: a temporary file)."
-    ),
-    speed: float = typer.Option(
-        1.0, "--speed", help="Run pods and drivers this many times faster than real time."
-    ),
-    error_rate: float = typer.Option(
-        0.0, "--error-rate", help="Fraction of API requests answered with an injected error (0-1)."
-    ),
-    error_codes: str = typer.Option(
-        "500,503,429",
-        "--error-codes",
-        help="HTTP codes to inject, comma separated (429, 500, 502, 503, 504).",
-    ),
-    latency_ms: float = typer.Option(0.0, "--latency-ms", help="Added latency per API request."),
-    watch_drop_after: float | None = typer.Option(
-        None, "--watch-drop-after", help="Cut every watch connection after this many seconds."
-    ),
-    namespace: list[str] = typer.Option(
-        [], "--namespace", "-n", help="Create this namespace at start (repeatable)."
-    ),
-    no_sa_admission: bool = typer.Option(
-        False,
-        "--no-service-account-admission",
-        help="Accept pods whose ServiceAccount does not exist.",
-    ),
+    k8s: Annotated[
+        str,
+        typer.Option(
+            "--k8s",
+            help="Kubernetes version to emulate: a minor "
+            "(1.19) or a patch (1.20.6), 1.16 or newer.",
+        ),
+    ] = "1.19",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    tls: Annotated[
+        bool,
+        typer.Option(help="Serve HTTPS with a CA made at start; the kubeconfig carries the CA."),
+    ] = False,
+    kubeconfig_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig-out", help="Where to write the kubeconfig (default: a temporary file)."
+        ),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Run pods and drivers this many times faster than real time.")
+    ] = 1.0,
+    error_rate: Annotated[
+        float, typer.Option(help="Fraction of API requests answered with an injected error (0-1).")
+    ] = 0.0,
+    error_codes: Annotated[
+        str, typer.Option(help="HTTP codes to inject, comma separated (429, 500, 502, 503, 504).")
+    ] = "500,503,429",
+    latency_ms: Annotated[float, typer.Option(help="Added latency per API request.")] = 0.0,
+    watch_drop_after: Annotated[
+        float | None, typer.Option(help="Cut every watch connection after this many seconds.")
+    ] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Create this namespace at start (repeatable)."),
+    ] = None,
+    no_service_account_admission: Annotated[
+        bool, typer.Option(help="Accept pods whose ServiceAccount does not exist.")
+    ] = False,
 ) -> None:
     """Serve an API server that behaves like Kubernetes K8S, with a simulated kubelet."""
     faults = Faults(
@@ -83,8 +87,8 @@ def emulate(
         kubeconfig_out=kubeconfig_out,
         speed=speed,
         faults=faults,
-        namespaces=tuple(namespace),
-        service_account_admission=not no_sa_admission,
+        namespaces=tuple(namespace or ()),
+        service_account_admission=not no_service_account_admission,
     )
     asyncio.run(_serve(options))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ class ApiServer:
 
     def _self_link(self, res: ServedResource, namespace: str, name: str) -> str:
         base = f"/apis/{res.group}/{res.version}" if res.group else "/api/v1"
-        ns = f"/namespaces/{namespace}" if res.namespaced else ""
+        ns = f"/namespaces/{namespace}" if res.namespaced and namespace else ""
         return f"{base}{ns}/{res.plural}" + (f"/{name}" if name else "")
 
     def _storage_api_version(self, res: ServedResource) -> str:
@@ -151,7 +152,7 @@ class ApiServer:
             raise not_found(res.group, res.plural, name)
         return self.present(res, obj)
 
-    def list(
+    def list_objects(
         self,
         res: ServedResource,
         namespace: str | None,
@@ -272,7 +273,7 @@ class ApiServer:
             )
         return mode
 
-    def _prune(self, res: ServedResource, obj: Obj, opts: WriteOptions) -> list[str]:
+    def _prune(self, res: ServedResource, obj: Obj, opts: WriteOptions) -> tuple[Obj, list[str]]:
         """Drop unknown fields; Strict refuses them (400), Warn reports them."""
         if res.custom is not None:
             schema = res.custom.schema
@@ -282,15 +283,15 @@ class ApiServer:
                 else crds.prune_custom(obj, schema)
             )
         else:
-            dropped = self.checks.prune(obj, res.type_name)
+            obj, dropped = self.checks.prune(obj)
         dropped += _prune_metadata(obj)
         if not dropped:
-            return []
+            return obj, []
         mode = self._field_mode(opts)
         unknown = [f'unknown field "{path}"' for path in dropped]
         if mode == "Strict":
             raise bad_request("strict decoding error: " + ", ".join(unknown))
-        return unknown if mode == "Warn" else []
+        return obj, (unknown if mode == "Warn" else [])
 
     def _validate(self, res: ServedResource, obj: Obj, old: Obj | None, name: str) -> None:
         errs: list[FieldError] = []
@@ -304,7 +305,7 @@ class ApiServer:
                 body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
                 errs += crds.validate_custom(body, res.custom.schema)
         else:
-            result = self.checks.check(obj, res.type_name)
+            result = self.checks.check(obj)
             if result.decode_errors:
                 raise bad_request(
                     f'{res.kind} in version "{res.version}" cannot be handled as a '
@@ -319,7 +320,7 @@ class ApiServer:
             if res.group == "apiextensions.k8s.io" and res.plural == "customresourcedefinitions":
                 errs += crds.validate_crd(obj, v1=res.version == "v1")
         if errs:
-            raise invalid(res.group, res.kind, name, errs)
+            raise invalid(res.group, res.kind, name, _dedupe(errs))
 
     def _decode_identity(self, res: ServedResource, body: Any) -> Obj:
         if not isinstance(body, dict):
@@ -353,8 +354,9 @@ class ApiServer:
                 )
             body["metadata"] = {}
         if res.group == "apiextensions.k8s.io" and res.version == "v1beta1":
-            body = crds.crd_from_v1beta1(body)
-        return body
+            return crds.crd_from_v1beta1(body)
+        obj: Obj = body
+        return obj
 
     def _namespace_for(self, res: ServedResource, namespace: str, obj: Obj) -> str:
         m = meta(obj)
@@ -416,7 +418,8 @@ class ApiServer:
         if not m.get("name") and m.get("generateName"):
             m["name"] = generate_name(str(m["generateName"]), self.rng)
         name = str(m.get("name") or "")
-        warnings = self._prune(res, obj, opts)
+        obj, warnings = self._prune(res, obj, opts)
+        m = meta(obj)
         kinds_rules = kinds.rules_for(res.group, res.plural) if res.custom is None else None
         if kinds_rules is not None and kinds_rules.default is not None:
             kinds_rules.default(obj, self.kind_ctx)
@@ -472,7 +475,7 @@ class ApiServer:
         old = self.store.get(res.bucket, namespace, name)
         if old is None:
             raise not_found(res.group, res.plural, name)
-        warnings = self._prune(res, obj, opts)
+        obj, warnings = self._prune(res, obj, opts)
         return self._replace(res, old, obj, opts, subresource, warnings)
 
     def _replace(
@@ -555,7 +558,7 @@ class ApiServer:
         meta(new)["name"] = old["metadata"]["name"]
         if res.namespaced:
             meta(new)["namespace"] = old["metadata"]["namespace"]
-        warnings = self._prune(res, new, opts)
+        new, warnings = self._prune(res, new, opts)
         return self._replace(res, old, new, opts, subresource, warnings)
 
     def create_object(
@@ -682,7 +685,7 @@ class ApiServer:
         fields: FieldSelector,
         opts: DeleteOptions,
     ) -> Obj:
-        listed = self.list(res, namespace, labels, fields)
+        listed = self.list_objects(res, namespace, labels, fields)
         deleted: list[Obj] = []
         for item in listed["items"]:
             m = item["metadata"]
@@ -754,13 +757,23 @@ def _prune_metadata(obj: Obj) -> list[str]:
     return dropped
 
 
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_VALUE_MESSAGE = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+
+
 def _check_labels(m: dict[str, Any]) -> list[FieldError]:
+    """ObjectMeta's label and annotation rules (apimachinery's ValidateLabels)."""
     errs: list[FieldError] = []
     for section in ("labels", "annotations"):
         value = m.get(section)
-        if value is None:
-            continue
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        if value is not None and (
+            not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
+        ):
             errs.append(
                 FieldError(
                     "Invalid", f"metadata.{section}", "must be a map of strings", value=value
@@ -768,15 +781,21 @@ def _check_labels(m: dict[str, Any]) -> list[FieldError]:
             )
     labels = m.get("labels")
     if isinstance(labels, dict):
-        for key, value in labels.items():
-            if isinstance(value, str) and len(value) > 63:
+        for value in labels.values():
+            if not isinstance(value, str):
+                continue
+            if len(value) > 63:
                 errs.append(
                     FieldError(
                         "Invalid",
-                        f"metadata.labels",
+                        "metadata.labels",
                         "must be no more than 63 characters",
                         value=value,
                     )
+                )
+            if not _LABEL_VALUE.match(value):
+                errs.append(
+                    FieldError("Invalid", "metadata.labels", _LABEL_VALUE_MESSAGE, value=value)
                 )
     return errs
 
@@ -794,3 +813,13 @@ def _decode_continue(token: str) -> str:
         raise bad_request(
             "continue key is not valid: illegal base64 data at input byte 0"
         ) from None
+
+
+def _dedupe(errs: list[FieldError]) -> list[FieldError]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for err in errs:
+        if (err.kind, err.field) not in seen:
+            seen.add((err.kind, err.field))
+            out.append(err)
+    return out

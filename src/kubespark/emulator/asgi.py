@@ -46,7 +46,7 @@ from kubespark.errors import InputError
 from kubespark.kube.errors import APIError
 from kubespark.kube.status import Status
 
-__all__ = ["EmulatorApp", "LogSource", "MAX_BODY_BYTES"]
+__all__ = ["MAX_BODY_BYTES", "EmulatorApp", "LogSource"]
 
 log = logging.getLogger("kubespark.emulator")
 
@@ -64,7 +64,7 @@ class LogSource(Protocol):
     def container_done(self, namespace: str, pod: str, container: str) -> bool: ...
 
 
-class DropConnection(Exception):  # noqa: N818 - a signal to the server, not an error
+class DropConnection(Exception):
     """Raised inside a streaming answer to cut the connection without a final chunk."""
 
 
@@ -716,7 +716,7 @@ class EmulatorApp:
             limit = int(limit_text) if limit_text else 0
         except ValueError:
             raise bad_request(f'limit: Invalid value: "{limit_text}": must be an integer') from None
-        listed = self.api.list(
+        listed = self.api.list_objects(
             res,
             namespace,
             labels,
@@ -895,7 +895,7 @@ class EmulatorApp:
         watcher: Watcher | None,
         first_error: Status | None,
         wanted: Negotiated,
-        timeout: float,
+        lifetime: float,
         bookmarks: bool,
     ) -> AsyncIterator[bytes]:
         if watcher is None:
@@ -904,7 +904,7 @@ class EmulatorApp:
             return
         include = req.query.get("includeObject", "Metadata")
         start = time.monotonic()
-        deadline = start + max(0.0, timeout)
+        deadline = start + max(0.0, lifetime)
         drop_after = self.faults.faults.watch_drop_after
         drop_at = start + drop_after if drop_after else None
         bookmark_every = self.clock.real(self.bookmark_interval)

@@ -11,6 +11,7 @@ store's events synchronously, queues work, and acts through the API server's ver
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -165,12 +166,10 @@ class ControllerSet:
         m = peek_meta(obj)
         if m.get("deletionTimestamp"):
             return
-        try:
+        with contextlib.suppress(errors.NotFound):
             self.api.delete(
                 res, m.get("namespace", ""), m["name"], DeleteOptions(propagation=propagation)
             )
-        except errors.NotFound:
-            pass
 
     def _drop_owner_ref(self, res: ServedResource, obj: Obj, owner_uid: str) -> None:
         refs = [r for r in peek_meta(obj).get("ownerReferences") or [] if r.get("uid") != owner_uid]

@@ -22,8 +22,8 @@ __all__ = [
     "resource_list",
 ]
 
-# Subresources' body kinds and verbs where the resource's own kind does not answer.
-# (group, version, kind) None means the parent's kind.
+# Subresources' body kinds and verbs when the API surface does not say (custom resources'
+# status and scale); (group, version, kind) None means the parent's kind.
 _SUBRESOURCE_SHAPES: Mapping[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = {
     "status": (None, ("get", "patch", "update")),
     "scale": (("autoscaling", "v1", "Scale"), ("get", "patch", "update")),
@@ -50,7 +50,7 @@ def _hash(res: ServedResource) -> str:
 
 
 def _sub_shape(res: ServedResource, sub: str) -> tuple[str, str, str, tuple[str, ...]]:
-    shape = _SUBRESOURCE_SHAPES.get(sub, (None, ("get",)))
+    shape = res.subresource_shapes.get(sub) or _SUBRESOURCE_SHAPES.get(sub, (None, ("get",)))
     gvk, verbs = shape
     if gvk is None:
         return res.group, res.version, res.kind, verbs

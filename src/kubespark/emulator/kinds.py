@@ -154,6 +154,8 @@ def default_pod(pod: Obj, ctx: KindContext) -> None:
 def validate_pod(pod: Obj, ctx: KindContext) -> list[FieldError]:
     errs: list[FieldError] = []
     spec = pod.get("spec") or {}
+    if not spec.get("containers"):
+        errs.append(FieldError("Required", "spec.containers"))
     seen: set[str] = set()
     for group in ("initContainers", "containers"):
         for i, c in enumerate(spec.get(group) or []):

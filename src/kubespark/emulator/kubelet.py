@@ -11,6 +11,7 @@ simulation of ``sparkdriver``. Every write goes through the API server's verbs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -246,10 +247,8 @@ class Kubelet:
             "reportingComponent": "",
             "reportingInstance": "",
         }
-        try:
+        with contextlib.suppress(errors.APIError):  # events are best effort, as in clusters
             self.api.create(res, m.get("namespace", ""), body, WriteOptions())
-        except errors.APIError:
-            pass  # events are best effort, as in a real cluster
 
     # --- logs (LogSource) ----------------------------------------------------------------------
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
@@ -281,7 +280,7 @@ class Kubelet:
         if pod is None:
             return
         if not (pod.get("spec") or {}).get("nodeName"):
-            pod = await self._schedule(key, uid, pod)
+            pod = await self._schedule(key, uid)
             if pod is None:
                 return
         run = self._runs.get(key)
@@ -296,7 +295,7 @@ class Kubelet:
             return
         await self._run_containers(key, uid, run)
 
-    async def _schedule(self, key: tuple[str, str], uid: str, pod: Obj) -> Obj | None:
+    async def _schedule(self, key: tuple[str, str], uid: str) -> Obj | None:
         await self.clock.sleep(0.05)
         pod = self._current(key, uid)
         if pod is None:
@@ -408,8 +407,9 @@ class Kubelet:
         self._write_status(key, uid, self._pending_status(pod, "ErrImagePull", message))
         self.event(pod, "Failed", f'Failed to pull image "{image}": {message}', "Warning")
         await self.clock.sleep(2.0)
-        pod = self._current(key, uid)
-        if pod is not None:
+        current = self._current(key, uid)
+        if current is not None:
+            pod = current
             backoff = f'Back-off pulling image "{image}"'
             self._write_status(key, uid, self._pending_status(pod, "ImagePullBackOff", backoff))
             self.event(pod, "BackOff", backoff, "Normal")

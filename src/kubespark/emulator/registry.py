@@ -46,6 +46,11 @@ class ServedResource:
     categories: tuple[str, ...] = ()
     type_name: str = ""  # the API surface TypeDef of its body (built-ins)
     custom: CustomVersion | None = None
+    # Subresource name -> (group, version, kind) of its body, or None for the parent's kind,
+    # and its verbs; built-ins take this from the API surface.
+    subresource_shapes: Mapping[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = field(
+        default_factory=dict
+    )
 
     @property
     def api_version(self) -> str:
@@ -65,22 +70,6 @@ class ServedResource:
         return "status" in self.subresources
 
 
-# Resources built-in servers answer with no storage behind them (reviews) or that the
-# emulator does not store (bindings and evictions act on pods).
-_BUILTIN_CATEGORIES: Mapping[tuple[str, str], tuple[str, ...]] = {
-    ("", "pods"): ("all",),
-    ("", "services"): ("all",),
-    ("", "replicationcontrollers"): ("all",),
-    ("apps", "deployments"): ("all",),
-    ("apps", "daemonsets"): ("all",),
-    ("apps", "replicasets"): ("all",),
-    ("apps", "statefulsets"): ("all",),
-    ("batch", "jobs"): ("all",),
-    ("batch", "cronjobs"): ("all",),
-    ("autoscaling", "horizontalpodautoscalers"): ("all",),
-}
-
-
 def _from_surface(surface: ApiSurface) -> list[ServedResource]:
     out: list[ServedResource] = []
     for res in surface.resources:
@@ -97,8 +86,15 @@ def _from_surface(surface: ApiSurface) -> list[ServedResource]:
                 verbs=frozenset(res.verbs),
                 subresources=tuple(res.subresources),
                 short_names=tuple(res.short_names),
-                categories=_BUILTIN_CATEGORIES.get((res.gvk.group, res.plural), ()),
+                categories=tuple(res.categories),
                 type_name=res.type_name,
+                subresource_shapes={
+                    sub.name: (
+                        (sub.gvk.group, sub.gvk.version, sub.gvk.kind) if sub.gvk else None,
+                        tuple(sorted(sub.verbs)),
+                    )
+                    for sub in res.subresource_details
+                },
             )
         )
     return out

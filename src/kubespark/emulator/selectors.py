@@ -148,28 +148,22 @@ def parse_label_selector(text: str | None) -> LabelSelector:
         if tok == "!":
             key = tokens[i + 1] if i + 1 < len(tokens) else ""
             _check_key(key)
-            preds.append(lambda lb, k=key: k not in lb)
+            preds.append(_absent(key))
             i += 2
         else:
             key = tok
             _check_key(key)
             op = tokens[i + 1] if i + 1 < len(tokens) else ","
             if op == ",":
-                preds.append(lambda lb, k=key: k in lb)
+                preds.append(_present(key))
                 i += 1
             elif op in ("=", "==", "!="):
                 value = tokens[i + 2] if i + 2 < len(tokens) and tokens[i + 2] != "," else ""
                 i += 3 if value else 2
-                if op == "!=":
-                    preds.append(lambda lb, k=key, v=value: lb.get(k) != v)
-                else:
-                    preds.append(lambda lb, k=key, v=value: k in lb and lb[k] == v)
+                preds.append(_equals(key, value, negate=op == "!="))
             elif op in ("in", "notin"):
                 values, i = _values(tokens, i + 2, text)
-                if op == "in":
-                    preds.append(lambda lb, k=key, vs=values: k in lb and lb[k] in vs)
-                else:
-                    preds.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
+                preds.append(_member(key, values, negate=op == "notin"))
             elif op in (">", "<"):
                 raw = tokens[i + 2] if i + 2 < len(tokens) else ""
                 try:
@@ -190,6 +184,26 @@ def parse_label_selector(text: str | None) -> LabelSelector:
                 raise _parse_error(text, f"found '{tokens[i]}', expected: ',' or 'end of string'")
             i += 1
     return LabelSelector(text, tuple(preds))
+
+
+def _absent(key: str) -> Predicate:
+    return lambda labels: key not in labels
+
+
+def _present(key: str) -> Predicate:
+    return lambda labels: key in labels
+
+
+def _equals(key: str, value: str, *, negate: bool) -> Predicate:
+    if negate:
+        return lambda labels: labels.get(key) != value
+    return lambda labels: key in labels and labels[key] == value
+
+
+def _member(key: str, values: frozenset[str], *, negate: bool) -> Predicate:
+    if negate:
+        return lambda labels: labels.get(key) not in values
+    return lambda labels: key in labels and labels[key] in values
 
 
 def _numeric(key: str, bound: int, *, greater: bool) -> Predicate:
@@ -280,12 +294,11 @@ def parse_field_selector(text: str | None, kind: str, *, custom: bool = False) -
         part = part.strip()
         if not part:
             continue
-        for op, equal in (("!=", False), ("==", True), ("=", True)):
-            if op in part:
-                field, _, value = part.partition(op)
-                break
-        else:
+        op = next((o for o in ("!=", "==", "=") if o in part), None)
+        if op is None:
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
+        field, _, value = part.partition(op)
+        equal = op != "!="
         field = field.strip()
         if field not in allowed:
             raise bad_request(f"field label not supported: {field}")

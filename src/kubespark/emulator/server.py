@@ -289,7 +289,7 @@ def _http_implementation() -> str:
 async def run_emulator(
     version: str = "1.19", options: EmulatorOptions | None = None, **settings: Any
 ) -> AsyncIterator[Emulator]:
-    """``async with run_emulator(version="1.19") as emu:`` - ``emu.url``, ``emu.kubeconfig_path``."""
+    """``async with run_emulator(version="1.19") as emu:``; ``emu.url``, ``emu.kubeconfig_path``."""
     opts = options or EmulatorOptions(version=version, **settings)
     emu = Emulator(opts)
     await emu.start()

@@ -233,7 +233,8 @@ async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj)
             kubelet.api.create(pods, key[0], body, WriteOptions(field_manager="fabric8"))
         except errors.APIError as err:
             say(
-                f"ERROR ExecutorPodsSnapshotsStoreImpl: Going to stop due to IllegalArgumentException"
+                "ERROR ExecutorPodsSnapshotsStoreImpl: Going to stop due to "
+                "IllegalArgumentException"
                 f" Failure executing: POST at: /api/v1/namespaces/{key[0]}/pods. Message: "
                 f"{err.message}."
             )

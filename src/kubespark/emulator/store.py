@@ -74,7 +74,7 @@ class Watcher:
         return self.labels.matches(_meta(obj).get("labels")) and self.fields.matches(obj)
 
     def offer(self, event: Event) -> None:
-        """Queue what this watcher sees of ``event`` (selectors turn MODIFIED into ADDED/DELETED)."""
+        """Queue what this watcher sees of ``event`` (selectors turn MODIFIED to ADDED/DELETED)."""
         if self.closed:
             return
         now = self._matches(event.obj)
@@ -99,8 +99,8 @@ class Watcher:
         self.closed = True
         self._wake.set()
 
-    async def next(self, timeout: float | None) -> Event | None:
-        """The next event; None when closed or when ``timeout`` seconds pass without one."""
+    async def next(self, wait: float | None) -> Event | None:
+        """The next event; None when closed or when ``wait`` seconds pass without one."""
         while True:
             if self._items:
                 return self._items.popleft()
@@ -108,7 +108,7 @@ class Watcher:
                 return None
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 return None
 

@@ -8,6 +8,7 @@ default table (Name, Created At) of other kinds, and custom resources' additiona
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -384,10 +385,8 @@ def _custom_printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
         for spec in specs:
             value = json_path(obj, str(spec.get("jsonPath", "")))
             if spec.get("type") == "date" and isinstance(value, str):
-                try:
+                with contextlib.suppress(ValueError):
                     value = human_duration(now - parse_rfc3339(value))
-                except ValueError:
-                    pass
             out.append(value)
         if len(out) < len(columns):
             out.append(_age(obj, now))

@@ -1,4 +1,4 @@
-"""The emulator's wire vocabulary: body decoding, JSON encoding and failures as apiserver words them.
+"""The emulator's wire vocabulary: body decoding, JSON encoding, failures as apiserver words them.
 
 Owns turning request bodies into objects (JSON or YAML, with apiserver's messages when they are
 not), encoding answers, and building the typed API errors (``kubespark.kube.errors``) whose
@@ -67,7 +67,7 @@ def decode_body(data: bytes, media_type: str) -> Any:
     """A request body as a value; a malformed one is a 400 with apiserver's wording."""
     if media_type in ("application/yaml", "application/apply-patch+yaml"):
         try:
-            return yaml.load(data, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+            return yaml.load(data, Loader=_YamlLoader)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = f"line {mark.line + 1}: " if mark is not None else ""
