@@ -293,6 +293,18 @@ class ApiServer:
             raise bad_request("strict decoding error: " + ", ".join(unknown))
         return obj, (unknown if mode == "Warn" else [])
 
+    def _type_check(self, res: ServedResource, obj: Obj) -> None:
+        """Values of the wrong JSON type fail decoding, before any defaulting (400)."""
+        if res.custom is None:
+            problems = self.checks.check(obj).decode_errors
+        else:
+            problems = self.checks.check_metadata(obj.get("metadata")).decode_errors
+        if problems:
+            raise bad_request(
+                f'{res.kind} in version "{res.version}" cannot be handled as a '
+                f"{res.kind}: {problems[0]}"
+            )
+
     def _validate(self, res: ServedResource, obj: Obj, old: Obj | None, name: str) -> None:
         errs: list[FieldError] = []
         m = peek_meta(obj)
@@ -305,13 +317,7 @@ class ApiServer:
                 body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
                 errs += crds.validate_custom(body, res.custom.schema)
         else:
-            result = self.checks.check(obj)
-            if result.decode_errors:
-                raise bad_request(
-                    f'{res.kind} in version "{res.version}" cannot be handled as a '
-                    f"{res.kind}: {result.decode_errors[0]}"
-                )
-            errs += result.field_errors
+            errs += self.checks.check(obj).field_errors
             rules = kinds.rules_for(res.group, res.plural)
             if rules.validate is not None:
                 errs += rules.validate(obj, self.kind_ctx)
@@ -412,14 +418,16 @@ class ApiServer:
         """POST: a new object; 201 with it, or the typed error apiserver gives."""
         obj = self._decode_identity(res, body)
         namespace = self._namespace_for(res, namespace, obj)
+        obj, warnings = self._prune(res, obj, opts)
+        self._type_check(res, obj)
         m = meta(obj)
         if m.get("resourceVersion"):
             raise internal_error("resourceVersion should not be set on objects to be created")
         if not m.get("name") and m.get("generateName"):
             m["name"] = generate_name(str(m["generateName"]), self.rng)
         name = str(m.get("name") or "")
-        obj, warnings = self._prune(res, obj, opts)
-        m = meta(obj)
+        if res.has_status and (res.group, res.plural) != ("", "nodes"):
+            obj.pop("status", None)  # PrepareForCreate: status is the controllers' to write
         kinds_rules = kinds.rules_for(res.group, res.plural) if res.custom is None else None
         if kinds_rules is not None and kinds_rules.default is not None:
             kinds_rules.default(obj, self.kind_ctx)
@@ -444,8 +452,6 @@ class ApiServer:
         if self.facts.self_link:
             m["selfLink"] = self._self_link(res, namespace, name)
         obj["apiVersion"] = self._storage_api_version(res)
-        if res.has_status and res.custom is not None:
-            obj.pop("status", None)  # a custom resource's status comes only via /status
         if self.patcher is not None:
             self.patcher.record_create(res, obj, opts)
         if opts.dry_run:
@@ -476,6 +482,7 @@ class ApiServer:
         if old is None:
             raise not_found(res.group, res.plural, name)
         obj, warnings = self._prune(res, obj, opts)
+        self._type_check(res, obj)
         return self._replace(res, old, obj, opts, subresource, warnings)
 
     def _replace(
@@ -559,6 +566,7 @@ class ApiServer:
         if res.namespaced:
             meta(new)["namespace"] = old["metadata"]["namespace"]
         new, warnings = self._prune(res, new, opts)
+        self._type_check(res, new)
         return self._replace(res, old, new, opts, subresource, warnings)
 
     def create_object(
@@ -693,8 +701,7 @@ class ApiServer:
                 result = self.delete(res, m.get("namespace", ""), m["name"], opts)
             except errors.NotFound:
                 continue
-            if result.obj.get("kind") != "Status":
-                deleted.append(result.obj)
+            deleted.append(item if result.obj.get("kind") == "Status" else result.obj)
         listed["items"] = deleted
         return listed
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubespark.apisurface import ProblemKind, check_object, prune_unknown_fields
+from kubespark.apisurface import (
+    FieldProblem,
+    ProblemKind,
+    check_object,
+    check_value,
+    prune_unknown_fields,
+)
 from kubespark.apisurface.model import ApiSurface
 from kubespark.emulator.wire import FieldError
 
 __all__ = ["BuiltinChecks", "CheckResult"]
+
+_OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
 
 @dataclass
@@ -42,8 +50,20 @@ class BuiltinChecks:
         return pruned, [_field_path(p) for p in removed]
 
     def check(self, obj: dict[str, Any]) -> CheckResult:
+        return self._result(obj, check_object(self.surface, obj))
+
+    def check_metadata(self, metadata: Any) -> CheckResult:
+        """ObjectMeta alone (custom resources: their schema does not describe metadata)."""
+        problems = check_value(self.surface, _OBJECT_META, metadata) if metadata else []
+        result = self._result({"metadata": metadata}, problems)
+        result.decode_errors = [
+            f"metadata{e}" if e.startswith("[") else f"metadata.{e}" for e in result.decode_errors
+        ]
+        return result
+
+    def _result(self, obj: dict[str, Any], problems: list[FieldProblem]) -> CheckResult:
         result = CheckResult()
-        for problem in check_object(self.surface, obj):
+        for problem in problems:
             path = _field_path(problem.path)
             if problem.kind is ProblemKind.MISSING_REQUIRED:
                 if path not in ("apiVersion", "kind", "metadata"):
