@@ -209,7 +209,8 @@ async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj)
     """The driver's life once its container runs; returns its exit code."""
     from kubespark.emulator.kubelet import _number
 
-    say = _Logger(kubelet, key)
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    say = _Logger(kubelet, key, str(containers[0].get("name") or _DRIVER_CONTAINER))
     conf = _properties(kubelet, pod)
     if conf is None:
         say(
@@ -285,10 +286,11 @@ def _delete_executors(kubelet: Kubelet, namespace: str, app_id: str) -> None:
 
 
 class _Logger:
-    def __init__(self, kubelet: Kubelet, key: tuple[str, str]) -> None:
+    def __init__(self, kubelet: Kubelet, key: tuple[str, str], container: str) -> None:
         self.kubelet = kubelet
         self.key = key
+        self.container = container
 
     def __call__(self, text: str) -> None:
         line = text if text.startswith("Pi is") else f"{_log_time()} {text}"
-        self.kubelet.append_log(self.key, _DRIVER_CONTAINER, line)
+        self.kubelet.append_log(self.key, self.container, line)
