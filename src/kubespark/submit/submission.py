@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,25 +162,27 @@ def _one(
     return plan.writes
 
 
-def _planned(
+def _plan_pod(resources: DriverResources, surface: ApiSurface, namespace: str) -> PlannedWrite:
+    return _one([resources.pod], surface, Intent.CREATE, namespace)[0]
+
+
+def _plan_owned(
     resources: DriverResources,
     surface: ApiSurface,
     namespace: str,
     owner_uid: str,
     app_uid: str | None,
-) -> SubmissionPlan:
+) -> tuple[tuple[PlannedWrite, ...], tuple[PlannedWrite, ...]]:
+    """The pod's dependents (owned by it) and the web UI objects, planned once its uid is known."""
     methods = _write_methods(resources.spark_version)
-    pod = _one([resources.pod], surface, Intent.CREATE, namespace)[0]
-    owned = resources.owned_by(owner_uid).dependents
     dependents: list[PlannedWrite] = []
-    for obj in owned:
+    for obj in resources.owned_by(owner_uid).dependents:
         intent = Intent.APPLY if methods.get(obj["kind"]) == "apply" else Intent.CREATE
         dependents.extend(_one([obj], surface, intent, namespace))
     extras_bodies = [
         _owned_extra(o, resources, owner_uid, app_uid) for o in resources.operator_resources
     ]
-    extras = _one(extras_bodies, surface, Intent.CREATE, namespace)
-    return SubmissionPlan(resources, pod, tuple(dependents), extras)
+    return tuple(dependents), _one(extras_bodies, surface, Intent.CREATE, namespace)
 
 
 def _owned_extra(obj: Obj, resources: DriverResources, pod_uid: str, app_uid: str | None) -> Obj:
@@ -211,7 +214,10 @@ def plan_submission(
     resources = build_driver_resources(
         app, submission_id=submission_id, attempt=attempt, options=options
     )
-    return _planned(resources, capabilities, app.metadata.namespace, "", app.metadata.uid)
+    namespace = app.metadata.namespace
+    pod = _plan_pod(resources, capabilities, namespace)
+    dependents, extras = _plan_owned(resources, capabilities, namespace, "", app.metadata.uid)
+    return SubmissionPlan(resources, pod, dependents, extras)
 
 
 # ---- executing ----------------------------------------------------------------------------------
@@ -241,6 +247,28 @@ def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
 def _owner_uids(obj: Mapping[str, Any]) -> set[str]:
     refs = (obj.get("metadata") or {}).get("ownerReferences") or []
     return {str(r.get("uid")) for r in refs if isinstance(r, dict) and r.get("uid")}
+
+
+def _with_owner_uid(write: PlannedWrite, uid: str) -> PlannedWrite:
+    """The write with ``uid`` in every owner reference planned without one (the driver pod's)."""
+
+    def filled(request: KubeRequest | None) -> KubeRequest | None:
+        body = request.body if request is not None else None
+        refs = (
+            (body.get("metadata") or {}).get("ownerReferences") if isinstance(body, dict) else None
+        )
+        if request is None or not refs or all(r.get("uid") for r in refs):
+            return request
+        new_body = dict(body)  # type: ignore[arg-type]
+        meta = dict(new_body["metadata"])
+        meta["ownerReferences"] = [r if r.get("uid") else {**r, "uid": uid} for r in refs]
+        new_body["metadata"] = meta
+        return dataclasses.replace(request, body=new_body)
+
+    request = filled(write.request)
+    assert request is not None
+    on_conflict = dataclasses.replace(write.on_conflict, then=filled(write.on_conflict.then))
+    return dataclasses.replace(write, request=request, on_conflict=on_conflict)
 
 
 def _item(write: PlannedWrite) -> str:
@@ -338,7 +366,8 @@ async def submit_application(
         resources = build_driver_resources(
             app, submission_id=submission_id, attempt=attempt, options=options
         )
-        first = _planned(resources, capabilities, namespace, "", app.metadata.uid)
+        first = _plan_pod(resources, capabilities, namespace)
+        dependents, extras = _plan_owned(resources, capabilities, namespace, "", app.metadata.uid)
     except (PlanError, InputError) as err:
         raise SubmissionFailed(
             f"cannot submit {namespace}/{app.metadata.name}: {err.message}",
@@ -348,13 +377,14 @@ async def submit_application(
     server = capabilities.server_version or capabilities.version
     progress = _Progress()
     try:
-        pod, adopted = await _create_pod(client, first.pod, submission_id)
-        progress.record(first.pod, pod, adopted)
+        pod, adopted = await _create_pod(client, first, submission_id)
+        progress.record(first, pod, adopted)
         pod_uid = str(pod["metadata"]["uid"])
-        plan = _planned(resources, capabilities, namespace, pod_uid, app.metadata.uid)
+        dependents = tuple(_with_owner_uid(w, pod_uid) for w in dependents)
+        extras = tuple(_with_owner_uid(w, pod_uid) for w in extras)
         owners = {pod_uid} | ({app.metadata.uid} if app.metadata.uid else set())
-        await _write_all(client, plan.dependents, owners, server, progress)
-        await _write_all(client, plan.extras, owners, server, progress)
+        await _write_all(client, dependents, owners, server, progress)
+        await _write_all(client, extras, owners, server, progress)
     except SubmissionConflict as err:
         err.written = tuple(progress.written)
         raise
@@ -362,7 +392,7 @@ async def submit_application(
         raise await _failed(
             client, err, progress, f"submitting {namespace}/{app.metadata.name}"
         ) from err
-    ui = _ui_facts(plan.extras, progress)
+    ui = _ui_facts(extras, progress)
     return Submission(
         namespace=namespace,
         app_name=app.metadata.name,
@@ -374,7 +404,7 @@ async def submit_application(
         driver_uid=pod_uid,
         written=tuple(progress.written),
         adopted=tuple(progress.adopted),
-        notes=plan.notes,
+        notes=tuple(n for w in (first, *dependents, *extras) for n in w.notes),
         messages=tuple(progress.messages),
         **ui,
     )
