@@ -1,0 +1,431 @@
+"""The CustomResourceDefinitions kubespark installs, derived from its own models.
+
+Owns building the ``apiextensions.k8s.io/v1`` CRDs of SparkApplication and
+ScheduledSparkApplication (``sparkoperator.k8s.io/v1beta2``, kubeflow's group, names, short
+names and printer columns, so existing manifests and dashboards keep working) and the kopf
+peering CRDs leader election needs. Each schema is structural: the spec comes from the pydantic
+model in ``kubespark.spark`` (types, enums, bounds, required fields), and every Kubernetes
+sub-object the model keeps as a mapping (volumes, affinity, tolerations, containers, env...) is
+typed from the API surface's ``core/v1`` definitions of the newest Kubernetes minor kubespark
+knows: a superset, so the server never prunes a field a user set for a newer cluster (the compat
+planner drops those per server when it writes the pods). Pod templates stay schemaless
+(``x-kubernetes-preserve-unknown-fields``), as kubeflow's do, to keep the CRD well under the
+size limits of ``kubectl apply``.
+
+``render_crds`` builds them; the YAML shipped under ``operator/data/crds`` and in ``deploy/`` is
+its output, and a test fails when they drift. Pure; no I/O besides reading the bundled surface.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from kubespark.apisurface import ApiSurface, Schema, SchemaKind, load_surface, newest_version
+from kubespark.spark.model import ScheduledSparkApplication, SparkApplication
+
+__all__ = [
+    "GROUP",
+    "VERSION",
+    "crd_documents",
+    "peering_crds",
+    "render_crds",
+    "scheduled_crd",
+    "spark_application_crd",
+]
+
+GROUP = "sparkoperator.k8s.io"
+VERSION = "v1beta2"
+Obj = dict[str, Any]
+
+# The model's plain-mapping fields, by JSON name, and the core type each one holds.
+_CORE = "io.k8s.api.core.v1."
+_SUB_OBJECTS: Mapping[str, tuple[str, bool]] = {  # name -> (type, is a list)
+    "volumes": (_CORE + "Volume", True),
+    "volumeMounts": (_CORE + "VolumeMount", True),
+    "affinity": (_CORE + "Affinity", False),
+    "tolerations": (_CORE + "Toleration", True),
+    "podSecurityContext": (_CORE + "PodSecurityContext", False),
+    "securityContext": (_CORE + "SecurityContext", False),
+    "sidecars": (_CORE + "Container", True),
+    "initContainers": (_CORE + "Container", True),
+    "env": (_CORE + "EnvVar", True),
+    "envFrom": (_CORE + "EnvFromSource", True),
+    "dnsConfig": (_CORE + "PodDNSConfig", False),
+    "hostAliases": (_CORE + "HostAlias", True),
+    "lifecycle": (_CORE + "Lifecycle", False),
+    "ingressTLS": ("io.k8s.api.networking.v1.IngressTLS", True),
+}
+# Too large to inline and free-form in kubeflow's CRD too: the user's pod templates.
+_SCHEMALESS = {"template"}
+_PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+
+@functools.cache
+def _surface() -> ApiSurface:
+    return load_surface(newest_version())
+
+
+# ---- core/v1 types from the API surface ---------------------------------------------------------
+
+
+def _from_surface(surface: ApiSurface, schema: Schema, seen: tuple[str, ...]) -> Obj:
+    kind = schema.kind
+    if kind is SchemaKind.OBJECT:
+        return _type_schema(surface, schema.ref or "", seen)
+    if kind is SchemaKind.ARRAY:
+        items = _from_surface(surface, schema.items, seen) if schema.items else dict(_PRESERVE)
+        return {"type": "array", "items": items}
+    if kind is SchemaKind.MAP:
+        values = _from_surface(surface, schema.items, seen) if schema.items else dict(_PRESERVE)
+        return {"type": "object", "additionalProperties": values}
+    if kind in (SchemaKind.INT_OR_STRING, SchemaKind.QUANTITY):
+        return {"x-kubernetes-int-or-string": True}
+    if kind is SchemaKind.TIME:
+        return {"type": "string", "format": "date-time"}
+    if kind is SchemaKind.ANY:
+        return dict(_PRESERVE)
+    out: Obj = {"type": kind.value}
+    if kind is SchemaKind.INTEGER and schema.format in ("int32", "int64"):
+        out["format"] = schema.format
+    return out
+
+
+def _type_schema(surface: ApiSurface, name: str, seen: tuple[str, ...] = ()) -> Obj:
+    typedef = surface.types.get(name)
+    if typedef is None or name in seen:  # unknown or recursive: keep whatever the user wrote
+        return dict(_PRESERVE)
+    props = {
+        p: _from_surface(surface, s, (*seen, name)) for p, s in sorted(typedef.properties.items())
+    }
+    out: Obj = {"type": "object", "properties": props}
+    required = sorted(r for r in typedef.required if r in props)
+    if required:
+        out["required"] = required
+    if typedef.preserve_unknown_fields:
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    return out
+
+
+# ---- the pydantic model's JSON schema, made structural -------------------------------------------
+
+
+def _structural(node: Any, defs: Mapping[str, Any], name: str = "") -> Obj:
+    """pydantic's JSON schema of a field, as a CRD's structural schema."""
+    node = _resolved(node, defs)
+    if name in _SCHEMALESS and _is_free_form(node):
+        return dict(_PRESERVE)
+    if name in _SUB_OBJECTS and _is_free_form(node):
+        type_name, is_list = _SUB_OBJECTS[name]
+        typed = _type_schema(_surface(), type_name)
+        return {"type": "array", "items": typed} if is_list else typed
+    members = [m for m in node.get("anyOf", []) if m.get("type") != "null"]
+    if members:
+        kinds = {m.get("type") for m in members}
+        if kinds == {"integer", "string"}:
+            return {"x-kubernetes-int-or-string": True}
+        if len(members) == 1:
+            return _structural(members[0], defs, name)
+        return dict(_PRESERVE)
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        return _object(node, defs)
+    if kind == "array":
+        item_name = name if name in _SUB_OBJECTS else ""
+        return {"type": "array", "items": _structural(node.get("items", {}), defs, item_name)}
+    out: Obj = {"type": kind} if kind else {"x-kubernetes-preserve-unknown-fields": True}
+    for key in ("enum", "minimum", "maximum", "minLength", "maxLength", "pattern"):
+        if key in node:
+            out[key] = node[key]
+    if "const" in node:
+        out["enum"] = [node["const"]]
+    if kind == "integer":
+        out["format"] = "int32"
+    return out
+
+
+def _object(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Obj:
+    props = node.get("properties")
+    extra = node.get("additionalProperties")
+    if props:
+        out: Obj = {
+            "type": "object",
+            "properties": {k: _structural(v, defs, k) for k, v in props.items()},
+        }
+        required = [r for r in node.get("required", []) if r in props]
+        if required:
+            out["required"] = sorted(required)
+        return out
+    if isinstance(extra, Mapping) and extra:
+        return {"type": "object", "additionalProperties": _structural(extra, defs)}
+    return dict(_PRESERVE)
+
+
+def _resolved(node: Any, defs: Mapping[str, Any]) -> Any:
+    while isinstance(node, Mapping):
+        if "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[-1]]
+        elif "allOf" in node and len(node["allOf"]) == 1:
+            node = node["allOf"][0]
+        else:
+            break
+    return node
+
+
+def _is_free_form(node: Mapping[str, Any]) -> bool:
+    """The model's ``KubeObject`` (or a list of them, or optional): no declared properties."""
+    members = [m for m in node.get("anyOf", [node]) if m.get("type") != "null"]
+    for member in members:
+        inner = member.get("items", member) if member.get("type") == "array" else member
+        if inner.get("properties") or inner.get("type") != "object":
+            return False
+    return bool(members)
+
+
+@functools.cache
+def _spec_schema(model: type[SparkApplication] | type[ScheduledSparkApplication]) -> Obj:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    defs = schema.get("$defs", {})
+    return _structural(_resolved(schema["properties"]["spec"], defs), defs)
+
+
+# ---- status schemas ------------------------------------------------------------------------------
+
+_STR = {"type": "string"}
+_INT = {"type": "integer", "format": "int32"}
+_TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+SPARK_APPLICATION_STATUS: Obj = {
+    "type": "object",
+    "properties": {
+        "applicationState": {
+            "type": "object",
+            "properties": {"state": _STR, "errorMessage": _STR},
+        },
+        "driverInfo": {
+            "type": "object",
+            "properties": {
+                "podName": _STR,
+                "webUIAddress": _STR,
+                "webUIIngressAddress": _STR,
+                "webUIIngressName": _STR,
+                "webUIPort": _INT,
+                "webUIServiceName": _STR,
+            },
+        },
+        "executionAttempts": _INT,
+        "executorState": {"type": "object", "additionalProperties": _STR},
+        "lastSubmissionAttemptTime": _TIME,
+        "sparkApplicationId": _STR,
+        "submissionAttempts": _INT,
+        "submissionID": _STR,
+        "terminationTime": _TIME,
+        # kubespark's additions (pruned harmlessly under kubeflow's CRD)
+        "sparkVersion": _STR,
+        "compatNotes": {"type": "array", "items": _STR},
+        "waiting": {"type": "object", "properties": {"reason": _STR, "message": _STR}},
+    },
+}
+
+SCHEDULED_STATUS: Obj = {
+    "type": "object",
+    "properties": {
+        "lastRun": _TIME,
+        "lastRunName": _STR,
+        "nextRun": _TIME,
+        "pastFailedRunNames": {"type": "array", "items": _STR},
+        "pastSuccessfulRunNames": {"type": "array", "items": _STR},
+        "reason": _STR,
+        "scheduleState": _STR,
+    },
+}
+
+
+def _crd(
+    kind: str,
+    plural: str,
+    short_names: list[str],
+    spec: Obj,
+    status: Obj,
+    columns: list[Obj],
+) -> Obj:
+    schema: Obj = {
+        "type": "object",
+        "properties": {
+            "apiVersion": _STR,
+            "kind": _STR,
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+        "required": ["metadata", "spec"],
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.{GROUP}",
+            "annotations": {
+                "api-approved.kubernetes.io": "https://github.com/kubeflow/spark-operator/pull/1298"
+            },
+            "labels": {"app.kubernetes.io/part-of": "kubespark"},
+        },
+        "spec": {
+            "group": GROUP,
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": plural[:-1],
+                "shortNames": short_names,
+            },
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": columns,
+                }
+            ],
+        },
+    }
+
+
+def spark_application_crd() -> Obj:
+    columns = [
+        {"jsonPath": ".spec.suspend", "name": "Suspend", "type": "boolean"},
+        {"jsonPath": ".status.applicationState.state", "name": "Status", "type": "string"},
+        {"jsonPath": ".status.executionAttempts", "name": "Attempts", "type": "string"},
+        {"jsonPath": ".status.lastSubmissionAttemptTime", "name": "Start", "type": "string"},
+        {"jsonPath": ".status.terminationTime", "name": "Finish", "type": "string"},
+        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
+    ]
+    spec = copy.deepcopy(_spec_schema(SparkApplication))
+    return _crd(
+        "SparkApplication",
+        "sparkapplications",
+        ["sparkapp"],
+        spec,
+        SPARK_APPLICATION_STATUS,
+        columns,
+    )
+
+
+def scheduled_crd() -> Obj:
+    columns = [
+        {"jsonPath": ".spec.schedule", "name": "Schedule", "type": "string"},
+        {"jsonPath": ".spec.timeZone", "name": "TimeZone", "type": "string"},
+        {"jsonPath": ".spec.suspend", "name": "Suspend", "type": "string"},
+        {"jsonPath": ".status.lastRun", "name": "Last Run", "type": "date"},
+        {"jsonPath": ".status.lastRunName", "name": "Last Run Name", "type": "string"},
+        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
+    ]
+    spec = copy.deepcopy(_spec_schema(ScheduledSparkApplication))
+    return _crd(
+        "ScheduledSparkApplication",
+        "scheduledsparkapplications",
+        ["scheduledsparkapp"],
+        spec,
+        SCHEDULED_STATUS,
+        columns,
+    )
+
+
+def peering_crds() -> list[Obj]:
+    """kopf's peering CRDs (kopf.dev/v1): replicas announce themselves there to elect one."""
+    out = []
+    for kind, plural, scope in (
+        ("ClusterKopfPeering", "clusterkopfpeerings", "Cluster"),
+        ("KopfPeering", "kopfpeerings", "Namespaced"),
+    ):
+        out.append(
+            {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {
+                    "name": f"{plural}.kopf.dev",
+                    "labels": {"app.kubernetes.io/part-of": "kubespark"},
+                },
+                "spec": {
+                    "group": "kopf.dev",
+                    "names": {"kind": kind, "plural": plural, "singular": plural[:-1]},
+                    "scope": scope,
+                    "versions": [
+                        {
+                            "name": "v1",
+                            "served": True,
+                            "storage": True,
+                            "schema": {
+                                "openAPIV3Schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "status": {
+                                            "type": "object",
+                                            "x-kubernetes-preserve-unknown-fields": True,
+                                        }
+                                    },
+                                }
+                            },
+                        }
+                    ],
+                },
+            }
+        )
+    return out
+
+
+def crd_documents(*, peering: bool = True) -> list[Obj]:
+    """Every CRD the operator needs, in install order."""
+    docs = [spark_application_crd(), scheduled_crd()]
+    return docs + peering_crds() if peering else docs
+
+
+def render_crds(docs: list[Obj]) -> str:
+    """YAML documents as shipped (stable key order, so a diff shows real changes only)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return "".join(
+        "---\n" + yaml.dump(doc, Dumper=dumper, sort_keys=True, default_flow_style=False, width=100)
+        for doc in docs
+    )
+
+
+# ---- the shipped files ---------------------------------------------------------------------------
+
+CRD_FILES = {
+    "sparkoperator.k8s.io_sparkapplications.yaml": spark_application_crd,
+    "sparkoperator.k8s.io_scheduledsparkapplications.yaml": scheduled_crd,
+}
+PEERING_FILE = "kopf.dev_peerings.yaml"
+
+
+def shipped_crds(*, peering: bool = True) -> list[Obj]:
+    """The CRDs as shipped in the package (what ``kubespark install-crds`` writes)."""
+    from importlib.resources import files
+
+    root = files("kubespark.operator") / "data" / "crds"
+    names = [*CRD_FILES, PEERING_FILE] if peering else list(CRD_FILES)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [d for n in names for d in yaml.load_all((root / n).read_text(), Loader=loader) if d]
+
+
+def expected_files() -> dict[str, str]:
+    """File name -> text, as ``render_crds`` makes them (the shipped copies must equal these)."""
+    out = {name: render_crds([build()]) for name, build in CRD_FILES.items()}
+    out[PEERING_FILE] = render_crds(peering_crds())
+    return out
+
+
+if __name__ == "__main__":  # regenerate: python -m kubespark.operator.crds DIR [DIR...]
+    import sys
+    from pathlib import Path
+
+    for directory in sys.argv[1:]:
+        for name, text in expected_files().items():
+            (Path(directory) / name).write_text(text)

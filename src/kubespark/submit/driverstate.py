@@ -1,0 +1,172 @@
+"""A driver pod read the way kubeflow reads it: driver and executor states, and why it waits.
+
+Owns the mapping of a pod to kubeflow's driver state (``pkg/util/sparkpod.go``
+``GetDriverState``: the phase refined by the driver container's exit code) and executor state,
+the failure message of a failed driver, and the waiting reasons kubespark reads from a pod
+(ImagePullBackOff, ErrImagePull, Unschedulable, CrashLoopBackOff, OOMKilled, Evicted...) so that
+an application never sits in SUBMITTED without saying why. Pure functions over plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "DRIVER_CONTAINER",
+    "DriverState",
+    "ExecutorState",
+    "Waiting",
+    "container_terminated",
+    "driver_failure_message",
+    "driver_state",
+    "executor_state",
+    "pod_waiting",
+]
+
+DRIVER_CONTAINER = "spark-kubernetes-driver"
+EXECUTOR_CONTAINERS = ("spark-kubernetes-executor", "executor")
+Pod = Mapping[str, Any]
+
+
+class DriverState(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def terminated(self) -> bool:
+        return self in (DriverState.COMPLETED, DriverState.FAILED)
+
+
+class ExecutorState(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def terminated(self) -> bool:
+        return self in (ExecutorState.COMPLETED, ExecutorState.FAILED)
+
+
+def container_terminated(pod: Pod, names: tuple[str, ...]) -> Mapping[str, Any] | None:
+    """The ``state.terminated`` of the first container named in ``names`` that has one."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    for name in names:
+        for status in statuses:
+            if status.get("name") == name:
+                terminated = (status.get("state") or {}).get("terminated")
+                if terminated:
+                    return dict(terminated)
+                break
+    return None
+
+
+def driver_state(pod: Pod) -> DriverState:
+    """``GetDriverState``: the phase, refined by the driver container's exit code."""
+    phase = (pod.get("status") or {}).get("phase")
+    terminated = container_terminated(pod, (DRIVER_CONTAINER,))
+    if phase == "Pending":
+        return DriverState.PENDING
+    if phase == "Running":
+        if terminated is not None:
+            return DriverState.COMPLETED if terminated.get("exitCode") == 0 else DriverState.FAILED
+        return DriverState.RUNNING
+    if phase == "Succeeded":
+        return DriverState.COMPLETED
+    if phase == "Failed":
+        if terminated is not None and terminated.get("exitCode") == 0:
+            return DriverState.COMPLETED
+        return DriverState.FAILED
+    return DriverState.UNKNOWN
+
+
+def executor_state(pod: Pod) -> ExecutorState:
+    """``GetExecutorState``: the pod phase, one to one."""
+    phase = (pod.get("status") or {}).get("phase")
+    return {
+        "Pending": ExecutorState.PENDING,
+        "Running": ExecutorState.RUNNING,
+        "Succeeded": ExecutorState.COMPLETED,
+        "Failed": ExecutorState.FAILED,
+    }.get(str(phase), ExecutorState.UNKNOWN)
+
+
+def driver_failure_message(pod: Pod) -> str:
+    """The errorMessage kubeflow writes for a failed driver (exit code and reason)."""
+    terminated = container_terminated(pod, (DRIVER_CONTAINER,))
+    if terminated is None:
+        status = pod.get("status") or {}
+        if status.get("reason"):  # Evicted and friends fail the pod without a container state
+            return f"driver pod failed: {status.get('reason')}: {status.get('message', '')}"
+        return "driver container status missing"
+    code = terminated.get("exitCode", 0)
+    if code == 0:
+        return ""
+    return f"driver container failed with ExitCode: {code}, Reason: {terminated.get('reason', '')}"
+
+
+# ---- waiting reasons (beyond kubeflow) ---------------------------------------------------------
+
+# Reasons that leave a pod Pending or restarting without ever failing it: kubeflow shows such an
+# application as SUBMITTED forever; kubespark puts the reason in status and an event.
+WAITING_REASONS = (
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "CrashLoopBackOff",
+    "RunContainerError",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Why a pod is not (or no longer) making progress: a reason and the kubelet's message."""
+
+    reason: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.reason}: {self.message}" if self.message else self.reason
+
+
+def pod_waiting(pod: Pod) -> Waiting | None:
+    """The reason a pod is stuck or was killed, as the kubelet and scheduler report it.
+
+    Looks at container waiting states (image pulls, crash loops, config errors), the
+    PodScheduled condition (Unschedulable), a last termination of OOMKilled, and the pod's own
+    reason (Evicted). None when the pod is simply progressing.
+    """
+    status = pod.get("status") or {}
+    if status.get("reason") == "Evicted":
+        return Waiting("Evicted", str(status.get("message") or ""))
+    for cond in status.get("conditions") or []:
+        if (
+            cond.get("type") == "PodScheduled"
+            and cond.get("status") == "False"
+            and cond.get("reason") == "Unschedulable"
+        ):
+            return Waiting("Unschedulable", str(cond.get("message") or ""))
+    for container in [
+        *(status.get("initContainerStatuses") or []),
+        *(status.get("containerStatuses") or []),
+    ]:
+        state = container.get("state") or {}
+        waiting = state.get("waiting") or {}
+        if waiting.get("reason") in WAITING_REASONS:
+            return Waiting(str(waiting["reason"]), str(waiting.get("message") or ""))
+        for terminated in (
+            state.get("terminated"),
+            (container.get("lastState") or {}).get("terminated"),
+        ):
+            if terminated and terminated.get("reason") == "OOMKilled":
+                return Waiting("OOMKilled", f"container {container.get('name')} was OOM-killed")
+    return None
