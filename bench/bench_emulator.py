@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 CREATE_TARGET = 1_000.0
 RSS_TARGET_MB = 500.0
 CONNECTIONS = 8
@@ -230,7 +229,7 @@ async def measure(port: int, pid: int, args: argparse.Namespace) -> None:
     line(f"gets/s (ConfigMap by name, {n:,})", n / elapsed, "/s")
     conn = await Connection.open(port)
     start = time.perf_counter()
-    status, body = await conn.request("GET", "/api/v1/namespaces/default/configmaps")
+    _, body = await conn.request("GET", "/api/v1/namespaces/default/configmaps")
     list_ms = (time.perf_counter() - start) * 1e3
     conn.close()
     line(f"list of {n:,} ConfigMaps ({len(body) / 1e6:.1f} MB)", list_ms, "ms")

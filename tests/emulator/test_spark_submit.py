@@ -13,9 +13,9 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-import pyspark_env
 from kubernetes import client, config
 
+import pyspark_env
 from kubespark.apisurface import newest_version
 from kubespark.emulator.testing import RunningEmulator
 
