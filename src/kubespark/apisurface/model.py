@@ -13,22 +13,28 @@ Descriptions are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypeVar
 
 from kubespark.versions import Version
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ApiSurface",
     "Behaviours",
     "FieldValidation",
+    "FieldValidationFormat",
     "GroupVersionKind",
     "ListType",
     "Resource",
     "Schema",
     "SchemaKind",
+    "SubResource",
     "TypeDef",
+    "TypedPatchErrorFormat",
 ]
 
 
@@ -59,6 +65,20 @@ class GroupVersionKind:
 
 
 @dataclass(frozen=True, slots=True)
+class SubResource:
+    """A subresource as discovery lists it (``pods/status``, ``deployments/scale``).
+
+    ``gvk`` is the kind discovery names for it: its body (``autoscaling/v1 Scale`` for
+    ``scale``), or for connect subresources (``exec``, ``attach``, ``portforward``, ``proxy``)
+    the options type they take (``v1 PodExecOptions``). None when discovery names no kind.
+    """
+
+    name: str
+    gvk: GroupVersionKind | None
+    verbs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
     """A REST resource as discovery (``/api/v1``, ``/apis/G/V``) lists it."""
 
@@ -70,6 +90,13 @@ class Resource:
     subresources: tuple[str, ...] = ()  # "status", "scale", "log", "exec", "binding", ...
     short_names: tuple[str, ...] = ()
     type_name: str = ""  # the TypeDef that describes its body
+    categories: tuple[str, ...] = ()  # "all" for the kinds `kubectl get all` shows
+    subresource_details: tuple[SubResource, ...] = ()  # same order as ``subresources``
+
+    @property
+    def scope(self) -> str:
+        """As the CRD API spells it: ``Namespaced`` or ``Cluster``."""
+        return "Namespaced" if self.namespaced else "Cluster"
 
 
 class SchemaKind(Enum):
@@ -109,6 +136,24 @@ class Schema:
     patch_merge_key: str | None = None
     enum: tuple[str, ...] | None = None
     format: str | None = None  # "int32", "int64", "byte", "date-time", ...
+    map_type: str | None = None  # x-kubernetes-map-type of a MAP: "atomic" or "granular"
+
+    def apply_list(self) -> tuple[ListType, tuple[str, ...]]:
+        """How server-side apply treats this list: (list type, keys).
+
+        As kube-openapi's schemaconv converts a schema for structured-merge-diff: an explicit
+        ``x-kubernetes-list-type`` wins; otherwise a strategic-merge list (``merge`` strategy)
+        is a map keyed by its merge key, or a set without one; anything else is atomic. So
+        ``containers`` is keyed by ``name`` even where 1.16's schema has no list type.
+        """
+        if self.list_type is not None:
+            keys = self.list_map_keys if self.list_type is ListType.MAP else ()
+            return (self.list_type, keys)
+        if self.patch_strategy in ("merge", "merge,retainKeys"):
+            if self.patch_merge_key:
+                return (ListType.MAP, (self.patch_merge_key,))
+            return (ListType.SET, ())
+        return (ListType.ATOMIC, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +176,85 @@ class FieldValidation(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class TypedPatchErrorFormat:
+    """How one version words the 500 it answers when it cannot type an apply body.
+
+    A message is ``prefix`` + one error, or ``prefix`` + ``"errors:"`` + one indented line per
+    error when there are several (structured-merge-diff's ``ValidationErrors.Error()``); an error
+    is ``PATH: MESSAGE``. The parts changed at different versions; ``behaviours.yaml`` has them.
+    """
+
+    prefix: str = "failed to create typed patch object ({namespace}/{name}; {gvk}): "
+    unknown_field: str = "field not declared in schema"
+    omitted_key: str = (
+        "element {index}: associative list with keys has an element that omits key field "
+        '"{key}" (and doesn\'t have default value)'
+    )
+    # From structured-merge-diff v6.3 (Kubernetes 1.34) an element may omit some keys; only
+    # omitting all of them fails, with ``omitted_key`` naming them as ``{keys}``.
+    optional_keys: bool = False
+    http_status: int = 500
+
+    def unknown_field_error(self, path: str) -> tuple[str, str]:
+        """The error for a field the schema lacks, at a path such as ``.spec.ipFamilies``."""
+        return (path, self.unknown_field)
+
+    def omitted_key_error(
+        self, path: str, index: int, key: str, keys: Sequence[str]
+    ) -> tuple[str, str]:
+        """The error for list element ``index`` at ``path`` missing ``key`` (no default).
+
+        ``key`` is the first key the element omits. With ``optional_keys`` an element fails
+        only when it omits all of ``keys`` (the caller decides that); the message names them.
+        """
+        quoted = "[" + " ".join(_go_quote(k) for k in keys) + "]"
+        return (path, self.omitted_key.format(index=index, key=key, keys=quoted))
+
+    def render(
+        self,
+        errors: Sequence[tuple[str, str]],
+        *,
+        gvk: GroupVersionKind,
+        namespace: str = "",
+        name: str = "",
+    ) -> str:
+        """The Status message, message for message as that version's server writes it."""
+        go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
+        head = self.prefix.format(namespace=namespace, name=name, gvk=go_gvk)
+        lines = [f"{path}: {message}" for path, message in errors]
+        if len(lines) == 1:
+            return head + lines[0]
+        return head + "\n  ".join(["errors:", *lines])
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValidationFormat:
+    """How a version with server-side field validation words unknown fields on create/update."""
+
+    strict_error: str = (
+        '{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: '
+        "{errors}"
+    )
+    strict_item: str = 'unknown field "{path}"'
+    warning: str = 'unknown field "{path}"'
+    http_status: int = 400  # Strict fails the request as BadRequest
+
+    def strict_message(self, kind: str, version: str, paths: Sequence[str]) -> str:
+        """The Status message of a Strict failure; ``paths`` like ``.spec.foo`` or ``spec.foo``."""
+        items = ", ".join(self.strict_item.format(path=p.lstrip(".")) for p in paths)
+        return self.strict_error.format(kind=kind, version=version, errors=items)
+
+    def warnings(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """One warning text per dropped field (sent as ``Warning: 299 - "<text>"``)."""
+        return tuple(self.warning.format(path=p.lstrip(".")) for p in paths)
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q`` for the plain ASCII names keys have."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True, slots=True)
 class Behaviours:
     """What one version does that its schemas do not show; each fact has a source in the data."""
 
@@ -141,6 +265,13 @@ class Behaviours:
     field_validation: FieldValidation = FieldValidation.NONE
     default_field_validation: str = "Ignore"  # the mode when the client sends none
     sources: tuple[str, ...] = ()
+    server_side_apply_stage: str = ""  # "beta" or "ga"
+    # The same defaults keyed by the list's element type: "io.k8s.api.core.v1.ServicePort" ->
+    # {"protocol": "TCP"}; what the data file states, from which apply_key_defaults is derived.
+    key_defaults_by_element: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    typed_patch_error: TypedPatchErrorFormat = field(default_factory=TypedPatchErrorFormat)
+    # None where the version has no server-side field validation (unknown fields just drop).
+    field_validation_format: FieldValidationFormat | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +282,20 @@ class ApiSurface:
     resources: tuple[Resource, ...]
     types: Mapping[str, TypeDef]
     behaviours: Behaviours
+    # The server version asked for, patch included when known (1.20.6): the behaviours reflect
+    # it, the types do not (they are the minor's). None means "the minor as a whole".
+    server_version: Version | None = None
     # Lookup indexes, derived from ``resources`` once; not part of the value.
     _by_gvk: Mapping[GroupVersionKind, Resource] = field(init=False, repr=False, compare=False)
     _by_plural: Mapping[tuple[str, str, str], Resource] = field(
         init=False, repr=False, compare=False
     )
+    # Derived data computed on first use and kept with the surface (compiled object checkers):
+    # deterministic functions of the fields above, so sharing the surface stays safe.
+    _memo: dict[str, object] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_memo", {})
         object.__setattr__(self, "_by_gvk", {r.gvk: r for r in self.resources})
         by_plural = {(r.gvk.group, r.gvk.version, r.plural): r for r in self.resources}
         object.__setattr__(self, "_by_plural", by_plural)
@@ -176,3 +314,11 @@ class ApiSurface:
 
     def type_of(self, resource: Resource) -> TypeDef:
         return self.types[resource.type_name]
+
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """Derived data for this surface, built once (``build`` must be deterministic)."""
+        try:
+            return self._memo[key]  # type: ignore[return-value]
+        except KeyError:
+            value = self._memo[key] = build()
+            return value

@@ -3,3 +3,31 @@
 Owns parsing and validation of SparkApplication and ScheduledSparkApplication documents; errors
 name the field path and the fix. It knows nothing of Kubernetes servers or HTTP.
 """
+
+from kubespark.spark.loading import (
+    ApplicationError,
+    Problem,
+    apply_defaults,
+    load_application,
+    load_scheduled_application,
+    spark_version_of,
+)
+from kubespark.spark.model import (
+    ScheduledSparkApplication,
+    ScheduledSparkApplicationSpec,
+    SparkApplication,
+    SparkApplicationSpec,
+)
+
+__all__ = [
+    "ApplicationError",
+    "Problem",
+    "ScheduledSparkApplication",
+    "ScheduledSparkApplicationSpec",
+    "SparkApplication",
+    "SparkApplicationSpec",
+    "apply_defaults",
+    "load_application",
+    "load_scheduled_application",
+    "spark_version_of",
+]

@@ -1,0 +1,393 @@
+"""Reading SparkApplication documents: YAML text or a file in, a typed, defaulted model out.
+
+Owns turning every way a document can be wrong into one :class:`ApplicationError` whose ``where``
+names the field path (``spec.executor.instances``) and, for YAML text, the ``file:line``, and
+whose ``fix`` says what to write instead (the closest valid field name for a typo). Also owns the
+kubeflow defaulter's defaults (``api/v1beta2/defaults.go``) and finding the Spark version.
+
+It must not read anything but the document it is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from kubespark.errors import InputError, VersionError
+from kubespark.spark.model import (
+    DynamicAllocation,
+    ScheduledSparkApplication,
+    SparkApplication,
+    SparkApplicationSpec,
+)
+from kubespark.versions import Version, parse_spark_version, spark_version_from_image
+
+__all__ = [
+    "ApplicationError",
+    "Problem",
+    "apply_defaults",
+    "load_application",
+    "load_scheduled_application",
+    "spark_version_of",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+Loc = tuple[int | str, ...]
+
+
+class Problem(typing.NamedTuple):
+    """One thing wrong with a document: where, what, and the fix."""
+
+    where: str
+    message: str
+    fix: str
+
+
+class ApplicationError(InputError):
+    """A SparkApplication document that cannot be used; ``problems`` lists every finding."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        first = problems[0]
+        super().__init__(first.message, fix=first.fix, where=first.where)
+        self.problems = tuple(problems)
+
+    def render(self) -> str:
+        lines = [f"{p.where}: {p.message}\n  fix: {p.fix}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def load_application(source: str | Path) -> SparkApplication:
+    """A SparkApplication from YAML/JSON text or a file path, validated and defaulted."""
+    return apply_defaults(_load(source, SparkApplication))
+
+
+def load_scheduled_application(source: str | Path) -> ScheduledSparkApplication:
+    """A ScheduledSparkApplication from YAML/JSON text or a file path, validated and defaulted."""
+    scheduled = _load(source, ScheduledSparkApplication)
+    template = _defaulted_spec(scheduled.spec.template, "spec.template")
+    return scheduled.model_copy(
+        update={"spec": scheduled.spec.model_copy(update={"template": template})}
+    )
+
+
+def spark_version_of(spec: SparkApplicationSpec, *, where: str = "spec") -> Version:
+    """The Spark version an application runs: ``sparkVersion``, else its image tag's version."""
+    if spec.spark_version:
+        try:
+            return parse_spark_version(spec.spark_version)
+        except VersionError as err:
+            raise ApplicationError(
+                [Problem(f"{where}.sparkVersion", err.message, err.fix or "")]
+            ) from None
+    image = spec.image or spec.driver.image
+    found = spark_version_from_image(image) if image else None
+    if found is None:
+        shown = f"the image {image!r} has a tag that names none" if image else "no image is set"
+        raise ApplicationError(
+            [
+                Problem(
+                    f"{where}.sparkVersion",
+                    f"no Spark version: sparkVersion is missing and {shown}",
+                    "set sparkVersion to the Spark release in the image, e.g. sparkVersion: "
+                    '"3.5.1", or use an image tagged with it (apache/spark:3.5.1)',
+                )
+            ]
+        )
+    return found
+
+
+def apply_defaults(app: SparkApplication) -> SparkApplication:
+    """The kubeflow defaulter's defaults, plus the checks its controller makes before submitting."""
+    spec = _defaulted_spec(app.spec, "spec")
+    return app.model_copy(update={"spec": spec})
+
+
+def _defaulted_spec(spec: SparkApplicationSpec, where: str) -> SparkApplicationSpec:
+    if not spec.main_application_file:
+        raise ApplicationError(
+            [
+                Problem(
+                    f"{where}.mainApplicationFile",
+                    "required field missing: the application's jar, Python or R file",
+                    "add mainApplicationFile, e.g. "
+                    "local:///opt/spark/examples/jars/spark-examples.jar (a path in the image) "
+                    "or an s3a:// / https:// URL",
+                )
+            ]
+        )
+    version = spark_version_of(spec, where=where)
+    conf = spec.spark_conf
+    update: dict[str, Any] = {"spark_version": spec.spark_version or str(version)}
+    update["restart_policy"] = _defaulted_restart_policy(spec)
+    driver: dict[str, Any] = {}
+    if spec.driver.cores is None and "spark.driver.cores" not in conf:
+        driver["cores"] = 1
+    if spec.driver.memory is None and "spark.driver.memory" not in conf:
+        driver["memory"] = "1g"
+    update["driver"] = spec.driver.model_copy(update=driver)
+    executor: dict[str, Any] = {}
+    if spec.executor.cores is None and "spark.executor.cores" not in conf:
+        executor["cores"] = 1
+    if spec.executor.memory is None and "spark.executor.memory" not in conf:
+        executor["memory"] = "1g"
+    dynamic = _dynamic_allocation_enabled(spec)
+    if spec.executor.instances is None and not conf.get("spark.executor.instances") and not dynamic:
+        executor["instances"] = 1
+    update["executor"] = spec.executor.model_copy(update=executor)
+    allocation = spec.dynamic_allocation
+    if dynamic and allocation is not None and allocation.shuffle_tracking_enabled is None:
+        update["dynamic_allocation"] = allocation.model_copy(
+            update={"shuffle_tracking_enabled": True}
+        )
+    return spec.model_copy(update=update)
+
+
+def _defaulted_restart_policy(spec: SparkApplicationSpec) -> Any:
+    policy = spec.restart_policy
+    if policy.type == "Never":
+        return policy
+    # defaults.go: 5 s between retries when the policy retries at all.
+    return policy.model_copy(
+        update={
+            "on_failure_retry_interval": policy.on_failure_retry_interval or 5,
+            "on_submission_failure_retry_interval": policy.on_submission_failure_retry_interval
+            or 5,
+        }
+    )
+
+
+def _dynamic_allocation_enabled(spec: SparkApplicationSpec) -> bool:
+    allocation: DynamicAllocation | None = spec.dynamic_allocation
+    if allocation is not None:
+        return allocation.enabled
+    return spec.spark_conf.get("spark.dynamicAllocation.enabled", "").lower() == "true"
+
+
+# ---- reading YAML with positions -------------------------------------------------------------
+
+
+def _load(source: str | Path, model: type[_M]) -> _M:
+    text, name = _read(source)
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        nodes = [n for n in yaml.compose_all(text) if n is not None]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        raise ApplicationError(
+            [Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}", "fix the syntax")]
+        ) from None
+    kind = model.__name__
+    if len(documents) > 1:
+        # A manifest file may carry the ConfigMaps and Secrets the application uses.
+        picked = [
+            i for i, d in enumerate(documents) if isinstance(d, dict) and d.get("kind") == kind
+        ]
+        if len(picked) == 1:
+            documents, nodes = [documents[picked[0]]], [nodes[picked[0]]]
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise ApplicationError(
+            [
+                Problem(
+                    name,
+                    f"expected one {kind} document (a mapping), found {len(documents)} documents",
+                    f"give a single YAML document with apiVersion: sparkoperator.k8s.io/v1beta2 "
+                    f"and kind: {kind}",
+                )
+            ]
+        )
+    try:
+        return model.model_validate(documents[0])
+    except ValidationError as err:
+        errors = _distinct(err.errors())
+        errors.sort(key=lambda e: _line_of(nodes[0], _input_loc(e["loc"])) or 0)
+        problems = [_problem(e, model, nodes[0], name) for e in errors]
+        raise ApplicationError(problems) from None
+
+
+def _read(source: str | Path) -> tuple[str, str]:
+    if isinstance(source, Path) or (
+        "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
+    ):
+        path = Path(source)
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except OSError as err:
+            raise InputError(
+                f"cannot read {path}: {err.strerror}",
+                where=str(path),
+                fix="give the path of a SparkApplication YAML file",
+            ) from None
+    return source, "<text>"
+
+
+def _distinct(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """One error per location: unions report each alternative, a user needs one."""
+    seen: set[Loc] = set()
+    out = []
+    for error in errors:
+        loc = _input_loc(error["loc"])
+        if loc not in seen:
+            seen.add(loc)
+            out.append(error)
+    return out
+
+
+def _input_loc(loc: Loc) -> Loc:
+    # Union members show up in locations as type tags ("str", "int"); they are not input paths.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS)))
+
+
+_TYPE_TAGS = {"str", "int", "bool", "float", "none"}
+
+
+def _problem(error: ErrorDetails, model: type[BaseModel], root: yaml.Node, name: str) -> Problem:
+    loc = _input_loc(error["loc"])
+    path = render_path(loc)
+    line = _line_of(root, loc)
+    where = f"{name}:{line} {path}" if line else path
+    kind = error["type"]
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        valid = _field_names(model, loc[:-1])
+        close = difflib.get_close_matches(field, valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "remove it"
+        return Problem(
+            where, f"unknown field {field!r}", f"{hint} (fields here: {', '.join(valid)})"
+        )
+    if kind == "missing":
+        return Problem(where, "required field missing", f"add {loc[-1]}")
+    return Problem(where, _message(error, got), _fix(error, path, str(loc[-1]) if loc else ""))
+
+
+def render_path(loc: Loc) -> str:
+    """``("spec", "volumes", 0, "name")`` -> ``spec.volumes[0].name``; dotted keys in brackets."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier() or part.replace("-", "_").isidentifier():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "dict_type": "a mapping (an object)",
+    "list_type": "a list",
+    "model_type": "a mapping (an object)",
+    "model_attributes_type": "a mapping (an object)",
+    "float_type": "a number",
+}
+
+
+def _message(error: ErrorDetails, got: Any) -> str:
+    kind = error["type"]
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {got!r} ({_yaml_type(got)})"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{got!r} is out of range: {error['msg'].lower()}"
+    if kind == "literal_error":
+        return f"{got!r} is not allowed: {error['msg'].lower()}"
+    return f"{error['msg']} (got {got!r})"
+
+
+def _fix(error: ErrorDetails, path: str, key: str) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "string_type":
+        return f'quote the value: {key}: "{error.get("input")}"'
+    if kind in ("int_type", "int_parsing"):
+        return "write a whole number without quotes, e.g. 2"
+    if kind == "greater_than_equal":
+        extra = " (or enable spec.dynamicAllocation)" if path.endswith("instances") else ""
+        return f"set {path} to {ctx.get('ge')} or more{extra}"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "use a lowercase RFC 1123 name: letters, digits, '-' and '.', e.g. my-app"
+    if kind in _EXPECTED:
+        return f"write {_EXPECTED[kind]} at {path}"
+    return f"correct {path}"
+
+
+def _yaml_type(value: Any) -> str:
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next(
+                (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
+            )
+            current = field.annotation if field else None
+        else:
+            current = None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted((f.alias or n) for n, f in current.model_fields.items())
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``list[X] | None`` -> ``X``: the model a location inside the annotation refers to."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if len(args) == 1 else annotation
+            if len(args) != 1:
+                return annotation
+        elif origin in (list, tuple):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return annotation
+
+
+def _line_of(node: yaml.Node | None, loc: Loc) -> int | None:
+    """The 1-based line of the deepest node on ``loc`` that the document has."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == part), None)
+            if match is None:
+                return line
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
