@@ -6,18 +6,17 @@ errors a server reports together (every one, or the first per list and per objec
 structured-merge-diff walks from v3 on), and how values print inside messages (the Go types of
 each structured-merge-diff generation).
 
-The texts come from the API surface's behaviours when it carries them
-(``Behaviours.typed_patch_error``). TEMPORARY ADAPTER: the walk, the value printing and the
-reset of status fields are not in the surface data yet; :data:`_GENERATIONS` below holds them
-with their sources until ``apisurface/data/behaviours.yaml`` does (reported to the lead). It is
-the only place in this package that compares versions.
+The texts come from the API surface's behaviours (``Behaviours.typed_patch_error``).
+TEMPORARY ADAPTER: the walk, the value printing and the reset of status fields are not in the
+surface data yet; :data:`_GENERATIONS` below holds them with their sources until
+``apisurface/data/behaviours.yaml`` does (reported to the lead). It is the only place in this
+package that compares versions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from kubespark.apisurface.model import ApiSurface
 from kubespark.versions import Version, VersionRange
@@ -69,120 +68,67 @@ class _Generation:
     versions: tuple[str, ...]
     walk: Walk
     values: ValueStyle
-    prefix: str
-    unknown_field: str
-    omitted_key: str
     ignore_status: bool
     source: str
 
 
-_OLD_PREFIX = "failed to create typed patch object: "
-_NEW_PREFIX = "failed to create typed patch object ({namespace}/{name}; {gvk}): "
-_OMITS = 'element {index}: associative list with keys has an element that omits key field "{key}"'
-_OMITS_DEFAULT = _OMITS + " (and doesn't have default value)"
-_OMITS_ALL = (
-    "element {index}: associative list with keys has an element that omits all key fields "
-    "{keys} (and doesn't have default values for any key fields)"
-)
-_NOT_DECLARED = "field not declared in schema"
-_INVALID_ATOM = "schema error: invalid atom: inlined"
-
-# SMD version per Kubernetes patch release: go.mod of kubernetes/apiserver at each tag.
+# structured-merge-diff version per Kubernetes patch release: go.mod of kubernetes/apiserver at
+# each tag (1.16.0 6149e45, 1.16.7 v1.0.2, 1.17.0 b1b620dd, 1.17.5 v2.0.1, 1.18.0 v3.0.0,
+# 1.19.0 v4.0.1, 1.19.10 v4.0.3, 1.20.0 v4.0.2, 1.20.6 v4.0.3, 1.21.0 v4.1.0, 1.29.0 v4.4.1).
 _GENERATIONS: tuple[_Generation, ...] = (
     _Generation(
         (">=1.16.0,<1.16.7", ">=1.17.0,<1.17.5"),
         Walk.COLLECT_ALL,
         ValueStyle.SMD_V1_INVALID_ATOM,
-        _OLD_PREFIX,
-        _INVALID_ATOM,
-        _OMITS,
         False,
-        "SMD 6149e45/v1.0.1 (1.16.0-1.16.6), b1b620dd (1.17.0-1.17.4): visitListItems `continue`, "
-        "unknown fields validated against TypeRef{} -> handleAtom 'invalid atom: inlined'; seen "
-        "in kubeflow/spark-operator#2051",
+        "SMD 6149e45/v1.0.1, b1b620dd: typed/validate.go visitListItems `continue`; deduceAtom "
+        "before commit 4f746db; kubeflow/spark-operator#2051 (1.17) lists every element",
     ),
     _Generation(
         (">=1.16.7,<1.17", ">=1.17.5,<1.18"),
         Walk.COLLECT_ALL,
         ValueStyle.SMD_V1,
-        _OLD_PREFIX,
-        _NOT_DECLARED,
-        _OMITS,
         False,
-        "SMD v1.0.2 (1.16.7+), v2.0.1 (1.17.5+): PR 131 'field not declared in schema'",
+        "SMD v1.0.2, v2.0.1: commit 4f746db (SMD PR 131) in, walk unchanged",
     ),
     _Generation(
         (">=1.18.0,<1.19.10", ">=1.20.0,<1.20.6"),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V3,
-        _OLD_PREFIX,
-        _NOT_DECLARED,
-        _OMITS,
         False,
-        "SMD v3.0.x (1.18), v4.0.1 (1.19.0-1.19.9), v4.0.2 (1.20.0-1.20.5); seen on 1.18.6 in "
-        "kubeflow/spark-operator#2048",
+        "SMD v3.0.x, v4.0.1, v4.0.2: visitListItems `return`, visitMapItems `return false` "
+        "(commits 4a1a177, 186edae); validateScalar `%T` of value.Value; "
+        "kubeflow/spark-operator#2048 (1.18.6) shows one element and one field",
     ),
     _Generation(
         (">=1.19.10,<1.20", ">=1.20.6,<1.22"),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V4,
-        _OLD_PREFIX,
-        _NOT_DECLARED,
-        _OMITS_DEFAULT,
         False,
-        "SMD v4.0.3 (1.19.10+, 1.20.6+), v4.1.0 (1.21): defaulted keys (SMD PR 177)",
+        "SMD v4.0.3, v4.1.0: validateScalar `%T` of v.Unstructured()",
     ),
     _Generation(
-        (">=1.22.0,<1.23",),
+        (">=1.22.0,<1.29",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V4,
-        _OLD_PREFIX,
-        _NOT_DECLARED,
-        _OMITS_DEFAULT,
         True,
-        "SMD v4.1.2 (1.22); resetFields from kubernetes PR 100970 (1.22)",
+        "resetFields (kubernetes PR 100970, NewDefaultFieldManager(..., resetFields) from "
+        "kubernetes-1.22.0); SMD v4.1.2-v4.2.3",
     ),
     _Generation(
-        (">=1.23.0,<1.29",),
-        Walk.STOP_AT_FIRST,
-        ValueStyle.SMD_V4,
-        _NEW_PREFIX,
-        _NOT_DECLARED,
-        _OMITS_DEFAULT,
-        True,
-        "kubernetes PR 104351 (1.23): objectGVKNN in the message; SMD v4.1.2-v4.2.3",
-    ),
-    _Generation(
-        (">=1.29.0,<1.34",),
+        (">=1.29.0",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V44,
-        _NEW_PREFIX,
-        _NOT_DECLARED,
-        _OMITS_DEFAULT,
         True,
-        "SMD v4.4.1-v4.6.0 (1.29-1.33): validateScalar 'expected any scalar' for untyped",
-    ),
-    _Generation(
-        (">=1.34.0",),
-        Walk.STOP_AT_FIRST,
-        ValueStyle.SMD_V44,
-        _NEW_PREFIX,
-        _NOT_DECLARED,
-        _OMITS_ALL,
-        True,
-        "SMD v6.3.0 (1.34+, commit cd2b883 'support optional map keys'): an element fails only "
-        "when it omits every key",
+        "SMD v4.4.1+ (1.29+): validateScalar 'expected any scalar' for untyped scalars",
     ),
 )
 
 
 def server_version(surface: ApiSurface) -> Version:
     """The version a surface stands for; a minor alone counts as its .0 patch."""
-    given: Any = getattr(surface, "server_version", None)
-    version = given if isinstance(given, Version) else surface.version
-    if version.patch is None:
-        return version.with_patch(0)
-    return version
+    version = surface.server_version or surface.version
+    return version.with_patch(0) if version.patch is None else version
 
 
 def _generation(version: Version) -> _Generation:
@@ -195,16 +141,12 @@ def _generation(version: Version) -> _Generation:
 def rules_for(surface: ApiSurface) -> TypingRules:
     """The typing rules of the server a surface describes."""
     generation = _generation(server_version(surface))
-    texts: Any = getattr(surface.behaviours, "typed_patch_error", None)
-    prefix = str(getattr(texts, "prefix", generation.prefix))
-    unknown = str(getattr(texts, "unknown_field", generation.unknown_field))
-    omitted = str(getattr(texts, "omitted_key", generation.omitted_key))
-    optional = bool(getattr(texts, "optional_keys", generation.omitted_key == _OMITS_ALL))
+    texts = surface.behaviours.typed_patch_error
     return TypingRules(
-        prefix=prefix,
-        unknown_field=unknown,
-        omitted_key=omitted,
-        optional_keys=optional,
+        prefix=texts.prefix,
+        unknown_field=texts.unknown_field,
+        omitted_key=texts.omitted_key,
+        optional_keys=texts.optional_keys,
         walk=generation.walk,
         values=generation.values,
         ignore_status=generation.ignore_status,
