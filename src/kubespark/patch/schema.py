@@ -131,6 +131,10 @@ class SchemaIndex:
             types = {**surface.types, **extra_types}
         return cls(types, surface.behaviours.apply_key_defaults)
 
+    @property
+    def types(self) -> Mapping[str, TypeDef]:
+        return self._types
+
     def has_type(self, name: str) -> bool:
         return name in self._types or name in self._atoms
 
