@@ -361,7 +361,18 @@ def load_extras() -> dict[str, Any]:
     return {f"{r['group'] or 'core'}/{r['plural']}": r for r in doc["resources"]}
 
 
-def generate(cache: Path) -> None:
+def pinned_lightkube(minor: int) -> str:
+    """The lightkube-models version the committed manifest records for a minor."""
+    manifest = json.loads((DATA / "manifest.json").read_text())
+    package = manifest["minors"][f"1.{minor}"]["resources"]["package"]
+    return str(package.split("==", 1)[1])
+
+
+def generate(
+    cache: Path, out: Path = DATA, minors: set[int] | None = None, pinned: bool = False
+) -> None:
+    """Write the data set into ``out``; ``minors`` limits it (for checks), ``pinned`` reuses the
+    committed manifest's lightkube-models versions instead of asking the index for the newest."""
     cache.mkdir(parents=True, exist_ok=True)
     kv = {rel: pip_download("kubernetes-validate", rel, cache) for rel, _ in KV_RELEASES}
     last = newest_minor(kv[KV_RELEASES[-1][0]])
@@ -376,8 +387,10 @@ def generate(cache: Path) -> None:
         "extras": "resource_extras.yaml",
         "minors": {},
     }
-    (DATA / "versions").mkdir(parents=True, exist_ok=True)
+    (out / "versions").mkdir(parents=True, exist_ok=True)
     for minor in range(FIRST_MINOR, last + 1):
+        if minors is not None and minor not in minors:
+            continue
         kv_pkg = kv_package_for(minor, kv)
         member, raw = read_member(kv_pkg, f"/v1.{minor}.0-local/_definitions.json")
         defs = definitions_of(raw)
@@ -394,7 +407,7 @@ def generate(cache: Path) -> None:
             index[name] = h
             for g in compact.get("g", []):
                 gvk_types.setdefault((g[0], g[1], g[2]), name)
-        lk_version = lightkube_models_version(minor, cache)
+        lk_version = pinned_lightkube(minor) if pinned else lightkube_models_version(minor, cache)
         lk = pip_download("lightkube-models", lk_version, cache)
         infos = [
             i for _, src in wheel_modules(lk, "lightkube/resources/") for i in parse_api_infos(src)
@@ -402,7 +415,7 @@ def generate(cache: Path) -> None:
         resources = build_resources(infos, gvk_types, extras)
         print(f"1.{minor}: {len(index)} types, {len(resources)} resources", file=sys.stderr)
         doc = {"version": f"1.{minor}", "types": index, "resources": resources}
-        _write_json(DATA / "versions" / f"1.{minor}.json", doc)
+        _write_json(out / "versions" / f"1.{minor}.json", doc)
         manifest["minors"][f"1.{minor}"] = {
             "definitions": {"package": f"kubernetes-validate=={kv_pkg.version}", "file": member},
             "resources": {
@@ -412,8 +425,8 @@ def generate(cache: Path) -> None:
                 "files": "lightkube/resources/*.py",
             },
         }
-    _write_json(DATA / "types.json", dict(sorted(all_types.items())))
-    _write_json(DATA / "manifest.json", manifest, indent=1)
+    _write_json(out / "types.json", dict(sorted(all_types.items())))
+    _write_json(out / "manifest.json", manifest, indent=1)
     print(f"{len(all_types)} distinct types over 1.{FIRST_MINOR}-1.{last}", file=sys.stderr)
 
 
@@ -438,8 +451,16 @@ def _write_json(path: Path, doc: Any, indent: int | None = None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=REPO / ".cache" / "gen_apisurface")
+    parser.add_argument("--out", type=Path, default=DATA, help="where to write (default: data/)")
+    parser.add_argument("--minors", help="only these minors, e.g. 19,20 (for checks)")
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="use the lightkube-models versions the committed manifest records",
+    )
     args = parser.parse_args()
-    generate(args.cache)
+    only = {int(m.split(".")[-1]) for m in args.minors.split(",")} if args.minors else None
+    generate(args.cache, args.out, only, args.pinned)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,14 @@ def test_omitted_key_wording_by_version() -> None:
         "element 1: associative list with keys has an element that omits all key fields "
         '["port" "protocol"] (and doesn\'t have default values for any key fields)'
     )
+
+
+def test_field_validation_messages_from_1_25() -> None:
+    assert load_surface("1.24").behaviours.field_validation_format is None
+    fmt = load_surface("1.27").behaviours.field_validation_format
+    assert fmt is not None and fmt.http_status == 400
+    assert fmt.strict_message("Service", "v1", [".spec.ipFamilies", ".spec.foo"]) == (
+        'Service in version "v1" cannot be handled as a Service: strict decoding error: '
+        'unknown field "spec.ipFamilies", unknown field "spec.foo"'
+    )
+    assert fmt.warnings([".spec.foo"]) == ('unknown field "spec.foo"',)

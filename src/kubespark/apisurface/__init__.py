@@ -15,6 +15,7 @@ from kubespark.apisurface.check import (
     prune_unknown_fields,
     resolve_kind,
 )
+from kubespark.apisurface.defaults import apply_defaults
 from kubespark.apisurface.discovery import (
     DiscoveryDocs,
     discovery_documents,
@@ -39,6 +40,7 @@ from kubespark.apisurface.model import (
     ApiSurface,
     Behaviours,
     FieldValidation,
+    FieldValidationFormat,
     GroupVersionKind,
     ListType,
     Resource,
@@ -56,6 +58,7 @@ __all__ = [
     "FieldHistory",
     "FieldProblem",
     "FieldValidation",
+    "FieldValidationFormat",
     "GroupVersionKind",
     "ListType",
     "ProblemKind",
@@ -65,6 +68,7 @@ __all__ = [
     "SubResource",
     "TypeDef",
     "TypedPatchErrorFormat",
+    "apply_defaults",
     "check_object",
     "check_value",
     "discovery_documents",

@@ -19,6 +19,7 @@ import yaml
 from kubespark.apisurface.model import (
     Behaviours,
     FieldValidation,
+    FieldValidationFormat,
     SchemaKind,
     TypeDef,
     TypedPatchErrorFormat,
@@ -94,6 +95,7 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
     omitted = _one(s["omitted_key"], version, "typed_patch_error.omitted_key")
     key_defaults: dict[str, dict[str, str]] = {}
     used = [ssa, fv, prefix, unknown, omitted]
+    extra_sources = [str(fv.fields["messages_source"])] if "messages_source" in fv.fields else []
     for entry in s["apply_key_defaults"]:
         if entry.holds(version):
             f = entry.fields
@@ -112,7 +114,18 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
             omitted_key=str(omitted.fields["text"]),
             optional_keys=bool(omitted.fields.get("optional_keys", False)),
         ),
-        sources=tuple(e.source for e in used),
+        field_validation_format=_field_validation_format(fv.fields),
+        sources=(*(e.source for e in used), *extra_sources),
+    )
+
+
+def _field_validation_format(fields: Mapping[str, Any]) -> FieldValidationFormat | None:
+    if "strict_error" not in fields:
+        return None
+    return FieldValidationFormat(
+        strict_error=str(fields["strict_error"]),
+        strict_item=str(fields["strict_item"]),
+        warning=str(fields["warning"]),
     )
 
 

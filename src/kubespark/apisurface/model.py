@@ -26,6 +26,7 @@ __all__ = [
     "ApiSurface",
     "Behaviours",
     "FieldValidation",
+    "FieldValidationFormat",
     "GroupVersionKind",
     "ListType",
     "Resource",
@@ -226,6 +227,28 @@ class TypedPatchErrorFormat:
         return head + "\n  ".join(["errors:", *lines])
 
 
+@dataclass(frozen=True, slots=True)
+class FieldValidationFormat:
+    """How a version with server-side field validation words unknown fields on create/update."""
+
+    strict_error: str = (
+        '{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: '
+        "{errors}"
+    )
+    strict_item: str = 'unknown field "{path}"'
+    warning: str = 'unknown field "{path}"'
+    http_status: int = 400  # Strict fails the request as BadRequest
+
+    def strict_message(self, kind: str, version: str, paths: Sequence[str]) -> str:
+        """The Status message of a Strict failure; ``paths`` like ``.spec.foo`` or ``spec.foo``."""
+        items = ", ".join(self.strict_item.format(path=p.lstrip(".")) for p in paths)
+        return self.strict_error.format(kind=kind, version=version, errors=items)
+
+    def warnings(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """One warning text per dropped field (sent as ``Warning: 299 - "<text>"``)."""
+        return tuple(self.warning.format(path=p.lstrip(".")) for p in paths)
+
+
 def _go_quote(text: str) -> str:
     """Go's ``%q`` for the plain ASCII names keys have."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -247,6 +270,8 @@ class Behaviours:
     # {"protocol": "TCP"}; what the data file states, from which apply_key_defaults is derived.
     key_defaults_by_element: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     typed_patch_error: TypedPatchErrorFormat = field(default_factory=TypedPatchErrorFormat)
+    # None where the version has no server-side field validation (unknown fields just drop).
+    field_validation_format: FieldValidationFormat | None = None
 
 
 @dataclass(frozen=True, slots=True)
