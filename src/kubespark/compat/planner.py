@@ -55,7 +55,7 @@ from kubespark.compat.order import order_objects
 from kubespark.kube.requests import APPLY_PATCH, JSON, MERGE_PATCH, KubeRequest, ResourcePath
 from kubespark.versions import Version
 
-__all__ = ["Lowered", "lower_object", "plan_writes"]
+__all__ = ["Lowered", "fill_list_map_keys", "lower_object", "plan_writes"]
 
 Obj = dict[str, Any]
 
@@ -78,6 +78,7 @@ class Lowered:
     body: Obj
     notes: tuple[Note, ...] = ()
     apply: ApplyPrediction | None = None  # the prediction for the body as given (apply intent)
+    unpruned: Obj | None = None  # the body before unknown fields were dropped (after mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,8 @@ def lower_object_in(ctx: _Context, body: Any) -> Lowered | _Blocked:
     if ctx.intent is Intent.APPLY:
         return _lower_for_apply(ctx, ref, resource, body, notes)
     pruned, pruned_notes = _pruned(ctx, ref, body)
-    return Lowered(ref, resource, WriteMethod.CREATE, pruned, (*notes, *pruned_notes))
+    notes.extend(pruned_notes)
+    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), None, body)
 
 
 def _with_namespace(ref: ObjectRef, resource: Resource, ctx: _Context) -> ObjectRef:
@@ -255,7 +257,7 @@ def _fallback(
         message += "; if it exists, the same body is sent as a JSON merge patch"
     notes.append(Note(NoteCode.FALLBACK_TO_CREATE, ref, "", message))
     notes.extend(pruned_notes)
-    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), prediction)
+    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), prediction, body)
 
 
 # --- pruning and filling ------------------------------------------------------------------------
@@ -310,6 +312,21 @@ def _api_key_defaults() -> Mapping[str, Mapping[str, str]]:
     are what every version's defaulting sets on create, so filling them changes nothing stored.
     """
     return load_surface(newest_version()).behaviours.key_defaults_by_element
+
+
+def fill_list_map_keys(surface: ApiSurface, obj: Mapping[str, Any]) -> tuple[Obj, list[Note]]:
+    """``obj`` with every list-map key this version cannot default in apply set to its API value.
+
+    Only keys the API defaults on create (``protocol: TCP``) are filled, so a create stores the
+    same object, and a server-side apply of the result can be typed. Returns a copy (or ``obj``
+    itself when nothing was missing) and a note per filled key.
+    """
+    resource = surface.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    if resource is None:
+        return dict(obj), []
+    ctx = _Context(surface, Intent.APPLY, "default")
+    filled, notes = _fill_keys(ctx, ObjectRef.of(obj), resource, dict(obj))
+    return (filled, notes) if notes else (dict(obj), [])
 
 
 def _fill_keys(
