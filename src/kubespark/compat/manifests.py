@@ -16,7 +16,9 @@ needs a line. No network I/O.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,13 +38,37 @@ __all__ = [
     "read_inputs",
 ]
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _EXTENSIONS = (".yaml", ".yml", ".json")
 _SEPARATOR = re.compile(r"^---(?=[ \t]|$)", re.M)
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _BOOL, _NULL, _FLOAT = (f"{_TAG}{t}" for t in ("str", "int", "bool", "null", "float"))
 _MERGE = f"{_TAG}merge"
 _SAFE = SafeConstructor()  # only its stateless scalar constructors are used
+# The safe resolver's implicit tags by first character, wildcard entries appended.
+_IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    first: tuple(found) + tuple(_BASE_LOADER.yaml_implicit_resolvers.get(None, ()))
+    for first, found in _BASE_LOADER.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc]
+    """libyaml's parser and composer without their per-node calls back into Python.
+
+    The composer calls ``descend_resolver``/``ascend_resolver`` on every node (for path
+    resolvers, which the safe loader has none of) and ``resolve`` on every untagged node.
+    C builtins stand in for all three: ``resolve`` becomes ``slice``, so an untagged node's tag
+    is ``slice(kind, value, implicit)`` and :func:`_scalar` resolves plain scalars itself, with
+    the safe resolver's own rules (``_IMPLICIT``), only where a value is needed.
+    """
+
+    descend_resolver = staticmethod(operator.is_)
+    ascend_resolver = staticmethod(tuple)
+    resolve = staticmethod(slice)
+
+
+_LOADER = _Loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,53 +327,93 @@ def _word(value: Any) -> str:
 
 
 def _build(node: Node) -> tuple[Any, list[str]]:
+    duplicated: list[bool] = []
+
+    def value_of(node: Node) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            return _scalar(node)  # type: ignore[arg-type]
+        if cls is MappingNode:
+            out: dict[Any, Any] = {}
+            pairs = node.value
+            for key_node, value_node in pairs:
+                key = _scalar(key_node) if key_node.__class__ is ScalarNode else value_of(key_node)
+                if key is _MERGE_KEY:
+                    _merge(out, value_node, value_of)
+                    continue
+                if key is not None and key.__class__ is not str:
+                    key = key if isinstance(key, int | float | bool) else str(key)
+                out[key] = (
+                    _scalar(value_node)
+                    if value_node.__class__ is ScalarNode
+                    else value_of(value_node)
+                )
+            if len(out) != len(pairs):
+                duplicated.append(True)  # or a merge key: told apart below
+            return out
+        return [value_of(item) for item in node.value]
+
+    value = value_of(node)
     duplicates: list[str] = []
-    return _value(node, "", duplicates), duplicates
+    if duplicated:
+        _find_duplicates(node, "", duplicates)
+    return value, duplicates
 
 
-def _value(node: Node, path: str, duplicates: list[str]) -> Any:
-    cls = node.__class__
-    if cls is ScalarNode:
-        return _scalar(node)  # type: ignore[arg-type]
-    if cls is MappingNode:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                _merge(out, value_node, path, duplicates)
-                continue
-            key = (
-                _scalar(key_node)
-                if key_node.__class__ is ScalarNode
-                else _value(key_node, path, duplicates)
-            )
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                key = str(key)
-            if key in out:
-                duplicates.append(f"{path}.{key}")
-            out[key] = _value(value_node, f"{path}.{key}", duplicates)
-        return out
-    return [_value(item, f"{path}[{i}]", duplicates) for i, item in enumerate(node.value)]
+def _find_duplicates(node: Node, path: str, out: list[str]) -> None:
+    if isinstance(node, MappingNode):
+        seen: set[Any] = set()
+        for k, v in node.value:
+            key = k.value if isinstance(k, ScalarNode) else None
+            if key is not None and key in seen and not _is_merge(k):
+                out.append(f"{path}.{key}")
+            seen.add(key)
+            _find_duplicates(v, f"{path}.{key}", out)
+    elif isinstance(node, SequenceNode):
+        for i, v in enumerate(node.value):
+            _find_duplicates(v, f"{path}[{i}]", out)
 
 
-def _merge(out: dict[Any, Any], node: Node, path: str, duplicates: list[str]) -> None:
+def _is_merge(node: ScalarNode) -> bool:
+    return _scalar(node) is _MERGE_KEY
+
+
+def _merge(out: dict[Any, Any], node: Node, value_of: Any) -> None:
     sources = node.value if isinstance(node, SequenceNode) else [node]
     for source in sources:
-        merged = _value(source, path, duplicates)
+        merged = value_of(source)
         if isinstance(merged, dict):
             for k, v in merged.items():
                 out.setdefault(k, v)
 
 
+_MERGE_KEY = object()  # what a ``<<`` merge key stands for while building a mapping
+
+
 def _scalar(node: ScalarNode) -> Any:
-    tag = node.tag
-    value = node.value
+    tag: Any = node.tag
+    if tag.__class__ is slice:  # untagged (see _Loader): plain scalars resolve implicitly
+        return _plain(node.value) if tag.step[0] else node.value
+    return _tagged(str(tag), node.value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _plain(value: str) -> Any:
+    """A plain scalar's value by the safe resolver's rules (keys and values repeat a lot)."""
+    for tag, regexp in _IMPLICIT.get(value[:1], ()):
+        if regexp.match(value):
+            return _tagged(tag, value)
+    return value
+
+
+def _tagged(tag: str, value: str) -> Any:
     if tag == _STR:
         return value
     if tag == _INT:
         if value.isdigit() and (value[0] != "0" or value == "0"):
             return int(value)
         try:
-            return _SAFE.construct_yaml_int(node)
+            return _SAFE.construct_yaml_int(ScalarNode(tag, value))
         except (ValueError, ConstructorError):
             return value
     if tag == _BOOL:
@@ -356,9 +422,11 @@ def _scalar(node: ScalarNode) -> Any:
         return None
     if tag == _FLOAT:
         try:
-            return _SAFE.construct_yaml_float(node)
+            return _SAFE.construct_yaml_float(ScalarNode(tag, value))
         except (ValueError, ConstructorError):
             return value
+    if tag == _MERGE:
+        return _MERGE_KEY
     return value  # timestamps, binary and custom tags: the text, as kubectl's YAML reader does
 
 

@@ -55,7 +55,13 @@ from kubespark.compat.order import order_objects
 from kubespark.kube.requests import APPLY_PATCH, JSON, MERGE_PATCH, KubeRequest, ResourcePath
 from kubespark.versions import Version
 
-__all__ = ["Lowered", "fill_list_map_keys", "lower_object", "plan_writes"]
+__all__ = [
+    "Lowered",
+    "custom_resources",
+    "fill_list_map_keys",
+    "lower_object",
+    "plan_writes",
+]
 
 Obj = dict[str, Any]
 
@@ -125,7 +131,7 @@ def plan_writes(
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
     bodies = [dict(o) if isinstance(o, Mapping) else o for o in objects]
     dicts = [b for b in bodies if isinstance(b, dict)]
-    ctx = _Context(capabilities, intent, namespace, _custom_resources(dicts, capabilities))
+    ctx = _Context(capabilities, intent, namespace, custom_resources(dicts, capabilities))
     results = [lower_object_in(ctx, body) for body in bodies]
     blocked = tuple((r.ref, r.message, r.fix) for r in results if isinstance(r, _Blocked))
     if blocked:
@@ -145,7 +151,7 @@ def lower_object(
 ) -> Lowered | tuple[str, str]:
     """One object made fit for ``surface``; or (what is wrong, the fix) when it cannot be."""
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
-    ctx = _Context(surface, intent, namespace, _custom_resources([obj], surface))
+    ctx = _Context(surface, intent, namespace, custom_resources([obj], surface))
     result = lower_object_in(ctx, dict(obj))
     return (result.message, result.fix) if isinstance(result, _Blocked) else result
 
@@ -453,9 +459,11 @@ def _mapping_notes(
 # --- custom resources of CRDs in the same batch -------------------------------------------------
 
 
-def _custom_resources(
+def custom_resources(
     bodies: Sequence[Mapping[str, Any]], surface: ApiSurface
 ) -> dict[tuple[str, str], Resource]:
+    """(apiVersion, kind) -> Resource of each kind the CRDs among ``bodies`` define and the
+    surface does not already serve."""
     out: dict[tuple[str, str], Resource] = {}
     for body in bodies:
         if body.get("kind") != "CustomResourceDefinition" or not isinstance(body.get("spec"), dict):

@@ -66,6 +66,11 @@ def text_report(run: ValidationRun) -> str:
     for report in run.reports:
         lines.extend(_finding_line(report, f) for f in report.findings)
     strict = ", strict" if run.strict else ""
+    if run.custom_resources:
+        lines.append(
+            f"{run.custom_resources} custom resource(s) of CustomResourceDefinitions in the "
+            "inputs: their fields are for the CRD's schema to check"
+        )
     lines.append(
         f"Kubernetes {run.version}{strict}: {run.objects} object(s) in {run.files} file(s), "
         f"{run.errors} error(s), {run.warnings} warning(s)"
@@ -94,6 +99,7 @@ def json_report(run: ValidationRun) -> dict[str, Any]:
         "summary": {
             "files": run.files,
             "objects": run.objects,
+            "customResources": run.custom_resources,
             "errors": run.errors,
             "warnings": run.warnings,
             "exitCode": run.exit_code,

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from kubespark.apisurface.model import ApiSurface
 from kubespark.compat.manifests import Document, InputProblem, expand_paths, read_inputs
+from kubespark.compat.planner import custom_resources
 from kubespark.compat.validation import ObjectReport, Rule, validate_document
 from kubespark.versions import Version
 
@@ -38,6 +39,9 @@ class ValidationRun:
     # With fix: per input (in order), each document's fixed object or, when it cannot be
     # fixed, the object as written.
     fixed: dict[str, list[Any]] = field(default_factory=dict)
+    # Objects of kinds that CustomResourceDefinitions among the inputs define: their fields
+    # are the CRD's schema's business, not checked here.
+    custom_resources: int = 0
 
     @property
     def errors(self) -> int:
@@ -64,21 +68,58 @@ def run_validation(
     strict: bool = False,
     fix: bool = False,
 ) -> ValidationRun:
-    """Validate every object the paths hold against ``surface``'s version."""
+    """Validate every object the paths hold against ``surface``'s version.
+
+    An object whose kind the version does not serve waits until every input is read: a
+    CustomResourceDefinition further on may define it (``helm template`` writes CRDs and their
+    custom resources in any order).
+    """
     files, problems = expand_paths(paths)
     run = ValidationRun(surface.server_version or surface.version, strict, files=len(files))
     run.input_problems.extend(problems)
+    crds: list[dict[str, Any]] = []
+    waiting: list[tuple[Document, int]] = []
     for item in read_inputs(files, stdin):
         if isinstance(item, InputProblem):
             run.input_problems.append(item)
             continue
         run.objects += 1
-        report = validate_document(surface, item, strict=strict, fix=fix)
+        obj = item.obj
+        if obj.get("kind") == "CustomResourceDefinition":
+            crds.append(obj)
+        elif _maybe_custom(surface, obj):
+            fixed = run.fixed.setdefault(item.source, []) if fix else []
+            waiting.append((item, len(fixed)))
+            fixed.append(obj)
+            continue
+        _judge(run, surface, item, strict, fix)
+    custom = custom_resources(crds, surface)
+    for doc, position in waiting:
+        if (doc.obj.get("apiVersion"), doc.obj.get("kind")) in custom:
+            run.custom_resources += 1
+            continue
+        report = validate_document(surface, doc, strict=strict, fix=fix)
         if report.findings:
             run.reports.append(report)
         if fix:
-            run.fixed.setdefault(item.source, []).append(_fixed_or_given(report, item))
+            run.fixed[doc.source][position] = _fixed_or_given(report, doc)
+    run.reports.sort(key=lambda r: (r.source, r.line))
     return run
+
+
+def _maybe_custom(surface: ApiSurface, obj: dict[str, Any]) -> bool:
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str) or "/" not in api_version:
+        return False
+    return surface.resource(api_version, kind) is None
+
+
+def _judge(run: ValidationRun, surface: ApiSurface, doc: Document, strict: bool, fix: bool) -> None:
+    report = validate_document(surface, doc, strict=strict, fix=fix)
+    if report.findings:
+        run.reports.append(report)
+    if fix:
+        run.fixed.setdefault(doc.source, []).append(_fixed_or_given(report, doc))
 
 
 def _fixed_or_given(report: ObjectReport, doc: Document) -> Any:
