@@ -143,6 +143,24 @@ class KubeClient:
         except httpx.TransportError as err:
             raise _connection_failed(request, self.server, err) from None
 
+    async def stream_lines(self, request: KubeRequest) -> AsyncIterator[str]:
+        """Stream a text answer line by line (``pods/log?follow=true``); ends when it closes.
+
+        No read timeout: a followed log may stay quiet for as long as the program does.
+        """
+        timeout = httpx.Timeout(self._http.timeout.connect, read=None)
+        try:
+            async with self._http.stream(
+                request.method, request.target, headers=self._headers(request), timeout=timeout
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._error(request, response)
+                async for line in response.aiter_lines():
+                    yield line
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
+
     async def _send_once(self, request: KubeRequest) -> Any:
         try:
             response = await self._http.request(
