@@ -269,7 +269,9 @@ class EmulatorApp:
             if req.path.startswith(("/api", "/apis")):
                 if self.faults.faults.latency_ms:
                     await asyncio.sleep(self.faults.latency())
-                injected = self.faults.draw_error()
+                injected = self.faults.draw_error() or self.faults.draw_write_error(
+                    req.method, req.path
+                )
                 if injected is not None:
                     extra = [(b"retry-after", b"1")] if injected.code in (429, 503) else []
                     return _status_response(injected, extra)

@@ -1,9 +1,10 @@
 """Fault injection: the failures a reliability test asks the emulated server to produce.
 
 Owns the fault plan (a rate of 5xx/429 answers, added latency, watch streams cut after a
-while) and the per-server injector that decides, request by request, with its own seeded
-random source, whether to fail and how. The plan can be replaced at runtime (admin endpoint,
-Python API); a "restart" is the server's business (``server``), not this module's.
+while, one chosen write answered with an error) and the per-server injector that decides,
+request by request, with its own seeded random source, whether to fail and how. The plan can
+be replaced at runtime (admin endpoint, Python API); a "restart" is the server's business
+(``server``), not this module's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from kubespark.kube.status import Status, StatusCause, StatusDetails
 __all__ = ["FaultInjector", "Faults"]
 
 _FAULT_CODES = (429, 500, 502, 503, 504)
+# A chosen write may also fail the way a real server refuses one for good (RBAC, admission).
+_WRITE_FAULT_CODES = (403, 422, *_FAULT_CODES)
+_WRITES = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,8 @@ class Faults:
     latency_ms: float = 0.0  # added before every API answer
     watch_drop_after: float | None = None  # real seconds after which each watch is cut off
     seed: int | None = None
+    fail_write: int | None = None  # the Nth API write (POST/PUT/PATCH/DELETE) from now fails
+    fail_write_code: int = 500  # ... with this code (403 and 422 too: refusals for good)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -43,6 +49,18 @@ class Faults:
                 f"cannot inject HTTP {bad or 'nothing'}",
                 where="faults.error_codes",
                 fix="choose among " + ", ".join(str(c) for c in _FAULT_CODES),
+            )
+        if self.fail_write is not None and self.fail_write < 1:
+            raise InputError(
+                f"write number {self.fail_write} does not exist",
+                where="faults.fail_write",
+                fix="give 1 for the first write from now, 3 for the third",
+            )
+        if self.fail_write_code not in _WRITE_FAULT_CODES:
+            raise InputError(
+                f"cannot fail a write with HTTP {self.fail_write_code}",
+                where="faults.fail_write_code",
+                fix="choose among " + ", ".join(str(c) for c in _WRITE_FAULT_CODES),
             )
         if self.latency_ms < 0:
             raise InputError(
@@ -82,6 +100,8 @@ class Faults:
 
 
 _MESSAGES = {
+    403: ("Forbidden", "forbidden (injected fault)"),
+    422: ("Invalid", "the object is invalid (injected fault)"),
     429: ("TooManyRequests", "Too many requests, please try again later."),
     500: ("InternalError", "Internal error occurred: injected fault (kubespark emulator)"),
     502: ("InternalError", "Internal error occurred: bad gateway (injected fault)"),
@@ -101,10 +121,26 @@ class FaultInjector:
         self.faults = faults or Faults()
         self._rng = random.Random(self.faults.seed)
         self.injected = 0
+        self._writes = 0
 
     def set(self, faults: Faults) -> None:
         self.faults = faults
         self._rng = random.Random(faults.seed)
+        self._writes = 0
+
+    def draw_write_error(self, method: str, path: str) -> Status | None:
+        """The Status for the plan's chosen write (``fail_write``), counted from when it was set."""
+        if method not in _WRITES or self.faults.fail_write is None:
+            return None
+        self._writes += 1
+        if self._writes != self.faults.fail_write:
+            return None
+        self.injected += 1
+        code = self.faults.fail_write_code
+        if code == 403:
+            return _forbidden(method, path)
+        reason, message = _MESSAGES[code]
+        return Status.failure(code, message, reason=reason)
 
     def draw_error(self) -> Status | None:
         """The Status to answer with instead of serving, or None."""
@@ -122,3 +158,24 @@ class FaultInjector:
 
     def latency(self) -> float:
         return self.faults.latency_ms / 1000.0
+
+
+def _forbidden(method: str, path: str) -> Status:
+    """A 403 worded as the RBAC authorizer words it, for the resource the path names."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    group = "" if parts[:1] == ["api"] else (parts[1] if len(parts) > 1 else "")
+    rest = parts[2:] if parts[:1] == ["api"] else parts[3:]
+    namespace = ""
+    if len(rest) >= 2 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    resource = rest[0] if rest else ""
+    name = rest[1] if len(rest) > 1 else ""
+    verb = _WRITES[method]
+    subject = f'{resource} "{name}"' if name else resource
+    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+    message = (
+        f'{subject} is forbidden: User "kubespark-emulator" cannot {verb} resource "{resource}" '
+        f'in API group "{group}"{where} (injected fault)'
+    )
+    details = StatusDetails(name=name or None, group=group or None, kind=resource or None)
+    return Status.failure(403, message, reason="Forbidden", details=details)
