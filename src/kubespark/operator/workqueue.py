@@ -42,6 +42,11 @@ class WorkQueue(Generic[K]):
         return len(self._waiting)
 
     @property
+    def busy(self) -> bool:
+        """A worker holds a key of this queue."""
+        return bool(self._processing)
+
+    @property
     def delayed(self) -> int:
         return len(self._timers)
 

@@ -1,0 +1,101 @@
+"""``kubespark operator``: run the SparkApplication / ScheduledSparkApplication operator.
+
+Parses flags into :class:`~kubespark.operator.options.OperatorOptions` and runs
+:func:`~kubespark.operator.runtime.run_operator` until SIGTERM or Ctrl+C (graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubespark.operator.options import OperatorOptions
+from kubespark.operator.runtime import configure_logging, run_operator
+
+
+def operator(
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="Kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)."),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Watch only this namespace (repeat for several)."),
+    ] = None,
+    namespace_selector: Annotated[
+        str | None, typer.Option(help="Watch the namespaces this label selector picks.")
+    ] = None,
+    peering: Annotated[
+        str, typer.Option(help="kopf peering object for leader election among replicas.")
+    ] = "kubespark-operator",
+    standalone: Annotated[
+        bool, typer.Option(help="No leader election: this process is always active.")
+    ] = False,
+    priority: Annotated[
+        int | None,
+        typer.Option(help="Peering priority (default: random; the highest live one leads)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Concurrent SparkApplication reconciles.")] = 32,
+    metrics_port: Annotated[
+        int, typer.Option(help="Port of /metrics, /healthz and /readyz (0: none).")
+    ] = 8080,
+    metrics_host: Annotated[str, typer.Option(help="Address /metrics listens on.")] = "127.0.0.1",
+    metrics_prefix: Annotated[str, typer.Option(help="Prefix of every kubeflow metric name.")] = "",
+    metrics_labels: Annotated[
+        str, typer.Option(help="Application labels to add to the metrics, comma-separated.")
+    ] = "app_type",
+    log_json: Annotated[bool, typer.Option("--log-json", help="Structured JSON logs.")] = False,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    kubernetes_version: Annotated[
+        str | None,
+        typer.Option("--k8s", help="Assume this server version instead of discovering it."),
+    ] = None,
+    ui_service: Annotated[
+        bool, typer.Option(help="Create the web UI Service per application.")
+    ] = True,
+    ingress_url_format: Annotated[
+        str | None, typer.Option(help="Web UI Ingress URL format, e.g. {{$appName}}.example.com.")
+    ] = None,
+    ingress_class_name: Annotated[
+        str | None, typer.Option(help="IngressClass of the UI Ingresses.")
+    ] = None,
+    max_tracked_executors: Annotated[
+        int, typer.Option(help="Executors per application tracked in status.executorState.")
+    ] = 1000,
+    driver_pod_creation_grace: Annotated[
+        float, typer.Option(help="Seconds a missing driver pod is waited for after submission.")
+    ] = 10.0,
+    request_retries: Annotated[
+        int, typer.Option(help="Attempts per API request on 429/5xx/connection errors.")
+    ] = 6,
+) -> None:
+    """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
+    options = OperatorOptions(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespaces=tuple(namespace or ()),
+        namespace_selector=namespace_selector,
+        peering=peering,
+        standalone=standalone,
+        priority=priority,
+        workers=workers,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        metrics_prefix=metrics_prefix,
+        metrics_labels=tuple(label.strip() for label in metrics_labels.split(",") if label.strip()),
+        log_json=log_json,
+        log_level=log_level,
+        kubernetes_version=kubernetes_version,
+        ui_service=ui_service,
+        ingress_url_format=ingress_url_format,
+        ingress_class_name=ingress_class_name,
+        max_tracked_executors=max_tracked_executors,
+        driver_pod_creation_grace=driver_pod_creation_grace,
+        request_retries=request_retries,
+    )
+    configure_logging(options)
+    asyncio.run(run_operator(options))

@@ -1,0 +1,166 @@
+"""Where the operator connects, for its own client and for kopf's.
+
+Owns choosing the credentials: ``--kubeconfig``/``--context`` (or $KUBECONFIG, ~/.kube/config)
+when a kubeconfig exists, else the pod's service account (in-cluster). The same choice feeds
+kubespark's :class:`KubeClient` (through lightkube's parsing, as everywhere in kubespark) and
+kopf's login handler (a :class:`kopf.ConnectionInfo` with the same server, CA and user), so the
+two never talk to different clusters. Also owns the namespace label selectors ``--namespace-
+selector`` takes, matched client-side as kubeflow's NamespaceMatcher does.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import kopf
+from lightkube.config import client_adapter
+from lightkube.config.kubeconfig import KubeConfig, SingleConfig
+from lightkube.config.models import User
+
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient, RetryPolicy
+from kubespark.kube.config import Connection, kubeconfig_path, load_connection
+
+__all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
+
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+def _in_cluster(kubeconfig: Path | None) -> bool:
+    return (
+        kubeconfig is None
+        and not kubeconfig_path().exists()
+        and (SERVICE_ACCOUNT / "token").exists()
+    )
+
+
+def _single(kubeconfig: Path | None, context: str | None) -> SingleConfig:
+    if _in_cluster(kubeconfig):
+        found = KubeConfig.from_service_account().get()
+        assert found is not None  # get() without a default raises rather than returning None
+        return found
+    path = kubeconfig_path(kubeconfig)
+    try:
+        config = KubeConfig.from_file(path).get(context)
+        assert config is not None
+    except Exception as err:  # lightkube raises several types for one problem: a bad kubeconfig
+        raise InputError(
+            f"cannot use the kubeconfig: {err}",
+            where=str(path),
+            fix="pass --kubeconfig PATH (and --context NAME) of a cluster, or run in a pod",
+        ) from None
+    return config
+
+
+def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
+    """The operator's connection: the kubeconfig's, or the service account's in a pod."""
+    if not _in_cluster(kubeconfig):
+        return load_connection(kubeconfig, context)
+    single = _single(kubeconfig, context)
+    if single.user is None:
+        single = single._replace(user=User())
+    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
+    for unused in ("transport", "proxy", "http2"):
+        params.pop(unused, None)
+    return Connection(single.cluster.server, single.namespace, single.context_name, params)
+
+
+def client_for(connection: Connection, retries: int) -> KubeClient:
+    # Patient with throttling and restarts: a controller must outlast a flaky API server.
+    policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
+    return KubeClient.from_connection(connection, retry=policy, timeout=60.0)
+
+
+def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
+    """A kopf login handler giving kopf the same server and user as the operator's client."""
+
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        single = _single(kubeconfig, context)
+        cluster, user = single.cluster, single.user or User()
+        token = user.token
+        if not token and user.token_file:
+            token = Path(user.token_file).read_text().strip()
+        return kopf.ConnectionInfo(
+            server=cluster.server,
+            ca_path=_path(cluster.certificate_auth),
+            ca_data=_decoded(cluster.certificate_auth_data),
+            insecure=cluster.insecure or None,
+            username=user.username,
+            password=user.password,
+            token=token,
+            certificate_path=_path(user.client_cert),
+            certificate_data=_decoded(user.client_cert_data),
+            private_key_path=_path(user.client_key),
+            private_key_data=_decoded(user.client_key_data),
+            default_namespace=single.namespace,
+            priority=100,
+        )
+
+    return login
+
+
+def _path(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _decoded(value: str | None) -> bytes | None:
+    return base64.b64decode(value) if value else None
+
+
+# ---- namespace label selectors ----------------------------------------------------------------
+
+_TERM = re.compile(
+    r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9_./-]+)\s*"
+    r"(?:(?P<op>==|=|!=)\s*(?P<value>[A-Za-z0-9_.-]*)"
+    r"|\s+(?P<set>in|notin)\s*\((?P<values>[^)]*)\))?\s*$"
+)
+
+
+def _split_terms(selector: str) -> list[str]:
+    terms, depth, current = [], 0, ""
+    for ch in selector:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += ch
+    return [t for t in [*terms, current] if t.strip()]
+
+
+def label_selector_matcher(selector: str) -> Callable[[Mapping[str, str]], bool]:
+    """A predicate for a Kubernetes label selector (=, ==, !=, in, notin, exists, !exists)."""
+    checks: list[Callable[[Mapping[str, str]], bool]] = []
+    for term in _split_terms(selector):
+        match = _TERM.match(term)
+        if match is None or (match["neg"] and (match["op"] or match["set"])):
+            raise InputError(
+                f"cannot read the label selector term {term.strip()!r}",
+                where="--namespace-selector",
+                fix="write terms such as team=spark, env!=dev, tier in (a,b), !legacy",
+            )
+        checks.append(_check(match))
+    return lambda labels: all(check(labels) for check in checks)
+
+
+def _check(match: re.Match[str]) -> Callable[[Mapping[str, str]], bool]:
+    key = match["key"]
+    if match["neg"]:
+        return lambda labels: key not in labels
+    if match["op"] in ("=", "=="):
+        value = match["value"]
+        return lambda labels: labels.get(key) == value
+    if match["op"] == "!=":
+        value = match["value"]
+        return lambda labels: labels.get(key) != value
+    if match["set"]:
+        values = {v.strip() for v in match["values"].split(",")}
+        if match["set"] == "in":
+            return lambda labels: labels.get(key) in values
+        return lambda labels: labels.get(key) not in values
+    return lambda labels: key in labels

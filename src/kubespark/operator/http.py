@@ -1,0 +1,106 @@
+"""The operator's own HTTP endpoints: Prometheus metrics, liveness and readiness.
+
+Owns a small ASGI app served by uvicorn inside the operator's event loop: ``/metrics`` (the
+exposition of :class:`~kubespark.operator.metrics.OperatorMetrics`), ``/healthz`` (the loop
+answers, with the replica's state as JSON) and ``/readyz`` (200 once the operator has started
+and, as a kubeflow Deployment expects, whether or not this replica is the active one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+
+import uvicorn
+
+from kubespark.errors import InputError
+from kubespark.operator.metrics import CONTENT_TYPE, OperatorMetrics
+
+__all__ = ["OperatorHTTP"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class _Embedded(uvicorn.Server):
+    """uvicorn without its own signal handling: the operator owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class OperatorHTTP:
+    """Serves /metrics, /healthz and /readyz for one operator."""
+
+    def __init__(
+        self,
+        metrics: OperatorMetrics,
+        health: Callable[[], dict[str, Any]],
+        *,
+        host: str,
+        port: int,
+    ) -> None:
+        self.metrics = metrics
+        self.health = health
+        self.host = host
+        self.port = port
+        self.ready = False
+        self._server: _Embedded | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope.get("path", "")
+        if path == "/metrics":
+            await _answer(send, 200, self.metrics.render(), CONTENT_TYPE)
+        elif path in ("/healthz", "/livez"):
+            body = json.dumps({"status": "ok", **self.health()}).encode()
+            await _answer(send, 200, body, "application/json")
+        elif path == "/readyz":
+            code = 200 if self.ready else 503
+            await _answer(send, code, b"ok" if self.ready else b"starting", "text/plain")
+        else:
+            await _answer(send, 404, b"not found", "text/plain")
+
+    async def serve(self) -> None:
+        """Serve until cancelled."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as err:
+            sock.close()
+            raise InputError(
+                f"cannot listen on {self.host}:{self.port}: {err.strerror}",
+                where="--metrics-port",
+                fix="choose a free port, or 0 to serve no metrics",
+            ) from None
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self, log_level="warning", access_log=False, lifespan="off", ws="none"
+        )
+        self._server = _Embedded(config)
+        try:
+            await self._server.serve(sockets=[sock])
+        finally:
+            sock.close()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            await asyncio.sleep(0)
+
+
+async def _answer(send: Send, code: int, body: bytes, content_type: str) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
