@@ -32,8 +32,9 @@ async def test_every_bundled_version_serves(serve: Any, version: str) -> None:
         assert (await client.get("/apis")).status_code == 200
         resp = await client.post("/api/v1/namespaces/default/pods", json=pod("p"))
         assert resp.status_code == 201, resp.text
-        running = await eventually(client, "/api/v1/namespaces/default/pods/p",
-                                   lambda r: phase(r) == "Running")
+        running = await eventually(
+            client, "/api/v1/namespaces/default/pods/p", lambda r: phase(r) == "Running"
+        )
         assert phase(running) == "Running"
         assert emu.surface.version.minor == int(version.split(".")[1])
 
@@ -55,16 +56,19 @@ async def test_a_patch_version_is_reported_and_behaves_as_that_patch(serve: Any)
 
 async def test_resource_version_match(api: Served) -> None:
     _, client = api
-    created = (await client.post("/api/v1/namespaces/default/configmaps",
-                                 json=configmap("a"))).json()
+    created = (
+        await client.post("/api/v1/namespaces/default/configmaps", json=configmap("a"))
+    ).json()
     rv = created["metadata"]["resourceVersion"]
     path = "/api/v1/namespaces/default/configmaps"
-    newer = await client.get(path, params={"resourceVersion": rv,
-                                           "resourceVersionMatch": "NotOlderThan"})
+    newer = await client.get(
+        path, params={"resourceVersion": rv, "resourceVersionMatch": "NotOlderThan"}
+    )
     assert newer.status_code == 200 and len(newer.json()["items"]) == 1
     current = newer.json()["metadata"]["resourceVersion"]
-    exact = await client.get(path, params={"resourceVersion": current,
-                                           "resourceVersionMatch": "Exact"})
+    exact = await client.get(
+        path, params={"resourceVersion": current, "resourceVersionMatch": "Exact"}
+    )
     assert exact.status_code == 200
     future = await client.get(path, params={"resourceVersion": str(int(current) + 100)})
     assert future.status_code == 504
@@ -78,18 +82,32 @@ async def test_apply_refused_where_server_side_apply_is_off(api: Served) -> None
     surface = emu.api.surface
     off = dataclasses.replace(surface.behaviours, server_side_apply=False)
     emu.api.surface = dataclasses.replace(surface, behaviours=off)
-    resp = await client.patch("/api/v1/namespaces/default/configmaps/x", content=b"{}",
-                              headers={"Content-Type": "application/apply-patch+yaml"})
+    resp = await client.patch(
+        "/api/v1/namespaces/default/configmaps/x",
+        content=b"{}",
+        headers={"Content-Type": "application/apply-patch+yaml"},
+    )
     assert resp.status_code == 415
     assert "application/apply-patch+yaml" not in resp.json()["message"]
 
 
 def test_cli_serves_writes_a_kubeconfig_and_stops(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kc"
-    cmd = [str(KUBESPARK), "emulate", "--k8s", "1.21", "--kubeconfig-out", str(kubeconfig),
-           "--speed", "10", "--namespace", "spark-jobs", "--error-rate", "0"]
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as proc:
+    cmd = [
+        str(KUBESPARK),
+        "emulate",
+        "--k8s",
+        "1.21",
+        "--kubeconfig-out",
+        str(kubeconfig),
+        "--speed",
+        "10",
+        "--namespace",
+        "spark-jobs",
+        "--error-rate",
+        "0",
+    ]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         try:
             deadline = time.monotonic() + 30
             while not kubeconfig.exists() and time.monotonic() < deadline:
@@ -117,8 +135,14 @@ def test_cli_serves_writes_a_kubeconfig_and_stops(tmp_path: Path) -> None:
     ],
 )
 def test_cli_bad_input_is_one_message_and_exit_2(args: list[str], message: str) -> None:
-    proc = subprocess.run([str(KUBESPARK), "emulate", *args], capture_output=True, text=True,
-                          timeout=60, check=False, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(
+        [str(KUBESPARK), "emulate", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert "error:" in proc.stderr and message in proc.stderr
     assert "Traceback" not in proc.stderr
