@@ -12,11 +12,16 @@ import sys
 import typer
 
 from kubespark.cli import check, demo, matrix
+from kubespark.cli import delete as delete_cmd
 from kubespark.cli import doctor as doctor_cmd
 from kubespark.cli import emulate as emulate_cmd
 from kubespark.cli import install_crds as install_crds_cmd
+from kubespark.cli import list_apps as list_cmd
+from kubespark.cli import logs as logs_cmd
 from kubespark.cli import operator as operator_cmd
 from kubespark.cli import plan as plan_cmd
+from kubespark.cli import status as status_cmd
+from kubespark.cli import submit as submit_cmd
 from kubespark.cli import validate as validate_cmd
 from kubespark.cli.output import fail_on_input_errors
 
@@ -37,6 +42,11 @@ app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 app.command("validate")(fail_on_input_errors(validate_cmd.validate))
 app.command("operator")(fail_on_input_errors(operator_cmd.operator))
 app.command("install-crds")(fail_on_input_errors(install_crds_cmd.install_crds))
+app.command("submit")(fail_on_input_errors(submit_cmd.submit))
+app.command("status")(fail_on_input_errors(status_cmd.status))
+app.command("logs")(fail_on_input_errors(logs_cmd.logs))
+app.command("list")(fail_on_input_errors(list_cmd.list_apps))
+app.command("delete")(fail_on_input_errors(delete_cmd.delete))
 
 
 def main() -> None:

@@ -1,0 +1,119 @@
+"""``kubespark logs``: the driver's log of a submitted application, optionally followed.
+
+Finds the driver pod as ``status`` does and reads the log of its Spark container
+(``spark-kubernetes-driver``); ``-f`` streams it until the container ends, waiting first (up to
+``--timeout``) for a driver that has not started yet. Lines go to stdout untouched. Exit codes:
+0 the log was shown; 1 the driver never started (its waiting reason is printed); 2 no such
+application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+from urllib.parse import quote
+
+import typer
+
+from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stderr
+from kubespark.cli.submitted import SubmittedApp, connect, find_app
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient
+from kubespark.kube.errors import BadRequest
+from kubespark.kube.requests import KubeRequest
+from kubespark.submit.driverstate import DRIVER_CONTAINER
+
+__all__ = ["logs"]
+
+POLL_SECONDS = 0.5
+
+
+def logs(
+    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    namespace: Annotated[
+        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="stream until the driver ends")
+    ] = False,
+    tail: Annotated[int | None, typer.Option("--tail", help="only the last N lines")] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="with -f: how long to wait for the driver to start")
+    ] = 300.0,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+) -> None:
+    """Print (or follow) the driver's log of a submitted application."""
+    if tail is not None and tail < 0:
+        raise InputError(f"--tail {tail} is negative", where="--tail", fix="give 0 or more lines")
+    waiting = asyncio.run(_logs(name, namespace, follow, tail, timeout, kubeconfig, context))
+    if waiting:
+        stderr().print(f"[yellow]{waiting}[/]", highlight=False)
+        raise typer.Exit(EXIT_FINDING)
+    raise typer.Exit(EXIT_OK)
+
+
+async def _logs(
+    name: str,
+    namespace: str | None,
+    follow: bool,
+    tail: int | None,
+    patience: float,
+    kubeconfig: str | None,
+    context: str | None,
+) -> str:
+    """Print the log; the reason it could not be read (the driver has not started), or ''."""
+    async with connect(kubeconfig, context) as client:
+        app = await find_app(client, namespace or client.namespace, name)
+        query = [("container", DRIVER_CONTAINER)]
+        if tail is not None:
+            query.append(("tailLines", str(tail)))
+        path = (
+            f"/api/v1/namespaces/{quote(app.namespace, safe='')}/pods/"
+            f"{quote(app.driver.pod_name, safe='')}/log"
+        )
+        if not follow:
+            return await _print_once(client, KubeRequest("GET", path, tuple(query)))
+        request = KubeRequest("GET", path, (*query, ("follow", "true")))
+        return await _follow(client, app, request, patience)
+
+
+async def _print_once(client: KubeClient, request: KubeRequest) -> str:
+    try:
+        text = await client.send(request)
+    except BadRequest as err:  # the container is waiting to start
+        return err.message
+    typer.echo(text if isinstance(text, str) else "", nl=False)
+    return ""
+
+
+async def _follow(
+    client: KubeClient, app: SubmittedApp, request: KubeRequest, patience: float
+) -> str:
+    """Stream the log; while the driver has not started, wait for it (``patience`` seconds)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            async for line in client.stream_lines(request):
+                typer.echo(line)
+            return ""
+        except BadRequest as err:  # the container is waiting to start
+            if time.monotonic() > deadline:
+                return f"{err.message} (waited {patience:.0f}s)"
+        await asyncio.sleep(POLL_SECONDS)
+        app = await find_app(client, app.namespace, app.name)
+        if app.driver.waiting is not None and app.driver.waiting.reason in STUCK:
+            return f"the driver cannot start: {app.driver.waiting.render()}"
+
+
+# Waiting reasons that do not resolve by themselves: following would wait in vain.
+STUCK = frozenset(
+    {
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "Unschedulable",
+        "CreateContainerConfigError",
+    }
+)

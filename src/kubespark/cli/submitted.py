@@ -1,0 +1,273 @@
+"""Applications ``kubespark submit`` created, found again without a CRD.
+
+Owns what the CLI records on a driver pod and how ``status``, ``logs``, ``list`` and ``delete``
+find it: the label ``kubespark.io/submitted-by=cli`` (set through ``spec.driver.labels``, so it is
+on the pod from its first write), the annotations written after a successful submission (the
+compat notes, the objects written, the server's version), and the labels spark-submit and the
+kubeflow operator already set (``sparkoperator.k8s.io/app-name``, ``submission-id``,
+``spark-app-selector``, ``spark-version``). Also the rules every such command shares: which
+namespace, which kubeconfig, how patient to be with a busy server.
+
+It reads; the only writes are the submitter's (``kubespark.submit``) and ``delete``'s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from kubespark.compat import ObjectRef
+from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient, RetryPolicy
+from kubespark.kube.requests import KubeRequest
+from kubespark.spark.model import SparkApplication
+from kubespark.submit import DriverStatus, ExecutorState, executor_state, status_of_pod
+
+__all__ = [
+    "ANNOTATION_NOTES",
+    "ANNOTATION_SERVER",
+    "ANNOTATION_WRITTEN",
+    "LABEL_SUBMITTED_BY",
+    "SUBMITTED_BY_CLI",
+    "Executor",
+    "SubmittedApp",
+    "connect",
+    "find_app",
+    "find_apps",
+    "marked",
+    "written_annotation",
+]
+
+LABEL_SUBMITTED_BY = "kubespark.io/submitted-by"
+SUBMITTED_BY_CLI = "cli"
+ANNOTATION_NOTES = "kubespark.io/compat-notes"
+ANNOTATION_WRITTEN = "kubespark.io/written"
+ANNOTATION_SERVER = "kubespark.io/server-version"
+# The CLI retries what a busy or restarting server answers (429, 5xx, no connection) a few times;
+# a retried create that had in fact succeeded is adopted by the submitter (same submission id).
+CLI_RETRY = RetryPolicy(attempts=4, base_delay=0.2, max_delay=2.0)
+
+Obj = dict[str, Any]
+
+
+def connect(kubeconfig: str | None, context: str | None) -> KubeClient:
+    """A client of the kubeconfig's server (``$KUBECONFIG``, ``~/.kube/config``, or the flag)."""
+    return KubeClient.from_kubeconfig(kubeconfig, context, retry=CLI_RETRY)
+
+
+def marked(app: SparkApplication, namespace: str) -> SparkApplication:
+    """``app`` in ``namespace`` with the driver label that makes it findable by the CLI."""
+    driver = app.spec.driver.model_copy(
+        update={"labels": {**app.spec.driver.labels, LABEL_SUBMITTED_BY: SUBMITTED_BY_CLI}}
+    )
+    metadata = app.metadata.model_copy(update={"namespace": namespace})
+    spec = app.spec.model_copy(update={"driver": driver})
+    return app.model_copy(update={"metadata": metadata, "spec": spec})
+
+
+@dataclass(frozen=True)
+class Executor:
+    """One executor pod of an application."""
+
+    name: str
+    state: ExecutorState
+    phase: str
+
+
+@dataclass(frozen=True)
+class SubmittedApp:
+    """A submitted application, as its driver pod and executor pods show it."""
+
+    name: str
+    namespace: str
+    pod: Obj
+    driver: DriverStatus
+    executors: tuple[Executor, ...]
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return (self.pod.get("metadata") or {}).get("labels") or {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return (self.pod.get("metadata") or {}).get("annotations") or {}
+
+    @property
+    def spark_version(self) -> str:
+        return str(self.labels.get("spark-version", ""))
+
+    @property
+    def submission_id(self) -> str:
+        return str(self.labels.get(LABEL_SUBMISSION_ID, ""))
+
+    @property
+    def created(self) -> str:
+        return str((self.pod.get("metadata") or {}).get("creationTimestamp") or "")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in _json_list(self.annotations.get(ANNOTATION_NOTES)))
+
+    @property
+    def written(self) -> tuple[ObjectRef, ...]:
+        """The objects the submission wrote (the driver pod alone if it was never annotated)."""
+        refs = []
+        for item in _json_list(self.annotations.get(ANNOTATION_WRITTEN)):
+            if isinstance(item, dict) and item.get("kind") and item.get("name"):
+                refs.append(
+                    ObjectRef(
+                        str(item.get("apiVersion", "v1")),
+                        str(item["kind"]),
+                        str(item["name"]),
+                        str(item.get("namespace") or self.namespace),
+                    )
+                )
+        return tuple(refs) or (ObjectRef("v1", "Pod", self.driver.pod_name, self.namespace),)
+
+    @property
+    def server_version(self) -> str:
+        return str(self.annotations.get(ANNOTATION_SERVER, ""))
+
+    def executor_counts(self) -> Counter[ExecutorState]:
+        return Counter(e.state for e in self.executors)
+
+    def state_text(self) -> str:
+        """The driver's state, with why it waits when it does."""
+        text = self.driver.state.value
+        if self.driver.waiting is not None:
+            text += f" ({self.driver.waiting.reason})"
+        return text
+
+    def view(self) -> dict[str, Any]:
+        """Plain data for ``-o json``."""
+        return {
+            "name": self.name,
+            "namespace": self.namespace,
+            "state": self.driver.state.value,
+            "phase": self.driver.phase,
+            "waiting": self.driver.waiting.render() if self.driver.waiting else None,
+            "failure": self.driver.failure or None,
+            "driverPod": self.driver.pod_name,
+            "sparkVersion": self.spark_version,
+            "sparkApplicationId": self.driver.spark_application_id,
+            "submissionId": self.submission_id,
+            "created": self.created,
+            "server": self.server_version or None,
+            "executors": [
+                {"name": e.name, "state": e.state.value, "phase": e.phase} for e in self.executors
+            ],
+            "notes": list(self.notes),
+            "written": [str(r) for r in self.written],
+        }
+
+
+def _json_list(text: str | None) -> tuple[Any, ...]:
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def written_annotation(refs: Iterable[ObjectRef]) -> str:
+    """The JSON ``kubespark.io/written`` holds: what ``delete`` removes and waits for."""
+    return json.dumps(
+        [
+            {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}
+            for r in refs
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _pods_path(namespace: str | None) -> str:
+    if namespace is None:
+        return "/api/v1/pods"
+    return f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+
+
+async def _list_pods(client: KubeClient, namespace: str | None, selector: str) -> list[Obj]:
+    body = await client.send(
+        KubeRequest("GET", _pods_path(namespace), (("labelSelector", selector),))
+    )
+    items = body.get("items") if isinstance(body, dict) else None
+    return [i for i in items or [] if isinstance(i, dict)]
+
+
+def _driver_selector(name: str | None) -> str:
+    selector = f"spark-role=driver,{LABEL_SUBMITTED_BY}={SUBMITTED_BY_CLI}"
+    return f"{selector},{LABEL_APP_NAME}={name}" if name else selector
+
+
+def _executors_by_app(pods: Iterable[Obj]) -> dict[tuple[str, str], list[Executor]]:
+    out: dict[tuple[str, str], list[Executor]] = {}
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        key = (
+            str(meta.get("namespace", "")),
+            str((meta.get("labels") or {}).get("spark-app-selector", "")),
+        )
+        phase = str((pod.get("status") or {}).get("phase") or "")
+        out.setdefault(key, []).append(
+            Executor(str(meta.get("name", "")), executor_state(pod), phase)
+        )
+    return out
+
+
+async def find_apps(
+    client: KubeClient, namespace: str | None, name: str | None = None
+) -> list[SubmittedApp]:
+    """The applications submitted by the CLI in ``namespace`` (None: all), newest first."""
+    drivers = await _list_pods(client, namespace, _driver_selector(name))
+    executors = _executors_by_app(await _list_pods(client, namespace, "spark-role=executor"))
+    apps = []
+    for pod in drivers:
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        ns = str(meta.get("namespace", ""))
+        app_id = str(labels.get("spark-app-selector", ""))
+        found = sorted(executors.get((ns, app_id), []), key=lambda e: e.name)
+        apps.append(
+            SubmittedApp(
+                name=str(labels.get(LABEL_APP_NAME) or meta.get("name", "")),
+                namespace=ns,
+                pod=pod,
+                driver=status_of_pod(pod),
+                executors=tuple(found),
+            )
+        )
+    return sorted(apps, key=lambda a: (a.created, a.namespace, a.name), reverse=True)
+
+
+async def find_app(client: KubeClient, namespace: str, name: str) -> SubmittedApp:
+    """The newest driver of application ``name``; an InputError naming the fix when none."""
+    apps = await find_apps(client, namespace, name)
+    if not apps:
+        raise InputError(
+            f"no application {name!r} submitted by kubespark in namespace {namespace!r} "
+            f"on {client.server}",
+            where=name,
+            fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
+        )
+    return apps[0]
+
+
+def age(timestamp: str, now: datetime | None = None) -> str:
+    """``2024-01-01T00:00:00Z`` -> ``3m``, as kubectl prints ages."""
+    try:
+        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return "?"
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
