@@ -1,0 +1,213 @@
+"""``kubespark status``, ``logs``, ``list`` and ``delete`` on applications ``submit`` created.
+
+Against an emulated 1.19 server over real HTTP: applications are found by their driver pods'
+labels alone (no CRD), their state and executors read from the pods, their compat notes from the
+annotation ``submit`` wrote; ``delete`` removes the driver and everything its submission wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from click.testing import Result
+from typer.testing import CliRunner
+
+from kubespark.cli.app import app as cli
+from kubespark.emulator.testing import RunningEmulator
+
+runner = CliRunner()
+RUN_LONG = {"kubespark.io/emulate-run-seconds": "3600"}  # emulated seconds: stays RUNNING
+
+SPARK_PI: dict[str, Any] = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": {"name": "spark-pi"},
+    "spec": {
+        "type": "Scala",
+        "mode": "cluster",
+        "image": "apache/spark:3.5.1",
+        "mainClass": "org.apache.spark.examples.SparkPi",
+        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples_2.12-3.5.1.jar",
+        "driver": {"cores": 1, "memory": "512m"},
+        "executor": {"instances": 2, "cores": 1, "memory": "512m"},
+    },
+}
+
+
+def app_file(
+    tmp_path: Path, name: str = "spark-pi", annotations: dict[str, str] | None = None
+) -> str:
+    app = copy.deepcopy(SPARK_PI)
+    app["metadata"]["name"] = name
+    if annotations:
+        app["spec"]["driver"]["annotations"] = annotations
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(app))
+    return str(path)
+
+
+def run(emu: RunningEmulator, *args: str) -> Result:
+    return runner.invoke(cli, [*args, "--kubeconfig", str(emu.kubeconfig_path)])
+
+
+def ok(emu: RunningEmulator, *args: str) -> Result:
+    result = run(emu, *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def status_json(emu: RunningEmulator, name: str, *args: str) -> dict[str, Any]:
+    result = run(emu, "status", name, "-o", "json", *args)
+    assert result.exit_code in (0, 1), result.output
+    view: dict[str, Any] = json.loads(result.stdout)
+    return view
+
+
+def until(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.05)
+
+
+def names(emu: RunningEmulator, plural: str, namespace: str = "default") -> list[str]:
+    with httpx.Client(base_url=emu.url, timeout=10) as client:
+        items = client.get(f"/api/v1/namespaces/{namespace}/{plural}").json()["items"]
+    return [i["metadata"]["name"] for i in items]
+
+
+def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: Path) -> None:
+    ok(emulator, "submit", app_file(tmp_path), "--wait")
+    result = ok(emulator, "status", "spark-pi")
+    out = result.stdout
+    assert "spark-pi in default · Spark 3.5.1" in out and "to Kubernetes 1.19.16" in out
+    assert "driver     spark-pi-driver: COMPLETED (phase Succeeded)" in out
+    assert "created the Service with POST instead of apply" in out
+    view = status_json(emulator, "spark-pi")
+    assert view["state"] == "COMPLETED" and view["sparkVersion"] == "3.5.1"
+    assert view["submissionId"] and view["sparkApplicationId"].startswith("spark-")
+    assert view["written"][0] == "Pod default/spark-pi-driver"
+    assert len(view["written"]) == 5
+    assert any("dropped spec.ipFamilies, added in 1.20" in n for n in view["notes"])
+
+
+def test_status_of_a_running_application_shows_its_executors(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    until(lambda: len(status_json(emulator, "spark-pi")["executors"]) == 2)
+    until(
+        lambda: {e["state"] for e in status_json(emulator, "spark-pi")["executors"]} == {"RUNNING"}
+    )
+    result = ok(emulator, "status", "spark-pi")
+    assert "driver     spark-pi-driver: RUNNING" in result.stdout
+    assert "executors  2 (2 running)" in result.stdout
+    assert "spark-pi-exec-1: RUNNING" in result.stdout
+
+
+def test_list_finds_submitted_applications_by_label_only(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(emulator, "submit", app_file(tmp_path, "first", RUN_LONG))
+    ok(emulator, "submit", app_file(tmp_path, "second", RUN_LONG), "-n", "kube-public")
+    # A driver pod that kubespark did not submit (spark-submit, the kubeflow operator).
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "other-driver", "labels": {"spark-role": "driver"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "apache/spark"}]},
+    }
+    with httpx.Client(base_url=emulator.url) as client:
+        assert client.post("/api/v1/namespaces/default/pods", json=foreign).status_code == 201
+    here = ok(emulator, "list").stdout
+    assert "first" in here and "second" not in here and "other-driver" not in here
+    everywhere = json.loads(ok(emulator, "list", "-A", "-o", "json").stdout)["items"]
+    assert sorted((a["namespace"], a["name"]) for a in everywhere) == [
+        ("default", "first"),
+        ("kube-public", "second"),
+    ]
+    assert {a["driverPod"] for a in everywhere} == {"first-driver", "second-driver"}
+    table = ok(emulator, "list", "-A").stdout
+    assert "NAMESPACE" in table and "kube-public" in table and "3.5.1" in table
+
+
+def test_list_in_an_empty_namespace_and_conflicting_flags(emulator: RunningEmulator) -> None:
+    assert "no applications submitted by kubespark here" in ok(emulator, "list").stdout
+    result = run(emulator, "list", "-A", "-n", "default")
+    assert result.exit_code == 2 and "-A/--all-namespaces" in result.stderr
+
+
+def test_logs_of_the_driver(emulator: RunningEmulator, tmp_path: Path) -> None:
+    ok(emulator, "submit", app_file(tmp_path), "--wait")
+    log = ok(emulator, "logs", "spark-pi").stdout
+    assert "Running Spark version 3.5.1" in log and "Pi is roughly" in log
+    last = ok(emulator, "logs", "spark-pi", "--tail", "1").stdout
+    assert last.count("\n") == 1 and last.strip() == log.strip().splitlines()[-1]
+
+
+def test_logs_follow_waits_for_the_driver_and_streams_to_its_end(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    slow_start = {"kubespark.io/emulate-start-seconds": "20"}  # 1 s at the test speed
+    ok(emulator, "submit", app_file(tmp_path, annotations=slow_start))
+    followed = ok(emulator, "logs", "spark-pi", "-f").stdout
+    assert followed.splitlines()[0].endswith("Running Spark version 3.5.1")
+    assert "Successfully stopped SparkContext" in followed
+    assert status_json(emulator, "spark-pi")["state"] == "COMPLETED"
+
+
+def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, tmp_path: Path) -> None:
+    stuck = {"kubespark.io/emulate-image-pull-failure": "true"}
+    ok(emulator, "submit", app_file(tmp_path, annotations=stuck))
+    until(lambda: status_json(emulator, "spark-pi")["waiting"] is not None)
+    result = run(emulator, "logs", "spark-pi", "-f", "--timeout", "5")
+    assert result.exit_code == 1, result.output
+    assert "the driver cannot start" in result.stderr
+    assert "ImagePullBackOff" in result.stderr or "ErrImagePull" in result.stderr
+
+
+def test_delete_removes_the_driver_and_everything_it_wrote(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    until(lambda: len(names(emulator, "pods")) == 3)  # the driver and two executors
+    result = ok(emulator, "delete", "spark-pi")
+    out = result.stdout
+    assert "removed Pod default/spark-pi-driver" in out
+    assert (
+        "removed Pod default/spark-pi-exec-1" in out
+        and "removed Pod default/spark-pi-exec-2" in out
+    )
+    assert out.count("removed Service") == 2 and out.count("removed ConfigMap") == 2
+    assert "✓ spark-pi is gone" in out
+    assert names(emulator, "pods") == names(emulator, "services") == []
+    assert names(emulator, "configmaps") == []
+    gone = run(emulator, "status", "spark-pi")
+    assert gone.exit_code == 2 and "kubespark list -A" in gone.stderr
+
+
+def test_a_name_in_use_is_refused_with_the_way_out(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    again = run(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    assert again.exit_code == 1
+    assert "Pod default/spark-pi-driver already exists" in again.stdout
+    assert "kubespark delete spark-pi -n default, then submit again" in again.stdout
+    assert len([n for n in names(emulator, "configmaps") if n.endswith("conf-map")]) == 2
+    ok(emulator, "delete", "spark-pi")
+    ok(emulator, "submit", app_file(tmp_path), "--wait")
+
+
+def test_unknown_application(emulator: RunningEmulator) -> None:
+    for command in ("status", "logs", "delete"):
+        result = run(emulator, command, "absent")
+        assert result.exit_code == 2, command
+        assert result.stderr.startswith("error: absent: no application 'absent'")
