@@ -205,6 +205,28 @@ class Emulator:
             if self.api.store.get(res.bucket, "", name) is None:
                 body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                 self.api.create(res, "", body, WriteOptions())
+        services = self.api.registry.for_kind("v1", "Service")
+        if (
+            services is not None
+            and self.api.store.get(services.bucket, "default", "kubernetes") is None
+        ):
+            # The API server's own Service, as every cluster has it in "default".
+            body = {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": "10.96.0.1",
+                    "type": "ClusterIP",
+                    "ports": [
+                        {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+                    ],
+                },
+            }
+            self.api.create(services, "default", body, WriteOptions(field_manager="kube-apiserver"))
 
     def _bind(self) -> socket.socket:
         # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
