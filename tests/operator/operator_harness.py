@@ -8,6 +8,7 @@ watches SparkApplications to record every state each one passes through.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import threading
 import time
@@ -98,7 +99,7 @@ class OperatorThread:
 
 @dataclass
 class StateLog:
-    """Every state each SparkApplication passed through, from a watch (consecutive repeats merged)."""
+    """Every state each SparkApplication passed through (a watch; repeats merged)."""
 
     states: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     objects: dict[str, Obj] = field(default_factory=dict)
@@ -158,37 +159,34 @@ class Cluster:
         raise AssertionError(f"could not update {name}")
 
     async def wait_for(
-        self, name: str, predicate: Callable[[Obj], bool], timeout: float = 30.0, what: str = ""
+        self, name: str, predicate: Callable[[Obj], bool], within: float = 30.0, what: str = ""
     ) -> Obj:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             obj = self.log.objects.get(name)
             if obj is not None and predicate(obj):
                 return obj
             self.log.changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.log.changed.wait(), timeout=0.5)
-            except TimeoutError:
-                pass
         last = self.log.objects.get(name, {}).get("status")
-        raise AssertionError(
-            f"{name}: timed out waiting for {what or predicate}; status {last}; states {self.log.states[name]}"
-        )
+        states = self.log.states[name]
+        raise AssertionError(f"{name}: no {what or predicate}; status {last}; states {states}")
 
-    async def wait_state(self, name: str, *states: str, timeout: float = 30.0) -> Obj:
+    async def wait_state(self, name: str, *states: str, within: float = 30.0) -> Obj:
         return await self.wait_for(
-            name, lambda o: state_of(o) in states, timeout, what=f"state in {states}"
+            name, lambda o: state_of(o) in states, within, what=f"state in {states}"
         )
 
-    async def gone(self, name: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def gone(self, name: str, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             try:
                 await self.get(name)
             except NotFound:
                 return
             await asyncio.sleep(0.1)
-        raise AssertionError(f"{name} still exists after {timeout}s")
+        raise AssertionError(f"{name} still exists after {within}s")
 
     async def pods(self, selector: str = "", namespace: str = "default") -> list[Obj]:
         query = (("labelSelector", selector),) if selector else ()
@@ -204,8 +202,8 @@ class Cluster:
         )
         return list(listing.get("items") or [])
 
-    async def wait_event(self, name: str, reason: str, timeout: float = 15.0) -> Obj:
-        deadline = time.monotonic() + timeout
+    async def wait_event(self, name: str, reason: str, within: float = 15.0) -> Obj:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             for event in await self.events(name):
                 if event.get("reason") == reason:

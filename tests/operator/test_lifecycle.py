@@ -75,7 +75,7 @@ async def _retries_with_linear_backoff(cluster: Cluster) -> None:
             starts.append(start)
         return state_of(obj) == "FAILED"
 
-    done = await cluster.wait_for("retry", attempt_started, timeout=60, what="FAILED")
+    done = await cluster.wait_for("retry", attempt_started, within=60, what="FAILED")
     rerun = ["SUBMITTED", "RUNNING", "FAILING", "PENDING_RERUN"]
     assert cluster.log.states["retry"] == ["", *rerun, *rerun, *rerun[:3], "FAILED"]
     assert done["status"]["executionAttempts"] == 3
@@ -96,7 +96,7 @@ async def _submission_failure_is_retried_then_failed(cluster: Cluster) -> None:
     app = spark_pi("nosa", restartPolicy=policy)
     app["spec"]["driver"]["serviceAccount"] = "no-such-account"
     await cluster.create(app)
-    done = await cluster.wait_state("nosa", "FAILED", timeout=30)
+    done = await cluster.wait_state("nosa", "FAILED", within=30)
     assert cluster.log.states["nosa"] == ["", "SUBMISSION_FAILED", "FAILED"]
     status = done["status"]
     assert status["submissionAttempts"] == 2 and status.get("executionAttempts", 0) == 0
@@ -141,7 +141,7 @@ async def _oom_killed_driver_fails_with_reason(cluster: Cluster) -> None:
 async def _ttl_deletes_the_application(cluster: Cluster) -> None:
     await cluster.create(spark_pi("ttl", timeToLiveSeconds=1, **_driver(**{"run-seconds": "2"})))
     await cluster.wait_state("ttl", "COMPLETED")
-    await cluster.gone("ttl", timeout=15)
+    await cluster.gone("ttl", within=15)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -173,7 +173,7 @@ async def _spec_change_reruns(cluster: Cluster) -> None:
     done = await cluster.wait_for(
         "change",
         lambda o: state_of(o) == "COMPLETED" and o["status"]["submissionID"] != first_id,
-        timeout=45,
+        within=45,
     )
     states = cluster.log.states["change"]
     assert states[:3] == ["", "SUBMITTED", "RUNNING"]
@@ -205,7 +205,7 @@ async def _suspend_and_resume(cluster: Cluster) -> None:
 
     # Changing a run annotation with resume is a spec change too: it runs the new spec.
     await cluster.update_spec("pause", resume)
-    done = await cluster.wait_state("pause", "COMPLETED", timeout=45)
+    done = await cluster.wait_state("pause", "COMPLETED", within=45)
     states = cluster.log.states["pause"]
     assert states[:3] == ["", "SUBMITTED", "RUNNING"]
     assert states[3:5] == ["SUSPENDING", "SUSPENDED"]
