@@ -411,14 +411,13 @@ class ApplicationController:
         self._state_event(ctx, ctx.status)
         await self._delete_resources(ctx)
         status = ctx.status.with_state(AppState.SUSPENDED, "").reset_for(AppState.SUSPENDED)
+        self._state_event(ctx, status)
         return await self._transition(ctx, status, requeue=0.5)
 
     async def _on_suspended(self, ctx: _Ctx) -> float | None:
         if not await self._resources_gone(ctx):
             return 1.0
         status = ctx.status.reset_for(AppState.SUSPENDED)
-        if status != ctx.status:
-            self._state_event(ctx, status)
         if not ctx.suspend:
             resuming = status.with_state(AppState.RESUMING)
             self._state_event(ctx, resuming)

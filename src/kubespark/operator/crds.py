@@ -258,11 +258,12 @@ def _crd(
         "properties": {
             "apiVersion": _STR,
             "kind": _STR,
-            "metadata": {"type": "object"},
+            # metadata is the API server's (ObjectMeta); a schema may not narrow it beyond
+            # name/generateName, and saying nothing keeps every server's handling of it.
             "spec": spec,
             "status": status,
         },
-        "required": ["metadata", "spec"],
+        "required": ["spec"],
     }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

@@ -64,6 +64,10 @@ def configure_logging(options: OperatorOptions) -> None:
         log_format=kopf.LogFormat.JSON if options.log_json else kopf.LogFormat.FULL,
     )
     logging.getLogger("kubespark").setLevel(options.log_level.upper())
+    if options.log_level.upper() != "DEBUG":
+        # One line per watch event or HTTP request drowns what matters (and costs CPU at scale).
+        for noisy in ("kopf.objects", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _identity(options: OperatorOptions) -> str:

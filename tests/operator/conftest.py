@@ -1,0 +1,1 @@
+"""Fixtures of the operator's end-to-end tests (see ``harness``)."""

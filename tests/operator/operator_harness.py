@@ -1,0 +1,281 @@
+"""Test harness: an emulated API server, kubespark's CRDs, and the operator running beside it.
+
+The operator runs in a thread with its own event loop (as it runs alone in its process), talking
+to the emulator over real HTTP; the test talks to the same emulator with its own client and
+watches SparkApplications to record every state each one passes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import threading
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kubespark.apisurface import newest_version
+from kubespark.kube.client import KubeClient, RetryPolicy
+from kubespark.kube.errors import NotFound
+from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.operator.install import install_crds
+from kubespark.operator.options import OperatorOptions
+from kubespark.operator.runtime import run_operator
+from kubespark.submit import server_capabilities
+
+VERSIONS = ("1.16", "1.19", "1.21", str(newest_version()))
+GROUP_PATH = "/apis/sparkoperator.k8s.io/v1beta2"
+Obj = dict[str, Any]
+
+
+def spark_pi(name: str, *, spark: str = "3.4.1", run_seconds: float = 10, **spec: Any) -> Obj:
+    """A SparkPi application; the emulated driver runs ``run_seconds`` emulated seconds."""
+    base: Obj = {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "type": "Scala",
+            "mode": "cluster",
+            "image": f"apache/spark:{spark}",
+            "sparkVersion": spark,
+            "mainClass": "org.apache.spark.examples.SparkPi",
+            "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples.jar",
+            "driver": {"annotations": {"kubespark.io/emulate-run-seconds": str(run_seconds)}},
+            "executor": {"instances": 1},
+        },
+    }
+    for key, value in spec.items():
+        if isinstance(value, dict) and isinstance(base["spec"].get(key), dict):
+            base["spec"][key] = {**base["spec"][key], **value}
+        else:
+            base["spec"][key] = value
+    return base
+
+
+class OperatorThread:
+    """``run_operator`` in a thread of its own, stopped gracefully."""
+
+    def __init__(self, options: OperatorOptions) -> None:
+        self.options = options
+        self.loop = asyncio.new_event_loop()
+        self.stop_event: asyncio.Event | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="kubespark-operator", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            self.stop_event = asyncio.Event()
+            await run_operator(self.options, stop=self.stop_event)
+
+        try:
+            self.loop.run_until_complete(main())
+        except BaseException as err:  # surfaced by stop()
+            self.error = err
+        finally:
+            self.loop.close()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + 5
+        while self.stop_event is None and time.monotonic() < deadline and self.thread.is_alive():
+            time.sleep(0.01)
+        if self.stop_event is not None and self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the operator did not stop within its timeout"
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass
+class StateLog:
+    """Every state each SparkApplication passed through (a watch; repeats merged)."""
+
+    states: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    objects: dict[str, Obj] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def record(self, obj: Obj) -> None:
+        name = obj["metadata"]["name"]
+        state = ((obj.get("status") or {}).get("applicationState") or {}).get("state", "")
+        history = self.states[name]
+        if not history or history[-1] != state:
+            history.append(state)
+        self.objects[name] = obj
+        self.changed.set()
+
+
+@dataclass
+class Cluster:
+    """What a test works with: the emulator, a client of it, the operator, the state log."""
+
+    emulator: Any  # kubespark.emulator.testing.RunningEmulator
+    client: KubeClient
+    log: StateLog
+    kubeconfig: Path
+    operator: OperatorThread | None = None
+
+    def apps_path(self, namespace: str = "default") -> str:
+        return f"{GROUP_PATH}/namespaces/{namespace}/sparkapplications"
+
+    async def create(self, doc: Obj, plural: str = "sparkapplications") -> Obj:
+        ns = doc["metadata"].get("namespace", "default")
+        path = f"{GROUP_PATH}/namespaces/{ns}/{plural}"
+        created: Obj = await self.client.send(KubeRequest("POST", path, (), JSON, doc))
+        return created
+
+    async def get(
+        self, name: str, plural: str = "sparkapplications", namespace: str = "default"
+    ) -> Obj:
+        obj: Obj = await self.client.send(
+            KubeRequest("GET", f"{GROUP_PATH}/namespaces/{namespace}/{plural}/{name}")
+        )
+        return obj
+
+    async def update_spec(
+        self, name: str, change: Callable[[Obj], None], plural: str = "sparkapplications"
+    ) -> Obj:
+        for _ in range(20):
+            obj = await self.get(name, plural)
+            new = copy.deepcopy(obj)
+            change(new["spec"])
+            try:
+                path = f"{GROUP_PATH}/namespaces/default/{plural}/{name}"
+                updated: Obj = await self.client.send(KubeRequest("PUT", path, (), JSON, new))
+                return updated
+            except Exception as err:  # a status write raced us: read again
+                if getattr(err, "code", 0) != 409:
+                    raise
+        raise AssertionError(f"could not update {name}")
+
+    async def wait_for(
+        self, name: str, predicate: Callable[[Obj], bool], within: float = 30.0, what: str = ""
+    ) -> Obj:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            obj = self.log.objects.get(name)
+            if obj is not None and predicate(obj):
+                return obj
+            self.log.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.log.changed.wait(), timeout=0.5)
+        last = self.log.objects.get(name, {}).get("status")
+        states = self.log.states[name]
+        raise AssertionError(f"{name}: no {what or predicate}; status {last}; states {states}")
+
+    async def wait_state(self, name: str, *states: str, within: float = 30.0) -> Obj:
+        return await self.wait_for(
+            name, lambda o: state_of(o) in states, within, what=f"state in {states}"
+        )
+
+    async def gone(self, name: str, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                await self.get(name)
+            except NotFound:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{name} still exists after {within}s")
+
+    async def pods(self, selector: str = "", namespace: str = "default") -> list[Obj]:
+        query = (("labelSelector", selector),) if selector else ()
+        listing = await self.client.send(
+            KubeRequest("GET", f"/api/v1/namespaces/{namespace}/pods", query)
+        )
+        return list(listing.get("items") or [])
+
+    async def events(self, name: str, namespace: str = "default") -> list[Obj]:
+        query = (("fieldSelector", f"involvedObject.name={name}"),)
+        listing = await self.client.send(
+            KubeRequest("GET", f"/api/v1/namespaces/{namespace}/events", query)
+        )
+        return list(listing.get("items") or [])
+
+    async def wait_event(self, name: str, reason: str, within: float = 15.0) -> Obj:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            for event in await self.events(name):
+                if event.get("reason") == reason:
+                    return event
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no {reason} event about {name}")
+
+
+def state_of(obj: Obj) -> str:
+    return str(((obj.get("status") or {}).get("applicationState") or {}).get("state", ""))
+
+
+async def _record(client: KubeClient, log: StateLog, plural: str) -> None:
+    """Follow SparkApplications (relisting after a dropped watch) into the state log."""
+    path = f"{GROUP_PATH}/{plural}"
+    while True:
+        try:
+            listing = await client.send(KubeRequest("GET", path))
+            for item in listing.get("items") or []:
+                log.record(item)
+            version = listing["metadata"]["resourceVersion"]
+            request = KubeRequest("GET", path, (("watch", "true"), ("resourceVersion", version)))
+            async for event in client.watch(request):
+                if event.type in ("ADDED", "MODIFIED"):
+                    log.record(event.object)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running_cluster(
+    emulator_factory: Callable[..., Any],
+    version: str = "1.19",
+    *,
+    operator: bool = True,
+    emulator: dict[str, Any] | None = None,
+    **options: Any,
+) -> AsyncIterator[Cluster]:
+    """An emulator of ``version`` with the CRDs installed and (by default) the operator running."""
+    running = emulator_factory(version=version, **(emulator or {}))
+    kubeconfig = Path(running.kubeconfig_path)
+    client = KubeClient.from_kubeconfig(
+        str(kubeconfig), retry=RetryPolicy(attempts=8, base_delay=0.05)
+    )
+    recorder: asyncio.Task[None] | None = None
+    cluster = Cluster(running, client, StateLog(), kubeconfig)
+    try:
+        await install_crds(client, await server_capabilities(client))
+        recorder = asyncio.create_task(_record(client, cluster.log, "sparkapplications"))
+        if operator:
+            cluster.operator = start_operator(kubeconfig, **options)
+        yield cluster
+    finally:
+        if cluster.operator is not None:
+            cluster.operator.stop()
+        if recorder is not None:
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+        await client.aclose()
+
+
+def start_operator(kubeconfig: Path, **options: Any) -> OperatorThread:
+    settings: dict[str, Any] = {
+        "kubeconfig": kubeconfig,
+        "standalone": True,
+        "metrics_port": 0,
+        "driver_pod_creation_grace": 5.0,
+        "resync_seconds": 5.0,
+    }
+    settings.update(options)
+    thread = OperatorThread(replace(OperatorOptions(), **settings))
+    thread.start()
+    return thread
