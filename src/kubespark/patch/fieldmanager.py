@@ -124,10 +124,24 @@ class ObjectType:
 
     @property
     def reset(self) -> FieldSet:
-        """Fields writes to this (sub)resource neither own nor conflict on (resetFields)."""
-        if not self.rules.ignore_status or not self.has_status or self.subresource:
+        """Fields writes to this (sub)resource neither own nor conflict on (resetFields).
+
+        The main resource resets ``.status`` and the status subresource ``.spec`` (the field
+        each strategy's ``GetResetFields`` names for every kind; some kinds reset a few
+        metadata fields more, which this does not model).
+        """
+        if not self.rules.ignore_status or not self.has_status:
             return FieldSet()
-        return FieldSet.of((PathElement.field("status"),))
+        if not self.subresource:
+            return FieldSet.of((PathElement.field("status"),))
+        if self.subresource == "status" and self.has_spec:
+            return FieldSet.of((PathElement.field("spec"),))
+        return FieldSet()
+
+    @property
+    def recorded_subresource(self) -> str:
+        """The entries' ``subresource`` (a field servers write from 1.22)."""
+        return self.subresource if self.rules.subresource_entries else ""
 
     def zero_object(self) -> dict[str, JSON]:
         """``scope.Creater.New(kind)`` as unstructured: non-pointer structs present, empty."""
@@ -325,19 +339,12 @@ def _structured_update(
     """structuredmerge.go Update, under managedfieldsupdater.go and stripmeta.go."""
     live_t = _without_managed_fields(live)
     new_t = _without_managed_fields(new)
-    for obj, what in ((new_t, "new"), (live_t, "live")):
-        errors = _typing_errors(ot, obj, live=True)
-        if errors:
-            names = _gvknn(ot, obj)
-            raise ApplyFailed(
-                500,
-                _render(
-                    f"failed to convert {what} object ({{namespace}}/{{name}}; {{gvk}}) "
-                    "to smd typed: ",
-                    errors,
-                    names,
-                ),
-            )
+    # The live object was typed when it was stored; the new one is typed here, as the server
+    # does, and a failure drops managedFields (UpdateNoErrors).
+    errors = _typing_errors(ot, new_t, live=True)
+    if errors:
+        prefix = "failed to convert new object ({namespace}/{name}; {gvk}) to smd typed: "
+        raise ApplyFailed(500, _render(prefix, errors, _gvknn(ot, new_t)))
     fields = _smd_update_op(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
     state.managed.fields = fields
     strip_meta(state.managed, _CURRENT_OPERATION)
@@ -354,11 +361,13 @@ def _structured_update(
 
 
 def _updater_identifier(ot: ObjectType, manager: str) -> str:
-    return manager_identifier(manager or "unknown", UPDATE, ot.gvk.api_version, ot.subresource)
+    sub = ot.recorded_subresource
+    return manager_identifier(manager or "unknown", UPDATE, ot.gvk.api_version, sub)
 
 
 def _applier_identifier(ot: ObjectType, manager: str) -> str:
-    return manager_identifier(manager or "unknown", APPLY, ot.gvk.api_version, ot.subresource)
+    sub = ot.recorded_subresource
+    return manager_identifier(manager or "unknown", APPLY, ot.gvk.api_version, sub)
 
 
 def update(

@@ -58,9 +58,12 @@ class TypingRules:
     optional_keys: bool = False
     walk: Walk = Walk.STOP_AT_FIRST
     values: ValueStyle = ValueStyle.SMD_V44
-    # Kubernetes 1.22+ (resetFields, kubernetes PR 100970): writes to the main resource neither
-    # own nor conflict on .status.
+    # Kubernetes 1.21+: writes to the main resource neither own nor conflict on .status, nor
+    # writes to the status subresource on .spec (resetFields, kubernetes commit a1fac8cb).
     ignore_status: bool = True
+    # Kubernetes 1.22+: entries written through a subresource say so
+    # (ManagedFieldsEntry.subresource, kubernetes commit 862d2561).
+    subresource_entries: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class _Generation:
     walk: Walk
     values: ValueStyle
     ignore_status: bool
+    subresource_entries: bool
     source: str
 
 
@@ -81,6 +85,7 @@ _GENERATIONS: tuple[_Generation, ...] = (
         Walk.COLLECT_ALL,
         ValueStyle.SMD_V1_INVALID_ATOM,
         False,
+        False,
         "SMD 6149e45/v1.0.1, b1b620dd: typed/validate.go visitListItems `continue`; deduceAtom "
         "before commit 4f746db; kubeflow/spark-operator#2051 (1.17) lists every element",
     ),
@@ -89,6 +94,7 @@ _GENERATIONS: tuple[_Generation, ...] = (
         Walk.COLLECT_ALL,
         ValueStyle.SMD_V1,
         False,
+        False,
         "SMD v1.0.2, v2.0.1: commit 4f746db (SMD PR 131) in, walk unchanged",
     ),
     _Generation(
@@ -96,29 +102,42 @@ _GENERATIONS: tuple[_Generation, ...] = (
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V3,
         False,
+        False,
         "SMD v3.0.x, v4.0.1, v4.0.2: visitListItems `return`, visitMapItems `return false` "
         "(commits 4a1a177, 186edae); validateScalar `%T` of value.Value; "
         "kubeflow/spark-operator#2048 (1.18.6) shows one element and one field",
     ),
     _Generation(
-        (">=1.19.10,<1.20", ">=1.20.6,<1.22"),
+        (">=1.19.10,<1.20", ">=1.20.6,<1.21"),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V4,
         False,
-        "SMD v4.0.3, v4.1.0: validateScalar `%T` of v.Unstructured()",
+        False,
+        "SMD v4.0.3: validateScalar `%T` of v.Unstructured()",
+    ),
+    _Generation(
+        (">=1.21.0,<1.22",),
+        Walk.STOP_AT_FIRST,
+        ValueStyle.SMD_V4,
+        True,
+        False,
+        "SMD v4.1.0; resetFields from kubernetes-1.21.0 (kubernetes commit a1fac8cb, "
+        "'Server-Side Apply: Status Wiping/Reset Fields')",
     ),
     _Generation(
         (">=1.22.0,<1.29",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V4,
         True,
-        "resetFields (kubernetes PR 100970, NewDefaultFieldManager(..., resetFields) from "
-        "kubernetes-1.22.0); SMD v4.1.2-v4.2.3",
+        True,
+        "SMD v4.1.2-v4.2.3; ManagedFieldsEntry.subresource from kubernetes-1.22.0 (kubernetes "
+        "commit 862d2561)",
     ),
     _Generation(
         (">=1.29.0",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V44,
+        True,
         True,
         "SMD v4.4.1+ (1.29+): validateScalar 'expected any scalar' for untyped scalars",
     ),
@@ -150,4 +169,5 @@ def rules_for(surface: ApiSurface) -> TypingRules:
         walk=generation.walk,
         values=generation.values,
         ignore_status=generation.ignore_status,
+        subresource_entries=generation.subresource_entries,
     )
