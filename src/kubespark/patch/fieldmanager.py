@@ -61,6 +61,8 @@ __all__ = [
     "TypedPatchFailed",
     "apply",
     "update",
+    "updater_apply",
+    "updater_update",
 ]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -206,10 +208,13 @@ def _smd_update(
     return out, cmp.added, cmp.modified, cmp.removed
 
 
-def _smd_update_op(
+def updater_update(
     ot: ObjectType, live: JSON, new: JSON, managers: dict[str, VersionedSet], workflow: str
 ) -> dict[str, VersionedSet]:
-    """``Updater.Update``: the writer takes what it added or changed."""
+    """structured-merge-diff's ``Updater.Update``: the writer takes what it added or changed.
+
+    Managers are plain identifiers here; :func:`update` is the API server's chain around it.
+    """
     out, added, modified, removed = _smd_update(ot, live, new, managers, workflow, force=True)
     previous = out.get(workflow, VersionedSet(FieldSet(), ot.gvk.api_version, False))
     fields = previous.fields.difference(removed).union(modified).union(added)
@@ -249,7 +254,7 @@ def _prune(
     return remove_items(merged, gone, ot.ref, ot.index, optional_keys=opt)
 
 
-def _smd_apply(
+def updater_apply(
     ot: ObjectType,
     live: JSON,
     config: JSON,
@@ -257,7 +262,9 @@ def _smd_apply(
     manager: str,
     force: bool,
 ) -> tuple[JSON, dict[str, VersionedSet]]:
-    """``Updater.Apply``: merged object (MISSING when nothing changes) and new ownership."""
+    """structured-merge-diff's ``Updater.Apply``: the merged object (MISSING when nothing
+    changes) and the new ownership; :class:`Conflicts` unless ``force``. :func:`apply` is the
+    API server's chain around it."""
     opt = ot.rules.optional_keys
     merged = merge(live, config, ot.ref, ot.index, optional_keys=opt)
     last = managers.get(manager)
@@ -345,7 +352,7 @@ def _structured_update(
     if errors:
         prefix = "failed to convert new object ({namespace}/{name}; {gvk}) to smd typed: "
         raise ApplyFailed(500, _render(prefix, errors, _gvknn(ot, new_t)))
-    fields = _smd_update_op(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
+    fields = updater_update(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
     state.managed.fields = fields
     strip_meta(state.managed, _CURRENT_OPERATION)
     taken = state.managed.fields.pop(_CURRENT_OPERATION, None)
@@ -580,7 +587,7 @@ def _structured_apply(
     if live_errors:
         prefix = "failed to create typed live object ({namespace}/{name}; {gvk}): "
         raise ApplyFailed(500, _render(prefix, live_errors, _gvknn(ot, live_t)))
-    merged, fields = _smd_apply(ot, live_t, config, dict(state.managed.fields), identifier, force)
+    merged, fields = updater_apply(ot, live_t, config, dict(state.managed.fields), identifier, force)
     state.managed.fields = fields
     strip_meta(state.managed, identifier)
     if merged is MISSING:

@@ -137,6 +137,13 @@ class SchemaIndex:
             types = {**surface.types, **extra_types}
         return cls(types, surface.behaviours.apply_key_defaults)
 
+    @classmethod
+    def from_atoms(cls, atoms: Mapping[str, Atom]) -> SchemaIndex:
+        """An index over ready-made atoms (structured-merge-diff schemas, tests)."""
+        index = cls({})
+        index._atoms.update(atoms)
+        return index
+
     @property
     def types(self) -> Mapping[str, TypeDef]:
         return self._types
