@@ -370,13 +370,28 @@ def test_apply_body_checks(target: Target, now: datetime) -> None:
     with_managed["metadata"]["managedFields"] = []
     with pytest.raises(BadRequest, match=r"^metadata\.managedFields must be nil$"):
         _apply(surface, target, None, with_managed, "ci", now)
-    wrong_kind = {**_deployment(), "kind": "StatefulSet"}
+    old_version = {**_deployment(), "apiVersion": "apps/v1beta1"}
     with pytest.raises(BadRequest) as caught:
         apply_patch(
             surface,
             target(surface, _deployment()),
             None,
-            json.dumps(wrong_kind),
+            json.dumps(old_version),
+            content_type=APPLY,
+            field_manager="ci",
+            now=now,
+        )
+    assert caught.value.status.message == (
+        "Incorrect version specified in apply patch. Specified patch version: apps/v1beta1, "
+        "expected: apps/v1"
+    )
+    newer = load_surface("1.28")
+    with pytest.raises(BadRequest) as caught:
+        apply_patch(
+            newer,
+            target(newer, _deployment()),
+            None,
+            json.dumps({**_deployment(), "kind": "StatefulSet"}),
             content_type=APPLY,
             field_manager="ci",
             now=now,

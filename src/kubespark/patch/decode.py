@@ -10,6 +10,7 @@ put in its 400.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import yaml
@@ -102,8 +103,10 @@ _GoYamlLoader.yaml_implicit_resolvers = {
 
 
 def _jsonify(value: Any) -> JSON:
-    # YAMLToJSON: map keys become strings (1 -> "1", true -> "true"); integral floats stay
-    # floats only in their own right, as Go's float64 would print them.
+    # YAMLToJSON: map keys become strings (1 -> "1", true -> "true"); a float prints as Go's
+    # float64 does (1.0 -> 1), which apimachinery's JSON decoding then reads as an integer.
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
     if isinstance(value, dict):
         return {_key(k): _jsonify(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -459,6 +459,8 @@ def apply(
 
 
 def _version_check(ot: ObjectType, config: Mapping[str, JSON]) -> None:
+    if not ot.rules.version_check:
+        return
     api_version = str(config.get("apiVersion") or "")
     kind = str(config.get("kind") or "")
     if (api_version, kind) != (ot.gvk.api_version, ot.gvk.kind):
@@ -587,7 +589,9 @@ def _structured_apply(
     if live_errors:
         prefix = "failed to create typed live object ({namespace}/{name}; {gvk}): "
         raise ApplyFailed(500, _render(prefix, live_errors, _gvknn(ot, live_t)))
-    merged, fields = updater_apply(ot, live_t, config, dict(state.managed.fields), identifier, force)
+    merged, fields = updater_apply(
+        ot, live_t, config, dict(state.managed.fields), identifier, force
+    )
     state.managed.fields = fields
     strip_meta(state.managed, identifier)
     if merged is MISSING:

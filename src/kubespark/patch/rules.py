@@ -64,6 +64,9 @@ class TypingRules:
     # Kubernetes 1.22+: entries written through a subresource say so
     # (ManagedFieldsEntry.subresource, kubernetes commit 862d2561).
     subresource_entries: bool = True
+    # Kubernetes 1.28+: an apply body of another group-version-kind is "invalid object type"
+    # (versioncheck.go); before, only the version is checked ("Incorrect version specified").
+    version_check: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class _Generation:
     ignore_status: bool
     subresource_entries: bool
     source: str
+    version_check: bool = False
 
 
 # structured-merge-diff version per Kubernetes patch release: go.mod of kubernetes/apiserver at
@@ -125,7 +129,7 @@ _GENERATIONS: tuple[_Generation, ...] = (
         "'Server-Side Apply: Status Wiping/Reset Fields')",
     ),
     _Generation(
-        (">=1.22.0,<1.29",),
+        (">=1.22.0,<1.28",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V4,
         True,
@@ -134,12 +138,23 @@ _GENERATIONS: tuple[_Generation, ...] = (
         "commit 862d2561)",
     ),
     _Generation(
+        (">=1.28.0,<1.29",),
+        Walk.STOP_AT_FIRST,
+        ValueStyle.SMD_V4,
+        True,
+        True,
+        "versioncheck.go from kubernetes-1.28.0 (k8s.io/apimachinery "
+        "pkg/util/managedfields/internal)",
+        version_check=True,
+    ),
+    _Generation(
         (">=1.29.0",),
         Walk.STOP_AT_FIRST,
         ValueStyle.SMD_V44,
         True,
         True,
         "SMD v4.4.1+ (1.29+): validateScalar 'expected any scalar' for untyped scalars",
+        version_check=True,
     ),
 )
 
@@ -170,4 +185,5 @@ def rules_for(surface: ApiSurface) -> TypingRules:
         values=generation.values,
         ignore_status=generation.ignore_status,
         subresource_entries=generation.subresource_entries,
+        version_check=generation.version_check,
     )
