@@ -128,7 +128,8 @@ def lightkube_models_version(minor: int, cache: Path) -> str:
         capture_output=True,
         text=True,
     ).stdout
-    versions = re.findall(r"\b(1\.\d+\.\d+\.\d+)\b", out.split("Available versions:", 1)[-1])
+    listed = out.split("Available versions:", 1)[-1]
+    versions: list[str] = re.findall(r"\b(1\.\d+\.\d+\.\d+)\b", listed)
     ours = [v for v in versions if int(v.split(".")[1]) == minor]
     if not ours:
         raise SystemExit(f"no lightkube-models release for 1.{minor}")
@@ -307,7 +308,7 @@ def build_resources(
         g, v, k = info.gvk
         gv = f"{g}/{v}" if g else v
         extra = extras.get(f"{g or 'core'}/{info.plural}", {})
-        details = [
+        details: list[dict[str, Any]] = [
             {"n": s.action, "g": list(s.gvk), "v": discovery_verbs(s.verbs)}
             for s in subs
             if s.parent == info.gvk and s.plural == info.plural and s.action
@@ -333,6 +334,47 @@ def build_resources(
         out.append(entry)
     out.sort(key=lambda r: (r["g"][0], version_priority(r["g"][1]), r["g"][2], r["p"]))
     return out
+
+
+# --- default enablement -------------------------------------------------------------------------
+
+
+def load_enablement() -> list[dict[str, Any]]:
+    doc = yaml.safe_load((DATA / "enablement.yaml").read_text())
+    return list(doc["rules"])
+
+
+def stability(version: str) -> str:
+    return "alpha" if "alpha" in version else "beta" if "beta" in version else "ga"
+
+
+def rule_matches(rule: dict[str, Any], entry: dict[str, Any], introduced: int) -> bool:
+    g, v, _ = entry["g"]
+    gv = f"{g}/{v}" if g else v
+    if "group_versions" in rule and gv not in rule["group_versions"]:
+        return False
+    if "resources" in rule and f"{g}/{v}/{entry['p']}" not in rule["resources"]:
+        return False
+    if "stability" in rule and stability(v) != rule["stability"]:
+        return False
+    return not (
+        "introduced_from" in rule and introduced < int(rule["introduced_from"].split(".")[1])
+    )
+
+
+def mark_disabled(per_minor: dict[int, list[dict[str, Any]]], rules: list[dict[str, Any]]) -> None:
+    """Mark ``"off": <rule index>`` on resources a default server does not serve."""
+    first: dict[tuple[str, ...], int] = {}
+    for minor in sorted(per_minor):
+        for entry in per_minor[minor]:
+            first.setdefault(tuple(entry["g"]), minor)
+    for entries in per_minor.values():
+        for entry in entries:
+            for n, rule in enumerate(rules):
+                if rule_matches(rule, entry, first[tuple(entry["g"])]):
+                    if not rule["enabled"]:
+                        entry["off"] = n
+                    break
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -384,13 +426,16 @@ def generate(
             {"name": p.name, "version": p.version, "file": p.path.name, "sha256": p.sha256}
             for p in kv.values()
         ],
-        "extras": "resource_extras.yaml",
+        "extras": ["resource_extras.yaml", "enablement.yaml"],
         "minors": {},
     }
     (out / "versions").mkdir(parents=True, exist_ok=True)
+    indexes: dict[int, dict[str, str]] = {}
+    minor_sources: dict[int, dict[str, Any]] = {}
+    per_minor: dict[int, list[dict[str, Any]]] = {}
+    # Every minor is read even when only some are written: enablement rules need to know in
+    # which minor a resource first appeared.
     for minor in range(FIRST_MINOR, last + 1):
-        if minors is not None and minor not in minors:
-            continue
         kv_pkg = kv_package_for(minor, kv)
         member, raw = read_member(kv_pkg, f"/v1.{minor}.0-local/_definitions.json")
         defs = definitions_of(raw)
@@ -414,9 +459,8 @@ def generate(
         ]
         resources = build_resources(infos, gvk_types, extras)
         print(f"1.{minor}: {len(index)} types, {len(resources)} resources", file=sys.stderr)
-        doc = {"version": f"1.{minor}", "types": index, "resources": resources}
-        _write_json(out / "versions" / f"1.{minor}.json", doc)
-        manifest["minors"][f"1.{minor}"] = {
+        indexes[minor], per_minor[minor] = index, resources
+        minor_sources[minor] = {
             "definitions": {"package": f"kubernetes-validate=={kv_pkg.version}", "file": member},
             "resources": {
                 "package": f"lightkube-models=={lk_version}",
@@ -425,6 +469,16 @@ def generate(
                 "files": "lightkube/resources/*.py",
             },
         }
+    mark_disabled(per_minor, load_enablement())
+    written: set[str] = set()
+    for minor, index in indexes.items():
+        if minors is not None and minor not in minors:
+            continue
+        doc = {"version": f"1.{minor}", "types": index, "resources": per_minor[minor]}
+        _write_json(out / "versions" / f"1.{minor}.json", doc)
+        written |= set(index.values())
+        manifest["minors"][f"1.{minor}"] = minor_sources[minor]
+    all_types = {h: v for h, v in all_types.items() if h in written}
     _write_json(out / "types.json", dict(sorted(all_types.items())))
     _write_json(out / "manifest.json", manifest, indent=1)
     print(f"{len(all_types)} distinct types over 1.{FIRST_MINOR}-1.{last}", file=sys.stderr)

@@ -27,6 +27,7 @@ from kubespark.apisurface.history import (
     field_history,
     first_version_with,
     introduced_in,
+    optional_in,
     removed_in,
     served_in,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "load_surface",
     "manifest",
     "newest_version",
+    "optional_in",
     "prune_unknown_fields",
     "removed_in",
     "resolve_kind",

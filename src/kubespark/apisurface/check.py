@@ -60,6 +60,7 @@ class FieldProblem:
     fix: str
     type_name: str = ""  # the type that holds (or lacks) the field
     field: str = ""  # the property name, for UNKNOWN_FIELD and MISSING_REQUIRED
+    allowed: tuple[str, ...] = ()  # the enum's values, for NOT_IN_ENUM
 
     def render(self) -> str:
         where = self.path or "(object)"
@@ -263,11 +264,16 @@ class _Checker:
         if type(value) not in node.types:
             self.wrong(value, node.expected)
         elif node.enum is not None and value not in node.enum:
-            allowed = ", ".join(sorted(node.enum))
-            self.add(
-                ProblemKind.NOT_IN_ENUM,
-                f"{value!r} is not one of {allowed}",
-                f"use one of {allowed}",
+            values = tuple(sorted(node.enum))
+            allowed = ", ".join(values)
+            self.out.append(
+                FieldProblem(
+                    _path(self.stack),
+                    ProblemKind.NOT_IN_ENUM,
+                    f"{value!r} is not one of {allowed}",
+                    f"use one of {allowed}",
+                    allowed=values,
+                )
             )
         elif node.valid is not None and not node.valid(value):
             self.add(
@@ -376,12 +382,19 @@ def _unknown_kind(surface: ApiSurface, gvk: GroupVersionKind) -> FieldProblem:
     elsewhere = [r for r in surface.resources if r.gvk.kind == gvk.kind]
     alternatives = same_group or tuple(elsewhere)
     message = f"{gvk.api_version} {gvk.kind} is not served by Kubernetes {version}"
-    history_note = _kind_history(gvk, version)
+    optional = surface.optional_resource(gvk.api_version, gvk.kind)
+    history_note = (
+        f"{optional.stability}, off by default" if optional else _kind_history(gvk, version)
+    )
     if history_note:
         message += f" ({history_note})"
-    if alternatives:
+    if optional is not None and not alternatives:
+        fix = f"enable it on the server with --runtime-config={gvk.group_version}=true"
+    elif alternatives:
         served = ", ".join(r.gvk.api_version for r in alternatives)
         fix = f"use apiVersion {alternatives[0].gvk.api_version} (served: {served})"
+        if optional is not None:
+            fix += f", or enable {gvk.group_version} with --runtime-config"
     else:
         fix = f"this version serves no {gvk.kind}; install its CRD or target another version"
     return FieldProblem(".apiVersion", ProblemKind.UNKNOWN_KIND, message, fix)

@@ -23,6 +23,7 @@ __all__ = [
     "field_history",
     "first_version_with",
     "introduced_in",
+    "optional_in",
     "removed_in",
     "served_in",
 ]
@@ -93,9 +94,10 @@ def _has_path(version: Version, type_name: str, parts: tuple[str, ...]) -> bool:
     return True
 
 
-def _type_of(version: Version, gvk: GroupVersionKind) -> str | None:
+def _type_of(version: Version, gvk: GroupVersionKind, *, optional: bool = False) -> str | None:
+    """The body type of a kind the minor serves (by default, or also once enabled)."""
     for r in raw_index(version.major, version.minor)[1]:
-        if tuple(r["g"]) == (gvk.group, gvk.version, gvk.kind):
+        if tuple(r["g"]) == (gvk.group, gvk.version, gvk.kind) and (optional or "off" not in r):
             return str(r["t"])
     return None
 
@@ -109,7 +111,7 @@ def first_version_with(what: GroupVersionKind | str, path: str) -> Version | Non
     """
     parts = tuple(p for p in path.replace("[]", "").split(".") if p)
     for v in known_versions():
-        type_name = _type_of(v, what) if isinstance(what, GroupVersionKind) else what
+        type_name = _type_of(v, what, optional=True) if isinstance(what, GroupVersionKind) else what
         if type_name is not None and _has_path(v, type_name, parts):
             return v
     return None
@@ -117,8 +119,18 @@ def first_version_with(what: GroupVersionKind | str, path: str) -> Version | Non
 
 @functools.cache
 def served_in(gvk: GroupVersionKind) -> tuple[Version, ...]:
-    """The bundled minors that serve a group-version-kind."""
+    """The bundled minors that serve a group-version-kind with their default configuration."""
     return tuple(v for v in known_versions() if _type_of(v, gvk) is not None)
+
+
+@functools.cache
+def optional_in(gvk: GroupVersionKind) -> tuple[Version, ...]:
+    """The bundled minors that can serve it only once enabled (alpha, new betas)."""
+    return tuple(
+        v
+        for v in known_versions()
+        if _type_of(v, gvk) is None and _type_of(v, gvk, optional=True) is not None
+    )
 
 
 def introduced_in(gvk: GroupVersionKind) -> Version | None:

@@ -94,14 +94,15 @@ def load_surface(version: Version | str) -> ApiSurface:
 
 @functools.cache
 def _surface(major: int, minor: int, patch: int | None) -> ApiSurface:
-    resources_, types = _minor(major, minor)
+    served, optional, types = _minor(major, minor)
     server = Version(major, minor, patch)
     return ApiSurface(
         version=Version(major, minor),
-        resources=resources_,
+        resources=served,
         types=types,
         behaviours=behaviours_for(server, types),
         server_version=server if patch is not None else None,
+        optional_resources=optional,
     )
 
 
@@ -119,10 +120,15 @@ def raw_index(major: int, minor: int) -> tuple[Mapping[str, str], tuple[Any, ...
 
 
 @functools.cache
-def _minor(major: int, minor: int) -> tuple[tuple[Resource, ...], Mapping[str, TypeDef]]:
+def _minor(
+    major: int, minor: int
+) -> tuple[tuple[Resource, ...], tuple[Resource, ...], Mapping[str, TypeDef]]:
+    """(served by default, served once enabled, types) of a minor."""
     hashes, raw_resources = raw_index(major, minor)
     types = MappingProxyType({name: _typedef(h) for name, h in hashes.items()})
-    return tuple(_resource(r) for r in raw_resources), types
+    served = tuple(_resource(r) for r in raw_resources if "off" not in r)
+    optional = tuple(_resource(r) for r in raw_resources if "off" in r)
+    return served, optional, types
 
 
 @functools.cache

@@ -94,6 +94,12 @@ class Resource:
     subresource_details: tuple[SubResource, ...] = ()  # same order as ``subresources``
 
     @property
+    def stability(self) -> str:
+        """``alpha``, ``beta`` or ``ga``, from the version string (v1beta2 -> beta)."""
+        v = self.gvk.version
+        return "alpha" if "alpha" in v else "beta" if "beta" in v else "ga"
+
+    @property
     def scope(self) -> str:
         """As the CRD API spells it: ``Namespaced`` or ``Cluster``."""
         return "Namespaced" if self.namespaced else "Cluster"
@@ -194,6 +200,13 @@ class TypedPatchErrorFormat:
     # omitting all of them fails, with ``omitted_key`` naming them as ``{keys}``.
     optional_keys: bool = False
     http_status: int = 500
+    # "collect-all" (1.16, 1.17: every error in the body) or "stop-at-first" (1.18+: a list
+    # stops at its first element whose key cannot be built, an object at its first
+    # undeclared field).
+    walk: str = "stop-at-first"
+    # How values print inside type errors, by structured-merge-diff generation:
+    # smd-v1-invalid-atom, smd-v1, smd-v3, smd-v4, smd-v4.4 (see behaviours.yaml).
+    value_style: str = "smd-v4.4"
 
     def unknown_field_error(self, path: str) -> tuple[str, str]:
         """The error for a field the schema lacks, at a path such as ``.spec.ipFamilies``."""
@@ -218,7 +231,12 @@ class TypedPatchErrorFormat:
         namespace: str = "",
         name: str = "",
     ) -> str:
-        """The Status message, message for message as that version's server writes it."""
+        """The Status message, message for message as that version's server writes it.
+
+        ``namespace`` and ``name`` are what the apply body's own metadata says (the server
+        formats the decoded patch object, not the URL): spark-submit's driver Service body has
+        no namespace, so 1.23+ servers write ``(/NAME; /v1, Kind=Service)``.
+        """
         go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
         head = self.prefix.format(namespace=namespace, name=name, gvk=go_gvk)
         lines = [f"{path}: {message}" for path, message in errors]
@@ -272,6 +290,8 @@ class Behaviours:
     typed_patch_error: TypedPatchErrorFormat = field(default_factory=TypedPatchErrorFormat)
     # None where the version has no server-side field validation (unknown fields just drop).
     field_validation_format: FieldValidationFormat | None = None
+    # Apply to the main resource leaves .status alone (resetFields, 1.21+).
+    apply_resets_status: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +305,9 @@ class ApiSurface:
     # The server version asked for, patch included when known (1.20.6): the behaviours reflect
     # it, the types do not (they are the minor's). None means "the minor as a whole".
     server_version: Version | None = None
+    # Resources this version can serve but a default server does not (alpha APIs, betas new
+    # since 1.24, the APIs 1.16 switched off): served only once enabled with --runtime-config.
+    optional_resources: tuple[Resource, ...] = ()
     # Lookup indexes, derived from ``resources`` once; not part of the value.
     _by_gvk: Mapping[GroupVersionKind, Resource] = field(init=False, repr=False, compare=False)
     _by_plural: Mapping[tuple[str, str, str], Resource] = field(
@@ -303,6 +326,11 @@ class ApiSurface:
     def resource(self, api_version: str, kind: str) -> Resource | None:
         """The served resource for an object's apiVersion and kind, or None."""
         return self._by_gvk.get(GroupVersionKind.from_api_version(api_version, kind))
+
+    def optional_resource(self, api_version: str, kind: str) -> Resource | None:
+        """A resource this version serves only when enabled (``--runtime-config``), or None."""
+        gvk = GroupVersionKind.from_api_version(api_version, kind)
+        return next((r for r in self.optional_resources if r.gvk == gvk), None)
 
     def resource_for_plural(self, group: str, version: str, plural: str) -> Resource | None:
         """The served resource a REST path names (``/apis/apps/v1/.../deployments``)."""

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from kubespark.cli import demo
+from kubespark.cli import check, demo, matrix
 from kubespark.cli.output import fail_on_input_errors
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 
 app.command("demo")(fail_on_input_errors(demo.demo))
+app.command("check")(fail_on_input_errors(check.check))
+app.command("matrix")(fail_on_input_errors(matrix.matrix))
 
 
 def main() -> None:

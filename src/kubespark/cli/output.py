@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -50,3 +51,10 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
 def print_json(data: Any) -> None:
     """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
     typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+class OutputFormat(StrEnum):
+    """``-o``: human text (the default) or machine-readable JSON."""
+
+    TEXT = "text"
+    JSON = "json"

@@ -5,4 +5,54 @@ methods, spark-operator releases, Kubernetes facts, known issues with symptom pa
 ranges, root causes, ranked remedies and sources), their schema, and the evaluation "which known
 issues apply to this combination of versions". It must not do I/O beyond reading its own package
 data, and must not know about HTTP or the API surface.
+
+Public surface::
+
+    load_knowledge()                  the validated, cached knowledge base
+    evaluate(Combination(...))        an Assessment: a verdict per submission path
+    build_matrix()                    every Spark release / operator image x Kubernetes minor
+    assessment_view(a), matrix_view(m)  the plain data ``-o json`` prints
 """
+
+from kubespark.knowledge.base import Knowledge, SparkRelease
+from kubespark.knowledge.evaluate import (
+    Assessment,
+    Caveat,
+    Combination,
+    IssueFinding,
+    PathAssessment,
+    ReasonFinding,
+    Verdict,
+    evaluate,
+    evaluate_with,
+)
+from kubespark.knowledge.loader import load_knowledge, load_knowledge_from
+from kubespark.knowledge.matrix import Cell, Matrix, Row, Table, build_matrix, matrix_view
+from kubespark.knowledge.report import assessment_view
+from kubespark.knowledge.schema import Issue, PathName, Phase
+
+__all__ = [
+    "Assessment",
+    "Caveat",
+    "Cell",
+    "Combination",
+    "Issue",
+    "IssueFinding",
+    "Knowledge",
+    "Matrix",
+    "PathAssessment",
+    "PathName",
+    "Phase",
+    "ReasonFinding",
+    "Row",
+    "SparkRelease",
+    "Table",
+    "Verdict",
+    "assessment_view",
+    "build_matrix",
+    "evaluate",
+    "evaluate_with",
+    "load_knowledge",
+    "load_knowledge_from",
+    "matrix_view",
+]

@@ -1,16 +1,20 @@
-"""Fetching what a live API server says about itself: /version, discovery, /openapi/v2.
+"""What a live cluster tells about itself.
 
-Owns the requests only: it returns the raw documents (``ServerDocs``) and leaves their meaning
-to ``kubespark.apisurface.discovery.surface_from_discovery``. A group-version that does not
-answer (an aggregated API that is down answers 503) is recorded as failed rather than failing
-the whole read, as kubectl does; ``/version`` and the core discovery must answer. ``/openapi/v2``
-is optional (a server may not serve it, or forbid it).
+Owns reading, through :class:`kubespark.kube.client.KubeClient` (or a bare ``httpx.AsyncClient``)
+so tests can point it at an emulator with an injected transport:
+- for compatibility checks, the server's version (``GET /version``) and the image of an
+  installed kubeflow spark-operator (its Deployments);
+- for the API surface, the raw discovery documents (``/version``, ``/api``, ``/apis``, each
+  group-version's APIResourceList, ``/openapi/v2`` when served), turned into an ``ApiSurface``
+  by :func:`kubespark.apisurface.surface_from_discovery`. A group-version that does not answer
+  (an aggregated API that is down answers 503) is recorded as failed, not fatal, as kubectl does.
+It must not judge what it finds: the knowledge base and the API surface do that.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +22,97 @@ import httpx
 
 from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.discovery import DiscoveryDocs, surface_from_discovery
-from kubespark.kube.errors import APIError, ConnectionFailed, error_for_status
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient
+from kubespark.kube.errors import (
+    APIError,
+    ConnectionFailed,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    error_for_status,
+)
+from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
+from kubespark.versions import Version, image_tag, parse_kube_version
 
-__all__ = ["ServerDocs", "fetch_discovery", "read_capabilities"]
+__all__ = [
+    "ClusterFacts",
+    "ServerDocs",
+    "discover",
+    "fetch_discovery",
+    "operator_images",
+    "read_capabilities",
+    "server_version",
+]
+
+_DEPLOYMENTS = "/apis/apps/v1/deployments"
+# kubeflow publishes the operator as .../spark-operator:TAG and .../spark-operator/controller:TAG
+# (gcr.io/spark-operator/spark:<tag> is a Spark base image, not the operator).
+_OPERATOR_REPOSITORY_ENDINGS = ("/spark-operator", "/spark-operator/controller")
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """The cluster as discovered: server version, operator images, and what could not be read."""
+
+    server: str
+    kubernetes: Version
+    git_version: str
+    operator_images: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+async def server_version(client: KubeClient) -> tuple[Version, str]:
+    """The server's Kubernetes version and the raw gitVersion it reported."""
+    body = await client.version()
+    git_version = str(body.get("gitVersion") or "")
+    if not git_version:
+        raise InputError(
+            "the server's /version answer has no gitVersion",
+            where=client.server,
+            fix="point --kubeconfig/--context at a Kubernetes API server",
+        )
+    return parse_kube_version(git_version, what="Kubernetes server version"), git_version
+
+
+async def operator_images(client: KubeClient) -> tuple[str, ...]:
+    """Images of spark-operator Deployments in any namespace, deduplicated, in listing order."""
+    listing = await client.send(KubeRequest("GET", _DEPLOYMENTS))
+    found = [image for item in _items(listing) for image in _container_images(item)]
+    return tuple(dict.fromkeys(i for i in found if _is_operator_image(i)))
+
+
+async def discover(client: KubeClient) -> ClusterFacts:
+    """Server version (required) and operator images (best effort: RBAC may forbid listing)."""
+    version, git_version = await server_version(client)
+    notes: list[str] = []
+    try:
+        images = await operator_images(client)
+    except (Forbidden, Unauthorized, NotFound) as err:
+        images = ()
+        notes.append(f"could not list Deployments to find an operator: {err.message}")
+    return ClusterFacts(client.server, version, git_version, images, tuple(notes))
+
+
+def _items(listing: Any) -> list[dict[str, Any]]:
+    items = listing.get("items") if isinstance(listing, dict) else None
+    return [i for i in items or [] if isinstance(i, dict)]
+
+
+def _container_images(deployment: dict[str, Any]) -> list[str]:
+    pod_spec = deployment.get("spec", {}).get("template", {}).get("spec", {})
+    containers = pod_spec.get("containers") or []
+    return [str(c["image"]) for c in containers if isinstance(c, dict) and c.get("image")]
+
+
+def _is_operator_image(image: str) -> bool:
+    reference = image.split("@", 1)[0]
+    repository = reference.rsplit(":", 1)[0] if image_tag(reference) else reference
+    return ("/" + repository).endswith(_OPERATOR_REPOSITORY_ENDINGS)
+
+
+# --- discovery documents for the API surface ----------------------------------------------------
 
 _ACCEPT = {"Accept": "application/json"}
 
@@ -31,6 +122,27 @@ class ServerDocs:
     version_info: Mapping[str, Any]
     discovery: DiscoveryDocs
     openapi_v2: Mapping[str, Any] | None
+
+
+_Get = Callable[[str], Awaitable[Mapping[str, Any]]]
+
+
+def _getter(client: KubeClient | httpx.AsyncClient) -> _Get:
+    if isinstance(client, KubeClient):
+
+        async def via_client(path: str) -> Mapping[str, Any]:
+            body = await client.send(KubeRequest("GET", path))
+            if not isinstance(body, dict):
+                status = Status.failure(502, f"GET {path} answered {type(body).__name__}")
+                raise error_for_status(status, method="GET", path=path)
+            return body
+
+        return via_client
+
+    async def via_http(path: str) -> Mapping[str, Any]:
+        return await _get(client, path)
+
+    return via_http
 
 
 async def _get(http: httpx.AsyncClient, path: str) -> Mapping[str, Any]:
@@ -49,9 +161,9 @@ async def _get(http: httpx.AsyncClient, path: str) -> Mapping[str, Any]:
     return body
 
 
-async def _optional(http: httpx.AsyncClient, path: str) -> Mapping[str, Any] | None:
+async def _optional(get: _Get, path: str) -> Mapping[str, Any] | None:
     try:
-        return await _get(http, path)
+        return await get(path)
     except APIError as err:
         if isinstance(err, ConnectionFailed):
             raise
@@ -59,21 +171,22 @@ async def _optional(http: httpx.AsyncClient, path: str) -> Mapping[str, Any] | N
 
 
 async def fetch_discovery(
-    http: httpx.AsyncClient, *, openapi: bool = True, concurrency: int = 8
+    client: KubeClient | httpx.AsyncClient, *, openapi: bool = True, concurrency: int = 8
 ) -> ServerDocs:
-    """The raw documents of the server ``http`` points at (its ``base_url``)."""
-    version_info, core = await asyncio.gather(_get(http, "/version"), _get(http, "/api"))
-    groups = await _optional(http, "/apis")
+    """The raw documents of the server a client points at (an httpx client's ``base_url``)."""
+    get = _getter(client)
+    version_info, core = await asyncio.gather(get("/version"), get("/api"))
+    groups = await _optional(get, "/apis")
     docs = DiscoveryDocs(core=core, groups=groups)
     gate = asyncio.Semaphore(concurrency)
 
     async def listing(gv: str) -> tuple[str, Mapping[str, Any] | None]:
         path = f"/api/{gv}" if "/" not in gv else f"/apis/{gv}"
         async with gate:
-            return gv, await _optional(http, path)
+            return gv, await _optional(get, path)
 
     answers = await asyncio.gather(*(listing(gv) for gv in docs.group_versions()))
-    spec = await _optional(http, "/openapi/v2") if openapi else None
+    spec = await _optional(get, "/openapi/v2") if openapi else None
     return ServerDocs(
         version_info=version_info,
         discovery=DiscoveryDocs(
@@ -86,7 +199,9 @@ async def fetch_discovery(
     )
 
 
-async def read_capabilities(http: httpx.AsyncClient, *, openapi: bool = True) -> ApiSurface:
+async def read_capabilities(
+    client: KubeClient | httpx.AsyncClient, *, openapi: bool = True
+) -> ApiSurface:
     """The API surface of a live server: its own answers, bundled data for the rest."""
-    docs = await fetch_discovery(http, openapi=openapi)
+    docs = await fetch_discovery(client, openapi=openapi)
     return surface_from_discovery(docs.version_info, docs.discovery, docs.openapi_v2)

@@ -22,6 +22,7 @@ from kubespark.apisurface.history import (
     field_history,
     first_version_with,
     introduced_in,
+    optional_in,
     removed_in,
     served_in,
 )
@@ -114,6 +115,8 @@ def test_wrong_types_missing_required_enums_quantities() -> None:
     assert (".spec.containers[0].resources.limits[cpu]", ProblemKind.INVALID_VALUE) in got
     assert (".spec.containers[0].imagePullPolicy", ProblemKind.NOT_IN_ENUM) in got
     assert len(got) == 5
+    [enum] = [p for p in check_object(s, pod) if p.kind is ProblemKind.NOT_IN_ENUM]
+    assert enum.allowed == ("Always", "IfNotPresent", "Never")
     # 1.24's published schema has no enums: the same value is not judged there.
     assert (".spec.containers[0].imagePullPolicy", ProblemKind.NOT_IN_ENUM) not in kinds(
         check_object(load_surface("1.24"), pod)
@@ -311,3 +314,16 @@ def test_pruning_for_an_older_version_keeps_what_it_knows(case: Any) -> None:
     assert resource is not None
     known = old.type_of(resource).properties
     assert set(pruned) == {k for k in obj if k in known}
+
+
+def test_an_optional_api_names_runtime_config() -> None:
+    cron = {"apiVersion": "batch/v2alpha1", "kind": "CronJob", "metadata": {"name": "c"}}
+    [problem] = check_object(load_surface("1.19"), cron)
+    assert problem.kind is ProblemKind.UNKNOWN_KIND
+    assert "alpha, off by default" in problem.message
+    assert "batch/v1beta1" in problem.fix and "--runtime-config" in problem.fix
+    review = {"apiVersion": "authentication.k8s.io/v1beta1", "kind": "SelfSubjectReview"}
+    [problem] = check_object(load_surface("1.27"), review)
+    assert "beta, off by default" in problem.message
+    assert "authentication.k8s.io/v1alpha1" not in problem.fix  # alpha is no alternative
+    assert optional_in(GroupVersionKind("batch", "v2alpha1", "CronJob"))[0] == Version(1, 16)

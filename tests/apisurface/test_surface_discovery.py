@@ -21,6 +21,7 @@ from kubespark.apisurface.discovery import (
     version_document,
 )
 from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import fetch_discovery, read_capabilities
 from kubespark.versions import Version
 
@@ -255,3 +256,12 @@ async def test_fetch_discovery_over_http() -> None:
     assert surface.resource("apps/v1", "Deployment") is not None  # from the bundled 1.19
     assert surface.resource(SPARK_GV, "SparkApplication") is not None
     assert surface.server_version == Version(1, 19, 16)
+
+
+async def test_read_capabilities_through_kube_client() -> None:
+    transport = httpx.ASGITransport(app=_app("1.27.3"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://server") as http:
+        surface = await read_capabilities(KubeClient(http), openapi=False)
+    assert surface.server_version == Version(1, 27, 3)
+    assert surface.resource(SPARK_GV, "SparkApplication") is not None
+    assert surface.resource("authentication.k8s.io/v1beta1", "SelfSubjectReview") is None

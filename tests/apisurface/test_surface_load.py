@@ -176,3 +176,34 @@ def test_types_are_content_addressed() -> None:
         index = json.loads((DATA / "versions" / f"{minor}.json").read_text())["types"]
         for name, h in index.items():
             assert store[h][0] == name
+
+
+@pytest.mark.parametrize(
+    ("version", "api_version", "kind", "served", "optional"),
+    [
+        ("1.16", "apps/v1beta2", "Deployment", False, True),  # switched off in 1.16
+        ("1.17", "extensions/v1beta1", "Deployment", False, True),
+        ("1.17", "extensions/v1beta1", "Ingress", True, False),  # stayed on until 1.22
+        ("1.19", "batch/v2alpha1", "CronJob", False, True),  # alpha: always off
+        ("1.19", "batch/v1beta1", "CronJob", True, False),  # beta from before 1.24: on
+        ("1.27", "authentication.k8s.io/v1beta1", "SelfSubjectReview", False, True),  # KEP-3136
+        ("1.26", "flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", True, False),  # exception
+        ("1.25", "storage.k8s.io/v1beta1", "CSIStorageCapacity", True, False),  # beta of 1.21
+    ],
+)
+def test_default_enablement(
+    version: str, api_version: str, kind: str, served: bool, optional: bool
+) -> None:
+    s = load_surface(version)
+    assert (s.resource(api_version, kind) is not None) is served
+    found = s.optional_resource(api_version, kind)
+    assert (found is not None) is optional
+    if found is not None:
+        assert found.stability in ("alpha", "beta")
+
+
+def test_no_alpha_resource_is_served_by_default() -> None:
+    for version in aps.known_versions():
+        s = load_surface(version)
+        assert not [r.gvk for r in s.resources if r.stability == "alpha"]
+        assert not {r.gvk for r in s.resources} & {r.gvk for r in s.optional_resources}

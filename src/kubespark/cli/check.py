@@ -1,0 +1,255 @@
+"""``kubespark check``: will this Spark / operator / Kubernetes combination work, and if not, why?
+
+Gathers versions from flags (``--spark``, ``--image``, ``--operator``, ``--k8s``), a
+SparkApplication file (``-f``: spec.sparkVersion and spec.image) or a live cluster
+(``--kubeconfig``/``--context``: the server's version and an installed operator's image), asks
+the knowledge base for an assessment, and renders it. Exit codes: 0 every path assessed is
+compatible, 1 some path is incompatible or depends on something not given, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+
+from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
+from kubespark.cli.verdicts import render_assessment
+from kubespark.errors import InputError, KubesparkError, VersionError
+from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
+from kubespark.kube.client import KubeClient
+from kubespark.kube.discovery import ClusterFacts, discover
+from kubespark.spark.loading import (
+    ApplicationError,
+    load_application,
+    load_scheduled_application,
+    spark_version_of,
+)
+from kubespark.spark.model import SparkApplicationSpec
+from kubespark.versions import (
+    OperatorVersion,
+    Version,
+    parse_kube_version,
+    parse_operator_version,
+    parse_spark_version,
+    spark_version_from_image,
+)
+
+__all__ = ["check", "parse_jdk_version", "read_spark_application"]
+
+# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
+_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
+_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AppVersions:
+    """The versions a SparkApplication names, with where each came from (``app.yaml:7``)."""
+
+    spark: Version
+    origin: str
+
+
+def check(
+    spark: Annotated[
+        str | None, typer.Option("--spark", help="Spark version, e.g. 3.5.1 or 3.5")
+    ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option("--operator", help="spark-operator tag or image, e.g. v1beta2-1.6.2-3.5.0"),
+    ] = None,
+    k8s: Annotated[
+        str | None, typer.Option("--k8s", help="Kubernetes version, e.g. 1.19 or v1.20.4-gke.2200")
+    ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option("--image", help="Spark image whose tag names the version, e.g. spark:3.5.0"),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("-f", "--file", help="a SparkApplication YAML file")
+    ] = None,
+    kubeconfig: Annotated[
+        str | None, typer.Option("--kubeconfig", help="read the live server's version")
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    jdk: Annotated[
+        str | None,
+        typer.Option("--jdk", help="the JDK spark-submit and the driver run on: 8u252, 17"),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+) -> None:
+    """Say, per submission path, whether a combination works, why not, and what to do."""
+    live = kubeconfig is not None or context is not None
+    if live and k8s is not None:
+        raise InputError(
+            "give the Kubernetes version once: --k8s, or a live server through "
+            "--kubeconfig/--context",
+            where="--k8s",
+            fix="drop --k8s or --kubeconfig/--context",
+        )
+    cluster = _live_cluster(kubeconfig, context) if live else None
+    combination = Combination(
+        spark=_spark(spark, image, file),
+        operator=_operator(operator, cluster),
+        kubernetes=cluster.kubernetes if cluster else _kube(k8s),
+        jdk=None if jdk is None else _parsed("--jdk", parse_jdk_version, jdk),
+    )
+    assessment = evaluate(combination)
+    if output is OutputFormat.JSON:
+        view = assessment_view(assessment)
+        if cluster is not None:
+            view["cluster"] = _cluster_view(cluster)
+        print_json(view)
+    else:
+        console = stdout()
+        if cluster is not None:
+            console.print(f"[dim]server {cluster.server}: {cluster.git_version}[/]")
+            for note in cluster.notes:
+                console.print(f"[yellow]note:[/] {note}")
+        render_assessment(console, assessment, _title(combination))
+    raise typer.Exit(_exit_code(assessment.paths))
+
+
+def _exit_code(paths: Any) -> int:
+    assessed = [p.verdict for p in paths if p.verdict is not Verdict.NOT_ASSESSED]
+    return EXIT_OK if all(v is Verdict.COMPATIBLE for v in assessed) else EXIT_FINDING
+
+
+def _title(combo: Combination) -> str:
+    parts = [f"Spark {combo.spark}" if combo.spark else "", str(combo.operator or "")]
+    what = " with operator ".join(p for p in parts if p) or "kubespark"
+    where = f"Kubernetes {combo.kubernetes}" if combo.kubernetes else "an unknown Kubernetes"
+    return f"kubespark check: {what} on {where}"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def _parsed(flag: str, parse: Callable[[str], T], text: str) -> T:
+    """``parse(text)``, with errors naming the flag (or file:line) the text came from."""
+    try:
+        return parse(text)
+    except KubesparkError as err:
+        err.where = err.where or flag
+        raise
+
+
+def _spark(spark: str | None, image: str | None, file: Path | None) -> Version | None:
+    """The app's Spark from whichever of --spark, --image, -f gave it; they must agree."""
+    found: dict[str, Version] = {}
+    if spark is not None:
+        found["--spark"] = _parsed("--spark", parse_spark_version, spark)
+    if image is not None:
+        from_image = spark_version_from_image(image)
+        if from_image is None:
+            raise InputError(
+                f"the tag of {image!r} does not name a Spark version",
+                where="--image",
+                fix="give an image tagged with its version (spark:3.5.0) or use --spark",
+            )
+        found["--image"] = from_image
+    if file is not None:
+        app = read_spark_application(file)
+        found[app.origin] = app.spark
+    if len({str(v) for v in found.values()}) > 1:
+        said = ", ".join(f"{where} says {v}" for where, v in found.items())
+        raise InputError(f"conflicting Spark versions: {said}", fix="give one Spark version")
+    return next(iter(found.values()), None)
+
+
+def parse_jdk_version(text: str) -> Version:
+    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
+    raw = text.strip()
+    old = _JDK8_RE.match(raw)
+    if old:
+        return Version(8, 0, int(old["update"]))
+    new = _JDK_RE.match(raw)
+    if new and int(new["major"]) >= 8:
+        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
+    raise VersionError(
+        f"{text!r} is not a JDK version",
+        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
+    )
+
+
+def _kube(text: str | None) -> Version | None:
+    return None if text is None else _parsed("--k8s", parse_kube_version, text)
+
+
+def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion | None:
+    if text is not None:
+        return _parsed("--operator", parse_operator_version, text)
+    if cluster is None or not cluster.operator_images:
+        return None
+    return _parsed(
+        "the cluster's operator image", parse_operator_version, cluster.operator_images[0]
+    )
+
+
+def read_spark_application(path: Path) -> AppVersions:
+    """The Spark a SparkApplication (or ScheduledSparkApplication) file runs.
+
+    The file is read and validated by :mod:`kubespark.spark.loading`, so ``check -f`` reports a
+    malformed application exactly as submitting it would (field path, ``file:line``, fix).
+    """
+    try:
+        spec, where = _load_spec(path)
+        version = spark_version_of(spec, where=where)
+    except ApplicationError as err:  # the loader names the field; say which file it is in
+        problems = [p._replace(where=_in_file(path, p.where)) for p in err.problems]
+        raise ApplicationError(problems) from None
+    from_image = spark_version_from_image(spec.image) if spec.image else None
+    if spec.spark_version and from_image and from_image != version:
+        raise InputError(
+            f"sparkVersion {version} disagrees with the image {spec.image!r}",
+            where=f"{path}: {where}.sparkVersion",
+            fix="make sparkVersion the Spark release in the image",
+        )
+    return AppVersions(version, f"{path}: {where}")
+
+
+def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:
+    if _kind_of(path) == "ScheduledSparkApplication":
+        return load_scheduled_application(path).spec.template, "spec.template"
+    return load_application(path).spec, "spec"
+
+
+def _in_file(path: Path, where: str) -> str:
+    return where if where.startswith(str(path)) else f"{path}: {where}"
+
+
+def _kind_of(path: Path) -> str | None:
+    # Only to pick the model; syntax errors are left for the loader to report with file:line.
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return document.get("kind") if isinstance(document, dict) else None
+
+
+# -- live cluster ------------------------------------------------------------------------------
+
+
+def _live_cluster(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    return asyncio.run(_discover(kubeconfig, context))
+
+
+async def _discover(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
+        return await discover(client)
+
+
+def _cluster_view(cluster: ClusterFacts) -> dict[str, Any]:
+    return {
+        "server": cluster.server,
+        "gitVersion": cluster.git_version,
+        "operator_images": list(cluster.operator_images),
+        "notes": list(cluster.notes),
+    }

@@ -1,0 +1,332 @@
+"""The shape of every knowledge-base data file, as frozen pydantic models.
+
+Owns what a well-formed data file is: field names, types, version and range syntax, the rules a
+single file can check by itself (exactly one of literal/regex, unique reason ids, regexes that
+compile). Rules that span files (a fact id an issue names must exist; every Spark release in
+exactly one row) live in :mod:`kubespark.knowledge.loader`. It must not read files or evaluate
+anything: data in, validated objects out.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, model_validator
+
+from kubespark.errors import VersionError
+from kubespark.versions import Version, VersionRange, parse_kube_like
+
+__all__ = [
+    "Backport",
+    "Conditions",
+    "Cost",
+    "DocsMinimumRow",
+    "Fabric8Row",
+    "Fact",
+    "FactRef",
+    "Issue",
+    "KubernetesData",
+    "KubesparkData",
+    "NeedRow",
+    "OperatorData",
+    "OperatorLine",
+    "PathName",
+    "Phase",
+    "Reason",
+    "Remedy",
+    "Source",
+    "SparkData",
+    "SparkRow",
+    "Symptom",
+    "WritesRow",
+]
+
+
+class Phase(StrEnum):
+    """Where in a Spark-on-Kubernetes run an issue strikes; paths differ in the phases they run."""
+
+    SUBMISSION = "submission"  # the client that creates the driver's objects (spark-submit)
+    DRIVER = "driver"  # the driver JVM in the cluster, creating and watching executors
+    OPERATOR = "operator"  # installing and running the kubeflow operator (CRDs, webhook, chart)
+
+
+class PathName(StrEnum):
+    """The ways to get a Spark application onto a cluster that kubespark assesses."""
+
+    SPARK_SUBMIT = "spark-submit"
+    OPERATOR = "operator"
+    KUBESPARK = "kubespark"
+
+
+Cost = Literal["upgrade", "downgrade", "rebuild", "config", "workaround"]
+
+
+def _version(value: Any) -> Version:
+    if isinstance(value, Version):
+        return value
+    try:
+        return parse_kube_like(str(value))
+    except VersionError as err:
+        raise ValueError(err.message) from None
+
+
+def _range(value: Any) -> VersionRange:
+    if isinstance(value, VersionRange):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a version range is a string such as '>=3.5.0', not {value!r}")
+    try:
+        return VersionRange.parse(value)
+    except VersionError as err:
+        raise ValueError(err.message) from None
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+VersionField = Annotated[Version, PlainValidator(_version)]
+RangeField = Annotated[VersionRange, PlainValidator(_range)]
+# One range, or several meaning "any of them" (a fix that reached each patch line separately).
+Ranges = Annotated[tuple[RangeField, ...], BeforeValidator(_one_or_many), Field(min_length=1)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Source(_Frozen):
+    """Where a fact comes from, and what exactly that place shows."""
+
+    url: str
+    shows: str
+
+
+class Symptom(_Frozen):
+    """Text a failure produces, matched literally or as a regex, with what it means."""
+
+    literal: str | None = None
+    regex: str | None = None
+    means: str
+
+    @model_validator(mode="after")
+    def _exactly_one_pattern(self) -> Symptom:
+        if (self.literal is None) == (self.regex is None):
+            raise ValueError("give exactly one of 'literal' or 'regex'")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as err:
+                raise ValueError(f"regex {self.regex!r} does not compile: {err}") from None
+        return self
+
+    @property
+    def pattern(self) -> str:
+        return self.literal if self.literal is not None else str(self.regex)
+
+
+class FactRef(_Frozen):
+    """A Kubernetes condition stated through a fact: the server has it, or lacks it."""
+
+    lacks: Id | None = None
+    has: Id | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FactRef:
+        if (self.lacks is None) == (self.has is None):
+            raise ValueError("give exactly one of 'lacks' or 'has'")
+        return self
+
+    @property
+    def fact_id(self) -> str:
+        return str(self.lacks if self.lacks is not None else self.has)
+
+
+def _kube_condition(value: Any) -> Any:
+    if isinstance(value, dict | FactRef):
+        return value
+    return _one_or_many(value)
+
+
+class Conditions(_Frozen):
+    """Per component, the versions affected; every given component must match (AND)."""
+
+    spark: Ranges | None = None
+    fabric8: Ranges | None = None
+    operator: Ranges | None = None  # the operator release (1.6.2 of v1beta2-1.6.2-3.5.0)
+    jdk: Ranges | None = None  # 8u252 is written 8.0.252
+    kubernetes: Annotated[FactRef | Ranges, BeforeValidator(_kube_condition)] | None = None
+
+    def given(self) -> dict[str, tuple[VersionRange, ...] | FactRef]:
+        """The components this condition constrains, in a stable order."""
+        fields = ("spark", "fabric8", "operator", "jdk", "kubernetes")
+        return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
+
+
+class Reason(_Frozen):
+    """One distinct way an issue strikes, with its own affected ranges and symptoms."""
+
+    id: Id
+    title: str
+    affects: Conditions
+    explanation: str
+    symptoms: tuple[Symptom, ...] = ()
+    confirmed: bool
+    note: str | None = None
+    sources: tuple[Source, ...] = ()
+
+
+class Remedy(_Frozen):
+    """One way out, with what it costs; list order is the rank (cheapest sensible first)."""
+
+    cost: Cost
+    action: str
+    detail: str | None = None
+    paths: tuple[PathName, ...] | None = None  # None: useful on every path
+
+
+class KubesparkNote(_Frozen):
+    """What kubespark does instead, in the issue's own terms."""
+
+    how: str
+
+
+class Issue(_Frozen):
+    """A known incompatibility: one file under ``data/issues/<id>.yaml``."""
+
+    id: Id
+    title: str
+    phases: tuple[Phase, ...] = Field(min_length=1)
+    confirmed: bool
+    note: str | None = None
+    affects: Conditions
+    only_if: str | None = None  # a configuration precondition: reported as a caveat, not a verdict
+    reasons: tuple[Reason, ...] = ()
+    symptoms: tuple[Symptom, ...] = ()
+    root_cause: str
+    remedies: tuple[Remedy, ...] = Field(min_length=1)
+    kubespark: KubesparkNote
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_reasons(self) -> Issue:
+        ids = [r.id for r in self.reasons]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"reason ids must be unique: {', '.join(duplicates)}")
+        return self
+
+
+class Backport(_Frozen):
+    """A fact that reached an older patch line after its minor was released."""
+
+    version: VersionField
+    via: str
+    confirmed: bool
+    detail: str | None = None
+
+
+class Fact(_Frozen):
+    """Something a Kubernetes server has from one version on (and maybe not after another)."""
+
+    id: Id
+    title: str
+    kind: Literal["api-behaviour", "field", "list-map-key-default", "group-version"]
+    resource: str | None = None
+    path: str | None = None
+    group_version: str | None = None
+    since: VersionField | None = None
+    removed_in: VersionField | None = None
+    stages: dict[Literal["alpha", "beta", "ga"], VersionField] = {}
+    backports: tuple[Backport, ...] = ()
+    detail: str | None = None
+    confirmed: bool
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Fact:
+        if self.since is None and self.removed_in is None:
+            raise ValueError("give 'since', 'removed_in' or both")
+        return self
+
+
+class MinorsSpan(_Frozen):
+    first: VersionField
+    newest: VersionField
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+
+class KubernetesData(_Frozen):
+    """``kubernetes.yaml``: the minors known and the facts that decide submissions."""
+
+    minors: MinorsSpan
+    facts: tuple[Fact, ...]
+
+
+class SparkRow(_Frozen):
+    spark: RangeField
+    confirmed: bool
+    evidence: str
+    sources: tuple[Source, ...] = ()
+
+
+class Fabric8Row(SparkRow):
+    client: VersionField
+
+
+class WritesRow(SparkRow):
+    resources: dict[str, Literal["create", "apply"]]
+
+
+class NeedRow(SparkRow):
+    fact: Id
+    resource: str
+    how: Literal["emits", "omits", "writes"]
+
+
+class DocsMinimumRow(SparkRow):
+    kubernetes: VersionField
+
+
+class SparkData(_Frozen):
+    """``spark.yaml``: releases, their client, write methods, needs and documented minimum."""
+
+    releases: dict[str, tuple[int, ...]]
+    releases_sources: tuple[Source, ...] = Field(min_length=1)
+    fabric8: tuple[Fabric8Row, ...]
+    writes: tuple[WritesRow, ...]
+    needs: tuple[NeedRow, ...]
+    docs_minimum_kubernetes: tuple[DocsMinimumRow, ...]
+
+
+class OperatorLine(_Frozen):
+    """Operator releases built on one Spark image."""
+
+    releases: tuple[VersionField, ...] = Field(min_length=1)
+    api: str | None = None  # "v1beta2" for tags spelled v1beta2-<release>-<spark>
+    spark: VersionField
+    stated_minimum_kubernetes: VersionField
+    evidence: str
+
+
+class OperatorData(_Frozen):
+    """``operator.yaml``: kubeflow spark-operator releases."""
+
+    lines: tuple[OperatorLine, ...]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+
+class KubesparkSupport(_Frozen):
+    kubernetes: Ranges
+
+
+class KubesparkData(_Frozen):
+    """``kubespark.yaml``: the product's own promise, as data."""
+
+    supports: KubesparkSupport
+    replaces: tuple[Phase, ...]
+    how: str
+    sources: tuple[Source, ...] = Field(min_length=1)
