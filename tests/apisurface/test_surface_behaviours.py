@@ -127,3 +127,31 @@ def test_field_validation_messages_from_1_25() -> None:
         'unknown field "spec.ipFamilies", unknown field "spec.foo"'
     )
     assert fmt.warnings([".spec.foo"]) == ('unknown field "spec.foo"',)
+
+
+@pytest.mark.parametrize(
+    ("version", "walk", "values", "resets"),
+    [
+        ("1.16.0", "collect-all", "smd-v1-invalid-atom", False),
+        ("1.17.5", "collect-all", "smd-v1", False),
+        ("1.18.6", "stop-at-first", "smd-v3", False),
+        ("1.20.5", "stop-at-first", "smd-v3", False),
+        ("1.20.6", "stop-at-first", "smd-v4", False),
+        ("1.21", "stop-at-first", "smd-v4", True),
+        ("1.29", "stop-at-first", "smd-v4.4", True),
+    ],
+)
+def test_typing_walk_value_style_and_status_reset(
+    version: str, walk: str, values: str, resets: bool
+) -> None:
+    b = load_surface(version).behaviours
+    assert (b.typed_patch_error.walk, b.typed_patch_error.value_style) == (walk, values)
+    assert b.apply_resets_status is resets
+
+
+def test_every_known_patch_has_exactly_one_entry_per_behaviour() -> None:
+    # behaviours_for raises DataError when entries overlap or leave a gap; probe every
+    # boundary patch the data names and the .0 and a late patch of every minor.
+    for minor in range(16, 38):
+        for patch in (None, 0, 4, 5, 6, 7, 9, 10, 30):
+            load_surface(f"1.{minor}" if patch is None else f"1.{minor}.{patch}")

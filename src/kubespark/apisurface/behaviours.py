@@ -82,6 +82,9 @@ def _sections() -> Mapping[str, tuple[_Entry, ...]]:
         "prefix": _entries(tpe.get("prefix"), "typed_patch_error.prefix"),
         "unknown_field": _entries(tpe.get("unknown_field"), "typed_patch_error.unknown_field"),
         "omitted_key": _entries(tpe.get("omitted_key"), "typed_patch_error.omitted_key"),
+        "walk": _entries(tpe.get("walk"), "typed_patch_error.walk"),
+        "value_style": _entries(tpe.get("value_style"), "typed_patch_error.value_style"),
+        "apply_resets_status": _entries(doc.get("apply_resets_status"), "apply_resets_status"),
     }
 
 
@@ -93,8 +96,11 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
     prefix = _one(s["prefix"], version, "typed_patch_error.prefix")
     unknown = _one(s["unknown_field"], version, "typed_patch_error.unknown_field")
     omitted = _one(s["omitted_key"], version, "typed_patch_error.omitted_key")
+    walk = _one(s["walk"], version, "typed_patch_error.walk")
+    values = _one(s["value_style"], version, "typed_patch_error.value_style")
+    resets = _one(s["apply_resets_status"], version, "apply_resets_status")
     key_defaults: dict[str, dict[str, str]] = {}
-    used = [ssa, fv, prefix, unknown, omitted]
+    used = [ssa, fv, prefix, unknown, omitted, walk, values, resets]
     extra_sources = [str(fv.fields["messages_source"])] if "messages_source" in fv.fields else []
     for entry in s["apply_key_defaults"]:
         if entry.holds(version):
@@ -113,7 +119,10 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
             unknown_field=str(unknown.fields["text"]),
             omitted_key=str(omitted.fields["text"]),
             optional_keys=bool(omitted.fields.get("optional_keys", False)),
+            walk=str(walk.fields["text"]),
+            value_style=str(values.fields["text"]),
         ),
+        apply_resets_status=bool(resets.fields["value"]),
         field_validation_format=_field_validation_format(fv.fields),
         sources=(*(e.source for e in used), *extra_sources),
     )

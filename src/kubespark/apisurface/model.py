@@ -200,6 +200,13 @@ class TypedPatchErrorFormat:
     # omitting all of them fails, with ``omitted_key`` naming them as ``{keys}``.
     optional_keys: bool = False
     http_status: int = 500
+    # "collect-all" (1.16, 1.17: every error in the body) or "stop-at-first" (1.18+: a list
+    # stops at its first element whose key cannot be built, an object at its first
+    # undeclared field).
+    walk: str = "stop-at-first"
+    # How values print inside type errors, by structured-merge-diff generation:
+    # smd-v1-invalid-atom, smd-v1, smd-v3, smd-v4, smd-v4.4 (see behaviours.yaml).
+    value_style: str = "smd-v4.4"
 
     def unknown_field_error(self, path: str) -> tuple[str, str]:
         """The error for a field the schema lacks, at a path such as ``.spec.ipFamilies``."""
@@ -283,6 +290,8 @@ class Behaviours:
     typed_patch_error: TypedPatchErrorFormat = field(default_factory=TypedPatchErrorFormat)
     # None where the version has no server-side field validation (unknown fields just drop).
     field_validation_format: FieldValidationFormat | None = None
+    # Apply to the main resource leaves .status alone (resetFields, 1.21+).
+    apply_resets_status: bool = True
 
 
 @dataclass(frozen=True, slots=True)
