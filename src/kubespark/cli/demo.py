@@ -1,39 +1,67 @@
-"""``kubespark demo``: the README's main job on the embedded defaults.
+"""``kubespark demo``: the README's main job on the embedded defaults, step by step.
 
-It grows with the project, one step function per capability: today it shows ``kubespark check``'s
-verdict on the seed case (Spark 3.5.1 on Kubernetes 1.19); later steps start the emulator, show
-spark-submit failing and kubespark succeeding.
+Each step is a small function of the console (and, from step 2 on, the emulated server the steps
+share), so a new capability appends a step:
+
+1. ``kubespark check``'s verdict on the seed case, Spark 3.5.1 on Kubernetes 1.19;
+2. an emulated 1.19 in this process, and the real spark-submit 3.5.1 against it, failing as
+   kubeflow/spark-operator#2048 reports (where Java and a cached pyspark are present;
+   ``--with-spark-submit`` installs pyspark 3.5.1 into ``.cache/pyspark`` first);
+3. ``kubespark submit --wait`` of the same SparkPi on the same server: the compat notes, the
+   driver running to completion.
+
+It must stay fast (well under 20 s without spark-submit) and never download unless asked.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from kubespark.cli.output import stdout
+from kubespark.cli import pyspark_peer
+from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stdout
+from kubespark.cli.submit import Target, TextProgress, render_outcome, submit_and_follow
 from kubespark.cli.verdicts import render_assessment
-from kubespark.emulator import Emulator, EmulatorOptions, emulator_in_thread
+from kubespark.emulator import Emulator, EmulatorOptions, EmulatorThread, emulator_in_thread
 from kubespark.emulator.api import WriteOptions
 from kubespark.knowledge import Combination, evaluate
+from kubespark.spark import load_application
 from kubespark.versions import parse_kube_version, parse_spark_version
 
 SEED_SPARK = "3.5.1"
 SEED_KUBERNETES = "1.19"
+DEMO_APP = Path(__file__).resolve().parent / "data" / "spark-pi.yaml"
+NAMESPACE = "spark-jobs"
+SPEED = 10.0  # the simulated driver and kubelet run ten times faster than real time
+FOLLOW_SECONDS = 120.0  # SparkPi ends in about a second at this speed; this only bounds a bug
 
 
-def demo() -> None:
-    """Show what kubespark answers for the seed case: Spark 3.5.1 on Kubernetes 1.19."""
+def demo(
+    with_spark_submit: Annotated[
+        bool,
+        typer.Option(
+            "--with-spark-submit",
+            help=f"install pyspark {SEED_SPARK} into .cache/pyspark (about 300 MB, a few "
+            "minutes) if it is missing, to show the real spark-submit failing too",
+        ),
+    ] = False,
+) -> None:
+    """Spark 3.5.1 on Kubernetes 1.19: the verdict, spark-submit failing, kubespark succeeding."""
     console = stdout()
     console.print(f"[bold]kubespark demo[/]: Spark {SEED_SPARK} on Kubernetes {SEED_KUBERNETES}")
     show_check_verdict(console)
-    show_spark_submit_on_emulator(console)
-    raise typer.Exit(0)
+    with seed_server() as server:
+        theirs = show_spark_submit_on_emulator(console, server, install=with_spark_submit)
+        ours = show_kubespark_submit(console, server)
+    show_both_sides(console, theirs, ours)
+    raise typer.Exit(EXIT_OK if ours else EXIT_FINDING)
 
 
 def show_check_verdict(console: Console) -> None:
@@ -47,104 +75,122 @@ def show_check_verdict(console: Console) -> None:
     )
 
 
-# --- step 2: the real spark-submit against an emulated 1.19 (kubespark emulate) ---------------
-def _cached_spark_submit(version: str) -> Path | None:
-    """spark-submit of a cached pyspark (``.cache/pyspark/<version>/``), or None."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        exe = root / ".cache" / "pyspark" / version / "bin" / "spark-submit"
-        if exe.exists():
-            return exe
-    return None
+# ---- the shared server -------------------------------------------------------------------------
 
 
-def _java_home() -> str | None:
-    if os.environ.get("JAVA_HOME"):
-        return os.environ["JAVA_HOME"]
-    java = shutil.which("java")
-    return str(Path(java).resolve().parent.parent) if java else None
+@dataclass(frozen=True)
+class Server:
+    """The emulated 1.19 the steps share, served over HTTP from a background thread."""
+
+    runner: EmulatorThread
+    emulator: Emulator
+
+    @property
+    def url(self) -> str:
+        return self.emulator.url
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.emulator.kubeconfig_path
 
 
-def _submit(exe: Path, url: str, kubeconfig: Path, java: str) -> subprocess.CompletedProcess[str]:
-    version = exe.parent.parent.name
-    site = next((exe.parent.parent / "lib").glob("python3*/site-packages"))
-    env = {
-        **os.environ,
-        "JAVA_HOME": java,
-        "SPARK_HOME": str(site / "pyspark"),
-        "KUBECONFIG": str(kubeconfig),
-        "PATH": f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    cmd = [
-        str(exe),
-        "--master",
-        f"k8s://{url}",
-        "--deploy-mode",
-        "cluster",
-        "--name",
-        "spark-pi",
-        "--class",
-        "org.apache.spark.examples.SparkPi",
-        "--conf",
-        "spark.kubernetes.namespace=spark-jobs",
-        "--conf",
-        f"spark.kubernetes.container.image=apache/spark:{version}",
-        "--conf",
-        "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
-        "--conf",
-        "spark.executor.instances=2",
-        f"local:///opt/spark/examples/jars/spark-examples_2.12-{version}.jar",
-        "1000",
-    ]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-
-def _failure_excerpt(output: str) -> list[str]:
-    """The lines of spark-submit's output that carry the server's answer."""
-    lines = output.splitlines()
-    start = next((i for i, line in enumerate(lines) if "Failure executing" in line), None)
-    if start is None:
-        return [line for line in lines if "Exception" in line][:3]
-    excerpt = [lines[start]]
-    for line in lines[start + 1 : start + 8]:
-        if line.startswith(("\tat ", "Caused by")):
-            break
-        excerpt.append(line)
-    return excerpt
-
-
-def show_spark_submit_on_emulator(console: Console) -> None:
-    """Step 2: the real spark-submit 3.5.1 against an emulated 1.19 (``kubespark emulate``)."""
-    console.rule("kubespark emulate --k8s 1.19, then the real spark-submit 3.5.1")
-    exe, java = _cached_spark_submit(SEED_SPARK), _java_home()
-    if exe is None or java is None:
-        missing = (
-            "Java" if java is None else f"pyspark {SEED_SPARK} in .cache/pyspark/{SEED_SPARK}/"
-        )
-        console.print(
-            f"skipped: {missing} not found, so the verdict above stands for the real client. "
-            f"To see it: python3 -m venv .cache/pyspark/{SEED_SPARK} && "
-            f".cache/pyspark/{SEED_SPARK}/bin/pip install pyspark=={SEED_SPARK} (or run the "
-            "pyspark test tier once); Java 17 must be on PATH.",
-            highlight=False,
-        )
-        return
-    options = EmulatorOptions(version=SEED_KUBERNETES, speed=10, namespaces=("spark-jobs",))
+@contextlib.contextmanager
+def seed_server() -> Iterator[Server]:
+    """An emulated Kubernetes 1.19 with the namespace and service account SparkPi runs in."""
+    options = EmulatorOptions(version=SEED_KUBERNETES, speed=SPEED, namespaces=(NAMESPACE,))
     with emulator_in_thread(options=options) as running:
         emu = running.emulator
         assert emu is not None
         account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "spark"}}
         running.call(_create(emu, "serviceaccounts", account))
-        console.print(f"emulated Kubernetes {emu.version} at {emu.url}", highlight=False)
-        result = _submit(exe, emu.url, emu.kubeconfig_path, java)
-    console.print(
-        f"spark-submit {SEED_SPARK} exited with {result.returncode}; the server said:",
-        highlight=False,
-    )
-    for line in _failure_excerpt(result.stdout + result.stderr):
-        console.print(f"  {line}", highlight=False, markup=False)
+        yield Server(running, emu)
 
 
 async def _create(emu: Emulator, plural: str, body: dict[str, Any]) -> None:
     res = emu.api.resource("", "v1", plural)
     assert res is not None
-    emu.api.create(res, "spark-jobs", body, WriteOptions())
+    emu.api.create(res, NAMESPACE, body, WriteOptions())
+
+
+# ---- step 2: the real spark-submit -------------------------------------------------------------
+
+
+def _cached_spark_submit(version: str) -> Path | None:
+    """spark-submit of a cached pyspark (``.cache/pyspark/<version>/``), or None."""
+    return pyspark_peer.cached_spark_submit(version)
+
+
+def show_spark_submit_on_emulator(
+    console: Console, server: Server | None = None, *, install: bool = False
+) -> int | None:
+    """Step 2: the real spark-submit 3.5.1 against the emulated 1.19 (its own, without one).
+
+    Returns spark-submit's exit code, or None when it could not run here.
+    """
+    if server is None:
+        with seed_server() as own:
+            return show_spark_submit_on_emulator(console, own, install=install)
+    console.rule(f"the real spark-submit {SEED_SPARK} against an emulated {SEED_KUBERNETES}")
+    console.print(f"emulated Kubernetes {server.emulator.version} at {server.url}", highlight=False)
+    java = pyspark_peer.java_home()
+    exe = _cached_spark_submit(SEED_SPARK)
+    if exe is None and install and java is not None:
+        console.print(f"installing pyspark {SEED_SPARK} into .cache/pyspark/{SEED_SPARK}/ ...")
+        exe = pyspark_peer.install_pyspark(SEED_SPARK)
+    if exe is None or java is None:
+        _say_how_to_enable(console, java is None)
+        return None
+    result = pyspark_peer.run_spark_pi(exe, SEED_SPARK, server.url, server.kubeconfig, java)
+    console.print(
+        f"spark-submit {SEED_SPARK} exited with {result.returncode}; the server said:",
+        highlight=False,
+    )
+    for line in pyspark_peer.failure_excerpt(result.stdout + result.stderr):
+        console.print(f"  {line}", highlight=False, markup=False)
+    return result.returncode
+
+
+def _say_how_to_enable(console: Console, no_java: bool) -> None:
+    missing = "Java" if no_java else f"pyspark {SEED_SPARK} in .cache/pyspark/{SEED_SPARK}/"
+    console.print(
+        f"skipped: {missing} not found, so the verdict above stands for the real client. "
+        f"To see it: kubespark demo --with-spark-submit (or: python3 -m venv "
+        f".cache/pyspark/{SEED_SPARK} && .cache/pyspark/{SEED_SPARK}/bin/pip install "
+        f"pyspark=={SEED_SPARK} && touch .cache/pyspark/{SEED_SPARK}/"
+        f"{pyspark_peer.INSTALLED}); Java 17 must be on PATH.",
+        highlight=False,
+    )
+
+
+# ---- step 3: kubespark submit ------------------------------------------------------------------
+
+
+def show_kubespark_submit(console: Console, server: Server) -> bool:
+    """Step 3: ``kubespark submit --wait`` of the same SparkPi on the same server."""
+    console.rule("kubespark submit spark-pi.yaml --wait: the same SparkPi, the same server")
+    app = load_application(DEMO_APP)
+    progress = TextProgress(console)
+    outcome = asyncio.run(
+        submit_and_follow(
+            app,
+            Target(kubeconfig=str(server.kubeconfig)),
+            follow_seconds=FOLLOW_SECONDS,
+            on_submitted=progress.submitted,
+            on_progress=progress.progress,
+        )
+    )
+    progress.stop()
+    render_outcome(console, outcome)
+    return outcome.exit_code == EXIT_OK
+
+
+def show_both_sides(console: Console, spark_submit: int | None, kubespark: bool) -> None:
+    """The two results on one server, side by side."""
+    console.rule(f"the same SparkPi on the same emulated Kubernetes {SEED_KUBERNETES}")
+    if spark_submit is None:
+        console.print(f"spark-submit {SEED_SPARK}: not run here (see above how to enable it)")
+    else:
+        verdict = "failed" if spark_submit else "succeeded"
+        console.print(f"spark-submit {SEED_SPARK}: {verdict}, exit code {spark_submit}")
+    verdict = "[green]completed[/]" if kubespark else "[red]failed[/]"
+    console.print(f"kubespark submit: {verdict}, exit code {0 if kubespark else 1}")

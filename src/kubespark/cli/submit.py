@@ -63,7 +63,15 @@ from kubespark.submit import (
     submit_application,
 )
 
-__all__ = ["Outcome", "submit", "submit_and_follow", "target_namespace"]
+__all__ = [
+    "Outcome",
+    "Target",
+    "TextProgress",
+    "render_outcome",
+    "submit",
+    "submit_and_follow",
+    "target_namespace",
+]
 
 DEFAULT_WAIT_SECONDS = 24 * 3600.0
 OnSubmitted = Callable[[SparkApplication, str, Submission], None]
@@ -114,7 +122,7 @@ def submit(
         else:
             render_plan(console, plan, server)
         raise typer.Exit(EXIT_OK)
-    show = _TextProgress(console) if output is OutputFormat.TEXT else None
+    show = TextProgress(console) if output is OutputFormat.TEXT else None
     outcome = asyncio.run(
         submit_and_follow(
             app,
@@ -557,7 +565,7 @@ def _ours(obj: Mapping[str, Any]) -> bool:
     return bool(labels.get(LABEL_SUBMITTED_BY) == SUBMITTED_BY_CLI)
 
 
-class _TextProgress:
+class TextProgress:
     """The live status line of ``--wait`` (one line per change when output is not a terminal)."""
 
     def __init__(self, console: Console) -> None:

@@ -1,0 +1,161 @@
+"""The real ``spark-submit`` of a pyspark release, for side-by-side runs (demo and benchmark).
+
+Owns where a pyspark release is cached (``.cache/pyspark/<version>/``, a venv with that
+``pyspark``, the layout the test tier's ``tests/pyspark_env.py`` installs and marks complete with
+``.kubespark-installed``), installing one when explicitly asked, finding Java, the cluster-mode
+SparkPi command (the one the test tier runs), and running it against a kubeconfig. It never
+installs anything unless its caller asks (``kubespark demo --with-spark-submit``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "PYSPARK_CACHE",
+    "cached_spark_submit",
+    "failure_excerpt",
+    "install_pyspark",
+    "java_home",
+    "run_spark_pi",
+    "spark_pi_command",
+]
+
+PYSPARK_CACHE = Path(".cache") / "pyspark"
+INSTALLED = ".kubespark-installed"  # written once pip has finished: a complete venv
+
+
+def _cache_roots() -> tuple[Path, ...]:
+    """``$KUBESPARK_CACHE``, else ``./.cache`` and the source checkout's ``.cache``."""
+    if os.environ.get("KUBESPARK_CACHE"):
+        return (Path(os.environ["KUBESPARK_CACHE"]) / "pyspark",)
+    checkout = Path(__file__).resolve().parents[3]
+    roots = [Path.cwd() / PYSPARK_CACHE]
+    if (checkout / "pyproject.toml").exists():
+        roots.append(checkout / PYSPARK_CACHE)
+    return tuple(dict.fromkeys(roots))
+
+
+def cached_spark_submit(version: str) -> Path | None:
+    """``spark-submit`` of a completely installed pyspark ``version`` in the cache, or None."""
+    for root in _cache_roots():
+        home = root / version
+        exe = home / "bin" / "spark-submit"
+        if exe.exists() and (home / INSTALLED).exists():
+            return exe
+    return None
+
+
+def install_pyspark(version: str, *, log: Path | None = None) -> Path:
+    """Install ``pyspark==version`` into the cache (a few minutes, ~300 MB); its spark-submit."""
+    home = _cache_roots()[-1] / version
+    shutil.rmtree(home, ignore_errors=True)
+    home.parent.mkdir(parents=True, exist_ok=True)
+    out = log.open("w") if log else subprocess.DEVNULL
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(home)], check=True, timeout=300)
+        subprocess.run(
+            [
+                str(home / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"pyspark=={version}",
+            ],
+            check=True,
+            timeout=1800,
+            stdout=out,
+            stderr=out,
+        )
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
+    (home / INSTALLED).touch()
+    return home / "bin" / "spark-submit"
+
+
+def java_home() -> str | None:
+    """The JDK spark-submit runs on: ``$JAVA_HOME``, else the ``java`` on PATH; None without."""
+    if os.environ.get("JAVA_HOME"):
+        return os.environ["JAVA_HOME"]
+    java = shutil.which("java")
+    return str(Path(java).resolve().parent.parent) if java else None
+
+
+def spark_pi_command(
+    exe: Path, master: str, version: str, *, namespace: str = "spark-jobs"
+) -> list[str]:
+    """Cluster-mode SparkPi, as the test tier submits it (``tests/pyspark_env.py``)."""
+    scala = "2.13" if version.startswith("4.") else "2.12"
+    confs = {
+        "spark.kubernetes.namespace": namespace,
+        "spark.kubernetes.container.image": f"apache/spark:{version}",
+        "spark.kubernetes.authenticate.driver.serviceAccountName": "spark",
+        "spark.driver.cores": "1",
+        "spark.driver.memory": "512m",
+        "spark.executor.instances": "2",
+        "spark.executor.cores": "1",
+        "spark.executor.memory": "512m",
+        "spark.kubernetes.driver.label.team": "data",
+    }
+    cmd = [str(exe), "--master", f"k8s://{master}", "--deploy-mode", "cluster"]
+    cmd += ["--name", "spark-pi", "--class", "org.apache.spark.examples.SparkPi"]
+    for key, value in confs.items():
+        cmd += ["--conf", f"{key}={value}"]
+    cmd += [f"local:///opt/spark/examples/jars/spark-examples_{scala}-{version}.jar", "1000"]
+    return cmd
+
+
+def _env(exe: Path, kubeconfig: Path, java: str) -> dict[str, str]:
+    site = next((exe.parent.parent / "lib").glob("python3*/site-packages"))
+    env = dict(os.environ)
+    env.pop("PYSPARK_PYTHON", None)
+    env |= {
+        "JAVA_HOME": java,
+        "SPARK_HOME": str(site / "pyspark"),
+        "KUBECONFIG": str(kubeconfig),
+        "PATH": f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return env
+
+
+def run_spark_pi(
+    exe: Path,
+    version: str,
+    master: str,
+    kubeconfig: Path,
+    java: str,
+    *,
+    extra_conf: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Run SparkPi's spark-submit against ``master`` and wait for it (at most five minutes)."""
+    cmd = spark_pi_command(exe, master, version)
+    for item in extra_conf:
+        cmd[-2:-2] = ["--conf", item]
+    return subprocess.run(
+        cmd,
+        env=_env(exe, kubeconfig, java),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def failure_excerpt(output: str) -> list[str]:
+    """The lines of spark-submit's output that carry the server's answer."""
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if "Failure executing" in line), None)
+    if start is None:
+        return [line for line in lines if "Exception" in line][:3]
+    excerpt = [lines[start]]
+    for line in lines[start + 1 : start + 8]:
+        if line.startswith(("\tat ", "Caused by")):
+            break
+        excerpt.append(line)
+    return excerpt
