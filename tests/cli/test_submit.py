@@ -67,13 +67,19 @@ def submit(emu: RunningEmulator, *args: str) -> Result:
     return runner.invoke(app, ["submit", *args, "--kubeconfig", str(emu.kubeconfig_path)])
 
 
+# What every cluster holds before anything is submitted (the ``kubernetes`` Service).
+BUILT_IN = {"kubernetes"}
+
+
 def stored(emu: RunningEmulator, namespace: str = "default") -> dict[str, list[str]]:
     """Names of the pods, services and configmaps the server holds in ``namespace``."""
     out = {}
     with httpx.Client(base_url=emu.url, timeout=10) as client:
         for plural in ("pods", "services", "configmaps"):
             items = client.get(f"/api/v1/namespaces/{namespace}/{plural}").json()["items"]
-            out[plural] = [i["metadata"]["name"] for i in items]
+            out[plural] = [
+                i["metadata"]["name"] for i in items if i["metadata"]["name"] not in BUILT_IN
+            ]
     return out
 
 

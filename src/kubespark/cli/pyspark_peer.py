@@ -23,6 +23,7 @@ __all__ = [
     "install_pyspark",
     "java_home",
     "run_spark_pi",
+    "spark_env",
     "spark_pi_command",
 ]
 
@@ -111,7 +112,8 @@ def spark_pi_command(
     return cmd
 
 
-def _env(exe: Path, kubeconfig: Path, java: str) -> dict[str, str]:
+def spark_env(exe: Path, kubeconfig: Path, java: str) -> dict[str, str]:
+    """The environment spark-submit needs: JAVA_HOME, SPARK_HOME, KUBECONFIG, the venv first."""
     site = next((exe.parent.parent / "lib").glob("python3*/site-packages"))
     env = dict(os.environ)
     env.pop("PYSPARK_PYTHON", None)
@@ -139,7 +141,7 @@ def run_spark_pi(
         cmd[-2:-2] = ["--conf", item]
     return subprocess.run(
         cmd,
-        env=_env(exe, kubeconfig, java),
+        env=spark_env(exe, kubeconfig, java),
         capture_output=True,
         text=True,
         timeout=300,
