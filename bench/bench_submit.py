@@ -13,7 +13,8 @@ submitted by:
   kubeflow operator runs it), from the pyspark cache (installed there if missing); skipped with
   the reason printed when Java is absent;
 - the ``spark-on-k8s`` package from PyPI (0.12.1 with the kubernetes client 36.0.3, installed
-  into ``.cache/bench/`` on first use), through its Python API (``SparkOnK8S.submit_app``, one client per call as it works) and its CLI.
+  into ``.cache/bench/`` on first use), through its Python API (``SparkOnK8S.submit_app``, which
+  makes a client per call) and its CLI.
 
 Every driver carries the emulator's ``kubespark.io/emulate-unschedulable`` annotation, so no
 driver runs and the server does the same work for every client: the numbers are submission
