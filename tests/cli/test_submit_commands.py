@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from click.testing import Result
 from typer.testing import CliRunner
 
+from kubespark.apisurface import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
 
 runner = CliRunner()
+NEWEST = str(newest_version())
 RUN_LONG = {"kubespark.io/emulate-run-seconds": "3600"}  # emulated seconds: stays RUNNING
 
 SPARK_PI: dict[str, Any] = {
@@ -42,12 +45,17 @@ SPARK_PI: dict[str, Any] = {
 
 
 def app_file(
-    tmp_path: Path, name: str = "spark-pi", annotations: dict[str, str] | None = None
+    tmp_path: Path,
+    name: str = "spark-pi",
+    annotations: dict[str, str] | None = None,
+    driver_ingress: dict[str, Any] | None = None,
 ) -> str:
     app = copy.deepcopy(SPARK_PI)
     app["metadata"]["name"] = name
     if annotations:
         app["spec"]["driver"]["annotations"] = annotations
+    if driver_ingress:
+        app["spec"]["driverIngressOptions"] = [driver_ingress]
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(app))
     return str(path)
@@ -77,9 +85,11 @@ def until(check: Callable[[], bool], seconds: float = 15.0) -> None:
         time.sleep(0.05)
 
 
-def names(emu: RunningEmulator, plural: str, namespace: str = "default") -> list[str]:
+def names(
+    emu: RunningEmulator, plural: str, namespace: str = "default", api: str = "/api/v1"
+) -> list[str]:
     with httpx.Client(base_url=emu.url, timeout=10) as client:
-        items = client.get(f"/api/v1/namespaces/{namespace}/{plural}").json()["items"]
+        items = client.get(f"{api}/namespaces/{namespace}/{plural}").json()["items"]
     # The ``kubernetes`` Service is the cluster's own, there before anything is submitted.
     return [i["metadata"]["name"] for i in items if i["metadata"]["name"] != "kubernetes"]
 
@@ -88,14 +98,15 @@ def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: 
     ok(emulator, "submit", app_file(tmp_path), "--wait")
     result = ok(emulator, "status", "spark-pi")
     out = result.stdout
-    assert "spark-pi in default · Spark 3.5.1" in out and "to Kubernetes 1.19.16" in out
+    assert "spark-pi in default · Spark 3.5.1" in out
     assert "driver     spark-pi-driver: COMPLETED (phase Succeeded)" in out
     assert "created the Service with POST instead of apply" in out
     view = status_json(emulator, "spark-pi")
     assert view["state"] == "COMPLETED" and view["sparkVersion"] == "3.5.1"
     assert view["submissionId"] and view["sparkApplicationId"].startswith("spark-")
-    assert view["written"][0] == "Pod default/spark-pi-driver"
-    assert len(view["written"]) == 5
+    assert view["objects"][0] == "Pod default/spark-pi-driver"
+    kinds = sorted(o.split()[0] for o in view["objects"])
+    assert kinds == ["ConfigMap", "ConfigMap", "Pod", "Service", "Service"]
     assert any("dropped spec.ipFamilies, added in 1.20" in n for n in view["notes"])
 
 
@@ -212,3 +223,14 @@ def test_unknown_application(emulator: RunningEmulator) -> None:
         result = run(emulator, command, "absent")
         assert result.exit_code == 2, command
         assert result.stderr.startswith("error: absent: no application 'absent'")
+
+
+@pytest.mark.emulator(version=NEWEST)
+def test_where_the_server_needed_nothing_no_notes_are_recorded(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(emulator, "submit", app_file(tmp_path))
+    with httpx.Client(base_url=emulator.url) as client:
+        pod = client.get("/api/v1/namespaces/default/pods/spark-pi-driver").json()
+    assert "kubespark.io/compat-notes" not in (pod["metadata"].get("annotations") or {})
+    assert "compat notes: none" in ok(emulator, "status", "spark-pi").stdout

@@ -1,8 +1,8 @@
 """``kubespark delete``: remove a submitted application's driver pod and everything it wrote.
 
-Finds the application's driver pods (``submitted``), deletes each pod and the objects its
-submission recorded (driver Service, ConfigMaps, web UI Service and Ingress; they are owned by
-the pod, so the garbage collector would remove them too, but ``delete`` does not leave that to
+Finds the application's driver pods (``submitted``), deletes each pod and the objects it owns
+(driver Service, ConfigMaps, NetworkPolicy, web UI Service and Ingress: what the submission
+wrote; the garbage collector would remove them too, but ``delete`` does not leave that to
 chance), then waits until they and the executors are gone (``--no-wait`` skips that). Deleting a
 running application stops it. Exit codes: 0 deleted; 1 something was still there at the
 deadline; 2 no such application.
@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from kubespark.apisurface import ApiSurface
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
-from kubespark.cli.submitted import SubmittedApp, connect, find_apps
+from kubespark.cli.submitted import SubmittedApp, connect, find_apps, owned_by
 from kubespark.compat import ObjectRef
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
@@ -112,7 +112,8 @@ async def delete_submitted(
     """
     watched: dict[ObjectRef, str] = {}
     for app in apps:
-        for ref in _pod_first(app.written):
+        others = await _owned_beyond_core(client, surface, app)
+        for ref in _pod_first((*app.objects, *others)):
             path = _item_path(surface, ref)
             if path is None:
                 continue
@@ -128,9 +129,40 @@ async def delete_submitted(
     return Deleted(tuple(r for r in watched if r not in remaining), remaining)
 
 
-def _pod_first(refs: tuple[ObjectRef, ...]) -> list[ObjectRef]:
+def _pod_first(refs: tuple[ObjectRef, ...] | list[ObjectRef]) -> list[ObjectRef]:
     # The pod first: once it is gone its driver stops, and nothing it owns is written again.
     return sorted(refs, key=lambda r: r.kind != "Pod")
+
+
+# Kinds a submission may write outside the core API, newest apiVersion first.
+_NON_CORE = (
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1beta1", "Ingress"),
+    ("extensions/v1beta1", "Ingress"),
+)
+
+
+async def _owned_beyond_core(
+    client: KubeClient, surface: ApiSurface, app: SubmittedApp
+) -> list[ObjectRef]:
+    """NetworkPolicies and Ingresses the driver pod owns, under the versions this server serves."""
+    found: list[ObjectRef] = []
+    seen: set[str] = set()
+    for api_version, kind in _NON_CORE:
+        resource = surface.resource(api_version, kind)
+        if resource is None or kind in seen:
+            continue
+        seen.add(kind)
+        listing = await client.send(
+            KubeRequest("GET", ResourcePath(resource).collection(app.namespace))
+        )
+        items = [
+            {"apiVersion": api_version, "kind": kind, **item}
+            for item in (listing or {}).get("items") or []
+        ]
+        found.extend(owned_by(items).get(app.uid, ()))
+    return found
 
 
 def _pod_path(namespace: str, name: str) -> str:

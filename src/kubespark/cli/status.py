@@ -52,8 +52,6 @@ def render_status(console: Console, app: SubmittedApp) -> None:
     if app.spark_version:
         head += f" · Spark {escape(app.spark_version)}"
     head += f" · submitted {age(app.created)} ago"
-    if app.server_version:
-        head += f" to Kubernetes {escape(app.server_version)}"
     console.print(head, highlight=False)
     colour = {DriverState.COMPLETED: "green", DriverState.FAILED: "red"}.get(
         app.driver.state, "yellow"
@@ -70,13 +68,13 @@ def render_status(console: Console, app: SubmittedApp) -> None:
     _render_executors(console, app)
     console.print(f"  app id     {escape(app.driver.spark_application_id)}", highlight=False)
     console.print(f"  submission {escape(app.submission_id)}", highlight=False)
-    console.print("  objects    " + escape(", ".join(str(r) for r in app.written)), highlight=False)
+    console.print("  objects    " + escape(", ".join(str(r) for r in app.objects)), highlight=False)
     if app.notes:
         console.print("  compat notes:")
         for note in app.notes:
             console.print(f"    - {escape(note)}", highlight=False)
     else:
-        console.print("  compat notes: none recorded (the server took every write as sent)")
+        console.print("  compat notes: none (the server took every write as spark-submit sends it)")
 
 
 def _render_executors(console: Console, app: SubmittedApp) -> None:

@@ -32,13 +32,10 @@ from kubespark.cli.following import Progress, failure_evidence, follow_driver
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.submitted import (
     ANNOTATION_NOTES,
-    ANNOTATION_SERVER,
-    ANNOTATION_WRITTEN,
     LABEL_SUBMITTED_BY,
     SUBMITTED_BY_CLI,
     connect,
     marked,
-    written_annotation,
 )
 from kubespark.compat import ObjectRef, PlannedWrite, offline_capabilities
 from kubespark.doctor.engine import examine, examine_text
@@ -285,7 +282,7 @@ async def _submit_with(
             raise err.cause from None  # the builder refused the application: bad input, exit 2
         cleaned = await _clean_up(client, app, surface, err)
         return Outcome(app, server, failure=err, cleaned_up=cleaned, report=_report_of(err))
-    await _record(client, submission, surface)
+    await _record(client, submission)
     if on_submitted is not None:
         on_submitted(app, server, submission)
     if follow_seconds is None:
@@ -335,18 +332,15 @@ def _report_of(err: SubmissionFailed) -> Report | None:
     )
 
 
-async def _record(client: KubeClient, submission: Submission, surface: ApiSurface) -> None:
-    """Annotate the driver pod with the compat notes and what was written (for ``status``)."""
+async def _record(client: KubeClient, submission: Submission) -> None:
+    """Annotate the driver pod with the compat notes, when the server needed any (``status``).
+
+    One merge patch after the submission; a server that took every write as sent costs nothing.
+    """
     notes = list(submission.note_lines())
-    patch = {
-        "metadata": {
-            "annotations": {
-                ANNOTATION_NOTES: json.dumps(notes),
-                ANNOTATION_WRITTEN: written_annotation(submission.written),
-                ANNOTATION_SERVER: str(surface.server_version or surface.version),
-            }
-        }
-    }
+    if not notes:
+        return
+    patch = {"metadata": {"annotations": {ANNOTATION_NOTES: json.dumps(notes)}}}
     path = f"/api/v1/namespaces/{submission.namespace}/pods/{submission.driver_pod}"
     request = KubeRequest("PATCH", path, (("fieldManager", FIELD_MANAGER),), MERGE_PATCH, patch)
     with contextlib.suppress(NotFound):  # the pod already ran and was deleted: nothing to mark

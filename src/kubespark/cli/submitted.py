@@ -2,17 +2,19 @@
 
 Owns what the CLI records on a driver pod and how ``status``, ``logs``, ``list`` and ``delete``
 find it: the label ``kubespark.io/submitted-by=cli`` (set through ``spec.driver.labels``, so it is
-on the pod from its first write), the annotations written after a successful submission (the
-compat notes, the objects written, the server's version), and the labels spark-submit and the
-kubeflow operator already set (``sparkoperator.k8s.io/app-name``, ``submission-id``,
-``spark-app-selector``, ``spark-version``). Also the rules every such command shares: which
-namespace, which kubeconfig, how patient to be with a busy server.
+on the pod from its first write), the annotation with the compat notes (written after the
+submission, only when the server needed any), and the labels spark-submit and the kubeflow
+operator already set (``sparkoperator.k8s.io/app-name``, ``submission-id``,
+``spark-app-selector``, ``spark-version``). What a submission wrote besides the pod is found as the
+garbage collector finds it: by owner references to the driver pod. Also the rules every such
+command shares: which kubeconfig, how patient to be with a busy server.
 
 It reads; the only writes are the submitter's (``kubespark.submit``) and ``delete``'s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -31,8 +33,6 @@ from kubespark.submit import DriverStatus, ExecutorState, executor_state, status
 
 __all__ = [
     "ANNOTATION_NOTES",
-    "ANNOTATION_SERVER",
-    "ANNOTATION_WRITTEN",
     "LABEL_SUBMITTED_BY",
     "SUBMITTED_BY_CLI",
     "Executor",
@@ -41,14 +41,12 @@ __all__ = [
     "find_app",
     "find_apps",
     "marked",
-    "written_annotation",
+    "owned_by",
 ]
 
 LABEL_SUBMITTED_BY = "kubespark.io/submitted-by"
 SUBMITTED_BY_CLI = "cli"
 ANNOTATION_NOTES = "kubespark.io/compat-notes"
-ANNOTATION_WRITTEN = "kubespark.io/written"
-ANNOTATION_SERVER = "kubespark.io/server-version"
 # The CLI retries what a busy or restarting server answers (429, 5xx, no connection) a few times;
 # a retried create that had in fact succeeded is adopted by the submitter (same submission id).
 CLI_RETRY = RetryPolicy(attempts=4, base_delay=0.2, max_delay=2.0)
@@ -89,6 +87,7 @@ class SubmittedApp:
     pod: Obj
     driver: DriverStatus
     executors: tuple[Executor, ...]
+    owned: tuple[ObjectRef, ...] = ()  # the Services and ConfigMaps owned by the driver pod
 
     @property
     def labels(self) -> Mapping[str, str]:
@@ -115,24 +114,13 @@ class SubmittedApp:
         return tuple(str(n) for n in _json_list(self.annotations.get(ANNOTATION_NOTES)))
 
     @property
-    def written(self) -> tuple[ObjectRef, ...]:
-        """The objects the submission wrote (the driver pod alone if it was never annotated)."""
-        refs = []
-        for item in _json_list(self.annotations.get(ANNOTATION_WRITTEN)):
-            if isinstance(item, dict) and item.get("kind") and item.get("name"):
-                refs.append(
-                    ObjectRef(
-                        str(item.get("apiVersion", "v1")),
-                        str(item["kind"]),
-                        str(item["name"]),
-                        str(item.get("namespace") or self.namespace),
-                    )
-                )
-        return tuple(refs) or (ObjectRef("v1", "Pod", self.driver.pod_name, self.namespace),)
+    def uid(self) -> str:
+        return str((self.pod.get("metadata") or {}).get("uid") or "")
 
     @property
-    def server_version(self) -> str:
-        return str(self.annotations.get(ANNOTATION_SERVER, ""))
+    def objects(self) -> tuple[ObjectRef, ...]:
+        """The driver pod and what it owns: everything the submission wrote."""
+        return (ObjectRef("v1", "Pod", self.driver.pod_name, self.namespace), *self.owned)
 
     def executor_counts(self) -> Counter[ExecutorState]:
         return Counter(e.state for e in self.executors)
@@ -158,12 +146,11 @@ class SubmittedApp:
             "sparkApplicationId": self.driver.spark_application_id,
             "submissionId": self.submission_id,
             "created": self.created,
-            "server": self.server_version or None,
             "executors": [
                 {"name": e.name, "state": e.state.value, "phase": e.phase} for e in self.executors
             ],
             "notes": list(self.notes),
-            "written": [str(r) for r in self.written],
+            "objects": [str(r) for r in self.objects],
         }
 
 
@@ -177,29 +164,32 @@ def _json_list(text: str | None) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, list) else ()
 
 
-def written_annotation(refs: Iterable[ObjectRef]) -> str:
-    """The JSON ``kubespark.io/written`` holds: what ``delete`` removes and waits for."""
-    return json.dumps(
-        [
-            {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}
-            for r in refs
-        ],
-        separators=(",", ":"),
-    )
+def owned_by(items: Iterable[Obj]) -> dict[str, list[ObjectRef]]:
+    """Objects by the uid of each owner they name (as the garbage collector reads them)."""
+    out: dict[str, list[ObjectRef]] = {}
+    for item in items:
+        for owner in (item.get("metadata") or {}).get("ownerReferences") or []:
+            if isinstance(owner, dict) and owner.get("uid"):
+                out.setdefault(str(owner["uid"]), []).append(ObjectRef.of(item))
+    return out
 
 
-def _pods_path(namespace: str | None) -> str:
+def _core_path(namespace: str | None, plural: str) -> str:
     if namespace is None:
-        return "/api/v1/pods"
-    return f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+        return f"/api/v1/{plural}"
+    return f"/api/v1/namespaces/{quote(namespace, safe='')}/{plural}"
 
 
-async def _list_pods(client: KubeClient, namespace: str | None, selector: str) -> list[Obj]:
-    body = await client.send(
-        KubeRequest("GET", _pods_path(namespace), (("labelSelector", selector),))
-    )
+async def _list(
+    client: KubeClient, namespace: str | None, plural: str, selector: str = ""
+) -> list[Obj]:
+    """Core-API objects of one kind, with apiVersion and kind set (lists leave them out)."""
+    path = _core_path(namespace, plural)
+    query = (("labelSelector", selector),) if selector else ()
+    body = await client.send(KubeRequest("GET", path, query))
     items = body.get("items") if isinstance(body, dict) else None
-    return [i for i in items or [] if isinstance(i, dict)]
+    kind = {"pods": "Pod", "services": "Service", "configmaps": "ConfigMap"}[plural]
+    return [{"apiVersion": "v1", "kind": kind, **i} for i in items or [] if isinstance(i, dict)]
 
 
 def _driver_selector(name: str | None) -> str:
@@ -226,8 +216,14 @@ async def find_apps(
     client: KubeClient, namespace: str | None, name: str | None = None
 ) -> list[SubmittedApp]:
     """The applications submitted by the CLI in ``namespace`` (None: all), newest first."""
-    drivers = await _list_pods(client, namespace, _driver_selector(name))
-    executors = _executors_by_app(await _list_pods(client, namespace, "spark-role=executor"))
+    drivers, executor_pods, services, config_maps = await asyncio.gather(
+        _list(client, namespace, "pods", _driver_selector(name)),
+        _list(client, namespace, "pods", "spark-role=executor"),
+        _list(client, namespace, "services"),
+        _list(client, namespace, "configmaps"),
+    )
+    executors = _executors_by_app(executor_pods)
+    owned = owned_by([*services, *config_maps])
     apps = []
     for pod in drivers:
         meta = pod.get("metadata") or {}
@@ -242,6 +238,7 @@ async def find_apps(
                 pod=pod,
                 driver=status_of_pod(pod),
                 executors=tuple(found),
+                owned=tuple(owned.get(str(meta.get("uid") or ""), ())),
             )
         )
     return sorted(apps, key=lambda a: (a.created, a.namespace, a.name), reverse=True)
