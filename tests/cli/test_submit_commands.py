@@ -25,6 +25,14 @@ from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps kubespark's discovery cache in its own folder, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 NEWEST = str(newest_version())
 RUN_LONG = {"kubespark.io/emulate-run-seconds": "3600"}  # emulated seconds: stays RUNNING
 

@@ -21,6 +21,7 @@ import typer
 from rich.markup import escape
 
 from kubespark.apisurface import ApiSurface
+from kubespark.cli.discovery_cache import cli_capabilities
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.submitted import SubmittedApp, connect, find_apps, owned_by
 from kubespark.compat import ObjectRef
@@ -28,7 +29,6 @@ from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
-from kubespark.submit import server_capabilities
 
 __all__ = ["Deleted", "delete", "delete_submitted"]
 
@@ -99,7 +99,7 @@ async def _delete(
                 where=name,
                 fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
             )
-        surface = await server_capabilities(client)
+        surface = await cli_capabilities(client)
         return await delete_submitted(client, apps, surface, wait_seconds=patience if wait else 0)
 
 

@@ -15,12 +15,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import yaml
 
-from kubespark.doctor.engine import Input
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Gone
 from kubespark.kube.requests import KubeRequest
@@ -32,6 +31,9 @@ from kubespark.submit import (
     status_of_pod,
 )
 from kubespark.submit.driverstate import DRIVER_CONTAINER
+
+if TYPE_CHECKING:
+    from kubespark.doctor.engine import Input
 
 __all__ = ["Progress", "failure_evidence", "follow_driver"]
 
@@ -189,6 +191,8 @@ async def _watch(client: KubeClient, request: KubeRequest, view: _View, version:
 
 async def failure_evidence(client: KubeClient, namespace: str, pod_name: str) -> list[Input]:
     """The driver pod, its events (oldest first) and its log's tail, as the doctor reads them."""
+    from kubespark.doctor.engine import Input  # the failure path only: keeps start-up fast
+
     ns = quote(namespace, safe="")
     pod_path = f"/api/v1/namespaces/{ns}/pods/{pod_name}"
     selector = f"involvedObject.kind=Pod,involvedObject.name={pod_name}"
@@ -225,4 +229,6 @@ async def _optional(client: KubeClient, request: KubeRequest) -> dict[str, Any]:
 
 
 def _doc(name: str, obj: dict[str, Any]) -> Input:
+    from kubespark.doctor.engine import Input
+
     return Input(name, io.BytesIO(yaml.safe_dump(obj, sort_keys=False).encode()))

@@ -20,14 +20,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from kubespark.apisurface import ApiSurface
-from kubespark.cli.doctor import render as render_report
+from kubespark.cli.discovery_cache import cli_capabilities
 from kubespark.cli.following import Progress, failure_evidence, follow_driver
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.submitted import (
@@ -38,8 +38,6 @@ from kubespark.cli.submitted import (
     marked,
 )
 from kubespark.compat import ObjectRef, PlannedWrite, offline_capabilities
-from kubespark.doctor.engine import examine, examine_text
-from kubespark.doctor.report import Report, report_view
 from kubespark.driver.operator import LABEL_APP_NAME
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
@@ -56,9 +54,11 @@ from kubespark.submit import (
     SubmissionPlan,
     delete_application,
     plan_submission,
-    server_capabilities,
     submit_application,
 )
+
+if TYPE_CHECKING:
+    from kubespark.doctor.report import Report
 
 __all__ = [
     "Outcome",
@@ -179,7 +179,7 @@ async def _dry_run(
         target = marked(app, target_namespace(namespace, app, "default"))
         return _plan(target, surface), f"Kubernetes {surface.server_version or surface.version}"
     async with connect(kubeconfig, context) as client:
-        surface = await server_capabilities(client)
+        surface = await cli_capabilities(client)
         target = marked(app, target_namespace(namespace, app, client.namespace))
         return _plan(target, surface), _server_name(surface, client)
 
@@ -238,6 +238,8 @@ class Outcome:
         if self.final is not None:
             out["result"] = progress_view(self.final)
         if self.report is not None:
+            from kubespark.doctor.report import report_view
+
             out["diagnosis"] = report_view(self.report)
         return out
 
@@ -250,27 +252,35 @@ async def submit_and_follow(
     on_submitted: OnSubmitted | None = None,
     on_progress: OnProgress | None = None,
     client: KubeClient | None = None,
+    capabilities: ApiSurface | None = None,
 ) -> Outcome:
     """Submit ``app`` (and, with ``follow_seconds``, follow it to its end): the outcome.
 
-    ``client`` reuses an open client (the benchmark's in-process loop); otherwise one is made
-    from ``target``'s kubeconfig and closed at the end.
+    ``client`` and ``capabilities`` let a long-running caller reuse an open client and the
+    server's surface; otherwise a client is made from ``target``'s kubeconfig (and closed at the
+    end) and the surface read through the discovery cache.
     """
     if client is None:
         async with connect(target.kubeconfig, target.context) as own:
-            return await _submit_with(own, app, target, follow_seconds, on_submitted, on_progress)
-    return await _submit_with(client, app, target, follow_seconds, on_submitted, on_progress)
+            surface = capabilities or await cli_capabilities(own)
+            return await _submit_with(
+                own, surface, app, target, follow_seconds, on_submitted, on_progress
+            )
+    surface = capabilities or await cli_capabilities(client)
+    return await _submit_with(
+        client, surface, app, target, follow_seconds, on_submitted, on_progress
+    )
 
 
 async def _submit_with(
     client: KubeClient,
+    surface: ApiSurface,
     app: SparkApplication,
     target: Target,
     follow_seconds: float | None,
     on_submitted: OnSubmitted | None,
     on_progress: OnProgress | None,
 ) -> Outcome:
-    surface = await server_capabilities(client)
     app = marked(app, target_namespace(target.namespace, app, client.namespace))
     server = _server_name(surface, client)
     try:
@@ -297,9 +307,10 @@ async def _submit_with(
     )
     report = None
     if final.driver.state is DriverState.FAILED:
-        report = examine(
-            await failure_evidence(client, submission.namespace, final.driver.pod_name)
-        )
+        from kubespark.doctor.engine import examine  # the failure path only: keeps start-up fast
+
+        evidence = await failure_evidence(client, submission.namespace, final.driver.pod_name)
+        report = examine(evidence)
     return Outcome(app, server, submission, final=final, report=report)
 
 
@@ -326,6 +337,8 @@ def _report_of(err: SubmissionFailed) -> Report | None:
     api = err.api_error
     if api is None:
         return None
+    from kubespark.doctor.engine import examine_text  # the failure path only
+
     return examine_text(
         f"error: {api.where}: HTTP {api.status.code} {api.reason}: {api.message}",
         "the API server's answer",
@@ -528,7 +541,7 @@ def render_outcome(console: Console, outcome: Outcome) -> None:
     what = "its driver pod was deleted" if final.deleted else final.driver.failure or "failed"
     console.print(f"[bold red]✗ {app.name} failed[/]: {escape(what)}", highlight=False)
     if outcome.report is not None:
-        render_report(outcome.report, console)
+        _render_report(console, outcome.report)
 
 
 def _render_failure(console: Console, outcome: Outcome) -> None:
@@ -551,7 +564,13 @@ def _render_failure(console: Console, outcome: Outcome) -> None:
         gone = ", ".join(str(r) for r in outcome.cleaned_up) or "nothing"
         console.print(f"  deleted again: {escape(gone)}", highlight=False)
     if outcome.report is not None:
-        render_report(outcome.report, console)
+        _render_report(console, outcome.report)
+
+
+def _render_report(console: Console, report: Report) -> None:
+    from kubespark.cli.doctor import render  # the failure path only
+
+    render(report, console)
 
 
 def _ours(obj: Mapping[str, Any]) -> bool:
