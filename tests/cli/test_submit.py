@@ -207,7 +207,7 @@ def test_dry_run_json_carries_full_bodies(emulator: RunningEmulator, tmp_path: P
     view = json.loads(result.stdout)
     assert view["dryRun"] is True
     kinds = [w["object"]["kind"] for w in view["writes"]]
-    assert kinds == ["Pod", "Service", "ConfigMap", "ConfigMap", "Service"]
+    assert kinds == ["Pod", "Service", "ConfigMap", "ConfigMap"]  # as spark-submit: no UI Service
     pod, service = view["writes"][0], view["writes"][1]
     assert pod["body"]["spec"]["containers"][0]["image"] == "apache/spark:3.5.1"
     assert pod["body"]["metadata"]["labels"]["kubespark.io/submitted-by"] == "cli"
@@ -235,3 +235,16 @@ def test_dry_run_offline_for_an_unknown_version_is_an_input_error(tmp_path: Path
         app, ["submit", str(write_app(tmp_path, SPARK_PI)), "--dry-run", "--k8s", "1.12"]
     )
     assert_one_clear_error(result, "1.12")
+
+
+def test_spark_ui_options_ask_for_the_web_ui_service(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    app = changed("spec.sparkUIOptions", {"serviceType": "NodePort"})
+    result = submit(emulator, str(write_app(tmp_path, app)), "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result.output
+    (ui,) = [
+        w for w in json.loads(result.stdout)["writes"] if w["object"]["name"] == "spark-pi-ui-svc"
+    ]
+    assert ui["body"]["spec"]["type"] == "NodePort"
+    assert ui["body"]["metadata"]["ownerReferences"][0]["kind"] == "Pod"  # goes with the driver

@@ -34,6 +34,7 @@ def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 NEWEST = str(newest_version())
+NETWORKING = "/apis/networking.k8s.io/v1"
 RUN_LONG = {"kubespark.io/emulate-run-seconds": "3600"}  # emulated seconds: stays RUNNING
 
 SPARK_PI: dict[str, Any] = {
@@ -114,7 +115,7 @@ def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: 
     assert view["submissionId"] and view["sparkApplicationId"].startswith("spark-")
     assert view["objects"][0] == "Pod default/spark-pi-driver"
     kinds = sorted(o.split()[0] for o in view["objects"])
-    assert kinds == ["ConfigMap", "ConfigMap", "Pod", "Service", "Service"]
+    assert kinds == ["ConfigMap", "ConfigMap", "Pod", "Service"]
     assert any("dropped spec.ipFamilies, added in 1.20" in n for n in view["notes"])
 
 
@@ -196,19 +197,26 @@ def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, tmp_path:
 def test_delete_removes_the_driver_and_everything_it_wrote(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    ingress = {"servicePort": 4041, "ingressURLFormat": "{{$appName}}.spark.example.com"}
+    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG, driver_ingress=ingress))
     until(lambda: len(names(emulator, "pods")) == 3)  # the driver and two executors
+    assert names(emulator, "ingresses", api=NETWORKING) == ["spark-pi-ing-4041"]
     result = ok(emulator, "delete", "spark-pi")
     out = result.stdout
-    assert "removed Pod default/spark-pi-driver" in out
-    assert (
-        "removed Pod default/spark-pi-exec-1" in out
-        and "removed Pod default/spark-pi-exec-2" in out
-    )
+    for removed in (
+        "Pod default/spark-pi-driver",
+        "Pod default/spark-pi-exec-1",
+        "Pod default/spark-pi-exec-2",
+        "Service default/spark-pi-driver-4041",
+        "Ingress default/spark-pi-ing-4041",
+    ):
+        assert f"removed {removed}" in out
+    # the driver's and the ingress's Services; the spark.properties and template ConfigMaps
     assert out.count("removed Service") == 2 and out.count("removed ConfigMap") == 2
     assert "✓ spark-pi is gone" in out
     assert names(emulator, "pods") == names(emulator, "services") == []
     assert names(emulator, "configmaps") == []
+    assert names(emulator, "ingresses", api=NETWORKING) == []
     gone = run(emulator, "status", "spark-pi")
     assert gone.exit_code == 2 and "kubespark list -A" in gone.stderr
 

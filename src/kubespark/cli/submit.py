@@ -38,6 +38,7 @@ from kubespark.cli.submitted import (
     marked,
 )
 from kubespark.compat import ObjectRef, PlannedWrite, offline_capabilities
+from kubespark.driver import BuildOptions
 from kubespark.driver.operator import LABEL_APP_NAME
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
@@ -162,6 +163,17 @@ def target_namespace(flag: str | None, app: SparkApplication, context_namespace:
     return flag or (app.metadata.namespace if given else context_namespace)
 
 
+def build_options(app: SparkApplication) -> BuildOptions:
+    """What spark-submit creates, plus the web UI Service only when the application asks for it.
+
+    The kubeflow operator adds a ``<name>-ui-svc`` to every application; without an operator
+    that is one more object (and write) than spark-submit makes, and the driver's own headless
+    Service already exposes the UI port (4040). ``sparkUIOptions`` asks for it, as do
+    ``driverIngressOptions`` for theirs.
+    """
+    return BuildOptions(ui_service=app.spec.spark_ui_options is not None)
+
+
 def new_submission_id() -> str:
     """A fresh id per ``kubespark submit``: its retries adopt only what this run wrote."""
     return str(uuid.uuid4())
@@ -186,7 +198,12 @@ async def _dry_run(
 
 def _plan(app: SparkApplication, surface: ApiSurface) -> SubmissionPlan:
     try:
-        return plan_submission(app, capabilities=surface, submission_id=new_submission_id())
+        return plan_submission(
+            app,
+            capabilities=surface,
+            submission_id=new_submission_id(),
+            options=build_options(app),
+        )
     except InputError:
         raise
     except SubmissionFailed as err:  # pragma: no cover - plan_submission raises InputError
@@ -285,7 +302,11 @@ async def _submit_with(
     server = _server_name(surface, client)
     try:
         submission = await submit_application(
-            client, app, capabilities=surface, submission_id=new_submission_id()
+            client,
+            app,
+            capabilities=surface,
+            submission_id=new_submission_id(),
+            options=build_options(app),
         )
     except SubmissionFailed as err:
         if isinstance(err.cause, InputError):
