@@ -35,6 +35,7 @@ class Faults:
     seed: int | None = None
     fail_write: int | None = None  # the Nth API write (POST/PUT/PATCH/DELETE) from now fails
     fail_write_code: int = 500  # ... with this code (403 and 422 too: refusals for good)
+    fail_write_count: int = 1  # ... and so do the writes right after it, this many in all
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -55,6 +56,12 @@ class Faults:
                 f"write number {self.fail_write} does not exist",
                 where="faults.fail_write",
                 fix="give 1 for the first write from now, 3 for the third",
+            )
+        if self.fail_write_count < 1:
+            raise InputError(
+                f"{self.fail_write_count} writes cannot fail",
+                where="faults.fail_write_count",
+                fix="give 1 or more",
             )
         if self.fail_write_code not in _WRITE_FAULT_CODES:
             raise InputError(
@@ -129,11 +136,15 @@ class FaultInjector:
         self._writes = 0
 
     def draw_write_error(self, method: str, path: str) -> Status | None:
-        """The Status for the plan's chosen write (``fail_write``), counted from when it was set."""
+        """The Status for a chosen write (``fail_write`` and the ``fail_write_count - 1`` after it).
+
+        Writes are counted from when the plan was set.
+        """
         if method not in _WRITES or self.faults.fail_write is None:
             return None
         self._writes += 1
-        if self._writes != self.faults.fail_write:
+        first = self.faults.fail_write
+        if not first <= self._writes < first + self.faults.fail_write_count:
             return None
         self.injected += 1
         code = self.faults.fail_write_code
