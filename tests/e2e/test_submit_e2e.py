@@ -26,6 +26,7 @@ from submit_support import (
 )
 
 from kubespark.apisurface import newest_version
+from kubespark.cli.submitted import CLI_RETRY
 from kubespark.emulator import Faults
 from kubespark.emulator.testing import RunningEmulator
 
@@ -187,3 +188,19 @@ def test_a_temporary_failure_part_way_is_retried_and_adopted(
     objects = stored(emu)
     assert "spark-pi-driver" in objects["pods"]
     assert len([c for c in objects["configmaps"] if c.endswith("-conf-map")]) == 2
+
+
+def test_a_temporary_failure_that_outlasts_the_retries_is_cleaned_up_too(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = started(emulator_factory, "1.19")
+    # Every attempt at the three dependents fails (3 writes x the CLI's attempts); the deletes
+    # that follow do not.
+    attempts = 3 * CLI_RETRY.attempts
+    emu.set_faults(Faults(fail_write=2, fail_write_count=attempts, fail_write_code=503))
+    result = kubespark(emu, "submit", str(write_app(tmp_path, spark_pi())))
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    assert "the server is currently unable to handle the request" in out
+    assert "deleted again: Pod spark-jobs/spark-pi-driver" in out
+    assert eventually(lambda: nothing_stored(emu))

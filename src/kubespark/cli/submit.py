@@ -39,7 +39,8 @@ from kubespark.cli.submitted import (
 )
 from kubespark.compat import ObjectRef, PlannedWrite, offline_capabilities
 from kubespark.driver import BuildOptions
-from kubespark.driver.operator import LABEL_APP_NAME
+from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
+from kubespark.driver.submission import driver_pod_name
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, NotFound
@@ -197,17 +198,10 @@ async def _dry_run(
 
 
 def _plan(app: SparkApplication, surface: ApiSurface) -> SubmissionPlan:
-    try:
-        return plan_submission(
-            app,
-            capabilities=surface,
-            submission_id=new_submission_id(),
-            options=build_options(app),
-        )
-    except InputError:
-        raise
-    except SubmissionFailed as err:  # pragma: no cover - plan_submission raises InputError
-        raise InputError(err.message, where=err.where, fix=err.fix) from None
+    """The writes a submission would send (the builder's and planner's errors are bad input)."""
+    return plan_submission(
+        app, capabilities=surface, submission_id=new_submission_id(), options=build_options(app)
+    )
 
 
 def _server_name(surface: ApiSurface, client: KubeClient) -> str:
@@ -300,18 +294,19 @@ async def _submit_with(
 ) -> Outcome:
     app = marked(app, target_namespace(target.namespace, app, client.namespace))
     server = _server_name(surface, client)
+    submission_id = new_submission_id()
     try:
         submission = await submit_application(
             client,
             app,
             capabilities=surface,
-            submission_id=new_submission_id(),
+            submission_id=submission_id,
             options=build_options(app),
         )
     except SubmissionFailed as err:
         if isinstance(err.cause, InputError):
             raise err.cause from None  # the builder refused the application: bad input, exit 2
-        cleaned = await _clean_up(client, app, surface, err)
+        cleaned = await _clean_up(client, app, surface, err, submission_id)
         return Outcome(app, server, failure=err, cleaned_up=cleaned, report=_report_of(err))
     await _record(client, submission)
     if on_submitted is not None:
@@ -336,21 +331,29 @@ async def _submit_with(
 
 
 async def _clean_up(
-    client: KubeClient, app: SparkApplication, surface: ApiSurface, err: SubmissionFailed
+    client: KubeClient,
+    app: SparkApplication,
+    surface: ApiSurface,
+    err: SubmissionFailed,
+    submission_id: str,
 ) -> tuple[ObjectRef, ...]:
     """What the failed run wrote, deleted: the submitter already did for a permanent failure.
 
-    A temporary failure (the server kept answering 5xx) leaves the objects for a retry to adopt;
-    the CLI does not come back, so it deletes them itself. The driver pod owns the rest, so
-    deleting it (and the UI objects) removes everything this run wrote.
+    A temporary failure (the server kept answering 5xx past the retries) leaves the objects for a
+    retry of the run to adopt; the CLI does not come back, so it deletes them itself, once it
+    has seen that the driver pod is this run's (a create the server answered 5xx may still have
+    happened). The pod owns the rest, so deleting it and the UI objects removes everything.
     """
     if isinstance(err, SubmissionConflict) or not err.temporary:
         return err.deleted
-    if not any(ref.kind == "Pod" for ref in err.written):
-        return ()
+    path = f"/api/v1/namespaces/{app.metadata.namespace}/pods/{driver_pod_name(app)}"
     try:
+        pod = await client.send(KubeRequest("GET", path))
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if labels.get(LABEL_SUBMISSION_ID) != submission_id:
+            return ()
         return await delete_application(client, app, capabilities=surface)
-    except APIError:
+    except APIError:  # gone already, or the server still failing: nothing more to do here
         return ()
 
 
