@@ -15,7 +15,6 @@ import base64
 import random
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -610,12 +609,6 @@ class ApiServer:
                 rules.default(obj, self.kind_ctx)
         return obj, warnings
 
-    def create_object(
-        self, res: ServedResource, namespace: str, obj: Obj, opts: WriteOptions
-    ) -> WriteResult:
-        """Create through the same pipeline (an apply that found nothing ends here)."""
-        return self.create(res, namespace, obj, opts)
-
     def write_status(self, res: ServedResource, obj: Obj) -> Obj | None:
         """A controller's status write: no precondition, skipped when the object is gone."""
         current = self.store.get(
@@ -758,9 +751,6 @@ class ApiServer:
         if not finalizers:
             new["metadata"].pop("finalizers")
         return self.write_object(res, new)
-
-    def iter_objects(self, res: ServedResource) -> Iterable[Obj]:
-        return self.store.items(res.bucket)
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:
