@@ -546,3 +546,5 @@ def test_a_schemaless_custom_resource_is_typed_by_its_shape(now: datetime) -> No
         "f:tags": {},
     }
     assert result.object["metadata"]["namespace"] == "default"
+    # Created from an empty Unstructured: nothing but what was applied (no "status": {}).
+    assert set(result.object) == {"apiVersion", "kind", "metadata", "spec"}

@@ -12,6 +12,14 @@
 
 The server's own decoding and defaulting of a stored object is the caller's (``prepare``);
 this package decides what a patch means and who owns what. Pure: ``now`` is an argument.
+
+For an API server (the emulator): build a :class:`PatchTarget` per request
+(``PatchTarget.for_resource``; custom resources set ``custom_resource`` and pass their CRD
+schema as ``extra_types``, e.g. from ``kubespark.apisurface.openapi.types_from_openapi_v2``, or
+use :data:`DEDUCED_TYPE` for a resource without a structural schema); call
+:func:`record_update` on every create and update, :func:`apply_patch` on every PATCH, and store
+``PatchResult.object`` when ``changed``. ``force`` must be None when the query has no
+``force`` (a non-apply patch with ``force=false`` is still refused).
 """
 
 from __future__ import annotations
@@ -130,6 +138,7 @@ def _object_type(surface: ApiSurface, target: PatchTarget) -> ObjectType:
         subresource=target.subresource,
         has_spec="spec" in props,
         has_status="status" in props,
+        custom_resource=target.custom_resource,
     )
 
 
