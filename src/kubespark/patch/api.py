@@ -85,6 +85,9 @@ class PatchTarget:
     custom_resource: bool = False
     # Types a custom resource adds (its CRD schema as TypeDefs), merged over the surface's.
     extra_types: Mapping[str, TypeDef] = field(default_factory=dict)
+    # List-map keys its schema defaults ((TypeDef, property) -> {key: default}): a CRD's
+    # `default`s, which let an apply body omit those keys as built-in defaults do.
+    extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def for_resource(
@@ -96,6 +99,7 @@ class PatchTarget:
         subresource: str = "",
         custom_resource: bool = False,
         extra_types: Mapping[str, TypeDef] | None = None,
+        extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> PatchTarget:
         return cls(
             gvk=resource.gvk,
@@ -106,6 +110,7 @@ class PatchTarget:
             subresource=subresource,
             custom_resource=custom_resource,
             extra_types=dict(extra_types or {}),
+            extra_key_defaults=dict(extra_key_defaults or {}),
         )
 
 
@@ -121,8 +126,8 @@ def _rules(surface: ApiSurface) -> TypingRules:
 
 
 def _index(surface: ApiSurface, target: PatchTarget) -> SchemaIndex:
-    if target.extra_types:
-        return SchemaIndex.for_surface(surface, target.extra_types)
+    if target.extra_types or target.extra_key_defaults:
+        return SchemaIndex.for_surface(surface, target.extra_types, target.extra_key_defaults)
     return surface.memo("patch.schema-index", lambda: SchemaIndex.for_surface(surface))
 
 
