@@ -73,6 +73,12 @@ class Atom:
     scalar: str | None = None
     list: ListAtom | None = None
     map: MapAtom | None = None
+    # How many of the three are set: an atom of one kind needs no deducing (the hot path).
+    parts: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        count = sum(p is not None for p in (self.scalar, self.list, self.map))
+        object.__setattr__(self, "parts", count)
 
     @property
     def is_empty(self) -> bool:
@@ -124,12 +130,25 @@ class SchemaIndex:
 
     @classmethod
     def for_surface(
-        cls, surface: ApiSurface, extra_types: Mapping[str, TypeDef] | None = None
+        cls,
+        surface: ApiSurface,
+        extra_types: Mapping[str, TypeDef] | None = None,
+        extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> SchemaIndex:
         types: Mapping[str, TypeDef] = surface.types
         if extra_types:
             types = {**surface.types, **extra_types}
-        return cls(types, surface.behaviours.apply_key_defaults)
+        defaults = surface.behaviours.apply_key_defaults
+        if extra_key_defaults:
+            defaults = {**defaults, **extra_key_defaults}
+        return cls(types, defaults)
+
+    @classmethod
+    def from_atoms(cls, atoms: Mapping[str, Atom]) -> SchemaIndex:
+        """An index over ready-made atoms (structured-merge-diff schemas, tests)."""
+        index = cls({})
+        index._atoms.update(atoms)
+        return index
 
     @property
     def types(self) -> Mapping[str, TypeDef]:
