@@ -292,6 +292,10 @@ class ApiServer:
                 if res.custom.preserve_unknown or schema is None
                 else crds.prune_custom(obj, schema)
             )
+            if schema is not None and not res.custom.preserve_unknown:
+                body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+                crds.apply_defaults(body, schema)
+                obj.update(body)
         else:
             obj, dropped = self.checks.prune(obj)
         dropped += _prune_metadata(obj)
