@@ -226,15 +226,15 @@ def _lower_for_apply(
     prediction = predict_apply(surface, body, namespace=ref.namespace)
     if not prediction.fails:
         return Lowered(ref, resource, WriteMethod.APPLY, body, tuple(notes), prediction)
-    if all(e.kind == "omitted-key" for e in prediction.errors):
+    if prediction.only_omitted_keys:
         filled, fill_notes = _fill_keys(ctx, ref, resource, body)
         if fill_notes and not predict_apply(surface, filled, namespace=ref.namespace).fails:
             notes.extend(fill_notes)
             return Lowered(ref, resource, WriteMethod.APPLY, filled, tuple(notes), prediction)
-    why = "; ".join(e.render() for e in prediction.errors)
     message = (
         f"{ctx.prefix()}: server-side apply of this {ref.kind} would fail with HTTP "
-        f"{prediction.http_status}: {why}"
+        f"{prediction.http_status}: {prediction.causes()} (the server answers: "
+        f"{prediction.status_message})"
     )
     notes.append(Note(NoteCode.APPLY_WOULD_FAIL, ref, "", message))
     return _fallback(ctx, ref, resource, body, notes, prediction, "")

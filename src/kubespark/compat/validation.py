@@ -23,7 +23,7 @@ from kubespark.apisurface import history
 from kubespark.apisurface.check import FieldProblem, ProblemKind, check_object
 from kubespark.apisurface.load import known_versions
 from kubespark.apisurface.model import ApiSurface
-from kubespark.compat.applyability import ApplyPrediction, predict_apply
+from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, predict_apply
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
@@ -140,7 +140,7 @@ def validate_document(
         )
     prediction = predict_apply(surface, body)
     if prediction.fails:
-        _report_apply(surface, prediction, add)
+        _report_apply(surface, prediction, add, doc)
     fixed = None
     if fix:
         lowered = lowered or lower_object(surface, obj, Intent.CREATE)
@@ -201,17 +201,26 @@ def _added_in(surface: ApiSurface, problem: FieldProblem) -> Version | None:
     return later[0] if later else None
 
 
-def _report_apply(surface: ApiSurface, prediction: ApplyPrediction, add: Any) -> None:
-    first = prediction.errors[0]
-    only_keys = all(e.kind == "omitted-key" for e in prediction.errors)
-    fix = (
-        f"set {first.path[1:]}[{first.element}].{first.key} (kubespark fills it; --fix writes it)"
-        if only_keys
-        else "create it instead (kubespark falls back to POST; --fix drops the unknown fields)"
-    )
+def _json_path(location: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location)
+
+
+def _report_apply(
+    surface: ApiSurface, prediction: ApplyPrediction, add: Any, doc: Document
+) -> None:
+    # Point at the cause that comes first in the file.
+    where = min((_json_path(e.location) for e in prediction.errors), key=doc.line_of)
+    kinds = {e.kind for e in prediction.errors}
+    if prediction.only_omitted_keys:
+        keys = sorted({f"{_json_path(e.location)[1:]}.{e.name}" for e in prediction.errors})
+        fix = f"set {', '.join(keys)} (kubespark fills them; --fix writes them)"
+    elif TypingErrorKind.UNKNOWN_FIELD in kinds:
+        fix = "create it instead (kubespark falls back to POST; --fix drops the unknown fields)"
+    else:
+        fix = "correct the values the other findings name: the server cannot type them"
     add(
         Rule.APPLY_WOULD_FAIL,
-        first.path,
+        where,
         f"server-side apply fails on Kubernetes {surface.server_version or surface.version} "
         f"with HTTP {prediction.http_status}: {prediction.status_message}",
         fix,
