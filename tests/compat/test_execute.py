@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -150,3 +151,63 @@ def test_on_1_21_every_write_is_an_apply(emulator: Any, spark351_all: list[dict[
     assert service["spec"]["ipFamilies"] == ["IPv4"]
     managers = {m["manager"] for m in service["metadata"]["managedFields"]}
     assert "kubespark" in managers
+
+
+@pytest.mark.emulator(version="1.19")
+def test_validate_against_the_live_server_sees_its_crds(
+    emulator: Any, spark351_all: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from kubespark.cli.app import app
+
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget", "plural": "widgets"},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+    async def install(client: KubeClient) -> None:
+        surface = await live_capabilities(client)
+        await execute_plan(client, plan_writes([crd], surface, Intent.CREATE))
+
+    run(emulator, install)
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(yaml.safe_dump_all([widget, spark351_all[1]], sort_keys=False))
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            "-f",
+            str(manifest),
+            "--kubeconfig",
+            str(emulator.kubeconfig_path),
+            "-o",
+            "json",
+        ],
+    )
+    report = json.loads(result.stdout)
+    assert report["kubernetes"].startswith("1.19")
+    kinds = {r["object"]["kind"]: {f["rule"] for f in r["findings"]} for r in report["results"]}
+    assert kinds == {"Service": {"unknown-field", "apply-would-fail"}}  # the Widget is served
+    assert result.exit_code == 0

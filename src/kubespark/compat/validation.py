@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from kubespark.apisurface import history
 from kubespark.apisurface.check import FieldProblem, ProblemKind, check_object
@@ -165,7 +165,13 @@ def _unnamed() -> FieldProblem:
     )
 
 
-def _adder(findings: list[Finding], doc: Document, strict: bool) -> Any:
+class _Add(Protocol):
+    def __call__(
+        self, rule: Rule, path: str, message: str, fix: str, added_in: Version | None = None
+    ) -> None: ...
+
+
+def _adder(findings: list[Finding], doc: Document, strict: bool) -> _Add:
     def add(rule: Rule, path: str, message: str, fix: str, added_in: Version | None = None) -> None:
         severity = Severity.ERROR if strict else rule.severity
         line = doc.line_of(path) if path else doc.line
@@ -179,7 +185,7 @@ def _mapped_body(lowered: Lowered) -> dict[str, Any]:
     return lowered.unpruned if lowered.unpruned is not None else lowered.body
 
 
-def _report_mapping(surface: ApiSurface, lowered: Lowered, add: Any) -> None:
+def _report_mapping(surface: ApiSurface, lowered: Lowered, add: _Add) -> None:
     for note in lowered.notes:
         if note.code is NoteCode.MAPPED_API_VERSION:
             message = note.message.split(": ", 1)[1]
@@ -206,7 +212,7 @@ def _json_path(location: tuple[str | int, ...]) -> str:
 
 
 def _report_apply(
-    surface: ApiSurface, prediction: ApplyPrediction, add: Any, doc: Document
+    surface: ApiSurface, prediction: ApplyPrediction, add: _Add, doc: Document
 ) -> None:
     # Point at the cause that comes first in the file.
     where = min((_json_path(e.location) for e in prediction.errors), key=doc.line_of)
