@@ -115,8 +115,9 @@ def validate_document(
             "remove one",
         )
     problems = check_object(surface, obj)
-    if any(p.kind is ProblemKind.MISSING_KIND for p in problems) or not _named(obj):
-        for p in problems or [_unnamed()]:
+    missing = [p for p in problems if p.kind is ProblemKind.MISSING_KIND]
+    if missing or not _named(obj):
+        for p in missing or [_unnamed()]:
             add(Rule.INPUT_ERROR, p.path, p.message, p.fix)
         return ObjectReport(doc.source, doc.line, ref, tuple(findings), None)
     lowered: Lowered | tuple[str, str] | None = None
