@@ -71,7 +71,10 @@ def validate(
     ] = None,
     context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
 ) -> None:
-    """Check manifests against one Kubernetes version: fields, APIs, server-side apply."""
+    """Check manifests against one Kubernetes version: fields, APIs, server-side apply.
+
+    Exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 input error.
+    """
     if fix_out is not None and not fix:
         raise InputError("--fix-out needs --fix", where="--fix-out", fix="add --fix")
     live = kubeconfig is not None or context is not None
