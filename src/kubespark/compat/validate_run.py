@@ -104,8 +104,8 @@ def run_validation(
         if fix:
             run.fixed[doc.source][position] = _fixed_or_given(report, doc)
     # Deferred verdicts join the others: inputs in the order given, objects by line.
-    position = {("<stdin>" if f == "-" else f): i for i, f in enumerate(files)}
-    run.reports.sort(key=lambda r: (position.get(r.source, len(position)), r.line))
+    given = {("<stdin>" if f == "-" else f): i for i, f in enumerate(files)}
+    run.reports.sort(key=lambda r: (given.get(r.source, len(given)), r.line))
     return run
 
 
