@@ -1,7 +1,7 @@
-"""The console script's quick start: submit, status, logs, list and delete run alone.
+"""submit, status, logs, list and delete start with their own imports only.
 
-Each run is a fresh interpreter, as the ``kubespark`` script is: the quick path must not import
-the rest of the CLI (the operator framework above all), and must behave like the full one.
+Each run is a fresh interpreter, as the ``kubespark`` script is: these commands must not pull in
+the rest of the CLI (the operator framework above all), and keep the CLI's one-message errors.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kubespark.emulator.testing import RunningEmulator
 PROBE = """
 import sys
 sys.argv = ["kubespark", *{args!r}]
-from kubespark.cli.entry import main
+from kubespark.cli.app import main
 try:
     main()
     code = 0
@@ -42,14 +42,14 @@ def test_list_starts_without_the_rest_of_the_cli(emulator: RunningEmulator, tmp_
     assert result.stdout.strip().endswith("kopf imported: False exit: 0")
 
 
-def test_the_quick_path_keeps_the_one_message_for_bad_input(tmp_path: Path) -> None:
+def test_bad_input_is_still_one_message(tmp_path: Path) -> None:
     result = run(tmp_path, "submit", str(tmp_path / "absent.yaml"), "--dry-run", "--k8s", "1.19")
     assert result.stderr.startswith("error:") and "absent.yaml" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.strip().endswith("exit: 2")
 
 
-def test_everything_else_is_the_full_cli(tmp_path: Path) -> None:
+def test_help_lists_every_command(tmp_path: Path) -> None:
     result = run(tmp_path, "--help")
     for command in ("submit", "status", "logs", "list", "delete", "doctor", "operator"):
         assert f" {command} " in result.stdout

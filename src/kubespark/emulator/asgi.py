@@ -37,7 +37,6 @@ from kubespark.emulator.wire import (
     decode_body,
     method_not_allowed,
     not_acceptable,
-    not_found,
     path_not_found,
     too_large,
     unsupported_media_type,
@@ -1049,7 +1048,3 @@ def _and_selector(existing: str, extra: str) -> str:
 
 def _dump_or_none(doc: Mapping[str, Any] | None) -> bytes | None:
     return orjson.dumps(doc) if doc is not None else None
-
-
-# Keep the unused import visible to readers: not_found is used by subclass hooks in tests.
-_ = not_found
