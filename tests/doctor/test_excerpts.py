@@ -23,6 +23,7 @@ EXPECTED: dict[str, tuple[str, set[str], str]] = {
         "diagnosed",
     ),
     "spark35-ssa-old-k8s--kubeflow-2051": ("spark35-ssa-old-k8s", set(), "possible"),
+    "operator-ingress-k8s122--kubeflow-1426": ("operator-ingress-k8s122", set(), "diagnosed"),
     "operator-v2-ingress-capability--kubeflow-2194": (
         "operator-v2-ingress-capability",
         set(),
