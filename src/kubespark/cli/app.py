@@ -17,6 +17,7 @@ from kubespark.cli import emulate as emulate_cmd
 from kubespark.cli import install_crds as install_crds_cmd
 from kubespark.cli import operator as operator_cmd
 from kubespark.cli import plan as plan_cmd
+from kubespark.cli import validate as validate_cmd
 from kubespark.cli.output import fail_on_input_errors
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("plan")(fail_on_input_errors(plan_cmd.plan))
 app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 app.command("operator")(fail_on_input_errors(operator_cmd.operator))
 app.command("install-crds")(fail_on_input_errors(install_crds_cmd.install_crds))
+app.command("validate")(fail_on_input_errors(validate_cmd.validate))
 
 
 def main() -> None:
