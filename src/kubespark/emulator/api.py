@@ -15,9 +15,8 @@ import base64
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -73,7 +72,7 @@ class WriteOptions:
     dry_run: bool = False
     field_manager: str | None = None
     field_validation: str | None = None  # the query parameter as sent
-    force: bool = False
+    force: bool | None = None  # the force query parameter; None when absent
     user_agent: str = ""
 
 
@@ -94,7 +93,17 @@ class WriteResult:
     code: int = 200
 
 
-ObjectHook = Callable[[ServedResource, Obj], None]
+class FieldManager(Protocol):
+    """Who owns which fields: records ``managedFields`` on every create and update."""
+
+    def record(
+        self,
+        res: ServedResource,
+        live: Obj | None,
+        new: Obj,
+        opts: WriteOptions,
+        subresource: str,
+    ) -> Obj: ...
 
 
 class ApiServer:
@@ -117,6 +126,7 @@ class ApiServer:
         self.kind_ctx = kinds.KindContext(surface, facts.name_messages["dns1123-label"])
         self.service_account_admission = service_account_admission
         self.patcher: Any = None  # set by the server: kubespark.emulator.patching.Patcher
+        self.field_manager: FieldManager | None = None  # set by the server with the patcher
 
     # --- helpers --------------------------------------------------------------------------
     def resource(self, group: str, version: str, plural: str) -> ServedResource | None:
@@ -282,6 +292,10 @@ class ApiServer:
                 if res.custom.preserve_unknown or schema is None
                 else crds.prune_custom(obj, schema)
             )
+            if schema is not None and not res.custom.preserve_unknown:
+                body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+                crds.apply_defaults(body, schema)
+                obj.update(body)
         else:
             obj, dropped = self.checks.prune(obj)
         dropped += _prune_metadata(obj)
@@ -413,7 +427,13 @@ class ApiServer:
         return not (res.group == "" and res.plural in _CORE_NO_GENERATION)
 
     def create(
-        self, res: ServedResource, namespace: str, body: Any, opts: WriteOptions
+        self,
+        res: ServedResource,
+        namespace: str,
+        body: Any,
+        opts: WriteOptions,
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         """POST: a new object; 201 with it, or the typed error apiserver gives."""
         obj = self._decode_identity(res, body)
@@ -442,7 +462,7 @@ class ApiServer:
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "selfLink",
-            "managedFields",
+            *(() if managed else ("managedFields",)),
         ):
             m.pop(key, None)
         m["uid"] = new_uid()
@@ -452,8 +472,9 @@ class ApiServer:
         if self.facts.self_link:
             m["selfLink"] = self._self_link(res, namespace, name)
         obj["apiVersion"] = self._storage_api_version(res)
-        if self.patcher is not None:
-            self.patcher.record_create(res, obj, opts)
+        if self.field_manager is not None and not managed:
+            obj = self.field_manager.record(res, None, obj, opts, "")
+            m = meta(obj)
         if opts.dry_run:
             m["resourceVersion"] = ""
             return WriteResult(self.present(res, obj), warnings, 201)
@@ -493,6 +514,8 @@ class ApiServer:
         opts: WriteOptions,
         subresource: str,
         warnings: list[str],
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         m = meta(obj)
         old_meta = old["metadata"]
@@ -545,8 +568,12 @@ class ApiServer:
         if self._has_generation(res) and subresource != "status" and _spec_changed(old, obj):
             m["generation"] = int(old_meta.get("generation", 1)) + 1
         obj["apiVersion"] = self._storage_api_version(res)
-        if self.patcher is not None:
-            self.patcher.record_update(res, old, obj, opts, subresource)
+        if not managed:
+            if "managedFields" not in m and "managedFields" in old_meta:
+                m["managedFields"] = old_meta["managedFields"]
+            if self.field_manager is not None:
+                obj = self.field_manager.record(res, old, obj, opts, subresource)
+                m = meta(obj)
         if opts.dry_run:
             return WriteResult(self.present(res, obj), warnings)
         if _comparable(old) == _comparable(obj):
@@ -558,7 +585,14 @@ class ApiServer:
         return WriteResult(self.present(res, stored), warnings)
 
     def replace_object(
-        self, res: ServedResource, old: Obj, new: Obj, opts: WriteOptions, subresource: str = ""
+        self,
+        res: ServedResource,
+        old: Obj,
+        new: Obj,
+        opts: WriteOptions,
+        subresource: str = "",
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         """Store a whole new version of ``old`` (the patch paths end here)."""
         new = self._decode_identity(res, new)
@@ -567,13 +601,17 @@ class ApiServer:
             meta(new)["namespace"] = old["metadata"]["namespace"]
         new, warnings = self._prune(res, new, opts)
         self._type_check(res, new)
-        return self._replace(res, old, new, opts, subresource, warnings)
+        return self._replace(res, old, new, opts, subresource, warnings, managed=managed)
 
-    def create_object(
-        self, res: ServedResource, namespace: str, obj: Obj, opts: WriteOptions
-    ) -> WriteResult:
-        """Create through the same pipeline (an apply that found nothing ends here)."""
-        return self.create(res, namespace, obj, opts)
+    def prepare(self, res: ServedResource, obj: Obj, opts: WriteOptions) -> tuple[Obj, list[str]]:
+        """Decoding and defaulting, as the server does them to a patched object."""
+        obj, warnings = self._prune(res, obj, opts)
+        self._type_check(res, obj)
+        if res.custom is None:
+            rules = kinds.rules_for(res.group, res.plural)
+            if rules.default is not None:
+                rules.default(obj, self.kind_ctx)
+        return obj, warnings
 
     def write_status(self, res: ServedResource, obj: Obj) -> Obj | None:
         """A controller's status write: no precondition, skipped when the object is gone."""
@@ -717,9 +755,6 @@ class ApiServer:
         if not finalizers:
             new["metadata"].pop("finalizers")
         return self.write_object(res, new)
-
-    def iter_objects(self, res: ServedResource) -> Iterable[Obj]:
-        return self.store.items(res.bucket)
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:

@@ -96,11 +96,13 @@ class Emulator:
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
-        version = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
-        self.surface = load_surface(version)
-        facts = server_facts(version)
-        if version.patch is not None:
-            facts = replace(facts, git_version=f"v{version.major}.{version.minor}.{version.patch}")
+        asked = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
+        facts = server_facts(asked)
+        if asked.patch is not None:
+            facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{asked.patch}")
+        # A minor alone means its newest patch (what /version reports), and the surface's
+        # behaviours of that patch: a backport (1.20.6's ServicePort protocol default) counts.
+        self.surface = load_surface(facts.git_version)
         self.clock = Clock(self.options.speed)
         self.api = ApiServer(
             self.surface,
@@ -108,7 +110,9 @@ class Emulator:
             seed=self.options.seed,
             service_account_admission=self.options.service_account_admission,
         )
-        self.api.patcher = Patcher(self.api)
+        patcher = Patcher(self.api)
+        self.api.patcher = patcher
+        self.api.field_manager = patcher
         self.faults = FaultInjector(self.options.faults)
         self._dir = tempfile.TemporaryDirectory(prefix="kubespark-emulator-")
         self.workdir = Path(self._dir.name)
@@ -201,9 +205,33 @@ class Emulator:
             if self.api.store.get(res.bucket, "", name) is None:
                 body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                 self.api.create(res, "", body, WriteOptions())
+        services = self.api.registry.for_kind("v1", "Service")
+        if (
+            services is not None
+            and self.api.store.get(services.bucket, "default", "kubernetes") is None
+        ):
+            # The API server's own Service, as every cluster has it in "default".
+            body = {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": "10.96.0.1",
+                    "type": "ClusterIP",
+                    "ports": [
+                        {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+                    ],
+                },
+            }
+            self.api.create(services, "default", body, WriteOptions(field_manager="kube-apiserver"))
 
     def _bind(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+        # says TCP; without it every keep-alive answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.options.host, self.port))
@@ -228,7 +256,7 @@ class Emulator:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            ws="none",
+            ws="wsproto",  # fabric8 7 (Spark 4) watches over WebSocket
             http=_http_implementation(),
             server_header=False,
             timeout_graceful_shutdown=1,
