@@ -33,7 +33,7 @@ GROUP_PATH = "/apis/sparkoperator.k8s.io/v1beta2"
 Obj = dict[str, Any]
 
 
-def spark_pi(name: str, *, spark: str = "3.4.1", run_seconds: float = 10, **spec: Any) -> Obj:
+def spark_pi(name: str, *, spark: str = "3.5.1", run_seconds: float = 10, **spec: Any) -> Obj:
     """A SparkPi application; the emulated driver runs ``run_seconds`` emulated seconds."""
     base: Obj = {
         "apiVersion": "sparkoperator.k8s.io/v1beta2",

@@ -29,7 +29,7 @@ def _driver(**annotations: str) -> dict[str, Any]:
     }
 
 
-async def _completes(cluster: Cluster) -> None:
+async def _completes(cluster: Cluster, version: str) -> None:
     await cluster.create(spark_pi("pi"))
     done = await cluster.wait_state("pi", "COMPLETED", "FAILED")
     assert cluster.log.states["pi"] == SUCCESS_PATH
@@ -39,7 +39,7 @@ async def _completes(cluster: Cluster) -> None:
     assert status["driverInfo"]["webUIServiceName"] == "pi-ui-svc"
     assert status["driverInfo"]["webUIPort"] == 4040
     assert status["sparkApplicationId"].startswith("spark-")
-    assert status["sparkVersion"] == "3.4.1"
+    assert status["sparkVersion"] == "3.5.1"
     assert status["lastSubmissionAttemptTime"] <= status["terminationTime"]
     # The driver deletes its executors on the way out; their last state follows.
     settled = await cluster.wait_for(
@@ -148,7 +148,7 @@ async def _ttl_deletes_the_application(cluster: Cluster) -> None:
 async def test_state_machine_paths(emulator_factory: Any, version: str) -> None:
     async with running_cluster(emulator_factory, version) as cluster:
         await asyncio.gather(
-            _completes(cluster),
+            _completes(cluster, version),
             _fails_without_retry(cluster),
             _retries_with_linear_backoff(cluster),
             _submission_failure_is_retried_then_failed(cluster),
