@@ -168,6 +168,9 @@ async def _spec_change_reruns(cluster: Cluster) -> None:
     def change(spec: dict[str, Any]) -> None:
         spec["arguments"] = ["1000"]
         spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        # Real Spark names executors after a prefix drawn at each driver start; the emulated
+        # driver names them after the pod, so a rerun must not meet the old executors.
+        spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "change-rerun"}
 
     await cluster.update_spec("change", change)
     done = await cluster.wait_for(
@@ -202,6 +205,7 @@ async def _suspend_and_resume(cluster: Cluster) -> None:
     def resume(spec: dict[str, Any]) -> None:
         spec["suspend"] = False
         spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "pause-resumed"}
 
     # Changing a run annotation with resume is a spec change too: it runs the new spec.
     await cluster.update_spec("pause", resume)
