@@ -89,7 +89,9 @@ def start_emulator(
     raise SystemExit("the emulator did not start")
 
 
-def start_operator(kubeconfig: Path, workers: int, log: Path, profile: str | None = None) -> subprocess.Popen[bytes]:
+def start_operator(
+    kubeconfig: Path, workers: int, log: Path, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "kubespark", "operator", "--kubeconfig", str(kubeconfig)]
     if profile:  # CPU time, not wall time: this machine's other processes must not count
         boot = (
@@ -148,7 +150,9 @@ async def run(args: argparse.Namespace) -> None:
             client = KubeClient.from_kubeconfig(str(kubeconfig), retry=RetryPolicy(attempts=8))
             async with client:
                 await install_crds(client, await server_capabilities(client))
-                operator = start_operator(kubeconfig, args.workers, workdir / "operator.log", args.profile)
+                operator = start_operator(
+                    kubeconfig, args.workers, workdir / "operator.log", args.profile
+                )
                 await asyncio.sleep(args.warmup)  # discovery, kopf's first listing
                 cpu_before = cpu_seconds(operator.pid)
                 names = [f"bench-{i:05d}" for i in range(args.apps)]
@@ -160,10 +164,8 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 created = time.monotonic() - t0
                 deadline = time.monotonic() + args.timeout
-                while time.monotonic() < deadline and sum(
-                    "done" in t for t in times.values()
-                ) < len(names):
-                    await asyncio.sleep(0.2)
+                while time.monotonic() < deadline and len(finished(times)) < len(names):  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)  # the watcher fills ``times``; poll it
                 watcher.cancel()
                 await asyncio.gather(watcher, return_exceptions=True)
                 cpu = cpu_seconds(operator.pid) - cpu_before
@@ -177,6 +179,10 @@ async def run(args: argparse.Namespace) -> None:
                         process.wait(20)
                     except subprocess.TimeoutExpired:
                         process.kill()
+
+
+def finished(times: dict[str, dict[str, float]]) -> list[str]:
+    return [name for name, t in times.items() if "done" in t]
 
 
 def report(
@@ -195,25 +201,21 @@ def report(
     all_done = max(done) if len(done) == n else float("nan")
     rate = n / all_submitted if submitted and len(submitted) == n else float("nan")
     kubeflow_rate = KUBEFLOW_APPS_PER_MINUTE / 60.0
-    print(
-        f"kubespark operator: {n} SparkApplications (Spark {args.spark}) on emulated Kubernetes {args.k8s}"
-    )
+    print(f"kubespark operator: {n} SparkApplications (Spark {args.spark}) on emulated {args.k8s}")
     print(f"  created all in            {created:8.2f} s")
     print(f"  all SUBMITTED after       {all_submitted:8.2f} s   ({len(submitted)}/{n})")
-    print(
-        f"  all COMPLETED after       {all_done:8.2f} s   ({len(done)}/{n} terminated, {failed} FAILED)"
-    )
+    terminated = f"({len(done)}/{n} terminated, {failed} FAILED)"
+    print(f"  all COMPLETED after       {all_done:8.2f} s   {terminated}")
     print(f"  submission rate           {rate:8.1f} applications/s")
     print(f"  operator CPU              {cpu:8.2f} s    ({cpu / n * 1000:.1f} ms per application)")
     print(f"  operator peak RSS         {rss:8.1f} MB")
     print("beside the anchor and the targets:")
     print(
-        f"  kubeflow spark-operator v2.1.0: ~{KUBEFLOW_APPS_PER_MINUTE:.0f} applications/min on 36 vCPU "
-        f"= {kubeflow_rate:.2f}/s; kubespark on 2 cores: {rate / kubeflow_rate:.0f}x that rate"
+        f"  kubeflow spark-operator v2.1.0: ~{KUBEFLOW_APPS_PER_MINUTE:.0f} applications/min on "
+        f"36 vCPU = {kubeflow_rate:.2f}/s; kubespark on 2 cores: {rate / kubeflow_rate:.0f}x that"
     )
-    print(
-        f"  target >= {SUBMIT_TARGET:.0f} applications/s submitted: {rate / SUBMIT_TARGET:.2f}x the target"
-    )
+    ratio = rate / SUBMIT_TARGET
+    print(f"  target >= {SUBMIT_TARGET:.0f} applications/s submitted: {ratio:.2f}x the target")
     print(f"  target < {RSS_TARGET_MB:.0f} MB RSS: {rss / RSS_TARGET_MB:.2f}x the limit")
 
 
