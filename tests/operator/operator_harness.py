@@ -33,7 +33,7 @@ GROUP_PATH = "/apis/sparkoperator.k8s.io/v1beta2"
 Obj = dict[str, Any]
 
 
-def spark_pi(name: str, *, spark: str = "3.4.1", run_seconds: float = 10, **spec: Any) -> Obj:
+def spark_pi(name: str, *, spark: str = "3.5.1", run_seconds: float = 10, **spec: Any) -> Obj:
     """A SparkPi application; the emulated driver runs ``run_seconds`` emulated seconds."""
     base: Obj = {
         "apiVersion": "sparkoperator.k8s.io/v1beta2",
@@ -279,3 +279,32 @@ def start_operator(kubeconfig: Path, **options: Any) -> OperatorThread:
     thread = OperatorThread(replace(OperatorOptions(), **settings))
     thread.start()
     return thread
+
+
+@dataclass
+class DriverAudit:
+    """Every driver pod the emulated server ever stored, seen from inside the server."""
+
+    created: list[tuple[str, str, str]] = field(default_factory=list)  # (app, submission id, uid)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self, running: Any) -> None:
+        def listen(event: Any) -> None:
+            if event.type != "ADDED" or event.bucket != ("", "pods"):
+                return
+            labels = event.obj["metadata"].get("labels") or {}
+            if labels.get("spark-role") == "driver":
+                with self.lock:
+                    self.created.append(
+                        (
+                            str(labels.get("sparkoperator.k8s.io/app-name")),
+                            str(labels.get("sparkoperator.k8s.io/submission-id")),
+                            str(event.obj["metadata"]["uid"]),
+                        )
+                    )
+
+        running.run(lambda: running.emulator.api.store.listen(listen))
+
+    def drivers_of(self, app: str) -> list[tuple[str, str]]:
+        with self.lock:
+            return [(sid, uid) for name, sid, uid in self.created if name == app]

@@ -29,7 +29,7 @@ def _driver(**annotations: str) -> dict[str, Any]:
     }
 
 
-async def _completes(cluster: Cluster) -> None:
+async def _completes(cluster: Cluster, version: str) -> None:
     await cluster.create(spark_pi("pi"))
     done = await cluster.wait_state("pi", "COMPLETED", "FAILED")
     assert cluster.log.states["pi"] == SUCCESS_PATH
@@ -39,7 +39,7 @@ async def _completes(cluster: Cluster) -> None:
     assert status["driverInfo"]["webUIServiceName"] == "pi-ui-svc"
     assert status["driverInfo"]["webUIPort"] == 4040
     assert status["sparkApplicationId"].startswith("spark-")
-    assert status["sparkVersion"] == "3.4.1"
+    assert status["sparkVersion"] == "3.5.1"
     assert status["lastSubmissionAttemptTime"] <= status["terminationTime"]
     # The driver deletes its executors on the way out; their last state follows.
     settled = await cluster.wait_for(
@@ -148,7 +148,7 @@ async def _ttl_deletes_the_application(cluster: Cluster) -> None:
 async def test_state_machine_paths(emulator_factory: Any, version: str) -> None:
     async with running_cluster(emulator_factory, version) as cluster:
         await asyncio.gather(
-            _completes(cluster),
+            _completes(cluster, version),
             _fails_without_retry(cluster),
             _retries_with_linear_backoff(cluster),
             _submission_failure_is_retried_then_failed(cluster),
@@ -168,6 +168,9 @@ async def _spec_change_reruns(cluster: Cluster) -> None:
     def change(spec: dict[str, Any]) -> None:
         spec["arguments"] = ["1000"]
         spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        # Real Spark names executors after a prefix drawn at each driver start; the emulated
+        # driver names them after the pod, so a rerun must not meet the old executors.
+        spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "change-rerun"}
 
     await cluster.update_spec("change", change)
     done = await cluster.wait_for(
@@ -202,6 +205,7 @@ async def _suspend_and_resume(cluster: Cluster) -> None:
     def resume(spec: dict[str, Any]) -> None:
         spec["suspend"] = False
         spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "pause-resumed"}
 
     # Changing a run annotation with resume is a spec change too: it runs the new spec.
     await cluster.update_spec("pause", resume)

@@ -8,7 +8,9 @@ share), so a new capability appends a step:
    kubeflow/spark-operator#2048 reports (where Java and a cached pyspark are present;
    ``--with-spark-submit`` installs pyspark 3.5.1 into ``.cache/pyspark`` first);
 3. ``kubespark submit --wait`` of the same SparkPi on the same server: the compat notes, the
-   driver running to completion.
+   driver running to completion; then both results side by side;
+4. the kubespark operator on an emulated 1.19 of its own: the CRDs installed, a Spark 3.5.1
+   SparkApplication applied and run to COMPLETED, with its compat notes.
 
 It must stay fast (well under 20 s without spark-submit) and never download unless asked.
 """
@@ -20,7 +22,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -32,7 +34,13 @@ from kubespark.cli.verdicts import render_assessment
 from kubespark.emulator import Emulator, EmulatorOptions, EmulatorThread, emulator_in_thread
 from kubespark.emulator.api import WriteOptions
 from kubespark.knowledge import Combination, evaluate
+from kubespark.kube.client import KubeClient
+from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.operator.install import install_crds
+from kubespark.operator.options import OperatorOptions
+from kubespark.operator.runtime import run_operator
 from kubespark.spark import load_application
+from kubespark.submit import server_capabilities
 from kubespark.versions import parse_kube_version, parse_spark_version
 
 SEED_SPARK = "3.5.1"
@@ -61,6 +69,7 @@ def demo(
         theirs = show_spark_submit_on_emulator(console, server, install=with_spark_submit)
         ours = show_kubespark_submit(console, server)
     show_both_sides(console, theirs, ours)
+    show_operator_on_emulator(console)
     raise typer.Exit(EXIT_OK if ours else EXIT_FINDING)
 
 
@@ -194,3 +203,65 @@ def show_both_sides(console: Console, spark_submit: int | None, kubespark: bool)
         console.print(f"spark-submit {SEED_SPARK}: {verdict}, exit code {spark_submit}")
     verdict = "[green]completed[/]" if kubespark else "[red]failed[/]"
     console.print(f"kubespark submit: {verdict}, exit code {0 if kubespark else 1}")
+
+
+# ---- step 4: the kubespark operator ------------------------------------------------------------
+
+OPERATOR_APP = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": {"name": "spark-pi", "namespace": "default"},
+    "spec": {
+        "type": "Scala",
+        "mode": "cluster",
+        "image": f"apache/spark:{SEED_SPARK}",
+        "sparkVersion": SEED_SPARK,
+        "mainClass": "org.apache.spark.examples.SparkPi",
+        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples.jar",
+        "arguments": ["1000"],
+        "executor": {"instances": 2},
+    },
+}
+
+
+def show_operator_on_emulator(console: Console) -> None:
+    """Step 4: install the CRDs on an emulated 1.19, run the operator, see a 3.5.1 app complete."""
+    console.rule("kubespark install-crds, kubespark operator, a Spark 3.5.1 SparkApplication")
+    options = EmulatorOptions(version=SEED_KUBERNETES, speed=10)
+    with emulator_in_thread(options=options) as running:
+        emu = running.emulator
+        assert emu is not None
+        console.print(f"emulated Kubernetes {emu.version} at {emu.url}", highlight=False)
+        asyncio.run(_operator_demo(console, emu.kubeconfig_path))
+
+
+async def _operator_demo(console: Console, kubeconfig: Path) -> None:
+    async with KubeClient.from_kubeconfig(str(kubeconfig)) as client:
+        result = await install_crds(client, await server_capabilities(client))
+        console.print(f"CRDs established: {', '.join(result.established)}", highlight=False)
+        options = OperatorOptions(kubeconfig=kubeconfig, standalone=True, metrics_port=0)
+        stop = asyncio.Event()
+        operator = asyncio.create_task(run_operator(options, stop=stop))
+        path = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications"
+        await client.send(KubeRequest("POST", path, (), JSON, OPERATOR_APP))
+        console.print(f"applied SparkApplication spark-pi (Spark {SEED_SPARK})", highlight=False)
+        status = await _follow(console, client, f"{path}/spark-pi")
+        for note in status.get("compatNotes", []):
+            console.print(f"  compat note: {note}", highlight=False, markup=False)
+        stop.set()
+        await operator
+
+
+async def _follow(console: Console, client: KubeClient, path: str) -> dict[str, Any]:
+    """Print each state the application passes through until it ends (at most a minute)."""
+    seen, status = "", cast(dict[str, Any], {})
+    for _ in range(600):
+        status = (await client.send(KubeRequest("GET", path))).get("status") or {}
+        state = (status.get("applicationState") or {}).get("state", "")
+        if state and state != seen:
+            console.print(f"  spark-pi: {state}", highlight=False)
+            seen = state
+        if state in ("COMPLETED", "FAILED"):
+            break
+        await asyncio.sleep(0.1)
+    return status

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kopf
 from lightkube.config import client_adapter
 from lightkube.config.kubeconfig import KubeConfig, SingleConfig
@@ -24,6 +26,7 @@ from lightkube.config.models import User
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.config import Connection, kubeconfig_path, load_connection
+from kubespark.operator.transport import AiohttpTransport
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
@@ -69,10 +72,19 @@ def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
     return Connection(single.cluster.server, single.namespace, single.context_name, params)
 
 
-def client_for(connection: Connection, retries: int) -> KubeClient:
-    # Patient with throttling and restarts: a controller must outlast a flaky API server.
+def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
+    """The operator's client: patient with throttling and restarts, sending through aiohttp's
+    pool (:mod:`kubespark.operator.transport`) with as many keep-alive connections as its
+    workers use at once."""
     policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
-    return KubeClient.from_connection(connection, retry=policy, timeout=60.0)
+    params = dict(connection.client_params)
+    params["timeout"] = httpx.Timeout(60.0)
+    verify = params.pop("verify", True)
+    params["transport"] = AiohttpTransport(
+        verify=verify if isinstance(verify, ssl.SSLContext | bool) else True,
+        connections=connections,
+    )
+    return KubeClient(httpx.AsyncClient(**params), namespace=connection.namespace, retry=policy)
 
 
 def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:

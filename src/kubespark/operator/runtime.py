@@ -162,9 +162,28 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
     return registry
 
 
+class WatchOnlyDiffBase(kopf.DiffBaseStorage):
+    """No diff-base: kubespark registers only ``on.event`` handlers, which never read a diff.
+
+    kopf's default storage still deep-copies every object on every watch event to build one
+    (measured: about a third of the operator's CPU with 1,000 applications); this one builds
+    and stores nothing, which kopf's cause detection handles as "no essence".
+    """
+
+    def build(self, *, body: Any, extra_fields: Any = None) -> Any:
+        return None
+
+    def fetch(self, *, body: Any) -> Any:
+        return None
+
+    def store(self, *, body: Any, patch: Any, essence: Any) -> None:
+        return None
+
+
 def _settings() -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     settings.posting.enabled = False  # Events are kubespark's (EventRecorder), not kopf's logs
+    settings.persistence.diffbase_storage = WatchOnlyDiffBase()
     # Server-side filtering: only the pods kubespark launched reach this process.
     settings.watching.label_selectors["", "v1", "pods"] = f"{LAUNCHED_BY}=true"
     settings.watching.reconnect_backoff = 0.5
@@ -175,7 +194,7 @@ def _settings() -> kopf.OperatorSettings:
 async def build_operator(options: OperatorOptions) -> Operator:
     """Connect, discover the server once, and assemble the controllers."""
     connection = connection_for(options.kubeconfig, options.context)
-    client = client_for(connection, options.request_retries)
+    client = client_for(connection, options.request_retries, connections=options.workers + 16)
     capabilities = await _capabilities(client, options)
     identity = _identity(options)
     priority = options.priority if options.priority is not None else random.randint(1, 2**30)

@@ -41,7 +41,7 @@ def diagnose(text: str) -> Diagnosis | None:
     for found in report.diagnoses:
         remedies = found.remedies
         remedy = remedies[0].action if remedies else "see the issue's root cause"
-        detail = (remedies[0].detail or "") if remedies else ""
+        detail = " ".join(((remedies[0].detail or "") if remedies else "").split())
         return Diagnosis(found.issue.id, found.issue.title, remedy, detail)
     return None
 

@@ -386,7 +386,9 @@ async def submit_application(
         await _write_all(client, dependents, owners, server, progress)
         await _write_all(client, extras, owners, server, progress)
     except SubmissionConflict as err:
-        err.written = tuple(progress.written)
+        err.written = tuple(progress.written + progress.adopted)
+        if progress.paths and not err.temporary:  # a dependent's name is taken: undo the pod too
+            err.deleted = await delete_written(client, progress)
         raise
     except APIError as err:
         raise await _failed(

@@ -1,0 +1,70 @@
+{{- define "kubespark.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kubespark.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubespark.labels" -}}
+app.kubernetes.io/name: {{ include "kubespark.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kubespark
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "kubespark.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kubespark.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kubespark.serviceAccountName" -}}
+{{- default (include "kubespark.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{/* The namespaces the operator's namespaced objects go to: the list, else the release's. */}}
+{{- define "kubespark.sparkNamespaces" -}}
+{{- if .Values.namespaces -}}
+{{- join "," .Values.namespaces -}}
+{{- else -}}
+{{- .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's rules for the namespaces it works in (a ClusterRole, or a Role in each). */}}
+{{- define "kubespark.namespacedRules" }}
+# Driver pods: created (POST) and deleted on reruns; watched for their state.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, delete]
+# The driver's Service and ConfigMaps (POST or server-side apply, as the server accepts) and
+# the web UI Service.
+- apiGroups: [""]
+  resources: [services, configmaps]
+  verbs: [get, create, update, patch, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [networking.k8s.io, extensions]
+  resources: [ingresses]
+  verbs: [get, create, update, patch, delete]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, create, update, patch, delete]
+# Applications: watched; created (scheduled runs) and deleted (TTL, run history).
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkapplications]
+  verbs: [get, list, watch, create, delete]
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [scheduledsparkapplications]
+  verbs: [get, list, watch]
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkapplications/status, scheduledsparkapplications/status]
+  verbs: [get, update]
+{{- end }}
