@@ -40,7 +40,9 @@ def spark_submit(emu: RunningEmulator) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("k8s", "missing_field"), [("1.19", True), ("1.20.5", False)])
+@pytest.mark.parametrize(
+    ("k8s", "missing_field"), [("1.19", True), ("1.20", False), ("1.20.5", False)]
+)
 def test_spark_submit_fails_and_kubespark_completes_on_the_same_server(
     emulator_factory: Callable[..., RunningEmulator],
     tmp_path: Path,
