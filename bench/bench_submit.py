@@ -22,7 +22,9 @@ long-running caller does, after the first application.
 
 Every driver carries the emulator's ``kubespark.io/emulate-unschedulable`` annotation, so no
 driver runs and the server does the same work for every client: the numbers are submission
-alone. Wall time is measured around each submission; CPU is the submitting process's (children
+alone. The objects column counts what one application left on the server (its driver pod and
+what the pod owns): the tools do not write the same things. Wall time is measured around each
+submission; CPU is the submitting process's (children
 included for processes: the JVM under spark-submit's shell script). Printed, never asserted.
 """
 
@@ -80,6 +82,7 @@ class Row:
     tool: str
     samples: tuple[Sample, ...]
     note: str = ""
+    prefix: str = ""  # the tool's driver pods are named so: objects are counted by it
 
     @property
     def wall(self) -> float:
@@ -181,8 +184,8 @@ def kubespark_in_process(server: Server, apps: int) -> tuple[Row, Row]:
             return [first, *[await one(client, app, surface) for app in documents[1:]]]
 
     samples = asyncio.run(run())
-    first = Row("kubespark, in-process: first app", (samples[0],), "new client, discovery")
-    rest = Row("kubespark, in-process", tuple(samples[1:]), "one client, per application")
+    first = Row("kubespark, in-process: first app", (samples[0],), "new client, discovery", "in-")
+    rest = Row("kubespark, in-process", tuple(samples[1:]), "one client, per application", "in-")
     return first, rest
 
 
@@ -209,7 +212,10 @@ def kubespark_cli(server: Server, runs: int, workdir: Path) -> Row:
             timed_process([exe, "submit", str(path), "--kubeconfig", str(server.kubeconfig)])
         )
     return Row(
-        "kubespark submit, CLI process", tuple(samples), "start-up included; discovery cached"
+        "kubespark submit, CLI process",
+        tuple(samples),
+        "start-up included; discovery cached",
+        "cli-",
     )
 
 
@@ -235,7 +241,7 @@ def spark_submit(server: Server, runs: int) -> Row | str:
             command[-2:-2] = ["--conf", conf]
         env = pyspark_peer.spark_env(exe, server.kubeconfig, java)
         samples.append(timed_process(command, env))
-    return Row(f"spark-submit (pyspark {SPARK}), JVM process", tuple(samples))
+    return Row(f"spark-submit (pyspark {SPARK}), JVM process", tuple(samples), prefix="spark-pi-")
 
 
 # ---- spark-on-k8s -------------------------------------------------------------------------------
@@ -311,7 +317,12 @@ def spark_on_k8s(server: Server, apps: int, runs: int) -> tuple[Row, Row]:
     if answer.returncode != 0:
         raise RuntimeError(f"spark-on-k8s failed:\n{answer.stderr[-3000:]}")
     samples = [Sample(w, c) for w, c in json.loads(answer.stdout.strip().splitlines()[-1])]
-    api = Row(f"spark-on-k8s {SPARK_ON_K8S}, in-process", tuple(samples[1:]), "Python API, per app")
+    api = Row(
+        f"spark-on-k8s {SPARK_ON_K8S}, in-process",
+        tuple(samples[1:]),
+        "Python API, per app",
+        "sok-api-",
+    )
     env = {**os.environ, "KUBECONFIG": str(server.kubeconfig)}
     cli = []
     for i in range(runs):
@@ -325,19 +336,43 @@ def spark_on_k8s(server: Server, apps: int, runs: int) -> tuple[Row, Row]:
             "1000",
         ]  # fmt: skip
         cli.append(timed_process(command, env))
-    return api, Row(f"spark-on-k8s {SPARK_ON_K8S}, CLI process", tuple(cli))
+    return api, Row(f"spark-on-k8s {SPARK_ON_K8S}, CLI process", tuple(cli), prefix="sok-cli-")
 
 
 # ---- report -------------------------------------------------------------------------------------
 
 
+def objects_per_app(server: Server) -> dict[str, float]:
+    """Per driver-name prefix, the objects one application left: its pod and what the pod owns."""
+    base = f"{server.url}/api/v1/namespaces/{NAMESPACE}"
+    pods = httpx.get(f"{base}/pods", timeout=30).json()["items"]
+    owned: dict[str, int] = {}
+    for plural in ("services", "configmaps", "secrets"):
+        for item in httpx.get(f"{base}/{plural}", timeout=30).json()["items"]:
+            for owner in item["metadata"].get("ownerReferences") or []:
+                owned[owner["uid"]] = owned.get(owner["uid"], 0) + 1
+    counts: dict[str, list[int]] = {}
+    for pod in pods:
+        meta = pod["metadata"]
+        if (meta.get("labels") or {}).get("spark-role", "driver") != "driver":
+            continue
+        prefix = next((p for p in PREFIXES if meta["name"].startswith(p)), None)
+        if prefix is not None:
+            counts.setdefault(prefix, []).append(1 + owned.get(meta["uid"], 0))
+    return {p: statistics.mean(n) for p, n in counts.items()}
+
+
+PREFIXES = ("in-", "cli-", "sok-api-", "sok-cli-", "spark-pi-")
+
+
 def report(rows: list[Row], skipped: list[str], server: Server) -> None:
+    objects = objects_per_app(server)
     print(f"\nper application, median; Kubernetes {server.version} (emulated) at {server.url}")
-    print(f"{'':44} {'n':>4} {'wall ms':>10} {'CPU ms':>10}")
+    print(f"{'':44} {'n':>4} {'wall ms':>10} {'CPU ms':>10} {'objects':>8}")
     for row in rows:
         print(
             f"{row.tool:44} {len(row.samples):>4} {row.wall * 1e3:>10.1f} "
-            f"{row.cpu * 1e3:>10.1f}  {row.note}"
+            f"{row.cpu * 1e3:>10.1f} {objects.get(row.prefix, 0):>8.0f}  {row.note}"
         )
     for line in skipped:
         print(line)
