@@ -179,16 +179,18 @@ def show_kubespark_submit(console: Console, server: Server) -> bool:
     console.rule("kubespark submit spark-pi.yaml --wait: the same SparkPi, the same server")
     app = load_application(DEMO_APP)
     progress = TextProgress(console)
-    outcome = asyncio.run(
-        submit_and_follow(
-            app,
-            Target(kubeconfig=str(server.kubeconfig)),
-            follow_seconds=FOLLOW_SECONDS,
-            on_submitted=progress.submitted,
-            on_progress=progress.progress,
+    try:
+        outcome = asyncio.run(
+            submit_and_follow(
+                app,
+                Target(kubeconfig=str(server.kubeconfig)),
+                follow_seconds=FOLLOW_SECONDS,
+                on_submitted=progress.submitted,
+                on_progress=progress.progress,
+            )
         )
-    )
-    progress.stop()
+    finally:
+        progress.stop()
     render_outcome(console, outcome)
     return outcome.exit_code == EXIT_OK
 

@@ -122,17 +122,19 @@ def submit(
             render_plan(console, plan, server)
         raise typer.Exit(EXIT_OK)
     show = TextProgress(console) if output is OutputFormat.TEXT else None
-    outcome = asyncio.run(
-        submit_and_follow(
-            app,
-            Target(kubeconfig, context, namespace),
-            follow_seconds=timeout if wait else None,
-            on_submitted=show.submitted if show else None,
-            on_progress=show.progress if show else None,
+    try:
+        outcome = asyncio.run(
+            submit_and_follow(
+                app,
+                Target(kubeconfig, context, namespace),
+                follow_seconds=timeout if wait else None,
+                on_submitted=show.submitted if show else None,
+                on_progress=show.progress if show else None,
+            )
         )
-    )
-    if show is not None:
-        show.stop()
+    finally:  # Ctrl-C while following: the status line gives the terminal back
+        if show is not None:
+            show.stop()
     if output is OutputFormat.JSON:
         print_json(outcome.view())
     else:
