@@ -102,7 +102,7 @@ def _parse(args: list[str]) -> dict[str, Any]:
     import typer.main
 
     group = typer.main.get_command(app)
-    command = group.commands[args[0]]  # type: ignore[attr-defined]
+    command = group.get_command(None, args[0])  # type: ignore[arg-type]  # the lazy group
     ctx = command.make_context(args[0], args[1:])
     return dict(ctx.params)
 
