@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
-from emu_helpers import eventually
-
-from conftest import Served
+import pytest
+from emu_helpers import Served, eventually
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 APPS = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications"
@@ -278,8 +279,23 @@ async def test_structural_defaults(api: Served) -> None:
     assert given["spec"]["mode"] == "client" and "driver" not in given["spec"]
 
 
-async def test_apply_to_a_custom_resource(api: Served) -> None:
-    _, client = api
+@pytest.mark.parametrize(
+    ("version", "wording"),
+    [
+        # structured-merge-diff printed the Go type of an unstructured value until a later 1.19
+        # patch; the emulator speaks as the patch it reports.
+        ("1.19", "got *value.valueUnstructured"),
+        ("1.19.16", "got string"),
+    ],
+)
+async def test_apply_to_a_custom_resource(
+    serve: Callable[..., AbstractAsyncContextManager[Served]], version: str, wording: str
+) -> None:
+    async with serve(version) as (_, client):
+        await _apply_to_a_custom_resource(client, wording)
+
+
+async def _apply_to_a_custom_resource(client: httpx.AsyncClient, wording: str) -> None:
     await client.post(CRDS, json=crd())
     await established(client)
     body = json.dumps(app())
@@ -297,5 +313,5 @@ async def test_apply_to_a_custom_resource(api: Served) -> None:
     assert refused.status_code == 500  # the typed conversion refuses it before validation
     assert refused.json()["message"] == (
         "failed to create typed patch object: .spec.executors: expected numeric (int or float), "
-        "got string"
+        + wording
     )

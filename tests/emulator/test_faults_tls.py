@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from emu_helpers import configmap
+from emu_helpers import Served, configmap
 
-from conftest import Served
 from kubespark.emulator import Faults
 from kubespark.errors import InputError
 
@@ -117,7 +116,7 @@ async def test_tls_with_the_kubeconfig_ca(serve: Any) -> None:
         ca = base64.b64decode(cluster["certificate-authority-data"])
         context = ssl.create_default_context(cadata=ca.decode())
         async with httpx.AsyncClient(base_url=emu.url, verify=context) as client:
-            assert (await client.get("/version")).json()["gitVersion"] == "v1.21.14"
+            assert (await client.get("/version")).json()["gitVersion"] == "v1.21.0"
         async with httpx.AsyncClient(base_url=emu.url) as untrusting:
             with pytest.raises(httpx.ConnectError):
                 await untrusting.get("/version")

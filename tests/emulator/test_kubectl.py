@@ -146,7 +146,7 @@ def test_get_watch(emulator: RunningEmulator, tmp_path: Path) -> None:
 
 def test_api_resources_and_version(emulator: RunningEmulator, tmp_path: Path) -> None:
     version = kubectl(emulator, tmp_path, "version", "-o", "yaml").stdout
-    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == "v1.19.16"
+    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == "v1.19.0"
     resources = kubectl(emulator, tmp_path, "api-resources", "--api-group=policy").stdout
     assert "policy/v1beta1" in resources and "policy/v1 " not in resources
 

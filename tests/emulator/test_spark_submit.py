@@ -112,11 +112,14 @@ def test_spark_3_5_apply_fails_on_1_19(
     assert stored(emu)["services"] == []
 
 
-@pytest.mark.parametrize("spark", ["3.5.1", "4.0.5"])
+@pytest.mark.parametrize(
+    ("spark", "k8s"), [("3.5.1", "1.20"), ("4.0.5", "1.20"), ("3.5.1", "1.20.5")]
+)
 def test_spark_3_5_apply_fails_on_1_20_before_the_backport(
-    emulator_factory: Callable[..., RunningEmulator], spark: str
+    emulator_factory: Callable[..., RunningEmulator], spark: str, k8s: str
 ) -> None:
-    emu = prepared(emulator_factory, "1.20.5")
+    # "--k8s 1.20" is v1.20.0: ipFamilies exists, the ServicePort protocol default does not yet.
+    emu = prepared(emulator_factory, k8s)
     result = submit(emu, spark)
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -133,10 +136,10 @@ def test_spark_3_5_and_4_0_succeed_from_1_21(
     assert_succeeded(emu, submit(emu, spark))
 
 
-def test_spark_3_5_on_1_20_means_its_newest_patch_with_the_backport(
+def test_spark_3_5_succeeds_on_1_20_from_the_backport(
     emulator_factory: Callable[..., RunningEmulator],
 ) -> None:
-    # "--k8s 1.20" is v1.20.15, which carries the ServicePort protocol default backported to
-    # 1.20.6 (k8s PR 100714); the server has ipFamilies from 1.20, so the apply is typed.
-    emu = prepared(emulator_factory, "1.20")
+    # v1.20.6 carries the ServicePort protocol default backported by k8s PR 100714, and the
+    # server has ipFamilies from 1.20, so the apply is typed.
+    emu = prepared(emulator_factory, "1.20.6")
     assert_succeeded(emu, submit(emu, "3.5.1"))

@@ -98,10 +98,12 @@ class Emulator:
         self.options = options or EmulatorOptions()
         asked = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
         facts = server_facts(asked)
-        if asked.patch is not None:
-            facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{asked.patch}")
-        # A minor alone means its newest patch (what /version reports), and the surface's
-        # behaviours of that patch: a backport (1.20.6's ServicePort protocol default) counts.
+        self.newest_known_patch = facts.git_version
+        # A minor alone means its first release, X.Y.0: the conservative reading, since patch
+        # releases only add backports (1.20.6's ServicePort protocol default). The exact patch a
+        # cluster runs is given in full (--k8s 1.20.15); behaviours follow the reported version.
+        patch = asked.patch if asked.patch is not None else 0
+        facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{patch}")
         self.surface = load_surface(facts.git_version)
         self.clock = Clock(self.options.speed)
         self.api = ApiServer(
