@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+pytest_plugins = ["kubespark.emulator.testing"]  # the emulator and emulator_factory fixtures
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from kubespark.cli import check, demo, matrix
+from kubespark.cli import emulate as emulate_cmd
 from kubespark.cli.output import fail_on_input_errors
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command("demo")(fail_on_input_errors(demo.demo))
 app.command("check")(fail_on_input_errors(check.check))
 app.command("matrix")(fail_on_input_errors(matrix.matrix))
+app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 
 
 def main() -> None:

@@ -1,0 +1,118 @@
+"""``kubespark emulate``: serve an emulated Kubernetes API server of a chosen version.
+
+Parses flags, starts the emulator (``kubespark.emulator``) on 127.0.0.1, writes its kubeconfig,
+prints where it listens and how to use it, and serves until interrupted. Faults can be set here
+and changed at runtime through ``/_kubespark/faults``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubespark.cli.output import stdout
+from kubespark.emulator import Emulator, EmulatorOptions, Faults
+from kubespark.emulator.kubelet import ANNOTATIONS
+from kubespark.errors import InputError
+
+
+def _error_codes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a list of HTTP codes",
+            where="--error-codes",
+            fix="give codes separated by commas, e.g. 500,503,429",
+        ) from None
+
+
+def emulate(
+    k8s: Annotated[
+        str,
+        typer.Option(
+            "--k8s",
+            help="Kubernetes version to emulate: a minor "
+            "(1.19) or a patch (1.20.6), 1.16 or newer.",
+        ),
+    ] = "1.19",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    tls: Annotated[
+        bool,
+        typer.Option(help="Serve HTTPS with a CA made at start; the kubeconfig carries the CA."),
+    ] = False,
+    kubeconfig_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig-out", help="Where to write the kubeconfig (default: a temporary file)."
+        ),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Run pods and drivers this many times faster than real time.")
+    ] = 1.0,
+    error_rate: Annotated[
+        float, typer.Option(help="Fraction of API requests answered with an injected error (0-1).")
+    ] = 0.0,
+    error_codes: Annotated[
+        str, typer.Option(help="HTTP codes to inject, comma separated (429, 500, 502, 503, 504).")
+    ] = "500,503,429",
+    latency_ms: Annotated[float, typer.Option(help="Added latency per API request.")] = 0.0,
+    watch_drop_after: Annotated[
+        float | None, typer.Option(help="Cut every watch connection after this many seconds.")
+    ] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Create this namespace at start (repeatable)."),
+    ] = None,
+    no_service_account_admission: Annotated[
+        bool, typer.Option(help="Accept pods whose ServiceAccount does not exist.")
+    ] = False,
+) -> None:
+    """Serve an API server that behaves like Kubernetes K8S, with a simulated kubelet."""
+    faults = Faults(
+        error_rate=error_rate,
+        error_codes=_error_codes(error_codes),
+        latency_ms=latency_ms,
+        watch_drop_after=watch_drop_after,
+    )
+    options = EmulatorOptions(
+        version=k8s,
+        port=port,
+        tls=tls,
+        kubeconfig_out=kubeconfig_out,
+        speed=speed,
+        faults=faults,
+        namespaces=tuple(namespace or ()),
+        service_account_admission=not no_service_account_admission,
+    )
+    asyncio.run(_serve(options))
+
+
+async def _serve(options: EmulatorOptions) -> None:
+    emu = Emulator(options)
+    await emu.start()
+    console = stdout()
+    console.print(f"[bold]kubespark emulate[/]: Kubernetes {emu.version} at {emu.url}")
+    console.print(f"kubeconfig: {emu.kubeconfig_path}")
+    console.print(f"  export KUBECONFIG={emu.kubeconfig_path}", highlight=False)
+    console.print(
+        f"faults: {emu.url}/_kubespark/faults (GET, PUT a JSON object); "
+        f"restart: POST {emu.url}/_kubespark/restart",
+        highlight=False,
+    )
+    console.print("pod annotations: " + ", ".join(sorted(ANNOTATIONS)), highlight=False)
+    console.print("Ctrl-C stops it.")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await emu.stop()

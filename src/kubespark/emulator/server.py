@@ -1,0 +1,346 @@
+"""Running an emulated API server: options, start and stop, restart, TLS, the kubeconfig.
+
+Owns an :class:`Emulator`'s lifetime: loading the version's API surface, wiring the API server,
+controllers, kubelet and HTTP app, serving them with uvicorn on 127.0.0.1 (plain HTTP or TLS
+with a fresh CA), writing a kubeconfig clients can use, changing faults at runtime and
+"restarting" (connections cut, store kept). Use :func:`run_emulator` (async context manager)
+or :func:`emulator_in_thread` (for synchronous code: kubectl, the official client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+
+from kubespark.apisurface import load_surface
+from kubespark.emulator.api import ApiServer, WriteOptions
+from kubespark.emulator.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.controllers import ControllerSet
+from kubespark.emulator.facts import server_facts
+from kubespark.emulator.faults import FaultInjector, Faults
+from kubespark.emulator.kubelet import Kubelet
+from kubespark.emulator.objects import Clock
+from kubespark.emulator.patching import Patcher
+from kubespark.emulator.tls import ServerCertificates, make_certificates
+from kubespark.errors import InputError
+from kubespark.versions import parse_kube_version
+
+__all__ = ["Emulator", "EmulatorOptions", "emulator_in_thread", "run_emulator"]
+
+log = logging.getLogger("kubespark.emulator")
+
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """How to run one emulated server."""
+
+    version: str = "1.19"  # a minor (1.19) or a patch (1.20.6) the API surface has
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    tls: bool = False
+    kubeconfig_out: Path | None = None  # default: a file in the server's own temp directory
+    speed: float = 1.0  # emulated time runs this many times faster (pods, drivers, back-off)
+    faults: Faults = field(default_factory=Faults)
+    seed: int | None = None  # for generateName suffixes
+    service_account_admission: bool = True  # pods need their ServiceAccount, as in clusters
+    events: bool = True  # the kubelet records Events
+    namespaces: tuple[str, ...] = ()  # created at start, besides the built-in ones
+    bookmark_interval: float = 60.0  # emulated seconds between watch bookmarks
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise InputError(
+                f"speed {self.speed} is not positive",
+                where="--speed",
+                fix="give a factor > 0, e.g. 10 to run pods ten times faster",
+            )
+        if not 0 <= self.port <= 65535:
+            raise InputError(
+                f"port {self.port} is out of range",
+                where="--port",
+                fix="give 0 (any free port) or 1-65535",
+            )
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs an ASGI exception when a watch is cut on purpose; that is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DropConnection | asyncio.CancelledError)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its signal handling: the embedding program owns signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Emulator:
+    """One emulated API server. Start with :meth:`start`, or use :func:`run_emulator`."""
+
+    def __init__(self, options: EmulatorOptions | None = None) -> None:
+        self.options = options or EmulatorOptions()
+        version = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
+        self.surface = load_surface(version)
+        facts = server_facts(version)
+        if version.patch is not None:
+            facts = replace(facts, git_version=f"v{version.major}.{version.minor}.{version.patch}")
+        self.clock = Clock(self.options.speed)
+        self.api = ApiServer(
+            self.surface,
+            facts,
+            seed=self.options.seed,
+            service_account_admission=self.options.service_account_admission,
+        )
+        self.api.patcher = Patcher(self.api)
+        self.faults = FaultInjector(self.options.faults)
+        self._dir = tempfile.TemporaryDirectory(prefix="kubespark-emulator-")
+        self.workdir = Path(self._dir.name)
+        self.certificates: ServerCertificates | None = None
+        self.port = self.options.port
+        self.controllers: ControllerSet | None = None
+        self.kubelet: Kubelet | None = None
+        self.app: EmulatorApp | None = None
+        self._server: uvicorn.Server | None = None
+        self._serve_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.restarts = 0
+
+    # --- addresses ------------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return self.api.facts.git_version
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.options.tls else "http"
+        return f"{scheme}://{self.options.host}:{self.port}"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.options.kubeconfig_out or self.workdir / "kubeconfig"
+
+    def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.certificates is not None:
+            import base64
+
+            cluster["certificate-authority-data"] = base64.b64encode(
+                self.certificates.ca_pem()
+            ).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubespark-emulator", "cluster": cluster}],
+            "users": [{"name": "kubespark-emulator", "user": {"token": "kubespark-emulator"}}],
+            "contexts": [
+                {
+                    "name": "kubespark-emulator",
+                    "context": {
+                        "cluster": "kubespark-emulator",
+                        "user": "kubespark-emulator",
+                        "namespace": namespace,
+                    },
+                }
+            ],
+            "current-context": "kubespark-emulator",
+            "preferences": {},
+        }
+
+    def _write_kubeconfig(self) -> None:
+        path = self.kubeconfig_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
+        path.chmod(0o600)
+
+    # --- lifetime -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self.options.tls and self.certificates is None:
+            self.certificates = make_certificates(self.workdir / "pki", self.options.host)
+        self.controllers = ControllerSet(self.api, self.clock)
+        self._seed_objects()
+        self.kubelet = Kubelet(self.api, self.clock, events=self.options.events)
+        self.app = EmulatorApp(
+            self.api,
+            self.faults,
+            self.kubelet,
+            self.clock,
+            address=lambda: f"{self.options.host}:{self.port}",
+            on_restart=self.restart,
+            bookmark_interval=self.options.bookmark_interval,
+        )
+        self.controllers.start()
+        self.kubelet.start()
+        for logger in ("uvicorn.error", "uvicorn"):
+            logging.getLogger(logger).addFilter(_QuietDrops())
+        await self._serve()
+        self._write_kubeconfig()
+
+    def _seed_objects(self) -> None:
+        res = self.api.registry.for_kind("v1", "Namespace")
+        if res is None:
+            raise InputError(f"Kubernetes {self.version} has no v1 Namespace in its API surface")
+        for name in (*DEFAULT_NAMESPACES, *self.options.namespaces):
+            if self.api.store.get(res.bucket, "", name) is None:
+                body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                self.api.create(res, "", body, WriteOptions())
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.options.host, self.port))
+        except OSError as err:
+            sock.close()
+            raise InputError(
+                f"cannot listen on {self.options.host}:{self.port}: {err.strerror}",
+                where="--port",
+                fix="choose a free port, or 0 for any",
+            ) from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        return sock
+
+    async def _serve(self) -> None:
+        assert self.app is not None
+        sock = self._bind()
+        certs = self.certificates
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            http=_http_implementation(),
+            server_header=False,
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=30,
+            ssl_certfile=str(certs.cert_file) if certs else None,
+            ssl_keyfile=str(certs.key_file) if certs else None,
+        )
+        server = _EmbeddedServer(config)
+        self._server = server
+        self._serve_task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        for _ in range(500):
+            if server.started or self._serve_task.done():
+                break
+            await asyncio.sleep(0.01)
+        if self._serve_task.done():
+            self._serve_task.result()
+
+    async def _shutdown_http(self) -> None:
+        if self.app is not None:
+            self.api.store.close_watchers()
+            for task in list(self.app.open_streams):
+                task.cancel()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._serve_task is not None:
+            with contextlib.suppress(Exception):
+                await self._serve_task
+        self._server, self._serve_task = None, None
+
+    async def stop(self) -> None:
+        await self._shutdown_http()
+        if self.kubelet is not None:
+            await self.kubelet.stop()
+        if self.controllers is not None:
+            await self.controllers.stop()
+        self._dir.cleanup()
+
+    async def restart(self, downtime: float = 0.2) -> None:
+        """As if the apiserver process restarted: every connection cut, the store kept."""
+        await self._shutdown_http()
+        await asyncio.sleep(max(0.0, downtime))
+        self.restarts += 1
+        await self._serve()
+
+    def set_faults(self, faults: Faults) -> None:
+        self.faults.set(faults)
+
+
+def _http_implementation() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:  # pragma: no cover - httptools is a pinned dependency
+        return "h11"
+    return "httptools"
+
+
+@contextlib.asynccontextmanager
+async def run_emulator(
+    version: str = "1.19", options: EmulatorOptions | None = None, **settings: Any
+) -> AsyncIterator[Emulator]:
+    """``async with run_emulator(version="1.19") as emu:``; ``emu.url``, ``emu.kubeconfig_path``."""
+    opts = options or EmulatorOptions(version=version, **settings)
+    emu = Emulator(opts)
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+class EmulatorThread:
+    """An emulator served from its own event loop in a background thread."""
+
+    def __init__(self, options: EmulatorOptions) -> None:
+        self.options = options
+        self.emulator: Emulator | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kubespark-emulator", daemon=True
+        )
+
+    def start(self) -> Emulator:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        self.emulator = future.result(timeout=60)
+        return self.emulator
+
+    async def _start(self) -> Emulator:
+        emu = Emulator(self.options)
+        await emu.start()
+        return emu
+
+    def call(self, coro: Any, timeout: float = 60) -> Any:
+        """Run a coroutine on the emulator's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.emulator is not None:
+            self.call(self.emulator.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+@contextlib.contextmanager
+def emulator_in_thread(
+    version: str = "1.19", options: EmulatorOptions | None = None, **settings: Any
+) -> Iterator[EmulatorThread]:
+    """``with emulator_in_thread("1.21") as t: t.emulator.url`` for synchronous callers."""
+    runner = EmulatorThread(options or EmulatorOptions(version=version, **settings))
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()

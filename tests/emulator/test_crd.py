@@ -1,0 +1,261 @@
+"""CustomResourceDefinitions: served resources, discovery, pruning, validation, status, tables."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+from emu_helpers import eventually
+
+from conftest import Served
+
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+APPS = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications"
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["type", "sparkVersion"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Java", "Scala", "Python", "R"]},
+                "sparkVersion": {"type": "string"},
+                "executors": {"type": "integer", "minimum": 0},
+                "memory": {"x-kubernetes-int-or-string": True},
+                "sparkConf": {"type": "object", "additionalProperties": {"type": "string"}},
+                "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            },
+        },
+        "status": {"type": "object", "properties": {"state": {"type": "string"}}},
+    },
+}
+
+
+def crd(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "sparkapplications.sparkoperator.k8s.io"},
+        "spec": {
+            "group": "sparkoperator.k8s.io",
+            "scope": "Namespaced",
+            "names": {
+                "plural": "sparkapplications",
+                "singular": "sparkapplication",
+                "kind": "SparkApplication",
+                "shortNames": ["sparkapp"],
+            },
+            "versions": [
+                {
+                    "name": "v1beta2",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema or SCHEMA},
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": [
+                        {"name": "Status", "type": "string", "jsonPath": ".status.state"},
+                        {
+                            "name": "Version",
+                            "type": "string",
+                            "jsonPath": ".spec.sparkVersion",
+                            "priority": 1,
+                        },
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def app(name: str = "pi", **spec: Any) -> dict[str, Any]:
+    body = {"type": "Scala", "sparkVersion": "3.5.1", **spec}
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": name},
+        "spec": body,
+    }
+
+
+async def established(client: httpx.AsyncClient) -> dict[str, Any]:
+    name = "sparkapplications.sparkoperator.k8s.io"
+    resp = await eventually(client, f"{CRDS}/{name}", lambda r: '"Established"' in r.text)
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+async def test_a_crd_serves_its_resource(api: Served) -> None:
+    _, client = api
+    created = await client.post(CRDS, json=crd())
+    assert created.status_code == 201, created.text
+    body = await established(client)
+    conditions = {c["type"]: c["status"] for c in body["status"]["conditions"]}
+    assert conditions["Established"] == "True" and conditions["NamesAccepted"] == "True"
+    assert body["status"]["acceptedNames"]["kind"] == "SparkApplication"
+    resources = (await client.get("/apis/sparkoperator.k8s.io/v1beta2")).json()["resources"]
+    names = {r["name"]: r for r in resources}
+    assert names["sparkapplications"]["shortNames"] == ["sparkapp"]
+    assert "sparkapplications/status" in names
+    groups = [g["name"] for g in (await client.get("/apis")).json()["groups"]]
+    assert "sparkoperator.k8s.io" in groups
+    stored = await client.post(APPS, json=app())
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["apiVersion"] == "sparkoperator.k8s.io/v1beta2"
+    listed = (await client.get(APPS)).json()
+    assert listed["kind"] == "SparkApplicationList"
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["pi"]
+
+
+async def test_structural_pruning(api: Served) -> None:
+    _, client = api
+    await client.post(CRDS, json=crd())
+    await established(client)
+    body = app(unknownField=1, extra={"anything": {"goes": True}}, sparkConf={"a": "b"})
+    body["topLevel"] = "dropped"
+    stored = (await client.post(APPS, json=body)).json()
+    assert "unknownField" not in stored["spec"] and "topLevel" not in stored
+    assert stored["spec"]["extra"] == {"anything": {"goes": True}}
+    assert stored["spec"]["sparkConf"] == {"a": "b"}
+
+
+async def test_validation_messages(api: Served) -> None:
+    _, client = api
+    await client.post(CRDS, json=crd())
+    await established(client)
+    wrong_type = await client.post(APPS, json=app(executors="two"))
+    assert wrong_type.status_code == 422
+    assert wrong_type.json()["message"] == (
+        'SparkApplication.sparkoperator.k8s.io "pi" is invalid: spec.executors: Invalid value: '
+        '"string": spec.executors in body must be of type integer: "string"'
+    )
+    bad_enum = await client.post(APPS, json=app(type="Go"))
+    assert bad_enum.json()["message"] == (
+        'SparkApplication.sparkoperator.k8s.io "pi" is invalid: spec.type: Unsupported value: '
+        '"Go": supported values: "Java", "Scala", "Python", "R"'
+    )
+    missing = app()
+    del missing["spec"]["sparkVersion"]
+    resp = await client.post(APPS, json=missing)
+    assert resp.json()["message"] == (
+        'SparkApplication.sparkoperator.k8s.io "pi" is invalid: spec.sparkVersion: Required value'
+    )
+    too_small = await client.post(APPS, json=app(executors=-1))
+    assert "should be greater than or equal to 0" in too_small.json()["message"]
+    for memory in ("512m", 512):
+        ok = await client.post(APPS, json=app(name=f"m{memory}".lower(), memory=memory))
+        assert ok.status_code == 201, ok.text
+    not_int_or_string = await client.post(APPS, json=app(name="f", memory=[1]))
+    assert not_int_or_string.status_code == 422
+
+
+async def test_status_subresource_of_a_custom_resource(api: Served) -> None:
+    _, client = api
+    await client.post(CRDS, json=crd())
+    await established(client)
+    created = (await client.post(APPS, json=dict(app(), status={"state": "ignored"}))).json()
+    assert "status" not in created
+    with_status = dict(created, status={"state": "RUNNING"})
+    resp = await client.put(f"{APPS}/pi/status", json=with_status)
+    assert resp.status_code == 200 and resp.json()["status"] == {"state": "RUNNING"}
+    assert resp.json()["metadata"]["generation"] == 1
+    spec_change = copy.deepcopy(resp.json())
+    spec_change["spec"]["sparkVersion"] = "3.4.1"
+    spec_change["status"] = {"state": "lost"}
+    updated = (await client.put(f"{APPS}/pi", json=spec_change)).json()
+    assert updated["status"] == {"state": "RUNNING"}
+    assert updated["metadata"]["generation"] == 2
+
+
+async def test_printer_columns_in_tables(api: Served) -> None:
+    _, client = api
+    await client.post(CRDS, json=crd())
+    await established(client)
+    created = (await client.post(APPS, json=app())).json()
+    await client.put(f"{APPS}/pi/status", json=dict(created, status={"state": "COMPLETED"}))
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    table = (await client.get(APPS, headers={"Accept": accept})).json()
+    columns = [(c["name"], c["priority"]) for c in table["columnDefinitions"]]
+    assert columns == [("Name", 0), ("Status", 0), ("Version", 1), ("Age", 0)]
+    cells = table["rows"][0]["cells"]
+    assert cells[:3] == ["pi", "COMPLETED", "3.5.1"]
+
+
+async def test_deleting_the_crd_removes_its_objects_and_endpoints(api: Served) -> None:
+    _, client = api
+    await client.post(CRDS, json=crd())
+    await established(client)
+    await client.post(APPS, json=app())
+    await client.delete(f"{CRDS}/sparkapplications.sparkoperator.k8s.io")
+    gone = await eventually(client, APPS, lambda r: r.status_code == 404)
+    assert gone.status_code == 404
+    assert (await client.get(f"{CRDS}/sparkapplications.sparkoperator.k8s.io")).status_code == 404
+
+
+async def test_crd_definition_checks(api: Served) -> None:
+    _, client = api
+    bad = crd()
+    bad["metadata"]["name"] = "wrong.name"
+    resp = await client.post(CRDS, json=bad)
+    assert resp.status_code == 422
+    assert (
+        'metadata.name: Invalid value: "wrong.name": must be spec.names.plural+"."+spec.group'
+        in resp.json()["message"]
+    )
+    no_schema = crd()
+    del no_schema["spec"]["versions"][0]["schema"]
+    resp = await client.post(CRDS, json=no_schema)
+    assert (
+        "spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"
+        in resp.json()["message"]
+    )
+
+
+async def test_v1beta1_definitions_where_served(serve: Any) -> None:
+    legacy = {
+        "apiVersion": "apiextensions.k8s.io/v1beta1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "version": "v1",
+            "scope": "Cluster",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "validation": {
+                "openAPIV3Schema": {
+                    "type": "object",
+                    "properties": {
+                        "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}
+                    },
+                }
+            },
+            "additionalPrinterColumns": [
+                {"name": "Size", "type": "integer", "JSONPath": ".spec.size"}
+            ],
+        },
+    }
+    async with serve("1.19") as (_, client):
+        created = await client.post(
+            "/apis/apiextensions.k8s.io/v1beta1/customresourcedefinitions", json=legacy
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["spec"]["version"] == "v1"
+        as_v1 = (await client.get(f"{CRDS}/widgets.example.com")).json()
+        version = as_v1["spec"]["versions"][0]
+        assert version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        assert version["additionalPrinterColumns"][0]["jsonPath"] == ".spec.size"
+        widget = {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"size": 3, "color": "kept: v1beta1 preserves unknown fields"},
+        }
+        stored = await client.post("/apis/example.com/v1/widgets", json=widget)
+        assert stored.status_code == 201, stored.text
+        assert stored.json()["spec"]["color"].startswith("kept")
+    async with serve("1.22") as (_, client):
+        resp = await client.post(
+            "/apis/apiextensions.k8s.io/v1beta1/customresourcedefinitions", json=legacy
+        )
+        assert resp.status_code == 404

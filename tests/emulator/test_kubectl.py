@@ -1,0 +1,207 @@
+"""The installed kubectl, unmodified, against emulated servers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubespark.emulator.testing import RunningEmulator
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.25
+    ports: [{containerPort: 80}]
+"""
+SERVICE_WITHOUT_PROTOCOL = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: driver-svc
+spec:
+  clusterIP: None
+  ports:
+  - name: driver-rpc-port
+    port: 7078
+    targetPort: 7078
+  selector: {app: web}
+"""
+
+
+def kubectl(
+    emu: RunningEmulator, tmp: Path, *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    assert KUBECTL is not None
+    cmd = [
+        KUBECTL,
+        "--kubeconfig",
+        str(emu.kubeconfig_path),
+        "--cache-dir",
+        str(tmp / "cache"),
+        *args,
+    ]
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")
+    return proc
+
+
+def test_create_get_yaml_and_delete(emulator: RunningEmulator, tmp_path: Path) -> None:
+    created = kubectl(emulator, tmp_path, "create", "-f", "-", stdin=POD)
+    assert created.stdout.strip() == "pod/web created"
+    got = yaml.safe_load(kubectl(emulator, tmp_path, "get", "pod", "web", "-o", "yaml").stdout)
+    assert got["metadata"]["name"] == "web" and got["kind"] == "Pod"
+    assert got["spec"]["containers"][0]["image"] == "nginx:1.25"
+    table = kubectl(emulator, tmp_path, "get", "pods").stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert table[1].split()[0] == "web"
+    again = kubectl(emulator, tmp_path, "create", "-f", "-", stdin=POD, check=False)
+    assert again.returncode == 1
+    assert (
+        'Error from server (AlreadyExists): error when creating "STDIN": pods "web" already '
+        "exists" in again.stderr
+    )
+    deleted = kubectl(emulator, tmp_path, "delete", "pod", "web", "--wait=true")
+    assert deleted.stdout.strip() == 'pod "web" deleted'
+    missing = kubectl(emulator, tmp_path, "get", "pod", "web", check=False)
+    assert 'Error from server (NotFound): pods "web" not found' in missing.stderr
+
+
+def test_client_side_validation_uses_the_served_openapi(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nfoo: bar\n"
+    resp = kubectl(emulator, tmp_path, "create", "-f", "-", stdin=bad, check=False)
+    assert resp.returncode == 1
+    assert 'unknown field "foo"' in resp.stderr
+
+
+@pytest.mark.emulator(version="1.27")
+def test_server_side_field_validation_on_1_27(emulator: RunningEmulator, tmp_path: Path) -> None:
+    bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nfoo: bar\n"
+    resp = kubectl(emulator, tmp_path, "create", "-f", "-", stdin=bad, check=False)
+    assert resp.returncode == 1
+    assert 'strict decoding error: unknown field "foo"' in resp.stderr
+
+
+def test_get_watch(emulator: RunningEmulator, tmp_path: Path) -> None:
+    assert KUBECTL is not None
+    cmd = [
+        KUBECTL,
+        "--kubeconfig",
+        str(emulator.kubeconfig_path),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "get",
+        "pods",
+        "-w",
+        "--request-timeout=30s",
+    ]
+    lines: list[str] = []
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as watcher:
+
+        def read() -> None:
+            assert watcher.stdout is not None
+            for line in watcher.stdout:
+                lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            time.sleep(1.0)
+            kubectl(emulator, tmp_path, "create", "-f", "-", stdin=POD)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any("Running" in ln for ln in lines):
+                time.sleep(0.1)
+            kubectl(emulator, tmp_path, "delete", "pod", "web", "--wait=false")
+            while time.monotonic() < deadline and not any("Terminating" in ln for ln in lines):
+                time.sleep(0.1)
+        finally:
+            watcher.terminate()
+            watcher.wait(timeout=10)
+            reader.join(timeout=10)
+    rows = [line.split() for line in lines]
+    assert rows[0][:3] == ["NAME", "READY", "STATUS"]
+    statuses = [row[2] for row in rows[1:] if row and row[0] == "web"]
+    assert "Running" in statuses and "Terminating" in statuses
+
+
+def test_api_resources_and_version(emulator: RunningEmulator, tmp_path: Path) -> None:
+    version = kubectl(emulator, tmp_path, "version", "-o", "yaml").stdout
+    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == "v1.19.16"
+    resources = kubectl(emulator, tmp_path, "api-resources", "--api-group=policy").stdout
+    assert "policy/v1beta1" in resources and "policy/v1 " not in resources
+
+
+@pytest.mark.emulator(version="1.30")
+def test_aggregated_discovery_with_kubectl(emulator: RunningEmulator, tmp_path: Path) -> None:
+    resources = kubectl(emulator, tmp_path, "api-resources", "--api-group=apps").stdout
+    assert "deployments" in resources and "apps/v1" in resources
+
+
+def test_crd_then_custom_objects_with_printer_columns(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    crd: dict[str, Any] = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {"size": {"type": "integer"}},
+                                }
+                            },
+                        }
+                    },
+                    "additionalPrinterColumns": [
+                        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"}
+                    ],
+                }
+            ],
+        },
+    }
+    kubectl(emulator, tmp_path, "create", "-f", "-", stdin=yaml.safe_dump(crd))
+    kubectl(
+        emulator,
+        tmp_path,
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=20s",
+    )
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n"
+    kubectl(emulator, tmp_path, "create", "-f", "-", stdin=widget)
+    table = kubectl(emulator, tmp_path, "get", "widgets").stdout.splitlines()
+    assert table[0].split() == ["NAME", "SIZE", "AGE"]
+    assert table[1].split()[:2] == ["w", "3"]
