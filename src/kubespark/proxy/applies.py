@@ -1,0 +1,248 @@
+"""What to do with one server-side apply: forward it, rewrite it, or refuse it.
+
+Owns the decision for a ``PATCH`` with ``application/apply-patch+yaml``, made from the request
+alone and the upstream's :class:`ApiSurface`, with the compat planner's ``plan_writes``:
+
+- **forward** unchanged when the server takes the apply as it is, and whenever the proxy cannot
+  judge better than the server (the body is not an object, the path and body disagree, a
+  subresource, no ``fieldManager``, an apiVersion the server does not serve): the server's own
+  answer is the right one;
+- **rewrite** when the planner changes the write for this server: an apply whose only problem
+  is a list-map key without an apply default is sent as an apply with the key filled; an apply
+  with fields the server's schema lacks becomes a ``POST`` of the object without them (and, when
+  it exists, a JSON merge patch of the same body), per the planner's notes;
+- **refuse** with a 422 Status when the rewrite would drop a value the client set that the
+  server would not behave as (``kubespark.proxy.loss``).
+
+Pure: no I/O. Execution is ``kubespark.proxy.rewrite``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import yaml
+
+from kubespark.apisurface import ApiSurface, Resource
+from kubespark.compat import Intent, NoteCode, PlanError, PlannedWrite, plan_writes
+from kubespark.kube.requests import APPLY_PATCH, KubeRequest
+from kubespark.kube.status import Status, StatusCause, StatusDetails
+from kubespark.proxy.loss import Loss, dropped_fields, losses
+from kubespark.proxy.messages import ClientRequest
+from kubespark.versions import Version
+
+__all__ = [
+    "ApplyTarget",
+    "Decision",
+    "Forward",
+    "Refuse",
+    "Rewrite",
+    "apply_target",
+    "decide_apply",
+    "is_apply",
+]
+
+# Query parameters of the client's apply that mean the same on the rewritten writes.
+_CARRIED = ("dryRun", "fieldValidation", "pretty")
+# Notes of changes the proxy does not make on a client's behalf: the client asked for this
+# apiVersion at this path, and answering with another one would not be "as the apply would have".
+_NOT_REWRITTEN = frozenset(
+    {NoteCode.MAPPED_API_VERSION, NoteCode.CONVERTED_FIELD, NoteCode.CUSTOM_RESOURCE}
+)
+_TRUE = frozenset({"1", "t", "true"})  # strconv.ParseBool's true spellings, as query decoding
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyTarget:
+    """The object a REST path names."""
+
+    group: str
+    version: str
+    plural: str
+    name: str
+    namespace: str | None = None
+    subresource: str = ""
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Send the request unchanged; ``reason`` is for the log."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Answer with ``status`` and send nothing upstream."""
+
+    status: Status
+    losses: tuple[Loss, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """Send ``write`` (the planner's, with the client's dry-run and validation kept)."""
+
+    write: PlannedWrite
+    server: Version
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f"kubespark proxy: {note.message}" for note in self.write.notes)
+
+
+Decision = Forward | Refuse | Rewrite
+
+
+def is_apply(request: ClientRequest) -> bool:
+    return request.method == "PATCH" and request.media_type == APPLY_PATCH
+
+
+def apply_target(path: str) -> ApplyTarget | None:
+    """The object a path names, as the API server's request-info parser reads it."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    elif len(parts) >= 3 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = None
+    # /namespaces/NAME/status and /finalize are the Namespace's own subresources.
+    if len(rest) > 2 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+        namespace, rest = rest[1], rest[2:]
+    if len(rest) < 2:
+        return None
+    return ApplyTarget(group, version, rest[0], rest[1], namespace, "/".join(rest[2:]))
+
+
+def decide_apply(surface: ApiSurface, request: ClientRequest) -> Decision:
+    """Forward, rewrite or refuse one server-side apply for a server of ``surface``."""
+    target = apply_target(request.path)
+    if target is None or target.subresource:
+        return Forward("not an object's own path (a subresource or a collection)")
+    resource = surface.resource_for_plural(target.group, target.version, target.plural)
+    if resource is None:
+        return Forward(f"{target.api_version} {target.plural} is not served")
+    if target.namespace is not None and not resource.namespaced:
+        return Forward("a namespace in the path of a cluster-scoped resource")
+    obj = _decode(request.body)
+    if obj is None:
+        return Forward("the body is not a YAML or JSON object")
+    mismatch = _mismatch(obj, target, resource)
+    if mismatch:
+        return Forward(mismatch)
+    query = request.query
+    manager = next((v for k, v in query if k == "fieldManager"), "")
+    if not manager:
+        return Forward("no fieldManager")
+    force = any(k == "force" and v.lower() in _TRUE for k, v in query)
+    try:
+        plan = plan_writes(
+            [obj],
+            surface,
+            Intent.APPLY,
+            namespace=target.namespace or "default",
+            field_manager=manager,
+            force=force,
+        )
+    except PlanError as err:
+        return Forward(f"the planner cannot write it: {err.message}")
+    write = plan.writes[0]
+    if write.body == obj and write.request.content_type == APPLY_PATCH:
+        return Forward("the server takes the apply as it is")
+    if any(n.code in _NOT_REWRITTEN for n in write.notes):
+        return Forward("it needs another apiVersion, which the client did not ask for")
+    found = losses(obj, _dropped(surface, obj, write))
+    if found:
+        return Refuse(_refusal(surface, obj, target, resource, found), tuple(found))
+    carried = tuple((k, v) for k, v in query if k in _CARRIED)
+    return Rewrite(_with_query(write, carried), plan.server)
+
+
+def _decode(body: bytes) -> dict[str, Any] | None:
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        obj = yaml.load(body, Loader=loader)
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) and all(isinstance(k, str) for k in obj) else None
+
+
+def _mismatch(obj: Mapping[str, Any], target: ApplyTarget, resource: Resource) -> str:
+    if obj.get("apiVersion") != target.api_version or obj.get("kind") != resource.gvk.kind:
+        return "the body's apiVersion and kind are not the path's"
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or meta.get("name") != target.name:
+        return "the body's metadata.name is not the path's"
+    namespace = meta.get("namespace")
+    if namespace not in (None, "", target.namespace):
+        return "the body's metadata.namespace is not the path's"
+    return ""
+
+
+def _dropped(surface: ApiSurface, obj: dict[str, Any], write: PlannedWrite) -> list[Any]:
+    added = {n.path: n.added_in for n in write.notes if n.code is NoteCode.PRUNED_FIELD}
+    return dropped_fields(surface, obj, write.body, added)
+
+
+def _with_query(write: PlannedWrite, extra: tuple[tuple[str, str], ...]) -> PlannedWrite:
+    if not extra:
+        return write
+
+    def more(request: KubeRequest | None) -> KubeRequest | None:
+        return None if request is None else replace(request, query=(*request.query, *extra))
+
+    on_conflict = replace(
+        write.on_conflict, get=more(write.on_conflict.get), then=more(write.on_conflict.then)
+    )
+    request = more(write.request)
+    assert request is not None
+    return replace(write, request=request, on_conflict=on_conflict)
+
+
+def _refusal(
+    surface: ApiSurface,
+    obj: Mapping[str, Any],
+    target: ApplyTarget,
+    resource: Resource,
+    found: list[Loss],
+) -> Status:
+    server = surface.server_version or surface.version
+    where = f"{target.namespace}/{target.name}" if target.namespace else target.name
+    fields = "; ".join(_describe(loss) for loss in found)
+    newest = max((x.dropped.added_in for x in found if x.dropped.added_in), default=None)
+    upgrade = f", or upgrade the cluster to Kubernetes {newest} or newer" if newest else ""
+    message = (
+        f"kubespark proxy: Kubernetes {server} cannot take this server-side apply of "
+        f"{resource.gvk.kind} {where}, and writing it without the fields {server} lacks would "
+        f"drop values you set: {fields}. Remove these fields or set them to their defaults"
+        f"{upgrade}."
+    )
+    causes = [
+        StatusCause(
+            reason="FieldValueNotSupported",
+            message=_describe(loss),
+            field=loss.dropped.path.lstrip("."),
+        )
+        for loss in found
+    ]
+    details = StatusDetails(
+        name=target.name, group=target.group, kind=resource.gvk.kind, causes=causes
+    )
+    return Status.failure(422, message, reason="Invalid", details=details)
+
+
+def _describe(loss: Loss) -> str:
+    import json
+
+    item = loss.dropped
+    value = json.dumps(item.value, separators=(",", ":"))
+    added = f" (added in {item.added_in})" if item.added_in else ""
+    return f"{item.path.lstrip('.')}: {value}{added}: {loss.reason}"
