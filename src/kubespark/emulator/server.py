@@ -96,11 +96,13 @@ class Emulator:
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
-        version = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
-        self.surface = load_surface(version)
-        facts = server_facts(version)
-        if version.patch is not None:
-            facts = replace(facts, git_version=f"v{version.major}.{version.minor}.{version.patch}")
+        asked = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
+        facts = server_facts(asked)
+        if asked.patch is not None:
+            facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{asked.patch}")
+        # A minor alone means its newest patch (what /version reports), and the surface's
+        # behaviours of that patch: a backport (1.20.6's ServicePort protocol default) counts.
+        self.surface = load_surface(facts.git_version)
         self.clock = Clock(self.options.speed)
         self.api = ApiServer(
             self.surface,
@@ -203,7 +205,9 @@ class Emulator:
                 self.api.create(res, "", body, WriteOptions())
 
     def _bind(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+        # says TCP; without it every keep-alive answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.options.host, self.port))

@@ -1,0 +1,325 @@
+"""Plain JSON values as the API server's Go code sees them: identity, order, and printing.
+
+Owns three things every patch algorithm needs and Python does not give for free:
+
+- identity: ``True == 1`` in Python but not in JSON; :func:`hashable` gives each value a key that
+  treats ``1`` and ``1.0`` as equal (structured-merge-diff's ``value.Equals``) and ``true`` and
+  ``1`` as different;
+- order: structured-merge-diff's total order over values (``value.Compare``: numbers < strings <
+  booleans < lists < maps < null), which decides how field sets serialize;
+- printing: the Go verbs (``%v``, ``%#v``, ``%q``, ``%T``) that end up inside error messages a
+  real server writes, so messages match byte for byte.
+
+Values are what ``json.loads`` returns. Nothing here does I/O or knows about schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
+
+__all__ = [
+    "JSON",
+    "MISSING",
+    "compare_values",
+    "deep_copy",
+    "go_quote",
+    "go_sharp_v",
+    "go_type_name",
+    "go_v",
+    "hashable",
+    "is_list",
+    "is_map",
+    "json_compact",
+    "values_equal",
+]
+
+JSON: TypeAlias = Any  # dict[str, JSON] | list[JSON] | str | int | float | bool | None
+
+
+class _Missing:
+    """An absent value, distinct from JSON ``null`` (None)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+def is_map(value: object) -> bool:
+    return isinstance(value, dict)
+
+
+def is_list(value: object) -> bool:
+    return isinstance(value, list)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def hashable(value: JSON) -> object:
+    """A hashable stand-in with JSON equality: ``1 == 1.0``, ``True != 1``, maps unordered."""
+    if value is None:
+        return ("n",)
+    if isinstance(value, bool):
+        return ("b", value)
+    if _is_number(value):
+        number = float(value)
+        if math.isfinite(number) and number == int(number):
+            return ("#", int(number))
+        return ("#", number)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(hashable(v) for v in value))
+    if isinstance(value, dict):
+        return ("m", frozenset((k, hashable(v)) for k, v in value.items()))
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+def values_equal(lhs: JSON, rhs: JSON) -> bool:
+    """structured-merge-diff's ``value.Equals``: numbers compare numerically, maps unordered."""
+    return hashable(lhs) == hashable(rhs)
+
+
+def _rank(value: JSON) -> int:
+    if _is_number(value):
+        return 0
+    if isinstance(value, str):
+        return 2
+    if isinstance(value, bool):
+        return 3
+    if isinstance(value, list):
+        return 4
+    if isinstance(value, dict):
+        return 5
+    return 6  # null
+
+
+def _cmp(a: Any, b: Any) -> int:
+    return int((a > b) - (a < b))
+
+
+def compare_values(lhs: JSON, rhs: JSON) -> int:
+    """structured-merge-diff's ``value.Compare``: a total order across types."""
+    lr, rr = _rank(lhs), _rank(rhs)
+    if lr != rr:
+        return _cmp(lr, rr)
+    if lr == 0:
+        return _cmp(float(lhs), float(rhs))
+    if lr == 2:
+        # Go compares strings bytewise; UTF-8 keeps code point order, so str order matches.
+        return _cmp(lhs, rhs)
+    if lr == 3:
+        return _cmp(lhs, rhs)
+    if lr == 4:
+        for a, b in zip(lhs, rhs, strict=False):
+            c = compare_values(a, b)
+            if c:
+                return c
+        return _cmp(len(lhs), len(rhs))
+    if lr == 5:
+        return _compare_maps(lhs, rhs)
+    return 0
+
+
+def _compare_maps(lhs: Mapping[str, JSON], rhs: Mapping[str, JSON]) -> int:
+    # value.MapCompare: sorted keys pairwise, then by length.
+    lk, rk = sorted(lhs), sorted(rhs)
+    for a, b in zip(lk, rk, strict=False):
+        if a != b:
+            return _cmp(a, b)
+        c = compare_values(lhs[a], rhs[b])
+        if c:
+            return c
+    return _cmp(len(lk), len(rk))
+
+
+def deep_copy(value: JSON) -> JSON:
+    """A copy sharing nothing mutable with ``value`` (faster than copy.deepcopy for JSON)."""
+    if isinstance(value, dict):
+        return {k: deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_copy(v) for v in value]
+    return value
+
+
+def json_compact(value: JSON) -> str:
+    """JSON as Go's encoding/json writes it: no spaces, object keys sorted, ``<>&`` escaped."""
+    text = json.dumps(_for_json(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _for_json(value: JSON) -> JSON:
+    # Go writes integral float64 values without a fraction (7078, not 7078.0).
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _for_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_for_json(v) for v in value]
+    return value
+
+
+# --- Go's fmt verbs -------------------------------------------------------------------------
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` of a string (strconv.Quote): printable runes kept, others escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\v":
+            out.append("\\v")
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _go_float(number: float) -> str:
+    # Go's %v of float64 is strconv.FormatFloat(f, 'g', -1, 64) with exponent for large values.
+    if math.isinf(number):
+        return "+Inf" if number > 0 else "-Inf"
+    if math.isnan(number):
+        return "NaN"
+    if number == int(number) and abs(number) < 1e21:
+        return str(int(number))
+    text = repr(number)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = "-" if exponent.startswith("-") else "+"
+        digits = exponent.lstrip("+-").rjust(2, "0")
+        return f"{mantissa}e{sign}{digits}"
+    return text
+
+
+def _go_number(value: int | float) -> str:
+    return str(value) if isinstance(value, int) else _go_float(value)
+
+
+def go_v(value: JSON) -> str:
+    """Go's ``%v`` of a decoded JSON value (``map[a:1 b:x]``, ``[a 1]``, ``<nil>``)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return _go_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + " ".join(go_v(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_v(value[k])}" for k in sorted(value)) + "]"
+    return str(value)
+
+
+def go_sharp_v(value: JSON) -> str:
+    """Go's ``%#v`` of a decoded JSON value inside an ``interface{}``."""
+    if value is None:
+        return "interface {}(nil)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return _go_number(value)
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, list):
+        return "[]interface {}{" + ", ".join(go_sharp_v(v) for v in value) + "}"
+    if isinstance(value, dict):
+        items = ", ".join(f"{go_quote(k)}:{go_sharp_v(value[k])}" for k in sorted(value))
+        return "map[string]interface {}{" + items + "}"
+    return repr(value)
+
+
+def go_type_name(value: JSON) -> str:
+    """Go's ``%T`` of a decoded JSON value (as Kubernetes decodes JSON: integers are int64)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "[]interface {}"
+    return "map[string]interface {}"
+
+
+def smd_v1_string(value: JSON) -> str:
+    """``value.Value.String()`` of structured-merge-diff v1 (Kubernetes 1.16 and 1.17)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return _go_number(value)
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, list):
+        return "[" + ",".join(smd_v1_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ";".join(f"{k}={smd_v1_string(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def smd_to_string(value: JSON) -> str:
+    """``value.ToString`` (structured-merge-diff v3+): how keys print in paths and messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return _go_number(value)
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, list):
+        return "[" + ",".join(smd_to_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "".join(f"{k}={smd_to_string(v)}" for k, v in value.items())
+    return str(value)
+
+
+def sequence_of_str(values: Sequence[str]) -> str:
+    """Go's ``%q`` of a ``[]string``: ``["port" "protocol"]``."""
+    return "[" + " ".join(go_quote(v) for v in values) + "]"
