@@ -7,10 +7,10 @@ its fallbacks; and the per-object checks of ``kubespark validate``. The planning
 reads the API surface and returns planned requests plus notes.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kubespark.compat.applyability import ApplyPrediction, TypingError, predict_apply
-from kubespark.compat.capabilities import live_capabilities, offline_capabilities
 from kubespark.compat.conversions import CONVERSIONS, Conversion
-from kubespark.compat.execute import PlanExecutionFailed, execute_plan
 from kubespark.compat.model import (
     ConflictAction,
     Intent,
@@ -24,6 +24,29 @@ from kubespark.compat.model import (
     WriteMethod,
 )
 from kubespark.compat.planner import Lowered, lower_object, plan_writes
+
+if TYPE_CHECKING:
+    from kubespark.compat.capabilities import live_capabilities, offline_capabilities
+    from kubespark.compat.execute import PlanExecutionFailed, execute_plan
+
+# The parts that talk to a server pull in the HTTP client and kubeconfig handling; importing
+# them on first use keeps offline users (``kubespark validate``) fast to start.
+_LAZY = {
+    "live_capabilities": "kubespark.compat.capabilities",
+    "offline_capabilities": "kubespark.compat.capabilities",
+    "PlanExecutionFailed": "kubespark.compat.execute",
+    "execute_plan": "kubespark.compat.execute",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "CONVERSIONS",

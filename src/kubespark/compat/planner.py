@@ -55,7 +55,13 @@ from kubespark.compat.order import order_objects
 from kubespark.kube.requests import APPLY_PATCH, JSON, MERGE_PATCH, KubeRequest, ResourcePath
 from kubespark.versions import Version
 
-__all__ = ["Lowered", "lower_object", "plan_writes"]
+__all__ = [
+    "Lowered",
+    "custom_resources",
+    "fill_list_map_keys",
+    "lower_object",
+    "plan_writes",
+]
 
 Obj = dict[str, Any]
 
@@ -78,6 +84,7 @@ class Lowered:
     body: Obj
     notes: tuple[Note, ...] = ()
     apply: ApplyPrediction | None = None  # the prediction for the body as given (apply intent)
+    unpruned: Obj | None = None  # the body before unknown fields were dropped (after mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +131,7 @@ def plan_writes(
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
     bodies = [dict(o) if isinstance(o, Mapping) else o for o in objects]
     dicts = [b for b in bodies if isinstance(b, dict)]
-    ctx = _Context(capabilities, intent, namespace, _custom_resources(dicts, capabilities))
+    ctx = _Context(capabilities, intent, namespace, custom_resources(dicts, capabilities))
     results = [lower_object_in(ctx, body) for body in bodies]
     blocked = tuple((r.ref, r.message, r.fix) for r in results if isinstance(r, _Blocked))
     if blocked:
@@ -144,7 +151,7 @@ def lower_object(
 ) -> Lowered | tuple[str, str]:
     """One object made fit for ``surface``; or (what is wrong, the fix) when it cannot be."""
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
-    ctx = _Context(surface, intent, namespace, _custom_resources([obj], surface))
+    ctx = _Context(surface, intent, namespace, custom_resources([obj], surface))
     result = lower_object_in(ctx, dict(obj))
     return (result.message, result.fix) if isinstance(result, _Blocked) else result
 
@@ -185,7 +192,8 @@ def lower_object_in(ctx: _Context, body: Any) -> Lowered | _Blocked:
     if ctx.intent is Intent.APPLY:
         return _lower_for_apply(ctx, ref, resource, body, notes)
     pruned, pruned_notes = _pruned(ctx, ref, body)
-    return Lowered(ref, resource, WriteMethod.CREATE, pruned, (*notes, *pruned_notes))
+    notes.extend(pruned_notes)
+    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), None, body)
 
 
 def _with_namespace(ref: ObjectRef, resource: Resource, ctx: _Context) -> ObjectRef:
@@ -255,7 +263,7 @@ def _fallback(
         message += "; if it exists, the same body is sent as a JSON merge patch"
     notes.append(Note(NoteCode.FALLBACK_TO_CREATE, ref, "", message))
     notes.extend(pruned_notes)
-    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), prediction)
+    return Lowered(ref, resource, WriteMethod.CREATE, pruned, tuple(notes), prediction, body)
 
 
 # --- pruning and filling ------------------------------------------------------------------------
@@ -310,6 +318,21 @@ def _api_key_defaults() -> Mapping[str, Mapping[str, str]]:
     are what every version's defaulting sets on create, so filling them changes nothing stored.
     """
     return load_surface(newest_version()).behaviours.key_defaults_by_element
+
+
+def fill_list_map_keys(surface: ApiSurface, obj: Mapping[str, Any]) -> tuple[Obj, list[Note]]:
+    """``obj`` with every list-map key this version cannot default in apply set to its API value.
+
+    Only keys the API defaults on create (``protocol: TCP``) are filled, so a create stores the
+    same object, and a server-side apply of the result can be typed. Returns a copy (or ``obj``
+    itself when nothing was missing) and a note per filled key.
+    """
+    resource = surface.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    if resource is None:
+        return dict(obj), []
+    ctx = _Context(surface, Intent.APPLY, "default")
+    filled, notes = _fill_keys(ctx, ObjectRef.of(obj), resource, dict(obj))
+    return (filled, notes) if notes else (dict(obj), [])
 
 
 def _fill_keys(
@@ -436,9 +459,11 @@ def _mapping_notes(
 # --- custom resources of CRDs in the same batch -------------------------------------------------
 
 
-def _custom_resources(
+def custom_resources(
     bodies: Sequence[Mapping[str, Any]], surface: ApiSurface
 ) -> dict[tuple[str, str], Resource]:
+    """(apiVersion, kind) -> Resource of each kind the CRDs among ``bodies`` define and the
+    surface does not already serve."""
     out: dict[tuple[str, str], Resource] = {}
     for body in bodies:
         if body.get("kind") != "CustomResourceDefinition" or not isinstance(body.get("spec"), dict):

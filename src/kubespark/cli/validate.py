@@ -1,0 +1,138 @@
+"""``kubespark validate``: will these manifests work on Kubernetes 1.X, and what to change.
+
+Reads YAML/JSON files, directories, stdin (``-f -``) and multi-document streams (``helm
+template`` output, ``kind: List``), checks every object against the version's API surface and
+renders the findings as text, JSON or SARIF 2.1.0. ``--fix`` writes the objects as the compat
+planner lowers them for that version: to stdout as one YAML stream (the report then goes to
+stderr), or with ``--fix-out DIR`` one file per input under DIR; never over the inputs.
+Exit codes: 0 clean, 1 problems found, 2 input error.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubespark import __version__
+from kubespark.apisurface.load import load_surface, newest_version
+from kubespark.cli.output import print_json
+from kubespark.compat.report import fixed_stream, json_report, sarif_report, text_report
+from kubespark.compat.validate_run import ValidationRun, run_validation
+from kubespark.errors import InputError
+
+__all__ = ["validate"]
+
+
+class ReportFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+def validate(
+    files: Annotated[
+        list[str],
+        typer.Option(
+            "-f", "--filename", help="file, directory (recursive) or - for stdin; repeatable"
+        ),
+    ],
+    k8s: Annotated[
+        str | None,
+        typer.Option("--k8s", help="Kubernetes version, e.g. 1.19 or v1.20.6 (default: newest)"),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="warnings (e.g. fields a create drops) are errors")
+    ] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="write the objects lowered for that version")
+    ] = False,
+    fix_out: Annotated[
+        Path | None,
+        typer.Option("--fix-out", help="with --fix: write one file per input under this directory"),
+    ] = None,
+    output: Annotated[
+        ReportFormat, typer.Option("-o", "--output", help="report format")
+    ] = ReportFormat.TEXT,
+) -> None:
+    """Check manifests against one Kubernetes version: fields, APIs, server-side apply."""
+    if fix_out is not None and not fix:
+        raise InputError("--fix-out needs --fix", where="--fix-out", fix="add --fix")
+    surface = load_surface(k8s or newest_version())
+    with _no_cycle_collection():
+        run = run_validation(surface, files, stdin=sys.stdin.buffer, strict=strict, fix=fix)
+    to_stderr = fix and fix_out is None
+    if fix:
+        _write_fixed(run, fix_out)
+    _report(run, output, to_stderr)
+    raise typer.Exit(run.exit_code)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while validating.
+
+    A run builds and drops a few hundred small acyclic objects per manifest (YAML nodes,
+    dicts, lists), which reference counting frees; the cyclic collector would instead rescan
+    the loaded API surface over and over, a third of the run's time (bench/bench_validate.py).
+    """
+    gc.freeze()  # what is loaded now (the surface) stays out of later collections
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
+
+
+def _report(run: ValidationRun, output: ReportFormat, to_stderr: bool) -> None:
+    if output is ReportFormat.TEXT:
+        typer.echo(text_report(run), err=to_stderr)
+    elif to_stderr:
+        import json
+
+        data = json_report(run) if output is ReportFormat.JSON else _sarif(run)
+        typer.echo(json.dumps(data, indent=2), err=True)
+    else:
+        print_json(json_report(run) if output is ReportFormat.JSON else _sarif(run))
+
+
+def _sarif(run: ValidationRun) -> dict[str, object]:
+    return sarif_report(run, tool_version=__version__)
+
+
+def _write_fixed(run: ValidationRun, fix_out: Path | None) -> None:
+    if fix_out is None:
+        objects = [obj for per_file in run.fixed.values() for obj in per_file]
+        if objects:
+            typer.echo(fixed_stream(objects), nl=False)
+        return
+    for source, objects in run.fixed.items():
+        target = _fix_target(fix_out, source)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(fixed_stream(objects))
+        except OSError as err:
+            raise InputError(
+                f"cannot write {target}: {err.strerror}",
+                where="--fix-out",
+                fix="give a writable directory",
+            ) from None
+
+
+def _fix_target(root: Path, source: str) -> Path:
+    """Where the fixed copy of an input goes: its relative path under ``root``."""
+    if source == "<stdin>":
+        return root / "stdin.yaml"
+    path = Path(source)
+    relative = path if not path.is_absolute() else Path(*path.parts[1:])
+    parts = [p for p in relative.parts if p not in ("..", ".")]
+    return (root / Path(*parts)).with_suffix(".yaml")
