@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from kubespark.kube.status import Status
@@ -121,6 +122,16 @@ class ProxyResponse:
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
     close: Callable[[], Awaitable[None]] | None = None
+    reason: bytes = b""  # the status line's phrase; the standard one when empty
+
+    @property
+    def reason_phrase(self) -> bytes:
+        if self.reason:
+            return self.reason
+        try:
+            return HTTPStatus(self.status).phrase.encode()
+        except ValueError:
+            return b""
 
     def header(self, name: bytes) -> bytes | None:
         for key, value in self.headers:

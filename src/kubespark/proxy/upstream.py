@@ -153,6 +153,7 @@ class Upstream:
             end_to_end(response.headers.raw),
             stream=_chunks(response, self.server),
             close=response.aclose,
+            reason=response.reason_phrase.encode("latin-1", "replace"),
         )
 
     async def exchange(

@@ -122,7 +122,11 @@ class _Connection:
         if response.stream is None and response.header(b"content-length") is None:
             headers.append((b"content-length", str(len(response.body)).encode()))
         try:
-            await self.send(h11.Response(status_code=response.status, headers=headers))
+            await self.send(
+                h11.Response(
+                    status_code=response.status, headers=headers, reason=response.reason_phrase
+                )
+            )
             if response.stream is None:
                 if response.body:
                     await self.send(h11.Data(data=response.body))
@@ -189,7 +193,9 @@ class _Connection:
             return
         try:
             await self.send(
-                h11.InformationalResponse(status_code=101, headers=_safe(response.headers))
+                h11.InformationalResponse(
+                    status_code=101, headers=_safe(response.headers), reason=b"Switching Protocols"
+                )
             )
             early, _ = self.h11.trailing_data
             if early:
