@@ -5,7 +5,8 @@ a protocol upgrade that echoes bytes, answers naming what arrived).
 It speaks h11 over asyncio streams, like the proxy's front end, but shares no code with it.
 Routes:
 - ``GET /version``: a 1.19 server's version document;
-- ``GET /api`` and ``GET /apis``: minimal discovery (core v1, no groups);
+- ``GET /api``, ``/apis``, ``/api/v1``: minimal discovery (core v1 services and configmaps);
+- ``POST`` to a collection listed in ``existing``: 409 AlreadyExists;
 - ``GET /stream``: a chunked answer, one chunk per item the test puts in ``chunks`` (None ends);
 - ``GET /upgrade``: ``101 Switching Protocols`` when asked to upgrade, then every byte received is
   sent back upper-cased (after a greeting); ``/deny-upgrade`` answers 403 instead;
@@ -30,6 +31,13 @@ GREETING = b"hello from upstream\n"
 TOKEN = "s3cr3t-upstream-token-0123456789"  # the upstream kubeconfig's bearer token
 
 
+_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
+RESOURCES = [
+    {"name": p, "singularName": s, "namespaced": True, "kind": k, "verbs": _VERBS}
+    for p, s, k in [("services", "service", "Service"), ("configmaps", "configmap", "ConfigMap")]
+]
+
+
 @dataclass
 class Seen:
     method: str
@@ -45,6 +53,7 @@ class FakeUpstream:
     chunks: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     stream_closed: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
+    existing: set[str] = field(default_factory=set)  # collection paths whose POST answers 409
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -133,7 +142,12 @@ class FakeUpstream:
         elif seen.target == "/apis":
             code, doc = 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
         elif seen.target == "/api/v1":
-            code, doc = 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": []}
+            code, doc = (
+                200,
+                {"kind": "APIResourceList", "groupVersion": "v1", "resources": RESOURCES},
+            )
+        elif seen.method == "POST" and seen.target.split("?")[0] in self.existing:
+            code, doc = 409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"}
         elif seen.target.startswith("/deny-upgrade") or seen.target.startswith("/upgrade"):
             code, doc = 403, {"kind": "Status", "code": 403, "reason": "Forbidden"}
         elif seen.target.startswith("/openapi"):

@@ -13,6 +13,7 @@ import typer
 
 from kubespark.cli import check, demo, matrix
 from kubespark.cli import emulate as emulate_cmd
+from kubespark.cli import proxy as proxy_cmd
 from kubespark.cli import validate as validate_cmd
 from kubespark.cli.output import fail_on_input_errors
 
@@ -29,6 +30,7 @@ app.command("check")(fail_on_input_errors(check.check))
 app.command("matrix")(fail_on_input_errors(matrix.matrix))
 app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 app.command("validate")(fail_on_input_errors(validate_cmd.validate))
+app.command("proxy")(fail_on_input_errors(proxy_cmd.proxy))
 
 
 def main() -> None:

@@ -93,8 +93,17 @@ class Rewrite:
     server: Version
 
     @property
-    def warnings(self) -> tuple[str, ...]:
+    def notes(self) -> tuple[str, ...]:
+        """Every note of the write, for the log."""
         return tuple(f"kubespark proxy: {note.message}" for note in self.write.notes)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The notes a client is shown; a fallback's note already names each dropped field."""
+        notes = self.write.notes
+        summarised = any(n.code is NoteCode.FALLBACK_TO_CREATE for n in notes)
+        shown = [n for n in notes if not (summarised and n.code is NoteCode.PRUNED_FIELD)]
+        return tuple(f"kubespark proxy: {note.message}" for note in shown)
 
 
 Decision = Forward | Refuse | Rewrite
@@ -228,7 +237,7 @@ def _refusal(
     causes = [
         StatusCause(
             reason="FieldValueNotSupported",
-            message=_describe(loss),
+            message=f"{_describe(loss)}. {loss.detail}" if loss.detail else _describe(loss),
             field=loss.dropped.path.lstrip("."),
         )
         for loss in found

@@ -61,7 +61,8 @@ class Loss:
     """A dropped value the client set that the server would not have behaved as."""
 
     dropped: Dropped
-    reason: str
+    reason: str  # one clause: why this value is a loss
+    detail: str = ""  # the longer story, with its source, when the data file has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +134,13 @@ def losses(original: Mapping[str, Any], dropped: Sequence[Dropped]) -> list[Loss
     """The dropped values that are losses, each with why (see the module's rule)."""
     out = []
     for item in dropped:
-        reason = _why_lost(original, item)
-        if reason is not None:
-            out.append(Loss(item, reason))
+        loss = _loss(original, item)
+        if loss is not None:
+            out.append(loss)
     return out
 
 
-def _why_lost(original: Mapping[str, Any], item: Dropped) -> str | None:
+def _loss(original: Mapping[str, Any], item: Dropped) -> Loss | None:
     if item.value in (None, "", [], {}):
         return None
     known = _equivalences().get((item.type_name, item.field))
@@ -147,13 +148,14 @@ def _why_lost(original: Mapping[str, Any], item: Dropped) -> str | None:
         if item.value in known.values:
             return None
         allowed = " or ".join(_show(v) for v in known.values)
-        return f"only {allowed} mean(s) the same on this server ({known.why})"
+        reason = f"a server without the field behaves as {allowed} only"
+        return Loss(item, reason, f"{known.why} (source: {known.source})")
     default = _default_when_absent(original, item.parts)
     if default is not _ABSENT and default == item.value:
         return None
     if default is not _ABSENT:
-        return f"it differs from the default {_show(default)}"
-    return "the field has no default, so its value cannot be left to the server"
+        return Loss(item, f"it is not the default {_show(default)}")
+    return Loss(item, "the field has no default a server without it would behave as")
 
 
 _ABSENT = object()

@@ -92,7 +92,7 @@ class ApplyRewriter:
             ", then ".join(f"{r.method} {r.path}" for r in sent),
             answer.status,
         )
-        for text in decision.warnings:
+        for text in decision.notes:
             log.info("%s", text)
         headers = [(k, v) for k, v in answer.headers if k in _KEPT]
         if first is not answer:

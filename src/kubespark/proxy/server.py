@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hmac
 import ipaddress
 import logging
+import secrets
 import tempfile
 import threading
 import time
@@ -117,6 +120,11 @@ class Proxy:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
         self.requests = 0
+        # The bearer token of the kubeconfig written for clients. kubectl prompts for a password
+        # when an HTTPS server's kubeconfig user has no credentials; with this token it does not,
+        # and a request bearing it is sent with the upstream kubeconfig's credentials instead.
+        self.client_token = secrets.token_urlsafe(32)
+        self._client_authorization = f"Bearer {self.client_token}".encode()
 
     # --- addresses --------------------------------------------------------------------------
 
@@ -130,7 +138,7 @@ class Proxy:
         return self.options.kubeconfig_out
 
     def kubeconfig(self) -> dict[str, Any]:
-        """A kubeconfig for clients of the proxy: its address and CA, no credentials."""
+        """A kubeconfig for clients of the proxy: its address, its CA and its client token."""
         cluster: dict[str, Any] = {"server": self.url}
         if self.pair is not None and self.pair.ca_file is not None:
             cluster["certificate-authority"] = str(self.pair.ca_file.resolve())
@@ -141,7 +149,7 @@ class Proxy:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "kubespark-proxy", "cluster": cluster}],
-            "users": [{"name": "kubespark-proxy", "user": {}}],
+            "users": [{"name": "kubespark-proxy", "user": {"token": self.client_token}}],
             "contexts": [{"name": "kubespark-proxy", "context": context}],
             "current-context": "kubespark-proxy",
             "preferences": {},
@@ -207,9 +215,18 @@ class Proxy:
 
     # --- routing (the front end's Handler) --------------------------------------------------
 
+    def _own_token_removed(self, request: ClientRequest) -> ClientRequest:
+        """The request without the proxy's own client token (it goes no further than here)."""
+        value = request.header(b"authorization")
+        if value is None or not hmac.compare_digest(value, self._client_authorization):
+            return request
+        headers = tuple((k, v) for k, v in request.headers if k != b"authorization")
+        return dataclasses.replace(request, headers=headers)
+
     async def handle(self, request: ClientRequest) -> ProxyResponse:
         self.requests += 1
         started = time.perf_counter()
+        request = self._own_token_removed(request)
         if is_apply(request):
             response = await self.rewriter.handle(request)
         else:
@@ -221,7 +238,7 @@ class Proxy:
 
     async def upgrade(self, request: ClientRequest) -> tuple[ProxyResponse, Upgraded | None]:
         self.requests += 1
-        response, stream = await self.upstream.upgrade(request)
+        response, stream = await self.upstream.upgrade(self._own_token_removed(request))
         log.debug("%s upgrade -> %d", request.describe(), response.status)
         return response, stream
 
