@@ -29,7 +29,7 @@ from kubespark.apisurface import ApiSurface, Resource
 from kubespark.compat import Intent, NoteCode, PlanError, PlannedWrite, plan_writes
 from kubespark.kube.requests import APPLY_PATCH, KubeRequest
 from kubespark.kube.status import Status, StatusCause, StatusDetails
-from kubespark.proxy.loss import Loss, dropped_fields, losses
+from kubespark.proxy.loss import Loss, dropped_fields, losses, show
 from kubespark.proxy.messages import ClientRequest
 from kubespark.versions import Version
 
@@ -223,21 +223,19 @@ def _refusal(
     resource: Resource,
     found: list[Loss],
 ) -> Status:
+    """The 422 a client gets; kubectl shows each cause as ``FIELD: MESSAGE``: each stands alone."""
     server = surface.server_version or surface.version
     where = f"{target.namespace}/{target.name}" if target.namespace else target.name
-    fields = "; ".join(_describe(loss) for loss in found)
-    newest = max((x.dropped.added_in for x in found if x.dropped.added_in), default=None)
-    upgrade = f", or upgrade the cluster to Kubernetes {newest} or newer" if newest else ""
+    fields = "; ".join(f"{x.dropped.path.lstrip('.')}: {_cause(x, server)}" for x in found)
     message = (
         f"kubespark proxy: Kubernetes {server} cannot take this server-side apply of "
         f"{resource.gvk.kind} {where}, and writing it without the fields {server} lacks would "
-        f"drop values you set: {fields}. Remove these fields or set them to their defaults"
-        f"{upgrade}."
+        f"drop values you set: {fields}"
     )
     causes = [
         StatusCause(
             reason="FieldValueNotSupported",
-            message=f"{_describe(loss)}. {loss.detail}" if loss.detail else _describe(loss),
+            message=_cause(loss, server),
             field=loss.dropped.path.lstrip("."),
         )
         for loss in found
@@ -248,10 +246,16 @@ def _refusal(
     return Status.failure(422, message, reason="Invalid", details=details)
 
 
-def _describe(loss: Loss) -> str:
-    import json
-
+def _cause(loss: Loss, server: Version) -> str:
     item = loss.dropped
-    value = json.dumps(item.value, separators=(",", ":"))
     added = f" (added in {item.added_in})" if item.added_in else ""
-    return f"{item.path.lstrip('.')}: {value}{added}: {loss.reason}"
+    fixes = ["remove the field"]
+    if loss.instead:
+        fixes.append("set it to " + " or ".join(show(v) for v in loss.instead))
+    if item.added_in:
+        fixes.append(f"upgrade the cluster to Kubernetes {item.added_in} or newer")
+    how = ", ".join(fixes[:-1]) + f", or {fixes[-1]}" if len(fixes) > 1 else fixes[0]
+    return (
+        f"kubespark proxy will not drop {show(item.value)}: Kubernetes {server} lacks this "
+        f"field{added} and {loss.behaves}; {how}"
+    )

@@ -31,7 +31,7 @@ from kubespark.apisurface.load import newest_version
 from kubespark.errors import DataError
 from kubespark.versions import Version
 
-__all__ = ["Dropped", "Loss", "dropped_fields", "losses"]
+__all__ = ["Dropped", "Loss", "dropped_fields", "losses", "show"]
 
 _FILE = "dropped_fields.yaml"
 Part = str | int
@@ -61,7 +61,8 @@ class Loss:
     """A dropped value the client set that the server would not have behaved as."""
 
     dropped: Dropped
-    reason: str  # one clause: why this value is a loss
+    behaves: str  # what a server without the field does instead ("behaves as X only")
+    instead: tuple[Any, ...] = ()  # values the client could set instead (lossless ones)
     detail: str = ""  # the longer story, with its source, when the data file has one
 
 
@@ -148,14 +149,14 @@ def _loss(original: Mapping[str, Any], item: Dropped) -> Loss | None:
         if item.value in known.values:
             return None
         allowed = " or ".join(_show(v) for v in known.values)
-        reason = f"a server without the field behaves as {allowed} only"
-        return Loss(item, reason, f"{known.why} (source: {known.source})")
+        detail = f"{known.why} (source: {known.source})"
+        return Loss(item, f"behaves as {allowed} only", known.values, detail)
     default = _default_when_absent(original, item.parts)
     if default is not _ABSENT and default == item.value:
         return None
     if default is not _ABSENT:
-        return Loss(item, f"it is not the default {_show(default)}")
-    return Loss(item, "the field has no default a server without it would behave as")
+        return Loss(item, f"behaves as its default {_show(default)} only", (default,))
+    return Loss(item, "has no such setting at all")
 
 
 _ABSENT = object()
@@ -181,6 +182,11 @@ def _default_when_absent(original: Mapping[str, Any], parts: tuple[Part, ...]) -
 @functools.cache
 def _newest() -> ApiSurface:
     return load_surface(newest_version())
+
+
+def show(value: Any) -> str:
+    """A value as JSON on one line, as messages quote it."""
+    return _show(value)
 
 
 def _show(value: Any) -> str:
