@@ -158,6 +158,14 @@ class Proxy:
     # --- lifetime ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen, write the client kubeconfig, read the upstream's capabilities."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         ssl_context = None
         if self.options.tls:
             self.pair = self._serving_pair()
@@ -189,6 +197,7 @@ class Proxy:
         return self_signed_pair(directory, names)
 
     async def stop(self) -> None:
+        """Stop listening, end open connections (watches, upgrades), release everything."""
         if self._server is not None:
             self._server.close()
         for task in list(self._connections):
@@ -200,6 +209,7 @@ class Proxy:
         await self.upstream.aclose()
         if self._tmp is not None:
             self._tmp.cleanup()
+            self._tmp = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
