@@ -205,3 +205,76 @@ def test_crd_then_custom_objects_with_printer_columns(
     table = kubectl(emulator, tmp_path, "get", "widgets").stdout.splitlines()
     assert table[0].split() == ["NAME", "SIZE", "AGE"]
     assert table[1].split()[:2] == ["w", "3"]
+
+
+def test_apply_server_side_fails_on_1_19_without_protocol(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    resp = kubectl(
+        emulator,
+        tmp_path,
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        stdin=SERVICE_WITHOUT_PROTOCOL,
+        check=False,
+    )
+    assert resp.returncode == 1
+    assert "failed to create typed patch object" in resp.stderr
+    assert (
+        ".spec.ports: element 0: associative list with keys has an element that omits key "
+        'field "protocol"'
+    ) in resp.stderr
+    missing = kubectl(emulator, tmp_path, "get", "service", "driver-svc", check=False)
+    assert missing.returncode == 1
+
+
+@pytest.mark.emulator(version="1.21")
+def test_apply_server_side_succeeds_on_1_21(emulator: RunningEmulator, tmp_path: Path) -> None:
+    resp = kubectl(
+        emulator, tmp_path, "apply", "--server-side", "-f", "-", stdin=SERVICE_WITHOUT_PROTOCOL
+    )
+    assert resp.stdout.strip() == "service/driver-svc serverside-applied"
+    svc = yaml.safe_load(
+        kubectl(
+            emulator,
+            tmp_path,
+            "get",
+            "service",
+            "driver-svc",
+            "-o",
+            "yaml",
+            "--show-managed-fields",
+        ).stdout
+    )
+    assert svc["spec"]["ports"][0]["protocol"] == "TCP"
+    managers = {(e["manager"], e["operation"]) for e in svc["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers
+    again = kubectl(
+        emulator,
+        tmp_path,
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        stdin=SERVICE_WITHOUT_PROTOCOL.replace("7078", "7079"),
+    )
+    assert again.stdout.strip() == "service/driver-svc serverside-applied"
+    ports = yaml.safe_load(
+        kubectl(emulator, tmp_path, "get", "service", "driver-svc", "-o", "yaml").stdout
+    )["spec"]["ports"]
+    assert [p["port"] for p in ports] == [7079]
+
+
+@pytest.mark.emulator(version="1.21")
+def test_client_side_apply_and_label(emulator: RunningEmulator, tmp_path: Path) -> None:
+    kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=POD)
+    kubectl(emulator, tmp_path, "label", "pod", "web", "tier=frontend")
+    pod = yaml.safe_load(kubectl(emulator, tmp_path, "get", "pod", "web", "-o", "yaml").stdout)
+    assert pod["metadata"]["labels"] == {"app": "web", "tier": "frontend"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" in pod["metadata"]["annotations"]
+    changed = POD.replace("labels: {app: web}", "labels: {app: web, release: two}")
+    kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=changed)
+    pod = yaml.safe_load(kubectl(emulator, tmp_path, "get", "pod", "web", "-o", "yaml").stdout)
+    assert pod["metadata"]["labels"] == {"app": "web", "tier": "frontend", "release": "two"}

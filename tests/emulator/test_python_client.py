@@ -115,3 +115,34 @@ def test_delete_with_propagation(core: client.CoreV1Api) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the config map was not deleted")
+
+
+def test_patch_strategic_merge_and_json_patch(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", _pod("patched"))
+    strategic = core.patch_namespaced_pod(
+        "patched", "default", {"metadata": {"labels": {"tier": "web"}}}
+    )
+    assert strategic.metadata.labels == {"app": "demo", "tier": "web"}
+    json_patch = core.patch_namespaced_pod(
+        "patched", "default", [{"op": "remove", "path": "/metadata/labels/tier"}]
+    )
+    assert json_patch.metadata.labels == {"app": "demo"}
+    with pytest.raises(ApiException) as bad:
+        core.patch_namespaced_pod(
+            "patched", "default", [{"op": "test", "path": "/metadata/name", "value": "other"}]
+        )
+    assert bad.value.status == 422
+
+
+def test_patch_of_a_missing_object_is_a_404(core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as missing:
+        core.patch_namespaced_config_map("ghost", "default", {"data": {"a": "b"}})
+    assert missing.value.status == 404
+
+
+def test_patch_status_subresource(core: client.CoreV1Api) -> None:
+    namespace = client.V1Namespace(metadata=client.V1ObjectMeta(name="patchy"))
+    core.create_namespace(namespace)
+    patched = core.patch_namespace_status("patchy", {"status": {"phase": "Terminating"}})
+    assert patched.status.phase == "Terminating"
+    assert patched.spec.finalizers == ["kubernetes"]

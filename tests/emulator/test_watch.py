@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from emu_helpers import configmap
 
 from conftest import Served
@@ -160,3 +161,26 @@ async def test_watch_as_table(api: Served) -> None:
     table = events[0]["object"]
     assert table["kind"] == "Table"
     assert table["rows"][0]["cells"][:2] == ["t", 1]
+
+
+async def test_watch_over_websocket(api: Served) -> None:
+    from httpx_ws import aconnect_ws
+
+    _, client = api
+    await client.post(CMS, json=configmap("ws"))
+    async with aconnect_ws(f"{CMS}?watch=true&timeoutSeconds=5", client) as ws:
+        event = json.loads(await ws.receive_text())
+        assert (event["type"], event["object"]["metadata"]["name"]) == ("ADDED", "ws")
+        await client.delete(f"{CMS}/ws")
+        event = json.loads(await ws.receive_text())
+        assert event["type"] == "DELETED"
+
+
+async def test_websocket_to_a_missing_resource_is_refused(api: Served) -> None:
+    from httpx_ws import WebSocketUpgradeError, aconnect_ws
+
+    _, client = api
+    with pytest.raises(WebSocketUpgradeError) as refused:
+        async with aconnect_ws("/api/v1/namespaces/default/widgets?watch=true", client):
+            pass
+    assert refused.value.response.status_code == 404

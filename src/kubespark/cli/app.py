@@ -12,7 +12,9 @@ import sys
 import typer
 
 from kubespark.cli import check, demo, matrix
+from kubespark.cli import doctor as doctor_cmd
 from kubespark.cli import emulate as emulate_cmd
+from kubespark.cli import plan as plan_cmd
 from kubespark.cli import proxy as proxy_cmd
 from kubespark.cli import validate as validate_cmd
 from kubespark.cli.output import fail_on_input_errors
@@ -28,6 +30,8 @@ app = typer.Typer(
 app.command("demo")(fail_on_input_errors(demo.demo))
 app.command("check")(fail_on_input_errors(check.check))
 app.command("matrix")(fail_on_input_errors(matrix.matrix))
+app.command("doctor")(fail_on_input_errors(doctor_cmd.doctor))
+app.command("plan")(fail_on_input_errors(plan_cmd.plan))
 app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
 app.command("validate")(fail_on_input_errors(validate_cmd.validate))
 app.command("proxy")(fail_on_input_errors(proxy_cmd.proxy))

@@ -74,12 +74,16 @@ def emulate(
     ] = False,
 ) -> None:
     """Serve an API server that behaves like Kubernetes K8S, with a simulated kubelet."""
-    faults = Faults(
-        error_rate=error_rate,
-        error_codes=_error_codes(error_codes),
-        latency_ms=latency_ms,
-        watch_drop_after=watch_drop_after,
-    )
+    try:
+        faults = Faults(
+            error_rate=error_rate,
+            error_codes=_error_codes(error_codes),
+            latency_ms=latency_ms,
+            watch_drop_after=watch_drop_after,
+        )
+    except InputError as err:  # name the flag, not the setting
+        flag = "--" + (err.where or "").removeprefix("faults.").replace("_", "-")
+        raise InputError(err.message, where=flag, fix=err.fix) from None
     options = EmulatorOptions(
         version=k8s,
         port=port,

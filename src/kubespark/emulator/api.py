@@ -15,9 +15,9 @@ import base64
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -73,7 +73,7 @@ class WriteOptions:
     dry_run: bool = False
     field_manager: str | None = None
     field_validation: str | None = None  # the query parameter as sent
-    force: bool = False
+    force: bool | None = None  # the force query parameter; None when absent
     user_agent: str = ""
 
 
@@ -94,7 +94,17 @@ class WriteResult:
     code: int = 200
 
 
-ObjectHook = Callable[[ServedResource, Obj], None]
+class FieldManager(Protocol):
+    """Who owns which fields: records ``managedFields`` on every create and update."""
+
+    def record(
+        self,
+        res: ServedResource,
+        live: Obj | None,
+        new: Obj,
+        opts: WriteOptions,
+        subresource: str,
+    ) -> Obj: ...
 
 
 class ApiServer:
@@ -117,6 +127,7 @@ class ApiServer:
         self.kind_ctx = kinds.KindContext(surface, facts.name_messages["dns1123-label"])
         self.service_account_admission = service_account_admission
         self.patcher: Any = None  # set by the server: kubespark.emulator.patching.Patcher
+        self.field_manager: FieldManager | None = None  # set by the server with the patcher
 
     # --- helpers --------------------------------------------------------------------------
     def resource(self, group: str, version: str, plural: str) -> ServedResource | None:
@@ -413,7 +424,13 @@ class ApiServer:
         return not (res.group == "" and res.plural in _CORE_NO_GENERATION)
 
     def create(
-        self, res: ServedResource, namespace: str, body: Any, opts: WriteOptions
+        self,
+        res: ServedResource,
+        namespace: str,
+        body: Any,
+        opts: WriteOptions,
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         """POST: a new object; 201 with it, or the typed error apiserver gives."""
         obj = self._decode_identity(res, body)
@@ -442,7 +459,7 @@ class ApiServer:
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "selfLink",
-            "managedFields",
+            *(() if managed else ("managedFields",)),
         ):
             m.pop(key, None)
         m["uid"] = new_uid()
@@ -452,8 +469,9 @@ class ApiServer:
         if self.facts.self_link:
             m["selfLink"] = self._self_link(res, namespace, name)
         obj["apiVersion"] = self._storage_api_version(res)
-        if self.patcher is not None:
-            self.patcher.record_create(res, obj, opts)
+        if self.field_manager is not None and not managed:
+            obj = self.field_manager.record(res, None, obj, opts, "")
+            m = meta(obj)
         if opts.dry_run:
             m["resourceVersion"] = ""
             return WriteResult(self.present(res, obj), warnings, 201)
@@ -493,6 +511,8 @@ class ApiServer:
         opts: WriteOptions,
         subresource: str,
         warnings: list[str],
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         m = meta(obj)
         old_meta = old["metadata"]
@@ -545,8 +565,12 @@ class ApiServer:
         if self._has_generation(res) and subresource != "status" and _spec_changed(old, obj):
             m["generation"] = int(old_meta.get("generation", 1)) + 1
         obj["apiVersion"] = self._storage_api_version(res)
-        if self.patcher is not None:
-            self.patcher.record_update(res, old, obj, opts, subresource)
+        if not managed:
+            if "managedFields" not in m and "managedFields" in old_meta:
+                m["managedFields"] = old_meta["managedFields"]
+            if self.field_manager is not None:
+                obj = self.field_manager.record(res, old, obj, opts, subresource)
+                m = meta(obj)
         if opts.dry_run:
             return WriteResult(self.present(res, obj), warnings)
         if _comparable(old) == _comparable(obj):
@@ -558,7 +582,14 @@ class ApiServer:
         return WriteResult(self.present(res, stored), warnings)
 
     def replace_object(
-        self, res: ServedResource, old: Obj, new: Obj, opts: WriteOptions, subresource: str = ""
+        self,
+        res: ServedResource,
+        old: Obj,
+        new: Obj,
+        opts: WriteOptions,
+        subresource: str = "",
+        *,
+        managed: bool = False,
     ) -> WriteResult:
         """Store a whole new version of ``old`` (the patch paths end here)."""
         new = self._decode_identity(res, new)
@@ -567,7 +598,17 @@ class ApiServer:
             meta(new)["namespace"] = old["metadata"]["namespace"]
         new, warnings = self._prune(res, new, opts)
         self._type_check(res, new)
-        return self._replace(res, old, new, opts, subresource, warnings)
+        return self._replace(res, old, new, opts, subresource, warnings, managed=managed)
+
+    def prepare(self, res: ServedResource, obj: Obj, opts: WriteOptions) -> tuple[Obj, list[str]]:
+        """Decoding and defaulting, as the server does them to a patched object."""
+        obj, warnings = self._prune(res, obj, opts)
+        self._type_check(res, obj)
+        if res.custom is None:
+            rules = kinds.rules_for(res.group, res.plural)
+            if rules.default is not None:
+                rules.default(obj, self.kind_ctx)
+        return obj, warnings
 
     def create_object(
         self, res: ServedResource, namespace: str, obj: Obj, opts: WriteOptions

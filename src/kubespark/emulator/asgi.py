@@ -164,6 +164,9 @@ class EmulatorApp:
         if kind == "lifespan":
             await self._lifespan(receive, send)
             return
+        if kind == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if kind != "http":
             return
         self.requests += 1
@@ -260,6 +263,62 @@ class EmulatorApp:
             watcher_task.cancel()
             if stream.on_close is not None:
                 stream.on_close()
+
+    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Watches over WebSocket, as fabric8 7 (Spark 4) asks: one text message per event."""
+        self.requests += 1
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
+        }
+        req = Request("GET", scope["path"], _query(scope.get("query_string", b"")), headers)
+        connect = await receive()
+        if connect.get("type") != "websocket.connect":
+            return
+        result = await self._answer(req)
+        if not isinstance(result, Stream):
+            await self._refuse_websocket(scope, send, result)
+            return
+        await send({"type": "websocket.accept"})
+        closed = asyncio.Event()
+
+        async def watch_close() -> None:
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            closed.set()
+            if result.on_close is not None:
+                result.on_close()
+
+        listener = asyncio.ensure_future(watch_close())
+        current = asyncio.current_task()
+        if current is not None:
+            self.open_streams.add(current)
+        try:
+            async for chunk in result.chunks:
+                if closed.is_set():
+                    break
+                await send({"type": "websocket.send", "text": chunk.decode().rstrip("\n")})
+            if not closed.is_set():
+                await send({"type": "websocket.close", "code": 1000})
+        finally:
+            if current is not None:
+                self.open_streams.discard(current)
+            listener.cancel()
+            if result.on_close is not None:
+                result.on_close()
+
+    async def _refuse_websocket(self, scope: dict[str, Any], send: Any, resp: Response) -> None:
+        """Answer the upgrade with the plain HTTP error a real server gives before upgrading."""
+        if "websocket.http.response" in scope.get("extensions", {}):
+            headers = [
+                (b"content-type", resp.content_type),
+                (b"content-length", str(len(resp.body)).encode()),
+            ]
+            await send(
+                {"type": "websocket.http.response.start", "status": resp.code, "headers": headers}
+            )
+            await send({"type": "websocket.http.response.body", "body": resp.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
 
     # --- dispatch -------------------------------------------------------------------------------
     async def _answer(self, req: Request) -> Response | Stream:
@@ -620,7 +679,7 @@ class EmulatorApp:
             dry_run=dry == "All",
             field_manager=req.query.get("fieldManager") or None,
             field_validation=req.query.get("fieldValidation") or None,
-            force=req.flag("force"),
+            force=req.flag("force") if "force" in req.query else None,
             user_agent=req.headers.get("user-agent", ""),
         )
 

@@ -1,55 +1,125 @@
-"""PATCH requests: choosing the patch kind from the content type, then handing over.
+"""PATCH requests and managed fields: the emulator's side of the patch engine.
 
-Owns the emulator's side of PATCH: which patch media types a resource accepts on this version
-(strategic merge patch only for built-in kinds; apply-patch only where server-side apply
-exists), the 415 for anything else, and storing the patched object through the API server's
-write pipeline (or creating it, for an apply of something that does not exist). What a patch
-*does* to an object is the patch engine's (``kubespark.patch``).
-
-ADAPTER (temporary): until the ``patch`` branch lands, applying a patch answers 500
-("patch engine not available"); the content-type checks and 415 answers are already real.
+Owns what the server does around ``kubespark.patch``: naming the target (built-in types from
+the API surface; a custom resource's type from its CRD schema), handing the engine the live
+object, the body and the request's options, letting it call back into the API server's decoding
+and defaulting (``prepare``), and storing its result through the same write pipeline as every
+other write (or creating the object, for an apply of something that does not exist). It also
+records ``managedFields`` for creates and updates. What a patch *does* is the engine's.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from kubespark.apisurface.model import GroupVersionKind, TypeDef
+from kubespark.apisurface.openapi import types_from_openapi_v2
 from kubespark.emulator.api import ApiServer, WriteOptions, WriteResult
 from kubespark.emulator.objects import Obj
 from kubespark.emulator.registry import ServedResource
-from kubespark.emulator.wire import internal_error, unsupported_media_type
+from kubespark.patch import PatchTarget, apply_patch, record_update
+from kubespark.patch import accepted_patch_types as _engine_accepted
 
 __all__ = ["PATCH_TYPES", "Patcher", "accepted_patch_types"]
 
-JSON_PATCH = "application/json-patch+json"
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC = "application/strategic-merge-patch+json"
-APPLY = "application/apply-patch+yaml"
-PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC, APPLY)
+PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
 
 
 def accepted_patch_types(res: ServedResource, server_side_apply: bool) -> list[str]:
-    types = [JSON_PATCH, MERGE_PATCH]
-    if res.custom is None:
-        types.append(STRATEGIC)
-    if server_side_apply:
-        types.append(APPLY)
-    return types
+    return _engine_accepted(
+        custom_resource=res.custom is not None, server_side_apply=server_side_apply
+    )
+
+
+def _custom_type_name(res: ServedResource) -> str:
+    reversed_group = ".".join(reversed(res.group.split(".")))
+    return f"{reversed_group}.{res.version}.{res.kind}"
+
+
+@functools.lru_cache(maxsize=256)
+def _custom_types(key: tuple[str, str, str, str], schema_json: str) -> Mapping[str, TypeDef]:
+    """A CRD version's schema as TypeDefs (the surface's reader of inline CRD schemas)."""
+    import orjson
+
+    group, version, kind, name = key
+    schema = dict(orjson.loads(schema_json) or {"type": "object"})
+    props = dict(schema.get("properties") or {})
+    props.setdefault("apiVersion", {"type": "string"})
+    props.setdefault("kind", {"type": "string"})
+    props["metadata"] = {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+    schema["properties"] = props
+    schema["x-kubernetes-group-version-kind"] = [{"group": group, "version": version, "kind": kind}]
+    return types_from_openapi_v2({"definitions": {name: schema}})
 
 
 class Patcher:
-    """Applies PATCH bodies for one API server."""
+    """The PATCH verb and the field manager of one API server."""
 
     def __init__(self, api: ApiServer) -> None:
         self.api = api
 
-    def record_create(self, res: ServedResource, obj: Obj, opts: WriteOptions) -> None:
-        """managedFields of a create (the patch engine's field manager, once merged)."""
+    def _target(
+        self, res: ServedResource, name: str, namespace: str, subresource: str
+    ) -> PatchTarget:
+        gvk = GroupVersionKind(res.group, res.version, res.kind)
+        if res.custom is None:
+            return PatchTarget(
+                gvk,
+                res.plural,
+                res.type_name,
+                name,
+                namespace if res.namespaced else "",
+                subresource,
+            )
+        import orjson
 
-    def record_update(
-        self, res: ServedResource, old: Obj, new: Obj, opts: WriteOptions, subresource: str
-    ) -> None:
-        """managedFields of an update (the patch engine's field manager, once merged)."""
+        type_name = _custom_type_name(res)
+        schema = (
+            res.custom.schema
+            if not res.custom.preserve_unknown
+            else {
+                **(res.custom.schema or {"type": "object"}),
+                "x-kubernetes-preserve-unknown-fields": True,
+            }
+        )
+        extra = _custom_types(
+            (res.group, res.version, res.kind, type_name),
+            orjson.dumps(schema, option=orjson.OPT_SORT_KEYS).decode(),
+        )
+        return PatchTarget(
+            gvk,
+            res.plural,
+            type_name,
+            name,
+            namespace if res.namespaced else "",
+            subresource,
+            custom_resource=True,
+            extra_types=extra,
+        )
+
+    def record(
+        self, res: ServedResource, live: Obj | None, new: Obj, opts: WriteOptions, subresource: str
+    ) -> Obj:
+        """``new`` with the managedFields this create or update leaves."""
+        m = new.get("metadata") or {}
+        target = self._target(res, str(m.get("name", "")), str(m.get("namespace", "")), subresource)
+        return record_update(
+            self.api.surface,
+            target,
+            live,
+            new,
+            now=datetime.now(UTC),
+            field_manager=opts.field_manager or "",
+            user_agent=opts.user_agent,
+        )
 
     def patch(
         self,
@@ -61,10 +131,37 @@ class Patcher:
         opts: WriteOptions,
         subresource: str = "",
     ) -> WriteResult:
-        accepted = accepted_patch_types(res, self.api.surface.behaviours.server_side_apply)
-        if media_type not in accepted:
-            raise unsupported_media_type(accepted)
-        raise internal_error("patch engine not available in this build of the emulator")
+        """Apply a PATCH body to the stored object (or create it, for an apply)."""
+        stored = self.api.store.get(res.bucket, namespace if res.namespaced else "", name)
+        live = self.api.present(res, stored) if stored is not None else None
+        warnings: list[str] = []
 
-    def _unused(self) -> Any:  # pragma: no cover - placeholder for the engine's hooks
-        return None
+        def prepare(obj: dict[str, Any]) -> dict[str, Any]:
+            prepared, found = self.api.prepare(res, obj, opts)
+            warnings.extend(w for w in found if w not in warnings)
+            return prepared
+
+        result = apply_patch(
+            self.api.surface,
+            self._target(res, name, namespace, subresource),
+            live,
+            body,
+            content_type=media_type,
+            now=datetime.now(UTC),
+            field_manager=opts.field_manager or "",
+            user_agent=opts.user_agent,
+            force=opts.force,
+            prepare=prepare,
+        )
+        if result.created:
+            created = self.api.create(res, namespace, result.object, opts, managed=True)
+            created.warnings[:0] = warnings
+            return created
+        assert stored is not None and live is not None
+        if not result.changed:
+            return WriteResult(live, warnings)
+        replaced = self.api.replace_object(
+            res, stored, result.object, opts, subresource, managed=True
+        )
+        replaced.warnings[:0] = warnings
+        return replaced

@@ -110,7 +110,9 @@ class Emulator:
             seed=self.options.seed,
             service_account_admission=self.options.service_account_admission,
         )
-        self.api.patcher = Patcher(self.api)
+        patcher = Patcher(self.api)
+        self.api.patcher = patcher
+        self.api.field_manager = patcher
         self.faults = FaultInjector(self.options.faults)
         self._dir = tempfile.TemporaryDirectory(prefix="kubespark-emulator-")
         self.workdir = Path(self._dir.name)
@@ -232,7 +234,7 @@ class Emulator:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            ws="none",
+            ws="wsproto",  # fabric8 7 (Spark 4) watches over WebSocket
             http=_http_implementation(),
             server_header=False,
             timeout_graceful_shutdown=1,

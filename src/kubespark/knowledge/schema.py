@@ -50,6 +50,10 @@ class Phase(StrEnum):
     SUBMISSION = "submission"  # the client that creates the driver's objects (spark-submit)
     DRIVER = "driver"  # the driver JVM in the cluster, creating and watching executors
     OPERATOR = "operator"  # installing and running the kubeflow operator (CRDs, webhook, chart)
+    # A running application's failure that depends on its configuration or the cluster rather
+    # than on versions (RBAC, quotas, memory, DNS). No submission path lists it, so such issues
+    # never change a version verdict; the doctor still matches their symptoms.
+    RUNTIME = "runtime"
 
 
 class PathName(StrEnum):
