@@ -38,6 +38,9 @@ _EXPORTS: dict[str, str] = {
     "SparkApplication": "kubespark.spark",
     "load_application": "kubespark.spark",
     "build_driver_resources": "kubespark.driver",
+    # patch semantics: what a server of a version does with a write
+    "apply_patch": "kubespark.patch",
+    "predict_apply": "kubespark.patch",
     # the wire
     "KubeClient": "kubespark.kube.client",
     "KubeRequest": "kubespark.kube.requests",
@@ -55,6 +58,7 @@ __all__ = [
     "VersionError",
     "VersionRange",
     "__version__",
+    "apply_patch",
     "build_driver_resources",
     "build_matrix",
     "check_object",
@@ -65,6 +69,7 @@ __all__ = [
     "parse_kube_version",
     "parse_operator_version",
     "parse_spark_version",
+    "predict_apply",
     "spark_version_from_image",
 ]
 
@@ -85,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kubespark.knowledge import Combination, build_matrix, evaluate, load_knowledge
     from kubespark.kube.client import KubeClient
     from kubespark.kube.requests import KubeRequest
+    from kubespark.patch import apply_patch, predict_apply
     from kubespark.spark import SparkApplication, load_application
     from kubespark.versions import (
         Version,

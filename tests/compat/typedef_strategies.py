@@ -13,7 +13,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from kubespark.apisurface import load_surface, newest_version
 from kubespark.apisurface.model import ApiSurface, ListType, Schema, SchemaKind
+
+# Element type -> list-map keys the API fills in when a create omits them (protocol: TCP).
+_API_KEY_DEFAULTS = load_surface(newest_version()).behaviours.key_defaults_by_element
 
 _WORDS = st.sampled_from(["a", "web", "spark", "x-1", "TCP", "value", ""])
 _NAMES = st.sampled_from(["a", "b", "c", "app", "team"])
@@ -31,16 +35,19 @@ _SCALARS: dict[SchemaKind, st.SearchStrategy[Any]] = {
 }
 
 
-def objects_of(surface: ApiSurface, type_name: str, depth: int = 4) -> st.SearchStrategy[Any]:
-    """Objects of a named type of ``surface``."""
+def objects_of(
+    surface: ApiSurface, type_name: str, depth: int = 4, keys: frozenset[str] = frozenset()
+) -> st.SearchStrategy[Any]:
+    """Objects of a named type of ``surface``; ``keys`` are drawn as if required."""
     typedef = surface.types.get(type_name)
     if typedef is None:
         return st.just({})
+    needed = typedef.required | keys
     if depth <= 0:
         required = {
             p: st.just({}) if s.kind is SchemaKind.OBJECT else _value(surface, s, 0)
             for p, s in typedef.properties.items()
-            if p in typedef.required
+            if p in needed
         }
         return st.fixed_dictionaries(required)
     required = {}
@@ -49,7 +56,7 @@ def objects_of(surface: ApiSurface, type_name: str, depth: int = 4) -> st.Search
         if prop in ("apiVersion", "kind", "status"):
             continue  # set by the caller; status is the server's
         strategy = st.deferred(lambda s=schema: _value(surface, s, depth - 1))
-        (required if prop in typedef.required else optional)[prop] = strategy
+        (required if prop in needed else optional)[prop] = strategy
     return st.fixed_dictionaries(required, optional=optional)
 
 
@@ -71,9 +78,13 @@ def _list(surface: ApiSurface, schema: Schema, depth: int) -> st.SearchStrategy[
         return st.just([])
     item = _value(surface, schema.items, depth)
     list_type, keys = schema.apply_list()
-    if list_type is ListType.MAP and keys and schema.items.kind is SchemaKind.OBJECT:
-        # A list-map's elements are told apart by their keys: draw distinct key values.
-        keyed = item.filter(lambda e: isinstance(e, dict))
+    if list_type is ListType.MAP and keys and schema.items.ref:
+        # A list-map's elements are told apart by their keys: each has them (a key the API
+        # defaults, such as a port's protocol, may be left out), with distinct values.
+        defaulted = _API_KEY_DEFAULTS.get(schema.items.ref, {})
+        keyed = objects_of(
+            surface, schema.items.ref, depth, frozenset(k for k in keys if k not in defaulted)
+        ).filter(lambda e: isinstance(e, dict))
         return st.lists(keyed, max_size=2, unique_by=lambda e: tuple(repr(e.get(k)) for k in keys))
     if list_type is ListType.SET:
         return st.lists(item, max_size=2, unique_by=repr)

@@ -370,13 +370,28 @@ def test_apply_body_checks(target: Target, now: datetime) -> None:
     with_managed["metadata"]["managedFields"] = []
     with pytest.raises(BadRequest, match=r"^metadata\.managedFields must be nil$"):
         _apply(surface, target, None, with_managed, "ci", now)
-    wrong_kind = {**_deployment(), "kind": "StatefulSet"}
+    old_version = {**_deployment(), "apiVersion": "apps/v1beta1"}
     with pytest.raises(BadRequest) as caught:
         apply_patch(
             surface,
             target(surface, _deployment()),
             None,
-            json.dumps(wrong_kind),
+            json.dumps(old_version),
+            content_type=APPLY,
+            field_manager="ci",
+            now=now,
+        )
+    assert caught.value.status.message == (
+        "Incorrect version specified in apply patch. Specified patch version: apps/v1beta1, "
+        "expected: apps/v1"
+    )
+    newer = load_surface("1.28")
+    with pytest.raises(BadRequest) as caught:
+        apply_patch(
+            newer,
+            target(newer, _deployment()),
+            None,
+            json.dumps({**_deployment(), "kind": "StatefulSet"}),
             content_type=APPLY,
             field_manager="ci",
             now=now,
@@ -459,14 +474,75 @@ def test_custom_resources_refuse_strategic_merge_patch(now: datetime) -> None:
     assert caught.value.status.code == 415
 
 
-def test_status_is_not_owned_through_the_main_resource_from_1_22(
+def test_status_is_not_owned_through_the_main_resource_from_1_21(
     target: Target, now: datetime
 ) -> None:
+    # resetFields (kubernetes-1.21.0): the registry resets .status on writes to the resource,
+    # so the field manager neither records nor conflicts on it.
     body = _deployment()
     body["status"] = {"replicas": 1}
     owned = {}
-    for version in ("1.21", "1.22"):
+    for version in ("1.20.6", "1.21"):
         surface = load_surface(version)
         result = _apply(surface, target, None, body, "ci", now)
         owned[version] = "f:status" in _entries(result.object)["ci"]["fieldsV1"]
-    assert owned == {"1.21": True, "1.22": False}
+    assert owned == {"1.20.6": True, "1.21": False}
+
+
+def test_writes_through_a_subresource_are_recorded_as_such_from_1_22(now: datetime) -> None:
+    recorded = {}
+    for version in ("1.21", "1.22"):
+        surface = load_surface(version)
+        resource = surface.resource("apps/v1", "Deployment")
+        assert resource is not None
+        target = PatchTarget.for_resource(resource, "web", "default", subresource="status")
+        live = {**_deployment(), "metadata": {**_deployment()["metadata"], "uid": "u1"}}
+        live = record_update(
+            surface,
+            PatchTarget.for_resource(resource, "web", "default"),
+            None,
+            live,
+            now=now,
+            field_manager="kubectl",
+        )
+        new = {**live, "status": {"replicas": 3}}
+        stored = record_update(
+            surface, target, live, new, now=now, field_manager="kube-controller-manager"
+        )
+        entry = _entries(stored)["kube-controller-manager"]
+        recorded[version] = (entry.get("subresource"), list(entry["fieldsV1"]))
+    assert recorded == {"1.21": (None, ["f:status"]), "1.22": ("status", ["f:status"])}
+
+
+def test_a_schemaless_custom_resource_is_typed_by_its_shape(now: datetime) -> None:
+    from kubespark.apisurface.model import GroupVersionKind
+    from kubespark.patch import DEDUCED_TYPE
+
+    surface = load_surface("1.22")
+    target = PatchTarget(
+        gvk=GroupVersionKind("example.com", "v1", "Widget"),
+        resource="widgets",
+        type_name=DEDUCED_TYPE,
+        name="w",
+        namespace="default",
+        custom_resource=True,
+    )
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 3, "tags": ["a", "b"], "nested": {"x": True}},
+    }
+    result = apply_patch(
+        surface, target, None, json.dumps(body), content_type=APPLY, field_manager="ci", now=now
+    )
+    fields = _entries(result.object)["ci"]["fieldsV1"]
+    # Maps are granular, lists atomic, as the API server's deduced type converter has them;
+    # keys no schema declares are owned as nodes too (".").
+    assert fields["f:spec"] == {
+        ".": {},
+        "f:nested": {".": {}, "f:x": {}},
+        "f:size": {},
+        "f:tags": {},
+    }
+    assert result.object["metadata"]["namespace"] == "default"

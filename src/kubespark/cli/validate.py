@@ -11,6 +11,7 @@ Exit codes: 0 clean, 1 problems found, 2 input error.
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,8 +98,6 @@ def _report(run: ValidationRun, output: ReportFormat, to_stderr: bool) -> None:
     if output is ReportFormat.TEXT:
         typer.echo(text_report(run), err=to_stderr)
     elif to_stderr:
-        import json
-
         data = json_report(run) if output is ReportFormat.JSON else _sarif(run)
         typer.echo(json.dumps(data, indent=2), err=True)
     else:
@@ -119,7 +118,7 @@ def _write_fixed(run: ValidationRun, fix_out: Path | None) -> None:
         target = _fix_target(fix_out, source)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(fixed_stream(objects))
+            target.write_text(_fixed_text(target, objects))
         except OSError as err:
             raise InputError(
                 f"cannot write {target}: {err.strerror}",
@@ -129,10 +128,19 @@ def _write_fixed(run: ValidationRun, fix_out: Path | None) -> None:
 
 
 def _fix_target(root: Path, source: str) -> Path:
-    """Where the fixed copy of an input goes: its relative path under ``root``."""
+    """Where the fixed copy of an input goes: its path (made relative) under ``root``."""
     if source == "<stdin>":
         return root / "stdin.yaml"
     path = Path(source)
     relative = path if not path.is_absolute() else Path(*path.parts[1:])
-    parts = [p for p in relative.parts if p not in ("..", ".")]
-    return (root / Path(*parts)).with_suffix(".yaml")
+    return root / Path(*[p for p in relative.parts if p not in ("..", ".")])
+
+
+def _fixed_text(target: Path, objects: list[object]) -> str:
+    """A JSON input stays JSON (one object, or a List of them); anything else is YAML."""
+    if target.suffix != ".json":
+        return fixed_stream(objects)
+    value = (
+        objects[0] if len(objects) == 1 else {"apiVersion": "v1", "kind": "List", "items": objects}
+    )
+    return json.dumps(value, indent=2) + "\n"

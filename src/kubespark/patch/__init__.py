@@ -12,6 +12,7 @@ The entry points are in :mod:`kubespark.patch.api`; the formats stand alone
 """
 
 from kubespark.patch.api import (
+    DEDUCED_TYPE,
     PatchResult,
     PatchTarget,
     Prepare,
@@ -28,6 +29,7 @@ from kubespark.patch.options import (
 from kubespark.patch.typed import TypingError, TypingErrorKind
 
 __all__ = [
+    "DEDUCED_TYPE",
     "PatchResult",
     "PatchTarget",
     "PatchType",

@@ -41,12 +41,13 @@ from kubespark.patch.options import (
     validate_patch_options,
 )
 from kubespark.patch.rules import TypingRules, rules_for
-from kubespark.patch.schema import SchemaIndex, TypeRef
+from kubespark.patch.schema import UNTYPED_DEDUCED, SchemaIndex, TypeRef
 from kubespark.patch.strategic import SMPError, SmpSchema, strategic_merge
 from kubespark.patch.typed import TypingError, validate
 from kubespark.patch.values import JSON, go_quote, json_compact
 
 __all__ = [
+    "DEDUCED_TYPE",
     "PatchResult",
     "PatchTarget",
     "Prepare",
@@ -57,6 +58,10 @@ __all__ = [
 ]
 
 Prepare = Callable[[dict[str, JSON]], dict[str, JSON]]
+
+# The type of a custom resource without a structural schema: every value typed by its shape
+# (the API server's DeducedTypeConverter). Use it as ``PatchTarget.type_name``.
+DEDUCED_TYPE = UNTYPED_DEDUCED
 
 
 @dataclass(frozen=True, slots=True)

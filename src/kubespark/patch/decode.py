@@ -10,6 +10,7 @@ put in its 400.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import yaml
@@ -88,7 +89,10 @@ def decode_json(body: bytes | str) -> JSON:
         raise BodyError(go_json_error(text, exc)) from exc
 
 
-class _GoYamlLoader(yaml.SafeLoader):
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _GoYamlLoader(_BaseLoader):  # type: ignore[misc]
     """SafeLoader without timestamp resolution: go-yaml v2 keeps them as strings for JSON."""
 
 
@@ -99,8 +103,10 @@ _GoYamlLoader.yaml_implicit_resolvers = {
 
 
 def _jsonify(value: Any) -> JSON:
-    # YAMLToJSON: map keys become strings (1 -> "1", true -> "true"); integral floats stay
-    # floats only in their own right, as Go's float64 would print them.
+    # YAMLToJSON: map keys become strings (1 -> "1", true -> "true"); a float prints as Go's
+    # float64 does (1.0 -> 1), which apimachinery's JSON decoding then reads as an integer.
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
     if isinstance(value, dict):
         return {_key(k): _jsonify(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -121,6 +127,12 @@ def _key(key: Any) -> str:
 def decode_yaml(body: bytes | str) -> JSON:
     """A YAML (or JSON) apply body as ``sigs.k8s.io/yaml`` would turn it into JSON."""
     text = _text(body)
+    if text.lstrip().startswith("{"):
+        # Most clients send JSON (valid YAML); decoding it as JSON gives the same value, fast.
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
     try:
         value = yaml.load(text, Loader=_GoYamlLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -61,6 +61,8 @@ __all__ = [
     "TypedPatchFailed",
     "apply",
     "update",
+    "updater_apply",
+    "updater_update",
 ]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -124,10 +126,24 @@ class ObjectType:
 
     @property
     def reset(self) -> FieldSet:
-        """Fields writes to this (sub)resource neither own nor conflict on (resetFields)."""
-        if not self.rules.ignore_status or not self.has_status or self.subresource:
+        """Fields writes to this (sub)resource neither own nor conflict on (resetFields).
+
+        The main resource resets ``.status`` and the status subresource ``.spec`` (the field
+        each strategy's ``GetResetFields`` names for every kind; some kinds reset a few
+        metadata fields more, which this does not model).
+        """
+        if not self.rules.ignore_status or not self.has_status:
             return FieldSet()
-        return FieldSet.of((PathElement.field("status"),))
+        if not self.subresource:
+            return FieldSet.of((PathElement.field("status"),))
+        if self.subresource == "status" and self.has_spec:
+            return FieldSet.of((PathElement.field("spec"),))
+        return FieldSet()
+
+    @property
+    def recorded_subresource(self) -> str:
+        """The entries' ``subresource`` (a field servers write from 1.22)."""
+        return self.subresource if self.rules.subresource_entries else ""
 
     def zero_object(self) -> dict[str, JSON]:
         """``scope.Creater.New(kind)`` as unstructured: non-pointer structs present, empty."""
@@ -192,10 +208,13 @@ def _smd_update(
     return out, cmp.added, cmp.modified, cmp.removed
 
 
-def _smd_update_op(
+def updater_update(
     ot: ObjectType, live: JSON, new: JSON, managers: dict[str, VersionedSet], workflow: str
 ) -> dict[str, VersionedSet]:
-    """``Updater.Update``: the writer takes what it added or changed."""
+    """structured-merge-diff's ``Updater.Update``: the writer takes what it added or changed.
+
+    Managers are plain identifiers here; :func:`update` is the API server's chain around it.
+    """
     out, added, modified, removed = _smd_update(ot, live, new, managers, workflow, force=True)
     previous = out.get(workflow, VersionedSet(FieldSet(), ot.gvk.api_version, False))
     fields = previous.fields.difference(removed).union(modified).union(added)
@@ -235,7 +254,7 @@ def _prune(
     return remove_items(merged, gone, ot.ref, ot.index, optional_keys=opt)
 
 
-def _smd_apply(
+def updater_apply(
     ot: ObjectType,
     live: JSON,
     config: JSON,
@@ -243,7 +262,9 @@ def _smd_apply(
     manager: str,
     force: bool,
 ) -> tuple[JSON, dict[str, VersionedSet]]:
-    """``Updater.Apply``: merged object (MISSING when nothing changes) and new ownership."""
+    """structured-merge-diff's ``Updater.Apply``: the merged object (MISSING when nothing
+    changes) and the new ownership; :class:`Conflicts` unless ``force``. :func:`apply` is the
+    API server's chain around it."""
     opt = ot.rules.optional_keys
     merged = merge(live, config, ot.ref, ot.index, optional_keys=opt)
     last = managers.get(manager)
@@ -325,20 +346,13 @@ def _structured_update(
     """structuredmerge.go Update, under managedfieldsupdater.go and stripmeta.go."""
     live_t = _without_managed_fields(live)
     new_t = _without_managed_fields(new)
-    for obj, what in ((new_t, "new"), (live_t, "live")):
-        errors = _typing_errors(ot, obj, live=True)
-        if errors:
-            names = _gvknn(ot, obj)
-            raise ApplyFailed(
-                500,
-                _render(
-                    f"failed to convert {what} object ({{namespace}}/{{name}}; {{gvk}}) "
-                    "to smd typed: ",
-                    errors,
-                    names,
-                ),
-            )
-    fields = _smd_update_op(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
+    # The live object was typed when it was stored; the new one is typed here, as the server
+    # does, and a failure drops managedFields (UpdateNoErrors).
+    errors = _typing_errors(ot, new_t, live=True)
+    if errors:
+        prefix = "failed to convert new object ({namespace}/{name}; {gvk}) to smd typed: "
+        raise ApplyFailed(500, _render(prefix, errors, _gvknn(ot, new_t)))
+    fields = updater_update(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
     state.managed.fields = fields
     strip_meta(state.managed, _CURRENT_OPERATION)
     taken = state.managed.fields.pop(_CURRENT_OPERATION, None)
@@ -354,11 +368,13 @@ def _structured_update(
 
 
 def _updater_identifier(ot: ObjectType, manager: str) -> str:
-    return manager_identifier(manager or "unknown", UPDATE, ot.gvk.api_version, ot.subresource)
+    sub = ot.recorded_subresource
+    return manager_identifier(manager or "unknown", UPDATE, ot.gvk.api_version, sub)
 
 
 def _applier_identifier(ot: ObjectType, manager: str) -> str:
-    return manager_identifier(manager or "unknown", APPLY, ot.gvk.api_version, ot.subresource)
+    sub = ot.recorded_subresource
+    return manager_identifier(manager or "unknown", APPLY, ot.gvk.api_version, sub)
 
 
 def update(
@@ -443,6 +459,8 @@ def apply(
 
 
 def _version_check(ot: ObjectType, config: Mapping[str, JSON]) -> None:
+    if not ot.rules.version_check:
+        return
     api_version = str(config.get("apiVersion") or "")
     kind = str(config.get("kind") or "")
     if (api_version, kind) != (ot.gvk.api_version, ot.gvk.kind):
@@ -571,7 +589,9 @@ def _structured_apply(
     if live_errors:
         prefix = "failed to create typed live object ({namespace}/{name}; {gvk}): "
         raise ApplyFailed(500, _render(prefix, live_errors, _gvknn(ot, live_t)))
-    merged, fields = _smd_apply(ot, live_t, config, dict(state.managed.fields), identifier, force)
+    merged, fields = updater_apply(
+        ot, live_t, config, dict(state.managed.fields), identifier, force
+    )
     state.managed.fields = fields
     strip_meta(state.managed, identifier)
     if merged is MISSING:

@@ -12,6 +12,7 @@ Pure data structures: no schema knowledge (see :mod:`kubespark.patch.typed`) and
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cmp_to_key
@@ -35,7 +36,7 @@ class FieldsV1Error(ValueError):
 class PathElement:
     """One step of a path. Compare with ``==``; order with :meth:`compare` (SMD's order)."""
 
-    __slots__ = ("_id", "index", "key", "kind", "name", "value")
+    __slots__ = ("_hash", "_id", "_text", "index", "key", "kind", "name", "value")
 
     kind: str  # "f" field, "k" key, "v" value, "i" index
     name: str
@@ -43,6 +44,8 @@ class PathElement:
     value: JSON
     index: int
     _id: tuple[object, ...]
+    _hash: int
+    _text: str | None
 
     def __init__(
         self,
@@ -66,10 +69,12 @@ class PathElement:
             self._id = ("v", hashable(value))
         else:
             self._id = ("i", index)
+        self._hash = hash(self._id)
+        self._text = None
 
     @classmethod
     def field(cls, name: str) -> PathElement:
-        return cls("f", name=name)
+        return _field_element(name)
 
     @classmethod
     def of_key(cls, fields: Mapping[str, JSON]) -> PathElement:
@@ -87,7 +92,7 @@ class PathElement:
         return isinstance(other, PathElement) and self._id == other._id
 
     def __hash__(self) -> int:
-        return hash(self._id)
+        return self._hash
 
     def __repr__(self) -> str:
         return f"PathElement({self})"
@@ -104,6 +109,11 @@ class PathElement:
 
     def serialize(self) -> str:
         """The ``fieldsV1`` key: ``f:name``, ``k:{json}``, ``v:json``, ``i:N``."""
+        if self._text is None:
+            self._text = self._serialize()
+        return self._text
+
+    def _serialize(self) -> str:
         if self.kind == "f":
             return "f:" + self.name
         if self.kind == "k":
@@ -150,6 +160,12 @@ class PathElement:
         return (self.index > other.index) - (self.index < other.index)
 
 
+@functools.lru_cache(maxsize=65536)
+def _field_element(name: str) -> PathElement:
+    # Field elements are immutable and few (property names): one instance each saves work.
+    return PathElement("f", name=name)
+
+
 def _compare_keys(lhs: Sequence[tuple[str, JSON]], rhs: Sequence[tuple[str, JSON]]) -> int:
     for (ln, lv), (rn, rv) in zip(lhs, rhs, strict=False):
         if ln != rn:
@@ -173,7 +189,8 @@ def path_string(path: Path) -> str:
 class FieldSet:
     """A set of paths, as a trie: ``members`` are owned elements, ``children`` deeper sets.
 
-    Operations return new sets and never modify their operands; :meth:`insert` is for building.
+    Operations return new sets and never modify their operands, but may share unchanged
+    subtrees with them: :meth:`insert` is for building a set, never for one already combined.
     """
 
     __slots__ = ("children", "members")
@@ -227,14 +244,10 @@ class FieldSet:
     def union(self, other: FieldSet) -> FieldSet:
         out = FieldSet()
         out.members = self.members | other.members
-        for pe in self.children.keys() | other.children.keys():
-            a, b = self.children.get(pe), other.children.get(pe)
-            if a is None:
-                out.children[pe] = b.copy()  # type: ignore[union-attr]
-            elif b is None:
-                out.children[pe] = a.copy()
-            else:
-                out.children[pe] = a.union(b)
+        out.children = dict(self.children)
+        for pe, b in other.children.items():
+            a = out.children.get(pe)
+            out.children[pe] = b if a is None else a.union(b)
         return out
 
     def intersection(self, other: FieldSet) -> FieldSet:
@@ -255,7 +268,7 @@ class FieldSet:
         for pe, a in self.children.items():
             b = other.children.get(pe)
             if b is None:
-                out.children[pe] = a.copy()
+                out.children[pe] = a
                 continue
             sub = a.difference(b)
             if not sub.empty():
@@ -271,7 +284,7 @@ class FieldSet:
                 continue
             b = other.children.get(pe)
             if b is None:
-                out.children[pe] = a.copy()
+                out.children[pe] = a
                 continue
             sub = a.recursive_difference(b)
             if not sub.empty():

@@ -73,6 +73,12 @@ class Atom:
     scalar: str | None = None
     list: ListAtom | None = None
     map: MapAtom | None = None
+    # How many of the three are set: an atom of one kind needs no deducing (the hot path).
+    parts: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        count = sum(p is not None for p in (self.scalar, self.list, self.map))
+        object.__setattr__(self, "parts", count)
 
     @property
     def is_empty(self) -> bool:
@@ -130,6 +136,13 @@ class SchemaIndex:
         if extra_types:
             types = {**surface.types, **extra_types}
         return cls(types, surface.behaviours.apply_key_defaults)
+
+    @classmethod
+    def from_atoms(cls, atoms: Mapping[str, Atom]) -> SchemaIndex:
+        """An index over ready-made atoms (structured-merge-diff schemas, tests)."""
+        index = cls({})
+        index._atoms.update(atoms)
+        return index
 
     @property
     def types(self) -> Mapping[str, TypeDef]:

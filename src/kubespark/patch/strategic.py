@@ -367,6 +367,33 @@ def _element_kind(*lists: list[JSON]) -> str:
     return "map" if previous is dict else "scalar"
 
 
+class _GoSlice:
+    """A Go slice over a shared backing list: deletes and appends within capacity write into
+    it, as ``deleteMatchingEntries`` and ``append`` do in the library -- which the library's
+    ``$setElementOrder`` handling then reads back through the caller's longer view."""
+
+    __slots__ = ("arr", "length")
+
+    def __init__(self, arr: list[JSON], length: int | None = None) -> None:
+        self.arr = arr
+        self.length = len(arr) if length is None else length
+
+    def items(self) -> list[JSON]:
+        return self.arr[: self.length]
+
+    def delete(self, index: int) -> None:
+        # append(s[:k], s[k+1:]...): shift left in place; the backing keeps its last element.
+        self.arr[index : self.length - 1] = self.arr[index + 1 : self.length]
+        self.length -= 1
+
+    def append(self, value: JSON) -> None:
+        if self.length < len(self.arr):
+            self.arr[self.length] = value  # within capacity: the caller's view sees it
+        else:
+            self.arr = [*self.arr[: self.length], value]  # a new backing array
+        self.length += 1
+
+
 def _merge_slice(
     original: list[JSON],
     patch: list[JSON],
@@ -374,6 +401,7 @@ def _merge_slice(
     merge_key: str,
     is_delete_list: bool,
 ) -> list[JSON]:
+    """``mergeSlice``; ``original`` is the caller's list and may be written into, as in Go."""
     if not original and not patch:
         return original
     kind = _element_kind(original, patch)
@@ -381,16 +409,18 @@ def _merge_slice(
         if is_delete_list:
             return [v for v in original if not any(_same(v, d) for d in patch)]
         merged = _deduplicate(original + patch)
+        server_order = original
     else:
         if not merge_key:
             raise SMPError(500, f"cannot merge lists without merge key for {schema.name}")
-        original, patch = _special_elements(original, patch, merge_key)
-        merged = _merge_without_special(original, patch, merge_key, schema)
+        live, patch = _special_elements(_GoSlice(original), patch, merge_key)
+        server_order = live.items()
+        merged = _merge_without_special(live, patch, merge_key, schema)
     if not merge_key:
         patch_items, server_only = _partition_primitives(merged, patch)
     else:
         patch_items, server_only = _partition_maps(merged, patch, merge_key)
-    return _normalize_order(patch_items, server_only, patch, original, merge_key, kind)
+    return _normalize_order(patch_items, server_only, patch, server_order, merge_key, kind)
 
 
 def _deduplicate(items: list[JSON]) -> list[JSON]:
@@ -412,8 +442,8 @@ def _deduplicate(items: list[JSON]) -> list[JSON]:
 
 
 def _special_elements(
-    original: list[JSON], patch: list[JSON], merge_key: str
-) -> tuple[list[JSON], list[JSON]]:
+    original: _GoSlice, patch: list[JSON], merge_key: str
+) -> tuple[_GoSlice, list[JSON]]:
     plain: list[JSON] = []
     replace = False
     for item in patch:
@@ -426,11 +456,8 @@ def _special_elements(
             if merge_key not in item:
                 raise _no_merge_key(item, merge_key)
             value = item[merge_key]
-            original = [
-                o
-                for o in original
-                if not (isinstance(o, dict) and merge_key in o and _same(o[merge_key], value))
-            ]
+            while (index := _find(original.items(), merge_key, value)) >= 0:
+                original.delete(index)
         elif directive == "replace":
             replace = True
         elif directive == "merge":
@@ -438,7 +465,7 @@ def _special_elements(
         else:
             raise SMPError(500, f"unknown patch type: {go_v(directive)} in map: {go_v(item)}")
     if replace:
-        return plain, []
+        return _GoSlice(plain), []
     return original, plain
 
 
@@ -452,21 +479,20 @@ def _find(items: list[JSON], key: str, value: JSON) -> int:
 
 
 def _merge_without_special(
-    original: list[JSON], patch: list[JSON], merge_key: str, schema: SmpSchema
+    original: _GoSlice, patch: list[JSON], merge_key: str, schema: SmpSchema
 ) -> list[JSON]:
-    out = list(original)
     for item in patch:
         assert isinstance(item, dict)
         if merge_key not in item:
             raise _no_merge_key(item, merge_key)
-        index = _find(out, merge_key, item[merge_key])
+        index = _find(original.items(), merge_key, item[merge_key])
         if index >= 0:
-            current = out[index]
+            current = original.arr[index]
             assert isinstance(current, dict)
-            out[index] = _merge_map(current, item, schema)
+            original.arr[index] = _merge_map(current, item, schema)
         else:
-            out.append(item)
-    return out
+            original.append(item)
+    return original.items()
 
 
 def _partition_primitives(items: list[JSON], by: list[JSON]) -> tuple[list[JSON], list[JSON]]:

@@ -100,6 +100,8 @@ def _kind(value: JSON) -> str:
 
 def _deduce(atom: Atom, value: JSON, invalid_atom_quirk: bool = False) -> Atom:
     """The part of ``atom`` that applies to ``value`` (SMD's ``deduceAtom``)."""
+    if atom.parts == 1 and not invalid_atom_quirk:
+        return atom  # one kind only: deducing returns it whatever the value
     kind = _kind(value)
     if kind == "null":
         return atom

@@ -93,7 +93,22 @@ def hashable(value: JSON) -> object:
 
 def values_equal(lhs: JSON, rhs: JSON) -> bool:
     """structured-merge-diff's ``value.Equals``: numbers compare numerically, maps unordered."""
-    return hashable(lhs) == hashable(rhs)
+    if isinstance(lhs, dict):
+        if not isinstance(rhs, dict) or len(lhs) != len(rhs):
+            return False
+        for key, value in lhs.items():
+            if key not in rhs or not values_equal(value, rhs[key]):
+                return False
+        return True
+    if isinstance(lhs, list):
+        if not isinstance(rhs, list) or len(lhs) != len(rhs):
+            return False
+        return all(values_equal(a, b) for a, b in zip(lhs, rhs, strict=True))
+    if isinstance(lhs, bool) or isinstance(rhs, bool):
+        return type(lhs) is type(rhs) and lhs == rhs
+    if _is_number(lhs) and _is_number(rhs):
+        return bool(lhs == rhs)
+    return type(lhs) is type(rhs) and bool(lhs == rhs)
 
 
 def _rank(value: JSON) -> int:
