@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -91,17 +92,26 @@ def proxy(
         tls_names=tuple(tls_san or ()),
         kubeconfig_out=kubeconfig_out,
     )
-    _configure_logging(log_level)
-    asyncio.run(_serve(options))
+    with _logging_to_stderr(log_level):
+        asyncio.run(_serve(options))
 
 
-def _configure_logging(level: str) -> None:
+@contextlib.contextmanager
+def _logging_to_stderr(level: str) -> Iterator[None]:
+    """The proxy's log on stderr while it serves; the logger as it was afterwards."""
+    logger = logging.getLogger("kubespark.proxy")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("kubespark.proxy")
+    saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 async def _serve(options: ProxyOptions) -> None:

@@ -120,6 +120,7 @@ class Proxy:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
         self.requests = 0
+        self.upgrades = 0  # connections switched to another protocol (exec, port-forward, ...)
         # The bearer token of the kubeconfig written for clients. kubectl prompts for a password
         # when an HTTPS server's kubeconfig user has no credentials; with this token it does not,
         # and a request bearing it is sent with the upstream kubeconfig's credentials instead.
@@ -249,6 +250,8 @@ class Proxy:
     async def upgrade(self, request: ClientRequest) -> tuple[ProxyResponse, Upgraded | None]:
         self.requests += 1
         response, stream = await self.upstream.upgrade(self._own_token_removed(request))
+        if stream is not None:
+            self.upgrades += 1
         log.debug("%s upgrade -> %d", request.describe(), response.status)
         return response, stream
 

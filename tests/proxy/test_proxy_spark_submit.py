@@ -1,0 +1,236 @@
+"""Unmodified spark-submit 3.5 and 4.0 (pyspark from PyPI, Java 17, cluster mode) through the proxy
+to emulated Kubernetes 1.19, 1.20.5 and 1.20: each submission succeeds, and what the server
+stores equals what Kubernetes 1.21 stores from a direct submission, except the fields the older
+version lacks.
+
+pyspark is installed into the repository's ``.cache/pyspark`` by the driver conformance suite's
+helper (``tests/driver/conformance/capture.py``), which this reuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kubespark.apisurface import load_surface, prune_unknown_fields
+from kubespark.driver.javaprops import load_properties
+from kubespark.emulator.testing import RunningEmulator
+from kubespark.proxy import Proxy, ProxyOptions, ProxyThread
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "driver" / "conformance"))
+from capture import java_home, venv_for
+
+pytestmark = [
+    pytest.mark.pyspark,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="spark-submit needs Java"),
+]
+
+NAMESPACE = "spark-jobs"
+# Properties of the driver's ConfigMap that say where, when and how spark-submit connected, not
+# what it asked for: the master URL (the proxy's or the server's), the CA it trusted, the time.
+_CIRCUMSTANTIAL = (
+    "spark.master",
+    "spark.app.submitTime",
+    "spark.kubernetes.submission.",
+    "spark.kubernetes.authenticate.submission.",
+)
+_LOCAL_DIR = re.compile(r"/var/data/spark-[0-9a-f-]{36}")  # a fresh UUID per submission
+_SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "selfLink", "managedFields")
+
+
+def submit(
+    spark: str, master: str, kubeconfig: Path, *conf: str
+) -> subprocess.CompletedProcess[str]:
+    """Cluster-mode SparkPi with the flags of shared/tools/capture_spark_submit.sh."""
+    venv = venv_for(spark)
+    scala = "2.13" if spark.startswith("4.") else "2.12"
+    confs = [
+        f"spark.kubernetes.namespace={NAMESPACE}",
+        f"spark.kubernetes.container.image=apache/spark:{spark}",
+        "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
+        "spark.driver.cores=1",
+        "spark.driver.memory=512m",
+        "spark.executor.instances=2",
+        "spark.executor.cores=1",
+        "spark.executor.memory=512m",
+        "spark.kubernetes.driver.label.team=data",
+        *conf,
+    ]
+    args = [str(venv / "bin" / "spark-submit"), "--master", f"k8s://{master}"]
+    args += ["--deploy-mode", "cluster", "--name", "spark-pi"]
+    args += ["--class", "org.apache.spark.examples.SparkPi"]
+    for item in confs:
+        args += ["--conf", item]
+    args += [f"local:///opt/spark/examples/jars/spark-examples_{scala}-{spark}.jar", "1000"]
+    env = {
+        **os.environ,
+        "JAVA_HOME": os.environ.get("JAVA_HOME", java_home()),
+        "SPARK_HOME": str(next((venv / "lib").glob("python3*/site-packages")) / "pyspark"),
+        "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "KUBECONFIG": str(kubeconfig),
+    }
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def prepare(emulator: RunningEmulator) -> None:
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "spark"}}
+    answer = httpx.post(
+        f"{emulator.url}/api/v1/namespaces/{NAMESPACE}/serviceaccounts", json=account
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def stored(emulator: RunningEmulator) -> dict[str, dict[str, Any]]:
+    """The driver Pod, Service and ConfigMap the submission left, by kind."""
+    out = {}
+    for kind, plural in (("Pod", "pods"), ("Service", "services"), ("ConfigMap", "configmaps")):
+        listing = httpx.get(f"{emulator.url}/api/v1/namespaces/{NAMESPACE}/{plural}").json()
+        items = [
+            i
+            for i in listing["items"]
+            if i["metadata"]["name"].endswith(("-driver", "-driver-svc", "-conf-map"))
+        ]
+        assert len(items) == 1, [i["metadata"]["name"] for i in listing["items"]]
+        out[kind] = {"apiVersion": "v1", "kind": kind, **items[0]}
+    return out
+
+
+def comparable(objects: dict[str, dict[str, Any]], version: str) -> dict[str, Any]:
+    """The objects as a server of ``version`` can hold them, without what differs per run."""
+    pod = objects["Pod"]
+    app_id = pod["metadata"]["labels"]["spark-app-selector"]
+    prefix = pod["metadata"]["name"].removesuffix("-driver")
+    conf_map = objects["ConfigMap"]["metadata"]["name"]
+    surface = load_surface(version)
+    out = {}
+    for kind, obj in objects.items():
+        pruned, _ = prune_unknown_fields(surface, obj)
+        pruned = {k: v for k, v in pruned.items() if k != "status"}
+        meta = {k: v for k, v in pruned["metadata"].items() if k not in _SERVER_SET}
+        for ref in meta.get("ownerReferences") or []:
+            ref.pop("uid", None)
+        pruned["metadata"] = meta
+        if kind == "ConfigMap":
+            pruned["data"] = {
+                key: _properties(text) if key == "spark.properties" else text
+                for key, text in pruned["data"].items()
+            }
+        text = _LOCAL_DIR.sub("/var/data/spark-UUID", json.dumps(pruned, sort_keys=True))
+        for real, placeholder in ((app_id, "APP-ID"), (conf_map, "CONF-MAP"), (prefix, "PREFIX")):
+            text = text.replace(real, placeholder)
+        out[kind] = json.loads(text)
+    return out
+
+
+def _properties(text: str) -> dict[str, str]:
+    props = load_properties(text)
+    return {k: v for k, v in props.items() if not k.startswith(_CIRCUMSTANTIAL)}
+
+
+def managers(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    return {
+        kind: sorted(m["manager"] for m in obj["metadata"].get("managedFields") or [])
+        for kind, obj in objects.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def reference() -> Iterator[Callable[[str], dict[str, dict[str, Any]]]]:
+    """What Kubernetes 1.21 stores from a direct submission, per Spark version (run once each)."""
+    from kubespark.emulator import EmulatorOptions, EmulatorThread
+    from kubespark.emulator.testing import RunningEmulator as Running
+
+    done: dict[str, dict[str, dict[str, Any]]] = {}
+    runners: list[EmulatorThread] = []
+
+    def run(spark: str) -> dict[str, dict[str, Any]]:
+        if spark not in done:
+            runner = EmulatorThread(EmulatorOptions("1.21", speed=20, namespaces=(NAMESPACE,)))
+            runners.append(runner)
+            emulator = Running(runner, runner.start())
+            prepare(emulator)
+            result = submit(spark, emulator.url, emulator.kubeconfig_path)
+            assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+            done[spark] = stored(emulator)
+        return done[spark]
+
+    yield run
+    for runner in runners:
+        runner.stop()
+
+
+@pytest.fixture
+def proxy(emulator: RunningEmulator, tmp_path: Path) -> Iterator[Proxy]:
+    options = ProxyOptions(
+        upstream_kubeconfig=emulator.kubeconfig_path,
+        listen="127.0.0.1:0",
+        tls_dir=tmp_path / "pki",
+    )
+    with ProxyThread.running(options) as running:
+        yield running
+
+
+@pytest.mark.parametrize("spark", ["3.5.1", "4.0.5"])
+@pytest.mark.parametrize(
+    ("k8s", "rewrites"),
+    [
+        pytest.param(
+            "1.19", 1, marks=pytest.mark.emulator(version="1.19", namespaces=(NAMESPACE,))
+        ),
+        pytest.param(
+            "1.20.5", 1, marks=pytest.mark.emulator(version="1.20.5", namespaces=(NAMESPACE,))
+        ),
+        pytest.param(
+            "1.20", 0, marks=pytest.mark.emulator(version="1.20", namespaces=(NAMESPACE,))
+        ),
+    ],
+)
+def test_spark_submit_through_the_proxy_succeeds_and_stores_what_121_stores(
+    emulator: RunningEmulator,
+    proxy: Proxy,
+    reference: Callable[[str], dict[str, dict[str, Any]]],
+    spark: str,
+    k8s: str,
+    rewrites: int,
+) -> None:
+    prepare(emulator)
+    assert proxy.pair is not None and proxy.pair.ca_file is not None
+    result = submit(
+        spark,
+        proxy.url,
+        emulator.kubeconfig_path,  # the user's own kubeconfig: its credentials, the proxy's URL
+        f"spark.kubernetes.authenticate.submission.caCertFile={proxy.pair.ca_file}",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(r"phase: Succeeded", output)
+    assert proxy.rewriter.rewrites == rewrites and proxy.rewriter.refusals == 0
+    # fabric8 follows the driver pod with a watch over a WebSocket: an upgrade, spliced.
+    assert proxy.upgrades >= 1
+    got, want = stored(emulator), reference(spark)
+    version = k8s if k8s != "1.20.5" else "1.20"
+    assert comparable(got, version) == comparable(want, version)
+    # The same field managers own the objects (the operation differs: Update from the POST of
+    # a rewrite, Apply where the server applied).
+    assert managers(got) == managers(want)
+
+
+@pytest.mark.emulator(version="1.19", namespaces=(NAMESPACE,))
+def test_without_the_proxy_the_same_submission_fails_on_119(emulator: RunningEmulator) -> None:
+    """The control: what the proxy is for."""
+    prepare(emulator)
+    result = submit("3.5.1", emulator.url, emulator.kubeconfig_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "failed to create typed patch object" in output
