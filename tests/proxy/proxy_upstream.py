@@ -8,6 +8,8 @@ Routes:
 - ``GET /api``, ``/apis``, ``/api/v1``: minimal discovery (core v1 services and configmaps);
 - ``POST`` to a collection listed in ``existing``: 409 AlreadyExists;
 - ``GET /stream``: a chunked answer, one chunk per item the test puts in ``chunks`` (None ends);
+- ``/api/v1/namespaces/default/pods/runner/exec`` as a WebSocket (what kubectl exec sends): the
+  command's words come back on stdout, then a Success status on the error channel;
 - ``GET /upgrade``: ``101 Switching Protocols`` when asked to upgrade, then every byte received is
   sent back upper-cased (after a greeting); ``/deny-upgrade`` answers 403 instead;
 - anything else: 200 (201 for POST) with a JSON echo of method, target, headers and body.
@@ -18,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import h11
 import yaml
@@ -34,8 +38,23 @@ TOKEN = "s3cr3t-upstream-token-0123456789"  # the upstream kubeconfig's bearer t
 _VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 RESOURCES = [
     {"name": p, "singularName": s, "namespaced": True, "kind": k, "verbs": _VERBS}
-    for p, s, k in [("services", "service", "Service"), ("configmaps", "configmap", "ConfigMap")]
+    for p, s, k in [
+        ("services", "service", "Service"),
+        ("configmaps", "configmap", "ConfigMap"),
+        ("pods", "pod", "Pod"),
+    ]
 ]
+RESOURCES.append(
+    {"name": "pods/exec", "namespaced": True, "kind": "PodExecOptions", "verbs": ["create", "get"]}
+)
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "runner", "namespace": "default", "uid": "0-0"},
+    "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+    "status": {"phase": "Running"},
+}
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 
 
 @dataclass
@@ -115,6 +134,9 @@ class FakeUpstream:
                 if seen.target.startswith("/upgrade") and "upgrade" in seen.headers:
                     await self._upgraded(conn, reader, writer, seen)
                     return
+                if "/exec?" in seen.target and "sec-websocket-key" in seen.headers:
+                    await self._exec(conn, reader, writer, seen)
+                    return
                 await self._answer(conn, reader, writer, seen)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
@@ -135,13 +157,14 @@ class FakeUpstream:
         if seen.target.startswith("/stream"):
             await self._stream(conn, reader, writer)
             return
-        if seen.target == "/version":
+        path = seen.target.split("?", 1)[0]
+        if path == "/version":
             code, doc = 200, {"major": "1", "minor": "19", "gitVersion": "v1.19.16"}
-        elif seen.target == "/api":
+        elif path == "/api":
             code, doc = 200, {"kind": "APIVersions", "versions": ["v1"]}
-        elif seen.target == "/apis":
+        elif path == "/apis":
             code, doc = 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
-        elif seen.target == "/api/v1":
+        elif path == "/api/v1":
             code, doc = (
                 200,
                 {"kind": "APIResourceList", "groupVersion": "v1", "resources": RESOURCES},
@@ -150,6 +173,8 @@ class FakeUpstream:
             code, doc = 409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"}
         elif seen.target.startswith("/deny-upgrade") or seen.target.startswith("/upgrade"):
             code, doc = 403, {"kind": "Status", "code": 403, "reason": "Forbidden"}
+        elif seen.target.startswith(f"/api/v1/namespaces/default/pods/{POD['metadata']['name']}"):
+            code, doc = 200, POD
         elif seen.target.startswith("/openapi"):
             code, doc = 404, {"kind": "Status", "code": 404, "reason": "NotFound"}
         else:
@@ -195,6 +220,38 @@ class FakeUpstream:
             closed.cancel()
             self.stream_closed.set()
 
+    async def _exec(
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        seen: Seen,
+    ) -> None:
+        """A container that runs the command and prints it, over Kubernetes' WebSocket channels.
+
+        Protocol v5.channel.k8s.io (v4 as well): binary frames whose first byte names the
+        channel, 1 stdout, 3 the error channel carrying the exit Status; then a close frame.
+        """
+        key = seen.headers["sec-websocket-key"][0].encode()
+        accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest()).decode()
+        offered = [
+            p.strip() for v in seen.headers.get("sec-websocket-protocol", []) for p in v.split(",")
+        ]
+        protocol = next(p for p in offered if p in ("v5.channel.k8s.io", "v4.channel.k8s.io"))
+        headers = [("connection", "Upgrade"), ("upgrade", "websocket")]
+        headers += [("sec-websocket-accept", accept), ("sec-websocket-protocol", protocol)]
+        writer.write(conn.send(h11.InformationalResponse(status_code=101, headers=headers)))
+        query = parse_qs(seen.target.split("?", 1)[1])
+        output = " ".join(query.get("command", [])) + "\n"
+        status = json.dumps({"metadata": {}, "status": "Success"}).encode()
+        writer.write(_ws_frame(0x2, b"\x01" + output.encode()))
+        writer.write(_ws_frame(0x2, b"\x03" + status))
+        writer.write(_ws_frame(0x8, (1000).to_bytes(2, "big")))
+        await writer.drain()
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(65536):
+                pass
+
     async def _upgraded(
         self,
         conn: h11.Connection,
@@ -214,6 +271,14 @@ class FakeUpstream:
         while data := await reader.read(65536):
             writer.write(data.upper())
             await writer.drain()
+
+
+def _ws_frame(opcode: int, payload: bytes) -> bytes:
+    """One unmasked server-to-client WebSocket frame (RFC 6455 5.2)."""
+    head = bytes([0x80 | opcode])
+    if len(payload) < 126:
+        return head + bytes([len(payload)]) + payload
+    return head + bytes([126]) + len(payload).to_bytes(2, "big") + payload
 
 
 async def _read(

@@ -170,13 +170,23 @@ def test_kubectl_server_side_apply_on_119_is_rewritten(proxy: Proxy) -> None:
     assert "service/web serverside-applied" in result.stdout
     assert "Warning: kubespark proxy: server 1.19" in result.stderr
     assert "created the Service with POST instead of apply" in result.stderr
-    stored = yaml.safe_load(ok(kubectl(proxy, "get", "service", "web", "-o", "yaml")))
+    shown = kubectl(proxy, "get", "service", "web", "-o", "yaml", "--show-managed-fields")
+    stored = yaml.safe_load(ok(shown))
     assert stored["spec"]["ports"] == [
         {"name": "http", "port": 80, "protocol": "TCP", "targetPort": 80}
     ]
     assert "ipFamilies" not in stored["spec"]
     managers = [m["manager"] for m in stored["metadata"].get("managedFields") or []]
-    assert managers in ([], ["kubectl"])  # the apply's field manager owns the created fields
+    assert managers == ["kubectl"]  # the apply's field manager owns what it created
+    # Applied again, changed: the object exists, so the rewrite updates it (merge patch).
+    changed = SERVICE.replace("port: 80", "port: 8080").replace("app: web", "app: web2")
+    again = kubectl(proxy, "apply", "--server-side", "--validate=false", "-f", "-", stdin=changed)
+    assert again.returncode == 0, again.stderr
+    assert "service/web serverside-applied" in again.stdout
+    updated = yaml.safe_load(ok(kubectl(proxy, "get", "service", "web", "-o", "yaml")))
+    assert updated["spec"]["selector"] == {"app": "web2"}
+    assert [p["port"] for p in updated["spec"]["ports"]] == [8080]
+    assert updated["metadata"]["uid"] == stored["metadata"]["uid"]
 
 
 @pytest.mark.emulator(version="1.19")

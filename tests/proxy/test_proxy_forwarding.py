@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import ssl
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -335,3 +336,33 @@ async def test_an_upstream_certificate_the_kubeconfig_does_not_trust_is_refused(
         assert answer.status_code == 503
         assert "certificate verify failed" in answer.json()["message"]
         assert not up.seen  # no request (nor its token) reached the untrusted server
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+async def test_kubectl_exec_runs_through_the_proxy(
+    upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    """kubectl 1.32 execs over a WebSocket (v5.channel.k8s.io); the emulator has no containers to
+    exec into, so the recording upstream plays one that echoes its command."""
+    kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml", token=TOKEN)
+    out = tmp_path / "client.yaml"
+    async with start_proxy(kubeconfig, tls=True, kubeconfig_out=out) as proxy:
+        process = await asyncio.create_subprocess_exec(
+            shutil.which("kubectl") or "kubectl",
+            "--kubeconfig",
+            str(out),
+            "exec",
+            "runner",
+            "--",
+            "echo",
+            "through the proxy",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode() == "echo through the proxy\n"
+    assert proxy.upgrades == 1
+    (execs,) = [s for s in upstream.seen if "/exec?" in s.target]
+    assert execs.headers["upgrade"] == ["websocket"]
+    assert execs.headers["authorization"] == [f"Bearer {TOKEN}"]  # the kubeconfig's, not kubectl's
