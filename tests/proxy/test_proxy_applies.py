@@ -12,7 +12,7 @@ import pytest
 
 from kubespark.apisurface import load_surface
 from kubespark.compat import ConflictAction, NoteCode
-from kubespark.proxy import Forward, Refuse, Rewrite, decide_apply
+from kubespark.proxy import Forward, Refuse, Rewrite, RewriteAs, decide_apply
 from kubespark.proxy.applies import apply_target
 from kubespark.proxy.messages import ClientRequest
 
@@ -48,26 +48,65 @@ def service(**spec: Any) -> dict[str, Any]:
 SVC = "/api/v1/namespaces/ns/services/svc?fieldManager=me&force=true"
 
 
+def without_new_fields(body: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(body)
+    del out["spec"]["ipFamilies"], out["spec"]["ipFamilyPolicy"]
+    return out
+
+
 @pytest.mark.parametrize("spark", ["3.5.1", "4.0.5"])
-def test_spark_submits_service_on_119_becomes_a_create_without_the_new_fields(spark: str) -> None:
+def test_spark_submits_service_on_119_is_applied_without_the_new_fields(spark: str) -> None:
     path, body = recorded(spark, "Service")
     decision = decide_apply(load_surface("1.19"), request(path + "&dryRun=All", body))
     assert isinstance(decision, Rewrite)
+    apply = decision.apply
+    assert apply is not None
+    assert (apply.method, apply.path, apply.content_type) == (
+        "PATCH",
+        path.split("?")[0],
+        "application/apply-patch+yaml",
+    )
+    # The client's manager, force and dry run; the body without what 1.19 cannot type, and with
+    # the list-map key 1.19's apply needs (the value every version defaults it to).
+    assert apply.query == (("fieldManager", "fabric8"), ("force", "true"), ("dryRun", "All"))
+    expected = without_new_fields(body)
+    for port in expected["spec"]["ports"]:
+        port["protocol"] = "TCP"
+    assert apply.body == expected
+    codes = [n.code for n in decision.write.notes]
+    assert NoteCode.APPLY_WOULD_FAIL in codes
+    warnings = decision.warnings("applied")
+    assert any(".spec.ipFamilies: field not declared in schema" in w for w in warnings)
+    assert any(
+        "applied the Service without spec.ipFamilies (added in 1.20), spec.ipFamilyPolicy "
+        "(added in 1.20), which this server can type" in w
+        for w in warnings
+    )
+    assert sum("filled spec.ports[" in w for w in warnings) == len(body["spec"]["ports"])
+
+
+@pytest.mark.parametrize("spark", ["3.5.1", "4.0.5"])
+def test_as_the_planner_plans_it_the_service_is_created_without_the_new_fields(spark: str) -> None:
+    path, body = recorded(spark, "Service")
+    decision = decide_apply(
+        load_surface("1.19"), request(path + "&dryRun=All", body), RewriteAs.CREATE
+    )
+    assert isinstance(decision, Rewrite)
+    assert decision.apply is None
     write = decision.write
     assert write.request.method == "POST"
     assert write.request.path == "/api/v1/namespaces/spark-jobs/services"
     assert ("fieldManager", "fabric8") in write.request.query
     assert ("dryRun", "All") in write.request.query  # the client's dry run is kept
-    expected = copy.deepcopy(body)
-    del expected["spec"]["ipFamilies"], expected["spec"]["ipFamilyPolicy"]
-    assert write.body == expected  # nothing else changes
+    assert write.body == without_new_fields(body)  # nothing else changes
     assert write.on_conflict.action is ConflictAction.MERGE_PATCH
     assert write.on_conflict.then is not None
     assert write.on_conflict.then.path == path.split("?")[0]
     assert ("dryRun", "All") in write.on_conflict.then.query
-    codes = [n.code for n in write.notes]
-    assert NoteCode.APPLY_WOULD_FAIL in codes and NoteCode.FALLBACK_TO_CREATE in codes
-    assert any(".spec.ipFamilies: field not declared in schema" in w for w in decision.warnings)
+    assert any(
+        "created the Service with POST instead of apply without spec.ipFamilies" in w
+        for w in decision.warnings("created")
+    )
 
 
 @pytest.mark.parametrize("spark", ["3.5.1", "4.0.5"])
@@ -116,8 +155,9 @@ def test_a_configmap_is_forwarded_even_on_119() -> None:
 def test_dropping_values_that_change_nothing_is_allowed(spec: dict[str, Any]) -> None:
     decision = decide_apply(load_surface("1.19"), request(SVC, service(**spec)))
     assert isinstance(decision, Rewrite), decision
+    assert decision.apply is not None
     new_in_later_versions = {"ipFamilyPolicy", "ipFamilies", "internalTrafficPolicy"}
-    assert not new_in_later_versions & set(decision.write.body["spec"])
+    assert not new_in_later_versions & set(decision.apply.body["spec"])
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ import httpx
 import pytest
 from proxy_upstream import TOKEN, FakeUpstream
 
-from kubespark.proxy import Proxy
+from kubespark.proxy import Proxy, RewriteAs
+
+StartProxy = Callable[..., AbstractAsyncContextManager[Proxy]]
 
 TRACES = Path(__file__).resolve().parents[1] / "driver" / "conformance" / "traces" / "reference"
 APPLY = {"Content-Type": "application/apply-patch+yaml; charset=utf-8"}
@@ -30,48 +34,61 @@ def writes(upstream: FakeUpstream) -> list[Any]:
     return [s for s in upstream.seen if s.method in ("POST", "PATCH", "PUT")]
 
 
-async def test_an_apply_119_rejects_is_created_and_answered_201(
+async def test_an_apply_119_rejects_is_applied_without_what_it_cannot_type(
     proxy: Proxy, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="kubespark.proxy")
     path, body = recorded("Service")
     async with httpx.AsyncClient(base_url=proxy.url) as client:
         answer = await client.patch(path, content=json.dumps(body), headers=APPLY)
-    assert answer.status_code == 201
-    sent = writes(upstream)
-    assert [(s.method, s.target) for s in sent] == [
-        ("POST", "/api/v1/namespaces/spark-jobs/services?fieldManager=fabric8")
-    ]
-    assert sent[0].headers["content-type"] == ["application/json"]
-    created = json.loads(sent[0].body)
-    assert "ipFamilies" not in created["spec"] and "ipFamilyPolicy" not in created["spec"]
-    assert created["spec"]["ports"] == body["spec"]["ports"]
+    assert answer.status_code == 200  # the upstream's answer (this one says 200 to any PATCH)
+    (sent,) = writes(upstream)
+    assert (sent.method, sent.target) == ("PATCH", path)
+    assert sent.headers["content-type"] == ["application/apply-patch+yaml"]
+    applied = json.loads(sent.body)
+    assert "ipFamilies" not in applied["spec"] and "ipFamilyPolicy" not in applied["spec"]
+    assert [p["protocol"] for p in applied["spec"]["ports"]] == ["TCP"] * 3
     # The answer is the upstream's (the fake echoes what it got), with the rewrite explained.
-    assert json.loads(answer.json()["body"]) == created
+    assert json.loads(answer.json()["body"]) == applied
     assert answer.headers["audit-id"] == "fake-audit-id"
     warnings = answer.headers.get_list("warning")
     assert any("would fail with HTTP 500" in w for w in warnings)
-    assert any("created the Service with POST instead of apply" in w for w in warnings)
+    assert any("applied the Service without spec.ipFamilies" in w for w in warnings)
     assert all(w.startswith('299 - "kubespark proxy: ') for w in warnings)
     logged = [r.getMessage() for r in caplog.records]
-    assert any("rewrote the server-side apply" in m and "-> 201" in m for m in logged)
+    assert any("rewrote the server-side apply" in m and "-> 200" in m for m in logged)
 
 
-async def test_an_existing_object_is_updated_by_merge_patch_and_answered_200(
-    proxy: Proxy, upstream: FakeUpstream
+@pytest.mark.parametrize("exists", [False, True], ids=["new", "existing"])
+async def test_as_the_planner_plans_it_a_create_then_a_merge_patch(
+    upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy, exists: bool
 ) -> None:
     path, body = recorded("Service")
-    upstream.existing.add("/api/v1/namespaces/spark-jobs/services")
-    async with httpx.AsyncClient(base_url=proxy.url) as client:
+    if exists:
+        upstream.existing.add("/api/v1/namespaces/spark-jobs/services")
+    kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml")
+    async with (
+        start_proxy(kubeconfig, rewrite_as=RewriteAs.CREATE) as proxy,
+        httpx.AsyncClient(base_url=proxy.url) as client,
+    ):
         answer = await client.patch(path + "&dryRun=All", content=json.dumps(body), headers=APPLY)
-    assert answer.status_code == 200
     sent = writes(upstream)
-    assert [s.method for s in sent] == ["POST", "PATCH"]
+    created = json.loads(sent[0].body)
+    assert (sent[0].method, sent[0].target) == (
+        "POST",
+        "/api/v1/namespaces/spark-jobs/services?fieldManager=fabric8&dryRun=All",
+    )
+    assert "ipFamilies" not in created["spec"] and created["spec"]["ports"] == body["spec"]["ports"]
+    if not exists:
+        assert answer.status_code == 201 and len(sent) == 1
+        return
+    assert answer.status_code == 200
     patch = sent[1]
     assert patch.target == path.split("?")[0] + "?fieldManager=fabric8&dryRun=All"
     assert patch.headers["content-type"] == ["application/merge-patch+json"]
-    assert "ipFamilies" not in json.loads(patch.body)["spec"]
-    assert "dryRun=All" in sent[0].target
+    assert json.loads(patch.body) == created
+    warnings = answer.headers.get_list("warning")
+    assert any("the Service exists: updated it by JSON merge patch without" in w for w in warnings)
 
 
 async def test_a_lossy_rewrite_is_refused_and_nothing_is_written(
@@ -108,12 +125,11 @@ async def test_rewritten_writes_carry_the_right_credentials(
     proxy: Proxy, upstream: FakeUpstream, own: bool
 ) -> None:
     path, body = recorded("Service")
-    upstream.existing.add("/api/v1/namespaces/spark-jobs/services")
     headers = {**APPLY, **({"Authorization": "Bearer client-own"} if own else {})}
     async with httpx.AsyncClient(base_url=proxy.url) as client:
         await client.patch(path, content=json.dumps(body), headers=headers)
     expected = "Bearer client-own" if own else f"Bearer {TOKEN}"
-    assert [s.headers["authorization"] for s in writes(upstream)] == [[expected], [expected]]
+    assert [s.headers["authorization"] for s in writes(upstream)] == [[expected]]
 
 
 async def test_the_proxys_own_client_token_never_leaves_the_proxy(

@@ -21,7 +21,7 @@ import typer
 
 from kubespark.cli.output import stdout
 from kubespark.errors import InputError
-from kubespark.proxy import Proxy, ProxyOptions
+from kubespark.proxy import Proxy, ProxyOptions, RewriteAs
 from kubespark.proxy.server import DEFAULT_LISTEN
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -70,6 +70,14 @@ def proxy(
             "--kubeconfig-out", help="Write a kubeconfig for clients of the proxy to this path."
         ),
     ] = None,
+    rewrite_as: Annotated[
+        RewriteAs,
+        typer.Option(
+            "--rewrite-as",
+            help="What an apply the upstream rejects becomes: an apply without what it cannot "
+            "type (apply), or the planner's POST and merge patch (create).",
+        ),
+    ] = RewriteAs.APPLY,
     log_level: Annotated[
         str, typer.Option(help="debug (every request), info (rewrites), warning or error.")
     ] = "info",
@@ -91,6 +99,7 @@ def proxy(
         tls_dir=tls_dir,
         tls_names=tuple(tls_san or ()),
         kubeconfig_out=kubeconfig_out,
+        rewrite_as=rewrite_as,
     )
     with _logging_to_stderr(log_level):
         asyncio.run(_serve(options))

@@ -11,7 +11,7 @@ Entry points: :func:`run_proxy` (``async with``), :class:`ProxyThread` (synchron
 :class:`Proxy` and :class:`ProxyOptions`; the decision alone is :func:`decide_apply`.
 """
 
-from kubespark.proxy.applies import Forward, Refuse, Rewrite, decide_apply
+from kubespark.proxy.applies import Forward, Refuse, Rewrite, RewriteAs, decide_apply
 from kubespark.proxy.server import Proxy, ProxyOptions, ProxyThread, run_proxy
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ProxyThread",
     "Refuse",
     "Rewrite",
+    "RewriteAs",
     "decide_apply",
     "run_proxy",
 ]

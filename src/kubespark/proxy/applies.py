@@ -8,9 +8,12 @@ alone and the upstream's :class:`ApiSurface`, with the compat planner's ``plan_w
   subresource, no ``fieldManager``, an apiVersion the server does not serve): the server's own
   answer is the right one;
 - **rewrite** when the planner changes the write for this server: an apply whose only problem
-  is a list-map key without an apply default is sent as an apply with the key filled; an apply
-  with fields the server's schema lacks becomes a ``POST`` of the object without them (and, when
-  it exists, a JSON merge patch of the same body), per the planner's notes;
+  is a list-map key without an apply default is sent as an apply with the key filled. An apply
+  with fields the server's schema lacks is, by default (:class:`RewriteAs`), applied without
+  them (the planner lowers the pruned object again, filling what this version needs), so the
+  server's own apply decides ownership and conflicts and the object is owned as apply would have
+  left it; or, as the planner plans it, created by ``POST`` without them, with a JSON merge patch
+  when the object exists;
 - **refuse** with a 422 Status when the rewrite would drop a value the client set that the
   server would not behave as (``kubespark.proxy.loss``).
 
@@ -21,13 +24,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 import yaml
 
 from kubespark.apisurface import ApiSurface, Resource
-from kubespark.compat import Intent, NoteCode, PlanError, PlannedWrite, plan_writes
-from kubespark.kube.requests import APPLY_PATCH, KubeRequest
+from kubespark.compat import (
+    Intent,
+    Lowered,
+    Note,
+    NoteCode,
+    PlanError,
+    PlannedWrite,
+    WriteMethod,
+    lower_object,
+    plan_writes,
+)
+from kubespark.kube.requests import APPLY_PATCH, KubeRequest, ResourcePath
 from kubespark.kube.status import Status, StatusCause, StatusDetails
 from kubespark.proxy.loss import Loss, dropped_fields, losses, show
 from kubespark.proxy.messages import ClientRequest
@@ -39,6 +53,7 @@ __all__ = [
     "Forward",
     "Refuse",
     "Rewrite",
+    "RewriteAs",
     "apply_target",
     "decide_apply",
     "is_apply",
@@ -85,25 +100,64 @@ class Refuse:
     losses: tuple[Loss, ...] = ()
 
 
+class RewriteAs(Enum):
+    """What a rejected apply becomes."""
+
+    # A server-side apply of the object without what the server cannot type: the server itself
+    # then gives apply's semantics (the field manager owns what it applied, conflicts, force,
+    # list-map merges, fields it stopped applying removed), and later applies of the same
+    # manager behave as on a newer server. The default.
+    APPLY = "apply"
+    # The planner's plan: POST, and a JSON merge patch when the object exists. The fields are
+    # then owned by an Update of the manager, so a later apply without force conflicts with it.
+    CREATE = "create"
+
+
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """Send ``write`` (the planner's, with the client's dry-run and validation kept)."""
+    """Send ``apply`` if set, else ``write`` (the planner's; the client's dry run kept)."""
 
     write: PlannedWrite
     server: Version
+    apply: KubeRequest | None = None
+    apply_notes: tuple[Note, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Every note of the write, for the log."""
-        return tuple(f"kubespark proxy: {note.message}" for note in self.write.notes)
+        """Every note of the planner, for the log."""
+        every = (*self.write.notes, *self.apply_notes)
+        return tuple(f"kubespark proxy: {n.message}" for n in every)
 
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """The notes a client is shown; a fallback's note already names each dropped field."""
+    def warnings(self, outcome: str) -> tuple[str, ...]:
+        """What the client is told: why apply was not sent as it was, and what was done.
+
+        ``outcome``: ``applied`` (``apply`` was sent), ``kept`` (the planner kept the apply,
+        its body completed), ``created`` (the planner's POST) or ``merged`` (its merge patch).
+        """
         notes = self.write.notes
-        summarised = any(n.code is NoteCode.FALLBACK_TO_CREATE for n in notes)
-        shown = [n for n in notes if not (summarised and n.code is NoteCode.PRUNED_FIELD)]
-        return tuple(f"kubespark proxy: {note.message}" for note in shown)
+        why = [
+            n for n in notes if n.code in (NoteCode.APPLY_WOULD_FAIL, NoteCode.APPLY_UNAVAILABLE)
+        ]
+        filled = self.apply_notes if outcome == "applied" else notes
+        out = [n.message for n in why]
+        kind = self.write.object.kind
+        head = f"server {self.server}: "
+        without = self._without()
+        if outcome == "applied":
+            out.append(f"{head}applied the {kind}{without}, which this server can type")
+        elif outcome == "created":
+            out.append(f"{head}created the {kind} with POST instead of apply{without}")
+        elif outcome == "merged":
+            out.append(f"{head}the {kind} exists: updated it by JSON merge patch{without}")
+        out.extend(n.message for n in filled if n.code is NoteCode.FILLED_LIST_MAP_KEY)
+        return tuple(f"kubespark proxy: {text}" for text in out)
+
+    def _without(self) -> str:
+        pruned = [n for n in self.write.notes if n.code is NoteCode.PRUNED_FIELD]
+        fields = ", ".join(
+            n.path.lstrip(".") + (f" (added in {n.added_in})" if n.added_in else "") for n in pruned
+        )
+        return f" without {fields}" if fields else ""
 
 
 Decision = Forward | Refuse | Rewrite
@@ -131,7 +185,9 @@ def apply_target(path: str) -> ApplyTarget | None:
     return ApplyTarget(group, version, rest[0], rest[1], namespace, "/".join(rest[2:]))
 
 
-def decide_apply(surface: ApiSurface, request: ClientRequest) -> Decision:
+def decide_apply(
+    surface: ApiSurface, request: ClientRequest, rewrite_as: RewriteAs = RewriteAs.APPLY
+) -> Decision:
     """Forward, rewrite or refuse one server-side apply for a server of ``surface``."""
     target = apply_target(request.path)
     if target is None or target.subresource:
@@ -172,7 +228,19 @@ def decide_apply(surface: ApiSurface, request: ClientRequest) -> Decision:
     if found:
         return Refuse(_refusal(surface, obj, target, resource, found), tuple(found))
     carried = tuple((k, v) for k, v in query if k in _CARRIED)
-    return Rewrite(_with_query(write, carried), plan.server)
+    write = _with_query(write, carried)
+    if rewrite_as is RewriteAs.CREATE or write.method is not WriteMethod.CREATE:
+        return Rewrite(write, plan.server)
+    # The planner's body for the POST lacks what the server cannot type; lowered again for apply
+    # it gets the list-map keys this version needs filled, or the planner says it cannot.
+    namespace = target.namespace or "default"
+    lowered = lower_object(surface, write.body, Intent.APPLY, namespace=namespace)
+    if not isinstance(lowered, Lowered) or lowered.method is not WriteMethod.APPLY:
+        return Rewrite(write, plan.server)
+    params = (("fieldManager", manager), *((("force", "true"),) if force else ()), *carried)
+    path = ResourcePath(resource).item(target.name, target.namespace)
+    apply = KubeRequest("PATCH", path, params, APPLY_PATCH, lowered.body)
+    return Rewrite(write, plan.server, apply, lowered.notes)
 
 
 def _decode(body: bytes) -> dict[str, Any] | None:

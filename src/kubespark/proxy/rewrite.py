@@ -1,12 +1,12 @@
 """Carrying out the decision on a server-side apply, and answering as the apply would have been.
 
 Owns the requests a rewrite sends (the planner's write, with the client's own credentials and
-headers), following the write's fallback when the object already exists (the planner's JSON
-merge patch), and the answer: the status an apply gives (``201`` when it created the object,
-``200`` when it updated it), the object the server stored, the server's own warnings, and one
-``Warning: 299`` header per note saying what was changed and why. Every rewrite and refusal is
-logged (method, path, object, notes; never a header). The decision itself is
-``kubespark.proxy.applies``'.
+headers) or the apply of what the server can type, following a create with the planner's JSON
+merge patch when the object already exists, and the answer: the status an apply gives (``201``
+when it created the object, ``200`` when it updated it), the object the server stored, the
+server's own warnings, and ``Warning: 299`` headers saying what was changed and why. Every
+rewrite and refusal is logged (method, path, object, notes; never a header). The decision
+itself is ``kubespark.proxy.applies``'.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import logging
 import httpx
 
 from kubespark.compat import ConflictAction
-from kubespark.kube.requests import KubeRequest
-from kubespark.proxy.applies import Forward, Refuse, Rewrite, decide_apply
+from kubespark.kube.requests import APPLY_PATCH, KubeRequest
+from kubespark.proxy.applies import Forward, Refuse, Rewrite, RewriteAs, decide_apply
 from kubespark.proxy.capabilities import Capabilities
 from kubespark.proxy.messages import (
     ClientRequest,
@@ -42,9 +42,15 @@ _KEPT = frozenset({b"content-type", b"audit-id", b"warning", b"cache-control", b
 class ApplyRewriter:
     """Handles every server-side apply the proxy receives."""
 
-    def __init__(self, upstream: Upstream, capabilities: Capabilities) -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        capabilities: Capabilities,
+        rewrite_as: RewriteAs = RewriteAs.APPLY,
+    ) -> None:
         self.upstream = upstream
         self.capabilities = capabilities
+        self.rewrite_as = rewrite_as
         self.rewrites = 0
         self.refusals = 0
 
@@ -56,7 +62,7 @@ class ApplyRewriter:
                 request.describe(),
             )
             return await self.upstream.forward(request)
-        decision = decide_apply(snapshot.surface, request)
+        decision = decide_apply(snapshot.surface, request, self.rewrite_as)
         if isinstance(decision, Forward):
             log.debug("kubespark proxy: %s forwarded: %s", request.describe(), decision.reason)
             return await self.upstream.forward(request)
@@ -70,17 +76,24 @@ class ApplyRewriter:
 
     async def _rewrite(self, request: ClientRequest, decision: Rewrite) -> ProxyResponse:
         write = decision.write
+        primary = decision.apply or write.request
+        if decision.apply is not None:
+            outcome = "applied"
+        else:
+            outcome = "kept" if write.request.content_type == APPLY_PATCH else "created"
         try:
-            first = await self._send(request, write.request)
-            answer, sent = first, [write.request]
+            first = await self._send(request, primary)
+            answer, sent = first, [primary]
             then = write.on_conflict.then
             if (
-                _already_exists(first)
+                decision.apply is None
+                and _already_exists(first)
                 and write.on_conflict.action is ConflictAction.MERGE_PATCH
                 and then is not None
             ):
                 answer = await self._send(request, then)
                 sent.append(then)
+                outcome = "merged"
         except httpx.TransportError as err:
             return self.upstream.unavailable(err)
         self.rewrites += 1
@@ -97,7 +110,7 @@ class ApplyRewriter:
         headers = [(k, v) for k, v in answer.headers if k in _KEPT]
         if first is not answer:
             headers += [(k, v) for k, v in first.headers if k == b"warning"]
-        headers += [warning_header(text) for text in decision.warnings]
+        headers += [warning_header(text) for text in decision.warnings(outcome)]
         return ProxyResponse(answer.status, headers, answer.body)
 
     async def _send(self, client: ClientRequest, request: KubeRequest) -> Exchange:

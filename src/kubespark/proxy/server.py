@@ -30,7 +30,7 @@ import yaml
 
 from kubespark.errors import InputError
 from kubespark.kube.config import Connection, load_connection
-from kubespark.proxy.applies import is_apply
+from kubespark.proxy.applies import RewriteAs, is_apply
 from kubespark.proxy.capabilities import Capabilities
 from kubespark.proxy.messages import ClientRequest, ProxyResponse
 from kubespark.proxy.rewrite import ApplyRewriter
@@ -79,6 +79,7 @@ class ProxyOptions:
     kubeconfig_out: Path | None = None
     max_body: int = MAX_BODY
     recheck_seconds: float = 30.0
+    rewrite_as: RewriteAs = RewriteAs.APPLY
 
     def __post_init__(self) -> None:
         host, _ = parse_listen(self.listen)
@@ -113,7 +114,7 @@ class Proxy:
         )
         self.upstream = Upstream(self.connection, transport=transport)
         self.capabilities = Capabilities(self.upstream, recheck_seconds=options.recheck_seconds)
-        self.rewriter = ApplyRewriter(self.upstream, self.capabilities)
+        self.rewriter = ApplyRewriter(self.upstream, self.capabilities, options.rewrite_as)
         self.host, self.port = parse_listen(options.listen)
         self.pair: ServingPair | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
