@@ -73,3 +73,12 @@ def test_malformed_kubeconfig_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         KubeClient.from_kubeconfig(str(path))
     assert str(path) in err.value.render()
+
+
+def test_status_wire_body_omits_empty_reason_like_go_omitempty() -> None:
+    from kubespark.kube.status import Status
+
+    body = Status.failure(500, "failed to create typed patch object", reason="").to_wire()
+    assert "reason" not in body
+    assert body["code"] == 500 and body["status"] == "Failure" and body["metadata"] == {}
+    assert Status.failure(404, 'pods "x" not found').to_wire()["reason"] == "NotFound"

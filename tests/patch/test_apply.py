@@ -546,3 +546,81 @@ def test_a_schemaless_custom_resource_is_typed_by_its_shape(now: datetime) -> No
         "f:tags": {},
     }
     assert result.object["metadata"]["namespace"] == "default"
+    # Created from an empty Unstructured: nothing but what was applied (no "status": {}).
+    assert set(result.object) == {"apiVersion", "kind", "metadata", "spec"}
+
+
+def test_a_custom_resource_list_map_key_with_a_schema_default_may_be_omitted(
+    now: datetime,
+) -> None:
+    from kubespark.apisurface.model import GroupVersionKind, ListType, Schema, SchemaKind, TypeDef
+    from kubespark.kube.errors import TypedPatchRejected
+
+    surface = load_surface("1.22")
+    port = TypeDef(
+        "Widget.spec.ports",
+        {"port": Schema(SchemaKind.INTEGER), "protocol": Schema(SchemaKind.STRING)},
+    )
+    spec = TypeDef(
+        "Widget.spec",
+        {
+            "ports": Schema(
+                SchemaKind.ARRAY,
+                items=Schema(SchemaKind.OBJECT, ref=port.name),
+                list_type=ListType.MAP,
+                list_map_keys=("port", "protocol"),
+            )
+        },
+    )
+    widget = TypeDef(
+        "Widget",
+        {
+            "apiVersion": Schema(SchemaKind.STRING),
+            "kind": Schema(SchemaKind.STRING),
+            "metadata": Schema(
+                SchemaKind.OBJECT, ref="io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+            ),
+            "spec": Schema(SchemaKind.OBJECT, ref=spec.name),
+        },
+    )
+    types = {t.name: t for t in (port, spec, widget)}
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"ports": [{"port": 80}]},
+    }
+
+    def target(defaults: dict[tuple[str, str], dict[str, str]]) -> PatchTarget:
+        return PatchTarget(
+            gvk=GroupVersionKind("example.com", "v1", "Widget"),
+            resource="widgets",
+            type_name="Widget",
+            name="w",
+            namespace="default",
+            custom_resource=True,
+            extra_types=types,
+            extra_key_defaults=defaults,
+        )
+
+    with pytest.raises(TypedPatchRejected):
+        apply_patch(
+            surface,
+            target({}),
+            None,
+            json.dumps(body),
+            content_type=APPLY,
+            field_manager="ci",
+            now=now,
+        )
+    result = apply_patch(
+        surface,
+        target({("Widget.spec", "ports"): {"protocol": "TCP"}}),
+        None,
+        json.dumps(body),
+        content_type=APPLY,
+        field_manager="ci",
+        now=now,
+    )
+    ports = _entries(result.object)["ci"]["fieldsV1"]["f:spec"]["f:ports"]
+    assert list(ports) == ['k:{"port":80,"protocol":"TCP"}']

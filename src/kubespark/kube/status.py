@@ -80,5 +80,9 @@ class Status(BaseModel):
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON body a real API server sends (unset optional parts omitted)."""
-        return self.model_dump(exclude_none=True)
+        """The JSON body a real API server sends: Go's ``omitempty`` drops empty reason/message."""
+        body = self.model_dump(exclude_none=True)
+        for optional in ("reason", "message"):
+            if not body.get(optional):
+                body.pop(optional, None)
+        return body

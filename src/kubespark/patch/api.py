@@ -12,6 +12,14 @@
 
 The server's own decoding and defaulting of a stored object is the caller's (``prepare``);
 this package decides what a patch means and who owns what. Pure: ``now`` is an argument.
+
+For an API server (the emulator): build a :class:`PatchTarget` per request
+(``PatchTarget.for_resource``; custom resources set ``custom_resource`` and pass their CRD
+schema as ``extra_types``, e.g. from ``kubespark.apisurface.openapi.types_from_openapi_v2``, or
+use :data:`DEDUCED_TYPE` for a resource without a structural schema); call
+:func:`record_update` on every create and update, :func:`apply_patch` on every PATCH, and store
+``PatchResult.object`` when ``changed``. ``force`` must be None when the query has no
+``force`` (a non-apply patch with ``force=false`` is still refused).
 """
 
 from __future__ import annotations
@@ -77,6 +85,9 @@ class PatchTarget:
     custom_resource: bool = False
     # Types a custom resource adds (its CRD schema as TypeDefs), merged over the surface's.
     extra_types: Mapping[str, TypeDef] = field(default_factory=dict)
+    # List-map keys its schema defaults ((TypeDef, property) -> {key: default}): a CRD's
+    # `default`s, which let an apply body omit those keys as built-in defaults do.
+    extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def for_resource(
@@ -88,6 +99,7 @@ class PatchTarget:
         subresource: str = "",
         custom_resource: bool = False,
         extra_types: Mapping[str, TypeDef] | None = None,
+        extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> PatchTarget:
         return cls(
             gvk=resource.gvk,
@@ -98,6 +110,7 @@ class PatchTarget:
             subresource=subresource,
             custom_resource=custom_resource,
             extra_types=dict(extra_types or {}),
+            extra_key_defaults=dict(extra_key_defaults or {}),
         )
 
 
@@ -113,8 +126,8 @@ def _rules(surface: ApiSurface) -> TypingRules:
 
 
 def _index(surface: ApiSurface, target: PatchTarget) -> SchemaIndex:
-    if target.extra_types:
-        return SchemaIndex.for_surface(surface, target.extra_types)
+    if target.extra_types or target.extra_key_defaults:
+        return SchemaIndex.for_surface(surface, target.extra_types, target.extra_key_defaults)
     return surface.memo("patch.schema-index", lambda: SchemaIndex.for_surface(surface))
 
 
@@ -130,6 +143,7 @@ def _object_type(surface: ApiSurface, target: PatchTarget) -> ObjectType:
         subresource=target.subresource,
         has_spec="spec" in props,
         has_status="status" in props,
+        custom_resource=target.custom_resource,
     )
 
 

@@ -119,6 +119,7 @@ class ObjectType:
     subresource: str = ""
     has_spec: bool = True
     has_status: bool = True
+    custom_resource: bool = False
 
     @property
     def ref(self) -> TypeRef:
@@ -146,7 +147,12 @@ class ObjectType:
         return self.subresource if self.rules.subresource_entries else ""
 
     def zero_object(self) -> dict[str, JSON]:
-        """``scope.Creater.New(kind)`` as unstructured: non-pointer structs present, empty."""
+        """``scope.Creater.New(kind)`` as unstructured: non-pointer structs present, empty.
+
+        A custom resource's is an Unstructured that knows only its apiVersion and kind.
+        """
+        if self.custom_resource:
+            return {"apiVersion": self.gvk.api_version, "kind": self.gvk.kind}
         obj: dict[str, JSON] = {"metadata": {"creationTimestamp": None}}
         if self.has_spec:
             obj["spec"] = {}

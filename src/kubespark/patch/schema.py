@@ -130,12 +130,18 @@ class SchemaIndex:
 
     @classmethod
     def for_surface(
-        cls, surface: ApiSurface, extra_types: Mapping[str, TypeDef] | None = None
+        cls,
+        surface: ApiSurface,
+        extra_types: Mapping[str, TypeDef] | None = None,
+        extra_key_defaults: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> SchemaIndex:
         types: Mapping[str, TypeDef] = surface.types
         if extra_types:
             types = {**surface.types, **extra_types}
-        return cls(types, surface.behaviours.apply_key_defaults)
+        defaults = surface.behaviours.apply_key_defaults
+        if extra_key_defaults:
+            defaults = {**defaults, **extra_key_defaults}
+        return cls(types, defaults)
 
     @classmethod
     def from_atoms(cls, atoms: Mapping[str, Atom]) -> SchemaIndex:
