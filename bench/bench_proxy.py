@@ -38,7 +38,7 @@ ROUNDS = 10
 
 
 @dataclass
-class Path_:
+class Route:
     name: str
     host: str
     port: int
@@ -97,7 +97,7 @@ def request(
 
 
 def measure(
-    paths: list[Path_], call: Callable[[http.client.HTTPConnection, Path_], float], n: int
+    paths: list[Route], call: Callable[[http.client.HTTPConnection, Route], float], n: int
 ) -> dict[str, list[float]]:
     conns = {p.name: p.connect() for p in paths}
     times: dict[str, list[float]] = {p.name: [] for p in paths}
@@ -121,15 +121,29 @@ def pct(values: list[float], q: float) -> float:
 def report(title: str, times: dict[str, list[float]], direct: str = "direct") -> None:
     base50, base99 = statistics.median(times[direct]), pct(times[direct], 0.99)
     print(f"\n{title}")
-    print(
-        f"  {'path':<28}{'p50 ms':>9}{'p99 ms':>9}{'added p50':>11}{'added p99':>11}{'vs target':>11}"
-    )
+    columns = ("p50 ms", "p99 ms", "added p50", "added p99", "vs target")
+    widths = (9, 9, 11, 11, 11)
+    print(f"  {'path':<28}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
     for name, values in times.items():
         p50, p99 = statistics.median(values), pct(values, 0.99)
         added = p50 - base50
         ratio = "" if name == direct else f"{added / TARGET_ADDED_P50_MS:>10.2f}x"
         extra = "" if name == direct else f"{added:>11.3f}{p99 - base99:>11.3f}"
         print(f"  {name:<28}{p50:>9.3f}{p99:>9.3f}{extra:<22}{ratio}")
+
+
+def proxy_args(kubeconfig: Path, *flags: str) -> list[str]:
+    return [
+        *KUBESPARK,
+        "proxy",
+        "--upstream-kubeconfig",
+        str(kubeconfig),
+        "--listen",
+        "127.0.0.1:0",
+        "--log-level",
+        "warning",
+        *flags,
+    ]
 
 
 def main() -> None:
@@ -139,48 +153,21 @@ def main() -> None:
     ns = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kubespark-bench-proxy-"))
     emulated = work / "emulator.yaml"
-    with process(
-        [*KUBESPARK, "emulate", "--k8s", ns.k8s, "--kubeconfig-out", str(emulated)],
-        r"at (http://\S+)",
-    ) as emu_url:
-        with (
-            process(
-                [
-                    *KUBESPARK,
-                    "proxy",
-                    "--upstream-kubeconfig",
-                    str(emulated),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--plain-http",
-                    "--log-level",
-                    "warning",
-                ],
-                r"kubespark proxy: (http://\S+)",
-            ) as plain_url,
-            process(
-                [
-                    *KUBESPARK,
-                    "proxy",
-                    "--upstream-kubeconfig",
-                    str(emulated),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--tls-dir",
-                    str(work / "pki"),
-                    "--log-level",
-                    "warning",
-                ],
-                r"kubespark proxy: (https://\S+)",
-            ) as tls_url,
-            peer(emulated) as kubectl_url,
-        ):
-            tls = ssl.create_default_context(cafile=str(work / "pki" / "ca.crt"))
-            paths = [address("direct", emu_url), address("kubespark proxy", plain_url)]
-            paths.append(address("kubespark proxy (TLS)", tls_url, tls))
-            if kubectl_url:
-                paths.append(address("kubectl proxy (peer)", kubectl_url))
-            run_all(paths, ns.requests, ns.k8s)
+    emulate = [*KUBESPARK, "emulate", "--k8s", ns.k8s, "--kubeconfig-out", str(emulated)]
+    with (
+        process(emulate, r"at (http://\S+)") as emu_url,
+        process(proxy_args(emulated, "--plain-http"), r"proxy: (http://\S+)") as plain_url,
+        process(
+            proxy_args(emulated, "--tls-dir", str(work / "pki")), r"proxy: (https://\S+)"
+        ) as tls_url,
+        peer(emulated) as kubectl_url,
+    ):
+        tls = ssl.create_default_context(cafile=str(work / "pki" / "ca.crt"))
+        routes = [address("direct", emu_url), address("kubespark proxy", plain_url)]
+        routes.append(address("kubespark proxy (TLS)", tls_url, tls))
+        if kubectl_url:
+            routes.append(address("kubectl proxy (peer)", kubectl_url))
+        run_all(routes, ns.requests, ns.k8s)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -197,10 +184,10 @@ def peer(kubeconfig: Path) -> Iterator[str | None]:
         yield f"http://{address_}"
 
 
-def address(name: str, url: str, tls: ssl.SSLContext | None = None) -> Path_:
+def address(name: str, url: str, tls: ssl.SSLContext | None = None) -> Route:
     host_port = url.split("://", 1)[1]
     host, port = host_port.rsplit(":", 1)
-    return Path_(name, host, int(port), tls)
+    return Route(name, host, int(port), tls)
 
 
 CONFIGMAP = {
@@ -223,14 +210,14 @@ SERVICE = {
 }
 
 
-def run_all(paths: list[Path_], n: int, k8s: str) -> None:
+def run_all(paths: list[Route], n: int, k8s: str) -> None:
     ns_path = "/api/v1/namespaces/default"
     setup = paths[0].connect()
     body = json.dumps(CONFIGMAP).encode()
     request(setup, "POST", f"{ns_path}/configmaps", body, {"Content-Type": "application/json"})
     setup.close()
 
-    def get(conn: http.client.HTTPConnection, _: Path_) -> float:
+    def get(conn: http.client.HTTPConnection, _: Route) -> float:
         return request(
             conn, "GET", f"{ns_path}/configmaps/bench", None, {"Accept": "application/json"}
         )
@@ -242,14 +229,14 @@ def run_all(paths: list[Path_], n: int, k8s: str) -> None:
     apply_headers = {"Content-Type": "application/apply-patch+yaml"}
     service = json.dumps(SERVICE).encode()
 
-    def rewritten(conn: http.client.HTTPConnection, p: Path_) -> float:
+    def rewritten(conn: http.client.HTTPConnection, p: Route) -> float:
         target = f"{ns_path}/services/bench-driver-svc?fieldManager=fabric8&force=true&dryRun=All"
         return request(conn, "PATCH", target, service, apply_headers)
 
     proxies = [p for p in paths if p.name.startswith("kubespark")]
     direct_create = [paths[0]]
 
-    def created(conn: http.client.HTTPConnection, _: Path_) -> float:
+    def created(conn: http.client.HTTPConnection, _: Route) -> float:
         # What the rewrite sends, sent directly: the baseline of a rewritten apply.
         plain = dict(SERVICE, spec={k: v for k, v in SERVICE["spec"].items() if "ipFamil" not in k})
         return request(
