@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from kubespark.cli.app import app
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.proxy import ProxyOptions, ProxyThread
 
 KUBESPARK = [sys.executable, "-m", "kubespark"]
 UPSTREAM_TOKEN = "upstream-token-must-not-be-logged-4242"
@@ -141,3 +142,50 @@ def test_a_listen_address_in_use_is_named(tmp_path: Path, emulator: RunningEmula
     )
     assert result.exit_code == 2
     assert "cannot listen on 127.0.0.1:" in result.output and "choose a free port" in result.output
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "proxy.md"
+
+
+def documented_block(marker: str) -> str:
+    """The first ```sh block after ``<!-- test: MARKER`` in docs/proxy.md."""
+    text = DOCS.read_text()
+    after = text[text.index(f"<!-- test: {marker}") :]
+    match = re.search(r"```sh\n(.*?)```", after, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+@pytest.mark.skipif(not Path(KUBECTL).exists(), reason="kubectl is not installed")
+def test_the_documented_openssl_pair_is_served_and_trusted(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    made = subprocess.run(
+        ["bash", "-euc", documented_block("tls-pair")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    options = ProxyOptions(
+        upstream_kubeconfig=emulator.kubeconfig_path,
+        listen="127.0.0.1:0",
+        tls_cert=tmp_path / "tls.crt",
+        tls_key=tmp_path / "tls.key",
+        tls_ca=tmp_path / "ca.crt",
+        kubeconfig_out=tmp_path / "client.yaml",
+    )
+    with ProxyThread.running(options) as proxy:
+        listed = subprocess.run(
+            [KUBECTL, "--kubeconfig", str(tmp_path / "client.yaml"), "get", "ns", "-o", "name"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert listed.returncode == 0, listed.stderr
+    assert "namespace/default" in listed.stdout
+    assert proxy.requests > 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from proxy_upstream import GREETING, TOKEN, FakeUpstream, fake_upstream
 
 from kubespark.proxy import Proxy
@@ -366,3 +367,47 @@ async def test_kubectl_exec_runs_through_the_proxy(
     (execs,) = [s for s in upstream.seen if "/exec?" in s.target]
     assert execs.headers["upgrade"] == ["websocket"]
     assert execs.headers["authorization"] == [f"Bearer {TOKEN}"]  # the kubeconfig's, not kubectl's
+
+
+async def test_a_token_file_kubeconfig_is_read_as_the_sidecar_recipe_writes_it(
+    upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    """docs/proxy.md's in-cluster kubeconfig: the pod's service account token by tokenFile."""
+    token = tmp_path / "token"
+    token.write_text("service-account-token-from-a-file\n")
+    kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml")
+    doc = yaml.safe_load(kubeconfig.read_text())
+    doc["users"][0]["user"] = {"tokenFile": str(token)}
+    kubeconfig.write_text(yaml.safe_dump(doc))
+    async with (
+        start_proxy(kubeconfig) as proxy,
+        httpx.AsyncClient(base_url=proxy.url) as client,
+    ):
+        await client.get("/api/v1/pods")
+    assert upstream.seen[-1].headers["authorization"] == [
+        "Bearer service-account-token-from-a-file"
+    ]
+
+
+async def test_an_upstream_down_at_start_is_served_as_503_until_it_answers(
+    tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    up = FakeUpstream()
+    await up.start()
+    port = up.port
+    await up.stop()  # a port nobody listens on (any more)
+    up.port = port
+    kubeconfig = up.kubeconfig(tmp_path / "k.yaml")
+    async with (
+        start_proxy(kubeconfig) as proxy,
+        httpx.AsyncClient(base_url=proxy.url) as client,
+    ):
+        assert proxy.capabilities.snapshot is None
+        assert (await client.get("/api/v1/pods")).status_code == 503
+        await up.start()
+        try:
+            assert (await client.get("/api/v1/pods")).status_code == 200
+            snapshot = await proxy.capabilities.current()
+            assert snapshot is not None and snapshot.git_version == "v1.19.16"
+        finally:
+            await up.stop()

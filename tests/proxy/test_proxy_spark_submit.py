@@ -249,3 +249,20 @@ def test_without_the_proxy_the_same_submission_fails_on_119(emulator: RunningEmu
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "failed to create typed patch object" in output
+
+
+@pytest.mark.emulator(version="1.19", namespaces=(NAMESPACE,))
+def test_spark_submit_through_a_plain_http_sidecar_on_119(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The in-cluster sidecar recipe: plain HTTP on loopback, spark-submit's own token forwarded."""
+    prepare(emulator)
+    options = ProxyOptions(
+        upstream_kubeconfig=emulator.kubeconfig_path, listen="127.0.0.1:0", tls=False
+    )
+    with ProxyThread.running(options) as proxy:
+        result = submit("3.5.1", proxy.url, emulator.kubeconfig_path)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-4000:]
+        assert "phase: Succeeded" in output
+        assert proxy.rewriter.rewrites == 1 and proxy.upgrades >= 1

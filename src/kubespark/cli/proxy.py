@@ -46,6 +46,10 @@ def proxy(
         Path | None, typer.Option("--tls-cert", help="PEM certificate to serve HTTPS with.")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Its PEM private key.")] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option("--tls-ca", help="The CA of --tls-cert, written into --kubeconfig-out."),
+    ] = None,
     tls_dir: Annotated[
         Path | None,
         typer.Option(
@@ -96,6 +100,7 @@ def proxy(
         tls=not plain_http,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        tls_ca=tls_ca,
         tls_dir=tls_dir,
         tls_names=tuple(tls_san or ()),
         kubeconfig_out=kubeconfig_out,

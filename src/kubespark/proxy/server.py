@@ -74,6 +74,7 @@ class ProxyOptions:
     tls: bool = True  # False: plain HTTP, allowed on loopback addresses only
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    tls_ca: Path | None = None  # the CA of tls_cert, for the client kubeconfig
     tls_dir: Path | None = None  # where a self-signed pair is written (default: a temp dir)
     tls_names: tuple[str, ...] = ()  # extra names for the self-signed certificate
     kubeconfig_out: Path | None = None
@@ -190,7 +191,7 @@ class Proxy:
     def _serving_pair(self) -> ServingPair:
         opts = self.options
         if opts.tls_cert is not None and opts.tls_key is not None:
-            return ServingPair(opts.tls_cert, opts.tls_key)
+            return ServingPair(opts.tls_cert, opts.tls_key, opts.tls_ca)
         directory = opts.tls_dir
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="kubespark-proxy-")
