@@ -73,6 +73,7 @@ class FakeUpstream:
     stream_closed: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     existing: set[str] = field(default_factory=set)  # collection paths whose POST answers 409
+    git_version: str = "v1.19.16"  # what /version reports
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -159,7 +160,8 @@ class FakeUpstream:
             return
         path = seen.target.split("?", 1)[0]
         if path == "/version":
-            code, doc = 200, {"major": "1", "minor": "19", "gitVersion": "v1.19.16"}
+            minor = self.git_version.split(".")[1]
+            code, doc = 200, {"major": "1", "minor": minor, "gitVersion": self.git_version}
         elif path == "/api":
             code, doc = 200, {"kind": "APIVersions", "versions": ["v1"]}
         elif path == "/apis":

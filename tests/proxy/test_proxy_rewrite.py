@@ -150,3 +150,23 @@ async def test_an_upstream_gone_during_a_rewrite_is_a_503(
         answer = await client.patch(path, content=json.dumps(body), headers=APPLY)
     assert answer.status_code == 503
     assert answer.json()["reason"] == "ServiceUnavailable"
+
+
+async def test_an_upstream_upgraded_in_place_is_noticed_at_the_next_apply(
+    upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    path, body = recorded("Service")
+    kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml")
+    async with (
+        start_proxy(kubeconfig, recheck_seconds=0) as proxy,
+        httpx.AsyncClient(base_url=proxy.url) as client,
+    ):
+        await client.patch(path, content=json.dumps(body), headers=APPLY)
+        assert json.loads(writes(upstream)[-1].body)["spec"].get("ipFamilies") is None
+        upstream.git_version = "v1.21.14"  # upgraded, without the proxy losing its connection
+        await client.patch(path, content=json.dumps(body), headers=APPLY)
+    assert proxy.capabilities.refreshes == 2
+    snapshot = proxy.capabilities.snapshot
+    assert snapshot is not None and snapshot.git_version == "v1.21.14"
+    assert json.loads(writes(upstream)[-1].body) == body  # 1.21 takes it: forwarded as it was
+    assert proxy.rewriter.rewrites == 1
