@@ -411,3 +411,28 @@ async def test_an_upstream_down_at_start_is_served_as_503_until_it_answers(
             assert snapshot is not None and snapshot.git_version == "v1.19.16"
         finally:
             await up.stop()
+
+
+async def test_expect_continue_and_chunked_request_bodies(
+    proxy: Proxy, upstream: FakeUpstream
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    try:
+        writer.write(
+            b"POST /api/v1/namespaces/d/configmaps HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        await writer.drain()
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert interim.startswith(b"HTTP/1.1 100")
+        writer.write(b'5\r\n{"a":\r\n3\r\n 1}\r\n0\r\n\r\n')
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 201")
+    seen = upstream.seen[-1]
+    assert seen.body == b'{"a": 1}'
+    assert seen.headers["content-length"] == ["8"]  # sent on with its length, unchunked
+    assert "expect" not in seen.headers and "transfer-encoding" not in seen.headers

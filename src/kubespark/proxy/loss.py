@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -148,14 +149,14 @@ def _loss(original: Mapping[str, Any], item: Dropped) -> Loss | None:
     if known is not None:
         if item.value in known.values:
             return None
-        allowed = " or ".join(_show(v) for v in known.values)
+        allowed = " or ".join(show(v) for v in known.values)
         detail = f"{known.why} (source: {known.source})"
         return Loss(item, f"behaves as {allowed} only", known.values, detail)
     default = _default_when_absent(original, item.parts)
     if default is not _ABSENT and default == item.value:
         return None
     if default is not _ABSENT:
-        return Loss(item, f"behaves as its default {_show(default)} only", (default,))
+        return Loss(item, f"behaves as its default {show(default)} only", (default,))
     return Loss(item, "has no such setting at all")
 
 
@@ -186,10 +187,4 @@ def _newest() -> ApiSurface:
 
 def show(value: Any) -> str:
     """A value as JSON on one line, as messages quote it."""
-    return _show(value)
-
-
-def _show(value: Any) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"))

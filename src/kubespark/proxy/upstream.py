@@ -16,6 +16,7 @@ followed, and no header value is ever logged.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -54,8 +55,6 @@ class Exchange:
     body: bytes
 
     def json(self) -> Any:
-        import json
-
         try:
             return json.loads(self.body)
         except ValueError:
