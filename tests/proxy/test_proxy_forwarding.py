@@ -436,3 +436,19 @@ async def test_expect_continue_and_chunked_request_bodies(
     assert seen.body == b'{"a": 1}'
     assert seen.headers["content-length"] == ["8"]  # sent on with its length, unchunked
     assert "expect" not in seen.headers and "transfer-encoding" not in seen.headers
+
+
+async def test_a_server_url_with_a_path_prefix_keeps_it(
+    upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    """Rancher-style servers (https://host/k8s/clusters/ID): every path goes under the prefix."""
+    kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml")
+    doc = yaml.safe_load(kubeconfig.read_text())
+    doc["clusters"][0]["cluster"]["server"] = f"{upstream.url}/k8s/clusters/c-1/"
+    kubeconfig.write_text(yaml.safe_dump(doc))
+    async with (
+        start_proxy(kubeconfig) as proxy,
+        httpx.AsyncClient(base_url=proxy.url) as client,
+    ):
+        await client.get("/api/v1/pods?limit=1")
+    assert upstream.seen[-1].target == "/k8s/clusters/c-1/api/v1/pods?limit=1"

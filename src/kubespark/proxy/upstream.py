@@ -75,7 +75,8 @@ class Upstream:
         self.server = connection.server.rstrip("/")
         self.context = connection.context
         self.namespace = connection.namespace
-        self._prefix = httpx.URL(self.server).raw_path.rstrip(b"/")
+        self._base = httpx.URL(self.server)
+        self._prefix = self._base.raw_path.rstrip(b"/")
         self.reachable = True
         self.reconnects = 0  # times it answered again after being unreachable
 
@@ -91,7 +92,7 @@ class Upstream:
         headers: Iterable[tuple[bytes, bytes]],
         body: bytes,
     ) -> httpx.Request:
-        url = httpx.URL(self.server).copy_with(raw_path=self._prefix + target)
+        url = self._base.copy_with(raw_path=self._prefix + target)
         sent = [(k, v) for k, v in headers if k not in _REQUEST_ONLY]
         content = body if body or method in ("POST", "PUT", "PATCH") else None
         return httpx.Request(method, url, headers=sent, content=content)
