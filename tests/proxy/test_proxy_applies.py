@@ -253,3 +253,15 @@ def test_paths_are_read_as_the_api_server_reads_them(path: str, expected: tuple[
 )
 def test_collections_and_other_paths_name_no_object(path: str) -> None:
     assert apply_target(path) is None
+
+
+def test_what_apply_typing_rejects_even_without_the_new_fields_goes_as_the_planners_post() -> None:
+    """The patch engine's typed conversion has the last word on the apply the proxy would send:
+    a port given as a string fails it, so the server gets the planner's POST and answers with
+    its own validation error instead of the typed-patch 500."""
+    body = service(ipFamilies=["IPv4"], ports=[{"port": "80"}])
+    decision = decide_apply(load_surface("1.19"), request(SVC, body))
+    assert isinstance(decision, Rewrite)
+    assert decision.apply is None
+    assert decision.write.request.method == "POST"
+    assert decision.write.body["spec"]["ports"] == [{"port": "80"}]

@@ -43,6 +43,7 @@ from kubespark.compat import (
 )
 from kubespark.kube.requests import APPLY_PATCH, KubeRequest, ResourcePath
 from kubespark.kube.status import Status, StatusCause, StatusDetails
+from kubespark.patch import predict_apply
 from kubespark.proxy.loss import Loss, dropped_fields, losses, show
 from kubespark.proxy.messages import ClientRequest
 from kubespark.versions import Version
@@ -236,6 +237,10 @@ def decide_apply(
     namespace = target.namespace or "default"
     lowered = lower_object(surface, write.body, Intent.APPLY, namespace=namespace)
     if not isinstance(lowered, Lowered) or lowered.method is not WriteMethod.APPLY:
+        return Rewrite(write, plan.server)
+    # The patch engine's full typed conversion has the last word: an apply it predicts to fail
+    # would answer the client a 500 the proxy exists to avoid; the planner's POST is sent then.
+    if predict_apply(surface, lowered.body, type_name=resource.type_name):
         return Rewrite(write, plan.server)
     params = (("fieldManager", manager), *((("force", "true"),) if force else ()), *carried)
     path = ResourcePath(resource).item(target.name, target.namespace)
