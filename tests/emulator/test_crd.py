@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
+import pytest
 from emu_helpers import eventually
 
 from conftest import Served
@@ -259,3 +263,57 @@ async def test_v1beta1_definitions_where_served(serve: Any) -> None:
             "/apis/apiextensions.k8s.io/v1beta1/customresourcedefinitions", json=legacy
         )
         assert resp.status_code == 404
+
+
+async def test_structural_defaults(api: Served) -> None:
+    _, client = api
+    schema = copy.deepcopy(SCHEMA)
+    spec = schema["properties"]["spec"]["properties"]
+    spec["mode"] = {"type": "string", "default": "cluster"}
+    spec["driver"] = {"type": "object", "properties": {"cores": {"type": "integer", "default": 1}}}
+    spec["executors"]["default"] = 2
+    await client.post(CRDS, json=crd(schema))
+    await established(client)
+    stored = (await client.post(APPS, json=app(driver={}))).json()
+    assert stored["spec"]["mode"] == "cluster" and stored["spec"]["executors"] == 2
+    assert stored["spec"]["driver"] == {"cores": 1}
+    given = (await client.post(APPS, json=app(name="given", mode="client"))).json()
+    assert given["spec"]["mode"] == "client" and "driver" not in given["spec"]
+
+
+@pytest.mark.parametrize(
+    ("version", "wording"),
+    [
+        # structured-merge-diff printed the Go type of an unstructured value until a later 1.19
+        # patch; the emulator speaks as the patch it reports.
+        ("1.19", "got *value.valueUnstructured"),
+        ("1.19.16", "got string"),
+    ],
+)
+async def test_apply_to_a_custom_resource(
+    serve: Callable[..., AbstractAsyncContextManager[Served]], version: str, wording: str
+) -> None:
+    async with serve(version) as (_, client):
+        await _apply_to_a_custom_resource(client, wording)
+
+
+async def _apply_to_a_custom_resource(client: httpx.AsyncClient, wording: str) -> None:
+    await client.post(CRDS, json=crd())
+    await established(client)
+    body = json.dumps(app())
+    headers = {"Content-Type": "application/apply-patch+yaml"}
+    created = await client.patch(
+        f"{APPS}/pi", content=body, headers=headers, params={"fieldManager": "operator"}
+    )
+    assert created.status_code == 201, created.text
+    entry = created.json()["metadata"]["managedFields"][0]
+    assert (entry["manager"], entry["operation"]) == ("operator", "Apply")
+    bad = json.dumps(app(executors="many"))
+    refused = await client.patch(
+        f"{APPS}/pi", content=bad, headers=headers, params={"fieldManager": "operator"}
+    )
+    assert refused.status_code == 500  # the typed conversion refuses it before validation
+    assert refused.json()["message"] == (
+        "failed to create typed patch object: .spec.executors: expected numeric (int or float), "
+        + wording
+    )

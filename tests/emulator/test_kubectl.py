@@ -146,7 +146,7 @@ def test_get_watch(emulator: RunningEmulator, tmp_path: Path) -> None:
 
 def test_api_resources_and_version(emulator: RunningEmulator, tmp_path: Path) -> None:
     version = kubectl(emulator, tmp_path, "version", "-o", "yaml").stdout
-    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == "v1.19.16"
+    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == "v1.19.0"
     resources = kubectl(emulator, tmp_path, "api-resources", "--api-group=policy").stdout
     assert "policy/v1beta1" in resources and "policy/v1 " not in resources
 
@@ -278,3 +278,42 @@ def test_client_side_apply_and_label(emulator: RunningEmulator, tmp_path: Path) 
     kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=changed)
     pod = yaml.safe_load(kubectl(emulator, tmp_path, "get", "pod", "web", "-o", "yaml").stdout)
     assert pod["metadata"]["labels"] == {"app": "web", "tier": "frontend", "release": "two"}
+
+
+def test_typed_create_commands_send_protobuf(emulator: RunningEmulator, tmp_path: Path) -> None:
+    commands = [
+        ["create", "namespace", "spark-jobs"],
+        ["create", "serviceaccount", "spark", "-n", "spark-jobs"],
+        [
+            "create",
+            "clusterrolebinding",
+            "spark-role",
+            "--clusterrole=edit",
+            "--serviceaccount=spark-jobs:spark",
+        ],
+        ["create", "secret", "generic", "creds", "--from-literal=token=s3cr3t"],
+        ["create", "configmap", "conf", "--from-literal=a=b"],
+        ["create", "deployment", "web", "--image=nginx:1.25", "--replicas=0"],
+    ]
+    for args in commands:
+        kubectl(emulator, tmp_path, *args)
+    secret = yaml.safe_load(
+        kubectl(emulator, tmp_path, "get", "secret", "creds", "-o", "yaml").stdout
+    )
+    assert secret["data"] == {"token": "czNjcjN0"} and secret["type"] == "Opaque"
+    binding = yaml.safe_load(
+        kubectl(emulator, tmp_path, "get", "clusterrolebinding", "spark-role", "-o", "yaml").stdout
+    )
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "spark", "namespace": "spark-jobs"}
+    ]
+    assert binding["roleRef"]["name"] == "edit"
+    deployment = yaml.safe_load(
+        kubectl(emulator, tmp_path, "get", "deployment", "web", "-o", "yaml").stdout
+    )
+    assert deployment["spec"]["replicas"] == 0  # a pointer's zero survives
+    assert "minReadySeconds" not in deployment["spec"]  # a plain zero is omitted, as in JSON
+    account = yaml.safe_load(
+        kubectl(emulator, tmp_path, "get", "sa", "spark", "-n", "spark-jobs", "-o", "yaml").stdout
+    )
+    assert account["metadata"]["namespace"] == "spark-jobs"

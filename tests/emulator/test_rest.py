@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -13,10 +15,18 @@ PODS = "/api/v1/namespaces/default/pods"
 CMS = "/api/v1/namespaces/default/configmaps"
 
 
-async def test_version_reports_the_newest_patch_of_the_minor(api: Served) -> None:
+async def test_a_minor_alone_is_its_first_release(api: Served) -> None:
     _, client = api
     body = (await client.get("/version")).json()
-    assert (body["major"], body["minor"], body["gitVersion"]) == ("1", "19", "v1.19.16")
+    assert (body["major"], body["minor"], body["gitVersion"]) == ("1", "19", "v1.19.0")
+
+
+async def test_a_full_version_is_reported_as_given(
+    serve: Callable[..., AbstractAsyncContextManager[Served]],
+) -> None:
+    async with serve("v1.20.15") as (_, client):
+        body = (await client.get("/version")).json()
+    assert (body["minor"], body["gitVersion"]) == ("20", "v1.20.15")
 
 
 async def test_health_endpoints(api: Served) -> None:

@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client, config
 
 import pyspark_env
-from kubespark.apisurface import newest_version
+from kubespark.apisurface import known_versions, newest_version
 from kubespark.emulator.testing import RunningEmulator
 
 pytestmark = [
@@ -90,7 +90,7 @@ def assert_succeeded(emu: RunningEmulator, result: subprocess.CompletedProcess[s
     assert len(objects["configmaps"]) == 1
 
 
-@pytest.mark.parametrize("k8s", ["1.19", "1.21", NEWEST])
+@pytest.mark.parametrize("k8s", [str(v) for v in known_versions()])
 def test_spark_3_4_posts_and_succeeds_everywhere(
     emulator_factory: Callable[..., RunningEmulator], k8s: str
 ) -> None:
@@ -112,11 +112,15 @@ def test_spark_3_5_apply_fails_on_1_19(
     assert stored(emu)["services"] == []
 
 
+@pytest.mark.parametrize(
+    ("spark", "k8s"), [("3.5.1", "1.20"), ("4.0.5", "1.20"), ("3.5.1", "1.20.5")]
+)
 def test_spark_3_5_apply_fails_on_1_20_before_the_backport(
-    emulator_factory: Callable[..., RunningEmulator],
+    emulator_factory: Callable[..., RunningEmulator], spark: str, k8s: str
 ) -> None:
-    emu = prepared(emulator_factory, "1.20.5")
-    result = submit(emu, "3.5.1")
+    # "--k8s 1.20" is v1.20.0: ipFamilies exists, the ServicePort protocol default does not yet.
+    emu = prepared(emulator_factory, k8s)
+    result = submit(emu, spark)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert PROTOCOL in output and IP_FAMILIES not in output
@@ -130,3 +134,12 @@ def test_spark_3_5_and_4_0_succeed_from_1_21(
 ) -> None:
     emu = prepared(emulator_factory, k8s)
     assert_succeeded(emu, submit(emu, spark))
+
+
+def test_spark_3_5_succeeds_on_1_20_from_the_backport(
+    emulator_factory: Callable[..., RunningEmulator],
+) -> None:
+    # v1.20.6 carries the ServicePort protocol default backported by k8s PR 100714, and the
+    # server has ipFamilies from 1.20, so the apply is typed.
+    emu = prepared(emulator_factory, "1.20.6")
+    assert_succeeded(emu, submit(emu, "3.5.1"))

@@ -102,6 +102,12 @@ async def _serve(options: EmulatorOptions) -> None:
     await emu.start()
     console = stdout()
     console.print(f"[bold]kubespark emulate[/]: Kubernetes {emu.version} at {emu.url}")
+    if emu.version != emu.newest_known_patch:
+        console.print(
+            f"  (the newest known patch of this minor is {emu.newest_known_patch}: "
+            f"--k8s {emu.newest_known_patch.lstrip('v')} emulates it, backports included)",
+            highlight=False,
+        )
     console.print(f"kubeconfig: {emu.kubeconfig_path}")
     console.print(f"  export KUBECONFIG={emu.kubeconfig_path}", highlight=False)
     console.print(

@@ -15,7 +15,6 @@ import base64
 import random
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -293,6 +292,10 @@ class ApiServer:
                 if res.custom.preserve_unknown or schema is None
                 else crds.prune_custom(obj, schema)
             )
+            if schema is not None and not res.custom.preserve_unknown:
+                body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+                crds.apply_defaults(body, schema)
+                obj.update(body)
         else:
             obj, dropped = self.checks.prune(obj)
         dropped += _prune_metadata(obj)
@@ -610,12 +613,6 @@ class ApiServer:
                 rules.default(obj, self.kind_ctx)
         return obj, warnings
 
-    def create_object(
-        self, res: ServedResource, namespace: str, obj: Obj, opts: WriteOptions
-    ) -> WriteResult:
-        """Create through the same pipeline (an apply that found nothing ends here)."""
-        return self.create(res, namespace, obj, opts)
-
     def write_status(self, res: ServedResource, obj: Obj) -> Obj | None:
         """A controller's status write: no precondition, skipped when the object is gone."""
         current = self.store.get(
@@ -758,9 +755,6 @@ class ApiServer:
         if not finalizers:
             new["metadata"].pop("finalizers")
         return self.write_object(res, new)
-
-    def iter_objects(self, res: ServedResource) -> Iterable[Obj]:
-        return self.store.items(res.bucket)
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:

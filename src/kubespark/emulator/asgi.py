@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import orjson
 import yaml
 
-from kubespark.emulator import discovery, openapi, openapi_pb, tables
+from kubespark.emulator import discovery, openapi, openapi_pb, protobuf, tables
 from kubespark.emulator.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
 from kubespark.emulator.faults import FaultInjector
 from kubespark.emulator.objects import Clock, Obj
@@ -37,7 +37,6 @@ from kubespark.emulator.wire import (
     decode_body,
     method_not_allowed,
     not_acceptable,
-    not_found,
     path_not_found,
     too_large,
     unsupported_media_type,
@@ -684,7 +683,9 @@ class EmulatorApp:
         )
 
     def _body(
-        self, req: Request, accepted: tuple[str, ...] = ("application/json", "application/yaml")
+        self,
+        req: Request,
+        accepted: tuple[str, ...] = ("application/json", "application/yaml", protobuf.MEDIA_TYPE),
     ) -> Any:
         media = req.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if not media:
@@ -693,6 +694,8 @@ class EmulatorApp:
             raise unsupported_media_type(list(BODY_MEDIA_TYPES))
         if not req.body.strip():
             raise bad_request("the server rejected our request due to an error in our request")
+        if media == protobuf.MEDIA_TYPE:
+            return protobuf.decode_object(req.body)
         return decode_body(req.body, media)
 
     def _write(
@@ -1043,7 +1046,3 @@ def _and_selector(existing: str, extra: str) -> str:
 
 def _dump_or_none(doc: Mapping[str, Any] | None) -> bytes | None:
     return orjson.dumps(doc) if doc is not None else None
-
-
-# Keep the unused import visible to readers: not_found is used by subclass hooks in tests.
-_ = not_found

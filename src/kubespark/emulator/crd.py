@@ -10,6 +10,7 @@ value constraints, with apiextensions' messages. No storage, no HTTP.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from kubespark.emulator.registry import CustomVersion, ServedResource
 from kubespark.emulator.wire import FieldError
 
 __all__ = [
+    "apply_defaults",
     "crd_from_v1beta1",
     "crd_to_v1beta1",
     "prune_custom",
@@ -245,6 +247,34 @@ def prune_custom(obj: Any, schema: Schema, path: str = "", *, root: bool = True)
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def apply_defaults(obj: Any, schema: Schema) -> None:
+    """Structural defaulting, in place: a missing property with a ``default`` gets a copy of it.
+
+    As apiextensions does after pruning (GA with apiextensions v1): into objects that exist,
+    list items and additionalProperties values; a default is not applied under a missing parent.
+    """
+    if isinstance(obj, dict):
+        props = schema.get("properties")
+        if isinstance(props, Mapping):
+            for key, sub in props.items():
+                if not isinstance(sub, Mapping):
+                    continue
+                if key not in obj and "default" in sub:
+                    obj[key] = copy.deepcopy(sub["default"])
+                if key in obj:
+                    apply_defaults(obj[key], sub)
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, Mapping):
+            for key in list(obj):
+                if not isinstance(props, Mapping) or key not in props:
+                    apply_defaults(obj[key], additional)
+    elif isinstance(obj, list):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            for item in obj:
+                apply_defaults(item, items)
 
 
 def _json_type(value: Any) -> str:

@@ -226,8 +226,8 @@ def default_service(svc: Obj, ctx: KindContext) -> None:
     for port in spec.get("ports") or []:
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
-            if "port" in port:
-                port.setdefault("targetPort", port["port"])
+            if "port" in port and port.get("targetPort") in (None, 0, ""):
+                port["targetPort"] = port["port"]
             if kind in ("NodePort", "LoadBalancer"):
                 port.setdefault("nodePort", ctx.allocate_node_port())
     if kind != "ExternalName":

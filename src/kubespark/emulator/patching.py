@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from kubespark.apisurface.model import GroupVersionKind, TypeDef
 from kubespark.apisurface.openapi import types_from_openapi_v2
 from kubespark.emulator.api import ApiServer, WriteOptions, WriteResult
 from kubespark.emulator.objects import Obj
 from kubespark.emulator.registry import ServedResource
-from kubespark.patch import PatchTarget, apply_patch, record_update
+from kubespark.patch import DEDUCED_TYPE, PatchTarget, apply_patch, record_update
 from kubespark.patch import accepted_patch_types as _engine_accepted
 
 __all__ = ["PATCH_TYPES", "Patcher", "accepted_patch_types"]
@@ -47,7 +49,6 @@ def _custom_type_name(res: ServedResource) -> str:
 @functools.lru_cache(maxsize=256)
 def _custom_types(key: tuple[str, str, str, str], schema_json: str) -> Mapping[str, TypeDef]:
     """A CRD version's schema as TypeDefs (the surface's reader of inline CRD schemas)."""
-    import orjson
 
     group, version, kind, name = key
     schema = dict(orjson.loads(schema_json) or {"type": "object"})
@@ -79,27 +80,21 @@ class Patcher:
                 namespace if res.namespaced else "",
                 subresource,
             )
-        import orjson
-
+        ns = namespace if res.namespaced else ""
+        if res.custom.schema is None or res.custom.preserve_unknown:
+            # No structural schema: apply deduces the field types from the values.
+            return PatchTarget(
+                gvk, res.plural, DEDUCED_TYPE, name, ns, subresource, custom_resource=True
+            )
         type_name = _custom_type_name(res)
-        schema = (
-            res.custom.schema
-            if not res.custom.preserve_unknown
-            else {
-                **(res.custom.schema or {"type": "object"}),
-                "x-kubernetes-preserve-unknown-fields": True,
-            }
-        )
-        extra = _custom_types(
-            (res.group, res.version, res.kind, type_name),
-            orjson.dumps(schema, option=orjson.OPT_SORT_KEYS).decode(),
-        )
+        schema_json = orjson.dumps(res.custom.schema, option=orjson.OPT_SORT_KEYS).decode()
+        extra = _custom_types((res.group, res.version, res.kind, type_name), schema_json)
         return PatchTarget(
             gvk,
             res.plural,
             type_name,
             name,
-            namespace if res.namespaced else "",
+            ns,
             subresource,
             custom_resource=True,
             extra_types=extra,

@@ -98,10 +98,12 @@ class Emulator:
         self.options = options or EmulatorOptions()
         asked = parse_kube_version(self.options.version, what="Kubernetes version (--k8s)")
         facts = server_facts(asked)
-        if asked.patch is not None:
-            facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{asked.patch}")
-        # A minor alone means its newest patch (what /version reports), and the surface's
-        # behaviours of that patch: a backport (1.20.6's ServicePort protocol default) counts.
+        self.newest_known_patch = facts.git_version
+        # A minor alone means its first release, X.Y.0: the conservative reading, since patch
+        # releases only add backports (1.20.6's ServicePort protocol default). The exact patch a
+        # cluster runs is given in full (--k8s 1.20.15); behaviours follow the reported version.
+        patch = asked.patch if asked.patch is not None else 0
+        facts = replace(facts, git_version=f"v{asked.major}.{asked.minor}.{patch}")
         self.surface = load_surface(facts.git_version)
         self.clock = Clock(self.options.speed)
         self.api = ApiServer(
@@ -205,6 +207,28 @@ class Emulator:
             if self.api.store.get(res.bucket, "", name) is None:
                 body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                 self.api.create(res, "", body, WriteOptions())
+        services = self.api.registry.for_kind("v1", "Service")
+        if (
+            services is not None
+            and self.api.store.get(services.bucket, "default", "kubernetes") is None
+        ):
+            # The API server's own Service, as every cluster has it in "default".
+            body = {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": "10.96.0.1",
+                    "type": "ClusterIP",
+                    "ports": [
+                        {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+                    ],
+                },
+            }
+            self.api.create(services, "default", body, WriteOptions(field_manager="kube-apiserver"))
 
     def _bind(self) -> socket.socket:
         # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
