@@ -179,3 +179,9 @@ def test_fix_out_mirrors_the_inputs(manifests: Path, tmp_path: Path) -> None:
     secret = json.loads((out / "secret.json").read_text())
     assert secret["kind"] == "Secret"
     assert "error[api-not-served]" in result.stdout
+
+
+def test_a_version_and_a_live_server_together_are_a_usage_error(manifests: Path) -> None:
+    result = invoke("-f", str(manifests), "--k8s", "1.19", "--context", "prod")
+    assert result.exit_code == 2
+    assert "--k8s and --kubeconfig/--context both name the server" in result.stderr

@@ -111,7 +111,9 @@ spec:
     assert rules(report) == [
         ("invalid-field", Severity.ERROR, ".spec.replicas", 6),
         ("missing-required", Severity.ERROR, ".spec.selector", 5),
+        ("apply-would-fail", Severity.WARNING, ".spec.replicas", 6),  # a string is no number
     ]
+    assert "correct the values" in report.findings[2].fix
 
 
 def test_missing_kind_or_name_is_an_input_error() -> None:
@@ -134,7 +136,7 @@ spec:
 """
     report = one(text, "1.20.0", fix=True)
     (finding,) = report.findings
-    assert finding.rule is Rule.APPLY_WOULD_FAIL and finding.line == 6
+    assert finding.rule is Rule.APPLY_WOULD_FAIL and finding.line == 7  # the element
     assert "set spec.ports[0].protocol" in finding.fix
     assert report.fixed["spec"]["ports"] == [{"port": 80, "protocol": "TCP"}]
     assert one(text, "1.20.6").findings == ()

@@ -5,11 +5,14 @@ template`` output, ``kind: List``), checks every object against the version's AP
 renders the findings as text, JSON or SARIF 2.1.0. ``--fix`` writes the objects as the compat
 planner lowers them for that version: to stdout as one YAML stream (the report then goes to
 stderr), or with ``--fix-out DIR`` one file per input under DIR; never over the inputs.
+``--kubeconfig``/``--context`` check against what the live server serves (its discovery and
+``/openapi/v2``: CRDs and vendor changes included) instead of a bundled ``--k8s`` version.
 Exit codes: 0 clean, 1 problems found, 2 input error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import sys
@@ -23,6 +26,7 @@ import typer
 
 from kubespark import __version__
 from kubespark.apisurface.load import load_surface, newest_version
+from kubespark.apisurface.model import ApiSurface
 from kubespark.cli.output import print_json
 from kubespark.compat.report import fixed_stream, json_report, sarif_report, text_report
 from kubespark.compat.validate_run import ValidationRun, run_validation
@@ -61,11 +65,26 @@ def validate(
     output: Annotated[
         ReportFormat, typer.Option("-o", "--output", help="report format")
     ] = ReportFormat.TEXT,
+    kubeconfig: Annotated[
+        str | None,
+        typer.Option("--kubeconfig", help="check against the live server's API (its CRDs too)"),
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
 ) -> None:
-    """Check manifests against one Kubernetes version: fields, APIs, server-side apply."""
+    """Check manifests against one Kubernetes version: fields, APIs, server-side apply.
+
+    Exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 input error.
+    """
     if fix_out is not None and not fix:
         raise InputError("--fix-out needs --fix", where="--fix-out", fix="add --fix")
-    surface = load_surface(k8s or newest_version())
+    live = kubeconfig is not None or context is not None
+    if live and k8s is not None:
+        raise InputError(
+            "--k8s and --kubeconfig/--context both name the server",
+            where="--kubeconfig/--context",
+            fix="drop --k8s, or --kubeconfig/--context",
+        )
+    surface = _live_surface(kubeconfig, context) if live else load_surface(k8s or newest_version())
     with _no_cycle_collection():
         run = run_validation(surface, files, stdin=sys.stdin.buffer, strict=strict, fix=fix)
     to_stderr = fix and fix_out is None
@@ -73,6 +92,20 @@ def validate(
         _write_fixed(run, fix_out)
     _report(run, output, to_stderr)
     raise typer.Exit(run.exit_code)
+
+
+def _live_surface(kubeconfig: str | None, context: str | None) -> ApiSurface:
+    """The API surface the server of a kubeconfig context describes (discovery, OpenAPI)."""
+    # Imported here: the HTTP client and kubeconfig handling cost start-up time offline runs
+    # do not need.
+    from kubespark.compat.capabilities import live_capabilities
+    from kubespark.kube.client import KubeClient
+
+    async def read() -> ApiSurface:
+        async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
+            return await live_capabilities(client)
+
+    return asyncio.run(read())
 
 
 @contextmanager

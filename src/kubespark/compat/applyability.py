@@ -1,14 +1,22 @@
 """Would server-side apply of a body fail on a version, and with which message.
 
-Owns the planner's one question to "apply typing": ``predict_apply(surface, body)``. A server
-types an apply body against its schema (structured-merge-diff) before doing anything else, and
-answers HTTP 500 ``failed to create typed patch object`` when a field is not declared in the
-schema or an element of an associative list (list-map) omits a key field that has no declared
-default. This module checks exactly those two causes and renders the errors with the version's
-own wording (``Behaviours.typed_patch_error``). It is the planner's stand-in for the patch
-engine's full typed conversion (``kubespark.patch``); swapping that in changes only this module.
+Owns the planner's one question to apply typing: ``predict_apply(surface, body)``. A server
+types an apply body against its schema (structured-merge-diff) before anything else and answers
+HTTP 500 ``failed to create typed patch object`` when it cannot: a field the schema does not
+declare, a list-map element that omits a key field without a declared default, and the like.
+The typing itself is the patch engine's (``kubespark.patch.predict_apply`` for every cause,
+``typed_patch_failure`` for the exact message that version's server prints); this module only
+adapts it to the planner: kinds the version does not serve are the planner's own question
+(asked first), and the namespace of the request path is the one the message names.
 
-Pure; no I/O; the input is never modified. Each surface's types are compiled once, on first use.
+Most objects type cleanly, and the full typing costs several times a schema check, so a
+conservative first pass (:func:`surely_typed`, compiled per surface) answers "clean" for bodies
+whose every value matches the schema exactly (known fields, values of the declared kind, list-map
+elements with all their keys, no duplicates); anything else goes to the patch engine, which has
+the last word. The tests hold the first pass to never answering "clean" where the engine finds
+an error.
+
+Pure; no I/O; the input is never modified.
 """
 
 from __future__ import annotations
@@ -17,70 +25,95 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubespark.apisurface.model import (
-    ApiSurface,
-    GroupVersionKind,
-    ListType,
-    Schema,
-    SchemaKind,
-    TypeDef,
-)
+from kubespark.apisurface.model import ApiSurface, ListType, Schema, SchemaKind, TypeDef
+from kubespark.patch import TypingError, TypingErrorKind, typed_patch_failure
+from kubespark.patch import predict_apply as typing_errors
 
-__all__ = ["ApplyPrediction", "TypingError", "predict_apply"]
-
-
-@dataclass(frozen=True, slots=True)
-class TypingError:
-    """One error of the typed conversion: where, and the version's message for it.
-
-    ``kind`` is ``"unknown-field"`` or ``"omitted-key"``; for an omitted key, ``key`` names it
-    and ``element`` is the index of the list element that omits it.
-    """
-
-    path: str
-    message: str
-    kind: str
-    key: str = ""
-    element: int = -1
-
-    def render(self) -> str:
-        return f"{self.path}: {self.message}"
+__all__ = [
+    "ApplyPrediction",
+    "TypingError",
+    "TypingErrorKind",
+    "predict_apply",
+    "surely_typed",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyPrediction:
-    """What a server of the surface's version answers to a server-side apply of the body."""
+    """What a server of the surface's version answers to a server-side apply of the body.
+
+    ``errors`` are every cause (the server prints only some: from 1.18 the first per list and
+    object); ``status_message`` is the message of the HTTP 500 as that server words it.
+    """
 
     errors: tuple[TypingError, ...]
-    status_message: str  # the Status message of the HTTP 500, "" when apply types cleanly
+    status_message: str  # "" when apply types cleanly
     http_status: int = 0  # 500 when it fails
 
     @property
     def fails(self) -> bool:
         return bool(self.errors)
 
+    @property
+    def only_omitted_keys(self) -> bool:
+        return self.fails and all(e.kind is TypingErrorKind.OMITTED_KEY for e in self.errors)
 
-# --- compiled types -----------------------------------------------------------------------------
+    def causes(self) -> str:
+        """Every cause, one after the other: ``.spec.ipFamilies: field not declared ...``."""
+        return "; ".join(str(e) for e in self.errors)
+
+
+_CLEAN = ApplyPrediction((), "")
+
+
+def predict_apply(
+    surface: ApiSurface, body: Mapping[str, Any], *, namespace: str | None = None
+) -> ApplyPrediction:
+    """What a server of ``surface`` answers to a server-side apply of ``body``.
+
+    ``namespace`` is the one the request path names, when the body has none. A kind the
+    version does not serve types cleanly here: whether it is served at all is asked first.
+    """
+    resource = surface.resource(str(body.get("apiVersion", "")), str(body.get("kind", "")))
+    if resource is None or surely_typed(surface, resource.type_name, body):
+        return _CLEAN
+    errors = typing_errors(surface, body, type_name=resource.type_name)
+    if not errors:
+        return _CLEAN
+    named = body
+    meta = body.get("metadata")
+    if namespace and isinstance(meta, dict) and not meta.get("namespace"):
+        named = {**body, "metadata": {**meta, "namespace": namespace}}
+    message = typed_patch_failure(surface, named, type_name=resource.type_name) or ""
+    return ApplyPrediction(tuple(errors), message, surface.behaviours.typed_patch_error.http_status)
+
+
+# --- the conservative first pass ----------------------------------------------------------------
+
+_SCALARS: Mapping[SchemaKind, frozenset[type]] = {
+    SchemaKind.STRING: frozenset({str}),
+    SchemaKind.INTEGER: frozenset({int, float}),
+    SchemaKind.NUMBER: frozenset({int, float}),
+    SchemaKind.BOOLEAN: frozenset({bool}),
+    SchemaKind.INT_OR_STRING: frozenset({int, str}),
+    SchemaKind.QUANTITY: frozenset({int, float, str}),
+    SchemaKind.TIME: frozenset({str}),
+}
 
 
 class _Obj:
-    __slots__ = ("keep_unknown", "name", "props")
+    __slots__ = ("keep_unknown", "props")
 
-    def __init__(self, name: str, keep_unknown: bool) -> None:
-        self.name = name
+    def __init__(self, keep_unknown: bool) -> None:
         self.keep_unknown = keep_unknown
-        self.props: dict[str, _Node | None] = {}  # None: a scalar or opaque value
+        self.props: dict[str, _Node] = {}
 
 
 class _List:
     __slots__ = ("defaults", "item", "keys", "list_type")
 
     def __init__(
-        self,
-        item: _Node | None,
-        list_type: ListType,
-        keys: tuple[str, ...],
-        defaults: Mapping[str, str],
+        self, item: _Node, list_type: ListType, keys: tuple[str, ...], defaults: Mapping[str, str]
     ) -> None:
         self.item = item
         self.list_type = list_type
@@ -91,11 +124,12 @@ class _List:
 class _Map:
     __slots__ = ("item",)
 
-    def __init__(self, item: _Node | None) -> None:
+    def __init__(self, item: _Node) -> None:
         self.item = item
 
 
-_Node = _Obj | _List | _Map
+_ANY = object()  # anything goes (preserve-unknown-fields, RawExtension)
+_Node = _Obj | _List | _Map | frozenset[type] | object
 
 
 class _Compiler:
@@ -104,147 +138,85 @@ class _Compiler:
         self.defaults = surface.behaviours.apply_key_defaults
         self.objs: dict[str, _Obj] = {}
 
-    def obj(self, name: str) -> _Obj | None:
+    def obj(self, name: str) -> _Node:
         node = self.objs.get(name)
         if node is not None:
             return node
         typedef = self.types.get(name)
         if typedef is None:
-            return None  # a dangling reference: nothing to type against
-        node = self.objs[name] = _Obj(name, typedef.preserve_unknown_fields)
+            return _ANY
+        node = self.objs[name] = _Obj(typedef.preserve_unknown_fields)
         for prop, schema in typedef.properties.items():
             node.props[prop] = self.schema(schema, name, prop)
         return node
 
-    def schema(self, s: Schema, holder: str, prop: str) -> _Node | None:
+    def schema(self, s: Schema, holder: str, prop: str) -> _Node:
         if s.kind is SchemaKind.OBJECT:
-            return self.obj(s.ref) if s.ref else None
+            return self.obj(s.ref) if s.ref else _ANY
         if s.kind is SchemaKind.ARRAY:
-            item = self.schema(s.items, holder, prop) if s.items else None
+            item = self.schema(s.items, holder, prop) if s.items else _ANY
             list_type, keys = s.apply_list()
-            defaults = self.defaults.get((holder, prop), {})
-            if item is None and list_type is not ListType.MAP:
-                return None  # a list of scalars: nothing to type beyond the values
-            return _List(item, list_type, keys, defaults)
+            return _List(item, list_type, keys, self.defaults.get((holder, prop), {}))
         if s.kind is SchemaKind.MAP:
-            item = self.schema(s.items, holder, prop) if s.items else None
-            return _Map(item) if item is not None else None
-        return None
+            return _Map(self.schema(s.items, holder, prop) if s.items else _ANY)
+        return _SCALARS.get(s.kind, _ANY)
 
 
-def _compiled(surface: ApiSurface) -> _Compiler:
-    return surface.memo("compat.applyability", lambda: _Compiler(surface))
-
-
-# --- walking ------------------------------------------------------------------------------------
-
-
-def _key_text(value: Any) -> str:
-    """A key value as structured-merge-diff prints it in a path element."""
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class _Walker:
-    __slots__ = ("errors", "format", "optional_keys")
-
-    def __init__(self, surface: ApiSurface) -> None:
-        self.format = surface.behaviours.typed_patch_error
-        self.optional_keys = self.format.optional_keys
-        self.errors: list[TypingError] = []
-
-    def obj(self, node: _Obj, value: Any, path: str) -> None:
-        if type(value) is not dict or node.keep_unknown:
-            return
-        props = node.props
+def _fits(node: _Node, value: Any) -> bool:
+    """Whether ``value`` matches ``node`` exactly; False is "not sure", never "fails"."""
+    cls = node.__class__
+    if cls is frozenset:
+        return value.__class__ in node  # type: ignore[operator]
+    if cls is _Obj:
+        if value.__class__ is not dict:
+            return False
+        if node.keep_unknown:  # type: ignore[union-attr]
+            return True
+        props = node.props  # type: ignore[union-attr]
         for k, v in value.items():
-            if k not in props:
-                where = f"{path}.{k}"
-                _, message = self.format.unknown_field_error(where)
-                self.errors.append(TypingError(where, message, "unknown-field"))
-                continue
-            child = props[k]
-            if child is not None and v is not None:
-                self.walk(child, v, f"{path}.{k}")
-
-    def walk(self, node: _Node, value: Any, path: str) -> None:
-        cls = type(node)
-        if cls is _Obj:
-            self.obj(node, value, path)  # type: ignore[arg-type]
-        elif cls is _List:
-            self.list(node, value, path)  # type: ignore[arg-type]
-        elif cls is _Map and type(value) is dict:
-            item = node.item  # type: ignore[union-attr]
-            for k, v in value.items():
-                if v is not None and item is not None:
-                    self.walk(item, v, f"{path}.{k}")
-
-    def list(self, node: _List, value: Any, path: str) -> None:
-        if type(value) is not list:
-            return
-        item = node.item
-        for i, v in enumerate(value):
-            if node.list_type is ListType.MAP:
-                element = self.element_path(node, v, path, i)
-                if element is None:
-                    return  # the server stops typing this list at the first bad element
-            elif node.list_type is ListType.SET:
-                element = f"{path}[={_key_text(v)}]"
-            else:
-                element = f"{path}[{i}]"
-            if item is not None and v is not None:
-                self.walk(item, v, element)
-
-    def element_path(self, node: _List, element: Any, path: str, index: int) -> str | None:
-        if type(element) is not dict:
-            return f"{path}[{index}]"
-        parts = []
-        missing = []
-        for key in node.keys:
-            if key in element and element[key] is not None:
-                parts.append(f"{key}={_key_text(element[key])}")
-            elif key in node.defaults:
-                parts.append(f"{key}={_key_text(node.defaults[key])}")
-            else:
-                missing.append(key)
-        if missing and (not self.optional_keys or len(missing) == len(node.keys)):
-            _, message = self.format.omitted_key_error(path, index, missing[0], node.keys)
-            self.errors.append(TypingError(path, message, "omitted-key", missing[0], index))
-            return None
-        return f"{path}[{','.join(parts)}]"
+            child = props.get(k, None)
+            if child is None:
+                return False
+            if v is not None and child is not _ANY and not _fits(child, v):
+                return False
+        return True
+    if cls is _List:
+        return value.__class__ is list and _list_fits(node, value)  # type: ignore[arg-type]
+    if cls is _Map:
+        if value.__class__ is not dict:
+            return False
+        item = node.item  # type: ignore[union-attr]
+        return item is _ANY or all(v is None or _fits(item, v) for v in value.values())
+    return True  # _ANY
 
 
-def predict_apply(
-    surface: ApiSurface, body: Mapping[str, Any], *, namespace: str | None = None
-) -> ApplyPrediction:
-    """What a server of ``surface`` answers to a server-side apply of ``body``.
+def _list_fits(node: _List, value: list[Any]) -> bool:
+    item = node.item
+    if node.list_type is ListType.ATOMIC:
+        return item is _ANY or all(v is not None and _fits(item, v) for v in value)
+    seen: set[Any] = set()
+    keys, defaults = node.keys, node.defaults
+    for v in value:
+        if v is None or (item is not _ANY and not _fits(item, v)):
+            return False
+        if node.list_type is ListType.MAP:
+            if v.__class__ is not dict:
+                return False
+            key = tuple(v[k] if v.get(k) is not None else defaults.get(k) for k in keys)
+            if None in key:
+                return False
+        else:
+            key = v
+        try:
+            if key in seen:
+                return False
+            seen.add(key)
+        except TypeError:  # an unhashable set element: let the engine judge
+            return False
+    return True
 
-    ``namespace`` is the one the request path names, when the body has none.
 
-    A kind the surface does not serve, or one without a schema, types cleanly here: the
-    question for those is whether the kind is served at all, which the planner asks first.
-    """
-    resource = surface.resource(str(body.get("apiVersion", "")), str(body.get("kind", "")))
-    if resource is None:
-        return ApplyPrediction((), "")
-    root = _compiled(surface).obj(resource.type_name)
-    if root is None:
-        return ApplyPrediction((), "")
-    walker = _Walker(surface)
-    walker.obj(root, body, "")
-    if not walker.errors:
-        return ApplyPrediction((), "")
-    errors = tuple(sorted(walker.errors, key=lambda e: e.path))
-    fmt = surface.behaviours.typed_patch_error
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    assert isinstance(meta, dict)
-    message = fmt.render(
-        [(e.path, e.message) for e in errors],
-        gvk=GroupVersionKind.from_api_version(resource.gvk.api_version, resource.gvk.kind),
-        namespace=str(meta.get("namespace") or namespace or ""),
-        name=str(meta.get("name") or ""),
-    )
-    return ApplyPrediction(errors, message, fmt.http_status)
+def surely_typed(surface: ApiSurface, type_name: str, body: Mapping[str, Any]) -> bool:
+    """True when server-side apply certainly types ``body`` as ``type_name`` on this version."""
+    compiler = surface.memo("compat.surely-typed", lambda: _Compiler(surface))
+    return _fits(compiler.obj(type_name), body)

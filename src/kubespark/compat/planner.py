@@ -132,7 +132,7 @@ def plan_writes(
     bodies = [dict(o) if isinstance(o, Mapping) else o for o in objects]
     dicts = [b for b in bodies if isinstance(b, dict)]
     ctx = _Context(capabilities, intent, namespace, custom_resources(dicts, capabilities))
-    results = [lower_object_in(ctx, body) for body in bodies]
+    results = [_lower_in(ctx, body) for body in bodies]
     blocked = tuple((r.ref, r.message, r.fix) for r in results if isinstance(r, _Blocked))
     if blocked:
         raise PlanError(blocked, ctx.server)
@@ -152,14 +152,14 @@ def lower_object(
     """One object made fit for ``surface``; or (what is wrong, the fix) when it cannot be."""
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
     ctx = _Context(surface, intent, namespace, custom_resources([obj], surface))
-    result = lower_object_in(ctx, dict(obj))
+    result = _lower_in(ctx, dict(obj))
     return (result.message, result.fix) if isinstance(result, _Blocked) else result
 
 
 # --- one object ---------------------------------------------------------------------------------
 
 
-def lower_object_in(ctx: _Context, body: Any) -> Lowered | _Blocked:
+def _lower_in(ctx: _Context, body: Any) -> Lowered | _Blocked:
     if not isinstance(body, dict):
         what = f"a {type(body).__name__}"
         return _Blocked(
@@ -226,15 +226,15 @@ def _lower_for_apply(
     prediction = predict_apply(surface, body, namespace=ref.namespace)
     if not prediction.fails:
         return Lowered(ref, resource, WriteMethod.APPLY, body, tuple(notes), prediction)
-    if all(e.kind == "omitted-key" for e in prediction.errors):
+    if prediction.only_omitted_keys:
         filled, fill_notes = _fill_keys(ctx, ref, resource, body)
         if fill_notes and not predict_apply(surface, filled, namespace=ref.namespace).fails:
             notes.extend(fill_notes)
             return Lowered(ref, resource, WriteMethod.APPLY, filled, tuple(notes), prediction)
-    why = "; ".join(e.render() for e in prediction.errors)
     message = (
         f"{ctx.prefix()}: server-side apply of this {ref.kind} would fail with HTTP "
-        f"{prediction.http_status}: {why}"
+        f"{prediction.http_status}: {prediction.causes()} (the server answers: "
+        f"{prediction.status_message})"
     )
     notes.append(Note(NoteCode.APPLY_WOULD_FAIL, ref, "", message))
     return _fallback(ctx, ref, resource, body, notes, prediction, "")

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from kubespark.apisurface import history
 from kubespark.apisurface.check import FieldProblem, ProblemKind, check_object
 from kubespark.apisurface.load import known_versions
 from kubespark.apisurface.model import ApiSurface
-from kubespark.compat.applyability import ApplyPrediction, predict_apply
+from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, predict_apply
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
@@ -115,8 +115,9 @@ def validate_document(
             "remove one",
         )
     problems = check_object(surface, obj)
-    if any(p.kind is ProblemKind.MISSING_KIND for p in problems) or not _named(obj):
-        for p in problems or [_unnamed()]:
+    missing = [p for p in problems if p.kind is ProblemKind.MISSING_KIND]
+    if missing or not _named(obj):
+        for p in missing or [_unnamed()]:
             add(Rule.INPUT_ERROR, p.path, p.message, p.fix)
         return ObjectReport(doc.source, doc.line, ref, tuple(findings), None)
     lowered: Lowered | tuple[str, str] | None = None
@@ -140,7 +141,7 @@ def validate_document(
         )
     prediction = predict_apply(surface, body)
     if prediction.fails:
-        _report_apply(surface, prediction, add)
+        _report_apply(surface, prediction, add, doc)
     fixed = None
     if fix:
         lowered = lowered or lower_object(surface, obj, Intent.CREATE)
@@ -165,7 +166,13 @@ def _unnamed() -> FieldProblem:
     )
 
 
-def _adder(findings: list[Finding], doc: Document, strict: bool) -> Any:
+class _Add(Protocol):
+    def __call__(
+        self, rule: Rule, path: str, message: str, fix: str, added_in: Version | None = None
+    ) -> None: ...
+
+
+def _adder(findings: list[Finding], doc: Document, strict: bool) -> _Add:
     def add(rule: Rule, path: str, message: str, fix: str, added_in: Version | None = None) -> None:
         severity = Severity.ERROR if strict else rule.severity
         line = doc.line_of(path) if path else doc.line
@@ -179,7 +186,7 @@ def _mapped_body(lowered: Lowered) -> dict[str, Any]:
     return lowered.unpruned if lowered.unpruned is not None else lowered.body
 
 
-def _report_mapping(surface: ApiSurface, lowered: Lowered, add: Any) -> None:
+def _report_mapping(surface: ApiSurface, lowered: Lowered, add: _Add) -> None:
     for note in lowered.notes:
         if note.code is NoteCode.MAPPED_API_VERSION:
             message = note.message.split(": ", 1)[1]
@@ -201,17 +208,26 @@ def _added_in(surface: ApiSurface, problem: FieldProblem) -> Version | None:
     return later[0] if later else None
 
 
-def _report_apply(surface: ApiSurface, prediction: ApplyPrediction, add: Any) -> None:
-    first = prediction.errors[0]
-    only_keys = all(e.kind == "omitted-key" for e in prediction.errors)
-    fix = (
-        f"set {first.path[1:]}[{first.element}].{first.key} (kubespark fills it; --fix writes it)"
-        if only_keys
-        else "create it instead (kubespark falls back to POST; --fix drops the unknown fields)"
-    )
+def _json_path(location: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location)
+
+
+def _report_apply(
+    surface: ApiSurface, prediction: ApplyPrediction, add: _Add, doc: Document
+) -> None:
+    # Point at the cause that comes first in the file.
+    where = min((_json_path(e.location) for e in prediction.errors), key=doc.line_of)
+    kinds = {e.kind for e in prediction.errors}
+    if prediction.only_omitted_keys:
+        keys = sorted({f"{_json_path(e.location)[1:]}.{e.name}" for e in prediction.errors})
+        fix = f"set {', '.join(keys)} (kubespark fills them; --fix writes them)"
+    elif TypingErrorKind.UNKNOWN_FIELD in kinds:
+        fix = "create it instead (kubespark falls back to POST; --fix drops the unknown fields)"
+    else:
+        fix = "correct the values the other findings name: the server cannot type them"
     add(
         Rule.APPLY_WOULD_FAIL,
-        first.path,
+        where,
         f"server-side apply fails on Kubernetes {surface.server_version or surface.version} "
         f"with HTTP {prediction.http_status}: {prediction.status_message}",
         fix,
