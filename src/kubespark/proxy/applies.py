@@ -186,10 +186,56 @@ def apply_target(path: str) -> ApplyTarget | None:
     return ApplyTarget(group, version, rest[0], rest[1], namespace, "/".join(rest[2:]))
 
 
+@dataclass(frozen=True, slots=True)
+class _Apply:
+    """A server-side apply the proxy can judge: its object, where it goes, and its options."""
+
+    target: ApplyTarget
+    resource: Resource
+    obj: dict[str, Any]
+    manager: str
+    force: bool
+    carried: tuple[tuple[str, str], ...]  # the client's options that the rewrite keeps
+
+    @property
+    def namespace(self) -> str:
+        return self.target.namespace or "default"
+
+
 def decide_apply(
     surface: ApiSurface, request: ClientRequest, rewrite_as: RewriteAs = RewriteAs.APPLY
 ) -> Decision:
     """Forward, rewrite or refuse one server-side apply for a server of ``surface``."""
+    apply = _judgeable(surface, request)
+    if isinstance(apply, Forward):
+        return apply
+    try:
+        plan = plan_writes(
+            [apply.obj],
+            surface,
+            Intent.APPLY,
+            namespace=apply.namespace,
+            field_manager=apply.manager,
+            force=apply.force,
+        )
+    except PlanError as err:
+        return Forward(f"the planner cannot write it: {err.message}")
+    write = plan.writes[0]
+    if write.body == apply.obj and write.request.content_type == APPLY_PATCH:
+        return Forward("the server takes the apply as it is")
+    if any(n.code in _NOT_REWRITTEN for n in write.notes):
+        return Forward("it needs another apiVersion, which the client did not ask for")
+    found = losses(apply.obj, _dropped(surface, apply.obj, write))
+    if found:
+        return Refuse(_refusal(surface, apply.target, apply.resource, found), tuple(found))
+    write = _with_query(write, apply.carried)
+    if rewrite_as is RewriteAs.CREATE or write.method is not WriteMethod.CREATE:
+        return Rewrite(write, plan.server)
+    return _as_apply(surface, apply, write, plan.server)
+
+
+def _judgeable(surface: ApiSurface, request: ClientRequest) -> _Apply | Forward:
+    """The apply, or why the server should judge it rather than the proxy."""
     target = apply_target(request.path)
     if target is None or target.subresource:
         return Forward("not an object's own path (a subresource or a collection)")
@@ -209,43 +255,26 @@ def decide_apply(
     if not manager:
         return Forward("no fieldManager")
     force = any(k == "force" and v.lower() in _TRUE for k, v in query)
-    try:
-        plan = plan_writes(
-            [obj],
-            surface,
-            Intent.APPLY,
-            namespace=target.namespace or "default",
-            field_manager=manager,
-            force=force,
-        )
-    except PlanError as err:
-        return Forward(f"the planner cannot write it: {err.message}")
-    write = plan.writes[0]
-    if write.body == obj and write.request.content_type == APPLY_PATCH:
-        return Forward("the server takes the apply as it is")
-    if any(n.code in _NOT_REWRITTEN for n in write.notes):
-        return Forward("it needs another apiVersion, which the client did not ask for")
-    found = losses(obj, _dropped(surface, obj, write))
-    if found:
-        return Refuse(_refusal(surface, obj, target, resource, found), tuple(found))
     carried = tuple((k, v) for k, v in query if k in _CARRIED)
-    write = _with_query(write, carried)
-    if rewrite_as is RewriteAs.CREATE or write.method is not WriteMethod.CREATE:
-        return Rewrite(write, plan.server)
-    # The planner's body for the POST lacks what the server cannot type; lowered again for apply
-    # it gets the list-map keys this version needs filled, or the planner says it cannot.
-    namespace = target.namespace or "default"
-    lowered = lower_object(surface, write.body, Intent.APPLY, namespace=namespace)
+    return _Apply(target, resource, obj, manager, force, carried)
+
+
+def _as_apply(surface: ApiSurface, apply: _Apply, write: PlannedWrite, server: Version) -> Rewrite:
+    """The apply of the planner's pruned body, when this server can type it; else its POST."""
+    # Lowered again for apply, the body gets the list-map keys this version needs filled, or
+    # the planner says it cannot.
+    lowered = lower_object(surface, write.body, Intent.APPLY, namespace=apply.namespace)
     if not isinstance(lowered, Lowered) or lowered.method is not WriteMethod.APPLY:
-        return Rewrite(write, plan.server)
+        return Rewrite(write, server)
     # The patch engine's full typed conversion has the last word: an apply it predicts to fail
     # would answer the client a 500 the proxy exists to avoid; the planner's POST is sent then.
-    if predict_apply(surface, lowered.body, type_name=resource.type_name):
-        return Rewrite(write, plan.server)
-    params = (("fieldManager", manager), *((("force", "true"),) if force else ()), *carried)
-    path = ResourcePath(resource).item(target.name, target.namespace)
-    apply = KubeRequest("PATCH", path, params, APPLY_PATCH, lowered.body)
-    return Rewrite(write, plan.server, apply, lowered.notes)
+    if predict_apply(surface, lowered.body, type_name=apply.resource.type_name):
+        return Rewrite(write, server)
+    force = (("force", "true"),) if apply.force else ()
+    params = (("fieldManager", apply.manager), *force, *apply.carried)
+    path = ResourcePath(apply.resource).item(apply.target.name, apply.target.namespace)
+    request = KubeRequest("PATCH", path, params, APPLY_PATCH, lowered.body)
+    return Rewrite(write, server, request, lowered.notes)
 
 
 def _decode(body: bytes) -> dict[str, Any] | None:
@@ -290,11 +319,7 @@ def _with_query(write: PlannedWrite, extra: tuple[tuple[str, str], ...]) -> Plan
 
 
 def _refusal(
-    surface: ApiSurface,
-    obj: Mapping[str, Any],
-    target: ApplyTarget,
-    resource: Resource,
-    found: list[Loss],
+    surface: ApiSurface, target: ApplyTarget, resource: Resource, found: list[Loss]
 ) -> Status:
     """The 422 a client gets; kubectl shows each cause as ``FIELD: MESSAGE``: each stands alone."""
     server = surface.server_version or surface.version
