@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -131,10 +130,6 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
 async def _serve(options: ProxyOptions) -> None:
     running = Proxy(options)
     await running.start()
-    # The upstream's API surface is a few hundred thousand long-lived objects; a full collection
-    # walking them stalls every request in flight for milliseconds. Moving what exists after
-    # start out of the collector's sight keeps those pauses to the short-lived objects.
-    gc.freeze()
     console = stdout()
     snapshot = running.capabilities.snapshot
     found = (
