@@ -9,10 +9,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from emu_helpers import Served
 
-from kubespark.emulator import Emulator, run_emulator
-
-Served = tuple[Emulator, httpx.AsyncClient]
+from kubespark.emulator import run_emulator
 
 
 @asynccontextmanager

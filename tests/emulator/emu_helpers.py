@@ -8,6 +8,11 @@ from typing import Any
 
 import httpx
 
+from kubespark.emulator import Emulator
+
+# An emulator and an HTTP client of it, as the fixtures in conftest.py yield them.
+Served = tuple[Emulator, httpx.AsyncClient]
+
 
 def pod(name: str, **annotations: str) -> dict[str, Any]:
     return {

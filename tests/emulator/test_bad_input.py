@@ -7,9 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emu_helpers import configmap
-
-from conftest import Served
+from emu_helpers import Served, configmap
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

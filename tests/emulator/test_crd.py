@@ -10,9 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emu_helpers import eventually
-
-from conftest import Served
+from emu_helpers import Served, eventually
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 APPS = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications"

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from emu_helpers import configmap, eventually, pod
-
-from conftest import Served
+from emu_helpers import Served, configmap, eventually, pod
 
 CMS = "/api/v1/namespaces/default/configmaps"
 PODS = "/api/v1/namespaces/default/pods"

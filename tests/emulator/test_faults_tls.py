@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from emu_helpers import configmap
+from emu_helpers import Served, configmap
 
-from conftest import Served
 from kubespark.emulator import Faults
 from kubespark.errors import InputError
 

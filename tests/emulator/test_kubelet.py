@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from emu_helpers import eventually, phase, pod
+from emu_helpers import Served, eventually, phase, pod
 
-from conftest import Served
 from kubespark.emulator.sparkdriver import parse_properties
 
 PODS = "/api/v1/namespaces/default/pods"

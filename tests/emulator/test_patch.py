@@ -6,9 +6,7 @@ import json
 from typing import Any
 
 import yaml
-from emu_helpers import configmap
-
-from conftest import Served
+from emu_helpers import Served, configmap
 
 CMS = "/api/v1/namespaces/default/configmaps"
 SVCS = "/api/v1/namespaces/default/services"

@@ -7,9 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from emu_helpers import configmap, eventually, pod
-
-from conftest import Served
+from emu_helpers import Served, configmap, eventually, pod
 
 PODS = "/api/v1/namespaces/default/pods"
 CMS = "/api/v1/namespaces/default/configmaps"

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from emu_helpers import configmap, eventually, phase, pod
+from emu_helpers import Served, configmap, eventually, phase, pod
 
-from conftest import Served
 from kubespark.apisurface import known_versions
 from kubespark.emulator import Emulator, EmulatorOptions
 from kubespark.errors import InputError

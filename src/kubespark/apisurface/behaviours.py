@@ -85,6 +85,12 @@ def _sections() -> Mapping[str, tuple[_Entry, ...]]:
         "walk": _entries(tpe.get("walk"), "typed_patch_error.walk"),
         "value_style": _entries(tpe.get("value_style"), "typed_patch_error.value_style"),
         "apply_resets_status": _entries(doc.get("apply_resets_status"), "apply_resets_status"),
+        "subresource_entries": _entries(
+            doc.get("managed_fields_record_subresource"), "managed_fields_record_subresource"
+        ),
+        "object_type_check": _entries(
+            doc.get("apply_checks_object_type"), "apply_checks_object_type"
+        ),
     }
 
 
@@ -99,8 +105,10 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
     walk = _one(s["walk"], version, "typed_patch_error.walk")
     values = _one(s["value_style"], version, "typed_patch_error.value_style")
     resets = _one(s["apply_resets_status"], version, "apply_resets_status")
+    subresources = _one(s["subresource_entries"], version, "managed_fields_record_subresource")
+    type_check = _one(s["object_type_check"], version, "apply_checks_object_type")
     key_defaults: dict[str, dict[str, str]] = {}
-    used = [ssa, fv, prefix, unknown, omitted, walk, values, resets]
+    used = [ssa, fv, prefix, unknown, omitted, walk, values, resets, subresources, type_check]
     extra_sources = [str(fv.fields["messages_source"])] if "messages_source" in fv.fields else []
     for entry in s["apply_key_defaults"]:
         if entry.holds(version):
@@ -123,6 +131,8 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
             value_style=str(values.fields["text"]),
         ),
         apply_resets_status=bool(resets.fields["value"]),
+        managed_fields_record_subresource=bool(subresources.fields["value"]),
+        apply_checks_object_type=bool(type_check.fields["value"]),
         field_validation_format=_field_validation_format(fv.fields),
         sources=(*(e.source for e in used), *extra_sources),
     )

@@ -292,6 +292,10 @@ class Behaviours:
     field_validation_format: FieldValidationFormat | None = None
     # Apply to the main resource leaves .status alone (resetFields, 1.21+).
     apply_resets_status: bool = True
+    # managedFields entries written through a subresource name it (1.22+).
+    managed_fields_record_subresource: bool = True
+    # An apply body of another group-version-kind is refused as "invalid object type" (1.28+).
+    apply_checks_object_type: bool = True
 
 
 @dataclass(frozen=True, slots=True)

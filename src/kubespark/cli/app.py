@@ -1,40 +1,66 @@
 """The ``kubespark`` typer application and its entry point.
 
-Subcommands register here, in the order ``--help`` shows them. Exit codes shared by all commands:
-0 success / compatible, 1 a finding (incompatible, an issue diagnosed, a failed application),
-2 usage or input error.
+Subcommands register here, in the order ``--help`` shows them, as ``module:function`` names that
+are imported only when the command runs: a command pays for its own dependencies and no others
+(``kubespark validate`` does not load the emulator). Exit codes shared by all commands: 0 success
+/ compatible, 1 a finding (incompatible, an issue diagnosed, a failed application), 2 usage or
+input error.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
+import typer.core
+import typer.main
+from typer._click import Command, Context  # typer ships its own click
 
-from kubespark.cli import check, demo, matrix
-from kubespark.cli import doctor as doctor_cmd
-from kubespark.cli import emulate as emulate_cmd
-from kubespark.cli import plan as plan_cmd
-from kubespark.cli import proxy as proxy_cmd
-from kubespark.cli import validate as validate_cmd
 from kubespark.cli.output import fail_on_input_errors
+
+COMMANDS: dict[str, str] = {
+    "demo": "kubespark.cli.demo:demo",
+    "check": "kubespark.cli.check:check",
+    "matrix": "kubespark.cli.matrix:matrix",
+    "validate": "kubespark.cli.validate:validate",
+    "doctor": "kubespark.cli.doctor:doctor",
+    "plan": "kubespark.cli.plan:plan",
+    "emulate": "kubespark.cli.emulate:emulate",
+    "proxy": "kubespark.cli.proxy:proxy",
+}
+
+
+class _LazyCommands(typer.core.TyperGroup):
+    """A command group that imports a subcommand's module when it is asked for."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, function = target.partition(":")
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(cmd_name)(
+            fail_on_input_errors(getattr(importlib.import_module(module), function))
+        )
+        return typer.main.get_command(single)
+
 
 app = typer.Typer(
     name="kubespark",
-    help="Run Spark 3.x/4.x on any Kubernetes 1.16+, and know before you deploy what will break.",
+    cls=_LazyCommands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-app.command("demo")(fail_on_input_errors(demo.demo))
-app.command("check")(fail_on_input_errors(check.check))
-app.command("matrix")(fail_on_input_errors(matrix.matrix))
-app.command("doctor")(fail_on_input_errors(doctor_cmd.doctor))
-app.command("plan")(fail_on_input_errors(plan_cmd.plan))
-app.command("emulate")(fail_on_input_errors(emulate_cmd.emulate))
-app.command("validate")(fail_on_input_errors(validate_cmd.validate))
-app.command("proxy")(fail_on_input_errors(proxy_cmd.proxy))
+
+@app.callback()
+def kubespark() -> None:
+    """Run Spark 3.x/4.x on any Kubernetes 1.16+, and know before you deploy what will break."""
 
 
 def main() -> None:

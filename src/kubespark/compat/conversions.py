@@ -29,6 +29,7 @@ __all__ = [
     "Conversion",
     "Converted",
     "conversions_from",
+    "converted",
     "has_path",
 ]
 

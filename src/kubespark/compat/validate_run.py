@@ -103,7 +103,9 @@ def run_validation(
             run.reports.append(report)
         if fix:
             run.fixed[doc.source][position] = _fixed_or_given(report, doc)
-    run.reports.sort(key=lambda r: (r.source, r.line))
+    # Deferred verdicts join the others: inputs in the order given, objects by line.
+    given = {("<stdin>" if f == "-" else f): i for i, f in enumerate(files)}
+    run.reports.sort(key=lambda r: (given.get(r.source, len(given)), r.line))
     return run
 
 

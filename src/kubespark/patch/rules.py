@@ -6,12 +6,9 @@ errors a server reports together (every one, or the first per list and per objec
 structured-merge-diff walks from v3 on), and how values print inside messages (the Go types of
 each structured-merge-diff generation).
 
-The texts, the walk, the value printing and the status reset come from the API surface's
-behaviours (``Behaviours.typed_patch_error``, ``apply_resets_status``). TEMPORARY ADAPTER: two
-facts are not in the surface data yet -- from which version entries record their subresource
-(1.22) and apply checks the body's kind (1.28); :data:`_SUBRESOURCE_ENTRIES` and
-:data:`_VERSION_CHECK` hold them with their sources until ``apisurface/data/behaviours.yaml``
-does (reported to the lead). They are the only version comparisons in this package.
+Every one of them comes from the API surface's behaviours (``Behaviours.typed_patch_error``,
+``apply_resets_status``, ``managed_fields_record_subresource``, ``apply_checks_object_type``),
+where each fact has its source; this package compares no versions itself.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from kubespark.apisurface.model import ApiSurface
-from kubespark.versions import Version, VersionRange
 
 __all__ = ["TypingRules", "ValueStyle", "Walk", "rules_for"]
 
@@ -70,39 +66,8 @@ class TypingRules:
     version_check: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class _Fact:
-    versions: str
-    source: str
-
-
-# TEMPORARY ADAPTER (see the module docstring): two facts not yet in behaviours.yaml.
-_SUBRESOURCE_ENTRIES = _Fact(
-    ">=1.22.0",
-    "ManagedFieldsEntry.subresource, written by buildmanagerinfo.go from kubernetes-1.22.0 "
-    "(kubernetes/apiserver commit 2ec597ed, kubernetes commit 862d2561)",
-)
-_VERSION_CHECK = _Fact(
-    ">=1.28.0",
-    "versioncheck.go ('invalid object type: %v') in the field manager chain from "
-    "kubernetes-1.28.0 (k8s.io/apimachinery pkg/util/managedfields/internal); before it only "
-    "structuredmerge.go's 'Incorrect version specified in apply patch' check",
-)
-
-
-def server_version(surface: ApiSurface) -> Version:
-    """The version a surface stands for; a minor alone counts as its .0 patch."""
-    version = surface.server_version or surface.version
-    return version.with_patch(0) if version.patch is None else version
-
-
-def _holds(fact: _Fact, version: Version) -> bool:
-    return VersionRange.parse(fact.versions).contains(version)
-
-
 def rules_for(surface: ApiSurface) -> TypingRules:
     """The typing rules of the server a surface describes."""
-    version = server_version(surface)
     texts = surface.behaviours.typed_patch_error
     return TypingRules(
         prefix=texts.prefix,
@@ -112,6 +77,6 @@ def rules_for(surface: ApiSurface) -> TypingRules:
         walk=Walk(texts.walk),
         values=ValueStyle(texts.value_style),
         ignore_status=surface.behaviours.apply_resets_status,
-        subresource_entries=_holds(_SUBRESOURCE_ENTRIES, version),
-        version_check=_holds(_VERSION_CHECK, version),
+        subresource_entries=surface.behaviours.managed_fields_record_subresource,
+        version_check=surface.behaviours.apply_checks_object_type,
     )

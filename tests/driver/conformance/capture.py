@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pyspark_env
 from kubespark.driver import spark_submit_command
 from kubespark.spark import SparkApplication, load_application
 
@@ -35,7 +35,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 APPS = HERE / "apps"
 TRACES = HERE / "traces"
-CACHE = REPO / ".cache" / "pyspark"
 VERSIONS = ("3.4.4", "3.5.1", "4.0.5")
 SUBMISSION_PREFIX = "conformance"
 
@@ -57,16 +56,7 @@ def for_version(app: SparkApplication, version: str) -> SparkApplication:
 
 def venv_for(version: str) -> Path:
     """A venv with pyspark==version under .cache/pyspark, installed on first use."""
-    venv = CACHE / f"venv-{version}"
-    if not (venv / "bin" / "spark-submit").exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-        subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", f"pyspark=={version}"],
-            check=True,
-            timeout=1800,
-        )
-    return venv
+    return pyspark_env.venv(version)
 
 
 class _Recorder(BaseHTTPRequestHandler):
