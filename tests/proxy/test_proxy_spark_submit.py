@@ -3,18 +3,15 @@ to emulated Kubernetes 1.19, 1.20.0 and 1.20.15: each submission succeeds, and w
 stores equals what Kubernetes 1.21 stores from a direct submission, except the fields the older
 version lacks (managedFields included: who owns what, by which operation).
 
-pyspark is installed into the repository's ``.cache/pyspark`` by the driver conformance suite's
-helper (``tests/driver/conformance/capture.py``), which this reuses.
+pyspark is installed into the repository's ``.cache/pyspark`` by the shared helper the driver
+conformance suite and the emulator's tests use (``tests/pyspark_env.py``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,18 +19,16 @@ from typing import Any
 import httpx
 import pytest
 
+import pyspark_env
 from kubespark.apisurface import load_surface, prune_unknown_fields
 from kubespark.driver.javaprops import load_properties
 from kubespark.emulator.testing import RunningEmulator
 from kubespark.proxy import Proxy, ProxyOptions, ProxyThread
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "driver" / "conformance"))
-from capture import java_home, venv_for
-
 pytestmark = [
     pytest.mark.pyspark,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("java") is None, reason="spark-submit needs Java"),
+    pytest.mark.skipif(pyspark_env.java_home() is None, reason="spark-submit needs Java"),
 ]
 
 NAMESPACE = "spark-jobs"
@@ -53,33 +48,8 @@ def submit(
     spark: str, master: str, kubeconfig: Path, *conf: str
 ) -> subprocess.CompletedProcess[str]:
     """Cluster-mode SparkPi with the flags of shared/tools/capture_spark_submit.sh."""
-    venv = venv_for(spark)
-    scala = "2.13" if spark.startswith("4.") else "2.12"
-    confs = [
-        f"spark.kubernetes.namespace={NAMESPACE}",
-        f"spark.kubernetes.container.image=apache/spark:{spark}",
-        "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
-        "spark.driver.cores=1",
-        "spark.driver.memory=512m",
-        "spark.executor.instances=2",
-        "spark.executor.cores=1",
-        "spark.executor.memory=512m",
-        "spark.kubernetes.driver.label.team=data",
-        *conf,
-    ]
-    args = [str(venv / "bin" / "spark-submit"), "--master", f"k8s://{master}"]
-    args += ["--deploy-mode", "cluster", "--name", "spark-pi"]
-    args += ["--class", "org.apache.spark.examples.SparkPi"]
-    for item in confs:
-        args += ["--conf", item]
-    args += [f"local:///opt/spark/examples/jars/spark-examples_{scala}-{spark}.jar", "1000"]
-    env = {
-        **os.environ,
-        "JAVA_HOME": os.environ.get("JAVA_HOME", java_home()),
-        "SPARK_HOME": str(next((venv / "lib").glob("python3*/site-packages")) / "pyspark"),
-        "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "KUBECONFIG": str(kubeconfig),
-    }
+    args = pyspark_env.spark_submit_command(spark, master, NAMESPACE, *conf)
+    env = pyspark_env.spark_env(spark, kubeconfig)
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
