@@ -29,7 +29,7 @@ def test_the_real_spark_submit_fails_on_the_emulated_1_19() -> None:
     console = _console()
     demo.show_spark_submit_on_emulator(console)
     text = console.export_text()
-    assert "emulated Kubernetes v1.19.16" in text
+    assert "emulated Kubernetes v1.19.0" in text
     assert "spark-submit 3.5.1 exited with 1" in text
     assert "failed to create typed patch object" in text
     assert ".spec.ipFamilies: field not declared in schema" in text

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "kubespark.cli.doctor:doctor",
     "plan": "kubespark.cli.plan:plan",
     "emulate": "kubespark.cli.emulate:emulate",
+    "proxy": "kubespark.cli.proxy:proxy",
     "install-crds": "kubespark.cli.install_crds:install_crds",
     "operator": "kubespark.cli.operator:operator",
 }
