@@ -209,6 +209,8 @@ def report(
     print(f"  submission rate           {rate:8.1f} applications/s")
     print(f"  operator CPU              {cpu:8.2f} s    ({cpu / n * 1000:.1f} ms per application)")
     print(f"  operator peak RSS         {rss:8.1f} MB")
+    capacity = n / cpu if cpu else float("nan")
+    print(f"  operator CPU-bound limit  {capacity:8.1f} applications/s per core (its CPU alone)")
     print("beside the anchor and the targets:")
     print(
         f"  kubeflow spark-operator v2.1.0: ~{KUBEFLOW_APPS_PER_MINUTE:.0f} applications/min on "

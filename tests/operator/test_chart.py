@@ -102,7 +102,8 @@ def _parse(args: list[str]) -> dict[str, Any]:
     import typer.main
 
     group = typer.main.get_command(app)
-    command = group.get_command(None, args[0])  # type: ignore[arg-type]  # the lazy group
+    command = group.get_command(group.make_context("kubespark", [args[0]]), args[0])  # type: ignore[attr-defined]
+    assert command is not None, args[0]
     ctx = command.make_context(args[0], args[1:])
     return dict(ctx.params)
 

@@ -175,6 +175,7 @@ class ApplicationController:
         self.pods = PodCache()
         self.queue: WorkQueue[Key] = WorkQueue("sparkapplication")
         self._executor_writes: dict[Key, float] = {}  # when executor-only changes were written
+        self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
         self.build_options = BuildOptions(
             ui_service=options.ui_service,
             ingress_url_format=options.ingress_url_format,
@@ -192,8 +193,14 @@ class ApplicationController:
             self.queue.discard(key_of(obj))
             self._executor_writes.pop(key_of(obj), None)
             return
-        if self._remember(obj):
+        if self._remember(obj) and self.admits(key_of(obj)[0]):
             self.queue.add(key_of(obj))
+
+    def admit_namespace(self, namespace: str) -> None:
+        """A namespace the filter admits from now on: queue what is cached there."""
+        for key in self.apps:
+            if key[0] == namespace:
+                self.queue.add(key)
 
     def _remember(self, obj: Obj) -> bool:
         """Cache ``obj`` and count its state change; False when it is nothing new."""
@@ -224,7 +231,7 @@ class ApplicationController:
         if labels.get("spark-role") == "executor":
             self.metrics.executor_seen(previous, current)
         app = labels.get("sparkoperator.k8s.io/app-name")
-        if app:
+        if app and self.admits(key_of(pod)[0]):
             self.queue.add((key_of(pod)[0], str(app)))
 
     # ---- the reconcile loop ----------------------------------------------------------------------
@@ -232,6 +239,8 @@ class ApplicationController:
     async def reconcile(self, key: Key) -> float | None:
         obj = self.apps.get(key)
         if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            return None
+        if not self.admits(key[0]):
             return None
         ctx = self._context(obj)
         state = ctx.status.state

@@ -12,7 +12,6 @@ creating the peering objects when they are missing (kopf in mandatory mode waits
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubespark.kube.client import KubeClient
-from kubespark.kube.errors import APIError, Conflict, Gone, NotFound
+from kubespark.kube.errors import APIError, Conflict, Forbidden, Gone, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 
 __all__ = ["Leadership", "Peer", "evaluate"]
@@ -99,8 +98,12 @@ class Leadership:
             if scope is not None:
                 meta["namespace"] = scope
             body = {"apiVersion": "kopf.dev/v1", "kind": kind, "metadata": meta}
-            with contextlib.suppress(Conflict):
+            try:
                 await self.client.send(KubeRequest("POST", self._path(scope), (), JSON, body))
+            except Conflict:
+                continue  # it exists: the usual case
+            except Forbidden as err:  # may read it but not create it: the chart creates it
+                log.warning("cannot create the peering object %s: %s", self.peering, err.message)
 
     def _set(self, scope: str | None, active: bool) -> None:
         before = self.active.is_set()

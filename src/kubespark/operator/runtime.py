@@ -122,24 +122,22 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
     kopf.on.login(registry=registry)(kopf_login(options.kubeconfig, options.context))
     apps, scheduled = op.applications, op.scheduled
 
+    # Everything is cached; the controllers queue and reconcile only what their namespace
+    # filter admits, so a namespace admitted later (a label added) finds its objects cached.
     @kopf.on.event(GROUP, VERSION, "sparkapplications", registry=registry)
     async def application_event(event: kopf.RawEvent, **_: Any) -> None:
         obj = cast(dict[str, Any], event["object"])
+        apps.on_app_event(event["type"], obj)
         if op.namespace_ok(key_of(obj)[0]):
-            apps.on_app_event(event["type"], obj)
             scheduled.on_run_event(obj)
 
     @kopf.on.event(GROUP, VERSION, "scheduledsparkapplications", registry=registry)
     async def scheduled_event(event: kopf.RawEvent, **_: Any) -> None:
-        obj = cast(dict[str, Any], event["object"])
-        if op.namespace_ok(key_of(obj)[0]):
-            scheduled.on_event(event["type"], obj)
+        scheduled.on_event(event["type"], cast(dict[str, Any], event["object"]))
 
     @kopf.on.event("", "v1", "pods", labels={LAUNCHED_BY: "true"}, registry=registry)
     async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
-        obj = cast(dict[str, Any], event["object"])
-        if op.namespace_ok(key_of(obj)[0]):
-            apps.on_pod_event(event["type"], obj)
+        apps.on_pod_event(event["type"], cast(dict[str, Any], event["object"]))
 
     if options.namespace_selector:
         matches = label_selector_matcher(options.namespace_selector)
@@ -154,11 +152,11 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
             was = op.namespace_ok(name)
             selector_labels[name] = dict(meta.get("labels") or {})
             if op.namespace_ok(name) and not was:
-                for key in apps.apps:
-                    if key[0] == name:
-                        apps.queue.add(key)
+                for controller in (apps, scheduled):
+                    controller.admit_namespace(name)
 
         op.namespace_ok = lambda ns: ns in selector_labels and matches(selector_labels[ns])
+        apps.admits = scheduled.admits = op.namespace_ok
     return registry
 
 

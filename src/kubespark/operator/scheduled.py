@@ -113,6 +113,7 @@ class ScheduledController:
         self.clock = clock
         self.scheduled = ObjectCache()
         self.queue: WorkQueue[Key] = WorkQueue("scheduledsparkapplication")
+        self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
 
     # ---- event intake ----------------------------------------------------------------------------
 
@@ -122,7 +123,14 @@ class ScheduledController:
             self.queue.discard(key_of(obj))
             return
         self.scheduled.put(obj)
-        self.queue.add(key_of(obj))
+        if self.admits(key_of(obj)[0]):
+            self.queue.add(key_of(obj))
+
+    def admit_namespace(self, namespace: str) -> None:
+        """A namespace the filter admits from now on: queue what is cached there."""
+        for key in self.scheduled:
+            if key[0] == namespace:
+                self.queue.add(key)
 
     def on_run_event(self, obj: Mapping[str, Any]) -> None:
         """A run changed (or appeared): its history may need updating."""
@@ -136,6 +144,8 @@ class ScheduledController:
     async def reconcile(self, key: Key) -> float | None:
         obj = self.scheduled.get(key)
         if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            return None
+        if not self.admits(key[0]):
             return None
         raw_spec = obj.get("spec")
         spec: Mapping[str, Any] = raw_spec if isinstance(raw_spec, Mapping) else {}
