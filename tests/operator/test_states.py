@@ -16,7 +16,14 @@ from kubespark.operator.states import (
     time_until_retry,
 )
 from kubespark.operator.status import AppStatus, DriverInfo, merge_patch
-from kubespark.submit import DriverState, ExecutorState, driver_state, executor_state, pod_waiting
+from kubespark.submit import (
+    DriverState,
+    ExecutorState,
+    driver_failure_message,
+    driver_state,
+    executor_state,
+    pod_waiting,
+)
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -264,3 +271,16 @@ def test_merge_patch_removes_and_nests() -> None:
     new = {"a": 1, "b": {"c": 4}}
     assert merge_patch(old, new) == {"gone": None, "b": {"c": 4, "d": None}}
     assert merge_patch(new, new) == {}
+
+
+def test_failure_message_names_the_eviction() -> None:
+    evicted = pod("Failed", exit_code=137, reason="Evicted", message="The node was low on memory.")
+    evicted["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] = (
+        "ContainerStatusUnknown"
+    )
+    text = driver_failure_message(evicted)
+    assert text.startswith("driver pod Evicted: The node was low on memory.")
+    assert "ExitCode: 137" in text
+    assert driver_failure_message(pod("Failed", exit_code=1)) == (
+        "driver container failed with ExitCode: 1, Reason: Error"
+    )

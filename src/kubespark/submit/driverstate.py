@@ -99,17 +99,25 @@ def executor_state(pod: Pod) -> ExecutorState:
 
 
 def driver_failure_message(pod: Pod) -> str:
-    """The errorMessage kubeflow writes for a failed driver (exit code and reason)."""
+    """The errorMessage of a failed driver: kubeflow's (exit code and reason), preceded by the
+    pod's own reason when the kubelet gave one (Evicted: the container state alone says only
+    ContainerStatusUnknown)."""
+    status = pod.get("status") or {}
+    pod_reason = (
+        f"driver pod {status['reason']}: {status.get('message', '')}".strip()
+        if status.get("reason")
+        else ""
+    )
     terminated = container_terminated(pod, (DRIVER_CONTAINER,))
     if terminated is None:
-        status = pod.get("status") or {}
-        if status.get("reason"):  # Evicted and friends fail the pod without a container state
-            return f"driver pod failed: {status.get('reason')}: {status.get('message', '')}"
-        return "driver container status missing"
+        return pod_reason or "driver container status missing"
     code = terminated.get("exitCode", 0)
     if code == 0:
-        return ""
-    return f"driver container failed with ExitCode: {code}, Reason: {terminated.get('reason', '')}"
+        return pod_reason
+    container = (
+        f"driver container failed with ExitCode: {code}, Reason: {terminated.get('reason', '')}"
+    )
+    return f"{pod_reason}; {container}" if pod_reason else container
 
 
 # ---- waiting reasons (beyond kubeflow) ---------------------------------------------------------
