@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubespark.compat import ObjectRef
-from kubespark.doctor.engine import examine_text
 from kubespark.errors import KubesparkError
 from kubespark.kube.errors import APIError, TemporaryAPIError
 
@@ -37,6 +36,9 @@ class Diagnosis:
 
 def diagnose(text: str) -> Diagnosis | None:
     """The doctor's best diagnosis of ``text`` (an API error as the server words it), or None."""
+    # Imported here: only a failed submission needs the doctor, and it costs ~80 ms to load.
+    from kubespark.doctor.engine import examine_text
+
     report = examine_text(text, "submission")
     for found in report.diagnoses:
         remedies = found.remedies
