@@ -315,3 +315,18 @@ async def _apply_to_a_custom_resource(client: httpx.AsyncClient, wording: str) -
         "failed to create typed patch object: .spec.executors: expected numeric (int or float), "
         + wording
     )
+
+
+async def test_metadata_declared_as_a_bare_object_is_not_pruned(api: Served) -> None:
+    # kubeflow's CRDs (and most generated ones) declare `metadata: {type: object}`; a real
+    # server keeps the object's metadata whatever its schema says.
+    _, client = api
+    schema = {**SCHEMA, "properties": {**SCHEMA["properties"], "metadata": {"type": "object"}}}
+    await client.post(CRDS, json=crd(schema))
+    await established(client)
+    body = app()
+    body["metadata"]["labels"] = {"team": "data"}
+    stored = await client.post(APPS, json=body)
+    assert stored.status_code == 201, stored.text
+    meta = stored.json()["metadata"]
+    assert meta["name"] == "pi" and meta["labels"] == {"team": "data"} and meta["uid"]

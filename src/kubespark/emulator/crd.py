@@ -220,10 +220,13 @@ def prune_custom(obj: Any, schema: Schema, path: str = "", *, root: bool = True)
         if isinstance(props, Mapping):
             for key in list(obj):
                 sub = props.get(key)
+                # apiVersion, kind and metadata of the object (and of embedded resources) are
+                # the server's, whatever the schema says of them: `metadata: {type: object}`, as
+                # most CRDs declare it, must not empty it (apiextensions' pruning skips them).
+                if key in keep:
+                    continue
                 if isinstance(sub, Mapping):
                     dropped += prune_custom(obj[key], sub, _join(path, key), root=False)
-                elif key in keep:
-                    continue
                 elif isinstance(additional, Mapping):
                     dropped += prune_custom(obj[key], additional, _join(path, key), root=False)
                 elif not _preserves(schema) and additional is not True:
