@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_status_of_a_running_application_shows_its_executors(
     result = ok(emulator, "status", "spark-pi")
     assert "driver     spark-pi-driver: RUNNING" in result.stdout
     assert "executors  2 (2 running)" in result.stdout
-    assert "spark-pi-exec-1: RUNNING" in result.stdout
+    assert re.search(r"spark-pi-[0-9a-f]{16}-exec-1: RUNNING", result.stdout)
 
 
 def test_list_finds_submitted_applications_by_label_only(
@@ -205,12 +206,12 @@ def test_delete_removes_the_driver_and_everything_it_wrote(
     out = result.stdout
     for removed in (
         "Pod default/spark-pi-driver",
-        "Pod default/spark-pi-exec-1",
-        "Pod default/spark-pi-exec-2",
+        "Pod default/spark-pi-[0-9a-f]{16}-exec-1",
+        "Pod default/spark-pi-[0-9a-f]{16}-exec-2",
         "Service default/spark-pi-driver-4041",
         "Ingress default/spark-pi-ing-4041",
     ):
-        assert f"removed {removed}" in out
+        assert re.search(f"removed {removed}", out), removed
     # the driver's and the ingress's Services; the spark.properties and template ConfigMaps
     assert out.count("removed Service") == 2 and out.count("removed ConfigMap") == 2
     assert "✓ spark-pi is gone" in out

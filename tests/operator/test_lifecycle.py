@@ -8,6 +8,7 @@ watch of the applications (every state they passed through), their status and th
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,8 @@ async def _completes(cluster: Cluster, version: str) -> None:
     settled = await cluster.wait_for(
         "pi", lambda o: set(o["status"].get("executorState", {}).values()) == {"COMPLETED"}
     )
-    assert list(settled["status"]["executorState"]) == ["pi-exec-1"]
+    [executor] = settled["status"]["executorState"]
+    assert re.fullmatch(r"pi-[0-9a-f]{16}-exec-1", executor)
     reasons = {e["reason"] for e in await cluster.events("pi")}
     assert {
         "SparkApplicationSubmitted",

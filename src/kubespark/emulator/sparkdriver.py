@@ -11,6 +11,7 @@ Spark-like log lines. The driver's run time and exit code come from the pod's an
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Mapping
@@ -198,11 +199,20 @@ def _label_value(text: str) -> str:
 
 
 def _prefix(pod: Obj, conf: Mapping[str, str]) -> str:
+    """Executor names' prefix: the conf's, else ``<app name>-<16 hex>`` fresh per driver.
+
+    Spark's driver calls KubernetesConf.getResourceNamePrefix(spark.app.name) when no
+    spark.kubernetes.executor.podNamePrefix is set, so a rerun's executors never share names with
+    the previous run's (which may still be terminating). The id here is derived from the driver
+    pod's uid: unique per run, and the same for a given pod.
+    """
     explicit = conf.get("spark.kubernetes.executor.podNamePrefix")
     if explicit:
         return explicit
-    name = str(peek_meta(pod).get("name", "spark"))
-    return name.removesuffix("-driver")
+    app = conf.get("spark.app.name") or str(peek_meta(pod).get("name", "spark"))
+    app = "".join(c if c.isalnum() else "-" for c in app.lower()).strip("-") or "spark"
+    unique = hashlib.sha256(str(peek_meta(pod).get("uid", "")).encode()).hexdigest()[:16]
+    return f"{app}-{unique}"
 
 
 async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj) -> int:
