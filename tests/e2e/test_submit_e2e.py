@@ -130,7 +130,7 @@ def test_on_the_newest_every_dependent_is_server_side_applied(
     ]
     assert len([n for n in applied if n.endswith("-driver-svc")]) == 1
     assert len([n for n in applied if n.endswith("-conf-map")]) == 2
-    (pod,) = objects_of(emu, "Pod")[:1]
+    (pod,) = [p for p in objects_of(emu, "Pod") if p["metadata"]["name"] == "spark-pi-driver"]
     assert ("kubespark", "Update") in operations(pod)  # created with POST, as spark-submit does
 
 
