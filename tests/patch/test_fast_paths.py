@@ -1,4 +1,4 @@
-"""The field manager's fast paths answer exactly as its general path does.
+"""The patch engine's fast paths answer exactly as its general paths do.
 
 A create's managedFields are computed straight from the new object
 (:mod:`kubespark.patch.created`) instead of by comparing it with the empty object; whenever the
@@ -6,8 +6,8 @@ fast path answers, its object (entries, ``fieldsV1`` and the key order of both) 
 general path's, for every kind and version. Objects come from the real schemas of several
 versions (the compat tests' TypeDef strategy), some of them broken on purpose (undeclared
 fields, values of the wrong type, nulls, repeated list-map keys, empty objects) so the cases
-where the fast path must give up are drawn too. White-box: it calls the two paths of
-``fieldmanager.update`` directly.
+where the fast path must give up are drawn too. Likewise the compiled typing check that lets
+``validate`` skip its error-reporting walk. White-box: it calls both paths directly.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from kubespark.apisurface.model import GroupVersionKind, Schema, SchemaKind, Typ
 from kubespark.patch import DEDUCED_TYPE, PatchTarget, record_update
 from kubespark.patch import fieldmanager as fm
 from kubespark.patch.api import _object_type
+from kubespark.patch.compiled import types_cleanly
+from kubespark.patch.typed import _Validator, validate
 
 NOW = datetime(2026, 11, 27, 6, 6, 9, tzinfo=UTC)
 
@@ -264,3 +266,22 @@ def test_the_fast_path_answers_for_everyday_creates(version: str) -> None:
     )
     spec = fast["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]
     assert 'k:{"name":"spark-kubernetes-executor"}' in spec["f:containers"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_case(), complete=st.booleans())
+def test_a_body_that_types_cleanly_has_no_typing_error_at_all(
+    case: tuple[str, str, str, dict[str, Any]], complete: bool
+) -> None:
+    """The compiled check that lets ``validate`` skip its error-reporting walk never hides an
+    error that walk would report, in any version's mode (the planner's ``complete`` too)."""
+    version, api_version, kind, obj = case
+    surface = _SURFACES[version]
+    ot = _object_type_for(surface, api_version, kind)
+    clean = types_cleanly(obj, ot.ref, ot.index, ot.rules.optional_keys)
+    event("types cleanly" if clean else "needs the full walk")
+    walker = _Validator(ot.index, ot.rules, complete)
+    walker.value(obj, ot.ref, (), ())
+    if clean:
+        assert walker.errors == []
+    assert validate(obj, ot.ref, ot.index, ot.rules, complete=complete) == walker.errors

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubespark.patch.fieldpath import PathElement, pe_order
+from kubespark.patch.compiled import GiveUp, Node, added, check, node_for
 from kubespark.patch.rules import TypingRules
-from kubespark.patch.schema import Atom, ListAtom, MapAtom, SchemaIndex, TypeRef
-from kubespark.patch.typed import KeyError_, element_path
+from kubespark.patch.schema import SchemaIndex, TypeRef
 from kubespark.patch.values import JSON
 
 __all__ = ["created_fields_v1"]
@@ -44,171 +43,38 @@ _STRIPPED_META = frozenset(
     }
 )
 _STRIPPED_TOP = frozenset({"apiVersion", "kind"})
-_SCALAR_TYPES = (str, int, float, bool)
 
 
-class _GiveUp(Exception):
-    """The object needs the general path."""
+def _stripped(node: Node, value: JSON, optional_keys: bool) -> None:
+    """A field nobody owns: it must type, and be a leaf (stripmeta.go removes the member only;
+    a value with children would keep them)."""
+    if isinstance(value, dict | list):
+        raise GiveUp
+    check(node, value, optional_keys)
 
 
-class _Walker:
-    """One walk of a new object: its fieldsV1 nodes, or :class:`_GiveUp`."""
-
-    __slots__ = ("index", "optional_keys")
-
-    def __init__(self, index: SchemaIndex, rules: TypingRules) -> None:
-        self.index = index
-        self.optional_keys = rules.optional_keys
-
-    def atom(self, ref: TypeRef) -> Atom:
-        """The atom of ``ref``; gives up where typing fails ("schema error", "invalid atom").
-
-        A list or map where an untyped scalar goes fails with some value styles only; the walk
-        gives up on it whatever the style, so the style never matters here.
-        """
-        atom = ref.inline
-        if atom is None:
-            name = ref.name
-            if name is None or not self.index.has_type(name):
-                raise _GiveUp
-            atom = self.index.resolve(ref)
-        if atom.is_empty:
-            raise _GiveUp
-        return atom
-
-    # --- typing only -----------------------------------------------------------------------
-
-    def check(self, value: JSON, ref: TypeRef) -> None:
-        """Gives up unless ``value`` types as ``ref`` (typed/validate.go's walk, no errors)."""
-        atom = self.atom(ref)
-        if value is None:
-            return
-        if isinstance(value, dict):
-            m = atom.map
-            if m is None:
-                raise _GiveUp
-            for key, child in value.items():
-                self.check(child, _field_ref(m, key))
-        elif isinstance(value, list):
-            la = atom.list
-            if la is None:
-                raise _GiveUp
-            if la.associative:
-                self._keyed(value, la)
-            element = la.element
-            for child in value:
-                self.check(child, element)
-        else:
-            self._scalar(value, atom)
-
-    def _scalar(self, value: JSON, atom: Atom) -> None:
-        kind = atom.scalar
-        if kind is None or not isinstance(value, _SCALAR_TYPES):
-            raise _GiveUp
-        if kind == "string":
-            ok = isinstance(value, str)
-        elif kind == "numeric":
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        elif kind == "boolean":
-            ok = isinstance(value, bool)
-        else:
-            ok = True  # untyped: any scalar
-        if not ok:
-            raise _GiveUp
-
-    def _keyed(self, items: list[JSON], la: ListAtom) -> list[PathElement]:
-        """The path elements of a list-map's or set's items; gives up on bad or repeated ones."""
-        optional = self.optional_keys
-        pes = []
-        for child in items:
-            try:
-                pes.append(element_path(la, child, optional))
-            except KeyError_:
-                raise _GiveUp from None
-        if len(set(pes)) != len(pes):
-            raise _GiveUp  # duplicates: the comparison keeps them whole
-        return pes
-
-    # --- a new value: every node a member ------------------------------------------------------
-
-    def added(self, value: JSON, ref: TypeRef) -> dict[str, Any]:
-        """The fieldsV1 node of a value the object did not have before."""
-        atom = self.atom(ref)
-        if value is None:
-            return {}
-        if isinstance(value, dict):
-            m = atom.map
-            if m is None:
-                raise _GiveUp
-            if m.atomic or not value:
-                for key, child in value.items():
-                    self.check(child, _field_ref(m, key))
-                return {}
-            return self._fields(value, m, {".": {}})
-        if isinstance(value, list):
-            la = atom.list
-            if la is None:
-                raise _GiveUp
-            if not la.associative or not value:
-                if la.associative:
-                    self._keyed(value, la)
-                element = la.element
-                for child in value:
-                    self.check(child, element)
-                return {}
-            pes = self._keyed(value, la)
-            nodes = {
-                pe: self.added(child, la.element) for pe, child in zip(pes, value, strict=True)
-            }
-            out: dict[str, Any] = {".": {}}
-            for pe in sorted(nodes, key=pe_order):
-                out[pe.serialize()] = nodes[pe]
-            return out
-        self._scalar(value, atom)
-        return {}
-
-    def _fields(self, value: Mapping[str, JSON], m: MapAtom, out: dict[str, Any]) -> dict[str, Any]:
-        for key in sorted(value):
-            out["f:" + key] = self.added(value[key], _field_ref(m, key))
-        return out
-
-    # --- the object against the empty object of its kind -----------------------------------------
-
-    def existing(
-        self, value: JSON, ref: TypeRef, before: Mapping[str, JSON], stripped: frozenset[str]
-    ) -> dict[str, Any]:
-        """The node of a field the empty object has (``{}``, or metadata's creationTimestamp):
-        not a member; its new keys are; ``stripped`` keys belong to nobody."""
-        atom = self.atom(ref)
-        m = atom.map
-        if not isinstance(value, dict) or m is None or m.atomic:
-            raise _GiveUp
-        out: dict[str, Any] = {}
-        for key in sorted(value):
-            child = value[key]
-            child_ref = _field_ref(m, key)
-            if key in stripped or key in before:
-                if key not in stripped or before.get(key) is not None:
-                    raise _GiveUp
-                self._stripped(child, child_ref)
-                continue
-            out["f:" + key] = self.added(child, child_ref)
-        return out
-
-    def _stripped(self, value: JSON, ref: TypeRef) -> None:
-        # stripmeta.go removes the member only; a value with children would keep them.
-        if isinstance(value, dict | list):
-            raise _GiveUp
-        self.check(value, ref)
-
-
-def _field_ref(m: MapAtom, key: str) -> TypeRef:
-    ref = m.fields.get(key)
-    if ref is None:
-        ref = m.element
-    if ref.name is None and ref.inline is None:
-        raise _GiveUp  # a field the schema does not declare
-    return ref
+def _existing(
+    node: Node,
+    value: JSON,
+    before: Mapping[str, JSON],
+    stripped: frozenset[str],
+    optional_keys: bool,
+) -> dict[str, Any]:
+    """The node of a field the empty object has (``{}``, or metadata with its null
+    creationTimestamp): not a member itself; its new keys are, ``stripped`` ones nobody's."""
+    if type(value) is not dict or node.map is None or node.atomic:
+        raise GiveUp
+    out: dict[str, Any] = {}
+    for key in sorted(value):
+        child = value[key]
+        child_node = node.field(key)
+        if key in stripped or key in before:
+            if key not in stripped or before.get(key) is not None:
+                raise GiveUp
+            _stripped(child_node, child, optional_keys)
+            continue
+        out["f:" + key] = added(child_node, child, optional_keys)
+    return out
 
 
 def created_fields_v1(
@@ -225,36 +91,36 @@ def created_fields_v1(
     ``reset`` the top-level fields neither owned nor compared (``.status``). ``{}`` when the
     writer owns nothing; ``None`` when the general path must decide (see the module docstring).
     """
-    walker = _Walker(index, rules)
+    root = node_for(index, ref)
+    if root is None or root.map is None or root.atomic or type(new) is not dict:
+        return None
+    opt = rules.optional_keys
     try:
-        root = walker.atom(ref).map
-        if root is None or root.atomic:
-            return None
         out: dict[str, Any] = {}
         for key in sorted(new):
             value = new[key]
-            child_ref = _field_ref(root, key)
+            node = root.field(key)
             if key in reset:
-                walker.check(value, child_ref)
+                check(node, value, opt)
                 continue
             if key in _STRIPPED_TOP:
-                walker._stripped(value, child_ref)
+                _stripped(node, value, opt)
                 continue
-            before = zero.get(key)
             if key not in zero:
                 if key == "metadata":
                     return None
-                out["f:" + key] = walker.added(value, child_ref)
+                out["f:" + key] = added(node, value, opt)
                 continue
+            before = zero[key]
             if not isinstance(before, dict):
                 return None
             if value == {}:
-                walker.check(value, child_ref)
+                check(node, value, opt)
                 continue  # as empty as before: nothing changed
             stripped = _STRIPPED_META if key == "metadata" else frozenset()
-            node = walker.existing(value, child_ref, before, stripped)
-            if node:
-                out["f:" + key] = node
+            fields = _existing(node, value, before, stripped, opt)
+            if fields:
+                out["f:" + key] = fields
         return out
-    except _GiveUp:
+    except GiveUp:
         return None
