@@ -196,7 +196,7 @@ def test_dry_run_on_1_19_plans_a_post_for_the_service_and_sends_nothing(
     assert "1. POST /api/v1/namespaces/default/pods?fieldManager=kubespark" in out
     assert "2. POST /api/v1/namespaces/default/services?fieldManager=kubespark" in out
     assert "created the Service with POST instead of apply" in out
-    assert "dropped spec.ipFamilies, added in 1.20" in out
+    assert "dropped spec.ipFamilies (added in 1.20)" in out
     assert "content type application/apply-patch+yaml" in out  # the ConfigMaps are applied
     assert stored(emulator) == {"pods": [], "services": [], "configmaps": []}
 

@@ -117,7 +117,7 @@ def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: 
     assert view["objects"][0] == "Pod default/spark-pi-driver"
     kinds = sorted(o.split()[0] for o in view["objects"])
     assert kinds == ["ConfigMap", "ConfigMap", "Pod", "Service"]
-    assert any("dropped spec.ipFamilies, added in 1.20" in n for n in view["notes"])
+    assert any("dropped spec.ipFamilies (added in 1.20)" in n for n in view["notes"])
 
 
 def test_status_of_a_running_application_shows_its_executors(

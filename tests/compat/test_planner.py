@@ -16,6 +16,7 @@ from kubespark.compat import (
     PlanError,
     WriteMethod,
     lower_object,
+    notes_for_people,
     plan_writes,
 )
 from kubespark.kube.requests import APPLY_PATCH, JSON, MERGE_PATCH
@@ -330,3 +331,19 @@ def test_unknown_intent_is_an_input_error() -> None:
     with pytest.raises(InputError) as caught:
         plan_writes([], load_surface("1.19"), "upsert")
     assert "create, create-or-replace, apply" in (caught.value.fix or "")
+
+
+def test_notes_for_people_fold_pruned_fields_into_the_fallback(
+    spark351_applied: dict[str, Any],
+) -> None:
+    service = spark351_applied["Service"]
+    plan = plan_writes([service], load_surface("1.19"), Intent.APPLY, namespace=NS)
+    write = only(plan, "Service")
+    readable = notes_for_people(write.notes)
+    codes = [n.code for n in readable]
+    assert NoteCode.PRUNED_FIELD not in codes and NoteCode.FALLBACK_TO_CREATE in codes
+    # the machine-readable notes keep one per dropped field
+    assert sum(n.code is NoteCode.PRUNED_FIELD for n in write.notes) == 2
+    # where no fallback names them, pruned fields stay
+    on_1_21 = plan_writes([service], load_surface("1.21"), Intent.CREATE, namespace=NS)
+    assert notes_for_people(on_1_21.notes) == tuple(on_1_21.notes)

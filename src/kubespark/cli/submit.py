@@ -37,7 +37,7 @@ from kubespark.cli.submitted import (
     connect,
     marked,
 )
-from kubespark.compat import ObjectRef, PlannedWrite, offline_capabilities
+from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people, offline_capabilities
 from kubespark.driver import BuildOptions
 from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
 from kubespark.driver.submission import driver_pod_name
@@ -497,7 +497,7 @@ def render_plan(console: Console, plan: SubmissionPlan, server: str) -> None:
         then = write.on_conflict.then
         if then is not None:
             console.print(f"   if it exists: {then.method} ({write.on_conflict.action.value})")
-        for note in write.notes:
+        for note in notes_for_people(write.notes):
             console.print(f"   [yellow]note[/] {escape(note.message)}", highlight=False)
     if not plan.notes:
         console.print("no compat notes: this server takes every write as spark-submit sends it")
@@ -528,7 +528,7 @@ def _render_notes(console: Console, submission: Submission) -> None:
         return
     console.print("  [bold]compat notes[/]:")
     by_object: dict[ObjectRef, list[str]] = {}
-    for note in submission.notes:
+    for note in notes_for_people(submission.notes):
         by_object.setdefault(note.object, []).append(note.message)
     for ref, messages in by_object.items():
         console.print(f"    {escape(str(ref))}", highlight=False)

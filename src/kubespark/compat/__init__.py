@@ -22,6 +22,7 @@ from kubespark.compat.model import (
     PlanError,
     PlannedWrite,
     WriteMethod,
+    notes_for_people,
 )
 from kubespark.compat.planner import Lowered, lower_object, plan_writes
 
@@ -68,6 +69,7 @@ __all__ = [
     "execute_plan",
     "live_capabilities",
     "lower_object",
+    "notes_for_people",
     "offline_capabilities",
     "plan_writes",
     "predict_apply",

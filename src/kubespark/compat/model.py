@@ -7,7 +7,7 @@ compared, sent over a wire or executed later, and it always says why each write 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -111,6 +111,18 @@ class Note:
 
     def render(self) -> str:
         return f"{self.code.value} {self.object}: {self.message}"
+
+
+def notes_for_people(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The notes a person reads, without repeats.
+
+    A fallback to POST names the fields it dropped in its own sentence ("created the Service
+    with POST instead of apply; dropped spec.ipFamilies (added in 1.20)"), so the separate
+    PRUNED_FIELD notes of that object, kept for machines (-o json, status), are left out here.
+    """
+    kept = tuple(notes)
+    folded = {n.object for n in kept if n.code is NoteCode.FALLBACK_TO_CREATE}
+    return tuple(n for n in kept if not (n.code is NoteCode.PRUNED_FIELD and n.object in folded))
 
 
 class ConflictAction(Enum):

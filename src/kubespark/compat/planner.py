@@ -231,10 +231,10 @@ def _lower_for_apply(
         if fill_notes and not predict_apply(surface, filled, namespace=ref.namespace).fails:
             notes.extend(fill_notes)
             return Lowered(ref, resource, WriteMethod.APPLY, filled, tuple(notes), prediction)
+    # Every cause, not only those the server's message names (it stops at the first per list).
     message = (
         f"{ctx.prefix()}: server-side apply of this {ref.kind} would fail with HTTP "
-        f"{prediction.http_status}: {prediction.causes()} (the server answers: "
-        f"{prediction.status_message})"
+        f"{prediction.http_status}: {prediction.causes()}"
     )
     notes.append(Note(NoteCode.APPLY_WOULD_FAIL, ref, "", message))
     return _fallback(ctx, ref, resource, body, notes, prediction, "")

@@ -42,6 +42,7 @@ from kubespark.compat import (
     PlannedWrite,
     execute_plan,
     live_capabilities,
+    notes_for_people,
     plan_writes,
 )
 from kubespark.driver import BuildOptions, DriverResources, build_driver_resources
@@ -115,8 +116,8 @@ class Submission:
     messages: tuple[str, ...] = field(default=())
 
     def note_lines(self) -> tuple[str, ...]:
-        """Every compat note and adoption, as one sentence each."""
-        return (*(n.message for n in self.notes), *self.messages)
+        """Every compat note and adoption, as one sentence each, without repeats."""
+        return (*(n.message for n in notes_for_people(self.notes)), *self.messages)
 
 
 # ---- capabilities, cached per client -----------------------------------------------------------
