@@ -66,6 +66,28 @@ class Patcher:
 
     def __init__(self, api: ApiServer) -> None:
         self.api = api
+        # A served custom resource version's schema as TypeDefs, by resource, for the registry
+        # generation it came from (a CRD change serves new ServedResources).
+        self._custom: dict[tuple[str, str, str], tuple[object, Mapping[str, TypeDef]]] = {}
+        self._custom_generation = -1
+
+    def _custom_extra(self, res: ServedResource, type_name: str) -> Mapping[str, TypeDef]:
+        """The TypeDefs of ``res``'s CRD schema; the same mapping while its CRD is unchanged
+        (so the patch engine keeps one schema index for it)."""
+        custom = res.custom
+        assert custom is not None and custom.schema is not None
+        generation = self.api.registry.generation
+        if generation != self._custom_generation:
+            self._custom.clear()
+            self._custom_generation = generation
+        key = (res.group, res.version, res.plural)
+        hit = self._custom.get(key)
+        if hit is not None and hit[0] is custom:
+            return hit[1]
+        schema_json = orjson.dumps(custom.schema, option=orjson.OPT_SORT_KEYS).decode()
+        extra = _custom_types((res.group, res.version, res.kind, type_name), schema_json)
+        self._custom[key] = (custom, extra)
+        return extra
 
     def _target(
         self, res: ServedResource, name: str, namespace: str, subresource: str
@@ -87,8 +109,7 @@ class Patcher:
                 gvk, res.plural, DEDUCED_TYPE, name, ns, subresource, custom_resource=True
             )
         type_name = _custom_type_name(res)
-        schema_json = orjson.dumps(res.custom.schema, option=orjson.OPT_SORT_KEYS).decode()
-        extra = _custom_types((res.group, res.version, res.kind, type_name), schema_json)
+        extra = self._custom_extra(res, type_name)
         return PatchTarget(
             gvk,
             res.plural,

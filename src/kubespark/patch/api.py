@@ -84,6 +84,8 @@ class PatchTarget:
     subresource: str = ""  # "status", "scale", ... ("" for the resource itself)
     custom_resource: bool = False
     # Types a custom resource adds (its CRD schema as TypeDefs), merged over the surface's.
+    # Never change these mappings once a target is built: an index of them is reused for
+    # targets with the same mappings.
     extra_types: Mapping[str, TypeDef] = field(default_factory=dict)
     # List-map keys its schema defaults ((TypeDef, property) -> {key: default}): a CRD's
     # `default`s, which let an apply body omit those keys as built-in defaults do.
@@ -125,10 +127,29 @@ def _rules(surface: ApiSurface) -> TypingRules:
     return surface.memo("patch.rules", lambda: rules_for(surface))
 
 
+_EXTRA_INDEXES = 64  # custom resource schemas whose atoms stay built
+
+
 def _index(surface: ApiSurface, target: PatchTarget) -> SchemaIndex:
-    if target.extra_types or target.extra_key_defaults:
-        return SchemaIndex.for_surface(surface, target.extra_types, target.extra_key_defaults)
-    return surface.memo("patch.schema-index", lambda: SchemaIndex.for_surface(surface))
+    types, defaults = target.extra_types or None, target.extra_key_defaults or None
+    if types is None and defaults is None:
+        return surface.memo("patch.schema-index", lambda: SchemaIndex.for_surface(surface))
+    # A custom resource's index, kept while the caller passes the same (unchanging) mappings,
+    # as the emulator does for every request to one CRD version: building the index again
+    # would convert its whole schema to atoms per request. The entries hold the mappings, so
+    # their ids cannot be reused while cached.
+    cache: dict[tuple[int, int], tuple[object, object, SchemaIndex]] = surface.memo(
+        "patch.extra-schema-indexes", dict
+    )
+    key = (id(types), id(defaults))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is types and hit[1] is defaults:
+        return hit[2]
+    index = SchemaIndex.for_surface(surface, types, defaults)
+    if len(cache) >= _EXTRA_INDEXES:
+        del cache[next(iter(cache))]
+    cache[key] = (types, defaults, index)
+    return index
 
 
 def _object_type(surface: ApiSurface, target: PatchTarget) -> ObjectType:

@@ -24,8 +24,10 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from kubespark.apisurface.model import GroupVersionKind
+from kubespark.patch.created import created_fields_v1
 from kubespark.patch.fieldpath import FieldSet, Path, PathElement
 from kubespark.patch.managed import (
     APPLY,
@@ -303,9 +305,12 @@ def _without_managed_fields(obj: Mapping[str, JSON]) -> dict[str, JSON]:
 
 
 def _with_managed_fields(obj: Mapping[str, JSON], managed: Managed) -> dict[str, JSON]:
+    return _with_entries(obj, encode_managed_fields(managed))
+
+
+def _with_entries(obj: Mapping[str, JSON], entries: list[dict[str, Any]] | None) -> dict[str, JSON]:
     out = dict(obj)
     meta = dict(_meta(obj))
-    entries = encode_managed_fields(managed)
     if entries is None:
         meta.pop("managedFields", None)
     else:
@@ -396,6 +401,21 @@ def update(
     defaulted); its own ``managedFields`` are honoured when they decode (a client may set or
     reset them), else the live object's carry over.
     """
+    if live is None:
+        created = _created(ot, new, manager, now)
+        if created is not None:
+            return created
+    return _update(ot, live, new, manager, now)
+
+
+def _update(
+    ot: ObjectType,
+    live: Mapping[str, JSON] | None,
+    new: Mapping[str, JSON],
+    manager: str,
+    now: datetime,
+) -> dict[str, JSON]:
+    """:func:`update` by comparing the objects, as the server does: the general path."""
     live_obj = dict(live) if live is not None else ot.zero_object()
     new_obj = dict(new)
     managed = _decode_live_or_new(live_obj, new_obj, ignore_new=bool(ot.subresource))
@@ -409,6 +429,43 @@ def update(
         # UpdateNoErrors: "[SHOULD NOT HAPPEN]" -- the object is stored without managedFields.
         return _with_managed_fields(new_obj, Managed())
     return _with_managed_fields(new_obj, state.managed)
+
+
+def _created(
+    ot: ObjectType, new: Mapping[str, JSON], manager: str, now: datetime
+) -> dict[str, JSON] | None:
+    """What :func:`update` records for a create, straight from the object (see
+    :mod:`kubespark.patch.created`); None when only the general path can tell."""
+    entries = _meta(new).get("managedFields")
+    if not (ot.subresource or entries is None or is_reset(entries)):
+        return None  # the client's own managedFields may decode: they would be honoured
+    reset = ot.reset
+    if reset.children or any(pe.kind != "f" for pe in reset.members):
+        return None
+    fields = created_fields_v1(
+        _without_managed_fields(new),
+        _without_managed_fields(ot.zero_object()),
+        ot.ref,
+        ot.index,
+        ot.rules,
+        frozenset(pe.name for pe in reset.members),
+    )
+    if fields is None:
+        return None
+    if not fields:
+        return _with_entries(new, None)
+    # encode_managed_fields of the one Update entry the writer gets.
+    entry: dict[str, JSON] = {
+        "manager": manager or "unknown",
+        "operation": UPDATE,
+        "apiVersion": ot.gvk.api_version,
+        "time": format_time(now),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields,
+    }
+    if ot.recorded_subresource:
+        entry["subresource"] = ot.recorded_subresource
+    return _with_entries(new, [entry])
 
 
 def _decode_live_or_new(

@@ -177,6 +177,7 @@ def _compare_keys(lhs: Sequence[tuple[str, JSON]], rhs: Sequence[tuple[str, JSON
 
 
 _PE_ORDER = cmp_to_key(PathElement.compare)
+pe_order = _PE_ORDER  # a sort key: SMD's order of path elements
 
 Path = tuple[PathElement, ...]
 

@@ -127,6 +127,8 @@ class SchemaIndex:
             UNTYPED_ATOMIC: _UNTYPED_ATOMIC_ATOM,
             UNTYPED_DEDUCED: _DEDUCED_ATOM,
         }
+        # What walkers derive from the atoms (kubespark.patch.compiled), built on demand too.
+        self.derived: dict[object, object] = {}
 
     @classmethod
     def for_surface(

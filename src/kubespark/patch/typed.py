@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
+from kubespark.patch.compiled import types_cleanly
+from kubespark.patch.elements import KeyError_, TypingErrorKind, element_path
 from kubespark.patch.fieldpath import FieldSet, Path, PathElement, path_string
 from kubespark.patch.rules import TypingRules, ValueStyle, Walk
 from kubespark.patch.schema import Atom, ListAtom, MapAtom, SchemaIndex, TypeRef
@@ -52,15 +53,6 @@ __all__ = [
     "to_field_set",
     "validate",
 ]
-
-
-class TypingErrorKind(Enum):
-    UNKNOWN_FIELD = "unknown-field"  # the schema has no such field
-    OMITTED_KEY = "omitted-key"  # a list-map element lacks a key that has no default
-    DUPLICATE_KEY = "duplicate-key"  # two list-map elements share a key
-    BAD_ELEMENT = "bad-element"  # a list element that cannot be keyed (null, not an object)
-    WRONG_TYPE = "wrong-type"  # a value of the wrong kind (string for a list, ...)
-    SCHEMA = "schema"  # the schema itself cannot type the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,63 +112,6 @@ def _deduce(atom: Atom, value: JSON, invalid_atom_quirk: bool = False) -> Atom:
     if kind == "map" and atom.map is not None:
         return Atom(map=atom.map)
     return atom
-
-
-class KeyError_(Exception):
-    """A list element whose path element cannot be built."""
-
-    def __init__(self, message: str, kind: TypingErrorKind, name: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.name = name
-
-
-def element_path(list_atom: ListAtom, child: JSON, optional_keys: bool = False) -> PathElement:
-    """The path element of a list item: its key, its value (sets) -- or :class:`KeyError_`.
-
-    ``optional_keys`` is structured-merge-diff v6.3's rule (Kubernetes 1.34): an element may
-    omit some keys; only one with none of them (and no defaults) fails.
-    """
-    if not list_atom.associative:
-        raise KeyError_("invalid indexing of non-associative list", TypingErrorKind.SCHEMA)
-    if list_atom.keys:
-        if child is None:
-            raise KeyError_(
-                "associative list with keys may not have a null element",
-                TypingErrorKind.BAD_ELEMENT,
-            )
-        if not isinstance(child, dict):
-            raise KeyError_(
-                "associative list with keys may not have non-map elements",
-                TypingErrorKind.BAD_ELEMENT,
-            )
-        fields: dict[str, JSON] = {}
-        for key in list_atom.keys:
-            if key in child:
-                fields[key] = child[key]
-            elif key in list_atom.key_defaults:
-                fields[key] = list_atom.key_defaults[key]
-            elif not optional_keys:
-                raise KeyError_("", TypingErrorKind.OMITTED_KEY, key)
-        if not fields:
-            raise KeyError_("", TypingErrorKind.OMITTED_KEY, list_atom.keys[0])
-        return PathElement.of_key(fields)
-    if isinstance(child, dict):
-        raise KeyError_(
-            "associative list without keys has an element that's a map type",
-            TypingErrorKind.BAD_ELEMENT,
-        )
-    if isinstance(child, list):
-        raise KeyError_(
-            "not supported: associative list with lists as elements", TypingErrorKind.BAD_ELEMENT
-        )
-    if child is None:
-        raise KeyError_(
-            "associative list without keys has an element that's an explicit null",
-            TypingErrorKind.BAD_ELEMENT,
-        )
-    return PathElement.of_value(child)
 
 
 def _ordered_keys(atom: MapAtom, value: dict[str, JSON]) -> list[str]:
@@ -353,6 +288,8 @@ def validate(
     value: JSON, ref: TypeRef, index: SchemaIndex, rules: TypingRules, *, complete: bool = False
 ) -> list[TypingError]:
     """The typing errors of ``value``: those the server reports, or all of them (``complete``)."""
+    if types_cleanly(value, ref, index, rules.optional_keys):
+        return []  # the compiled walk found nothing that could be an error
     walker = _Validator(index, rules, complete)
     walker.value(value, ref, (), ())
     return walker.errors
