@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from aiohttp import web
 
 from kubespark.kube.config import Connection
-from kubespark.kube.errors import ConnectionFailed, NotFound
+from kubespark.kube.errors import ConnectionFailed, NotFound, Unauthorized
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.connect import client_for, connection_for
 from kubespark.operator.transport import AiohttpTransport
@@ -64,3 +67,63 @@ async def test_requests_watches_and_errors(emulator_factory: Any) -> None:
             await dead.send(KubeRequest("GET", "/version"))
     finally:
         await dead.aclose()
+
+
+class _TokenFile(httpx.Auth):
+    """A bearer token re-read from a file on every flow, as a projected service-account token."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.path.read_text()}"
+        yield request
+
+
+async def test_one_shot_requests_carry_the_auths_headers_and_renew_them_after_a_401(
+    tmp_path: Path,
+) -> None:
+    valid = {"token": "one"}  # what the server accepts now
+    seen: list[tuple[str, str]] = []  # (authorization, accept-encoding) per request
+
+    async def version(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "")
+        seen.append((token, request.headers.get("Accept-Encoding", "")))
+        if token != f"Bearer {valid['token']}":
+            status = {"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401}
+            return web.json_response(status, status=401)
+        return web.json_response({"gitVersion": "v1.19.0"})
+
+    app = web.Application()
+    app.router.add_get("/version", version)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    token = tmp_path / "token"
+    token.write_text("one")
+    base = f"http://127.0.0.1:{port}"
+    auth = _TokenFile(token)
+    client = client_for(Connection(base, "default", "x", {"base_url": base, "auth": auth}), 1)
+    get = KubeRequest("GET", "/version")
+    try:
+        assert (await client.send(get))["gitVersion"] == "v1.19.0"
+        # Straight through aiohttp (httpx would have sent Accept-Encoding) with the auth's header.
+        assert seen == [("Bearer one", "")]
+        token.write_text("two")  # the token is rotated: the derived header goes stale
+        valid["token"] = "two"
+        seen.clear()
+        assert (await client.send(get))["gitVersion"] == "v1.19.0"
+        assert (await client.send(get))["gitVersion"] == "v1.19.0"
+        # The stale header got a 401, httpx's flow renewed it, and the next request went direct.
+        assert seen == [("Bearer one", ""), ("Bearer two", "gzip, deflate"), ("Bearer two", "")]
+        valid["token"] = "revoked"
+        seen.clear()
+        with pytest.raises(Unauthorized) as refused:
+            await client.send(get)
+        assert refused.value.status.reason == "Unauthorized"
+        assert seen == [("Bearer two", ""), ("Bearer two", "gzip, deflate")]  # renewed once only
+    finally:
+        await client.aclose()
+        await runner.cleanup()

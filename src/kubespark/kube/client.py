@@ -3,6 +3,13 @@
 Sends :class:`~kubespark.kube.requests.KubeRequest` values and turns answers into objects or
 typed errors (``kubespark.kube.errors``). It decides nothing about what to send. Its transport is
 injectable (httpx), so tests can reach an emulator in-process or over real HTTP with the same code.
+
+A caller sending thousands of requests a second (the operator) may also inject an
+:class:`Exchange`: one-shot requests then skip httpx's request and response models, which were
+measured at a fifth of the operator's CPU (URL validation character by character, header
+normalisation). Authentication stays httpx's: the headers its auth adds are derived once by
+running the auth flow, and a 401 goes through httpx once more so the auth's own renewal (a
+token file re-read, an exec plugin re-run) happens as before. Streams always use httpx.
 """
 
 from __future__ import annotations
@@ -10,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
+import orjson
 
 from kubespark.kube.config import Connection, http_client, load_connection
 from kubespark.kube.errors import (
@@ -30,7 +38,31 @@ from kubespark.kube.status import Status
 
 USER_AGENT = "kubespark/0.1.0"
 
-__all__ = ["KubeClient", "RetryPolicy", "WatchEvent"]
+__all__ = ["Answer", "Exchange", "KubeClient", "RetryPolicy", "WatchEvent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole HTTP answer, as an :class:`Exchange` reads it."""
+
+    status: int
+    reason: str
+    content: bytes
+
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+class Exchange(Protocol):
+    """Sends one request to an absolute URL and reads its whole answer.
+
+    Raises :class:`httpx.TransportError` when no answer comes, so the client maps every
+    transport's failures the same way.
+    """
+
+    async def exchange(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Answer: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +96,14 @@ class KubeClient:
         *,
         namespace: str = "default",
         retry: RetryPolicy = RetryPolicy(),
+        exchange: Exchange | None = None,
     ) -> None:
         self._http = http
         self.namespace = namespace
         self.retry = retry
+        self._exchange = exchange
+        self._base = str(http.base_url).rstrip("/")
+        self._auth_headers: dict[str, str] | None = None  # derived on first use (_auth)
 
     @classmethod
     def from_kubeconfig(
@@ -139,7 +175,7 @@ class KubeClient:
                     raise self._error(request, response)
                 async for line in response.aiter_lines():
                     if line.strip():
-                        yield _watch_event(request, json.loads(line))
+                        yield _watch_event(request, _loads(line))
         except httpx.TransportError as err:
             raise _connection_failed(request, self.server, err) from None
 
@@ -162,6 +198,11 @@ class KubeClient:
             raise _connection_failed(request, self.server, err) from None
 
     async def _send_once(self, request: KubeRequest) -> Any:
+        if self._exchange is not None:
+            return await self._send_exchanged(self._exchange, request)
+        return await self._send_httpx(request)
+
+    async def _send_httpx(self, request: KubeRequest) -> Any:
         try:
             response = await self._http.request(
                 request.method,
@@ -173,12 +214,31 @@ class KubeClient:
             raise _connection_failed(request, self.server, err) from None
         if response.status_code >= 400:
             raise self._error(request, response)
-        if not response.content:
-            return None
+        return _body_of(response.content, lambda: response.text)
+
+    async def _send_exchanged(self, exchange: Exchange, request: KubeRequest) -> Any:
+        headers = self._headers(request) | await self._auth()
         try:
-            return response.json()
-        except ValueError:
-            return response.text
+            answer = await exchange.exchange(
+                request.method, self._base + request.target, headers, request.body_bytes()
+            )
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
+        if answer.status == 401 and self._http.auth is not None:
+            # Stale credentials: httpx runs the auth's renewal and resends; the headers are
+            # derived again for the next request.
+            self._auth_headers = None
+            return await self._send_httpx(request)
+        if answer.status >= 400:
+            status = _status_from(answer.status, answer.reason, answer.content, answer.text)
+            raise error_for_status(status, method=request.method, path=request.target)
+        return _body_of(answer.content, answer.text)
+
+    async def _auth(self) -> dict[str, str]:
+        """The headers the client's httpx auth adds to a request (none without an auth)."""
+        if self._auth_headers is None:
+            self._auth_headers = await _auth_headers(self._http)
+        return self._auth_headers
 
     def _headers(self, request: KubeRequest) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -187,19 +247,58 @@ class KubeClient:
         return headers
 
     def _error(self, request: KubeRequest, response: httpx.Response) -> APIError:
-        status = _status_of(response)
+        status = _status_from(
+            response.status_code, response.reason_phrase, response.content, lambda: response.text
+        )
         return error_for_status(status, method=request.method, path=request.target)
 
 
-def _status_of(response: httpx.Response) -> Status:
+async def _auth_headers(http: httpx.AsyncClient) -> dict[str, str]:
+    """Runs ``http``'s auth flow up to the request it would send (an exec plugin runs here the
+    first time, as for httpx's first request) and keeps the headers it added."""
+    if http.auth is None:
+        return {}
+    probe = http.build_request("GET", http.base_url)
+    before = set(probe.headers.raw)
+    flow = http.auth.async_auth_flow(probe)
     try:
-        body = response.json()
+        sent = await flow.__anext__()
+    finally:
+        await flow.aclose()
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in sent.headers.raw
+        if (name, value) not in before
+    }
+
+
+def _loads(data: bytes | str) -> Any:
+    """orjson where it can (several times faster: the operator decodes thousands of objects a
+    second), the standard library where orjson refuses what it accepts (integers beyond 64
+    bits)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+def _body_of(content: bytes, text: Callable[[], str]) -> Any:
+    if not content:
+        return None
+    try:
+        return _loads(content)
+    except ValueError:
+        return text()
+
+
+def _status_from(code: int, reason: str, content: bytes, text: Callable[[], str]) -> Status:
+    try:
+        body = _loads(content) if content else None
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("kind") == "Status":
-        return Status.model_validate({**body, "code": body.get("code") or response.status_code})
-    text = response.text.strip()[:500] or response.reason_phrase
-    return Status.failure(response.status_code, text)
+        return Status.model_validate({**body, "code": body.get("code") or code})
+    return Status.failure(code, text().strip()[:500] or reason)
 
 
 def _watch_event(request: KubeRequest, raw: dict[str, Any]) -> WatchEvent:

@@ -31,6 +31,7 @@ from kubespark.operator.transport import AiohttpTransport
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+TIMEOUT = 60.0  # seconds: connect, and between bytes of an answer
 
 
 def _in_cluster(kubeconfig: Path | None) -> bool:
@@ -74,17 +75,24 @@ def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
 
 def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
     """The operator's client: patient with throttling and restarts, sending through aiohttp's
-    pool (:mod:`kubespark.operator.transport`) with as many keep-alive connections as its
-    workers use at once."""
+    pool (:mod:`kubespark.operator.transport`, streams through httpx and one-shot requests
+    directly) with as many keep-alive connections as its workers use at once."""
     policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
     params = dict(connection.client_params)
-    params["timeout"] = httpx.Timeout(60.0)
+    params["timeout"] = httpx.Timeout(TIMEOUT)
     verify = params.pop("verify", True)
-    params["transport"] = AiohttpTransport(
+    transport = AiohttpTransport(
         verify=verify if isinstance(verify, ssl.SSLContext | bool) else True,
         connections=connections,
+        timeout=TIMEOUT,
     )
-    return KubeClient(httpx.AsyncClient(**params), namespace=connection.namespace, retry=policy)
+    params["transport"] = transport
+    return KubeClient(
+        httpx.AsyncClient(**params),
+        namespace=connection.namespace,
+        retry=policy,
+        exchange=transport,
+    )
 
 
 def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
