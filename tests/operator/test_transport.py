@@ -16,8 +16,8 @@ from aiohttp import web
 from kubespark.kube.config import Connection
 from kubespark.kube.errors import ConnectionFailed, NotFound, Unauthorized
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.kube.transport import AiohttpTransport
 from kubespark.operator.connect import client_for, connection_for
-from kubespark.operator.transport import AiohttpTransport
 
 
 async def test_requests_watches_and_errors(emulator_factory: Any) -> None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import base64
 import re
-import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import kopf
 from lightkube.config import client_adapter
 from lightkube.config.kubeconfig import KubeConfig, SingleConfig
@@ -25,8 +23,8 @@ from lightkube.config.models import User
 
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
-from kubespark.kube.config import Connection, kubeconfig_path, load_connection
-from kubespark.operator.transport import AiohttpTransport
+from kubespark.kube.config import Connection, http_client, kubeconfig_path, load_connection
+from kubespark.kube.transport import AiohttpTransport
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
@@ -74,25 +72,14 @@ def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
 
 
 def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
-    """The operator's client: patient with throttling and restarts, sending through aiohttp's
-    pool (:mod:`kubespark.operator.transport`, streams through httpx and one-shot requests
-    directly) with as many keep-alive connections as its workers use at once."""
+    """The operator's client: patient with throttling and restarts, with as many keep-alive
+    connections (:mod:`kubespark.kube.transport`) as its workers use at once."""
     policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
-    params = dict(connection.client_params)
-    params["timeout"] = httpx.Timeout(TIMEOUT)
-    verify = params.pop("verify", True)
-    transport = AiohttpTransport(
-        verify=verify if isinstance(verify, ssl.SSLContext | bool) else True,
-        connections=connections,
-        timeout=TIMEOUT,
+    transport = AiohttpTransport.for_connection(
+        connection, timeout=TIMEOUT, connections=connections
     )
-    params["transport"] = transport
-    return KubeClient(
-        httpx.AsyncClient(**params),
-        namespace=connection.namespace,
-        retry=policy,
-        exchange=transport,
-    )
+    http = http_client(connection, transport=transport, timeout=TIMEOUT)
+    return KubeClient(http, namespace=connection.namespace, retry=policy, exchange=transport)
 
 
 def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
