@@ -5,10 +5,11 @@ the kubeflow operator would run (``kubespark.driver.spark_submit_command``), wri
 files it names, runs that release's ``spark-submit`` (pip-installed into a venv under
 ``.cache/pyspark``) against a permissive recording endpoint on 127.0.0.1, and returns the requests.
 
-    python tests/driver/conformance/capture.py [--versions 3.4.4,3.5.1,4.0.5] [APP.yaml ...]
+    PYTHONPATH=tests python tests/driver/conformance/capture.py [--versions V1,V2] [APP.yaml ...]
 
-writes tests/driver/conformance/traces/<app>/spark-<version>.jsonl: a first line with the capture
-settings, then one line per request (method, path, content_type, body).
+writes tests/driver/conformance/traces/<app>/spark-<version>.jsonl (every version of VERSIONS by
+default): a first line with the capture settings, then one line per request (method, path,
+content_type, body).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 APPS = HERE / "apps"
 TRACES = HERE / "traces"
-VERSIONS = ("3.4.4", "3.5.1", "4.0.5")
+VERSIONS = ("3.4.4", "3.5.1", "4.0.5", "4.1.4", "4.2.1", "4.3.0")
 SUBMISSION_PREFIX = "conformance"
 
 
