@@ -347,7 +347,9 @@ async def _refreshed(client: KubeClient, write: PlannedWrite, live: Obj) -> Obj:
     wanted = body.get("data") if isinstance(body, dict) else None
     if wanted is None or live.get("data") == wanted or live.get("immutable"):
         return live
-    updated = await client.send(KubeRequest("PUT", _item(write), (), JSON, {**live, "data": wanted}))
+    updated = await client.send(
+        KubeRequest("PUT", _item(write), (), JSON, {**live, "data": wanted})
+    )
     return updated if isinstance(updated, dict) else live
 
 
