@@ -167,12 +167,13 @@ def test_port_and_port_name_reach_agent_annotations_and_container() -> None:
 
 
 def test_custom_contents_are_written_verbatim() -> None:
-    extra = "    metricsProperties: |\n      *.sink.console.class=org.apache.spark.metrics.sink.ConsoleSink\n"
+    sink = "*.sink.console.class=org.apache.spark.metrics.sink.ConsoleSink"
+    extra = f"    metricsProperties: |\n      {sink}\n"
     prom = "      configuration: |\n        rules:\n        - pattern: '.*'\n"
     cm = Built(app(monitoring(extra=extra, prom=prom))).config_map
     assert cm is not None
     assert cm["data"] == {
-        "metrics.properties": "*.sink.console.class=org.apache.spark.metrics.sink.ConsoleSink\n",
+        "metrics.properties": f"{sink}\n",
         "prometheus.yaml": "rules:\n- pattern: '.*'\n",
     }
 

@@ -3,8 +3,9 @@
 Owns putting the parts together: the kubeflow operator's spark-submit command for the application
 (``submission``), what that command's spark-submit creates for the application's own Spark version
 (``sparksubmit``), the webhook patches applied to the driver pod (``operator``), and the operator's
-UI Service/Ingress and Prometheus ConfigMap (``monitoring``). The result is a frozen :class:`DriverResources` of plain dicts in creation
-order. Pure and deterministic: names come from ``names.ids_for_submission``.
+UI Service/Ingress and Prometheus ConfigMap (``monitoring``). The result is a frozen
+:class:`DriverResources` of plain dicts in creation order. Pure and deterministic: names come
+from ``names.ids_for_submission``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubespark.driver.behaviours import behaviours_for
-from kubespark.driver.names import GeneratedIds, ids_for_submission
 from kubespark.driver.monitoring import prometheus_config_map
+from kubespark.driver.names import GeneratedIds, ids_for_submission
 from kubespark.driver.operator import apply_pod_patches, owner_reference, ui_resources
 from kubespark.driver.sparksubmit import run_spark_submit
 from kubespark.driver.submission import DEFAULT_MASTER, SubmitCommand, spark_submit_command
