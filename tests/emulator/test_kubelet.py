@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -129,6 +130,38 @@ async def test_missing_configmap_volume_keeps_the_pod_creating(api: Served) -> N
         for e in events
     )
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "later"}}
+    await client.post("/api/v1/namespaces/default/configmaps", json=cm)
+    await settled(client, "job", "Running")
+
+
+async def test_each_missing_volume_source_is_reported_in_turn(api: Served) -> None:
+    """As a real kubelet retries the mount: once one source appears, the next missing one shows."""
+    _, client = api
+    body = once()
+    body["spec"]["volumes"] = [
+        {"name": "first", "configMap": {"name": "one"}},
+        {"name": "metrics", "configMap": {"name": "app-prom-conf"}},
+    ]
+    await client.post(PODS, json=body)
+
+    async def failed_mounts() -> list[str]:
+        events = (await client.get("/api/v1/namespaces/default/events")).json()["items"]
+        return [e["message"] for e in events if e["reason"] == "FailedMount"]
+
+    await eventually(client, f"{PODS}/job", lambda r: "ContainerCreating" in r.text)
+    assert await failed_mounts() == [
+        'MountVolume.SetUp failed for volume "first" : configmap "one" not found'
+    ]
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}}
+    await client.post("/api/v1/namespaces/default/configmaps", json=cm)
+    second = 'MountVolume.SetUp failed for volume "metrics" : configmap "app-prom-conf" not found'
+    for _ in range(100):
+        if second in await failed_mounts():
+            break
+        await asyncio.sleep(0.05)
+    assert second in await failed_mounts()
+    assert (await client.get(f"{PODS}/job")).json()["status"]["phase"] == "Pending"
+    cm["metadata"]["name"] = "app-prom-conf"
     await client.post("/api/v1/namespaces/default/configmaps", json=cm)
     await settled(client, "job", "Running")
 

@@ -3,8 +3,9 @@
 Owns putting the parts together: the kubeflow operator's spark-submit command for the application
 (``submission``), what that command's spark-submit creates for the application's own Spark version
 (``sparksubmit``), the webhook patches applied to the driver pod (``operator``), and the operator's
-UI Service/Ingress. The result is a frozen :class:`DriverResources` of plain dicts in creation
-order. Pure and deterministic: names come from ``names.ids_for_submission``.
+UI Service/Ingress and Prometheus ConfigMap (``monitoring``). The result is a frozen
+:class:`DriverResources` of plain dicts in creation order. Pure and deterministic: names come
+from ``names.ids_for_submission``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubespark.driver.behaviours import behaviours_for
+from kubespark.driver.monitoring import prometheus_config_map
 from kubespark.driver.names import GeneratedIds, ids_for_submission
-from kubespark.driver.operator import apply_pod_patches, ui_resources
+from kubespark.driver.operator import apply_pod_patches, owner_reference, ui_resources
 from kubespark.driver.sparksubmit import run_spark_submit
 from kubespark.driver.submission import DEFAULT_MASTER, SubmitCommand, spark_submit_command
 from kubespark.spark.loading import spark_version_of
@@ -46,7 +48,8 @@ class DriverResources:
 
     ``pod`` first; ``dependents`` (driver Service, NetworkPolicy, executor pod template ConfigMap,
     spark.properties ConfigMap) are created after it, owned by it (see :meth:`owned_by`);
-    ``operator_resources`` (UI Service, Ingresses) are owned by the SparkApplication.
+    ``operator_resources`` (UI Service, Ingresses, the ``<app>-prom-conf`` metrics ConfigMap)
+    are owned by the SparkApplication (by the driver pod when there is none).
     """
 
     spark_version: Version
@@ -125,6 +128,9 @@ def build_driver_resources(
         ingress_url_format=options.ingress_url_format,
         ingress_class_name=options.ingress_class_name,
     )
+    metrics = prometheus_config_map(app, owner_reference(app, controller=True))
+    if metrics is not None:
+        extra = (*extra, metrics)
     return DriverResources(
         spark_version=version,
         ids=ids,

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from kubespark.driver.monitoring import metrics_volume
 from kubespark.spark.model import DriverIngressConfiguration, SparkApplication, _PodSpecFields
 
 __all__ = [
@@ -288,25 +289,14 @@ def _gpu(pod: Obj, app: SparkApplication, role: Role) -> None:
 
 
 def _prometheus(pod: Obj, app: SparkApplication, role: Role) -> None:
-    monitoring = app.spec.monitoring
-    if monitoring is None or monitoring.prometheus is None:
+    """``addPrometheusConfig``: the metrics ConfigMap's volume and the JMX exporter's port."""
+    metrics = metrics_volume(app, role)
+    if metrics is None:
         return
-    if monitoring.metrics_properties_file and monitoring.prometheus.config_file:
-        return
-    exposed = (
-        monitoring.expose_driver_metrics if role == "driver" else monitoring.expose_executor_metrics
-    )
-    if not exposed:
-        return
-    name = f"{app.metadata.name}-prom-conf"
-    _config_map_volume(pod, role, name, name + "-vol", "/etc/metrics/conf")
-    _container(pod, role).setdefault("ports", []).append(
-        {
-            "name": monitoring.prometheus.port_name or "jmx-exporter",
-            "containerPort": monitoring.prometheus.port or 8090,
-            "protocol": "TCP",
-        }
-    )
+    pod["spec"].setdefault("volumes", []).append(metrics.volume)
+    container = _container(pod, role)
+    container.setdefault("volumeMounts", []).append(metrics.mount)
+    container.setdefault("ports", []).append(metrics.port)
 
 
 def _share_process_namespace(pod: Obj, app: SparkApplication, role: Role) -> None:

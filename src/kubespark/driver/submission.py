@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from kubespark.driver.monitoring import with_monitoring
 from kubespark.driver.operator import (
     CONTAINER,
     LABEL_APP_NAME,
@@ -58,7 +59,12 @@ class SubmitCommand:
 def spark_submit_command(
     app: SparkApplication, *, submission_id: str, master: str = DEFAULT_MASTER
 ) -> SubmitCommand:
-    """The arguments ``buildSparkSubmitArgs`` builds for ``app`` (templates included)."""
+    """The arguments ``buildSparkSubmitArgs`` builds for ``app`` (templates included).
+
+    ``app`` first gets the changes the operator's controller makes in memory before submitting
+    (``spec.monitoring``: metrics confs, the JMX agent's java options, prometheus annotations).
+    """
+    app = with_monitoring(app)
     spec = app.spec
     args: list[str] = ["--master", master, "--deploy-mode", spec.mode]
     if spec.main_class is not None:

@@ -358,7 +358,7 @@ class Kubelet:
         return None
 
     async def _wait_for_volumes(self, key: tuple[str, str], uid: str) -> Obj | None:
-        warned = False
+        warned = ""
         while True:
             pod = self._current(key, uid)
             if pod is None:
@@ -366,10 +366,13 @@ class Kubelet:
             problem = self._missing_volume(pod)
             if problem is None:
                 return pod
-            if not warned:
-                self._write_status(key, uid, self._pending_status(pod, "ContainerCreating"))
+            # A real kubelet reports every failed mount attempt (the recorder folds repeats into
+            # one Event's count): once one volume's source appears, the next missing one shows.
+            if problem != warned:
+                if not warned:
+                    self._write_status(key, uid, self._pending_status(pod, "ContainerCreating"))
                 self.event(pod, "FailedMount", problem, "Warning")
-                warned = True
+                warned = problem
             await self.clock.sleep(1.0)
 
     def _containers(self, pod: Obj) -> list[Obj]:

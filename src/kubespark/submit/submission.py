@@ -315,7 +315,7 @@ async def _create_owned(
             raise
     live = await _get(client, write)
     if _owner_uids(live) & owner_uids:
-        return live, True
+        return await _refreshed(client, write, live), True
     stale_owner = any(
         ref.get("kind") == "Pod"
         for ref in (live.get("metadata") or {}).get("ownerReferences") or []
@@ -334,6 +334,23 @@ async def _create_owned(
     with contextlib.suppress(NotFound, Conflict):
         await client.send(delete)
     return await client.send(write.request), False
+
+
+async def _refreshed(client: KubeClient, write: PlannedWrite, live: Obj) -> Obj:
+    """An adopted ConfigMap of the application with the data this attempt planned.
+
+    The metrics ConfigMap is one per application, not per attempt: after a spec change the next
+    attempt finds the old one and, as kubeflow's controller does, replaces its data.
+    Deterministic per-attempt ConfigMaps (immutable since Spark 3.2) always match already.
+    """
+    body = write.request.body
+    wanted = body.get("data") if isinstance(body, dict) else None
+    if wanted is None or live.get("data") == wanted or live.get("immutable"):
+        return live
+    updated = await client.send(
+        KubeRequest("PUT", _item(write), (), JSON, {**live, "data": wanted})
+    )
+    return updated if isinstance(updated, dict) else live
 
 
 async def _apply(client: KubeClient, write: PlannedWrite, server: Version) -> Obj:
