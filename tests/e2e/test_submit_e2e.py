@@ -205,3 +205,23 @@ def test_a_temporary_failure_that_outlasts_the_retries_is_cleaned_up_too(
     assert "the server is currently unable to handle the request" in out
     assert "deleted again: Pod spark-jobs/spark-pi-driver" in out
     assert eventually(lambda: nothing_stored(emu))
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_refused_notes_annotation_warns_and_the_submission_stands(
+    emulator_factory: Factory, tmp_path: Path, output: str
+) -> None:
+    emu = started(emulator_factory, "1.19")
+    # Writes on 1.19: the pod, its Service and two ConfigMaps, then the notes' merge patch.
+    emu.set_faults(Faults(fail_write=5, fail_write_code=403))
+    result = kubespark(emu, "submit", str(write_app(tmp_path, spark_pi())), "--wait", "-o", output)
+    assert result.exit_code == 0, result.output
+    if output == "json":
+        (warning,) = json.loads(result.stdout)["warnings"]
+    else:
+        (warning,) = [line for line in result.stdout.splitlines() if "warning" in line]
+    assert "compat notes could not be recorded on spark-jobs/spark-pi-driver" in warning
+    assert "HTTP 403" in warning and "allow this user to patch pods" in warning
+    driver = get(emu, "/api/v1/namespaces/spark-jobs/pods/spark-pi-driver")
+    assert driver["status"]["phase"] == "Succeeded"
+    assert "kubespark.io/compat-notes" not in (driver["metadata"].get("annotations") or {})

@@ -14,7 +14,6 @@ application failed (what was written is deleted again, the diagnosis printed); 2
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -221,6 +220,7 @@ class Outcome:
     cleaned_up: tuple[ObjectRef, ...] = ()
     report: Report | None = None  # the doctor's, for a failed submission or application
     final: Progress | None = None  # with --wait
+    warnings: tuple[str, ...] = ()  # what went wrong after a successful submission
 
     @property
     def exit_code(self) -> int:
@@ -250,6 +250,8 @@ class Outcome:
             }
         if self.final is not None:
             out["result"] = progress_view(self.final)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if self.report is not None:
             from kubespark.doctor.report import report_view
 
@@ -310,11 +312,12 @@ async def _submit_with(
             raise err.cause from None  # the builder refused the application: bad input, exit 2
         cleaned = await _clean_up(client, app, surface, err, submission_id)
         return Outcome(app, server, failure=err, cleaned_up=cleaned, report=_report_of(err))
-    await _record(client, submission)
+    unrecorded = await _record(client, submission)
+    warnings = (unrecorded,) if unrecorded else ()
     if on_submitted is not None:
         on_submitted(app, server, submission)
     if follow_seconds is None:
-        return Outcome(app, server, submission)
+        return Outcome(app, server, submission, warnings=warnings)
     final = await follow_driver(
         client,
         submission.namespace,
@@ -329,7 +332,7 @@ async def _submit_with(
 
         evidence = await failure_evidence(client, submission.namespace, final.driver.pod_name)
         report = examine(evidence)
-    return Outcome(app, server, submission, final=final, report=report)
+    return Outcome(app, server, submission, final=final, report=report, warnings=warnings)
 
 
 async def _clean_up(
@@ -371,19 +374,31 @@ def _report_of(err: SubmissionFailed) -> Report | None:
     )
 
 
-async def _record(client: KubeClient, submission: Submission) -> None:
+async def _record(client: KubeClient, submission: Submission) -> str | None:
     """Annotate the driver pod with the compat notes, when the server needed any (``status``).
 
     One merge patch after the submission; a server that took every write as sent costs nothing.
+    The submission stands whatever this patch meets (a user allowed to create pods but not to
+    patch them, a server failing by then): the answer is a warning saying what is lost.
     """
     notes = list(submission.note_lines())
     if not notes:
-        return
+        return None
     patch = {"metadata": {"annotations": {ANNOTATION_NOTES: json.dumps(notes)}}}
     path = f"/api/v1/namespaces/{submission.namespace}/pods/{submission.driver_pod}"
     request = KubeRequest("PATCH", path, (("fieldManager", FIELD_MANAGER),), MERGE_PATCH, patch)
-    with contextlib.suppress(NotFound):  # the pod already ran and was deleted: nothing to mark
+    try:
         await client.send(request)
+    except NotFound:  # the pod already ran and was deleted: nothing to mark
+        return None
+    except APIError as err:
+        return (
+            f"the application was submitted, but the compat notes could not be recorded on "
+            f"{submission.namespace}/{submission.driver_pod} (PATCH: HTTP {err.status.code} "
+            f"{err.reason}: {err.message}); `kubespark status` will not show them"
+            + ("; allow this user to patch pods to keep them" if err.status.code == 403 else "")
+        )
+    return None
 
 
 # ---- views --------------------------------------------------------------------------------------
@@ -543,6 +558,8 @@ def render_outcome(console: Console, outcome: Outcome) -> None:
     if outcome.failure is not None:
         _render_failure(console, outcome)
         return
+    for warning in outcome.warnings:
+        console.print(f"  [yellow]warning[/]: {escape(warning)}", highlight=False)
     app = outcome.app.metadata
     final = outcome.final
     if final is None:
