@@ -1,107 +1,55 @@
 """pyspark for the ``pyspark`` test tier: one cached virtualenv per release, installed on demand.
 
-Each release lives in ``.cache/pyspark/<version>/`` at the repository root (a venv with that
-``pyspark`` from PyPI); the first test that needs it installs it (a few minutes, ~300 MB) and
-marks it complete with ``.kubespark-installed``, later runs reuse it. ``spark_submit_command``
-builds the cluster-mode SparkPi submission ``capture_spark_submit.sh`` records, and
-``spark_env`` the environment it needs (JAVA_HOME, SPARK_HOME, the venv first on PATH).
+The cache, the SparkPi command and the environment are ``kubespark.cli.pyspark_peer``'s (the
+demo and the benchmark use the same ones): each release lives in ``.cache/pyspark/<version>/``
+at the repository root, marked complete once pip has finished. What the tier adds: the first
+test that needs a release installs it (a few minutes, ~300 MB), under a lock so parallel test
+processes install it once.
 """
 
 from __future__ import annotations
 
 import fcntl
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from kubespark.cli import pyspark_peer
+
 REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".cache" / "pyspark"
-DONE = ".kubespark-installed"
+CACHE = REPO / pyspark_peer.PYSPARK_CACHE
 
 
 def java_home() -> Path | None:
     """The JDK spark-submit runs on (JAVA_HOME, else the java on PATH), or None."""
-    if os.environ.get("JAVA_HOME"):
-        return Path(os.environ["JAVA_HOME"])
-    java = shutil.which("java")
-    return Path(java).resolve().parent.parent if java else None
+    found = pyspark_peer.java_home()
+    return Path(found) if found else None
+
+
+def _spark_submit(version: str) -> Path:
+    exe = pyspark_peer.cached_spark_submit(version)
+    if exe is not None:
+        return exe
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f".{version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return pyspark_peer.cached_spark_submit(version) or pyspark_peer.install_pyspark(version)
 
 
 def venv(version: str) -> Path:
     """The virtualenv holding ``pyspark==version``, installed first if missing."""
-    home = CACHE / version
-    if (home / DONE).exists():
-        return home
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f".{version}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (home / DONE).exists():
-            shutil.rmtree(home, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
-            subprocess.run(
-                [
-                    str(home / "bin" / "pip"),
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    f"pyspark=={version}",
-                ],
-                check=True,
-                timeout=1800,
-            )
-            (home / DONE).touch()
-    return home
-
-
-def spark_home(version: str) -> Path:
-    site = next((venv(version) / "lib").glob("python3*/site-packages"))
-    return site / "pyspark"
+    return _spark_submit(version).parent.parent
 
 
 def spark_env(version: str, kubeconfig: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    home = venv(version)
+    """What spark-submit of ``version`` needs to run against ``kubeconfig``."""
     java = java_home()
-    if java is not None:
-        env["JAVA_HOME"] = str(java)
-    env["SPARK_HOME"] = str(spark_home(version))
-    env["PATH"] = f"{home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["KUBECONFIG"] = str(kubeconfig)
-    env.pop("PYSPARK_PYTHON", None)
-    return env
+    assert java is not None, "the pyspark tier skips without Java"
+    return pyspark_peer.spark_env(_spark_submit(version), kubeconfig, str(java))
 
 
 def spark_submit_command(
     version: str, master: str, namespace: str = "spark-jobs", *extra_conf: str
 ) -> list[str]:
-    scala = "2.13" if version.startswith("4.") else "2.12"
-    confs = {
-        "spark.kubernetes.namespace": namespace,
-        "spark.kubernetes.container.image": f"apache/spark:{version}",
-        "spark.kubernetes.authenticate.driver.serviceAccountName": "spark",
-        "spark.driver.cores": "1",
-        "spark.driver.memory": "512m",
-        "spark.executor.instances": "2",
-        "spark.executor.cores": "1",
-        "spark.executor.memory": "512m",
-        "spark.kubernetes.driver.label.team": "data",
-    }
-    cmd = [
-        str(venv(version) / "bin" / "spark-submit"),
-        "--master",
-        f"k8s://{master}",
-        "--deploy-mode",
-        "cluster",
-        "--name",
-        "spark-pi",
-        "--class",
-        "org.apache.spark.examples.SparkPi",
-    ]
-    for key, value in confs.items():
-        cmd += ["--conf", f"{key}={value}"]
-    for item in extra_conf:
-        cmd += ["--conf", item]
-    cmd += [f"local:///opt/spark/examples/jars/spark-examples_{scala}-{version}.jar", "1000"]
-    return cmd
+    """The cluster-mode SparkPi submission ``capture_spark_submit.sh`` records."""
+    return pyspark_peer.spark_pi_command(
+        _spark_submit(version), master, version, namespace=namespace, extra_conf=extra_conf
+    )

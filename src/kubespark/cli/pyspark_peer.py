@@ -89,9 +89,15 @@ def java_home() -> str | None:
 
 
 def spark_pi_command(
-    exe: Path, master: str, version: str, *, namespace: str = "spark-jobs"
+    exe: Path,
+    master: str,
+    version: str,
+    *,
+    namespace: str = "spark-jobs",
+    extra_conf: Sequence[str] = (),
 ) -> list[str]:
-    """Cluster-mode SparkPi, as the test tier submits it (``tests/pyspark_env.py``)."""
+    """Cluster-mode SparkPi, as the test tier submits it (``tests/pyspark_env.py``), with
+    ``extra_conf`` (``key=value``) after the standard confs."""
     scala = "2.13" if version.startswith("4.") else "2.12"
     confs = {
         "spark.kubernetes.namespace": namespace,
@@ -106,8 +112,8 @@ def spark_pi_command(
     }
     cmd = [str(exe), "--master", f"k8s://{master}", "--deploy-mode", "cluster"]
     cmd += ["--name", "spark-pi", "--class", "org.apache.spark.examples.SparkPi"]
-    for key, value in confs.items():
-        cmd += ["--conf", f"{key}={value}"]
+    for item in (*(f"{key}={value}" for key, value in confs.items()), *extra_conf):
+        cmd += ["--conf", item]
     cmd += [f"local:///opt/spark/examples/jars/spark-examples_{scala}-{version}.jar", "1000"]
     return cmd
 
@@ -136,9 +142,7 @@ def run_spark_pi(
     extra_conf: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run SparkPi's spark-submit against ``master`` and wait for it (at most five minutes)."""
-    cmd = spark_pi_command(exe, master, version)
-    for item in extra_conf:
-        cmd[-2:-2] = ["--conf", item]
+    cmd = spark_pi_command(exe, master, version, extra_conf=extra_conf)
     return subprocess.run(
         cmd,
         env=spark_env(exe, kubeconfig, java),
