@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -31,8 +30,9 @@ from kubespark.cli import pyspark_peer
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stdout
 from kubespark.cli.submit import Target, TextProgress, render_outcome, submit_and_follow
 from kubespark.cli.verdicts import render_assessment
-from kubespark.emulator import Emulator, EmulatorOptions, EmulatorThread, emulator_in_thread
+from kubespark.emulator import Emulator, EmulatorOptions, emulator_in_thread
 from kubespark.emulator.api import WriteOptions
+from kubespark.emulator.server import RunningEmulator
 from kubespark.knowledge import Combination, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.requests import JSON, KubeRequest
@@ -87,24 +87,8 @@ def show_check_verdict(console: Console) -> None:
 # ---- the shared server -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Server:
-    """The emulated 1.19 the steps share, served over HTTP from a background thread."""
-
-    runner: EmulatorThread
-    emulator: Emulator
-
-    @property
-    def url(self) -> str:
-        return self.emulator.url
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.emulator.kubeconfig_path
-
-
 @contextlib.contextmanager
-def seed_server() -> Iterator[Server]:
+def seed_server() -> Iterator[RunningEmulator]:
     """An emulated Kubernetes 1.19 with the namespace and service account SparkPi runs in."""
     options = EmulatorOptions(version=SEED_KUBERNETES, speed=SPEED, namespaces=(NAMESPACE,))
     with emulator_in_thread(options=options) as running:
@@ -112,7 +96,7 @@ def seed_server() -> Iterator[Server]:
         assert emu is not None
         account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "spark"}}
         running.call(_create(emu, "serviceaccounts", account))
-        yield Server(running, emu)
+        yield RunningEmulator(running, emu)
 
 
 async def _create(emu: Emulator, plural: str, body: dict[str, Any]) -> None:
@@ -130,7 +114,7 @@ def _cached_spark_submit(version: str) -> Path | None:
 
 
 def show_spark_submit_on_emulator(
-    console: Console, server: Server | None = None, *, install: bool = False
+    console: Console, server: RunningEmulator | None = None, *, install: bool = False
 ) -> int | None:
     """Step 2: the real spark-submit 3.5.1 against the emulated 1.19 (its own, without one).
 
@@ -149,7 +133,7 @@ def show_spark_submit_on_emulator(
     if exe is None or java is None:
         _say_how_to_enable(console, java is None)
         return None
-    result = pyspark_peer.run_spark_pi(exe, SEED_SPARK, server.url, server.kubeconfig, java)
+    result = pyspark_peer.run_spark_pi(exe, SEED_SPARK, server.url, server.kubeconfig_path, java)
     console.print(
         f"spark-submit {SEED_SPARK} exited with {result.returncode}; the server said:",
         highlight=False,
@@ -174,7 +158,7 @@ def _say_how_to_enable(console: Console, no_java: bool) -> None:
 # ---- step 3: kubespark submit ------------------------------------------------------------------
 
 
-def show_kubespark_submit(console: Console, server: Server) -> bool:
+def show_kubespark_submit(console: Console, server: RunningEmulator) -> bool:
     """Step 3: ``kubespark submit --wait`` of the same SparkPi on the same server."""
     console.rule("kubespark submit spark-pi.yaml --wait: the same SparkPi, the same server")
     app = load_application(DEMO_APP)
@@ -183,7 +167,7 @@ def show_kubespark_submit(console: Console, server: Server) -> bool:
         outcome = asyncio.run(
             submit_and_follow(
                 app,
-                Target(kubeconfig=str(server.kubeconfig)),
+                Target(kubeconfig=str(server.kubeconfig_path)),
                 follow_seconds=FOLLOW_SECONDS,
                 on_submitted=progress.submitted,
                 on_progress=progress.progress,

@@ -15,10 +15,10 @@ import logging
 import socket
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 import yaml
@@ -36,7 +36,15 @@ from kubespark.emulator.tls import ServerCertificates, make_certificates
 from kubespark.errors import InputError
 from kubespark.versions import parse_kube_version
 
-__all__ = ["Emulator", "EmulatorOptions", "emulator_in_thread", "run_emulator"]
+__all__ = [
+    "Emulator",
+    "EmulatorOptions",
+    "RunningEmulator",
+    "emulator_in_thread",
+    "run_emulator",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger("kubespark.emulator")
 
@@ -374,3 +382,39 @@ def emulator_in_thread(
         yield runner
     finally:
         runner.stop()
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A started emulated server, as tests see it."""
+
+    runner: EmulatorThread
+    emulator: Emulator
+
+    @property
+    def url(self) -> str:
+        return self.emulator.url
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.emulator.kubeconfig_path
+
+    @property
+    def version(self) -> str:
+        return self.emulator.version
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        """Run ``coro`` on the server's event loop (where its state lives) and wait."""
+        result: T = self.runner.call(coro, timeout)
+        return result
+
+    def run(self, func: Callable[[], T], timeout: float = 60) -> T:
+        """Run a plain function on the server's loop (to read or change its state safely)."""
+
+        async def wrapped() -> T:
+            return func()
+
+        return self.call(wrapped(), timeout)
+
+    def set_faults(self, faults: Faults) -> None:
+        self.run(lambda: self.emulator.set_faults(faults))

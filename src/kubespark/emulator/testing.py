@@ -16,56 +16,17 @@ coroutine on the server's loop, e.g. ``running.call(running.emulator.restart())`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
 
-from kubespark.emulator.faults import Faults
-from kubespark.emulator.server import Emulator, EmulatorOptions, EmulatorThread
+from kubespark.emulator.server import EmulatorOptions, EmulatorThread, RunningEmulator
 
 __all__ = ["RunningEmulator", "emulator", "emulator_factory"]
 
 T = TypeVar("T")
 DEFAULT_TEST_SPEED = 20.0
-
-
-@dataclass(frozen=True)
-class RunningEmulator:
-    """A started emulated server, as tests see it."""
-
-    runner: EmulatorThread
-    emulator: Emulator
-
-    @property
-    def url(self) -> str:
-        return self.emulator.url
-
-    @property
-    def kubeconfig_path(self) -> Path:
-        return self.emulator.kubeconfig_path
-
-    @property
-    def version(self) -> str:
-        return self.emulator.version
-
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        """Run ``coro`` on the server's event loop (where its state lives) and wait."""
-        result: T = self.runner.call(coro, timeout)
-        return result
-
-    def run(self, func: Callable[[], T], timeout: float = 60) -> T:
-        """Run a plain function on the server's loop (to read or change its state safely)."""
-
-        async def wrapped() -> T:
-            return func()
-
-        return self.call(wrapped(), timeout)
-
-    def set_faults(self, faults: Faults) -> None:
-        self.run(lambda: self.emulator.set_faults(faults))
 
 
 def pytest_configure(config: pytest.Config) -> None:
