@@ -17,7 +17,7 @@ coroutine on the server's loop, e.g. ``running.call(running.emulator.restart())`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,7 +25,6 @@ from kubespark.emulator.server import EmulatorOptions, EmulatorThread, RunningEm
 
 __all__ = ["RunningEmulator", "emulator", "emulator_factory"]
 
-T = TypeVar("T")
 DEFAULT_TEST_SPEED = 20.0
 
 
