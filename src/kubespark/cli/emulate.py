@@ -8,14 +8,13 @@ and changed at runtime through ``/_kubespark/faults``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kubespark.cli.output import stdout
+from kubespark.cli.serving import until_interrupted
 from kubespark.emulator import Emulator, EmulatorOptions, Faults
 from kubespark.emulator.kubelet import ANNOTATIONS
 from kubespark.errors import InputError
@@ -117,12 +116,7 @@ async def _serve(options: EmulatorOptions) -> None:
     )
     console.print("pod annotations: " + ", ".join(sorted(ANNOTATIONS)), highlight=False)
     console.print("Ctrl-C stops it.")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_interrupted()
     finally:
         await emu.stop()

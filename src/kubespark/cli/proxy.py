@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Annotated
 import typer
 
 from kubespark.cli.output import stdout
+from kubespark.cli.serving import until_interrupted
 from kubespark.errors import InputError
 from kubespark.proxy import Proxy, ProxyOptions, RewriteAs
 from kubespark.proxy.server import DEFAULT_LISTEN
@@ -145,12 +145,7 @@ async def _serve(options: ProxyOptions) -> None:
         console.print(f"kubeconfig for clients: {running.kubeconfig_path}", highlight=False)
     console.print("Ctrl-C stops it.")
     sys.stdout.flush()  # a supervisor reading the address through a pipe sees it now
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_interrupted()
     finally:
         await running.stop()
