@@ -104,11 +104,16 @@ class KubeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 30.0,
+        connections: int = 100,
     ) -> KubeClient:
+        """A client of ``connection``'s server keeping up to ``connections`` connections open
+        (as many as its caller sends requests at once); ``transport`` replaces them (tests)."""
         if transport is not None:  # tests reach an emulator in-process through httpx
             http = http_client(connection, transport=transport, timeout=timeout)
             return cls(http, namespace=connection.namespace, retry=retry)
-        sender = AiohttpTransport.for_connection(connection, timeout=timeout)
+        sender = AiohttpTransport.for_connection(
+            connection, timeout=timeout, connections=connections
+        )
         http = http_client(connection, transport=sender, timeout=timeout)
         return cls(http, namespace=connection.namespace, retry=retry, exchange=sender)
 

@@ -23,8 +23,7 @@ from lightkube.config.models import User
 
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
-from kubespark.kube.config import Connection, http_client, kubeconfig_path, load_connection
-from kubespark.kube.transport import AiohttpTransport
+from kubespark.kube.config import Connection, kubeconfig_path, load_connection
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
@@ -75,11 +74,9 @@ def client_for(connection: Connection, retries: int, *, connections: int = 64) -
     """The operator's client: patient with throttling and restarts, with as many keep-alive
     connections (:mod:`kubespark.kube.transport`) as its workers use at once."""
     policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
-    transport = AiohttpTransport.for_connection(
-        connection, timeout=TIMEOUT, connections=connections
+    return KubeClient.from_connection(
+        connection, retry=policy, timeout=TIMEOUT, connections=connections
     )
-    http = http_client(connection, transport=transport, timeout=TIMEOUT)
-    return KubeClient(http, namespace=connection.namespace, retry=policy, exchange=transport)
 
 
 def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
