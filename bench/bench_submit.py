@@ -48,8 +48,8 @@ from typing import Any
 import httpx
 import yaml
 
+from kubespark import sparkdist
 from kubespark.apisurface import ApiSurface
-from kubespark.cli import pyspark_peer
 from kubespark.cli.discovery_cache import cli_capabilities
 from kubespark.cli.submit import Target, submit_and_follow
 from kubespark.cli.submitted import connect
@@ -223,23 +223,23 @@ def kubespark_cli(server: Server, runs: int, workdir: Path) -> Row:
 
 
 def spark_submit(server: Server, runs: int) -> Row | str:
-    java = pyspark_peer.java_home()
+    java = sparkdist.java_home()
     if java is None:
         return "skipped: no Java (JAVA_HOME or java on PATH); spark-submit needs a JVM"
-    exe = pyspark_peer.cached_spark_submit(SPARK)
+    exe = sparkdist.cached_spark_submit(SPARK)
     if exe is None:
         print(f"installing pyspark {SPARK} into .cache/pyspark (a few minutes) ...", flush=True)
-        exe = pyspark_peer.install_pyspark(SPARK, log=CACHE / f"pip-pyspark-{SPARK}.log")
+        exe = sparkdist.install_pyspark(SPARK, log=CACHE / f"pip-pyspark-{SPARK}.log")
     confs = (
         f"spark.kubernetes.driver.annotation.{PARKED}=true",
         "spark.kubernetes.submission.waitAppCompletion=false",
     )
     samples = []
     for _ in range(runs):
-        command = pyspark_peer.spark_pi_command(exe, server.url, SPARK, namespace=NAMESPACE)
+        command = sparkdist.spark_pi_command(exe, server.url, SPARK, namespace=NAMESPACE)
         for conf in confs:
             command[-2:-2] = ["--conf", conf]
-        env = pyspark_peer.spark_env(exe, server.kubeconfig, java)
+        env = sparkdist.spark_env(exe, server.kubeconfig, java)
         samples.append(timed_process(command, env))
     return Row(f"spark-submit (pyspark {SPARK}), JVM process", tuple(samples), prefix="spark-pi-")
 

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import pyspark_env
-from kubespark.cli import demo, pyspark_peer
+from kubespark import sparkdist
+from kubespark.cli import demo
 from kubespark.cli.app import app
 from kubespark.spark import load_application
 
@@ -67,16 +68,16 @@ def test_the_peer_uses_only_a_completely_installed_cache(
     exe = tmp_path / "pyspark" / "3.5.1" / "bin" / "spark-submit"
     exe.parent.mkdir(parents=True)
     exe.write_text("#!/bin/sh\n")
-    assert pyspark_peer.cached_spark_submit("3.5.1") is None  # pip may still be running
-    (tmp_path / "pyspark" / "3.5.1" / pyspark_peer.INSTALLED).touch()
-    assert pyspark_peer.cached_spark_submit("3.5.1") == exe
-    assert pyspark_peer.cached_spark_submit("3.4.4") is None
+    assert sparkdist.cached_spark_submit("3.5.1") is None  # pip may still be running
+    (tmp_path / "pyspark" / "3.5.1" / sparkdist.INSTALLED).touch()
+    assert sparkdist.cached_spark_submit("3.5.1") == exe
+    assert sparkdist.cached_spark_submit("3.4.4") is None
 
 
 def test_spark_pi_command_matches_the_demo_application() -> None:
     """The spark-submit side runs the application the kubespark side submits."""
     app = load_application(demo.DEMO_APP)
-    command = pyspark_peer.spark_pi_command(Path("spark-submit"), "http://x", "3.5.1")
+    command = sparkdist.spark_pi_command(Path("spark-submit"), "http://x", "3.5.1")
     confs = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
     spec = app.spec
     assert command[-2:] == [spec.main_application_file, *spec.arguments]

@@ -6,7 +6,7 @@ share), so a new capability appends a step:
 1. ``kubespark check``'s verdict on the seed case, Spark 3.5.1 on Kubernetes 1.19;
 2. an emulated 1.19 in this process, and the real spark-submit 3.5.1 against it, failing as
    kubeflow/spark-operator#2048 reports (where Java and a cached pyspark are present;
-   ``--with-spark-submit`` installs pyspark 3.5.1 into ``.cache/pyspark`` first);
+   ``--with-spark-submit`` installs pyspark 3.5.1 into the user cache first);
 3. ``kubespark submit --wait`` of the same SparkPi on the same server: the compat notes, the
    driver running to completion; then both results side by side;
 4. the kubespark operator on an emulated 1.19 of its own: the CRDs installed, a Spark 3.5.1
@@ -26,7 +26,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
-from kubespark.cli import pyspark_peer
+from kubespark import sparkdist
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stdout
 from kubespark.cli.submit import Target, TextProgress, render_outcome, submit_and_follow
 from kubespark.cli.verdicts import render_assessment
@@ -56,7 +56,7 @@ def demo(
         bool,
         typer.Option(
             "--with-spark-submit",
-            help=f"install pyspark {SEED_SPARK} into .cache/pyspark (about 300 MB, a few "
+            help=f"install pyspark {SEED_SPARK} into the user cache (about 300 MB, a few "
             "minutes) if it is missing, to show the real spark-submit failing too",
         ),
     ] = False,
@@ -109,8 +109,8 @@ async def _create(emu: Emulator, plural: str, body: dict[str, Any]) -> None:
 
 
 def _cached_spark_submit(version: str) -> Path | None:
-    """spark-submit of a cached pyspark (``.cache/pyspark/<version>/``), or None."""
-    return pyspark_peer.cached_spark_submit(version)
+    """spark-submit of a cached pyspark (``sparkdist.cache_root()/<version>/``), or None."""
+    return sparkdist.cached_spark_submit(version)
 
 
 def show_spark_submit_on_emulator(
@@ -125,32 +125,33 @@ def show_spark_submit_on_emulator(
             return show_spark_submit_on_emulator(console, own, install=install)
     console.rule(f"the real spark-submit {SEED_SPARK} against an emulated {SEED_KUBERNETES}")
     console.print(f"emulated Kubernetes {server.emulator.version} at {server.url}", highlight=False)
-    java = pyspark_peer.java_home()
+    java = sparkdist.java_home()
     exe = _cached_spark_submit(SEED_SPARK)
     if exe is None and install and java is not None:
-        console.print(f"installing pyspark {SEED_SPARK} into .cache/pyspark/{SEED_SPARK}/ ...")
-        exe = pyspark_peer.install_pyspark(SEED_SPARK)
+        home = sparkdist.cache_root() / SEED_SPARK
+        console.print(f"installing pyspark {SEED_SPARK} into {home}/ ...")
+        exe = sparkdist.install_pyspark(SEED_SPARK)
     if exe is None or java is None:
         _say_how_to_enable(console, java is None)
         return None
-    result = pyspark_peer.run_spark_pi(exe, SEED_SPARK, server.url, server.kubeconfig_path, java)
+    result = sparkdist.run_spark_pi(exe, SEED_SPARK, server.url, server.kubeconfig_path, java)
     console.print(
         f"spark-submit {SEED_SPARK} exited with {result.returncode}; the server said:",
         highlight=False,
     )
-    for line in pyspark_peer.failure_excerpt(result.stdout + result.stderr):
+    for line in sparkdist.failure_excerpt(result.stdout + result.stderr):
         console.print(f"  {line}", highlight=False, markup=False)
     return result.returncode
 
 
 def _say_how_to_enable(console: Console, no_java: bool) -> None:
-    missing = "Java" if no_java else f"pyspark {SEED_SPARK} in .cache/pyspark/{SEED_SPARK}/"
+    home = sparkdist.cache_root() / SEED_SPARK
+    missing = "Java" if no_java else f"pyspark {SEED_SPARK} in {home}/"
     console.print(
         f"skipped: {missing} not found, so the verdict above stands for the real client. "
-        f"To see it: kubespark demo --with-spark-submit (or: python3 -m venv "
-        f".cache/pyspark/{SEED_SPARK} && .cache/pyspark/{SEED_SPARK}/bin/pip install "
-        f"pyspark=={SEED_SPARK} && touch .cache/pyspark/{SEED_SPARK}/"
-        f"{pyspark_peer.INSTALLED}); Java 17 must be on PATH.",
+        f"To see it: kubespark demo --with-spark-submit (or: python3 -m venv {home} && "
+        f"{home}/bin/pip install pyspark=={SEED_SPARK} && touch {home}/{sparkdist.INSTALLED}); "
+        "Java 17 must be on PATH.",
         highlight=False,
     )
 

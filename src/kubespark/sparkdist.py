@@ -1,10 +1,12 @@
-"""The real ``spark-submit`` of a pyspark release, for side-by-side runs (demo and benchmark).
+"""Local Spark distributions: the pyspark release of a Spark version, and the Java it runs on.
 
-Owns where a pyspark release is cached (``.cache/pyspark/<version>/``, a venv with that
-``pyspark``, the layout the test tier's ``tests/pyspark_env.py`` installs and marks complete with
-``.kubespark-installed``), installing one when explicitly asked, finding Java, the cluster-mode
-SparkPi command (the one the test tier runs), and running it against a kubeconfig. It never
-installs anything unless its caller asks (``kubespark demo --with-spark-submit``).
+Owns where a pyspark release is cached (``<cache>/pyspark/<version>/``, a venv with that
+``pyspark``, marked complete with ``.kubespark-installed``; ``<cache>`` is ``$KUBESPARK_CACHE``,
+else ``$XDG_CACHE_HOME/kubespark``, else ``~/.cache/kubespark``, so every checkout and CI run on a
+machine shares one copy), installing one when explicitly asked, finding Java, the cluster-mode
+SparkPi command (the one the test tier runs), and running it against a kubeconfig. Used by the
+demo, the benchmarks, the test tiers and anything that runs real Spark. It never installs
+anything unless its caller asks (``kubespark demo --with-spark-submit``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
-    "PYSPARK_CACHE",
+    "cache_root",
     "cached_spark_submit",
     "failure_excerpt",
     "install_pyspark",
@@ -27,34 +29,27 @@ __all__ = [
     "spark_pi_command",
 ]
 
-PYSPARK_CACHE = Path(".cache") / "pyspark"
 INSTALLED = ".kubespark-installed"  # written once pip has finished: a complete venv
 
 
-def _cache_roots() -> tuple[Path, ...]:
-    """``$KUBESPARK_CACHE``, else ``./.cache`` and the source checkout's ``.cache``."""
+def cache_root() -> Path:
+    """Where pyspark releases live: ``$KUBESPARK_CACHE/pyspark``, else the user's cache dir."""
     if os.environ.get("KUBESPARK_CACHE"):
-        return (Path(os.environ["KUBESPARK_CACHE"]) / "pyspark",)
-    checkout = Path(__file__).resolve().parents[3]
-    roots = [Path.cwd() / PYSPARK_CACHE]
-    if (checkout / "pyproject.toml").exists():
-        roots.append(checkout / PYSPARK_CACHE)
-    return tuple(dict.fromkeys(roots))
+        return Path(os.environ["KUBESPARK_CACHE"]) / "pyspark"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kubespark" / "pyspark"
 
 
 def cached_spark_submit(version: str) -> Path | None:
     """``spark-submit`` of a completely installed pyspark ``version`` in the cache, or None."""
-    for root in _cache_roots():
-        home = root / version
-        exe = home / "bin" / "spark-submit"
-        if exe.exists() and (home / INSTALLED).exists():
-            return exe
-    return None
+    home = cache_root() / version
+    exe = home / "bin" / "spark-submit"
+    return exe if exe.exists() and (home / INSTALLED).exists() else None
 
 
 def install_pyspark(version: str, *, log: Path | None = None) -> Path:
     """Install ``pyspark==version`` into the cache (a few minutes, ~300 MB); its spark-submit."""
-    home = _cache_roots()[-1] / version
+    home = cache_root() / version
     shutil.rmtree(home, ignore_errors=True)
     home.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("w") if log else subprocess.DEVNULL
