@@ -302,10 +302,12 @@ class ApiServer:
         if not dropped:
             return obj, []
         mode = self._field_mode(opts)
-        unknown = [f'unknown field "{path}"' for path in dropped]
+        texts = self.surface.behaviours.field_validation_format
+        if texts is None or mode == "Ignore":  # None: the version drops unknown fields silently
+            return obj, []
         if mode == "Strict":
-            raise bad_request("strict decoding error: " + ", ".join(unknown))
-        return obj, (unknown if mode == "Warn" else [])
+            raise bad_request(texts.strict_message(res.kind, res.version, dropped))
+        return obj, list(texts.warnings(dropped))
 
     def _type_check(self, res: ServedResource, obj: Obj) -> None:
         """Values of the wrong JSON type fail decoding, before any defaulting (400)."""
