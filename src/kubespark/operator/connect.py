@@ -2,7 +2,7 @@
 
 Owns choosing the credentials: ``--kubeconfig``/``--context`` (or $KUBECONFIG, ~/.kube/config)
 when a kubeconfig exists, else the pod's service account (in-cluster). The same choice feeds
-kubespark's :class:`KubeClient` (through lightkube's parsing, as everywhere in kubespark) and
+kubespark's :class:`KubeClient` (through ``kubespark.kube.kubeconfig``, as everywhere) and
 kopf's login handler (a :class:`kopf.ConnectionInfo` with the same server, CA and user), so the
 two never talk to different clusters. Also owns the namespace label selectors ``--namespace-
 selector`` takes, matched client-side as kubeflow's NamespaceMatcher does.
@@ -10,24 +10,25 @@ selector`` takes, matched client-side as kubeflow's NamespaceMatcher does.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import kopf
-from lightkube.config import client_adapter
-from lightkube.config.kubeconfig import KubeConfig, SingleConfig
-from lightkube.config.models import User
 
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
-from kubespark.kube.config import Connection, kubeconfig_path, load_connection
+from kubespark.kube.config import Connection, connection_of, kubeconfig_path
+from kubespark.kube.kubeconfig import (
+    SERVICE_ACCOUNT,
+    KubeContext,
+    read_kubeconfig,
+    service_account,
+)
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
-SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 TIMEOUT = 60.0  # seconds: connect, and between bytes of an answer
 
 
@@ -39,35 +40,15 @@ def _in_cluster(kubeconfig: Path | None) -> bool:
     )
 
 
-def _single(kubeconfig: Path | None, context: str | None) -> SingleConfig:
+def _context(kubeconfig: Path | None, context: str | None) -> KubeContext:
     if _in_cluster(kubeconfig):
-        found = KubeConfig.from_service_account().get()
-        assert found is not None  # get() without a default raises rather than returning None
-        return found
-    path = kubeconfig_path(kubeconfig)
-    try:
-        config = KubeConfig.from_file(path).get(context)
-        assert config is not None
-    except Exception as err:  # lightkube raises several types for one problem: a bad kubeconfig
-        raise InputError(
-            f"cannot use the kubeconfig: {err}",
-            where=str(path),
-            fix="pass --kubeconfig PATH (and --context NAME) of a cluster, or run in a pod",
-        ) from None
-    return config
+        return service_account()
+    return read_kubeconfig(kubeconfig_path(kubeconfig), context)
 
 
 def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
     """The operator's connection: the kubeconfig's, or the service account's in a pod."""
-    if not _in_cluster(kubeconfig):
-        return load_connection(kubeconfig, context)
-    single = _single(kubeconfig, context)
-    if single.user is None:
-        single = single._replace(user=User())
-    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
-    for unused in ("transport", "proxy", "http2"):
-        params.pop(unused, None)
-    return Connection(single.cluster.server, single.namespace, single.context_name, params)
+    return connection_of(_context(kubeconfig, context))
 
 
 def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
@@ -83,36 +64,32 @@ def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., An
     """A kopf login handler giving kopf the same server and user as the operator's client."""
 
     def login(**_: Any) -> kopf.ConnectionInfo:
-        single = _single(kubeconfig, context)
-        cluster, user = single.cluster, single.user or User()
+        found = _context(kubeconfig, context)
+        cluster, user = found.cluster, found.user
         token = user.token
         if not token and user.token_file:
-            token = Path(user.token_file).read_text().strip()
+            token = user.token_file.read_text().strip()
         return kopf.ConnectionInfo(
             server=cluster.server,
-            ca_path=_path(cluster.certificate_auth),
-            ca_data=_decoded(cluster.certificate_auth_data),
+            ca_path=_path(cluster.ca_file),
+            ca_data=cluster.ca_data,
             insecure=cluster.insecure or None,
             username=user.username,
             password=user.password,
             token=token,
             certificate_path=_path(user.client_cert),
-            certificate_data=_decoded(user.client_cert_data),
+            certificate_data=user.client_cert_data,
             private_key_path=_path(user.client_key),
-            private_key_data=_decoded(user.client_key_data),
-            default_namespace=single.namespace,
+            private_key_data=user.client_key_data,
+            default_namespace=found.namespace,
             priority=100,
         )
 
     return login
 
 
-def _path(value: object) -> str | None:
+def _path(value: Path | None) -> str | None:
     return str(value) if value else None
-
-
-def _decoded(value: str | None) -> bytes | None:
-    return base64.b64decode(value) if value else None
 
 
 # ---- namespace label selectors ----------------------------------------------------------------
