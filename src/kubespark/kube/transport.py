@@ -2,7 +2,7 @@
 
 httpx (the client's library: its auth flows, the injectable transport tests use) sends through
 httpcore, whose pool re-examines every pooled connection for every queued request: with the
-operator's 30-odd concurrent reconciles that scan was measured at about a third of its CPU.
+operator's 30-odd concurrent reconciles that scan dominates (docs/performance.md).
 aiohttp (already here: kopf's own client) keeps a per-host queue of idle connections instead.
 
 Owns two adaptations over one aiohttp session: an :class:`httpx.AsyncBaseTransport` (streamed

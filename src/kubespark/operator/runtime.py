@@ -164,7 +164,7 @@ class WatchOnlyDiffBase(kopf.DiffBaseStorage):
     """No diff-base: kubespark registers only ``on.event`` handlers, which never read a diff.
 
     kopf's default storage still deep-copies every object on every watch event to build one
-    (measured: about a third of the operator's CPU with 1,000 applications); this one builds
+    (a large share of the operator's CPU with many applications); this one builds
     and stores nothing, which kopf's cause detection handles as "no essence".
     """
 
