@@ -1,12 +1,15 @@
 """Where a client connects and how it authenticates, read from a kubeconfig.
 
-Parsing and authentication (exec plugins, client certificates, bearer tokens and token files)
-are lightkube's: a well-kept implementation of client-go's rules, rather than our own. This
-module only adapts it to kubespark's errors and to an injectable httpx transport.
+Parsing, server verification and client certificates are lightkube's: a well-kept implementation
+of client-go's rules, rather than our own. Bearer credentials (tokens, token files re-read, exec
+plugins and auth providers renewed as they expire) are :mod:`kubespark.kube.credentials`', kept on
+the :class:`Connection` so every client of one process (kopf's watches included) shares them.
+This module only adapts both to kubespark's errors and to an injectable httpx transport.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from lightkube.config.models import User
 from lightkube.core.exceptions import ConfigError
 
 from kubespark.errors import InputError
+from kubespark.kube.credentials import CredentialSource, RefreshingAuth
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 
@@ -31,6 +35,7 @@ class Connection:
     namespace: str
     context: str
     client_params: dict[str, Any]  # base_url, verify, auth for httpx.AsyncClient
+    credentials: CredentialSource | None = None  # the bearer credentials behind the auth
 
 
 def kubeconfig_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -63,16 +68,34 @@ def load_connection(
     except OSError as err:
         raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=where) from None
     assert single is not None  # get() without default raises instead of returning None
-    if single.user is None:
-        single = single._replace(user=User())
-    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
+    return connection_of(single)
+
+
+BEARER_FIELDS = ("token", "token_file", "exec", "auth_provider")
+
+
+def connection_of(single: SingleConfig) -> Connection:
+    """The connection of one selected kubeconfig context (a file's, or the service account's)."""
+    user = single.user or User()
+    source: CredentialSource | None = None
+    if any(getattr(user, name) for name in BEARER_FIELDS):
+        base = single.fname.parent if single.fname else None
+        source = CredentialSource(user.to_dict(), base_dir=base)  # type: ignore[no-untyped-call]
+        # lightkube keeps verification and client certificates; the bearer part is ours.
+        user = dataclasses.replace(user, **dict.fromkeys(BEARER_FIELDS))
+    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(
+        single._replace(user=user)
+    )
     for unused in ("transport", "proxy", "http2"):
         params.pop(unused, None)
+    if source is not None:
+        params["auth"] = RefreshingAuth(source)
     return Connection(
         server=single.cluster.server,
         namespace=single.namespace,
         context=single.context_name,
         client_params=params,
+        credentials=source,
     )
 
 
