@@ -128,7 +128,8 @@ async def test_an_exec_plugin_token_is_sent_and_kept(server: Server, tmp_path: P
 
 
 async def test_a_failing_exec_plugin_is_an_input_error(server: Server, tmp_path: Path) -> None:
-    user = {"exec": {"command": sys.executable, "args": ["-c", "import sys; sys.exit('no login')"]}}
+    plugin = {"command": sys.executable, "args": ["-c", "import sys; sys.exit('no login')"]}
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", **plugin}}
     with pytest.raises(InputError, match="no login") as err:
         await _version(_kubeconfig(tmp_path, {"server": server.url}, user))
     assert "exec" in (err.value.where or "")
@@ -184,11 +185,20 @@ def test_missing_entries_are_named(tmp_path: Path) -> None:
         read_kubeconfig(path)
 
 
-def test_auth_providers_are_refused_with_the_exec_plugin_fix(tmp_path: Path) -> None:
+async def test_an_auth_provider_without_a_current_token_names_the_exec_plugin_fix(
+    server: Server, tmp_path: Path
+) -> None:
     user = {"auth-provider": {"name": "gcp", "config": {}}}
-    with pytest.raises(InputError, match="auth-provider 'gcp'") as err:
-        read_kubeconfig(_kubeconfig(tmp_path, {"server": "https://k"}, user))
-    assert "exec credential plugin" in (err.value.fix or "")
+    with pytest.raises(InputError, match="gcp auth-provider gives no current token") as err:
+        await _version(_kubeconfig(tmp_path, {"server": server.url}, user))
+    assert "exec plugin" in (err.value.fix or "")
+
+
+async def test_an_oidc_id_token_is_sent(server: Server, tmp_path: Path) -> None:
+    server.accept = "Bearer id-token-1"
+    user = {"auth-provider": {"name": "oidc", "config": {"id-token": "id-token-1"}}}
+    await _version(_kubeconfig(tmp_path, {"server": server.url}, user))
+    assert server.seen == ["Bearer id-token-1"]
 
 
 def test_the_service_account_is_the_pods_identity(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import yaml
 from kubespark.apisurface import load_surface
 from kubespark.emulator.api import ApiServer, WriteOptions
 from kubespark.emulator.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.authn import BearerTokens, TokenAuthority
 from kubespark.emulator.controllers import ControllerSet
 from kubespark.emulator.facts import server_facts
 from kubespark.emulator.faults import FaultInjector, Faults
@@ -67,6 +68,9 @@ class EmulatorOptions:
     events: bool = True  # the kubelet records Events
     namespaces: tuple[str, ...] = ()  # created at start, besides the built-in ones
     bookmark_interval: float = 60.0  # emulated seconds between watch bookmarks
+    # Bearer tokens the server requires (emulator.authn); empty: no authentication. The
+    # kubeconfig it writes carries the first.
+    bearer_tokens: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -131,6 +135,7 @@ class Emulator:
         self.controllers: ControllerSet | None = None
         self.kubelet: Kubelet | None = None
         self.app: EmulatorApp | None = None
+        self.authn = TokenAuthority(self.options.bearer_tokens)
         self._server: uvicorn.Server | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -162,7 +167,7 @@ class Emulator:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "kubespark-emulator", "cluster": cluster}],
-            "users": [{"name": "kubespark-emulator", "user": {"token": "kubespark-emulator"}}],
+            "users": [{"name": "kubespark-emulator", "user": {"token": self._token()}}],
             "contexts": [
                 {
                     "name": "kubespark-emulator",
@@ -176,6 +181,9 @@ class Emulator:
             "current-context": "kubespark-emulator",
             "preferences": {},
         }
+
+    def _token(self) -> str:
+        return self.options.bearer_tokens[0] if self.options.bearer_tokens else "kubespark-emulator"
 
     def _write_kubeconfig(self) -> None:
         path = self.kubeconfig_path
@@ -261,8 +269,9 @@ class Emulator:
         assert self.app is not None
         sock = self._bind()
         certs = self.certificates
+        app: Any = BearerTokens(self.app, self.authn) if self.options.bearer_tokens else self.app
         config = uvicorn.Config(
-            self.app,
+            app,
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -27,6 +27,7 @@ import httpx
 import orjson
 
 from kubespark.kube.config import Connection, http_client, load_connection
+from kubespark.kube.credentials import RefreshingAuth
 from kubespark.kube.errors import (
     APIError,
     ConnectionFailed,
@@ -223,7 +224,8 @@ class KubeClient:
 
     async def _auth(self) -> dict[str, str]:
         """The headers the client's httpx auth adds to a request (none without an auth)."""
-        if self._auth_headers is None:
+        auth = self._http.auth
+        if self._auth_headers is None or (isinstance(auth, RefreshingAuth) and auth.expiring()):
             self._auth_headers = await _auth_headers(self._http)
         return self._auth_headers
 

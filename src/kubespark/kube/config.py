@@ -1,8 +1,10 @@
 """Where a client connects and how it authenticates: a kubeconfig context as httpx parameters.
 
-Reading the kubeconfig and the credentials are ``kubespark.kube.kubeconfig``'s; this module
-picks the file (the flag, ``$KUBECONFIG``, ``~/.kube/config``) and turns a context into what an
-httpx client with an injectable transport needs.
+Reading the kubeconfig is ``kubespark.kube.kubeconfig``'s, renewing bearer credentials
+``kubespark.kube.credentials``'; this module picks the file (the flag, ``$KUBECONFIG``,
+``~/.kube/config``) and turns a context into what an httpx client with an injectable transport
+needs, keeping the credential source on the :class:`Connection` so every client of one process
+(kopf's watches included) shares it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 import httpx
 
-from kubespark.kube.kubeconfig import KubeContext, auth_for, read_kubeconfig, tls_for
+from kubespark.kube.credentials import CredentialSource
+from kubespark.kube.kubeconfig import (
+    KubeContext,
+    auth_for,
+    credential_source,
+    read_kubeconfig,
+    tls_for,
+)
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 
@@ -27,6 +36,7 @@ class Connection:
     namespace: str
     context: str
     client_params: dict[str, Any]  # base_url, verify, auth for httpx.AsyncClient
+    credentials: CredentialSource | None = None  # the bearer credentials behind the auth
 
 
 def kubeconfig_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -52,7 +62,8 @@ def connection_of(context: KubeContext) -> Connection:
         "verify": tls_for(context),
         "trust_env": False,  # the kubeconfig says where the server is: no proxy from the env
     }
-    auth = auth_for(context.user)
+    source = credential_source(context.user)
+    auth = auth_for(context.user, source)
     if auth is not None:
         params["auth"] = auth
     return Connection(
@@ -60,6 +71,7 @@ def connection_of(context: KubeContext) -> Connection:
         namespace=context.namespace,
         context=context.name,
         client_params=params,
+        credentials=source,
     )
 
 

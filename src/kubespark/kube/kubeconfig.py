@@ -3,27 +3,23 @@
 Owns client-go's rules that kubespark's users rely on, and only those: the current or named
 context; a cluster's ``server``, ``certificate-authority``/``-data`` and
 ``insecure-skip-tls-verify``; a user's ``token``, ``tokenFile``, ``client-certificate``/``-key``
-(files or ``-data``), ``username``/``password`` and ``exec`` credential plugins
-(``client.authentication.k8s.io``, token answers); relative paths taken from the kubeconfig's
-directory; the in-cluster service account. The credentials are :class:`httpx.Auth` flows that
-renew themselves after a 401 (a token file is read again, an exec plugin run again).
+(files or ``-data``), ``username``/``password``; relative paths taken from the kubeconfig's
+directory; the in-cluster service account. Bearer credentials (tokens, token files, ``exec``
+plugins, ``auth-provider`` entries) are kept as the file wrote them and handed to
+:mod:`kubespark.kube.credentials`, which renews them for every client of a process.
 
 It sends no request and merges no multi-file ``$KUBECONFIG`` (the first file counts, as the CLI
-documents). Auth-provider plugins (``gcp``, ``azure``, ``oidc``) are refused with the fix: they
-left client-go in 1.26 for exec plugins.
+documents).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
 import os
 import ssl
 import tempfile
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +27,15 @@ import httpx
 import yaml
 
 from kubespark.errors import InputError
+from kubespark.kube.credentials import CredentialSource, RefreshingAuth
 
 __all__ = [
     "SERVICE_ACCOUNT",
     "Cluster",
-    "ExecPlugin",
     "KubeContext",
     "User",
     "auth_for",
+    "credential_source",
     "read_kubeconfig",
     "service_account",
     "tls_for",
@@ -46,6 +43,7 @@ __all__ = [
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 _FIX = "pass --kubeconfig PATH and --context NAME of a cluster"
+BEARER_KEYS = ("token", "tokenFile", "exec", "auth-provider")
 
 
 @dataclass(frozen=True)
@@ -56,17 +54,6 @@ class Cluster:
     ca_file: Path | None = None
     ca_data: bytes | None = None  # PEM, decoded from certificate-authority-data
     insecure: bool = False
-
-
-@dataclass(frozen=True)
-class ExecPlugin:
-    """A ``users[].user.exec`` credential plugin (``aws eks get-token``, ``gke-gcloud-...``)."""
-
-    command: str
-    args: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    api_version: str = "client.authentication.k8s.io/v1"
-    workdir: Path | None = None  # a relative command is found from the kubeconfig's directory
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,10 @@ class User:
     client_cert_data: bytes | None = None  # PEM
     client_key: Path | None = None
     client_key_data: bytes | None = None  # PEM
-    exec: ExecPlugin | None = None
+    # The bearer part as written (token, tokenFile, exec, auth-provider), for the credential
+    # source, and the directory its relative paths start from.
+    bearer: Mapping[str, Any] = field(default_factory=dict)
+    base_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +127,9 @@ def service_account(
     return KubeContext(
         name="in-cluster",
         cluster=Cluster(f"https://{host}:{port}", ca_file=root / "ca.crt"),
-        user=User(token_file=root / "token"),
+        user=User(
+            token_file=root / "token", bearer={"tokenFile": str(root / "token")}, base_dir=root
+        ),
         namespace=namespace.read_text().strip() if namespace.exists() else "default",
     )
 
@@ -181,14 +173,6 @@ def _cluster(raw: Mapping[str, Any], base: Path, where: str) -> Cluster:
 
 
 def _user(raw: Mapping[str, Any], base: Path, where: str) -> User:
-    if raw.get("auth-provider"):
-        raise InputError(
-            f"auth-provider {raw['auth-provider'].get('name')!r} is not supported",
-            where=where,
-            fix="use the provider's exec credential plugin (client-go dropped auth-providers "
-            "in 1.26), e.g. gke-gcloud-auth-plugin or kubelogin",
-        )
-    plugin = raw.get("exec")
     return User(
         token=str(raw["token"]) if raw.get("token") else None,
         token_file=_path(raw.get("tokenFile"), base),
@@ -198,18 +182,8 @@ def _user(raw: Mapping[str, Any], base: Path, where: str) -> User:
         client_cert_data=_data(raw.get("client-certificate-data"), where, "client-certificate"),
         client_key=_path(raw.get("client-key"), base),
         client_key_data=_data(raw.get("client-key-data"), where, "client-key-data"),
-        exec=_exec(plugin, base) if isinstance(plugin, dict) else None,
-    )
-
-
-def _exec(raw: Mapping[str, Any], base: Path) -> ExecPlugin:
-    env = tuple((str(e["name"]), str(e["value"])) for e in raw.get("env") or [])
-    return ExecPlugin(
-        command=str(raw.get("command") or ""),
-        args=tuple(str(a) for a in raw.get("args") or []),
-        env=env,
-        api_version=str(raw.get("apiVersion") or ExecPlugin.api_version),
-        workdir=base,
+        bearer={key: raw[key] for key in BEARER_KEYS if raw.get(key)},
+        base_dir=base,
     )
 
 
@@ -256,120 +230,15 @@ def _written(path: Path, data: bytes | None) -> Path | None:
 # ---- credentials ---------------------------------------------------------------------------------
 
 
-def auth_for(user: User) -> httpx.Auth | None:
+def credential_source(user: User) -> CredentialSource | None:
+    """The renewing source of the user's bearer credentials (None: certificates, basic or none)."""
+    return CredentialSource(user.bearer, base_dir=user.base_dir) if user.bearer else None
+
+
+def auth_for(user: User, source: CredentialSource | None) -> httpx.Auth | None:
     """The user's credentials as an httpx auth flow (None: a certificate or nothing)."""
-    if user.exec is not None:
-        return ExecAuth(user.exec)
-    if user.token_file is not None:
-        return TokenFileAuth(user.token_file)
-    if user.token:
-        return _StaticBearer(user.token)
+    if source is not None:
+        return RefreshingAuth(source)
     if user.username is not None and user.password is not None:
         return httpx.BasicAuth(user.username, user.password)
     return None
-
-
-class _StaticBearer(httpx.Auth):
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
-
-
-class TokenFileAuth(httpx.Auth):
-    """A bearer token from a file, read again after a 401 (projected tokens are rotated)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._token: str | None = None
-
-    def _read(self) -> str:
-        try:
-            return self._path.read_text().strip()
-        except OSError as err:
-            raise InputError(
-                f"cannot read the token file: {err.strerror}", where=str(self._path), fix=_FIX
-            ) from None
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._token is None:
-            self._token = self._read()
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        response = yield request
-        if response.status_code == 401:
-            self._token = self._read()
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
-
-
-class ExecAuth(httpx.Auth):
-    """An exec credential plugin's token, kept until it expires or the server answers 401."""
-
-    def __init__(self, plugin: ExecPlugin) -> None:
-        self._plugin = plugin
-        self._token: str | None = None
-        self._expires: datetime | None = None
-
-    def _valid(self) -> bool:
-        return self._token is not None and (
-            self._expires is None or self._expires > datetime.now(UTC)
-        )
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if not self._valid():
-            await self._run()
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        response = yield request
-        if response.status_code == 401:
-            await self._run()
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
-
-    async def _run(self) -> None:
-        plugin = self._plugin
-        info = {"apiVersion": plugin.api_version, "kind": "ExecCredential", "spec": {}}
-        env = {**os.environ, **dict(plugin.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
-        command = plugin.command
-        if plugin.workdir is not None and ("/" in command and not Path(command).is_absolute()):
-            command = str(plugin.workdir / command)  # client-go: relative to the kubeconfig
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                command,
-                *plugin.args,
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as err:
-            raise InputError(
-                f"cannot run the exec credential plugin: {err.strerror}",
-                where=f"users[].user.exec.command {plugin.command!r}",
-                fix="install it or put it on PATH",
-            ) from None
-        out, err_out = await proc.communicate()
-        self._token, self._expires = _exec_answer(plugin, proc.returncode, out, err_out)
-
-
-def _exec_answer(
-    plugin: ExecPlugin, code: int | None, out: bytes, err: bytes
-) -> tuple[str, datetime | None]:
-    where = f"users[].user.exec.command {plugin.command!r}"
-    if code != 0:
-        detail = err.decode(errors="replace").strip()[-500:]
-        raise InputError(f"the exec credential plugin failed ({code}): {detail}", where=where)
-    try:
-        status = json.loads(out)["status"]
-        token = str(status["token"])
-    except (ValueError, KeyError, TypeError):
-        raise InputError(
-            "the exec credential plugin did not answer an ExecCredential with status.token",
-            where=where,
-            fix="kubespark takes token credentials; certificate answers are not supported",
-        ) from None
-    stamp = status.get("expirationTimestamp")
-    expires = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) if stamp else None
-    return token, expires

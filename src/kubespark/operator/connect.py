@@ -4,14 +4,20 @@ Owns choosing the credentials: ``--kubeconfig``/``--context`` (or $KUBECONFIG, ~
 when a kubeconfig exists, else the pod's service account (in-cluster). The same choice feeds
 kubespark's :class:`KubeClient` (through ``kubespark.kube.kubeconfig``, as everywhere) and
 kopf's login handler (a :class:`kopf.ConnectionInfo` with the same server, CA and user), so the
-two never talk to different clusters. Also owns the namespace label selectors ``--namespace-
-selector`` takes, matched client-side as kubeflow's NamespaceMatcher does.
+two never talk to different clusters. Bearer credentials come from one
+:class:`~kubespark.kube.credentials.CredentialSource` for both: exec plugins (EKS, GKE, AKS),
+auth providers and token files reach kopf's watches too, with their expiry, so kopf logs in
+again before a token dies (and after a 401, when the source is asked for a new one). Also owns
+the namespace label selectors ``--namespace-selector`` takes, matched client-side as kubeflow's
+NamespaceMatcher does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +26,12 @@ import kopf
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.config import Connection, connection_of, kubeconfig_path
+from kubespark.kube.credentials import (
+    RENEW_MARGIN,
+    TOKEN_FILE_PERIOD,
+    Credentials,
+    CredentialSource,
+)
 from kubespark.kube.kubeconfig import (
     SERVICE_ACCOUNT,
     KubeContext,
@@ -60,15 +72,26 @@ def client_for(connection: Connection, retries: int, *, connections: int = 64) -
     )
 
 
-def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
-    """A kopf login handler giving kopf the same server and user as the operator's client."""
+def kopf_login(
+    kubeconfig: Path | None, context: str | None, connection: Connection
+) -> Callable[..., Any]:
+    """A kopf login handler giving kopf the same server and user as the operator's client.
 
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        found = _context(kubeconfig, context)
+    kopf calls it at start, when the expiry it was given passes, and after a 401 (having
+    dropped what it held); every call after the first therefore asks the connection's
+    credential source for credentials other than the ones handed out last.
+    """
+    found = _context(kubeconfig, context)
+    source = connection.credentials
+    given: list[Credentials] = []
+
+    async def login(**_: Any) -> kopf.ConnectionInfo:
         cluster, user = found.cluster, found.user
-        token = user.token
-        if not token and user.token_file:
-            token = user.token_file.read_text().strip()
+        held = Credentials()
+        if source is not None:
+            refused = given[-1] if given else None
+            held = await asyncio.to_thread(source.current, refused=refused)
+            given[:] = [held]
         return kopf.ConnectionInfo(
             server=cluster.server,
             ca_path=_path(cluster.ca_file),
@@ -76,16 +99,27 @@ def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., An
             insecure=cluster.insecure or None,
             username=user.username,
             password=user.password,
-            token=token,
+            token=held.token,
             certificate_path=_path(user.client_cert),
-            certificate_data=user.client_cert_data,
+            certificate_data=held.client_certificate_data or user.client_cert_data,
             private_key_path=_path(user.client_key),
-            private_key_data=user.client_key_data,
+            private_key_data=held.client_key_data or user.client_key_data,
             default_namespace=found.namespace,
+            expiration=_expiry(source, held),
             priority=100,
         )
 
     return login
+
+
+def _expiry(source: CredentialSource | None, held: Credentials) -> datetime | None:
+    """When kopf must log in again: the credentials' own expiry (less the renewal margin), or,
+    for a token file, the period after which client-go re-reads it."""
+    if held.expiration is not None:
+        return held.expiration - RENEW_MARGIN
+    if source is not None and source.user.get("tokenFile") and not source.user.get("exec"):
+        return datetime.now(UTC) + TOKEN_FILE_PERIOD
+    return None
 
 
 def _path(value: Path | None) -> str | None:

@@ -31,6 +31,7 @@ import kopf
 from kubespark.apisurface import ApiSurface
 from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
+from kubespark.kube.config import Connection
 from kubespark.operator.application import ApplicationController
 from kubespark.operator.caches import key_of
 from kubespark.operator.connect import (
@@ -84,6 +85,7 @@ class Operator:
     """The parts of one running operator (exposed for tests and the benchmark)."""
 
     options: OperatorOptions
+    connection: Connection
     client: KubeClient
     capabilities: ApiSurface
     identity: str
@@ -119,7 +121,7 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
     """kopf handlers: each one feeds a cache and a queue, nothing else."""
     registry = kopf.OperatorRegistry()
     options = op.options
-    kopf.on.login(registry=registry)(kopf_login(options.kubeconfig, options.context))
+    kopf.on.login(registry=registry)(kopf_login(options.kubeconfig, options.context, op.connection))
     apps, scheduled = op.applications, op.scheduled
 
     # Everything is cached; the controllers queue and reconcile only what their namespace
@@ -211,6 +213,7 @@ async def build_operator(options: OperatorOptions) -> Operator:
     )
     op = Operator(
         options,
+        connection,
         client,
         capabilities,
         identity,
