@@ -88,7 +88,7 @@ _GO_FORBIDDEN = re.compile(r'(?P<res>[\w.-]+)(?: "(?P<name>[^"]*)")? is forbidde
 _NOT_FOUND = re.compile(
     r"the server could not find the requested resource \((?P<verb>\w+) (?P<res>[\w.-]+)\)"
 )
-_INVALID = re.compile(r'(?P<kind>[A-Z]\w+) "(?P<name>[^"]+)" is invalid: (?P<msg>.*)')
+_INVALID = re.compile(r'(?P<kind>[A-Z][\w.]*) "(?P<name>[^"]+)" is invalid: (?P<msg>.*)')
 _NO_MATCH = re.compile(r'no matches for kind "(?P<kind>\w+)" in version "(?P<gv>[^"]+)"')
 _ALREADY = re.compile(r'(?P<res>[\w.-]+) "(?P<name>[^"]+)" already exists')
 _UNAUTHORIZED = re.compile(r"\bUnauthorized\b")
