@@ -113,3 +113,26 @@ def test_the_real_shapes_do_match() -> None:
     assert named('pods "x-exec-1" is forbidden: exceeded quota: q, requested: cpu=1') == [
         "resource-quota-exceeded"
     ]
+
+
+def test_a_missing_service_account_is_named_with_the_api_call_and_the_fix() -> None:
+    text = (
+        'Exception in thread "main" io.fabric8.kubernetes.client.KubernetesClientException: Failure '
+        "executing: POST at: https://10.0.0.1/api/v1/namespaces/jobs/pods. Message: Forbidden!"
+        "Configured service account doesn't have access. Service account may have been revoked. "
+        'pods "spark-pi-driver" is forbidden: error looking up service account jobs/spark: '
+        'serviceaccount "spark" not found.'
+    )
+    report = examine_text(text)
+    assert [d.issue.id for d in report.diagnoses] == ["service-account-missing"]
+    assert "create serviceaccount" in report.diagnoses[0].remedies[0].action
+    api = report.failure.api
+    assert api is not None
+    assert (api.verb, api.resource, api.namespace, api.name, api.status) == (
+        "POST",
+        "pods",
+        "jobs",
+        "spark-pi-driver",
+        403,
+    )
+    assert report.generic is not None and report.generic.id == "forbidden-admission"

@@ -134,6 +134,8 @@ class _Examination:
     vetoes: dict[str, Evidence] = field(default_factory=dict)  # issue id -> the line ruling it out
 
     def take(self, line: Line, owners: Iterable[int]) -> None:
+        if _kubesparks_own_note(line):
+            return
         for key in owners:
             if key == FAILURE_KEY:
                 self.tracker.feed(line)
@@ -153,6 +155,15 @@ class _Examination:
         if len(same) >= MAX_EVIDENCE_PER_SYMPTOM or not rule.test(line.text):
             return
         kept.append(Evidence(line, rule.symptom.pattern, " ".join(rule.symptom.means.split())))
+
+
+# kubespark's own compat notes quote the server refusals it worked around: never evidence.
+_OWN_NOTE_KEYS = ("kubespark.io/compat-notes", "compatNotes")
+
+
+def _kubesparks_own_note(line: Line) -> bool:
+    path = line.where.path or ""
+    return any(k in path or k in line.text for k in _OWN_NOTE_KEYS)
 
 
 def examine(

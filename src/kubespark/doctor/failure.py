@@ -336,7 +336,7 @@ def _api_call(text: str) -> ApiCall | None:
     if m := _FAILURE_EXECUTING.search(text):
         call = _from_url(m["verb"], m["url"], m["msg"])
         status = _STATUS_CODE.search(text) if "Received status" in text else None
-        return replace(call, status=int(status["code"]) if status else None)
+        return replace(call, status=int(status["code"]) if status else call.status)
     if m := _OPERATION.search(text):
         return ApiCall(
             verb=m["verb"], resource=m["kind"], name=m["name"] or None, namespace=m["ns"] or None
@@ -380,16 +380,37 @@ def _from_url(verb: str, url: str, message: str | None) -> ApiCall:
     resource = m["res"] if m["v"] else f"{m['res']}.{m['g']}"
     if m["sub"]:
         resource += f"/{m['sub']}"
-    status = _STATUS_BY_REASON.get(_reason_in(message or "") or "")
+    status = _STATUS_BY_REASON.get(_reason_in(message or "") or "") or _status_in(message or "")
+    named = _NAMED_OBJECT.search(message or "")
     return ApiCall(
         verb=verb,
         resource=resource,
-        name=m["name"],
+        # A create's URL ends at the collection; the message still names the object.
+        name=m["name"] or (named["name"] if named else None),
         namespace=m["ns"],
         url=url,
         status=status,
         message=message,
     )
+
+
+_NAMED_OBJECT = re.compile(
+    r'[\w.-]+ \\?"(?P<name>[^"\\]+)\\?" (?:is forbidden|already exists|is invalid|not found)'
+)
+# The Go client's wording when fabric8's message has no Status.reason (code=... may be cut off).
+_STATUS_BY_WORDING = (
+    ("is forbidden", 403),
+    ("already exists", 409),
+    ("is invalid", 422),
+    ("Unauthorized", 401),
+)
+
+
+def _status_in(message: str) -> int | None:
+    code = _STATUS_CODE.search(message)
+    if code:
+        return int(code["code"])
+    return next((status for words, status in _STATUS_BY_WORDING if words in message), None)
 
 
 def _reason_in(message: str) -> str | None:

@@ -96,4 +96,4 @@ def _lines(failure: FailureSummary) -> Iterator[Line]:
 
 class _Fill(dict[str, str]):
     def __missing__(self, key: str) -> str:
-        return "?" if key == "who" else "that"
+        return {"who": "?", "res": "the resource"}.get(key, "that")
