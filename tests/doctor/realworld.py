@@ -129,7 +129,7 @@ class Row:
 
 
 def table(verdicts: list[Verdict]) -> list[Row]:
-    """Per expected class: cases, right answers, and how often the doctor's answer was that class."""
+    """Per expected class: cases, right answers, how often the doctor answered that class."""
     expected = Counter(v.case.expected for v in verdicts)
     right = Counter(v.case.expected for v in verdicts if v.right)
     answered = Counter(a for v in verdicts if (a := v.answer) is not None)

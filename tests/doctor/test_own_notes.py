@@ -58,7 +58,9 @@ def test_a_pod_kubespark_submitted_to_an_old_server_is_not_diagnosed(
     async def driver_pod() -> dict[str, Any]:
         async with KubeClient.from_kubeconfig(kubeconfig) as client:
             pods = await client.send(
-                KubeRequest("GET", "/api/v1/namespaces/default/pods?labelSelector=spark-role%3Ddriver")
+                KubeRequest(
+                    "GET", "/api/v1/namespaces/default/pods?labelSelector=spark-role%3Ddriver"
+                )
             )
             return dict(pods["items"][0])
 

@@ -18,8 +18,9 @@ ANONYMOUS_403 = (
     'in API group "" in the namespace "spark".'
 )
 RBAC_WATCH_403 = (
-    "WARN WatchConnectionManager:185 - Exec Failure: HTTP 403, Status: 403 - pods \"x-driver\" is "
-    'forbidden: User "system:serviceaccount:spark:spark" cannot watch pods in the namespace "spark"\n'
+    'WARN WatchConnectionManager:185 - Exec Failure: HTTP 403, Status: 403 - pods "x-driver" is '
+    'forbidden: User "system:serviceaccount:spark:spark" cannot watch pods in the namespace '
+    '"spark"\n'
     "java.net.ProtocolException: Expected HTTP 101 response but was '403 Forbidden'\n"
 )
 
@@ -95,7 +96,10 @@ def test_the_2019_patch_403_without_a_message_still_matches() -> None:
             "operator-crd-missing",
         ),
         # A scheduled pod's event is not a scheduling failure.
-        ("Normal  Scheduled  10s  default-scheduler  Successfully assigned spark/x to node-1", "pod-unschedulable"),
+        (
+            "Normal  Scheduled  10s  default-scheduler  Successfully assigned spark/x to node-1",
+            "pod-unschedulable",
+        ),
         # spark-submit output surfaced in the status: not the hidden-output case.
         (
             "failed to run spark-submit for SparkApplication default/spark-pi: Exception in thread "
@@ -117,9 +121,10 @@ def test_the_real_shapes_do_match() -> None:
 
 def test_a_missing_service_account_is_named_with_the_api_call_and_the_fix() -> None:
     text = (
-        'Exception in thread "main" io.fabric8.kubernetes.client.KubernetesClientException: Failure '
-        "executing: POST at: https://10.0.0.1/api/v1/namespaces/jobs/pods. Message: Forbidden!"
-        "Configured service account doesn't have access. Service account may have been revoked. "
+        'Exception in thread "main" io.fabric8.kubernetes.client.KubernetesClientException: '
+        "Failure executing: POST at: https://10.0.0.1/api/v1/namespaces/jobs/pods. Message: "
+        "Forbidden!Configured service account doesn't have access. "
+        "Service account may have been revoked. "
         'pods "spark-pi-driver" is forbidden: error looking up service account jobs/spark: '
         'serviceaccount "spark" not found.'
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from doctor.realworld import load_cases, judge, table
+from doctor.realworld import judge, load_cases, table
 
 TUNE = load_cases("tune")
 FRESH = load_cases("fresh")

@@ -124,7 +124,9 @@ def render(report: Report, console: Console) -> None:
         console.print(f"  [bold]cause:[/] {escape(generic.cause)}")
         console.print(f"  [bold]next step:[/] {escape(generic.next_step)}")
     for issue, why in report.ruled_out:
-        console.print(f"  [dim]ruled out {issue}: {escape(why.means)} ({escape(str(why.line.where))})[/]")
+        console.print(
+            f"  [dim]ruled out {issue}: {escape(why.means)} ({escape(str(why.line.where))})[/]"
+        )
 
 
 def _render_diagnosis(d: Diagnosis, console: Console) -> None:
