@@ -48,3 +48,13 @@ def test_table_counts_answers_per_class() -> None:
     row = rows["operator-crd-missing"]
     assert row.cases == row.right == row.named == row.named_right == 5
     assert rows["generic:tls"].cases == 2
+
+
+def test_the_table_in_the_docs_is_current() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "doctor_table.py"
+    done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
