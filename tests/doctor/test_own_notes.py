@@ -94,3 +94,15 @@ def test_a_sparkapplications_compat_notes_are_not_evidence() -> None:
     # The same text as a real failure's errorMessage is still diagnosed.
     failing = f"errorMessage: {note}\nstate: SUBMISSION_FAILED"
     assert "spark35-ssa-old-k8s" in [d.issue.id for d in examine_text(failing).diagnoses]
+
+
+def test_compat_notes_as_kubectl_describe_lists_them_are_not_evidence() -> None:
+    described = (
+        "Status:\n"
+        "  Application State:\n"
+        "    State:  COMPLETED\n"
+        "  Compat Notes:\n"
+        "    server 1.19.16: created the Service with POST instead of apply (.spec.ipFamilies: "
+        "field not declared in schema); dropped spec.ipFamilies (added in 1.20)\n"
+    )
+    assert examine_text(described).diagnoses == ()

@@ -159,11 +159,15 @@ class _Examination:
 
 # kubespark's own compat notes quote the server refusals it worked around: never evidence.
 _OWN_NOTE_KEYS = ("kubespark.io/compat-notes", "compatNotes")
+# One note as kubectl describe lists it under "Compat Notes:" (compat.planner's prefix).
+_OWN_NOTE_LINE = re.compile(r"\s*(?:-\s+)?server v?\d+\.\d+(?:\.\d+)?\S*: ")
 
 
 def _kubesparks_own_note(line: Line) -> bool:
     path = line.where.path or ""
-    return any(k in path or k in line.text for k in _OWN_NOTE_KEYS)
+    if any(k in path or k in line.text for k in _OWN_NOTE_KEYS):
+        return True
+    return _OWN_NOTE_LINE.match(line.text) is not None
 
 
 def examine(
@@ -182,7 +186,7 @@ def examine(
         diagnoses=diagnose(kb, exam.evidence, ledger, frozenset(exam.vetoes)),
         versions=versions,
         failure=failure,
-        generic=classify(failure),
+        generic=classify(failure, (e.line for kept in exam.evidence.values() for e in kept)),
         ruled_out=tuple(
             (issue, why)
             for issue, why in sorted(exam.vetoes.items())

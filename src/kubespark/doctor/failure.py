@@ -106,7 +106,8 @@ _APP_STATE = re.compile(
     r"INVALIDATING|UNKNOWN)\b"
 )
 _APP_ERROR = re.compile(r"(?:Error Message|errorMessage|\"errorMessage\")\s*:\s*\"?(?P<msg>.+)")
-_GO_ERROR_LINE = re.compile(r"(?:^|\s)(?:error|Error):\s+(?P<msg>.+)")
+# Go's "error: ..." and kubectl's "Error from server (Forbidden): ...".
+_GO_ERROR_LINE = re.compile(r"(?:^|\s)(?:error|Error)(?: from server(?: \(\w+\))?)?:\s+(?P<msg>.+)")
 _STATUS_BY_REASON = {
     "Forbidden": 403,
     "Unauthorized": 401,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -70,9 +70,13 @@ def load_classes() -> tuple[GenericClass, ...]:
     return tuple(GenericClass.model_validate(row) for row in yaml.safe_load(text))
 
 
-def classify(failure: FailureSummary) -> GenericCause | None:
-    """The first class (in data order) whose regex any failure line matches."""
-    lines = list(_lines(failure))
+def classify(failure: FailureSummary, evidence: Iterable[Line] = ()) -> GenericCause | None:
+    """The first class (in data order) whose regex any failure line matches.
+
+    ``evidence``: the lines known issues matched, which a warning-level log line (a watch's
+    ``Exec Failure: HTTP 410``) may have kept out of the failure summary.
+    """
+    lines = [*_lines(failure), *evidence]
     for cls in load_classes():
         for line in lines:
             m = cls.pattern.search(line.text)
