@@ -2,7 +2,9 @@
 
 Owns the vocabulary (one automaton over the fragments of the knowledge base's symptoms, the
 generic failure markers and the version hints), reading each input as a stream or, when it is a
-small YAML/JSON document, as a document, and collecting evidence into a :class:`Report`. Memory
+small YAML/JSON document, as a document, and collecting evidence into a :class:`Report`: the
+symptoms of each issue, the ``excludes`` that rule one out, the generic cause. Lines that are
+kubespark's own compat notes are skipped (they quote refusals kubespark worked around). Memory
 is bounded however large the input: one chunk, a few evidence lines per symptom, a few versions.
 """
 
