@@ -2,10 +2,9 @@
 
 Owns the result values of one examination and the rules that turn raw evidence into diagnoses:
 which matches are strong enough to name an issue (``diagnosed``) or only to suggest it
-(``possible``), that an issue its ``excludes`` rule out is never named, and whether the versions
-the text shows are consistent with the issue's affected
-ranges (judged by the knowledge base's own condition matching). It must not read input or render
-for a terminal.
+(``possible``), that an issue its ``excludes`` rule out is never named, and whether the
+versions the text shows are consistent with the issue's affected ranges (judged by the
+knowledge base's own condition matching). It must not read input or render for a terminal.
 """
 
 from __future__ import annotations
