@@ -16,7 +16,7 @@ import typer
 from kubespark.cli.output import stdout
 from kubespark.cli.serving import until_interrupted
 from kubespark.emulator import Emulator, EmulatorOptions, Faults
-from kubespark.emulator.kubelet import ANNOTATIONS
+from kubespark.emulator.kubelet.simulated import ANNOTATIONS
 from kubespark.errors import InputError
 
 

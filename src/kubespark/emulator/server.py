@@ -24,15 +24,15 @@ import uvicorn
 import yaml
 
 from kubespark.apisurface import load_surface
-from kubespark.emulator.api import ApiServer, WriteOptions
-from kubespark.emulator.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
+from kubespark.emulator.apiserver.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.apiserver.facts import server_facts
+from kubespark.emulator.apiserver.faults import FaultInjector, Faults
+from kubespark.emulator.apiserver.objects import Clock
+from kubespark.emulator.apiserver.patching import Patcher
+from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
-from kubespark.emulator.facts import server_facts
-from kubespark.emulator.faults import FaultInjector, Faults
-from kubespark.emulator.kubelet import Kubelet
-from kubespark.emulator.objects import Clock
-from kubespark.emulator.patching import Patcher
-from kubespark.emulator.tls import ServerCertificates, make_certificates
+from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
 from kubespark.versions import parse_kube_version
 
