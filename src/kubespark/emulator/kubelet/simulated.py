@@ -45,6 +45,7 @@ class PodRun:
     logs: dict[str, list[str]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     terminating: bool = False
+    messages: list[str] = field(default_factory=list)  # why the next termination happened
 
 
 class Kubelet:
@@ -160,10 +161,14 @@ class Kubelet:
             return
         if m.get("deletionTimestamp"):
             return
-        ip = f"10.244.0.{self._next_ip % 250 + 2}"
-        self._next_ip += 1
+        ip = self._address()
         uid = m.get("uid", "")
         self._runs[key] = PodRun(asyncio.ensure_future(self._live(key, uid)), ip, uid)
+
+    def _address(self) -> str:
+        """The next pod IP (from the node's podCIDR)."""
+        self._next_ip += 1
+        return f"10.244.0.{(self._next_ip - 1) % 250 + 2}"
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -430,11 +435,7 @@ class Kubelet:
                 self.event(pod, "Started", f"Started container {c.get('name')}")
                 for line in (annotation(pod, "log") or "").splitlines():
                     self.append_log(key, c.get("name", ""), line)
-            if is_driver(pod):
-                exit_code = await run_driver(self._context(key, uid), pod)
-            else:
-                await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
-                exit_code = int(number(pod, "exit-code", 0))
+            exit_code = await self._workload(key, uid, run, pod)
             pod = self._current(key, uid)
             if pod is None:
                 return
@@ -450,6 +451,13 @@ class Kubelet:
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, 300.0)
 
+    async def _workload(self, key: tuple[str, str], uid: str, run: PodRun, pod: Obj) -> int:
+        """Run the pod's containers until they exit; their exit code."""
+        if is_driver(pod):
+            return await run_driver(self._context(key, uid), pod)
+        await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
+        return int(number(pod, "exit-code", 0))
+
     def _terminated(
         self,
         key: tuple[str, str],
@@ -464,6 +472,7 @@ class Kubelet:
         oom = flag(pod, "oom-killed")
         code = 137 if oom else exit_code
         reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
+        message = run.messages.pop(0) if (run := self._runs.get(key)) and run.messages else ""
         finished = rfc3339()
         status = dict(pod.get("status") or {})
         statuses = []
@@ -475,6 +484,8 @@ class Kubelet:
                 "finishedAt": finished,
                 "containerID": _container_id(pod, c.get("name", ""), restarts),
             }
+            if message:
+                term["message"] = message
             entry: dict[str, Any] = {
                 "name": c.get("name"),
                 "ready": False,

@@ -1,0 +1,113 @@
+"""Real Spark on the emulated cluster: a PySpark job in a ConfigMap, driver and 2 executors.
+
+The driver is Spark's own (spark-submit in client mode inside the driver pod, as the image's
+entrypoint runs it); it creates its executor pods through the emulator with fabric8, and they
+run as processes too. The job's answer comes back in the driver's log.
+"""
+
+from __future__ import annotations
+
+import copy
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import need_spark
+from kubespark.cli.app import app as cli
+from kubespark.emulator.testing import RunningEmulator
+
+pytestmark = [pytest.mark.realspark, pytest.mark.slow]
+
+JOB = (Path(__file__).parent / "jobs" / "squares.py").read_text()
+ANSWER = sum(x * x for x in range(1, 100_001))
+NS = "spark-jobs"
+
+APP: dict[str, Any] = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": {"name": "squares", "namespace": NS},
+    "spec": {
+        "type": "Python",
+        "mode": "cluster",
+        "image": "apache/spark:3.5.1",
+        "sparkVersion": "3.5.1",
+        "mainApplicationFile": "local:///mnt/job/job.py",
+        "sparkConf": {"spark.ui.enabled": "false"},
+        "volumes": [{"name": "job", "configMap": {"name": "squares-job"}}],
+        "driver": {
+            "cores": 1,
+            "memory": "512m",
+            "serviceAccount": "spark",
+            "volumeMounts": [{"name": "job", "mountPath": "/mnt/job"}],
+        },
+        "executor": {
+            "instances": 2,
+            "cores": 1,
+            "memory": "512m",
+            "labels": {"team": "squares"},
+            "annotations": {"example.com/owner": "data"},
+            "env": [{"name": "JOB_COLOUR", "value": "blue"}],
+            "tolerations": [{"key": "spark", "operator": "Exists", "effect": "NoSchedule"}],
+            "volumeMounts": [{"name": "job", "mountPath": "/mnt/job"}],
+        },
+    },
+}
+
+
+def _client(emu: RunningEmulator) -> httpx.Client:
+    certificates = emu.emulator.certificates
+    verify = ssl.create_default_context(cafile=certificates.ca_file) if certificates else True
+    return httpx.Client(base_url=emu.url, timeout=10, verify=verify)
+
+
+def _prepare(emu: RunningEmulator) -> None:
+    with _client(emu) as client:
+        client.post("/api/v1/namespaces", json={"metadata": {"name": NS}})
+        client.post(
+            f"/api/v1/namespaces/{NS}/serviceaccounts", json={"metadata": {"name": "spark"}}
+        )
+        answer = client.post(
+            f"/api/v1/namespaces/{NS}/configmaps",
+            json={"metadata": {"name": "squares-job"}, "data": {"job.py": JOB}},
+        )
+        assert answer.status_code == 201, answer.text
+
+
+def _pods(emu: RunningEmulator, selector: str) -> list[dict[str, Any]]:
+    with _client(emu) as client:
+        answer = client.get(f"/api/v1/namespaces/{NS}/pods", params={"labelSelector": selector})
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def _log(emu: RunningEmulator, pod: str) -> str:
+    with _client(emu) as client:
+        return client.get(f"/api/v1/namespaces/{NS}/pods/{pod}/log").text
+
+
+def _submit(emu: RunningEmulator, tmp_path: Path, app: dict[str, Any]) -> Any:
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(app))
+    args = ["submit", str(path), "--wait", "--timeout", "240"]
+    args += ["--kubeconfig", str(emu.kubeconfig_path)]
+    return CliRunner().invoke(cli, args)
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process", tls=True, speed=1)
+def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executors(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    _prepare(emulator)
+    result = _submit(emulator, tmp_path, copy.deepcopy(APP))
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n--- driver log ---\n{log[-4000:]}"
+    assert f"kubespark-answer {ANSWER}" in log
+    assert driver["status"]["phase"] == "Succeeded"
+    assert driver["status"]["podIP"].startswith("127.")
