@@ -37,7 +37,11 @@ APP: dict[str, Any] = {
         "image": "apache/spark:3.5.1",
         "sparkVersion": "3.5.1",
         "mainApplicationFile": "local:///mnt/job/job.py",
-        "sparkConf": {"spark.ui.enabled": "false"},
+        "sparkConf": {
+            "spark.ui.enabled": "false",
+            # keep the executor pods after the job, to read what the real driver made of them
+            "spark.kubernetes.executor.deleteOnTermination": "false",
+        },
         "volumes": [{"name": "job", "configMap": {"name": "squares-job"}}],
         "driver": {
             "cores": 1,
@@ -111,3 +115,18 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
     assert f"kubespark-answer {ANSWER}" in log
     assert driver["status"]["phase"] == "Succeeded"
     assert driver["status"]["podIP"].startswith("127.")
+    executors = _pods(emulator, "spark-role=executor")
+    assert len(executors) == 2
+    for pod in executors:
+        meta, spec = pod["metadata"], pod["spec"]
+        # created by the real driver: fabric8's write, owned by the driver pod
+        assert meta["ownerReferences"][0]["uid"] == driver["metadata"]["uid"]
+        assert meta["labels"]["team"] == "squares"
+        assert meta["annotations"]["example.com/owner"] == "data"
+        container = spec["containers"][0]
+        assert {"name": "JOB_COLOUR", "value": "blue"} in container["env"]
+        assert {"name": "job", "mountPath": "/mnt/job"} in [
+            {k: m[k] for k in ("name", "mountPath")} for m in container["volumeMounts"]
+        ]
+        assert {"key": "spark", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        assert "Registered signal handler" in _log(emulator, meta["name"])

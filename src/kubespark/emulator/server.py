@@ -386,6 +386,8 @@ class EmulatorThread:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def stop(self) -> None:
+        if self._loop.is_closed():  # stopped already (a test may stop its server early)
+            return
         if self.emulator is not None:
             self.call(self.emulator.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
