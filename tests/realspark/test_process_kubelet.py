@@ -129,4 +129,4 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
             {k: m[k] for k in ("name", "mountPath")} for m in container["volumeMounts"]
         ]
         assert {"key": "spark", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
-        assert "Registered signal handler" in _log(emulator, meta["name"])
+        assert "Successfully registered with driver" in _log(emulator, meta["name"])

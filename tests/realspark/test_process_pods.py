@@ -7,7 +7,6 @@ the whole process tree), a stopping emulator leaving no process, and failures wi
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -191,7 +190,7 @@ def test_stopping_the_emulator_leaves_no_process_behind(
     pids = _until(lambda: len(_processes_with(mark)) >= 4 and _processes_with(mark))
     emu.runner.stop()
     assert [pid for pid in pids if _alive(pid)] == []
-    assert os.path.exists(emu.emulator.kubelet.root) is False  # type: ignore[union-attr]
+    assert not Path(emu.emulator.kubelet.root).exists()  # type: ignore[union-attr]
 
 
 @pytest.mark.emulator(version="1.21", kubelet="process")
