@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import need_spark
+from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
 
@@ -26,6 +28,7 @@ pytestmark = [pytest.mark.realspark, pytest.mark.slow]
 JOB = (Path(__file__).parent / "jobs" / "squares.py").read_text()
 ANSWER = sum(x * x for x in range(1, 100_001))
 NS = "spark-jobs"
+NEWEST = str(newest_version())
 
 APP: dict[str, Any] = {
     "apiVersion": "sparkoperator.k8s.io/v1beta2",
@@ -69,7 +72,15 @@ def _client(emu: RunningEmulator) -> httpx.Client:
     return httpx.Client(base_url=emu.url, timeout=10, verify=verify)
 
 
-def _prepare(emu: RunningEmulator) -> None:
+def _app(spark: str, job: str = "squares") -> dict[str, Any]:
+    app = copy.deepcopy(APP)
+    app["spec"]["image"] = f"apache/spark:{spark}"
+    app["spec"]["sparkVersion"] = spark
+    app["spec"]["volumes"][0]["configMap"]["name"] = f"{job}-job"
+    return app
+
+
+def _prepare(emu: RunningEmulator, job: str = "squares", code: str = JOB) -> None:
     with _client(emu) as client:
         client.post("/api/v1/namespaces", json={"metadata": {"name": NS}})
         client.post(
@@ -77,7 +88,7 @@ def _prepare(emu: RunningEmulator) -> None:
         )
         answer = client.post(
             f"/api/v1/namespaces/{NS}/configmaps",
-            json={"metadata": {"name": "squares-job"}, "data": {"job.py": JOB}},
+            json={"metadata": {"name": f"{job}-job"}, "data": {"job.py": code}},
         )
         assert answer.status_code == 201, answer.text
 
@@ -102,13 +113,18 @@ def _submit(emu: RunningEmulator, tmp_path: Path, app: dict[str, Any]) -> Any:
     return CliRunner().invoke(cli, args)
 
 
-@pytest.mark.emulator(version="1.21", kubelet="process", tls=True, speed=1)
+@pytest.mark.parametrize(
+    ("k8s", "spark"),
+    [("1.21", "3.5.1"), ("1.19", "3.4.4"), (NEWEST, "4.0.5")],
+    ids=["k8s1.21-spark3.5.1", "k8s1.19-spark3.4.4", f"k8s{NEWEST}-spark4.0.5"],
+)
 def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executors(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, k8s: str, spark: str
 ) -> None:
-    need_spark("3.5.1")
+    need_spark(spark)
+    emulator = emulator_factory(version=k8s, kubelet="process", tls=True, speed=1)
     _prepare(emulator)
-    result = _submit(emulator, tmp_path, copy.deepcopy(APP))
+    result = _submit(emulator, tmp_path, _app(spark))
     driver = _pods(emulator, "spark-role=driver")[0]
     log = _log(emulator, driver["metadata"]["name"])
     assert result.exit_code == 0, f"{result.output}\n--- driver log ---\n{log[-4000:]}"
@@ -130,3 +146,28 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
         ]
         assert {"key": "spark", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
         assert "Successfully registered with driver" in _log(emulator, meta["name"])
+
+
+FAILING_JOB = """
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.getOrCreate()
+spark.sparkContext.parallelize(range(4), 2).count()
+raise ValueError("kubespark-boom: the job gave up")
+"""
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process", tls=True, speed=1)
+def test_a_driver_that_throws_ends_failed_with_its_exception_in_the_diagnosis(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    _prepare(emulator, "boom", FAILING_JOB)
+    app = _app("3.5.1", "boom")
+    app["metadata"]["name"] = "boom"
+    result = _submit(emulator, tmp_path, app)
+    assert result.exit_code == 1, result.output
+    assert "failed" in result.output
+    assert "ValueError: kubespark-boom: the job gave up" in result.output
+    driver = _pods(emulator, "spark-role=driver")[0]
+    assert driver["status"]["phase"] == "Failed"
