@@ -168,6 +168,6 @@ def test_a_driver_that_throws_ends_failed_with_its_exception_in_the_diagnosis(
     result = _submit(emulator, tmp_path, app)
     assert result.exit_code == 1, result.output
     assert "failed" in result.output
-    assert "ValueError: kubespark-boom: the job gave up" in result.output
+    assert "ValueError: kubespark-boom: the job gave up" in result.output, result.output
     driver = _pods(emulator, "spark-role=driver")[0]
     assert driver["status"]["phase"] == "Failed"
