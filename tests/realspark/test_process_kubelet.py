@@ -26,6 +26,7 @@ from kubespark.emulator.testing import RunningEmulator
 pytestmark = [pytest.mark.realspark, pytest.mark.slow]
 
 JOB = (Path(__file__).parent / "jobs" / "squares.py").read_text()
+SQL_JOB = (Path(__file__).parent / "jobs" / "squares_sql.py").read_text()
 ANSWER = sum(x * x for x in range(1, 100_001))
 NS = "spark-jobs"
 NEWEST = str(newest_version())
@@ -115,15 +116,20 @@ def _submit(emu: RunningEmulator, tmp_path: Path, app: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize(
     ("k8s", "spark"),
-    [("1.21", "3.5.1"), ("1.19", "3.4.4"), (NEWEST, "4.0.5")],
-    ids=["k8s1.21-spark3.5.1", "k8s1.19-spark3.4.4", f"k8s{NEWEST}-spark4.0.5"],
+    [("1.21", "3.5.1"), ("1.19", "3.4.4"), (NEWEST, "4.0.5"), ("1.21", "3.2.4")],
+    ids=[
+        "k8s1.21-spark3.5.1",
+        "k8s1.19-spark3.4.4",
+        f"k8s{NEWEST}-spark4.0.5",
+        "k8s1.21-spark3.2.4-java11",
+    ],
 )
 def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executors(
     emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, k8s: str, spark: str
 ) -> None:
     need_spark(spark)
     emulator = emulator_factory(version=k8s, kubelet="process", tls=True, speed=1)
-    _prepare(emulator)
+    _prepare(emulator, code=SQL_JOB if spark.startswith("3.2.") else JOB)
     result = _submit(emulator, tmp_path, _app(spark))
     driver = _pods(emulator, "spark-role=driver")[0]
     log = _log(emulator, driver["metadata"]["name"])
