@@ -8,8 +8,12 @@ run as processes too. The job's answer comes back in the driver's log.
 from __future__ import annotations
 
 import copy
+import os
+import signal
 import ssl
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +181,69 @@ def test_a_driver_that_throws_ends_failed_with_its_exception_in_the_diagnosis(
     assert "ValueError: kubespark-boom: the job gave up" in result.output, result.output
     driver = _pods(emulator, "spark-role=driver")[0]
     assert driver["status"]["phase"] == "Failed"
+
+
+SLOW_JOB = """
+import time
+from pyspark.sql import SparkSession
+
+def slow(x):
+    time.sleep(0.5)
+    return x * x
+
+spark = SparkSession.builder.getOrCreate()
+total = spark.sparkContext.parallelize(range(1, 41), 8).map(slow).sum()
+print(f"kubespark-answer {total}", flush=True)
+spark.stop()
+"""
+
+
+def _processes_of(pod: str) -> list[int]:
+    """PIDs of the executor pod's processes (its env names the pod)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\\0")
+        except OSError:
+            continue
+        if f"SPARK_EXECUTOR_POD_NAME={pod}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "slow", SLOW_JOB)
+    app = _app("3.5.1", "slow")
+    app["metadata"]["name"] = "slow"
+    with ThreadPoolExecutor(1) as pool:
+        submitted = pool.submit(_submit, emulator, tmp_path, app)
+        deadline = time.monotonic() + 120
+        victim = ""
+        while time.monotonic() < deadline and not victim:
+            drivers = _pods(emulator, "spark-role=driver")
+            log = _log(emulator, drivers[0]["metadata"]["name"]) if drivers else ""
+            running = [
+                p["metadata"]["name"]
+                for p in _pods(emulator, "spark-role=executor")
+                if p["status"].get("phase") == "Running"
+            ]
+            if "Starting task" in log and running and _processes_of(running[0]):
+                victim = running[0]
+            time.sleep(0.2)
+        assert victim, "the job never started on a running executor"
+        for pid in _processes_of(victim):
+            os.kill(pid, signal.SIGKILL)
+        result = submitted.result(timeout=240)
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n{log[-3000:]}"
+    assert "kubespark-answer 22140" in log
+    executors = {p["metadata"]["name"]: p for p in _pods(emulator, "spark-role=executor")}
+    assert executors[victim]["status"]["phase"] == "Failed"
+    assert len(executors) >= 3  # the driver asked for a replacement
