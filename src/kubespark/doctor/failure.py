@@ -1,7 +1,8 @@
 """The useful part of any failure, known issue or not.
 
 Owns reading failure lines in order and keeping what a person needs first: the first real error
-(past log4j chatter, JVM warnings and ``Exception in thread "main"`` wrappers), the root
+(past log4j chatter, JVM warnings and ``Exception in thread "main"`` wrappers; a Python
+traceback's exception line too), the root
 ``Caused by`` of its chain, the HTTP status, verb and resource of the API call that failed (from
 fabric8's ``Failure executing: PATCH at: ...`` and ``Received status: Status(code=500, ...)``, its
 4.x ``Operation: [create] for kind: [Pod]``, and the Go client's ``pods "x" is forbidden``
@@ -69,6 +70,10 @@ _NOISE = re.compile(
 _CLASS = r"(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Failure|Throwable)"
 _THREAD_WRAPPER = re.compile(r'Exception in thread "[^"]*"\s+')
 _EXCEPTION = re.compile(rf"(?:^|\s)(?P<cls>{_CLASS})(?::\s*(?P<msg>.*))?$")
+# The last line of a Python traceback (a PySpark driver's), unindented: ``ValueError: ...``.
+_PYTHON_EXCEPTION = re.compile(
+    r"^(?P<cls>(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception)): (?P<msg>.*)$"
+)
 _CAUSED_BY = re.compile(rf"^\s*Caused by:\s*(?P<cls>{_CLASS})(?::\s*(?P<msg>.*))?$")
 _FRAME = re.compile(r"^\s+(?:at\s|\.\.\.\s\d+\s(?:more|common))")
 _FAILURE_EXECUTING = re.compile(
@@ -321,7 +326,7 @@ def _level(text: str) -> str | None:
 
 def _exception(text: str) -> str | None:
     body = _THREAD_WRAPPER.sub("", text, count=1)
-    m = _EXCEPTION.search(body)
+    m = _EXCEPTION.search(body) or _PYTHON_EXCEPTION.match(text)
     if not m:
         return None
     # "... Message: Forbidden!..." inside prose is not an exception line; a class name is.

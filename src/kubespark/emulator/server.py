@@ -24,16 +24,17 @@ import uvicorn
 import yaml
 
 from kubespark.apisurface import load_surface
-from kubespark.emulator.api import ApiServer, WriteOptions
-from kubespark.emulator.asgi import DropConnection, EmulatorApp
-from kubespark.emulator.authn import BearerTokens, TokenAuthority
+from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
+from kubespark.emulator.apiserver.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.apiserver.authn import BearerTokens, TokenAuthority
+from kubespark.emulator.apiserver.facts import server_facts
+from kubespark.emulator.apiserver.faults import FaultInjector, Faults
+from kubespark.emulator.apiserver.objects import Clock
+from kubespark.emulator.apiserver.patching import Patcher
+from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
-from kubespark.emulator.facts import server_facts
-from kubespark.emulator.faults import FaultInjector, Faults
-from kubespark.emulator.kubelet import Kubelet
-from kubespark.emulator.objects import Clock
-from kubespark.emulator.patching import Patcher
-from kubespark.emulator.tls import ServerCertificates, make_certificates
+from kubespark.emulator.kubelet.process import ProcessKubelet
+from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
 from kubespark.versions import parse_kube_version
 
@@ -49,6 +50,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("kubespark.emulator")
 
+KUBELETS = ("simulated", "process")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -68,9 +70,11 @@ class EmulatorOptions:
     events: bool = True  # the kubelet records Events
     namespaces: tuple[str, ...] = ()  # created at start, besides the built-in ones
     bookmark_interval: float = 60.0  # emulated seconds between watch bookmarks
-    # Bearer tokens the server requires (emulator.authn); empty: no authentication. The
+    # Bearer tokens the server requires (emulator.apiserver.authn); empty: no authentication. The
     # kubeconfig it writes carries the first.
     bearer_tokens: tuple[str, ...] = ()
+    kubelet: str = "simulated"  # or "process": Apache Spark image pods run as local processes
+    spark_image_map: tuple[tuple[str, str], ...] = ()  # (image, Spark version) for custom images
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -78,6 +82,12 @@ class EmulatorOptions:
                 f"speed {self.speed} is not positive",
                 where="--speed",
                 fix="give a factor > 0, e.g. 10 to run pods ten times faster",
+            )
+        if self.kubelet not in KUBELETS:
+            raise InputError(
+                f"unknown kubelet {self.kubelet!r}",
+                where="--kubelet",
+                fix=f"choose one of: {', '.join(KUBELETS)}",
             )
         if not 0 <= self.port <= 65535:
             raise InputError(
@@ -198,7 +208,7 @@ class Emulator:
             self.certificates = make_certificates(self.workdir / "pki", self.options.host)
         self.controllers = ControllerSet(self.api, self.clock)
         self._seed_objects()
-        self.kubelet = Kubelet(self.api, self.clock, events=self.options.events)
+        self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(
             self.api,
             self.faults,
@@ -214,6 +224,18 @@ class Emulator:
             logging.getLogger(logger).addFilter(_QuietDrops())
         await self._serve()
         self._write_kubeconfig()
+
+    def _make_kubelet(self) -> Kubelet:
+        if self.options.kubelet == "process":
+            return ProcessKubelet(
+                self.api,
+                self.clock,
+                endpoint=lambda: self.url,
+                ca_pem=lambda: self.certificates.ca_pem() if self.certificates else None,
+                image_map=dict(self.options.spark_image_map),
+                events=self.options.events,
+            )
+        return Kubelet(self.api, self.clock, events=self.options.events)
 
     def _seed_objects(self) -> None:
         res = self.api.registry.for_kind("v1", "Namespace")
@@ -373,6 +395,8 @@ class EmulatorThread:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def stop(self) -> None:
+        if self._loop.is_closed():  # stopped already (a test may stop its server early)
+            return
         if self.emulator is not None:
             self.call(self.emulator.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from kubespark.emulator.wire import bad_request
+from kubespark.emulator.apiserver.wire import bad_request
 
 __all__ = ["MEDIA_TYPE", "decode_object"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubespark.apisurface.model import ApiSurface, FieldValidation, Schema, SchemaKind, TypeDef
-from kubespark.emulator.registry import Registry, ServedResource
+from kubespark.emulator.apiserver.registry import Registry, ServedResource
 
 __all__ = ["v2_document", "v3_group_version", "v3_root"]
 

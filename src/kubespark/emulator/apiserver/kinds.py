@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubespark.apisurface.model import ApiSurface
-from kubespark.emulator.wire import FieldError
+from kubespark.emulator.apiserver.wire import FieldError
 
 __all__ = ["KindRules", "rules_for"]
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubespark.emulator.selectors import FieldSelector, LabelSelector
-from kubespark.emulator.wire import gone
+from kubespark.emulator.apiserver.selectors import FieldSelector, LabelSelector
+from kubespark.emulator.apiserver.wire import gone
 
 __all__ = ["BucketKey", "Event", "Store", "Watcher"]
 

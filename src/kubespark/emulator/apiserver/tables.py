@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubespark.emulator.objects import Obj, parse_rfc3339, peek_meta
-from kubespark.emulator.registry import ServedResource
+from kubespark.emulator.apiserver.objects import Obj, parse_rfc3339, peek_meta
+from kubespark.emulator.apiserver.registry import ServedResource
 
 __all__ = ["human_duration", "to_table"]
 

@@ -19,9 +19,9 @@ import orjson
 
 from kubespark.apisurface.model import GroupVersionKind, TypeDef
 from kubespark.apisurface.openapi import types_from_openapi_v2
-from kubespark.emulator.api import ApiServer, WriteOptions, WriteResult
-from kubespark.emulator.objects import Obj
-from kubespark.emulator.registry import ServedResource
+from kubespark.emulator.apiserver.api import ApiServer, WriteOptions, WriteResult
+from kubespark.emulator.apiserver.objects import Obj
+from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.patch import DEDUCED_TYPE, PatchTarget, apply_patch, record_update
 from kubespark.patch import accepted_patch_types as _engine_accepted
 

@@ -20,7 +20,7 @@ from kubespark.apisurface import (
     prune_unknown_fields,
 )
 from kubespark.apisurface.model import ApiSurface
-from kubespark.emulator.wire import FieldError
+from kubespark.emulator.apiserver.wire import FieldError
 
 __all__ = ["BuiltinChecks", "CheckResult"]
 

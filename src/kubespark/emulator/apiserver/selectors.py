@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubespark.emulator.wire import bad_request
+from kubespark.emulator.apiserver.wire import bad_request
 
 __all__ = [
     "FieldSelector",

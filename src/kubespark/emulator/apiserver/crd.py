@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kubespark.emulator.registry import CustomVersion, ServedResource
-from kubespark.emulator.wire import FieldError
+from kubespark.emulator.apiserver.registry import CustomVersion, ServedResource
+from kubespark.emulator.apiserver.wire import FieldError
 
 __all__ = [
     "apply_defaults",

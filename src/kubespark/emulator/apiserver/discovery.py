@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from kubespark.emulator.registry import Registry, ServedResource
+from kubespark.emulator.apiserver.registry import Registry, ServedResource
 
 __all__ = [
     "aggregated",

@@ -21,16 +21,16 @@ from typing import Any, Protocol
 import orjson
 
 from kubespark.apisurface.model import ApiSurface, FieldValidation
-from kubespark.emulator import crd as crds
-from kubespark.emulator import kinds
-from kubespark.emulator.checks import BuiltinChecks
-from kubespark.emulator.facts import ServerFacts
-from kubespark.emulator.names import check_name, generate_name
-from kubespark.emulator.objects import Obj, clone, meta, new_uid, peek_meta, rfc3339
-from kubespark.emulator.registry import Registry, ServedResource
-from kubespark.emulator.selectors import FieldSelector, LabelSelector
-from kubespark.emulator.store import Store, Watcher
-from kubespark.emulator.wire import (
+from kubespark.emulator.apiserver import crd as crds
+from kubespark.emulator.apiserver import kinds
+from kubespark.emulator.apiserver.checks import BuiltinChecks
+from kubespark.emulator.apiserver.facts import ServerFacts
+from kubespark.emulator.apiserver.names import check_name, generate_name
+from kubespark.emulator.apiserver.objects import Obj, clone, meta, new_uid, peek_meta, rfc3339
+from kubespark.emulator.apiserver.registry import Registry, ServedResource
+from kubespark.emulator.apiserver.selectors import FieldSelector, LabelSelector
+from kubespark.emulator.apiserver.store import Store, Watcher
+from kubespark.emulator.apiserver.wire import (
     FieldError,
     already_exists,
     bad_request,
@@ -125,7 +125,7 @@ class ApiServer:
         self.rng = random.Random(seed)
         self.kind_ctx = kinds.KindContext(surface, facts.name_messages["dns1123-label"])
         self.service_account_admission = service_account_admission
-        self.patcher: Any = None  # set by the server: kubespark.emulator.patching.Patcher
+        self.patcher: Any = None  # set by the server: kubespark.emulator.apiserver.patching.Patcher
         self.field_manager: FieldManager | None = None  # set by the server with the patcher
 
     # --- helpers --------------------------------------------------------------------------

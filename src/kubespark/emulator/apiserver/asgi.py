@@ -23,15 +23,20 @@ from typing import Any, Protocol
 import orjson
 import yaml
 
-from kubespark.emulator import discovery, openapi, openapi_pb, protobuf, tables
-from kubespark.emulator.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
-from kubespark.emulator.faults import FaultInjector
-from kubespark.emulator.objects import Clock, Obj
-from kubespark.emulator.patching import PATCH_TYPES
-from kubespark.emulator.registry import ServedResource
-from kubespark.emulator.selectors import parse_field_selector, parse_label_selector
-from kubespark.emulator.store import Watcher
-from kubespark.emulator.wire import (
+from kubespark.emulator.apiserver import discovery, openapi, openapi_pb, protobuf, tables
+from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
+from kubespark.emulator.apiserver.faults import FaultInjector
+from kubespark.emulator.apiserver.objects import Clock, Obj
+from kubespark.emulator.apiserver.patching import PATCH_TYPES
+from kubespark.emulator.apiserver.registry import ServedResource
+from kubespark.emulator.apiserver.selectors import (
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
+from kubespark.emulator.apiserver.store import Watcher
+from kubespark.emulator.apiserver.wire import (
     BODY_MEDIA_TYPES,
     bad_request,
     decode_body,
@@ -123,6 +128,13 @@ def _status_response(status: Status, headers: list[tuple[bytes, bytes]] | None =
     return Response(status.code, orjson.dumps(status.to_wire()), headers=headers or [])
 
 
+def _request(scope: dict[str, Any], method: str) -> Request:
+    headers = {
+        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
+    }
+    return Request(method, scope["path"], _query(scope.get("query_string", b"")), headers)
+
+
 def _query(raw: bytes) -> dict[str, str]:
     if not raw:
         return {}
@@ -169,12 +181,8 @@ class EmulatorApp:
         if kind != "http":
             return
         self.requests += 1
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
-        }
-        req = Request(
-            scope["method"], scope["path"], _query(scope.get("query_string", b"")), headers
-        )
+        req = _request(scope, scope["method"])
+        headers = req.headers
         result: Response | Stream
         too_big = await self._read_body(req, receive)
         if too_big is not None:
@@ -234,42 +242,57 @@ class EmulatorApp:
             *stream.headers,
         ]
         await send({"type": "http.response.start", "status": stream.code, "headers": headers})
-        disconnected = asyncio.Event()
 
-        async def watch_disconnect() -> None:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    disconnected.set()
-                    if stream.on_close is not None:
-                        stream.on_close()
-                    return
+        async def disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
 
-        watcher_task = asyncio.ensure_future(watch_disconnect())
+        async def chunk(body: bytes) -> None:
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+
+        async def finish() -> None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self._pump(stream, disconnect, chunk, finish)
+
+    async def _pump(
+        self,
+        stream: Stream,
+        peer_gone: Callable[[], Awaitable[None]],
+        send_chunk: Callable[[bytes], Awaitable[None]],
+        finish: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Send chunks until the stream ends or the peer goes: one path for HTTP and WebSocket."""
+        closed = asyncio.Event()
+
+        async def watch_close() -> None:
+            await peer_gone()
+            closed.set()
+            if stream.on_close is not None:
+                stream.on_close()
+
+        listener = asyncio.ensure_future(watch_close())
         current = asyncio.current_task()
         if current is not None:
             self.open_streams.add(current)
         try:
             async for chunk in stream.chunks:
-                if disconnected.is_set():
+                if closed.is_set():
                     break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            if not disconnected.is_set():
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await send_chunk(chunk)
+            if not closed.is_set():
+                await finish()
         finally:
             if current is not None:
                 self.open_streams.discard(current)
-            watcher_task.cancel()
+            listener.cancel()
             if stream.on_close is not None:
                 stream.on_close()
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Watches over WebSocket, as fabric8 7 (Spark 4) asks: one text message per event."""
         self.requests += 1
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
-        }
-        req = Request("GET", scope["path"], _query(scope.get("query_string", b"")), headers)
+        req = _request(scope, "GET")
         connect = await receive()
         if connect.get("type") != "websocket.connect":
             return
@@ -278,32 +301,18 @@ class EmulatorApp:
             await self._refuse_websocket(scope, send, result)
             return
         await send({"type": "websocket.accept"})
-        closed = asyncio.Event()
 
-        async def watch_close() -> None:
+        async def disconnect() -> None:
             while (await receive())["type"] != "websocket.disconnect":
                 pass
-            closed.set()
-            if result.on_close is not None:
-                result.on_close()
 
-        listener = asyncio.ensure_future(watch_close())
-        current = asyncio.current_task()
-        if current is not None:
-            self.open_streams.add(current)
-        try:
-            async for chunk in result.chunks:
-                if closed.is_set():
-                    break
-                await send({"type": "websocket.send", "text": chunk.decode().rstrip("\n")})
-            if not closed.is_set():
-                await send({"type": "websocket.close", "code": 1000})
-        finally:
-            if current is not None:
-                self.open_streams.discard(current)
-            listener.cancel()
-            if result.on_close is not None:
-                result.on_close()
+        async def text(chunk: bytes) -> None:
+            await send({"type": "websocket.send", "text": chunk.decode().rstrip("\n")})
+
+        async def close() -> None:
+            await send({"type": "websocket.close", "code": 1000})
+
+        await self._pump(result, disconnect, text, close)
 
     async def _refuse_websocket(self, scope: dict[str, Any], send: Any, resp: Response) -> None:
         """Answer the upgrade with the plain HTTP error a real server gives before upgrading."""
@@ -545,11 +554,7 @@ class EmulatorApp:
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> Response:
         wanted = self._negotiate(req, allow_table=False)
-        if wanted.form == "yaml":
-            text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
-            return Response(code, text.encode(), b"application/yaml", headers or [])
-        option = orjson.OPT_INDENT_2 if req.flag("pretty") else 0
-        return Response(code, orjson.dumps(body, option=option), headers=headers or [])
+        return _encoded(req, body, wanted.form == "yaml", code, headers)
 
     def _render(
         self,
@@ -578,11 +583,7 @@ class EmulatorApp:
             return Response(code, orjson.dumps(table), wanted.media_type.encode(), headers or [])
         if wanted.form == "partial":
             body = _partial(body, wanted.version)
-        if wanted.form == "yaml":
-            text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
-            return Response(code, text.encode(), b"application/yaml", headers or [])
-        option = orjson.OPT_INDENT_2 if req.flag("pretty") else 0
-        return Response(code, orjson.dumps(body, option=option), headers=headers or [])
+        return _encoded(req, body, wanted.form == "yaml", code, headers)
 
     # --- resources ------------------------------------------------------------------------------
     def _resources(
@@ -715,7 +716,7 @@ class EmulatorApp:
         opts = self._write_options(req)
         patcher = self.api.patcher
         if patcher is None or media not in PATCH_TYPES:
-            from kubespark.emulator.patching import accepted_patch_types
+            from kubespark.emulator.apiserver.patching import accepted_patch_types
 
             raise unsupported_media_type(
                 accepted_patch_types(res, self.api.surface.behaviours.server_side_apply)
@@ -760,10 +761,7 @@ class EmulatorApp:
         self, req: Request, res: ServedResource, namespace: str | None
     ) -> Response:
         wanted = self._negotiate(req, allow_table=False)
-        labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(
-            req.query.get("fieldSelector"), res.kind, custom=res.custom is not None
-        )
+        labels, fields = _selectors(req, res)
         listed = self.api.delete_collection(
             res, namespace, labels, fields, self._delete_options(req)
         )
@@ -771,10 +769,7 @@ class EmulatorApp:
 
     def _list(self, req: Request, res: ServedResource, namespace: str | None) -> Response:
         wanted = self._negotiate(req, allow_table=True)
-        labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(
-            req.query.get("fieldSelector"), res.kind, custom=res.custom is not None
-        )
+        labels, fields = _selectors(req, res)
         limit_text = req.query.get("limit", "")
         try:
             limit = int(limit_text) if limit_text else 0
@@ -834,7 +829,7 @@ class EmulatorApp:
 
     @staticmethod
     def _conflict_bound(name: str, pod: Obj) -> APIError:
-        from kubespark.emulator.wire import modified_conflict
+        from kubespark.emulator.apiserver.wire import modified_conflict
 
         node = pod["spec"]["nodeName"]
         return modified_conflict(
@@ -925,10 +920,7 @@ class EmulatorApp:
         if req.method != "GET":
             raise method_not_allowed()
         wanted = self._negotiate(req, allow_table=True)
-        labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(
-            req.query.get("fieldSelector"), res.kind, custom=res.custom is not None
-        )
+        labels, fields = _selectors(req, res)
         timeout_text = req.query.get("timeoutSeconds", "")
         try:
             timeout = float(timeout_text) if timeout_text else self.default_watch_timeout
@@ -1009,6 +1001,25 @@ class EmulatorApp:
             "metadata": {"resourceVersion": str(self.api.store.resource_version)},
         }
         return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
+
+
+def _selectors(req: Request, res: ServedResource) -> tuple[LabelSelector, FieldSelector]:
+    labels = parse_label_selector(req.query.get("labelSelector"))
+    fields = parse_field_selector(
+        req.query.get("fieldSelector"), res.kind, custom=res.custom is not None
+    )
+    return labels, fields
+
+
+def _encoded(
+    req: Request, body: Any, as_yaml: bool, code: int, headers: list[tuple[bytes, bytes]] | None
+) -> Response:
+    """A body as YAML or JSON (indented when the request says ``pretty``)."""
+    if as_yaml:
+        text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+        return Response(code, text.encode(), b"application/yaml", headers or [])
+    option = orjson.OPT_INDENT_2 if req.flag("pretty") else 0
+    return Response(code, orjson.dumps(body, option=option), headers=headers or [])
 
 
 def _partial(body: Obj, version: str) -> Obj:

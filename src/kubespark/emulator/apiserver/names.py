@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import re
 
-from kubespark.emulator.facts import ServerFacts
-from kubespark.emulator.wire import FieldError
+from kubespark.emulator.apiserver.facts import ServerFacts
+from kubespark.emulator.apiserver.wire import FieldError
 
 __all__ = ["check_name", "generate_name"]
 

@@ -15,15 +15,14 @@ import hashlib
 import random
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kubespark.emulator.api import DeleteOptions, WriteOptions
-from kubespark.emulator.objects import Obj, peek_meta
-from kubespark.emulator.selectors import parse_field_selector, parse_label_selector
+from kubespark.emulator.apiserver.api import DeleteOptions, WriteOptions
+from kubespark.emulator.apiserver.objects import Obj, peek_meta
+from kubespark.emulator.apiserver.selectors import parse_field_selector, parse_label_selector
+from kubespark.emulator.workloads.context import PodContext
+from kubespark.emulator.workloads.steering import number
 from kubespark.kube import errors
-
-if TYPE_CHECKING:
-    from kubespark.emulator.kubelet import Kubelet
 
 __all__ = ["is_driver", "parse_properties", "run_driver"]
 
@@ -77,13 +76,11 @@ def _log_time() -> str:
     return time.strftime("%y/%m/%d %H:%M:%S", time.gmtime())
 
 
-def _properties(kubelet: Kubelet, pod: Obj) -> dict[str, str] | None:
+def _properties(ctx: PodContext, pod: Obj) -> dict[str, str] | None:
     namespace = peek_meta(pod).get("namespace", "")
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         if vol.get("name") == CONF_VOLUME and isinstance(vol.get("configMap"), dict):
-            cm = kubelet.api.store.get(
-                ("", "configmaps"), namespace, vol["configMap"].get("name", "")
-            )
+            cm = ctx.api.store.get(("", "configmaps"), namespace, vol["configMap"].get("name", ""))
             if cm is not None:
                 return parse_properties((cm.get("data") or {}).get(PROPERTIES_KEY, ""))
     return None
@@ -215,13 +212,12 @@ def _prefix(pod: Obj, conf: Mapping[str, str]) -> str:
     return f"{app}-{unique}"
 
 
-async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj) -> int:
+async def run_driver(ctx: PodContext, pod: Obj) -> int:
     """The driver's life once its container runs; returns its exit code."""
-    from kubespark.emulator.kubelet import _number
-
+    key = ctx.key
     containers = (pod.get("spec") or {}).get("containers") or [{}]
-    say = _Logger(kubelet, key, str(containers[0].get("name") or _DRIVER_CONTAINER))
-    conf = _properties(kubelet, pod)
+    say = _Logger(ctx, str(containers[0].get("name") or _DRIVER_CONTAINER))
+    conf = _properties(ctx, pod)
     if conf is None:
         say(
             "ERROR SparkContext: Error initializing SparkContext: spark.properties not found "
@@ -236,12 +232,12 @@ async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj)
     say(f"INFO SparkContext: Submitted application: {conf.get('spark.app.name', 'spark')}")
     count = int(conf.get("spark.executor.instances", "2") or 0)
     prefix = _prefix(pod, conf)
-    pods = kubelet.pods
+    pods = ctx.pods
     created: list[str] = []
     for exec_id in range(1, count + 1):
         body = _executor_pod(pod, conf, exec_id, prefix, app_id)
         try:
-            kubelet.api.create(pods, key[0], body, WriteOptions(field_manager="fabric8"))
+            ctx.api.create(pods, key[0], body, WriteOptions(field_manager="fabric8"))
         except errors.APIError as err:
             say(
                 "ERROR ExecutorPodsSnapshotsStoreImpl: Going to stop due to "
@@ -256,51 +252,50 @@ async def run_driver(kubelet: Kubelet, key: tuple[str, str], uid: str, pod: Obj)
             f"ResourceProfile Id: 0, target: {count}, known: {exec_id - 1}, "
             "sharedSlotFromPendingPods: 2147483647."
         )
-    await _wait_running(kubelet, key[0], created)
+    await _wait_running(ctx, key[0], created)
     say(
         "INFO KubernetesClusterSchedulerBackend: SchedulerBackend is ready for scheduling "
         "beginning after reached minRegisteredResourcesRatio: 0.8"
     )
-    await kubelet.clock.sleep(_number(pod, "run-seconds", DEFAULT_RUN_SECONDS))
-    if kubelet._current(key, uid) is None:
+    await ctx.clock.sleep(number(pod, "run-seconds", DEFAULT_RUN_SECONDS))
+    if ctx.current() is None:
         return 0
     say(f"Pi is roughly {3.14159 + random.uniform(-0.001, 0.001):.5f}")
     say("INFO SparkUI: Stopped Spark web UI")
     if conf.get("spark.kubernetes.executor.deleteOnTermination", "true").lower() != "false":
         say("INFO KubernetesClusterSchedulerBackend: Shutting down all executors")
-        _delete_executors(kubelet, key[0], app_id)
+        _delete_executors(ctx, key[0], app_id)
     say("INFO SparkContext: Successfully stopped SparkContext")
-    return int(_number(pod, "exit-code", 0))
+    return int(number(pod, "exit-code", 0))
 
 
-async def _wait_running(kubelet: Kubelet, namespace: str, names: list[str]) -> None:
+async def _wait_running(ctx: PodContext, namespace: str, names: list[str]) -> None:
     for _ in range(200):  # bounded: the driver proceeds after ~20 emulated seconds regardless
         pending = [
             n
             for n in names
-            if (
-                (kubelet.api.store.get(kubelet.pods.bucket, namespace, n) or {}).get("status") or {}
-            ).get("phase")
+            if ((ctx.api.store.get(ctx.pods.bucket, namespace, n) or {}).get("status") or {}).get(
+                "phase"
+            )
             not in ("Running", "Succeeded", "Failed")
-            and kubelet.api.store.get(kubelet.pods.bucket, namespace, n) is not None
+            and ctx.api.store.get(ctx.pods.bucket, namespace, n) is not None
         ]
         if not pending:
             return
-        await kubelet.clock.sleep(0.1)
+        await ctx.clock.sleep(0.1)
 
 
-def _delete_executors(kubelet: Kubelet, namespace: str, app_id: str) -> None:
+def _delete_executors(ctx: PodContext, namespace: str, app_id: str) -> None:
     labels = parse_label_selector(f"spark-app-selector={app_id},spark-role=executor")
     fields = parse_field_selector("", "Pod")
-    kubelet.api.delete_collection(kubelet.pods, namespace, labels, fields, DeleteOptions())
+    ctx.api.delete_collection(ctx.pods, namespace, labels, fields, DeleteOptions())
 
 
 class _Logger:
-    def __init__(self, kubelet: Kubelet, key: tuple[str, str], container: str) -> None:
-        self.kubelet = kubelet
-        self.key = key
+    def __init__(self, ctx: PodContext, container: str) -> None:
+        self.ctx = ctx
         self.container = container
 
     def __call__(self, text: str) -> None:
         line = text if text.startswith("Pi is") else f"{_log_time()} {text}"
-        self.kubelet.append_log(self.key, self.container, line)
+        self.ctx.append_log(self.container, line)

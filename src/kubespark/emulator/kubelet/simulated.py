@@ -14,14 +14,16 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubespark.emulator.api import ApiServer, WriteOptions
-from kubespark.emulator.objects import Clock, Obj, clone, peek_meta, rfc3339
-from kubespark.emulator.registry import ServedResource
-from kubespark.emulator.store import DELETED, Event
+from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
+from kubespark.emulator.apiserver.objects import Clock, Obj, clone, peek_meta, rfc3339
+from kubespark.emulator.apiserver.registry import ServedResource
+from kubespark.emulator.apiserver.store import DELETED, Event
+from kubespark.emulator.workloads.context import PodContext
+from kubespark.emulator.workloads.sparkdriver import is_driver, run_driver
+from kubespark.emulator.workloads.steering import ANNOTATIONS, annotation, flag, number
 from kubespark.kube import errors
 
 __all__ = ["ANNOTATIONS", "NODE_NAME", "Kubelet"]
@@ -30,41 +32,7 @@ log = logging.getLogger("kubespark.emulator")
 
 NODE_NAME = "emulated-node-1"
 NODE_IP = "10.0.0.11"
-PREFIX = "kubespark.io/emulate-"
-
-# The annotations that steer a pod's simulated life (documented in docs/emulator.md).
-ANNOTATIONS: Mapping[str, str] = {
-    PREFIX + "run-seconds": "seconds the containers run before exiting (default: forever; "
-    "a Spark driver: 5)",
-    PREFIX + "exit-code": "the containers' exit code when they finish (default 0)",
-    PREFIX + "start-seconds": "seconds spent in ContainerCreating (default 0.5)",
-    PREFIX + "image-pull-failure": "'true': the image cannot be pulled (ErrImagePull, then "
-    "ImagePullBackOff; the pod stays Pending)",
-    PREFIX + "unschedulable": "'true': no node fits (PodScheduled=False, reason Unschedulable)",
-    PREFIX + "oom-killed": "'true': the containers end OOMKilled (exit code 137)",
-    PREFIX + "evicted": "'true': the kubelet evicts the pod when it would finish (phase Failed, "
-    "reason Evicted)",
-    PREFIX + "log": "text appended to every container's log (lines separated by newlines)",
-}
-
 _FOREVER = 10.0**9
-
-
-def _annotation(pod: Obj, name: str) -> str | None:
-    value = (peek_meta(pod).get("annotations") or {}).get(PREFIX + name)
-    return str(value) if value is not None else None
-
-
-def _flag(pod: Obj, name: str) -> bool:
-    return (_annotation(pod, name) or "").lower() in ("true", "1", "yes")
-
-
-def _number(pod: Obj, name: str, default: float) -> float:
-    text = _annotation(pod, name)
-    try:
-        return float(text) if text is not None else default
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -77,6 +45,7 @@ class PodRun:
     logs: dict[str, list[str]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     terminating: bool = False
+    messages: list[str] = field(default_factory=list)  # why the next termination happened
 
 
 class Kubelet:
@@ -192,15 +161,24 @@ class Kubelet:
             return
         if m.get("deletionTimestamp"):
             return
-        ip = f"10.244.0.{self._next_ip % 250 + 2}"
-        self._next_ip += 1
+        ip = self._address()
         uid = m.get("uid", "")
         self._runs[key] = PodRun(asyncio.ensure_future(self._live(key, uid)), ip, uid)
+
+    def _address(self) -> str:
+        """The next pod IP (from the node's podCIDR)."""
+        self._next_ip += 1
+        return f"10.244.0.{(self._next_ip - 1) % 250 + 2}"
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _context(self, key: tuple[str, str], uid: str) -> PodContext:
+        return PodContext(
+            self.api, self.clock, self.pods, key, uid, lambda c, line: self.append_log(key, c, line)
+        )
 
     # --- reading and writing pods --------------------------------------------------------------
     def _current(self, key: tuple[str, str], uid: str) -> Obj | None:
@@ -291,8 +269,8 @@ class Kubelet:
         pod = await self._wait_for_volumes(key, uid)
         if pod is None:
             return
-        await self.clock.sleep(_number(pod, "start-seconds", 0.5))
-        if _flag(pod, "image-pull-failure"):
+        await self.clock.sleep(number(pod, "start-seconds", 0.5))
+        if flag(pod, "image-pull-failure"):
             await self._image_pull_failure(key, uid, pod)
             return
         await self._run_containers(key, uid, run)
@@ -304,7 +282,7 @@ class Kubelet:
             return None
         now = rfc3339()
         status = dict(pod.get("status") or {})
-        if _flag(pod, "unschedulable"):
+        if flag(pod, "unschedulable"):
             message = (
                 "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
             )
@@ -443,8 +421,6 @@ class Kubelet:
         return status
 
     async def _run_containers(self, key: tuple[str, str], uid: str, run: PodRun) -> None:
-        from kubespark.emulator.sparkdriver import is_driver, run_driver
-
         restarts = 0
         backoff = 10.0
         while True:
@@ -457,19 +433,15 @@ class Kubelet:
                 return
             for c in self._containers(pod):
                 self.event(pod, "Started", f"Started container {c.get('name')}")
-                for line in (_annotation(pod, "log") or "").splitlines():
+                for line in (annotation(pod, "log") or "").splitlines():
                     self.append_log(key, c.get("name", ""), line)
-            if is_driver(pod):
-                exit_code = await run_driver(self, key, uid, pod)
-            else:
-                await self.clock.sleep(_number(pod, "run-seconds", _FOREVER))
-                exit_code = int(_number(pod, "exit-code", 0))
+            exit_code = await self._workload(key, uid, run, pod)
             pod = self._current(key, uid)
             if pod is None:
                 return
             policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
             restart = policy == "Always" or (policy == "OnFailure" and exit_code != 0)
-            if _flag(pod, "evicted"):
+            if flag(pod, "evicted"):
                 self._evict(key, uid, pod, started)
                 return
             self._terminated(key, uid, pod, exit_code, started, restarts, final=not restart)
@@ -478,6 +450,13 @@ class Kubelet:
             restarts += 1
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, 300.0)
+
+    async def _workload(self, key: tuple[str, str], uid: str, run: PodRun, pod: Obj) -> int:
+        """Run the pod's containers until they exit; their exit code."""
+        if is_driver(pod):
+            return await run_driver(self._context(key, uid), pod)
+        await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
+        return int(number(pod, "exit-code", 0))
 
     def _terminated(
         self,
@@ -490,9 +469,10 @@ class Kubelet:
         *,
         final: bool,
     ) -> None:
-        oom = _flag(pod, "oom-killed")
+        oom = flag(pod, "oom-killed")
         code = 137 if oom else exit_code
         reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
+        message = run.messages.pop(0) if (run := self._runs.get(key)) and run.messages else ""
         finished = rfc3339()
         status = dict(pod.get("status") or {})
         statuses = []
@@ -504,6 +484,8 @@ class Kubelet:
                 "finishedAt": finished,
                 "containerID": _container_id(pod, c.get("name", ""), restarts),
             }
+            if message:
+                term["message"] = message
             entry: dict[str, Any] = {
                 "name": c.get("name"),
                 "ready": False,
