@@ -11,14 +11,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import yaml
 from lightkube.config import client_adapter
 from lightkube.config.kubeconfig import KubeConfig, SingleConfig
 from lightkube.config.models import User
 from lightkube.core.exceptions import ConfigError
 
+from kubespark import bounded
 from kubespark.errors import InputError
+from kubespark.redaction import redact_text, redact_url
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 
@@ -49,10 +53,14 @@ def load_connection(
     path = kubeconfig_path(kubeconfig)
     where = str(path)
     try:
-        single: SingleConfig | None = KubeConfig.from_file(path).get(context)
+        single: SingleConfig | None = KubeConfig.from_dict(_read_kubeconfig(path), fname=path).get(
+            context
+        )
     except ConfigError as err:
         raise InputError(
-            str(err), where=where, fix="pass --kubeconfig PATH and --context NAME of a cluster"
+            redact_text(str(err)),
+            where=where,
+            fix="pass --kubeconfig PATH and --context NAME of a cluster",
         ) from None
     except (KeyError, TypeError, AttributeError) as err:
         raise InputError(
@@ -63,6 +71,7 @@ def load_connection(
     except OSError as err:
         raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=where) from None
     assert single is not None  # get() without default raises instead of returning None
+    _refuse_userinfo(single.cluster.server, where)
     if single.user is None:
         single = single._replace(user=User())
     params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
@@ -74,6 +83,44 @@ def load_connection(
         context=single.context_name,
         client_params=params,
     )
+
+
+def _read_kubeconfig(path: Path) -> dict[str, Any]:
+    """The file's mapping, bounded; a syntax error says where, never what (it holds secrets)."""
+    if not path.is_file():
+        raise ConfigError(f"Configuration file {path} not found")
+    text = bounded.read_text(path)
+    try:
+        documents = [d for d, _ in bounded.load_all(text, str(path))]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        # PyYAML's str() quotes the offending line, which may be a token: only its problem shows.
+        problem = redact_text(str(getattr(err, "problem", None) or type(err).__name__))
+        raise InputError(
+            f"the kubeconfig is not valid YAML: {problem}",
+            where=f"{path}{line}",
+            fix="check the file with `kubectl config view --kubeconfig PATH`",
+        ) from None
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise InputError(
+            "the kubeconfig is not one YAML mapping",
+            where=str(path),
+            fix="give a kubeconfig (apiVersion: v1, kind: Config)",
+        )
+    return documents[0]
+
+
+def _refuse_userinfo(server: str, where: str) -> None:
+    # client-go would send it as basic auth beside the user's own credentials; the HTTP clients
+    # refuse the mix, and the URL is printed in banners and errors. One place for credentials.
+    if "@" in urlsplit(server).netloc:
+        raise InputError(
+            f"the cluster server URL {redact_url(server)} carries credentials (user:password@)",
+            where=where,
+            fix="put them in the user entry (username/password, token or client certificate) "
+            "and give the server URL without them",
+        )
 
 
 def http_client(
