@@ -22,6 +22,7 @@ from kubespark.cli.serving import until_interrupted
 from kubespark.errors import InputError
 from kubespark.proxy import Proxy, ProxyOptions, RewriteAs
 from kubespark.proxy.server import DEFAULT_LISTEN
+from kubespark.redaction import redact_url
 
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -137,7 +138,8 @@ async def _serve(options: ProxyOptions) -> None:
         if snapshot
         else "not reachable yet (answers 503 until it is)"
     )
-    console.print(f"[bold]kubespark proxy[/]: {running.url} -> {running.upstream.server}")
+    upstream = redact_url(running.upstream.server)
+    console.print(f"[bold]kubespark proxy[/]: {running.url} -> {upstream}", highlight=False)
     console.print(f"upstream: {found}", highlight=False)
     if running.pair is not None and running.pair.ca_file is not None:
         console.print(f"CA for clients: {running.pair.ca_file}", highlight=False)

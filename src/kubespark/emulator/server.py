@@ -34,6 +34,7 @@ from kubespark.emulator.objects import Clock
 from kubespark.emulator.patching import Patcher
 from kubespark.emulator.tls import ServerCertificates, make_certificates
 from kubespark.errors import InputError
+from kubespark.privatefiles import write_private
 from kubespark.versions import parse_kube_version
 
 __all__ = [
@@ -178,10 +179,7 @@ class Emulator:
         }
 
     def _write_kubeconfig(self) -> None:
-        path = self.kubeconfig_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
-        path.chmod(0o600)
+        write_private(self.kubeconfig_path, yaml.safe_dump(self.kubeconfig(), sort_keys=False))
 
     # --- lifetime -------------------------------------------------------------------------------
     async def start(self) -> None:

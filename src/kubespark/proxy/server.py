@@ -30,6 +30,7 @@ import yaml
 
 from kubespark.errors import InputError
 from kubespark.kube.config import Connection, load_connection
+from kubespark.privatefiles import write_private
 from kubespark.proxy.applies import RewriteAs, is_apply
 from kubespark.proxy.capabilities import Capabilities
 from kubespark.proxy.messages import ClientRequest, ProxyResponse
@@ -185,7 +186,7 @@ class Proxy:
             ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         if self.options.kubeconfig_out is not None:
-            _write_private(self.options.kubeconfig_out, yaml.safe_dump(self.kubeconfig()))
+            write_private(self.options.kubeconfig_out, yaml.safe_dump(self.kubeconfig()))
         await self.capabilities.current()
 
     def _serving_pair(self) -> ServingPair:
@@ -256,12 +257,6 @@ class Proxy:
             self.upgrades += 1
         log.debug("%s upgrade -> %d", request.describe(), response.status)
         return response, stream
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o600)
 
 
 @contextlib.asynccontextmanager
