@@ -8,6 +8,7 @@ module only adapts it to kubespark's errors and to an injectable httpx transport
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def load_connection(
     _refuse_userinfo(single.cluster.server, where)
     if single.user is None:
         single = single._replace(user=User())
-    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
+    params = _httpx_params(single, where)
     for unused in ("transport", "proxy", "http2"):
         params.pop(unused, None)
     return Connection(
@@ -111,7 +112,36 @@ def _read_kubeconfig(path: Path) -> dict[str, Any]:
     return documents[0]
 
 
+def _httpx_params(single: SingleConfig, where: str) -> dict[str, Any]:
+    """lightkube's client parameters; what it cannot use becomes an InputError, redacted."""
+    try:
+        params: dict[str, Any] = client_adapter.ConnectionParams(trust_env=False).httpx_params(
+            single
+        )
+    except ssl.SSLError:
+        raise InputError(
+            f"context {single.context_name}: the user's client certificate or key cannot be "
+            "loaded (not PEM, or they do not match)",
+            where=where,
+            fix="check client-certificate(-data) and client-key(-data) of the kubeconfig's user",
+        ) from None
+    except (ConfigError, ValueError, OSError) as err:
+        raise InputError(
+            f"context {single.context_name}: {redact_text(str(err))}",
+            where=where,
+            fix="check the kubeconfig's user and cluster entries (kubectl config view)",
+        ) from None
+    return params
+
+
 def _refuse_userinfo(server: str, where: str) -> None:
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"the cluster server {redact_url(server)!r} is not an http(s) URL with a host",
+            where=where,
+            fix="give the API server's URL, e.g. https://10.0.0.1:6443",
+        )
     # client-go would send it as basic auth beside the user's own credentials; the HTTP clients
     # refuse the mix, and the URL is printed in banners and errors. One place for credentials.
     if "@" in urlsplit(server).netloc:
