@@ -41,10 +41,11 @@ from kubespark.driver import BuildOptions
 from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
 from kubespark.driver.submission import driver_pod_name
 from kubespark.errors import InputError
+from kubespark.knowledge.scope import ALLOW_ANNOTATION, ALLOW_FLAG, require_modelled_spark
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, NotFound
 from kubespark.kube.requests import MERGE_PATCH, KubeRequest
-from kubespark.spark import load_application
+from kubespark.spark import load_application, spark_version_of
 from kubespark.spark.model import SparkApplication
 from kubespark.submit import (
     FIELD_MANAGER,
@@ -101,6 +102,14 @@ def submit(
         float, typer.Option("--timeout", help="with --wait: give up after this many seconds")
     ] = DEFAULT_WAIT_SECONDS,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    allow_unmodelled_spark: Annotated[
+        bool,
+        typer.Option(
+            ALLOW_FLAG,
+            help="Submit a Spark release kubespark does not model (below 3.0, or newer than "
+            "its data) as the nearest one it does; refused otherwise.",
+        ),
+    ] = False,
 ) -> None:
     """Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."""
     if k8s is not None and not dry_run:
@@ -112,6 +121,12 @@ def submit(
     if timeout <= 0:
         raise InputError(f"{timeout} is not a positive number of seconds", where="--timeout")
     app = load_application(app_file)
+    if not (allow_unmodelled_spark or _allowed_by_annotation(app)):
+        require_modelled_spark(
+            spark_version_of(app.spec),
+            where=f"{app_file}: spec.sparkVersion",
+            override=f'pass {ALLOW_FLAG} (or annotate the app {ALLOW_ANNOTATION}: "true")',
+        )
     console = stdout()
     if dry_run:
         plan, server = asyncio.run(_dry_run(app, namespace, kubeconfig, context, k8s))
@@ -257,6 +272,10 @@ class Outcome:
 
             out["diagnosis"] = report_view(self.report)
         return out
+
+
+def _allowed_by_annotation(app: SparkApplication) -> bool:
+    return (app.metadata.annotations or {}).get(ALLOW_ANNOTATION, "") == "true"
 
 
 async def submit_and_follow(
