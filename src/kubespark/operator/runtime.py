@@ -33,6 +33,7 @@ from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
 from kubespark.operator.application import ApplicationController
 from kubespark.operator.caches import key_of
+from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.connect import (
     client_for,
     connection_for,
@@ -189,17 +190,24 @@ def _settings() -> kopf.OperatorSettings:
     return settings
 
 
-async def build_operator(options: OperatorOptions) -> Operator:
-    """Connect, discover the server once, and assemble the controllers."""
+async def build_operator(options: OperatorOptions, clock: OperatorClock | None = None) -> Operator:
+    """Connect, discover the server once, and assemble the controllers on ``clock``.
+
+    ``clock`` (default: real time) reaches every timer the controllers decide by: requeues,
+    back-off, TTLs, grace periods, resyncs, schedules; tests pass a manual one.
+    """
+    clock = clock or SystemClock()
     connection = connection_for(options.kubeconfig, options.context)
     client = client_for(connection, options.request_retries, connections=options.workers + 16)
     capabilities = await _capabilities(client, options)
     identity = _identity(options)
     priority = options.priority if options.priority is not None else random.randint(1, 2**30)
     metrics = OperatorMetrics(prefix=options.metrics_prefix, labels=options.metrics_labels)
-    recorder = EventRecorder(client, instance=identity)
-    applications = ApplicationController(client, capabilities, options, recorder, metrics)
-    scheduled = ScheduledController(client, recorder, applications.apps)
+    recorder = EventRecorder(client, instance=identity, clock=clock)
+    applications = ApplicationController(
+        client, capabilities, options, recorder, metrics, clock=clock
+    )
+    scheduled = ScheduledController(client, recorder, applications.apps, clock=clock)
     scopes = () if options.clusterwide else options.namespaces
     leadership = Leadership(
         client,
@@ -229,9 +237,14 @@ async def build_operator(options: OperatorOptions) -> Operator:
     return op
 
 
-async def run_operator(options: OperatorOptions, *, stop: asyncio.Event | None = None) -> None:
+async def run_operator(
+    options: OperatorOptions,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: OperatorClock | None = None,
+) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
-    op = await build_operator(options)
+    op = await build_operator(options, clock)
     try:
         await _run(op, stop)
     finally:
