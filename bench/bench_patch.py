@@ -21,7 +21,7 @@ from typing import Any
 import jsonpatch  # type: ignore[import-untyped]
 
 from kubespark.apisurface import apply_defaults, load_surface
-from kubespark.patch import PatchTarget, apply_patch, predict_apply, record_update
+from kubespark.patch import PatchTarget, apply_patch, apply_typing_errors, record_update
 from kubespark.patch.json_patch import apply_json_patch
 from kubespark.patch.merge_patch import apply_merge_patch
 from kubespark.patch.strategic import SmpSchema, strategic_merge
@@ -138,7 +138,7 @@ def main() -> None:
     old_surface = load_surface("1.19")
 
     def predict() -> Any:
-        return predict_apply(old_surface, service)
+        return apply_typing_errors(old_surface, service)
 
     ops = [
         {"op": "replace", "path": "/spec/replicas", "value": 5},
@@ -165,7 +165,7 @@ def main() -> None:
         ("apply: no-op re-apply", apply_again),
         ("create: managedFields", create_deployment),
         ("update: managedFields", update_deployment),
-        ("predict_apply (1.19)", predict),
+        ("apply_typing_errors (1.19)", predict),
     ]
     for name, fn in rows:
         value = rate(fn)

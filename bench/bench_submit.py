@@ -7,7 +7,7 @@ shares a CPU or the GIL with the server), at a version where every client succee
 3.5's server-side apply works from 1.21). The same SparkPi (Spark 3.5.1, 2 executors, 512m) is
 submitted by:
 
-- ``kubespark submit``, in-process (``kubespark.cli.submit.submit_and_follow`` with one client
+- ``kubespark submit``, in-process (``kubespark.submit.flow.submit_and_follow`` with one client
   reused: what a long-running caller or the operator pays per application), and as a CLI process;
 - ``spark-submit`` of pyspark 3.5.1 (a real JVM; cluster mode, ``waitAppCompletion=false`` as the
   kubeflow operator runs it), from the pyspark cache (installed there if missing); skipped with
@@ -50,12 +50,12 @@ import yaml
 
 from kubespark import sparkdist
 from kubespark.apisurface import ApiSurface
-from kubespark.cli.discovery_cache import cli_capabilities
-from kubespark.cli.submit import Target, submit_and_follow
-from kubespark.cli.submitted import connect
 from kubespark.kube.client import KubeClient
+from kubespark.kube.discovery_cache import cached_surface
 from kubespark.spark import load_application
 from kubespark.spark.model import SparkApplication
+from kubespark.submit.flow import Target, submit_and_follow
+from kubespark.submit.submitted_apps import connect
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "bench"
@@ -170,7 +170,7 @@ def kubespark_in_process(server: Server, apps: int) -> tuple[Row, Row]:
             app,
             Target(str(server.kubeconfig)),
             client=client,
-            capabilities=surface,
+            surface=surface,
         )
         sample = Sample(time.perf_counter() - wall, time.process_time() - cpu)
         if outcome.submission is None:
@@ -180,7 +180,7 @@ def kubespark_in_process(server: Server, apps: int) -> tuple[Row, Row]:
     async def run() -> list[Sample]:
         async with connect(str(server.kubeconfig), None) as client:
             first = await one(client, documents[0], None)  # discovers (nothing cached yet)
-            surface = await cli_capabilities(client)  # held, as a long-running caller holds it
+            surface = await cached_surface(client)  # held, as a long-running caller holds it
             return [first, *[await one(client, app, surface) for app in documents[1:]]]
 
     samples = asyncio.run(run())

@@ -40,7 +40,8 @@ _EXPORTS: dict[str, str] = {
     "build_driver_resources": "kubespark.driver",
     # patch semantics: what a server of a version does with a write
     "apply_patch": "kubespark.patch",
-    "predict_apply": "kubespark.patch",
+    "apply_typing_errors": "kubespark.patch",
+    "predict_apply": "kubespark.compat",
     # the wire
     "KubeClient": "kubespark.kube.client",
     "KubeRequest": "kubespark.kube.requests",
@@ -59,6 +60,7 @@ __all__ = [
     "VersionRange",
     "__version__",
     "apply_patch",
+    "apply_typing_errors",
     "build_driver_resources",
     "build_matrix",
     "check_object",
@@ -85,12 +87,13 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kubespark.apisurface import ApiSurface, check_object, load_surface
+    from kubespark.compat import predict_apply
     from kubespark.driver import build_driver_resources
     from kubespark.errors import InputError, KubesparkError, VersionError
     from kubespark.knowledge import Combination, build_matrix, evaluate, load_knowledge
     from kubespark.kube.client import KubeClient
     from kubespark.kube.requests import KubeRequest
-    from kubespark.patch import apply_patch, predict_apply
+    from kubespark.patch import apply_patch, apply_typing_errors
     from kubespark.spark import SparkApplication, load_application
     from kubespark.versions import (
         Version,

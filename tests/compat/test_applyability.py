@@ -11,7 +11,7 @@ from typedef_strategies import kind_objects
 
 from kubespark.apisurface import load_surface
 from kubespark.compat.applyability import predict_apply, surely_typed
-from kubespark.patch import predict_apply as engine_errors
+from kubespark.patch import apply_typing_errors as engine_errors
 from kubespark.patch import typed_patch_failure
 
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from kubespark.driver import BuildOptions, build_driver_resources, ids_for_submission
-from kubespark.driver.behaviours import behaviours_for, catalogue
 from kubespark.driver.javaprops import load_properties, mebibytes, store_properties
-from kubespark.driver.operator import config_map_volume_name, generated_name, kube_memory
+from kubespark.driver.kubeflow import config_map_volume_name, generated_name, kube_memory
+from kubespark.driver.spark_behaviours import behaviours_for, catalogue
 from kubespark.errors import InputError
 from kubespark.spark import SparkApplication, load_application
 from kubespark.versions import parse_spark_version

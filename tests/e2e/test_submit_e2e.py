@@ -26,9 +26,9 @@ from submit_support import (
 )
 
 from kubespark.apisurface import newest_version
-from kubespark.cli.submitted import CLI_RETRY
 from kubespark.emulator import Faults
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.submit.submitted_apps import CLI_RETRY
 
 NEWEST = str(newest_version())
 Factory = Callable[..., RunningEmulator]

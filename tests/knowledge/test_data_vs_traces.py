@@ -123,7 +123,7 @@ DRIVER_BEHAVIOUR_FOR_NEED = {
 
 
 def test_needs_agree_with_the_driver_builders_behaviours() -> None:
-    from kubespark.driver.behaviours import behaviours_for
+    from kubespark.driver.spark_behaviours import behaviours_for
 
     kb = load_knowledge()
     needs = {n.fact: n for n in kb.spark.needs}

@@ -8,7 +8,7 @@ import pytest
 
 from kubespark.errors import InputError
 from kubespark.operator.connect import label_selector_matcher
-from kubespark.operator.leadership import evaluate
+from kubespark.operator.leadership import peering_decision
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -23,14 +23,14 @@ def peer(priority: int, seen_ago: float, lifetime: int = 60) -> dict[str, object
 
 def test_the_highest_live_priority_leads() -> None:
     status = {"me": peer(10, 0), "other": peer(5, 1)}
-    assert evaluate(status, identity="me", priority=10, now=NOW) == (True, None)
-    active, wake = evaluate(status, identity="other", priority=5, now=NOW)
+    assert peering_decision(status, identity="me", priority=10, now=NOW) == (True, None)
+    active, wake = peering_decision(status, identity="other", priority=5, now=NOW)
     assert not active and wake == pytest.approx(60)
 
 
 def test_a_dead_peer_does_not_block_and_equal_priorities_pause_both() -> None:
-    assert evaluate({"old": peer(99, 120)}, identity="me", priority=1, now=NOW)[0]
-    assert not evaluate({"twin": peer(7, 0)}, identity="me", priority=7, now=NOW)[0]
+    assert peering_decision({"old": peer(99, 120)}, identity="me", priority=1, now=NOW)[0]
+    assert not peering_decision({"twin": peer(7, 0)}, identity="me", priority=7, now=NOW)[0]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from kubespark.patch import (
     PatchTarget,
     TypingErrorKind,
     apply_patch,
-    predict_apply,
+    apply_typing_errors,
     typed_patch_failure,
 )
 
@@ -289,9 +289,11 @@ def test_the_status_is_a_permanent_500_that_clients_recognise(spark351: dict[str
     assert wire["code"] == 500 and wire["message"] == ISSUE_2048
 
 
-def test_predict_apply_lists_everything_the_planner_must_fix(spark351: dict[str, Any]) -> None:
+def test_apply_typing_errors_lists_everything_the_planner_must_fix(
+    spark351: dict[str, Any],
+) -> None:
     # The server stops at one port and one field from 1.18; the planner needs all of them.
-    errors = predict_apply(load_surface("1.19"), spark351["Service"]["body"])
+    errors = apply_typing_errors(load_surface("1.19"), spark351["Service"]["body"])
     kinds = [(e.kind, e.location, e.name) for e in errors]
     assert kinds == [
         (TypingErrorKind.OMITTED_KEY, ("spec", "ports", 0), "protocol"),
@@ -300,13 +302,16 @@ def test_predict_apply_lists_everything_the_planner_must_fix(spark351: dict[str,
         (TypingErrorKind.UNKNOWN_FIELD, ("spec", "ipFamilies"), "ipFamilies"),
         (TypingErrorKind.UNKNOWN_FIELD, ("spec", "ipFamilyPolicy"), "ipFamilyPolicy"),
     ]
-    assert predict_apply(load_surface("1.20"), spark351["Service"]["body"])[0].path == ".spec.ports"
-    assert predict_apply(load_surface("1.21"), spark351["Service"]["body"]) == []
+    assert (
+        apply_typing_errors(load_surface("1.20"), spark351["Service"]["body"])[0].path
+        == ".spec.ports"
+    )
+    assert apply_typing_errors(load_surface("1.21"), spark351["Service"]["body"]) == []
 
 
 def test_spark_4_3_network_policy_applies_where_the_group_is_served(
     spark430: dict[str, Any],
 ) -> None:
     body = spark430["NetworkPolicy"]["body"]
-    assert predict_apply(load_surface("1.21"), body) == []
+    assert apply_typing_errors(load_surface("1.21"), body) == []
     assert typed_patch_failure(load_surface("1.21"), body) is None

@@ -65,10 +65,10 @@ def test_plan_follows_spark_submit_and_the_server() -> None:
     """Spark 3.5 applies its Service; a 1.19 server cannot type it, so it is POSTed, and why."""
     spark35 = app(spark="3.5.1")
     old = plan_submission(
-        spark35, capabilities=offline_capabilities("1.19"), submission_id="s", attempt=1
+        spark35, surface=offline_capabilities("1.19"), submission_id="s", attempt=1
     )
     new = plan_submission(
-        spark35, capabilities=offline_capabilities("1.37"), submission_id="s", attempt=1
+        spark35, surface=offline_capabilities("1.37"), submission_id="s", attempt=1
     )
     service = next(w for w in old.dependents if w.object.kind == "Service")
     assert old.pod.method is WriteMethod.CREATE and service.method is WriteMethod.CREATE
@@ -77,16 +77,16 @@ def test_plan_follows_spark_submit_and_the_server() -> None:
     assert any("dropped spec.ipFamilies, added in 1.20" in m for m in messages)
     assert next(w for w in new.dependents if w.object.kind == "Service").method is WriteMethod.APPLY
     spark34 = plan_submission(
-        app(spark="3.4.1"), capabilities=offline_capabilities("1.37"), submission_id="s"
+        app(spark="3.4.1"), surface=offline_capabilities("1.37"), submission_id="s"
     )
     assert all(w.method is WriteMethod.CREATE for w in spark34.writes)  # 3.4 POSTs everything
 
 
 def test_names_are_deterministic_per_submission_and_attempt() -> None:
     caps = offline_capabilities("1.19")
-    one = plan_submission(app(), capabilities=caps, submission_id="s", attempt=1)
-    again = plan_submission(app(), capabilities=caps, submission_id="s", attempt=1)
-    other = plan_submission(app(), capabilities=caps, submission_id="s", attempt=2)
+    one = plan_submission(app(), surface=caps, submission_id="s", attempt=1)
+    again = plan_submission(app(), surface=caps, submission_id="s", attempt=1)
+    other = plan_submission(app(), surface=caps, submission_id="s", attempt=2)
     names = [w.object.name for w in one.writes]
     assert names == [w.object.name for w in again.writes]
     assert names != [w.object.name for w in other.writes]
@@ -97,9 +97,7 @@ async def test_submit_adopt_and_conflict(emulator_factory: Any) -> None:
     async with server(emulator_factory) as (_, client):
         caps = await server_capabilities(client)
         assert await server_capabilities(client) is caps  # discovered once per client
-        first = await submit_application(
-            client, app(), capabilities=caps, submission_id="s1", attempt=1
-        )
+        first = await submit_application(client, app(), surface=caps, submission_id="s1", attempt=1)
         assert [r.kind for r in first.written] == [
             "Pod",
             "Service",
@@ -116,23 +114,19 @@ async def test_submit_adopt_and_conflict(emulator_factory: Any) -> None:
                 KubeRequest("GET", f"/api/v1/namespaces/default/{plural}/{ref.name}")
             )
             assert dependent["metadata"]["ownerReferences"][0]["uid"] == pod["metadata"]["uid"]
-        retry = await submit_application(
-            client, app(), capabilities=caps, submission_id="s1", attempt=1
-        )
+        retry = await submit_application(client, app(), surface=caps, submission_id="s1", attempt=1)
         assert (
             not retry.written and len(retry.adopted) == 5 and retry.driver_uid == first.driver_uid
         )
         with pytest.raises(SubmissionConflict) as caught:
-            await submit_application(
-                client, app(), capabilities=caps, submission_id="s2", attempt=1
-            )
+            await submit_application(client, app(), surface=caps, submission_id="s2", attempt=1)
         assert "belongs to submission s1" in caught.value.message and not caught.value.temporary
 
 
 async def test_permanent_failure_undoes_the_submission(emulator_factory: Any) -> None:
     async with server(emulator_factory) as (_, client):
         caps = await server_capabilities(client)
-        plan = plan_submission(app("taken"), capabilities=caps, submission_id="s", attempt=1)
+        plan = plan_submission(app("taken"), surface=caps, submission_id="s", attempt=1)
         config = next(w for w in plan.dependents if w.object.kind == "ConfigMap")
         squatter = {
             "apiVersion": "v1",
@@ -144,7 +138,7 @@ async def test_permanent_failure_undoes_the_submission(emulator_factory: Any) ->
         )
         with pytest.raises(SubmissionConflict) as caught:
             await submit_application(
-                client, app("taken"), capabilities=caps, submission_id="s", attempt=1
+                client, app("taken"), surface=caps, submission_id="s", attempt=1
             )
         assert (
             "ConfigMap" in caught.value.message
@@ -167,7 +161,7 @@ async def test_temporary_failure_keeps_what_was_written(emulator_factory: Any) -
             running.set_faults(Faults(error_rate=1.0, error_codes=(503,)))
             with pytest.raises(SubmissionFailed) as caught:
                 await submit_application(
-                    patient, app("busy"), capabilities=caps, submission_id="s", attempt=1
+                    patient, app("busy"), surface=caps, submission_id="s", attempt=1
                 )
             assert (
                 caught.value.temporary
@@ -176,7 +170,7 @@ async def test_temporary_failure_keeps_what_was_written(emulator_factory: Any) -
             )
             running.set_faults(Faults())
             done = await submit_application(
-                patient, app("busy"), capabilities=caps, submission_id="s", attempt=1
+                patient, app("busy"), surface=caps, submission_id="s", attempt=1
             )
             assert done.driver_pod == "busy-driver"
         finally:
@@ -193,7 +187,7 @@ async def test_missing_service_account_fails_permanently_and_cleanly(emulator_fa
             await submit_application(
                 client,
                 app("nosa").model_copy(update={"spec": spec}),
-                capabilities=caps,
+                surface=caps,
                 submission_id="s",
                 attempt=1,
             )
@@ -210,13 +204,11 @@ async def test_missing_service_account_fails_permanently_and_cleanly(emulator_fa
 async def test_follow_and_delete(emulator_factory: Any) -> None:
     async with server(emulator_factory) as (_, client):
         caps = await server_capabilities(client)
-        await submit_application(
-            client, app("gone"), capabilities=caps, submission_id="s", attempt=1
-        )
+        await submit_application(client, app("gone"), surface=caps, submission_id="s", attempt=1)
         status = await driver_status(client, app("gone"))
         assert status.exists and status.submission_id == "s"
         assert status.state in (DriverState.PENDING, DriverState.RUNNING, DriverState.COMPLETED)
-        deleted = await delete_application(client, app("gone"), capabilities=caps)
+        deleted = await delete_application(client, app("gone"), surface=caps)
         assert [(r.kind, r.name) for r in deleted] == [
             ("Pod", "gone-driver"),
             ("Service", "gone-ui-svc"),

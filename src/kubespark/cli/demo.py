@@ -28,7 +28,7 @@ from rich.console import Console
 
 from kubespark import sparkdist
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stdout
-from kubespark.cli.submit import Target, TextProgress, render_outcome, submit_and_follow
+from kubespark.cli.submit import TextProgress, render_outcome
 from kubespark.cli.verdicts import render_assessment
 from kubespark.emulator import Emulator, EmulatorOptions, emulator_in_thread
 from kubespark.emulator.api import WriteOptions
@@ -41,6 +41,7 @@ from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import run_operator
 from kubespark.spark import load_application
 from kubespark.submit import server_capabilities
+from kubespark.submit.flow import Target, submit_and_follow
 from kubespark.versions import parse_kube_version, parse_spark_version
 
 SEED_SPARK = "3.5.1"
@@ -177,7 +178,7 @@ def show_kubespark_submit(console: Console, server: RunningEmulator) -> bool:
     finally:
         progress.stop()
     render_outcome(console, outcome)
-    return outcome.exit_code == EXIT_OK
+    return outcome.succeeded
 
 
 def show_both_sides(console: Console, spark_submit: int | None, kubespark: bool) -> None:

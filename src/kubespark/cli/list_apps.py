@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from kubespark.cli.output import EXIT_OK, OutputFormat, print_json, stdout
-from kubespark.cli.submitted import SubmittedApp, age, connect, find_apps
 from kubespark.errors import InputError
+from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_apps
 
 __all__ = ["list_apps", "render_list"]
 

@@ -17,12 +17,12 @@ from urllib.parse import quote
 import typer
 
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stderr
-from kubespark.cli.submitted import SubmittedApp, connect, find_app
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import BadRequest
 from kubespark.kube.requests import KubeRequest
 from kubespark.submit.driverstate import DRIVER_CONTAINER
+from kubespark.submit.submitted_apps import SubmittedApp, connect, find_app
 
 __all__ = ["logs"]
 

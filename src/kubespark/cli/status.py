@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
-from kubespark.cli.submitted import SubmittedApp, age, connect, find_app
 from kubespark.submit import DriverState
+from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_app
 
 __all__ = ["render_status", "status"]
 

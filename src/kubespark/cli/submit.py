@@ -2,9 +2,10 @@
 
 Parses flags and loads the application (``kubespark.spark``: bad input stops here, before any
 connection). Then either prints the planned writes (``--dry-run``: discovery reads only, or none
-at all with ``--k8s``), or submits through ``kubespark.submit`` and prints every compat note the
-server needed; ``--wait`` follows the driver with a live status line (``following``) and exits
-with the application's result, printing the doctor's diagnosis when it failed.
+at all with ``--k8s``), or submits through ``kubespark.submit.flow`` and prints every compat note
+the server needed; ``--wait`` follows the driver with a live status line and exits with the
+application's result, printing the doctor's diagnosis when it failed. This module parses and
+renders; the run itself (namespace, recording, following, cleaning up) is the library's.
 
 Exit codes: 0 submitted (with ``--wait``: the application completed); 1 the submission or the
 application failed (what was written is deleted again, the diagnosis printed); 2 bad input
@@ -15,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,55 +24,23 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kubespark.apisurface import ApiSurface
-from kubespark.cli.discovery_cache import cli_capabilities
-from kubespark.cli.following import Progress, failure_evidence, follow_driver
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
-from kubespark.cli.submitted import (
-    ANNOTATION_NOTES,
-    LABEL_SUBMITTED_BY,
-    SUBMITTED_BY_CLI,
-    connect,
-    marked,
-)
-from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people, offline_capabilities
-from kubespark.driver import BuildOptions
-from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
-from kubespark.driver.submission import driver_pod_name
+from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people
+from kubespark.driver.kubeflow import LABEL_APP_NAME
 from kubespark.errors import InputError
-from kubespark.kube.client import KubeClient
-from kubespark.kube.errors import APIError, NotFound
-from kubespark.kube.requests import MERGE_PATCH, KubeRequest
 from kubespark.spark import load_application
 from kubespark.spark.model import SparkApplication
-from kubespark.submit import (
-    FIELD_MANAGER,
-    DriverState,
-    Submission,
-    SubmissionConflict,
-    SubmissionFailed,
-    SubmissionPlan,
-    delete_application,
-    plan_submission,
-    submit_application,
-)
+from kubespark.submit import Submission, SubmissionConflict, SubmissionPlan
+from kubespark.submit.flow import Outcome, Target, plan_dry_run, submit_and_follow
+from kubespark.submit.progress import Progress
+from kubespark.submit.submitted_apps import LABEL_SUBMITTED_BY, SUBMITTED_BY_CLI
 
 if TYPE_CHECKING:
     from kubespark.doctor.report import Report
 
-__all__ = [
-    "Outcome",
-    "Target",
-    "TextProgress",
-    "render_outcome",
-    "submit",
-    "submit_and_follow",
-    "target_namespace",
-]
+__all__ = ["TextProgress", "exit_code", "render_outcome", "submit"]
 
 DEFAULT_WAIT_SECONDS = 24 * 3600.0
-OnSubmitted = Callable[[SparkApplication, str, Submission], None]
-OnProgress = Callable[[Progress], None]
 
 
 def submit(
@@ -114,7 +81,8 @@ def submit(
     app = load_application(app_file)
     console = stdout()
     if dry_run:
-        plan, server = asyncio.run(_dry_run(app, namespace, kubeconfig, context, k8s))
+        target = Target(kubeconfig, context, namespace)
+        plan, server = asyncio.run(plan_dry_run(app, target, k8s))
         if output is OutputFormat.JSON:
             print_json(plan_view(plan, server))
         else:
@@ -138,267 +106,12 @@ def submit(
         print_json(outcome.view())
     else:
         render_outcome(console, outcome)
-    raise typer.Exit(outcome.exit_code)
+    raise typer.Exit(exit_code(outcome))
 
 
-# ---- the async core of the command --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where to submit: the kubeconfig, its context, and the -n flag."""
-
-    kubeconfig: str | None = None
-    context: str | None = None
-    namespace: str | None = None
-
-
-def target_namespace(flag: str | None, app: SparkApplication, context_namespace: str) -> str:
-    """``-n``, else the application's ``metadata.namespace``, else the context's namespace."""
-    given = "namespace" in app.metadata.model_fields_set
-    if flag and given and flag != app.metadata.namespace:
-        raise InputError(
-            f"the application's metadata.namespace is {app.metadata.namespace!r}, -n says {flag!r}",
-            where="-n/--namespace",
-            fix=f"drop -n, or set metadata.namespace: {flag}",
-        )
-    return flag or (app.metadata.namespace if given else context_namespace)
-
-
-def build_options(app: SparkApplication) -> BuildOptions:
-    """What spark-submit creates, plus the web UI Service only when the application asks for it.
-
-    The kubeflow operator adds a ``<name>-ui-svc`` to every application; without an operator
-    that is one more object (and write) than spark-submit makes, and the driver's own headless
-    Service already exposes the UI port (4040). ``sparkUIOptions`` asks for it, as do
-    ``driverIngressOptions`` for theirs.
-    """
-    return BuildOptions(ui_service=app.spec.spark_ui_options is not None)
-
-
-def new_submission_id() -> str:
-    """A fresh id per ``kubespark submit``: its retries adopt only what this run wrote."""
-    return str(uuid.uuid4())
-
-
-async def _dry_run(
-    app: SparkApplication,
-    namespace: str | None,
-    kubeconfig: str | None,
-    context: str | None,
-    k8s: str | None,
-) -> tuple[SubmissionPlan, str]:
-    if k8s is not None:
-        surface = offline_capabilities(k8s)
-        target = marked(app, target_namespace(namespace, app, "default"))
-        return _plan(target, surface), f"Kubernetes {surface.server_version or surface.version}"
-    async with connect(kubeconfig, context) as client:
-        surface = await cli_capabilities(client)
-        target = marked(app, target_namespace(namespace, app, client.namespace))
-        return _plan(target, surface), _server_name(surface, client)
-
-
-def _plan(app: SparkApplication, surface: ApiSurface) -> SubmissionPlan:
-    """The writes a submission would send (the builder's and planner's errors are bad input)."""
-    return plan_submission(
-        app, capabilities=surface, submission_id=new_submission_id(), options=build_options(app)
-    )
-
-
-def _server_name(surface: ApiSurface, client: KubeClient) -> str:
-    return f"Kubernetes {surface.server_version or surface.version} at {client.server}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one ``kubespark submit`` did: the submission or its failure, and the result."""
-
-    app: SparkApplication
-    server: str
-    submission: Submission | None = None
-    failure: SubmissionFailed | None = None
-    cleaned_up: tuple[ObjectRef, ...] = ()
-    report: Report | None = None  # the doctor's, for a failed submission or application
-    final: Progress | None = None  # with --wait
-    warnings: tuple[str, ...] = ()  # what went wrong after a successful submission
-
-    @property
-    def exit_code(self) -> int:
-        if self.failure is not None:
-            return EXIT_FINDING
-        if self.final is not None and not self.final.succeeded:
-            return EXIT_FINDING
-        return EXIT_OK
-
-    def view(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "application": self.app.metadata.name,
-            "namespace": self.app.metadata.namespace,
-            "server": self.server,
-            "submitted": self.submission is not None,
-        }
-        if self.submission is not None:
-            out |= submission_view(self.submission)
-        if self.failure is not None:
-            out["error"] = {
-                "message": self.failure.message,
-                "where": self.failure.where,
-                "fix": self.failure.fix,
-                "temporary": self.failure.temporary,
-                "written": [str(r) for r in self.failure.written],
-                "deletedAgain": [str(r) for r in self.cleaned_up],
-            }
-        if self.final is not None:
-            out["result"] = progress_view(self.final)
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
-        if self.report is not None:
-            from kubespark.doctor.report import report_view
-
-            out["diagnosis"] = report_view(self.report)
-        return out
-
-
-async def submit_and_follow(
-    app: SparkApplication,
-    target: Target,
-    *,
-    follow_seconds: float | None = None,
-    on_submitted: OnSubmitted | None = None,
-    on_progress: OnProgress | None = None,
-    client: KubeClient | None = None,
-    capabilities: ApiSurface | None = None,
-) -> Outcome:
-    """Submit ``app`` (and, with ``follow_seconds``, follow it to its end): the outcome.
-
-    ``client`` and ``capabilities`` let a long-running caller reuse an open client and the
-    server's surface; otherwise a client is made from ``target``'s kubeconfig (and closed at the
-    end) and the surface read through the discovery cache.
-    """
-    if client is None:
-        async with connect(target.kubeconfig, target.context) as own:
-            surface = capabilities or await cli_capabilities(own)
-            return await _submit_with(
-                own, surface, app, target, follow_seconds, on_submitted, on_progress
-            )
-    surface = capabilities or await cli_capabilities(client)
-    return await _submit_with(
-        client, surface, app, target, follow_seconds, on_submitted, on_progress
-    )
-
-
-async def _submit_with(
-    client: KubeClient,
-    surface: ApiSurface,
-    app: SparkApplication,
-    target: Target,
-    follow_seconds: float | None,
-    on_submitted: OnSubmitted | None,
-    on_progress: OnProgress | None,
-) -> Outcome:
-    app = marked(app, target_namespace(target.namespace, app, client.namespace))
-    server = _server_name(surface, client)
-    submission_id = new_submission_id()
-    try:
-        submission = await submit_application(
-            client,
-            app,
-            capabilities=surface,
-            submission_id=submission_id,
-            options=build_options(app),
-        )
-    except SubmissionFailed as err:
-        if isinstance(err.cause, InputError):
-            raise err.cause from None  # the builder refused the application: bad input, exit 2
-        cleaned = await _clean_up(client, app, surface, err, submission_id)
-        return Outcome(app, server, failure=err, cleaned_up=cleaned, report=_report_of(err))
-    unrecorded = await _record(client, submission)
-    warnings = (unrecorded,) if unrecorded else ()
-    if on_submitted is not None:
-        on_submitted(app, server, submission)
-    if follow_seconds is None:
-        return Outcome(app, server, submission, warnings=warnings)
-    final = await follow_driver(
-        client,
-        submission.namespace,
-        submission.driver_pod,
-        submission.spark_application_id,
-        on_progress or (lambda _: None),
-        give_up_after=follow_seconds,
-    )
-    report = None
-    if final.driver.state is DriverState.FAILED:
-        from kubespark.doctor.engine import examine  # the failure path only: keeps start-up fast
-
-        evidence = await failure_evidence(client, submission.namespace, final.driver.pod_name)
-        report = examine(evidence)
-    return Outcome(app, server, submission, final=final, report=report, warnings=warnings)
-
-
-async def _clean_up(
-    client: KubeClient,
-    app: SparkApplication,
-    surface: ApiSurface,
-    err: SubmissionFailed,
-    submission_id: str,
-) -> tuple[ObjectRef, ...]:
-    """What the failed run wrote, deleted: the submitter already did for a permanent failure.
-
-    A temporary failure (the server kept answering 5xx past the retries) leaves the objects for a
-    retry of the run to adopt; the CLI does not come back, so it deletes them itself, once it
-    has seen that the driver pod is this run's (a create the server answered 5xx may still have
-    happened). The pod owns the rest, so deleting it and the UI objects removes everything.
-    """
-    if isinstance(err, SubmissionConflict) or not err.temporary:
-        return err.deleted
-    path = f"/api/v1/namespaces/{app.metadata.namespace}/pods/{driver_pod_name(app)}"
-    try:
-        pod = await client.send(KubeRequest("GET", path))
-        labels = (pod.get("metadata") or {}).get("labels") or {}
-        if labels.get(LABEL_SUBMISSION_ID) != submission_id:
-            return ()
-        return await delete_application(client, app, capabilities=surface)
-    except APIError:  # gone already, or the server still failing: nothing more to do here
-        return ()
-
-
-def _report_of(err: SubmissionFailed) -> Report | None:
-    api = err.api_error
-    if api is None:
-        return None
-    from kubespark.doctor.engine import examine_text  # the failure path only
-
-    return examine_text(
-        f"error: {api.where}: HTTP {api.status.code} {api.reason}: {api.message}",
-        "the API server's answer",
-    )
-
-
-async def _record(client: KubeClient, submission: Submission) -> str | None:
-    """Annotate the driver pod with the compat notes, when the server needed any (``status``).
-
-    One merge patch after the submission; a server that took every write as sent costs nothing.
-    The submission stands whatever this patch meets (a user allowed to create pods but not to
-    patch them, a server failing by then): the answer is a warning saying what is lost.
-    """
-    notes = list(submission.note_lines())
-    if not notes:
-        return None
-    patch = {"metadata": {"annotations": {ANNOTATION_NOTES: json.dumps(notes)}}}
-    path = f"/api/v1/namespaces/{submission.namespace}/pods/{submission.driver_pod}"
-    request = KubeRequest("PATCH", path, (("fieldManager", FIELD_MANAGER),), MERGE_PATCH, patch)
-    try:
-        await client.send(request)
-    except NotFound:  # the pod already ran and was deleted: nothing to mark
-        return None
-    except APIError as err:
-        return (
-            f"the application was submitted, but the compat notes could not be recorded on "
-            f"{submission.namespace}/{submission.driver_pod} (PATCH: HTTP {err.status.code} "
-            f"{err.reason}: {err.message}); `kubespark status` will not show them"
-            + ("; allow this user to patch pods to keep them" if err.status.code == 403 else "")
-        )
-    return None
+def exit_code(outcome: Outcome) -> int:
+    """0 when submitted (and, when followed, completed); 1 when either failed."""
+    return EXIT_OK if outcome.succeeded else EXIT_FINDING
 
 
 # ---- views --------------------------------------------------------------------------------------
@@ -443,29 +156,6 @@ def plan_view(plan: SubmissionPlan, server: str) -> dict[str, Any]:
         "server": server,
         "sparkVersion": str(app.spark_version),
         "writes": [write_view(w, body=True) for w in plan.writes],
-    }
-
-
-def submission_view(submission: Submission) -> dict[str, Any]:
-    return {
-        "sparkVersion": str(submission.spark_version),
-        "submissionId": submission.submission_id,
-        "sparkApplicationId": submission.spark_application_id,
-        "driverPod": submission.driver_pod,
-        "written": [str(r) for r in submission.written],
-        "notes": list(submission.note_lines()),
-    }
-
-
-def progress_view(progress: Progress) -> dict[str, Any]:
-    return {
-        "state": "DELETED" if progress.deleted else progress.driver.state.value,
-        "succeeded": progress.succeeded,
-        "timedOut": progress.timed_out,
-        "failure": progress.driver.failure or None,
-        "waiting": progress.driver.waiting.render() if progress.driver.waiting else None,
-        "seconds": round(progress.elapsed, 3),
-        "executors": {s.value: n for s, n in progress.executors.items()},
     }
 
 

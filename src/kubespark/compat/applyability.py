@@ -4,7 +4,7 @@ Owns the planner's one question to apply typing: ``predict_apply(surface, body)`
 types an apply body against its schema (structured-merge-diff) before anything else and answers
 HTTP 500 ``failed to create typed patch object`` when it cannot: a field the schema does not
 declare, a list-map element that omits a key field without a declared default, and the like.
-The typing itself is the patch engine's (``kubespark.patch.predict_apply`` for every cause,
+The typing itself is the patch engine's (``kubespark.patch.apply_typing_errors`` for every cause,
 ``typed_patch_failure`` for the exact message that version's server prints); this module only
 adapts it to the planner: kinds the version does not serve are the planner's own question
 (asked first), and the namespace of the request path is the one the message names.
@@ -27,7 +27,7 @@ from typing import Any
 
 from kubespark.apisurface.model import ApiSurface, ListType, Schema, SchemaKind, TypeDef
 from kubespark.patch import TypingError, TypingErrorKind, typed_patch_failure
-from kubespark.patch import predict_apply as typing_errors
+from kubespark.patch import apply_typing_errors as typing_errors
 
 __all__ = [
     "ApplyPrediction",

@@ -114,14 +114,14 @@ class _Context:
 
 def plan_writes(
     objects: Iterable[Mapping[str, Any]],
-    capabilities: ApiSurface,
+    surface: ApiSurface,
     intent: Intent | str = Intent.APPLY,
     *,
     namespace: str = "default",
     field_manager: str = "kubespark",
     force: bool = True,
 ) -> Plan:
-    """The ordered writes that make ``objects`` exist on a server of ``capabilities``.
+    """The ordered writes that make ``objects`` exist on a server of ``surface``.
 
     ``namespace`` is where namespaced objects without ``metadata.namespace`` go. Apply writes
     use ``field_manager`` and, with ``force``, take over fields other managers own (as
@@ -131,7 +131,7 @@ def plan_writes(
     intent = Intent.parse(intent) if isinstance(intent, str) else intent
     bodies = [dict(o) if isinstance(o, Mapping) else o for o in objects]
     dicts = [b for b in bodies if isinstance(b, dict)]
-    ctx = _Context(capabilities, intent, namespace, custom_resources(dicts, capabilities))
+    ctx = _Context(surface, intent, namespace, custom_resources(dicts, surface))
     results = [_lower_in(ctx, body) for body in bodies]
     blocked = tuple((r.ref, r.message, r.fix) for r in results if isinstance(r, _Blocked))
     if blocked:

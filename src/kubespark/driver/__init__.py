@@ -8,7 +8,7 @@ webhook used to patch in. Pure: it returns objects; writing them is the submitte
 from kubespark.driver.build import BuildOptions, DriverResources, build_driver_resources
 from kubespark.driver.names import GeneratedIds, ids_for_submission
 from kubespark.driver.sparksubmit import SparkSubmitOutput, run_spark_submit
-from kubespark.driver.submission import SubmitCommand, spark_submit_command
+from kubespark.driver.submit_command import SubmitCommand, spark_submit_command
 
 __all__ = [
     "BuildOptions",

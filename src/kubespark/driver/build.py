@@ -1,11 +1,11 @@
 """``build_driver_resources``: a SparkApplication in, every object its submission creates out.
 
 Owns putting the parts together: the kubeflow operator's spark-submit command for the application
-(``submission``), what that command's spark-submit creates for the application's own Spark version
-(``sparksubmit``), the webhook patches applied to the driver pod (``operator``), and the operator's
-UI Service/Ingress and Prometheus ConfigMap (``monitoring``). The result is a frozen
-:class:`DriverResources` of plain dicts in creation order. Pure and deterministic: names come
-from ``names.ids_for_submission``.
+(``submit_command``), what that command's spark-submit creates for the application's own Spark
+version (``sparksubmit``), the webhook patches applied to the driver pod (``kubeflow``), and the
+operator's UI Service/Ingress and Prometheus ConfigMap (``monitoring``). The result is a frozen
+:class:`DriverResources` of plain dicts in creation order. Pure and deterministic: names come from
+``names.ids_for_submission``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import copy
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kubespark.driver.behaviours import behaviours_for
+from kubespark.driver.kubeflow import apply_pod_patches, owner_reference, ui_resources
 from kubespark.driver.monitoring import prometheus_config_map
 from kubespark.driver.names import GeneratedIds, ids_for_submission
-from kubespark.driver.operator import apply_pod_patches, owner_reference, ui_resources
+from kubespark.driver.spark_behaviours import behaviours_for
 from kubespark.driver.sparksubmit import run_spark_submit
-from kubespark.driver.submission import DEFAULT_MASTER, SubmitCommand, spark_submit_command
+from kubespark.driver.submit_command import DEFAULT_MASTER, SubmitCommand, spark_submit_command
 from kubespark.spark.loading import spark_version_of
 from kubespark.spark.model import SparkApplication
 from kubespark.versions import Version

@@ -1,11 +1,11 @@
 """What ``spark-submit --deploy-mode cluster`` on Kubernetes creates, for a given Spark version.
 
-Owns a faithful, JVM-free model of spark-submit's client side: ``SparkSubmit`` turning flags into
-a SparkConf, then ``KubernetesClientApplication`` running the driver feature steps (basic, service
-account, service, network policy, secrets, volumes, command, pod-template ConfigMap, local dirs)
-and ``Client`` adding the spark.properties ConfigMap. Version differences come from
-``behaviours`` (data), never from comparisons here. Generated ids are inputs, so the output is a
-pure function of the command.
+Owns a faithful, JVM-free model of spark-submit's client side: ``SparkSubmit`` turning flags into a
+SparkConf, then ``KubernetesClientApplication`` running the driver feature steps (basic, service
+account, service, network policy, secrets, volumes, command, pod-template ConfigMap, local dirs) and
+``Client`` adding the spark.properties ConfigMap. Version differences come from ``spark_behaviours``
+(data), never from comparisons here. Generated ids are inputs, so the output is a pure function of
+the command.
 
 It does not upload files, resolve Maven packages or log in to Kerberos: inputs needing those are
 refused with a message saying what to use instead.
@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 import yaml
 
-from kubespark.driver.behaviours import SparkSubmitBehaviours, defaults
 from kubespark.driver.javaprops import mebibytes, store_properties
 from kubespark.driver.names import GeneratedIds
-from kubespark.driver.submission import SubmitCommand
+from kubespark.driver.spark_behaviours import SparkSubmitBehaviours, defaults
+from kubespark.driver.submit_command import SubmitCommand
 from kubespark.errors import InputError
 
 __all__ = ["SparkSubmitOutput", "parse_submit_args", "run_spark_submit"]

@@ -480,7 +480,7 @@ class ApplicationController:
             submission = await submit_application(
                 self.client,
                 ctx.app,
-                capabilities=self.capabilities,
+                surface=self.capabilities,
                 submission_id=submission_id,
                 attempt=attempt,
                 options=self.build_options,

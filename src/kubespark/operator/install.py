@@ -30,11 +30,11 @@ class InstallResult:
     pending: tuple[str, ...]
 
 
-def plan_crds(capabilities: ApiSurface, *, peering: bool = True) -> Plan:
-    """The writes that install the CRDs on a server of ``capabilities``."""
+def plan_crds(surface: ApiSurface, *, peering: bool = True) -> Plan:
+    """The writes that install the CRDs on a server of ``surface``."""
     return plan_writes(
         shipped_crds(peering=peering),
-        capabilities,
+        surface,
         Intent.CREATE_OR_REPLACE,
         field_manager="kubespark",
     )

@@ -22,7 +22,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, Forbidden, Gone, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 
-__all__ = ["Leadership", "Peer", "evaluate"]
+__all__ = ["Leadership", "Peer", "peering_decision"]
 
 log = logging.getLogger("kubespark.operator")
 
@@ -49,7 +49,7 @@ def _peers(status: Mapping[str, Any]) -> list[Peer]:
     return out
 
 
-def evaluate(
+def peering_decision(
     status: Mapping[str, Any], *, identity: str, priority: int, now: datetime
 ) -> tuple[bool, float | None]:
     """kopf's ``process_peering_event`` rule: (active?, seconds until it may change)."""
@@ -174,7 +174,7 @@ class Leadership:
 
     def _judge(self, scope: str | None, obj: Mapping[str, Any]) -> float | None:
         status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
-        active, wake = evaluate(
+        active, wake = peering_decision(
             status or {}, identity=self.identity, priority=self.priority, now=datetime.now(UTC)
         )
         self._set(scope, active)

@@ -17,7 +17,7 @@ from kubespark.patch.api import (
     PatchTarget,
     Prepare,
     apply_patch,
-    predict_apply,
+    apply_typing_errors,
     record_update,
     typed_patch_failure,
 )
@@ -38,8 +38,8 @@ __all__ = [
     "TypingErrorKind",
     "accepted_patch_types",
     "apply_patch",
+    "apply_typing_errors",
     "manager_from_user_agent",
-    "predict_apply",
     "record_update",
     "typed_patch_failure",
 ]

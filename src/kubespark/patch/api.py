@@ -6,7 +6,7 @@
   and the 500 "failed to create typed patch object" worded as that version words it).
 - :func:`record_update` -- the ``managedFields`` a create or update leaves (an ``Update`` entry
   for the writer's manager, named from the User-Agent when the client names none).
-- :func:`predict_apply` -- every reason the server would refuse to type an apply body, with
+- :func:`apply_typing_errors` -- every reason the server would refuse to type an apply body, with
   paths and JSON locations, for the planner; :func:`typed_patch_failure` -- the exact message it
   would answer, or None.
 
@@ -60,7 +60,7 @@ __all__ = [
     "PatchTarget",
     "Prepare",
     "apply_patch",
-    "predict_apply",
+    "apply_typing_errors",
     "record_update",
     "typed_patch_failure",
 ]
@@ -372,7 +372,7 @@ def _body_type(surface: ApiSurface, body: Mapping[str, JSON]) -> str:
     return resource.type_name
 
 
-def predict_apply(
+def apply_typing_errors(
     surface: ApiSurface, body: Mapping[str, JSON], *, type_name: str | None = None
 ) -> list[TypingError]:
     """Every reason a server of this version cannot type ``body`` as an apply configuration.

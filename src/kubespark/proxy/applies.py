@@ -43,7 +43,7 @@ from kubespark.compat import (
 )
 from kubespark.kube.requests import APPLY_PATCH, KubeRequest, ResourcePath
 from kubespark.kube.status import Status, StatusCause, StatusDetails
-from kubespark.patch import predict_apply
+from kubespark.patch import apply_typing_errors
 from kubespark.proxy.loss import Loss, dropped_fields, losses, show
 from kubespark.proxy.messages import ClientRequest
 from kubespark.versions import Version
@@ -268,7 +268,7 @@ def _as_apply(surface: ApiSurface, apply: _Apply, write: PlannedWrite, server: V
         return Rewrite(write, server)
     # The patch engine's full typed conversion has the last word: an apply it predicts to fail
     # would answer the client a 500 the proxy exists to avoid; the planner's POST is sent then.
-    if predict_apply(surface, lowered.body, type_name=apply.resource.type_name):
+    if apply_typing_errors(surface, lowered.body, type_name=apply.resource.type_name):
         return Rewrite(write, server)
     force = (("force", "true"),) if apply.force else ()
     params = (("fieldManager", apply.manager), *force, *apply.carried)

@@ -6,11 +6,11 @@ planner and the kube client; it holds no version facts of its own.
 
 Public surface::
 
-    submit_application(client, app, capabilities=, submission_id=, attempt=)  -> Submission
-    plan_submission(app, capabilities=, submission_id=, attempt=)             -> SubmissionPlan
+    submit_application(client, app, surface=, submission_id=, attempt=)  -> Submission
+    plan_submission(app, surface=, submission_id=, attempt=)             -> SubmissionPlan
     server_capabilities(client)       the server's API surface, discovered once per client
     driver_status(client, app)        the driver pod as kubeflow reads it (state, waiting reason)
-    delete_application(client, app, capabilities=)
+    delete_application(client, app, surface=)
     SubmissionFailed / SubmissionConflict (with the doctor's Diagnosis)
 """
 
@@ -25,7 +25,7 @@ from kubespark.submit.driverstate import (
 )
 from kubespark.submit.errors import Diagnosis, SubmissionConflict, SubmissionFailed, diagnose
 from kubespark.submit.follow import DriverStatus, delete_application, driver_status, status_of_pod
-from kubespark.submit.submission import (
+from kubespark.submit.submitter import (
     FIELD_MANAGER,
     Submission,
     SubmissionPlan,

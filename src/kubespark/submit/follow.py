@@ -15,7 +15,7 @@ from typing import Any
 from kubespark.apisurface import ApiSurface
 from kubespark.compat import Intent, ObjectRef, plan_writes
 from kubespark.driver import build_driver_resources
-from kubespark.driver.submission import driver_pod_name
+from kubespark.driver.submit_command import driver_pod_name
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
@@ -85,7 +85,7 @@ async def driver_status(client: KubeClient, app: SparkApplication) -> DriverStat
 
 
 async def delete_application(
-    client: KubeClient, app: SparkApplication, *, capabilities: ApiSurface
+    client: KubeClient, app: SparkApplication, *, surface: ApiSurface
 ) -> tuple[ObjectRef, ...]:
     """Delete the driver pod and the web UI objects of ``app``; returns what was deleted.
 
@@ -94,7 +94,7 @@ async def delete_application(
     """
     resources = build_driver_resources(app, submission_id="", attempt=0)
     objects = [resources.pod, *resources.operator_resources]
-    plan = plan_writes(objects, capabilities, Intent.CREATE, namespace=app.metadata.namespace)
+    plan = plan_writes(objects, surface, Intent.CREATE, namespace=app.metadata.namespace)
     deleted = []
     for write in plan.writes:
         path = ResourcePath(write.resource).item(write.object.name, write.object.namespace)

@@ -18,7 +18,7 @@ from typing import Any
 
 from kubespark.driver import BuildOptions, DriverResources, GeneratedIds, build_driver_resources
 from kubespark.driver.javaprops import load_properties
-from kubespark.driver.operator import apply_pod_patches
+from kubespark.driver.kubeflow import apply_pod_patches
 from kubespark.spark import SparkApplication
 
 Obj = dict[str, Any]

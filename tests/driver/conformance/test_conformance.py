@@ -18,8 +18,8 @@ from capture import APPS, TRACES, VERSIONS, capture, for_version, submission_id
 from compare import compare, differences, ids_from_trace, read_trace, split_properties
 
 from kubespark.driver import SubmitCommand, run_spark_submit, spark_submit_command
-from kubespark.driver.behaviours import behaviours_for
 from kubespark.driver.javaprops import load_properties
+from kubespark.driver.spark_behaviours import behaviours_for
 from kubespark.spark import SparkApplication, load_application
 from kubespark.versions import parse_spark_version
 

@@ -46,7 +46,7 @@ from kubespark.compat import (
     plan_writes,
 )
 from kubespark.driver import BuildOptions, DriverResources, build_driver_resources
-from kubespark.driver.operator import LABEL_SUBMISSION_ID
+from kubespark.driver.kubeflow import LABEL_SUBMISSION_ID
 from kubespark.errors import InputError
 from kubespark.knowledge import load_knowledge
 from kubespark.kube.client import KubeClient
@@ -206,18 +206,18 @@ def _owned_extra(obj: Obj, resources: DriverResources, pod_uid: str, app_uid: st
 def plan_submission(
     app: SparkApplication,
     *,
-    capabilities: ApiSurface,
+    surface: ApiSurface,
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
 ) -> SubmissionPlan:
-    """Every write of the submission, planned for ``capabilities`` (the pod's uid left empty)."""
+    """Every write of the submission, planned for ``surface`` (the pod's uid left empty)."""
     resources = build_driver_resources(
         app, submission_id=submission_id, attempt=attempt, options=options
     )
     namespace = app.metadata.namespace
-    pod = _plan_pod(resources, capabilities, namespace)
-    dependents, extras = _plan_owned(resources, capabilities, namespace, "", app.metadata.uid)
+    pod = _plan_pod(resources, surface, namespace)
+    dependents, extras = _plan_owned(resources, surface, namespace, "", app.metadata.uid)
     return SubmissionPlan(resources, pod, dependents, extras)
 
 
@@ -373,7 +373,7 @@ async def submit_application(
     client: KubeClient,
     app: SparkApplication,
     *,
-    capabilities: ApiSurface,
+    surface: ApiSurface,
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
@@ -384,15 +384,15 @@ async def submit_application(
         resources = build_driver_resources(
             app, submission_id=submission_id, attempt=attempt, options=options
         )
-        first = _plan_pod(resources, capabilities, namespace)
-        dependents, extras = _plan_owned(resources, capabilities, namespace, "", app.metadata.uid)
+        first = _plan_pod(resources, surface, namespace)
+        dependents, extras = _plan_owned(resources, surface, namespace, "", app.metadata.uid)
     except (PlanError, InputError) as err:
         raise SubmissionFailed(
             f"cannot submit {namespace}/{app.metadata.name}: {err.message}",
             cause=err,
             where=err.where,
         ) from err
-    server = capabilities.server_version or capabilities.version
+    server = surface.server_version or surface.version
     progress = _Progress()
     try:
         pod, adopted = await _create_pod(client, first, submission_id)

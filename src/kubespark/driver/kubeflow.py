@@ -173,7 +173,7 @@ def _general_config_maps(pod: Obj, app: SparkApplication, role: Role) -> None:
 
 
 def _volumes(pod: Obj, app: SparkApplication, role: Role) -> None:
-    # spark-local-dir-* volumes reach Spark as confs (submission.py); the rest are patched in.
+    # spark-local-dir-* volumes reach Spark as confs (submit_command.py); the rest are patched in.
     by_name = {v.get("name"): v for v in app.spec.volumes}
     added: set[str] = set()
     for mount in _spec(app, role).volume_mounts:

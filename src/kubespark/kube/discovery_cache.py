@@ -29,7 +29,7 @@ from kubespark.apisurface.discovery import DiscoveryDocs, surface_from_discovery
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import fetch_discovery
 
-__all__ = ["CACHE_SECONDS", "cache_file", "cli_capabilities"]
+__all__ = ["CACHE_SECONDS", "cache_file", "cached_surface"]
 
 CACHE_SECONDS = 600.0  # kubectl's default before 1.25; new CRDs show up within ten minutes
 
@@ -42,7 +42,7 @@ def cache_file(server: str) -> Path:
     return root / "discovery" / f"{key}.json"
 
 
-async def cli_capabilities(client: KubeClient, *, now: float | None = None) -> ApiSurface:
+async def cached_surface(client: KubeClient, *, now: float | None = None) -> ApiSurface:
     """The surface of ``client``'s server: ``/version`` live, the rest from the cache if valid."""
     version_info = await client.version()
     path = cache_file(client.server)

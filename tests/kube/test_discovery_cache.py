@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kubespark.cli.discovery_cache import CACHE_SECONDS, cache_file, cli_capabilities
-from kubespark.cli.submitted import connect
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.kube.discovery_cache import CACHE_SECONDS, cache_file, cached_surface
+from kubespark.submit.submitted_apps import connect
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +28,11 @@ def _without_batch(path: Path) -> dict[str, object]:
 
 async def test_a_second_run_reads_discovery_from_the_cache(emulator: RunningEmulator) -> None:
     async with connect(str(emulator.kubeconfig_path), None) as client:
-        live = await cli_capabilities(client)
+        live = await cached_surface(client)
         path = cache_file(client.server)
         assert path.exists() and live.resource("batch/v1", "Job") is not None
         _without_batch(path)
-        cached = await cli_capabilities(client)
+        cached = await cached_surface(client)
     assert cached.resource("batch/v1", "Job") is None  # it came from the (edited) cache
     assert cached.resource("v1", "Pod") is not None
     assert str(cached.server_version) == emulator.version.lstrip("v")
@@ -42,15 +42,15 @@ async def test_a_new_server_version_or_an_old_cache_is_discovered_again(
     emulator: RunningEmulator,
 ) -> None:
     async with connect(str(emulator.kubeconfig_path), None) as client:
-        await cli_capabilities(client)
+        await cached_surface(client)
         path = cache_file(client.server)
         data = _without_batch(path)
         fetched = float(data["fetched"])  # type: ignore[arg-type]
-        old = await cli_capabilities(client, now=fetched + CACHE_SECONDS + 1)
+        old = await cached_surface(client, now=fetched + CACHE_SECONDS + 1)
         assert old.resource("batch/v1", "Job") is not None
         data = _without_batch(path)
         path.write_text(json.dumps({**data, "gitVersion": "v1.18.0"}))
-        upgraded = await cli_capabilities(client)
+        upgraded = await cached_surface(client)
         assert upgraded.resource("batch/v1", "Job") is not None
 
 
@@ -59,6 +59,6 @@ async def test_an_unreadable_cache_is_ignored(emulator: RunningEmulator) -> None
         path = cache_file(client.server)
         path.parent.mkdir(parents=True)
         path.write_text("{not json")
-        surface = await cli_capabilities(client)
+        surface = await cached_surface(client)
     assert surface.resource("v1", "Pod") is not None
     assert json.loads(path.read_text())["gitVersion"] == emulator.version

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kubespark.compat import ObjectRef
-from kubespark.driver.operator import LABEL_APP_NAME, LABEL_SUBMISSION_ID
+from kubespark.driver.kubeflow import LABEL_APP_NAME, LABEL_SUBMISSION_ID
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.requests import KubeRequest

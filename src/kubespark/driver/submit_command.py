@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from kubespark.driver.monitoring import with_monitoring
-from kubespark.driver.operator import (
+from kubespark.driver.kubeflow import (
     CONTAINER,
     LABEL_APP_NAME,
     LABEL_LAUNCHED_BY,
@@ -29,6 +28,7 @@ from kubespark.driver.operator import (
     driver_pod_template,
     executor_pod_template,
 )
+from kubespark.driver.monitoring import with_monitoring
 from kubespark.errors import InputError
 from kubespark.spark.model import SparkApplication, _PodSpecFields
 
