@@ -296,6 +296,11 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
         "all namespaces" if options.clusterwide else ", ".join(options.namespaces),
     )
     selector_mode = bool(options.namespace_selector)
+    # kopf takes every task created after it starts for one of its own: at shutdown it waits 5 s
+    # for such "hung" tasks, then cancels them. One turn of the loop lets the background tasks
+    # spawn their sub-tasks (the workers) first, so a stop costs no 5 s and the drain below
+    # still finds the workers running.
+    await asyncio.sleep(0)
     try:
         await kopf.operator(
             registry=registry,
