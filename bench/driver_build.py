@@ -4,8 +4,8 @@
 
 Builds every application of tests/driver/conformance/apps for Spark 3.5.1 ROUNDS times (default
 200) and prints the median wall and CPU time per build, and peak memory of one build; then the
-ratio to one spark-submit 3.5.1 submission as shared/reference/spark-submit-traces/README.md
-measured it (6.9 s wall, 7.6 CPU-s, 239 MB with the JVM). Numbers are printed, never asserted.
+ratio to one spark-submit 3.5.1 submission as the captured traces' README measured it (the
+figures: docs/performance.md). Numbers are printed, never asserted.
 """
 
 from __future__ import annotations

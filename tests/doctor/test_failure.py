@@ -117,3 +117,21 @@ def test_container_signals_and_app_state() -> None:
 def test_nothing_found_in_a_clean_log() -> None:
     text = "24/06/06 07:11:34 INFO SparkContext: Running Spark version 3.5.1\n"
     assert not _track(text).summary().found
+
+
+def test_a_pyspark_drivers_python_exception_is_the_first_error_before_the_watch_warning() -> None:
+    # A PySpark driver that raised: the traceback's last line is the failure; the executor
+    # watch closing afterwards is only a warning.
+    text = (
+        "26/12/07 00:05:50 INFO DAGScheduler: Job 0 finished: count at job.py:5\n"
+        "Traceback (most recent call last):\n"
+        '  File "/mnt/job/job.py", line 6, in <module>\n'
+        '    raise ValueError("kubespark-boom: the job gave up")\n'
+        "ValueError: kubespark-boom: the job gave up\n"
+        "26/12/07 00:05:58 WARN ExecutorPodsWatchSnapshotSource: Kubernetes client has been "
+        "closed.\n"
+    )
+    first = _track(text).summary().first
+    assert first is not None
+    assert first.exception == "ValueError"
+    assert first.first.text == "ValueError: kubespark-boom: the job gave up"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from emu_helpers import Served, eventually, phase, pod
 
-from kubespark.emulator.sparkdriver import parse_properties
+from kubespark.emulator.workloads.sparkdriver import parse_properties
 
 PODS = "/api/v1/namespaces/default/pods"
 RUN = "kubespark.io/emulate-run-seconds"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubespark.emulator.protobuf import decode_object
+from kubespark.emulator.apiserver.protobuf import decode_object
 from kubespark.kube.errors import BadRequest
 
 

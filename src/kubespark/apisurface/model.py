@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kubespark.versions import Version
 
@@ -35,6 +35,8 @@ __all__ = [
     "SubResource",
     "TypeDef",
     "TypedPatchErrorFormat",
+    "typing_failure_message",
+    "typing_failure_of",
 ]
 
 
@@ -237,12 +239,51 @@ class TypedPatchErrorFormat:
         formats the decoded patch object, not the URL): spark-submit's driver Service body has
         no namespace, so 1.23+ servers write ``(/NAME; /v1, Kind=Service)``.
         """
-        go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
-        head = self.prefix.format(namespace=namespace, name=name, gvk=go_gvk)
         lines = [f"{path}: {message}" for path, message in errors]
-        if len(lines) == 1:
-            return head + lines[0]
-        return head + "\n  ".join(["errors:", *lines])
+        return typing_failure_message(self.prefix, lines, gvk=gvk, namespace=namespace, name=name)
+
+
+def typing_failure_message(
+    prefix: str,
+    lines: Sequence[str],
+    *,
+    gvk: GroupVersionKind,
+    namespace: str = "",
+    name: str = "",
+) -> str:
+    """A typing failure as the server words it: ``prefix`` naming the object, then the errors.
+
+    One error follows the prefix directly; several follow ``errors:``, one indented line each
+    (structured-merge-diff's ``ValidationErrors.Error()``). ``prefix`` is a version's
+    ``typed_patch_error.prefix`` from ``behaviours.yaml`` (or the live-object variant) with
+    ``{namespace}``, ``{name}`` and ``{gvk}`` placeholders. The one renderer of these messages:
+    the patch engine, the planner and the emulator all answer through it.
+    """
+    go_gvk = f"{gvk.group}/{gvk.version}, Kind={gvk.kind}"  # Go's GroupVersionKind.String()
+    head = prefix.format(namespace=namespace, name=name, gvk=go_gvk)
+    if len(lines) == 1:
+        return head + lines[0]
+    return head + "\n  ".join(["errors:", *lines])
+
+
+def typing_failure_of(prefix: str, lines: Sequence[str], body: Mapping[str, Any]) -> str:
+    """:func:`typing_failure_message` naming the object as ``body`` itself does.
+
+    The server formats the decoded object, not the URL: spark-submit's driver Service body has
+    no namespace, so 1.23+ servers write ``(/NAME; /v1, Kind=Service)``.
+    """
+    meta = body.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    gvk = GroupVersionKind.from_api_version(
+        str(body.get("apiVersion") or ""), str(body.get("kind") or "")
+    )
+    return typing_failure_message(
+        prefix,
+        lines,
+        gvk=gvk,
+        namespace=str(meta.get("namespace") or ""),
+        name=str(meta.get("name") or ""),
+    )
 
 
 @dataclass(frozen=True, slots=True)

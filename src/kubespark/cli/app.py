@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 import typer.core
 import typer.main
-from typer._click import Command, Context  # typer ships its own click
 
 from kubespark.cli.output import fail_on_input_errors
 
@@ -41,10 +41,12 @@ COMMANDS: dict[str, str] = {
 class _LazyCommands(typer.core.TyperGroup):
     """A command group that imports a subcommand's module when it is asked for."""
 
-    def list_commands(self, ctx: Context) -> list[str]:
+    # The context and command types are those of typer's vendored click (typer._click, private):
+    # taken as given, and the command returned as typer.main.get_command builds it.
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None

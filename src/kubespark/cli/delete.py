@@ -20,7 +20,7 @@ from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json
 from kubespark.errors import InputError
 from kubespark.kube.discovery_cache import cached_surface
 from kubespark.submit.removal import Deleted, delete_submitted
-from kubespark.submit.submitted_apps import connect, find_apps
+from kubespark.submit.submitted_apps import connect, find_drivers
 
 __all__ = ["delete"]
 
@@ -66,13 +66,6 @@ async def _delete(
 ) -> Deleted:
     async with connect(kubeconfig, context) as client:
         ns = namespace or client.namespace
-        apps = await find_apps(client, ns, name)
-        if not apps:
-            raise InputError(
-                f"no application {name!r} submitted by kubespark in namespace {ns!r} "
-                f"on {client.server}",
-                where=name,
-                fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
-            )
+        apps = await find_drivers(client, ns, name)
         surface = await cached_surface(client)
         return await delete_submitted(client, apps, surface, wait_seconds=patience if wait else 0)

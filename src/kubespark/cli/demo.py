@@ -31,7 +31,7 @@ from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stdout
 from kubespark.cli.submit import TextProgress, render_outcome
 from kubespark.cli.verdicts import render_assessment
 from kubespark.emulator import Emulator, EmulatorOptions, emulator_in_thread
-from kubespark.emulator.api import WriteOptions
+from kubespark.emulator.apiserver.api import WriteOptions
 from kubespark.emulator.server import RunningEmulator
 from kubespark.knowledge import Combination, evaluate
 from kubespark.kube.client import KubeClient

@@ -119,6 +119,14 @@ def render(report: Report, console: Console) -> None:
         else:
             console.print("\n[green]no failure found in the text[/]")
     _render_failure(report.failure, console)
+    generic = report.generic
+    if generic is not None and not report.diagnoses:
+        console.print(f"  [bold]cause:[/] {escape(generic.cause)}")
+        console.print(f"  [bold]next step:[/] {escape(generic.next_step)}")
+    for issue, why in report.ruled_out:
+        console.print(
+            f"  [dim]ruled out {issue}: {escape(why.means)} ({escape(str(why.line.where))})[/]"
+        )
 
 
 def _render_diagnosis(d: Diagnosis, console: Console) -> None:

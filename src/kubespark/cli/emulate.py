@@ -8,6 +8,7 @@ and changed at runtime through ``/_kubespark/faults``.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ import typer
 from kubespark.cli.output import stdout
 from kubespark.cli.serving import until_interrupted
 from kubespark.emulator import Emulator, EmulatorOptions, Faults
-from kubespark.emulator.kubelet import ANNOTATIONS
+from kubespark.emulator.kubelet.simulated import ANNOTATIONS
 from kubespark.errors import InputError
 
 
@@ -29,6 +30,20 @@ def _error_codes(text: str) -> tuple[int, ...]:
             where="--error-codes",
             fix="give codes separated by commas, e.g. 500,503,429",
         ) from None
+
+
+def _image_map(entries: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for entry in entries:
+        image, _, version = entry.rpartition("=")
+        if not image or not re.fullmatch(r"\d+\.\d+\.\d+", version):
+            raise InputError(
+                f"{entry!r} is not IMAGE=VERSION",
+                where="--spark-image-map",
+                fix="give the image and its Spark release, e.g. registry/my-spark:7=3.5.1",
+            )
+        pairs.append((image, version))
+    return tuple(pairs)
 
 
 def emulate(
@@ -71,8 +86,22 @@ def emulate(
     no_service_account_admission: Annotated[
         bool, typer.Option(help="Accept pods whose ServiceAccount does not exist.")
     ] = False,
+    kubelet: Annotated[
+        str,
+        typer.Option(
+            help="simulated: pods live on timers; process: Apache Spark image pods run as real "
+            "local Spark processes (docs/emulator.md)."
+        ),
+    ] = "simulated",
+    spark_image_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="IMAGE=VERSION: a custom image runs this Spark release (repeatable; "
+            "--kubelet process)."
+        ),
+    ] = None,
 ) -> None:
-    """Serve an API server that behaves like Kubernetes K8S, with a simulated kubelet."""
+    """Serve an API server that behaves like Kubernetes K8S, with a simulated or process kubelet."""
     try:
         faults = Faults(
             error_rate=error_rate,
@@ -92,6 +121,8 @@ def emulate(
         faults=faults,
         namespaces=tuple(namespace or ()),
         service_account_admission=not no_service_account_admission,
+        kubelet=kubelet,
+        spark_image_map=_image_map(spark_image_map or []),
     )
     asyncio.run(_serve(options))
 

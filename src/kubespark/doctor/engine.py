@@ -2,7 +2,9 @@
 
 Owns the vocabulary (one automaton over the fragments of the knowledge base's symptoms, the
 generic failure markers and the version hints), reading each input as a stream or, when it is a
-small YAML/JSON document, as a document, and collecting evidence into a :class:`Report`. Memory
+small YAML/JSON document, as a document, and collecting evidence into a :class:`Report`: the
+symptoms of each issue, the ``excludes`` that rule one out, the generic cause. Lines that are
+kubespark's own compat notes are skipped (they quote refusals kubespark worked around). Memory
 is bounded however large the input: one chunk, a few evidence lines per symptom, a few versions.
 """
 
@@ -17,6 +19,7 @@ from typing import BinaryIO
 
 from kubespark.doctor.documents import MAX_DOCUMENT, document_lines, looks_structured
 from kubespark.doctor.failure import FAILURE_FRAGMENTS, FailureTracker
+from kubespark.doctor.generic import classify
 from kubespark.doctor.infer import COMPONENTS, Hint, VersionLedger, load_hints
 from kubespark.doctor.lines import Line, Where
 from kubespark.doctor.prefilter import Automaton, fragments_of_literal, fragments_of_regex
@@ -48,6 +51,7 @@ class Rule:
     reason: Reason | None
     symptom: Symptom
     regex: re.Pattern[str] | None
+    veto: bool = False  # one of the issue's ``excludes``: seeing it rules the issue out
 
     def test(self, text: str) -> bool:
         if self.regex is not None:
@@ -90,8 +94,13 @@ def _rules(kb: Knowledge) -> Iterable[Rule]:
         owners += [(r, r.symptoms) for r in issue.reasons]
         for reason, symptoms in owners:
             for symptom in symptoms:
-                regex = re.compile(symptom.regex) if symptom.regex is not None else None
-                yield Rule(issue, reason, symptom, regex)
+                yield Rule(issue, reason, symptom, _compiled(symptom))
+        for symptom in issue.excludes:
+            yield Rule(issue, None, symptom, _compiled(symptom), veto=True)
+
+
+def _compiled(symptom: Symptom) -> re.Pattern[str] | None:
+    return re.compile(symptom.regex) if symptom.regex is not None else None
 
 
 def _fragments(rule: Rule) -> tuple[str, ...]:
@@ -124,8 +133,11 @@ class _Examination:
     evidence: dict[EvidenceKey, list[Evidence]] = field(default_factory=dict)
     tracker: FailureTracker = field(default_factory=FailureTracker)
     ledger: VersionLedger = field(default_factory=VersionLedger)
+    vetoes: dict[str, Evidence] = field(default_factory=dict)  # issue id -> the line ruling it out
 
     def take(self, line: Line, owners: Iterable[int]) -> None:
+        if _kubesparks_own_note(line):
+            return
         for key in owners:
             if key == FAILURE_KEY:
                 self.tracker.feed(line)
@@ -135,11 +147,29 @@ class _Examination:
                 self._symptom(self.vocab.rules[key], line)
 
     def _symptom(self, rule: Rule, line: Line) -> None:
+        if rule.veto:
+            if rule.issue.id not in self.vetoes and rule.test(line.text):
+                means = " ".join(rule.symptom.means.split())
+                self.vetoes[rule.issue.id] = Evidence(line, rule.symptom.pattern, means)
+            return
         kept = self.evidence.setdefault(rule.key, [])
         same = [e for e in kept if e.pattern == rule.symptom.pattern]
         if len(same) >= MAX_EVIDENCE_PER_SYMPTOM or not rule.test(line.text):
             return
         kept.append(Evidence(line, rule.symptom.pattern, " ".join(rule.symptom.means.split())))
+
+
+# kubespark's own compat notes quote the server refusals it worked around: never evidence.
+_OWN_NOTE_KEYS = ("kubespark.io/compat-notes", "compatNotes")
+# One note as kubectl describe lists it under "Compat Notes:" (compat.planner's prefix).
+_OWN_NOTE_LINE = re.compile(r"\s*(?:-\s+)?server v?\d+\.\d+(?:\.\d+)?\S*: ")
+
+
+def _kubesparks_own_note(line: Line) -> bool:
+    path = line.where.path or ""
+    if any(k in path or k in line.text for k in _OWN_NOTE_KEYS):
+        return True
+    return _OWN_NOTE_LINE.match(line.text) is not None
 
 
 def examine(
@@ -152,11 +182,18 @@ def examine(
     stats = [_read_one(exam, item, chunk_size) for item in inputs]
     ledger = exam.ledger.complete(kb)
     versions = tuple(v for c in COMPONENTS for v in ledger.versions(c))
+    failure = exam.tracker.summary()
     return Report(
         sources=tuple(stats),
-        diagnoses=diagnose(kb, exam.evidence, ledger),
+        diagnoses=diagnose(kb, exam.evidence, ledger, frozenset(exam.vetoes)),
         versions=versions,
-        failure=exam.tracker.summary(),
+        failure=failure,
+        generic=classify(failure, (e.line for kept in exam.evidence.values() for e in kept)),
+        ruled_out=tuple(
+            (issue, why)
+            for issue, why in sorted(exam.vetoes.items())
+            if any(key[0] == issue and kept for key, kept in exam.evidence.items())
+        ),
     )
 
 

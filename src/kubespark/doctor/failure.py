@@ -1,7 +1,8 @@
 """The useful part of any failure, known issue or not.
 
 Owns reading failure lines in order and keeping what a person needs first: the first real error
-(past log4j chatter, JVM warnings and ``Exception in thread "main"`` wrappers), the root
+(past log4j chatter, JVM warnings and ``Exception in thread "main"`` wrappers; a Python
+traceback's exception line too), the root
 ``Caused by`` of its chain, the HTTP status, verb and resource of the API call that failed (from
 fabric8's ``Failure executing: PATCH at: ...`` and ``Received status: Status(code=500, ...)``, its
 4.x ``Operation: [create] for kind: [Pod]``, and the Go client's ``pods "x" is forbidden``
@@ -69,6 +70,10 @@ _NOISE = re.compile(
 _CLASS = r"(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Failure|Throwable)"
 _THREAD_WRAPPER = re.compile(r'Exception in thread "[^"]*"\s+')
 _EXCEPTION = re.compile(rf"(?:^|\s)(?P<cls>{_CLASS})(?::\s*(?P<msg>.*))?$")
+# The last line of a Python traceback (a PySpark driver's), unindented: ``ValueError: ...``.
+_PYTHON_EXCEPTION = re.compile(
+    r"^(?P<cls>(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception)): (?P<msg>.*)$"
+)
 _CAUSED_BY = re.compile(rf"^\s*Caused by:\s*(?P<cls>{_CLASS})(?::\s*(?P<msg>.*))?$")
 _FRAME = re.compile(r"^\s+(?:at\s|\.\.\.\s\d+\s(?:more|common))")
 _FAILURE_EXECUTING = re.compile(
@@ -88,7 +93,7 @@ _GO_FORBIDDEN = re.compile(r'(?P<res>[\w.-]+)(?: "(?P<name>[^"]*)")? is forbidde
 _NOT_FOUND = re.compile(
     r"the server could not find the requested resource \((?P<verb>\w+) (?P<res>[\w.-]+)\)"
 )
-_INVALID = re.compile(r'(?P<kind>[A-Z]\w+) "(?P<name>[^"]+)" is invalid: (?P<msg>.*)')
+_INVALID = re.compile(r'(?P<kind>[A-Z][\w.]*) "(?P<name>[^"]+)" is invalid: (?P<msg>.*)')
 _NO_MATCH = re.compile(r'no matches for kind "(?P<kind>\w+)" in version "(?P<gv>[^"]+)"')
 _ALREADY = re.compile(r'(?P<res>[\w.-]+) "(?P<name>[^"]+)" already exists')
 _UNAUTHORIZED = re.compile(r"\bUnauthorized\b")
@@ -106,7 +111,8 @@ _APP_STATE = re.compile(
     r"INVALIDATING|UNKNOWN)\b"
 )
 _APP_ERROR = re.compile(r"(?:Error Message|errorMessage|\"errorMessage\")\s*:\s*\"?(?P<msg>.+)")
-_GO_ERROR_LINE = re.compile(r"(?:^|\s)(?:error|Error):\s+(?P<msg>.+)")
+# Go's "error: ..." and kubectl's "Error from server (Forbidden): ...".
+_GO_ERROR_LINE = re.compile(r"(?:^|\s)(?:error|Error)(?: from server(?: \(\w+\))?)?:\s+(?P<msg>.+)")
 _STATUS_BY_REASON = {
     "Forbidden": 403,
     "Unauthorized": 401,
@@ -320,7 +326,7 @@ def _level(text: str) -> str | None:
 
 def _exception(text: str) -> str | None:
     body = _THREAD_WRAPPER.sub("", text, count=1)
-    m = _EXCEPTION.search(body)
+    m = _EXCEPTION.search(body) or _PYTHON_EXCEPTION.match(text)
     if not m:
         return None
     # "... Message: Forbidden!..." inside prose is not an exception line; a class name is.
@@ -336,7 +342,7 @@ def _api_call(text: str) -> ApiCall | None:
     if m := _FAILURE_EXECUTING.search(text):
         call = _from_url(m["verb"], m["url"], m["msg"])
         status = _STATUS_CODE.search(text) if "Received status" in text else None
-        return replace(call, status=int(status["code"]) if status else None)
+        return replace(call, status=int(status["code"]) if status else call.status)
     if m := _OPERATION.search(text):
         return ApiCall(
             verb=m["verb"], resource=m["kind"], name=m["name"] or None, namespace=m["ns"] or None
@@ -380,16 +386,37 @@ def _from_url(verb: str, url: str, message: str | None) -> ApiCall:
     resource = m["res"] if m["v"] else f"{m['res']}.{m['g']}"
     if m["sub"]:
         resource += f"/{m['sub']}"
-    status = _STATUS_BY_REASON.get(_reason_in(message or "") or "")
+    status = _STATUS_BY_REASON.get(_reason_in(message or "") or "") or _status_in(message or "")
+    named = _NAMED_OBJECT.search(message or "")
     return ApiCall(
         verb=verb,
         resource=resource,
-        name=m["name"],
+        # A create's URL ends at the collection; the message still names the object.
+        name=m["name"] or (named["name"] if named else None),
         namespace=m["ns"],
         url=url,
         status=status,
         message=message,
     )
+
+
+_NAMED_OBJECT = re.compile(
+    r'[\w.-]+ \\?"(?P<name>[^"\\]+)\\?" (?:is forbidden|already exists|is invalid|not found)'
+)
+# The Go client's wording when fabric8's message has no Status.reason (code=... may be cut off).
+_STATUS_BY_WORDING = (
+    ("is forbidden", 403),
+    ("already exists", 409),
+    ("is invalid", 422),
+    ("Unauthorized", 401),
+)
+
+
+def _status_in(message: str) -> int | None:
+    code = _STATUS_CODE.search(message)
+    if code:
+        return int(code["code"])
+    return next((status for words, status in _STATUS_BY_WORDING if words in message), None)
 
 
 def _reason_in(message: str) -> str | None:

@@ -22,7 +22,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, NotFound
 from kubespark.kube.requests import KubeRequest
 
-__all__ = ["LOG_TAIL_LINES", "SPARK_APPS", "fetch_app_inputs"]
+__all__ = ["LOG_TAIL_LINES", "SPARK_APPS", "fetch_app_inputs", "fetch_pod_inputs"]
 
 SPARK_APPS = "/apis/sparkoperator.k8s.io/v1beta2"
 LOG_TAIL_LINES = 2000  # the end of the driver's log is where it failed; the rest is bounded away
@@ -43,6 +43,22 @@ async def fetch_app_inputs(client: KubeClient, name: str, namespace: str) -> lis
         inputs.append(await _events(client, ns, "Pod", driver))
         inputs.append(await _log(client, ns, namespace, driver))
     return inputs
+
+
+async def fetch_pod_inputs(
+    client: KubeClient, namespace: str, pod: str, *, container: str | None = None
+) -> list[Input]:
+    """A pod, its events (oldest first) and its log's tail (of ``container``), as inputs.
+
+    What a failed driver shows, for ``kubespark submit --wait`` as for ``doctor --app``.
+    """
+    ns = quote(namespace, safe="")
+    found = await _optional(client, KubeRequest("GET", f"/api/v1/namespaces/{ns}/pods/{pod}"))
+    return [
+        _doc(f"cluster: pod {namespace}/{pod}", found),
+        await _events(client, ns, "Pod", pod),
+        await _log(client, ns, namespace, pod, container),
+    ]
 
 
 async def _get_app(client: KubeClient, name: str, namespace: str) -> dict[str, Any]:
@@ -79,8 +95,13 @@ def _event_time(event: dict[str, Any]) -> str:
     return str(event.get("lastTimestamp") or event.get("eventTime") or "")
 
 
-async def _log(client: KubeClient, ns: str, namespace: str, pod: str) -> Input:
-    query = (("tailLines", str(LOG_TAIL_LINES)),)
+async def _log(
+    client: KubeClient, ns: str, namespace: str, pod: str, container: str | None = None
+) -> Input:
+    query = (
+        *((("container", container),) if container else ()),
+        ("tailLines", str(LOG_TAIL_LINES)),
+    )
     request = KubeRequest("GET", f"/api/v1/namespaces/{ns}/pods/{pod}/log", query)
     try:
         text = await client.send(request)

@@ -2,9 +2,9 @@
 
 Owns the result values of one examination and the rules that turn raw evidence into diagnoses:
 which matches are strong enough to name an issue (``diagnosed``) or only to suggest it
-(``possible``), and whether the versions the text shows are consistent with the issue's affected
-ranges (judged by the knowledge base's own condition matching). It must not read input or render
-for a terminal.
+(``possible``), that an issue its ``excludes`` rule out is never named, and whether the
+versions the text shows are consistent with the issue's affected ranges (judged by the
+knowledge base's own condition matching). It must not read input or render for a terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from itertools import chain
 from typing import Literal
 
 from kubespark.doctor.failure import ErrorChain, FailureSummary
+from kubespark.doctor.generic import GenericCause
 from kubespark.doctor.infer import COMPONENTS, Component, Inferred, VersionLedger
 from kubespark.doctor.lines import Line
 from kubespark.knowledge import Issue, Knowledge
@@ -101,6 +102,10 @@ class Report:
     diagnoses: tuple[Diagnosis, ...]
     versions: tuple[Inferred, ...]
     failure: FailureSummary
+    # Issues a symptom pointed at but the text rules out (their ``excludes``), with the line.
+    ruled_out: tuple[tuple[str, Evidence], ...] = ()
+    # The common API answer the failure shows (403 by whom, 409, 422 ...), known issue or not.
+    generic: GenericCause | None = None
 
     @property
     def found(self) -> bool:
@@ -120,8 +125,10 @@ def diagnose(
     kb: Knowledge,
     evidence: dict[EvidenceKey, list[Evidence]],
     ledger: VersionLedger,
+    vetoed: frozenset[str] = frozenset(),
 ) -> tuple[Diagnosis, ...]:
-    found = [d for issue in kb.issues if (d := _diagnose_issue(kb, issue, evidence, ledger))]
+    issues = [issue for issue in kb.issues if issue.id not in vetoed]
+    found = [d for issue in issues if (d := _diagnose_issue(kb, issue, evidence, ledger))]
     rank = {"diagnosed": 0, "possible": 1}
     found.sort(key=lambda d: (rank[d.confidence], -len(d.reasons), d.first_line))
     return tuple(found)
@@ -235,7 +242,9 @@ def report_view(report: Report) -> dict[str, object]:
         "sources": [s.__dict__ for s in report.sources],
         "versions": [v.as_json() for v in report.versions],
         "diagnoses": [_diagnosis_view(d) for d in report.diagnoses],
+        "ruled_out": [{"issue": i, **e.as_json()} for i, e in report.ruled_out],
         "failure": _failure_view(report.failure),
+        "generic": report.generic.as_json() if report.generic else None,
     }
 
 

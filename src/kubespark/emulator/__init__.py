@@ -10,7 +10,7 @@ callers), :class:`Emulator` and :class:`EmulatorOptions`; faults with :class:`Fa
 pytest plugin is ``kubespark.emulator.testing``.
 """
 
-from kubespark.emulator.faults import Faults
+from kubespark.emulator.apiserver.faults import Faults
 from kubespark.emulator.server import (
     Emulator,
     EmulatorOptions,

@@ -17,11 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from kubespark.emulator import crd as crds
-from kubespark.emulator.api import FOREGROUND, ORPHAN, ApiServer, DeleteOptions, WriteOptions
-from kubespark.emulator.objects import Clock, Obj, peek_meta, rfc3339
-from kubespark.emulator.registry import ServedResource
-from kubespark.emulator.store import DELETED, BucketKey, Event
+from kubespark.emulator.apiserver import crd as crds
+from kubespark.emulator.apiserver.api import (
+    FOREGROUND,
+    ORPHAN,
+    ApiServer,
+    DeleteOptions,
+    WriteOptions,
+)
+from kubespark.emulator.apiserver.objects import Clock, Obj, peek_meta, rfc3339
+from kubespark.emulator.apiserver.registry import ServedResource
+from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
 from kubespark.kube import errors
 
 __all__ = ["ControllerSet"]

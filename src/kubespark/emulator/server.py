@@ -24,15 +24,17 @@ import uvicorn
 import yaml
 
 from kubespark.apisurface import load_surface
-from kubespark.emulator.api import ApiServer, WriteOptions
-from kubespark.emulator.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
+from kubespark.emulator.apiserver.asgi import DropConnection, EmulatorApp
+from kubespark.emulator.apiserver.authn import BearerTokens, TokenAuthority
+from kubespark.emulator.apiserver.facts import server_facts
+from kubespark.emulator.apiserver.faults import FaultInjector, Faults
+from kubespark.emulator.apiserver.objects import Clock
+from kubespark.emulator.apiserver.patching import Patcher
+from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
-from kubespark.emulator.facts import server_facts
-from kubespark.emulator.faults import FaultInjector, Faults
-from kubespark.emulator.kubelet import Kubelet
-from kubespark.emulator.objects import Clock
-from kubespark.emulator.patching import Patcher
-from kubespark.emulator.tls import ServerCertificates, make_certificates
+from kubespark.emulator.kubelet.process import ProcessKubelet
+from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
 from kubespark.versions import parse_kube_version
 
@@ -48,6 +50,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("kubespark.emulator")
 
+KUBELETS = ("simulated", "process")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -67,6 +70,11 @@ class EmulatorOptions:
     events: bool = True  # the kubelet records Events
     namespaces: tuple[str, ...] = ()  # created at start, besides the built-in ones
     bookmark_interval: float = 60.0  # emulated seconds between watch bookmarks
+    # Bearer tokens the server requires (emulator.apiserver.authn); empty: no authentication. The
+    # kubeconfig it writes carries the first.
+    bearer_tokens: tuple[str, ...] = ()
+    kubelet: str = "simulated"  # or "process": Apache Spark image pods run as local processes
+    spark_image_map: tuple[tuple[str, str], ...] = ()  # (image, Spark version) for custom images
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -74,6 +82,12 @@ class EmulatorOptions:
                 f"speed {self.speed} is not positive",
                 where="--speed",
                 fix="give a factor > 0, e.g. 10 to run pods ten times faster",
+            )
+        if self.kubelet not in KUBELETS:
+            raise InputError(
+                f"unknown kubelet {self.kubelet!r}",
+                where="--kubelet",
+                fix=f"choose one of: {', '.join(KUBELETS)}",
             )
         if not 0 <= self.port <= 65535:
             raise InputError(
@@ -131,6 +145,7 @@ class Emulator:
         self.controllers: ControllerSet | None = None
         self.kubelet: Kubelet | None = None
         self.app: EmulatorApp | None = None
+        self.authn = TokenAuthority(self.options.bearer_tokens)
         self._server: uvicorn.Server | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -162,7 +177,7 @@ class Emulator:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "kubespark-emulator", "cluster": cluster}],
-            "users": [{"name": "kubespark-emulator", "user": {"token": "kubespark-emulator"}}],
+            "users": [{"name": "kubespark-emulator", "user": {"token": self._token()}}],
             "contexts": [
                 {
                     "name": "kubespark-emulator",
@@ -177,6 +192,9 @@ class Emulator:
             "preferences": {},
         }
 
+    def _token(self) -> str:
+        return self.options.bearer_tokens[0] if self.options.bearer_tokens else "kubespark-emulator"
+
     def _write_kubeconfig(self) -> None:
         path = self.kubeconfig_path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +208,7 @@ class Emulator:
             self.certificates = make_certificates(self.workdir / "pki", self.options.host)
         self.controllers = ControllerSet(self.api, self.clock)
         self._seed_objects()
-        self.kubelet = Kubelet(self.api, self.clock, events=self.options.events)
+        self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(
             self.api,
             self.faults,
@@ -206,6 +224,18 @@ class Emulator:
             logging.getLogger(logger).addFilter(_QuietDrops())
         await self._serve()
         self._write_kubeconfig()
+
+    def _make_kubelet(self) -> Kubelet:
+        if self.options.kubelet == "process":
+            return ProcessKubelet(
+                self.api,
+                self.clock,
+                endpoint=lambda: self.url,
+                ca_pem=lambda: self.certificates.ca_pem() if self.certificates else None,
+                image_map=dict(self.options.spark_image_map),
+                events=self.options.events,
+            )
+        return Kubelet(self.api, self.clock, events=self.options.events)
 
     def _seed_objects(self) -> None:
         res = self.api.registry.for_kind("v1", "Namespace")
@@ -261,8 +291,9 @@ class Emulator:
         assert self.app is not None
         sock = self._bind()
         certs = self.certificates
+        app: Any = BearerTokens(self.app, self.authn) if self.options.bearer_tokens else self.app
         config = uvicorn.Config(
-            self.app,
+            app,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -364,6 +395,8 @@ class EmulatorThread:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def stop(self) -> None:
+        if self._loop.is_closed():  # stopped already (a test may stop its server early)
+            return
         if self.emulator is not None:
             self.call(self.emulator.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -210,6 +210,9 @@ class Issue(_Frozen):
     only_if: str | None = None  # a configuration precondition: reported as a caveat, not a verdict
     reasons: tuple[Reason, ...] = ()
     symptoms: tuple[Symptom, ...] = ()
+    # Precision: text that rules the issue out wherever it shows in the same input (a refusal of
+    # system:anonymous is no service account's RBAC); the doctor never names it then.
+    excludes: tuple[Symptom, ...] = ()
     root_cause: str
     remedies: tuple[Remedy, ...] = Field(min_length=1)
     kubespark: KubesparkNote

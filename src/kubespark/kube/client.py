@@ -6,9 +6,9 @@ injectable (httpx), so tests can reach an emulator in-process or over real HTTP 
 
 Connected from a kubeconfig, it sends through aiohttp (:mod:`kubespark.kube.transport`), and
 one-shot requests go through its :class:`~kubespark.kube.transport.Exchange`, skipping httpx's
-request and response models: those were measured at a fifth of the operator's CPU (URL
-validation character by character, header normalisation, httpcore's pool scans) and cut one
-submission from 4.2 to 2.9 ms. Authentication stays httpx's: the headers its auth adds are
+request and response models (URL validation character by character, header normalisation,
+httpcore's pool scans: a large share of the operator's CPU, see docs/performance.md).
+Authentication stays httpx's: the headers its auth adds are
 derived once by running the auth flow, and a 401 goes through httpx once more so the auth's own
 renewal (a token file re-read, an exec plugin re-run) happens as before. Streams use httpx.
 """
@@ -27,6 +27,7 @@ import httpx
 import orjson
 
 from kubespark.kube.config import Connection, http_client, load_connection
+from kubespark.kube.credentials import RefreshingAuth
 from kubespark.kube.errors import (
     APIError,
     ConnectionFailed,
@@ -223,7 +224,8 @@ class KubeClient:
 
     async def _auth(self) -> dict[str, str]:
         """The headers the client's httpx auth adds to a request (none without an auth)."""
-        if self._auth_headers is None:
+        auth = self._http.auth
+        if self._auth_headers is None or (isinstance(auth, RefreshingAuth) and auth.expiring()):
             self._auth_headers = await _auth_headers(self._http)
         return self._auth_headers
 

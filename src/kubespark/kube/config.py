@@ -1,8 +1,10 @@
-"""Where a client connects and how it authenticates, read from a kubeconfig.
+"""Where a client connects and how it authenticates: a kubeconfig context as httpx parameters.
 
-Parsing and authentication (exec plugins, client certificates, bearer tokens and token files)
-are lightkube's: a well-kept implementation of client-go's rules, rather than our own. This
-module only adapts it to kubespark's errors and to an injectable httpx transport.
+Reading the kubeconfig is ``kubespark.kube.kubeconfig``'s, renewing bearer credentials
+``kubespark.kube.credentials``'; this module picks the file (the flag, ``$KUBECONFIG``,
+``~/.kube/config``) and turns a context into what an httpx client with an injectable transport
+needs, keeping the credential source on the :class:`Connection` so every client of one process
+(kopf's watches included) shares it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from lightkube.config import client_adapter
-from lightkube.config.kubeconfig import KubeConfig, SingleConfig
-from lightkube.config.models import User
-from lightkube.core.exceptions import ConfigError
 
-from kubespark.errors import InputError
+from kubespark.kube.credentials import CredentialSource
+from kubespark.kube.kubeconfig import (
+    KubeContext,
+    auth_for,
+    credential_source,
+    read_kubeconfig,
+    tls_for,
+)
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 
@@ -31,6 +36,7 @@ class Connection:
     namespace: str
     context: str
     client_params: dict[str, Any]  # base_url, verify, auth for httpx.AsyncClient
+    credentials: CredentialSource | None = None  # the bearer credentials behind the auth
 
 
 def kubeconfig_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -46,33 +52,26 @@ def load_connection(
     kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None
 ) -> Connection:
     """Read a kubeconfig and pick a context; bad files and names become one clear InputError."""
-    path = kubeconfig_path(kubeconfig)
-    where = str(path)
-    try:
-        single: SingleConfig | None = KubeConfig.from_file(path).get(context)
-    except ConfigError as err:
-        raise InputError(
-            str(err), where=where, fix="pass --kubeconfig PATH and --context NAME of a cluster"
-        ) from None
-    except (KeyError, TypeError, AttributeError) as err:
-        raise InputError(
-            f"malformed kubeconfig: missing or wrong entry {err}",
-            where=where,
-            fix="check the file with `kubectl config view --kubeconfig PATH`",
-        ) from None
-    except OSError as err:
-        raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=where) from None
-    assert single is not None  # get() without default raises instead of returning None
-    if single.user is None:
-        single = single._replace(user=User())
-    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
-    for unused in ("transport", "proxy", "http2"):
-        params.pop(unused, None)
+    return connection_of(read_kubeconfig(kubeconfig_path(kubeconfig), context))
+
+
+def connection_of(context: KubeContext) -> Connection:
+    """A context's server, TLS and credentials as httpx client parameters."""
+    params: dict[str, Any] = {
+        "base_url": context.cluster.server,
+        "verify": tls_for(context),
+        "trust_env": False,  # the kubeconfig says where the server is: no proxy from the env
+    }
+    source = credential_source(context.user)
+    auth = auth_for(context.user, source)
+    if auth is not None:
+        params["auth"] = auth
     return Connection(
-        server=single.cluster.server,
-        namespace=single.namespace,
-        context=single.context_name,
+        server=context.cluster.server,
+        namespace=context.namespace,
+        context=context.name,
         client_params=params,
+        credentials=source,
     )
 
 

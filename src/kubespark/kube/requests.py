@@ -1,7 +1,7 @@
 """Kubernetes API requests as values: built without I/O, executed once by the client.
 
 A :class:`KubeRequest` is what the compat planner returns and what the client sends: method, path,
-query, content type and body. Building requests here (lightkube's sans-I/O shape) keeps every
+query, content type and body. Building requests here (a sans-I/O shape, as lightkube's) keeps every
 decision about *what* to send testable without a server, and lets ``--dry-run`` print exactly
 what would go over the wire.
 """

@@ -1,8 +1,8 @@
 """How kubespark's requests reach a server: aiohttp's connection pool, under httpx or directly.
 
-httpx (the client's library: lightkube's auth, the injectable transport tests use) sends through
+httpx (the client's library: its auth flows, the injectable transport tests use) sends through
 httpcore, whose pool re-examines every pooled connection for every queued request: with the
-operator's 30-odd concurrent reconciles that scan was measured at about a third of its CPU.
+operator's 30-odd concurrent reconciles that scan dominates (docs/performance.md).
 aiohttp (already here: kopf's own client) keeps a per-host queue of idle connections instead.
 
 Owns two adaptations over one aiohttp session: an :class:`httpx.AsyncBaseTransport` (streamed
@@ -112,7 +112,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def for_connection(
         cls, connection: Connection, *, timeout: float, connections: int = 100
     ) -> Self:
-        """A transport with ``connection``'s TLS (lightkube's SSL context, client certificates
+        """A transport with ``connection``'s TLS (its SSL context, client certificates
         included); ``connections`` as httpx's default pool."""
         verify = connection.client_params.get("verify", True)
         return cls(

@@ -588,7 +588,7 @@ class ApplicationController:
         Executors change state several times in their first seconds; kubeflow writes the status
         for each change. kubespark writes such executor-only changes at most every
         ``EXECUTOR_WRITE_INTERVAL`` per application, and any state transition at once (with the
-        newest executor states in it): measured, two status writes fewer per application.
+        newest executor states in it): fewer status writes per application.
         """
         unchanged = replace(
             status,

@@ -2,32 +2,45 @@
 
 Owns choosing the credentials: ``--kubeconfig``/``--context`` (or $KUBECONFIG, ~/.kube/config)
 when a kubeconfig exists, else the pod's service account (in-cluster). The same choice feeds
-kubespark's :class:`KubeClient` (through lightkube's parsing, as everywhere in kubespark) and
+kubespark's :class:`KubeClient` (through ``kubespark.kube.kubeconfig``, as everywhere) and
 kopf's login handler (a :class:`kopf.ConnectionInfo` with the same server, CA and user), so the
-two never talk to different clusters. Also owns the namespace label selectors ``--namespace-
-selector`` takes, matched client-side as kubeflow's NamespaceMatcher does.
+two never talk to different clusters. Bearer credentials come from one
+:class:`~kubespark.kube.credentials.CredentialSource` for both: exec plugins (EKS, GKE, AKS),
+auth providers and token files reach kopf's watches too, with their expiry, so kopf logs in
+again before a token dies (and after a 401, when the source is asked for a new one). Also owns
+the namespace label selectors ``--namespace-selector`` takes, matched client-side as kubeflow's
+NamespaceMatcher does.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import kopf
-from lightkube.config import client_adapter
-from lightkube.config.kubeconfig import KubeConfig, SingleConfig
-from lightkube.config.models import User
 
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient, RetryPolicy
-from kubespark.kube.config import Connection, kubeconfig_path, load_connection
+from kubespark.kube.config import Connection, connection_of, kubeconfig_path
+from kubespark.kube.credentials import (
+    RENEW_MARGIN,
+    TOKEN_FILE_PERIOD,
+    Credentials,
+    CredentialSource,
+)
+from kubespark.kube.kubeconfig import (
+    SERVICE_ACCOUNT,
+    KubeContext,
+    read_kubeconfig,
+    service_account,
+)
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
-SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 TIMEOUT = 60.0  # seconds: connect, and between bytes of an answer
 
 
@@ -39,35 +52,15 @@ def _in_cluster(kubeconfig: Path | None) -> bool:
     )
 
 
-def _single(kubeconfig: Path | None, context: str | None) -> SingleConfig:
+def _context(kubeconfig: Path | None, context: str | None) -> KubeContext:
     if _in_cluster(kubeconfig):
-        found = KubeConfig.from_service_account().get()
-        assert found is not None  # get() without a default raises rather than returning None
-        return found
-    path = kubeconfig_path(kubeconfig)
-    try:
-        config = KubeConfig.from_file(path).get(context)
-        assert config is not None
-    except Exception as err:  # lightkube raises several types for one problem: a bad kubeconfig
-        raise InputError(
-            f"cannot use the kubeconfig: {err}",
-            where=str(path),
-            fix="pass --kubeconfig PATH (and --context NAME) of a cluster, or run in a pod",
-        ) from None
-    return config
+        return service_account()
+    return read_kubeconfig(kubeconfig_path(kubeconfig), context)
 
 
 def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
     """The operator's connection: the kubeconfig's, or the service account's in a pod."""
-    if not _in_cluster(kubeconfig):
-        return load_connection(kubeconfig, context)
-    single = _single(kubeconfig, context)
-    if single.user is None:
-        single = single._replace(user=User())
-    params = client_adapter.ConnectionParams(trust_env=False).httpx_params(single)
-    for unused in ("transport", "proxy", "http2"):
-        params.pop(unused, None)
-    return Connection(single.cluster.server, single.namespace, single.context_name, params)
+    return connection_of(_context(kubeconfig, context))
 
 
 def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
@@ -79,40 +72,58 @@ def client_for(connection: Connection, retries: int, *, connections: int = 64) -
     )
 
 
-def kopf_login(kubeconfig: Path | None, context: str | None) -> Callable[..., Any]:
-    """A kopf login handler giving kopf the same server and user as the operator's client."""
+def kopf_login(
+    kubeconfig: Path | None, context: str | None, connection: Connection
+) -> Callable[..., Any]:
+    """A kopf login handler giving kopf the same server and user as the operator's client.
 
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        single = _single(kubeconfig, context)
-        cluster, user = single.cluster, single.user or User()
-        token = user.token
-        if not token and user.token_file:
-            token = Path(user.token_file).read_text().strip()
+    kopf calls it at start, when the expiry it was given passes, and after a 401 (having
+    dropped what it held); every call after the first therefore asks the connection's
+    credential source for credentials other than the ones handed out last.
+    """
+    found = _context(kubeconfig, context)
+    source = connection.credentials
+    given: list[Credentials] = []
+
+    async def login(**_: Any) -> kopf.ConnectionInfo:
+        cluster, user = found.cluster, found.user
+        held = Credentials()
+        if source is not None:
+            refused = given[-1] if given else None
+            held = await asyncio.to_thread(source.current, refused=refused)
+            given[:] = [held]
         return kopf.ConnectionInfo(
             server=cluster.server,
-            ca_path=_path(cluster.certificate_auth),
-            ca_data=_decoded(cluster.certificate_auth_data),
+            ca_path=_path(cluster.ca_file),
+            ca_data=cluster.ca_data,
             insecure=cluster.insecure or None,
             username=user.username,
             password=user.password,
-            token=token,
+            token=held.token,
             certificate_path=_path(user.client_cert),
-            certificate_data=_decoded(user.client_cert_data),
+            certificate_data=held.client_certificate_data or user.client_cert_data,
             private_key_path=_path(user.client_key),
-            private_key_data=_decoded(user.client_key_data),
-            default_namespace=single.namespace,
+            private_key_data=held.client_key_data or user.client_key_data,
+            default_namespace=found.namespace,
+            expiration=_expiry(source, held),
             priority=100,
         )
 
     return login
 
 
-def _path(value: object) -> str | None:
+def _expiry(source: CredentialSource | None, held: Credentials) -> datetime | None:
+    """When kopf must log in again: the credentials' own expiry (less the renewal margin), or,
+    for a token file, the period after which client-go re-reads it."""
+    if held.expiration is not None:
+        return held.expiration - RENEW_MARGIN
+    if source is not None and source.user.get("tokenFile") and not source.user.get("exec"):
+        return datetime.now(UTC) + TOKEN_FILE_PERIOD
+    return None
+
+
+def _path(value: Path | None) -> str | None:
     return str(value) if value else None
-
-
-def _decoded(value: str | None) -> bytes | None:
-    return base64.b64decode(value) if value else None
 
 
 # ---- namespace label selectors ----------------------------------------------------------------

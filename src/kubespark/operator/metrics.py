@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
@@ -35,6 +36,9 @@ DEFAULT_START_BUCKETS = (30, 60, 90, 120, 150, 180, 210, 240, 270, 300)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Obj = Mapping[str, Any]
+
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 
 def metric_name(prefix: str, name: str) -> str:
@@ -57,91 +61,62 @@ class OperatorMetrics:
         self.labels = tuple(metric_name("", label) for label in labels)
         r, lb = self.registry, self.labels
 
-        def name(n: str) -> str:
-            return metric_name(prefix, n)
+        def made(kind: type[M], n: str, text: str, **extra: Any) -> M:
+            """One of kubeflow's metrics: its name under ``prefix``, labelled per application."""
+            return kind(metric_name(prefix, n), text, lb, registry=r, **extra)
 
-        self.count = Counter(
-            name("spark_application_count"), "Total number of SparkApplication", lb, registry=r
+        self.count = made(Counter, "spark_application_count", "Total number of SparkApplication")
+        self.submit_count = made(
+            Counter, "spark_application_submit_count", "Total number of submitted SparkApplication"
         )
-        self.submit_count = Counter(
-            name("spark_application_submit_count"),
-            "Total number of submitted SparkApplication",
-            lb,
-            registry=r,
-        )
-        self.failed_submission_count = Counter(
-            name("spark_application_failed_submission_count"),
+        self.failed_submission_count = made(
+            Counter,
+            "spark_application_failed_submission_count",
             "Total number of failed SparkApplication submission",
-            lb,
-            registry=r,
         )
-        self.running_count = Gauge(
-            name("spark_application_running_count"),
-            "Total number of running SparkApplication",
-            lb,
-            registry=r,
+        self.running_count = made(
+            Gauge, "spark_application_running_count", "Total number of running SparkApplication"
         )
-        self.success_count = Counter(
-            name("spark_application_success_count"),
+        self.success_count = made(
+            Counter,
+            "spark_application_success_count",
             "Total number of successful SparkApplication",
-            lb,
-            registry=r,
         )
-        self.failure_count = Counter(
-            name("spark_application_failure_count"),
-            "Total number of failed SparkApplication",
-            lb,
-            registry=r,
+        self.failure_count = made(
+            Counter, "spark_application_failure_count", "Total number of failed SparkApplication"
         )
-        self.success_time = Summary(
-            name("spark_application_success_execution_time_seconds"), "", lb, registry=r
-        )
-        self.failure_time = Summary(
-            name("spark_application_failure_execution_time_seconds"), "", lb, registry=r
-        )
-        self.submit_latency = Summary(
-            name("spark_application_submit_latency_seconds"),
+        self.success_time = made(Summary, "spark_application_success_execution_time_seconds", "")
+        self.failure_time = made(Summary, "spark_application_failure_execution_time_seconds", "")
+        self.submit_latency = made(
+            Summary,
+            "spark_application_submit_latency_seconds",
             "Spark App Submit Latency from creation to submitted state",
-            lb,
-            registry=r,
         )
-        self.submit_latency_histogram = Histogram(
-            name("spark_application_submit_latency_seconds_histogram"),
+        self.submit_latency_histogram = made(
+            Histogram,
+            "spark_application_submit_latency_seconds_histogram",
             "Spark App Submit Latency counts in buckets from creation to submitted state",
-            lb,
             buckets=tuple(submit_buckets),
-            registry=r,
         )
-        self.start_latency = Summary(
-            name("spark_application_start_latency_seconds"),
+        self.start_latency = made(
+            Summary,
+            "spark_application_start_latency_seconds",
             "Spark App Start Latency via the Operator",
-            lb,
-            registry=r,
         )
-        self.start_latency_histogram = Histogram(
-            name("spark_application_start_latency_seconds_histogram"),
+        self.start_latency_histogram = made(
+            Histogram,
+            "spark_application_start_latency_seconds_histogram",
             "Spark App Start Latency counts in buckets via the Operator",
-            lb,
             buckets=tuple(start_buckets),
-            registry=r,
         )
-        self.executor_running = Gauge(
-            name("spark_executor_running_count"),
-            "Total number of running Spark executors",
-            lb,
-            registry=r,
+        self.executor_running = made(
+            Gauge, "spark_executor_running_count", "Total number of running Spark executors"
         )
-        self.executor_success = Counter(
-            name("spark_executor_success_count"),
-            "Total number of successful Spark executors",
-            lb,
-            registry=r,
+        self.executor_success = made(
+            Counter, "spark_executor_success_count", "Total number of successful Spark executors"
         )
-        self.executor_failure = Counter(
-            name("spark_executor_failure_count"),
-            "Total number of failed Spark executors",
-            lb,
-            registry=r,
+        self.executor_failure = made(
+            Counter, "spark_executor_failure_count", "Total number of failed Spark executors"
         )
         # kubespark's own: how busy the controller is.
         self.queue_depth = Gauge(

@@ -28,7 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kubespark.apisurface.model import ApiSurface, GroupVersionKind, Resource, TypeDef
+from kubespark.apisurface.model import (
+    ApiSurface,
+    GroupVersionKind,
+    Resource,
+    TypeDef,
+    typing_failure_of,
+)
 from kubespark.errors import InputError
 from kubespark.kube.errors import APIError
 from kubespark.patch import fieldmanager, responses
@@ -396,15 +402,4 @@ def typed_patch_failure(
     errors = validate(dict(body), TypeRef(name), index, rules)
     if not errors:
         return None
-    meta = body.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    api_version = str(body.get("apiVersion") or "")
-    group, _, version = api_version.rpartition("/")
-    names = {
-        "namespace": str(meta.get("namespace") or ""),
-        "name": str(meta.get("name") or ""),
-        "gvk": f"{group}/{version}, Kind={body.get('kind') or ''}",
-    }
-    lines = [str(e) for e in errors]
-    head = rules.prefix.format(**names)
-    return head + (lines[0] if len(lines) == 1 else "\n  ".join(["errors:", *lines]))
+    return typing_failure_of(rules.prefix, [str(e) for e in errors], body)

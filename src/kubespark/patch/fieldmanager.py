@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kubespark.apisurface.model import GroupVersionKind
+from kubespark.apisurface.model import GroupVersionKind, typing_failure_of
 from kubespark.patch.created import created_fields_v1
 from kubespark.patch.fieldpath import FieldSet, Path, PathElement
 from kubespark.patch.managed import (
@@ -75,6 +75,10 @@ _MAX_ANNOTATIONS_BYTES = (
 )  # apimachinery ValidateAnnotationsSize (TotalAnnotationSizeLimitB)
 
 _UNTYPED = ("__untyped_deduced_", "__untyped_atomic_")
+# The prefixes of the other two typing failures (structuredmerge.go); the same in every version
+# that has server-side apply, unlike the typed-patch prefix, which is behaviours.yaml's.
+_LIVE_PREFIX = "failed to create typed live object ({namespace}/{name}; {gvk}): "
+_NEW_PREFIX = "failed to convert new object ({namespace}/{name}; {gvk}) to smd typed: "
 
 Prepare = Callable[[dict[str, JSON]], dict[str, JSON]]
 
@@ -331,26 +335,6 @@ def _typing_errors(ot: ObjectType, value: JSON, *, live: bool) -> list[TypingErr
     return errors
 
 
-def _gvknn(ot: ObjectType, obj: Mapping[str, JSON]) -> dict[str, str]:
-    meta = _meta(obj)
-    api_version = str(obj.get("apiVersion") or "")
-    group, _, version = api_version.rpartition("/")
-    kind = str(obj.get("kind") or "")
-    return {
-        "namespace": str(meta.get("namespace") or ""),
-        "name": str(meta.get("name") or ""),
-        "gvk": f"{group}/{version}, Kind={kind}",
-    }
-
-
-def _render(prefix: str, errors: list[TypingError], names: Mapping[str, str]) -> str:
-    head = prefix.format(**names)
-    lines = [str(e) for e in errors]
-    if len(lines) == 1:
-        return head + lines[0]
-    return head + "\n  ".join(["errors:", *lines])
-
-
 def _structured_update(
     ot: ObjectType, live: dict[str, JSON], new: dict[str, JSON], state: _State, manager: str
 ) -> None:
@@ -361,8 +345,7 @@ def _structured_update(
     # does, and a failure drops managedFields (UpdateNoErrors).
     errors = _typing_errors(ot, new_t, live=True)
     if errors:
-        prefix = "failed to convert new object ({namespace}/{name}; {gvk}) to smd typed: "
-        raise ApplyFailed(500, _render(prefix, errors, _gvknn(ot, new_t)))
+        raise ApplyFailed(500, typing_failure_of(_NEW_PREFIX, [str(e) for e in errors], new_t))
     fields = updater_update(ot, live_t, new_t, dict(state.managed.fields), _CURRENT_OPERATION)
     state.managed.fields = fields
     strip_meta(state.managed, _CURRENT_OPERATION)
@@ -645,13 +628,14 @@ def _structured_apply(
         raise ApplyFailed(400, "metadata.managedFields must be nil")
     errors = _typing_errors(ot, config, live=False)
     if errors:
-        message = _render(ot.rules.prefix, errors, _gvknn(ot, config))
+        message = typing_failure_of(ot.rules.prefix, [str(e) for e in errors], config)
         raise TypedPatchFailed(message, tuple(errors))
     live_t = _without_managed_fields(live)
     live_errors = _typing_errors(ot, live_t, live=True)
     if live_errors:
-        prefix = "failed to create typed live object ({namespace}/{name}; {gvk}): "
-        raise ApplyFailed(500, _render(prefix, live_errors, _gvknn(ot, live_t)))
+        raise ApplyFailed(
+            500, typing_failure_of(_LIVE_PREFIX, [str(e) for e in live_errors], live_t)
+        )
     merged, fields = updater_apply(
         ot, live_t, config, dict(state.managed.fields), identifier, force
     )

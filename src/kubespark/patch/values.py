@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 __all__ = [
@@ -249,39 +250,71 @@ def _go_number(value: int | float) -> str:
     return str(value) if isinstance(value, int) else _go_float(value)
 
 
+@dataclass(frozen=True, slots=True)
+class _Printer:
+    """How one Go formatting of a decoded JSON value writes each kind of value.
+
+    Booleans and numbers print alike everywhere (``true``, Go's float format); nil, strings,
+    lists and maps differ per verb or library, and so are the fields.
+    """
+
+    nil: str
+    string: Callable[[str], str]
+    list_parts: tuple[str, str, str]  # open, separator, close
+    map_parts: tuple[str, str, str]
+    entry: Callable[[str, str], str]  # key, printed value -> one map entry
+    sorted_keys: bool  # Go's fmt sorts map keys; structured-merge-diff keeps their order
+    other: Callable[[object], str] = str
+
+    def print(self, value: JSON) -> str:
+        if value is None:
+            return self.nil
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if _is_number(value):
+            return _go_number(value)
+        if isinstance(value, str):
+            return self.string(value)
+        if isinstance(value, list):
+            start, sep, end = self.list_parts
+            return start + sep.join(self.print(v) for v in value) + end
+        if isinstance(value, dict):
+            start, sep, end = self.map_parts
+            keys = sorted(value) if self.sorted_keys else list(value)
+            return start + sep.join(self.entry(k, self.print(value[k])) for k in keys) + end
+        return self.other(value)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _key_value(key: str, printed: str) -> str:
+    return f"{key}={printed}"
+
+
+_GO_V = _Printer("<nil>", _same, ("[", " ", "]"), ("map[", " ", "]"), lambda k, v: f"{k}:{v}", True)
+_GO_SHARP_V = _Printer(
+    "interface {}(nil)",
+    go_quote,
+    ("[]interface {}{", ", ", "}"),
+    ("map[string]interface {}{", ", ", "}"),
+    lambda k, v: f"{go_quote(k)}:{v}",
+    True,
+    repr,
+)
+_SMD_V1 = _Printer("null", go_quote, ("[", ",", "]"), ("{", ";", "}"), _key_value, False)
+_SMD_V3 = _Printer("null", go_quote, ("[", ",", "]"), ("", "", ""), _key_value, False)
+
+
 def go_v(value: JSON) -> str:
     """Go's ``%v`` of a decoded JSON value (``map[a:1 b:x]``, ``[a 1]``, ``<nil>``)."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if _is_number(value):
-        return _go_number(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + " ".join(go_v(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_v(value[k])}" for k in sorted(value)) + "]"
-    return str(value)
+    return _GO_V.print(value)
 
 
 def go_sharp_v(value: JSON) -> str:
     """Go's ``%#v`` of a decoded JSON value inside an ``interface{}``."""
-    if value is None:
-        return "interface {}(nil)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if _is_number(value):
-        return _go_number(value)
-    if isinstance(value, str):
-        return go_quote(value)
-    if isinstance(value, list):
-        return "[]interface {}{" + ", ".join(go_sharp_v(v) for v in value) + "}"
-    if isinstance(value, dict):
-        items = ", ".join(f"{go_quote(k)}:{go_sharp_v(value[k])}" for k in sorted(value))
-        return "map[string]interface {}{" + items + "}"
-    return repr(value)
+    return _GO_SHARP_V.print(value)
 
 
 def go_type_name(value: JSON) -> str:
@@ -303,36 +336,12 @@ def go_type_name(value: JSON) -> str:
 
 def smd_v1_string(value: JSON) -> str:
     """``value.Value.String()`` of structured-merge-diff v1 (Kubernetes 1.16 and 1.17)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if _is_number(value):
-        return _go_number(value)
-    if isinstance(value, str):
-        return go_quote(value)
-    if isinstance(value, list):
-        return "[" + ",".join(smd_v1_string(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ";".join(f"{k}={smd_v1_string(v)}" for k, v in value.items()) + "}"
-    return str(value)
+    return _SMD_V1.print(value)
 
 
 def smd_to_string(value: JSON) -> str:
     """``value.ToString`` (structured-merge-diff v3+): how keys print in paths and messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if _is_number(value):
-        return _go_number(value)
-    if isinstance(value, str):
-        return go_quote(value)
-    if isinstance(value, list):
-        return "[" + ",".join(smd_to_string(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "".join(f"{k}={smd_to_string(v)}" for k, v in value.items())
-    return str(value)
+    return _SMD_V3.print(value)
 
 
 def sequence_of_str(values: Sequence[str]) -> str:

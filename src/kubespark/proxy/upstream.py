@@ -2,7 +2,7 @@
 
 Owns the connection to the upstream named by a kubeconfig context (its server URL, its CA for
 TLS verification, its client certificate and credentials, all read by ``kubespark.kube.config``
-through lightkube), and three ways of sending a client's request there: forwarded with the
+from the kubeconfig), and three ways of sending a client's request there: forwarded with the
 answer streamed back, exchanged with the answer buffered (for rewrites), and upgraded (exec,
 attach, port-forward). It also knows whether the upstream was reachable last time, so the
 capabilities can be read again after it comes back.

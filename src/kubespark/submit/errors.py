@@ -36,7 +36,7 @@ class Diagnosis:
 
 def diagnose(text: str) -> Diagnosis | None:
     """The doctor's best diagnosis of ``text`` (an API error as the server words it), or None."""
-    # Imported here: only a failed submission needs the doctor, and it costs ~80 ms to load.
+    # Imported here: only a failed submission needs the doctor, and it is slow to load.
     from kubespark.doctor.engine import examine_text
 
     report = examine_text(text, "submission")

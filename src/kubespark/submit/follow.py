@@ -28,9 +28,10 @@ from kubespark.submit.driverstate import (
     pod_waiting,
 )
 
-__all__ = ["DriverStatus", "delete_application", "driver_status"]
+__all__ = ["BACKGROUND_DELETE", "DriverStatus", "delete_application", "driver_status"]
 
-_BACKGROUND = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+# Dependents go with the pod (the garbage collector), without the caller waiting for them.
+BACKGROUND_DELETE = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ async def delete_application(
     for write in plan.writes:
         path = ResourcePath(write.resource).item(write.object.name, write.object.namespace)
         try:
-            await client.send(KubeRequest("DELETE", path, (), JSON, _BACKGROUND))
+            await client.send(KubeRequest("DELETE", path, (), JSON, BACKGROUND_DELETE))
         except NotFound:
             continue
         deleted.append(write.object)

@@ -10,7 +10,6 @@ tail of its log as the doctor's inputs. It writes nothing and renders nothing.
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,10 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import yaml
-
 from kubespark.kube.client import KubeClient
-from kubespark.kube.errors import APIError, Gone
+from kubespark.kube.errors import Gone
 from kubespark.kube.requests import KubeRequest
 from kubespark.submit import (
     DriverState,
@@ -39,7 +36,6 @@ __all__ = ["Progress", "failure_evidence", "follow_driver"]
 
 Obj = dict[str, Any]
 WATCH_SECONDS = 60  # each watch asks the server to end it after this; then list again
-LOG_TAIL_LINES = 2000
 
 
 @dataclass(frozen=True)
@@ -191,44 +187,6 @@ async def _watch(client: KubeClient, request: KubeRequest, view: _View, version:
 
 async def failure_evidence(client: KubeClient, namespace: str, pod_name: str) -> list[Input]:
     """The driver pod, its events (oldest first) and its log's tail, as the doctor reads them."""
-    from kubespark.doctor.engine import Input  # the failure path only: keeps start-up fast
+    from kubespark.doctor.live import fetch_pod_inputs  # the failure path only: fast start-up
 
-    ns = quote(namespace, safe="")
-    pod_path = f"/api/v1/namespaces/{ns}/pods/{pod_name}"
-    selector = f"involvedObject.kind=Pod,involvedObject.name={pod_name}"
-    pod = await _optional(client, KubeRequest("GET", pod_path))
-    events = await _optional(
-        client,
-        KubeRequest("GET", f"/api/v1/namespaces/{ns}/events", (("fieldSelector", selector),)),
-    )
-    events["items"] = sorted(
-        events.get("items") or [],
-        key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""),
-    )
-    log_query = (("container", DRIVER_CONTAINER), ("tailLines", str(LOG_TAIL_LINES)))
-    try:
-        log = await client.send(KubeRequest("GET", f"{pod_path}/log", log_query))
-    except APIError as err:
-        log = f"kubespark-note: the driver's log could not be read: HTTP {err.status.code}"
-    return [
-        _doc(f"cluster: pod {namespace}/{pod_name}", pod),
-        _doc(f"cluster: events of pod {pod_name}", events),
-        Input(
-            f"cluster: log of pod {namespace}/{pod_name}",
-            io.BytesIO((log if isinstance(log, str) else yaml.safe_dump(log)).encode()),
-        ),
-    ]
-
-
-async def _optional(client: KubeClient, request: KubeRequest) -> dict[str, Any]:
-    try:
-        body = await client.send(request)
-    except APIError as err:
-        return {"kubespark-note": f"{request.describe()} failed: HTTP {err.status.code}"}
-    return body if isinstance(body, dict) else {}
-
-
-def _doc(name: str, obj: dict[str, Any]) -> Input:
-    from kubespark.doctor.engine import Input
-
-    return Input(name, io.BytesIO(yaml.safe_dump(obj, sort_keys=False).encode()))
+    return await fetch_pod_inputs(client, namespace, pod_name, container=DRIVER_CONTAINER)

@@ -20,12 +20,12 @@ from kubespark.compat import ObjectRef
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
+from kubespark.submit.follow import BACKGROUND_DELETE
 from kubespark.submit.submitted_apps import SubmittedApp, owned_by
 
 __all__ = ["POLL_SECONDS", "Deleted", "delete_submitted"]
 
 POLL_SECONDS = 0.1
-_BACKGROUND = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ async def delete_submitted(
                 continue
             watched[ref] = path
             with contextlib.suppress(NotFound):
-                await client.send(KubeRequest("DELETE", path, (), JSON, _BACKGROUND))
+                await client.send(KubeRequest("DELETE", path, (), JSON, BACKGROUND_DELETE))
         for executor in app.executors:
             ref = ObjectRef("v1", "Pod", executor.name, app.namespace)
             watched[ref] = _pod_path(app.namespace, executor.name)

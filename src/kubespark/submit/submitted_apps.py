@@ -40,6 +40,7 @@ __all__ = [
     "connect",
     "find_app",
     "find_apps",
+    "find_drivers",
     "marked",
     "owned_by",
 ]
@@ -246,6 +247,11 @@ async def find_apps(
 
 async def find_app(client: KubeClient, namespace: str, name: str) -> SubmittedApp:
     """The newest driver of application ``name``; an InputError naming the fix when none."""
+    return (await find_drivers(client, namespace, name))[0]
+
+
+async def find_drivers(client: KubeClient, namespace: str, name: str) -> list[SubmittedApp]:
+    """Every driver of application ``name``, newest first; an InputError when there is none."""
     apps = await find_apps(client, namespace, name)
     if not apps:
         raise InputError(
@@ -254,7 +260,7 @@ async def find_app(client: KubeClient, namespace: str, name: str) -> SubmittedAp
             where=name,
             fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
         )
-    return apps[0]
+    return apps
 
 
 def age(timestamp: str, now: datetime | None = None) -> str:

@@ -1,0 +1,253 @@
+"""The emulated etcd: objects by resource, one global resourceVersion, an event history, watches.
+
+Owns where objects live (a bucket per group and resource, keyed by namespace and name), the
+global ``resourceVersion`` counter every write advances, the bounded history a watch resumes
+from (older resourceVersions are gone: 410 ``too old resource version``), fan-out to watchers
+with their selectors, and synchronous listeners the controllers (garbage collector, kubelet)
+hang on. Stored objects are never mutated: every write stores a new dict, so events and list
+answers can share them. It knows nothing of validation, HTTP or versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubespark.emulator.apiserver.selectors import FieldSelector, LabelSelector
+from kubespark.emulator.apiserver.wire import gone
+
+__all__ = ["BucketKey", "Event", "Store", "Watcher"]
+
+BucketKey = tuple[str, str]  # (group, plural)
+Obj = dict[str, Any]
+
+ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change: the object after it (for DELETED: the last state, at the deletion's RV)."""
+
+    type: str
+    rv: int
+    bucket: BucketKey
+    obj: Obj
+    old: Obj | None = None
+
+
+def _meta(obj: Obj) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def obj_key(obj: Obj) -> tuple[str, str]:
+    meta = _meta(obj)
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One open watch: a bounded queue of events that match its filter.
+
+    A watcher that falls ``capacity`` events behind is closed, as apiserver closes a watch whose
+    client does not keep up; the client re-watches from its last resourceVersion.
+    """
+
+    bucket: BucketKey
+    namespace: str | None
+    labels: LabelSelector
+    fields: FieldSelector
+    capacity: int = 10_000
+    _items: collections.deque[Event] = field(default_factory=collections.deque)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: bool = False
+    overflowed: bool = False
+
+    def _matches(self, obj: Obj | None) -> bool:
+        if obj is None:
+            return False
+        if self.namespace is not None and _meta(obj).get("namespace") != self.namespace:
+            return False
+        return self.labels.matches(_meta(obj).get("labels")) and self.fields.matches(obj)
+
+    def offer(self, event: Event) -> None:
+        """Queue what this watcher sees of ``event`` (selectors turn MODIFIED to ADDED/DELETED)."""
+        if self.closed:
+            return
+        now = self._matches(event.obj)
+        if event.type == MODIFIED:
+            before = self._matches(event.old)
+            if now and not before:
+                event = Event(ADDED, event.rv, event.bucket, event.obj, event.old)
+            elif before and not now:
+                event = Event(DELETED, event.rv, event.bucket, event.obj, event.old)
+            elif not now:
+                return
+        elif not now:
+            return
+        if len(self._items) >= self.capacity:
+            self.overflowed = True
+            self.close()
+            return
+        self._items.append(event)
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next(self, wait: float | None) -> Event | None:
+        """The next event; None when closed or when ``wait`` seconds pass without one."""
+        while True:
+            if self._items:
+                return self._items.popleft()
+            if self.closed:
+                return None
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), wait)
+            except TimeoutError:
+                return None
+
+
+Listener = Callable[[Event], None]
+
+
+class Store:
+    """Objects, resourceVersions, history and watchers of one emulated server."""
+
+    def __init__(self, history: int = 20_000) -> None:
+        self._buckets: dict[BucketKey, dict[tuple[str, str], Obj]] = {}
+        self._rv = 1
+        self._history: collections.deque[Event] = collections.deque()
+        self._history_limit = history
+        self._compacted_rv = 0  # the newest resourceVersion no longer in the history
+        self._watchers: dict[BucketKey, set[Watcher]] = {}
+        self._listeners: list[Listener] = []
+        self.by_uid: dict[str, tuple[BucketKey, str, str]] = {}
+
+    # --- reading -------------------------------------------------------------------------
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def get(self, bucket: BucketKey, namespace: str, name: str) -> Obj | None:
+        objs = self._buckets.get(bucket)
+        return objs.get((namespace, name)) if objs else None
+
+    def items(self, bucket: BucketKey, namespace: str | None = None) -> list[Obj]:
+        """Objects of a bucket (in one namespace, or all), ordered as etcd keys are."""
+        objs = self._buckets.get(bucket)
+        if not objs:
+            return []
+        keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
+        return [objs[k] for k in keys]
+
+    def count(self, bucket: BucketKey) -> int:
+        return len(self._buckets.get(bucket, ()))
+
+    def buckets(self) -> Iterable[BucketKey]:
+        return list(self._buckets)
+
+    def in_namespace(self, namespace: str) -> Iterator[tuple[BucketKey, Obj]]:
+        for bucket, objs in list(self._buckets.items()):
+            for (ns, _), obj in list(objs.items()):
+                if ns == namespace:
+                    yield bucket, obj
+
+    def by_uid_get(self, uid: str) -> tuple[BucketKey, Obj] | None:
+        where = self.by_uid.get(uid)
+        if where is None:
+            return None
+        bucket, ns, name = where
+        obj = self.get(bucket, ns, name)
+        return (bucket, obj) if obj is not None else None
+
+    # --- writing ---------------------------------------------------------------------------
+    def put(self, bucket: BucketKey, obj: Obj) -> Obj:
+        """Store ``obj`` (a fresh dict the caller gives up) at a new resourceVersion."""
+        self._rv += 1
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(self._rv)
+        key = obj_key(obj)
+        objs = self._buckets.setdefault(bucket, {})
+        old = objs.get(key)
+        objs[key] = obj
+        uid = meta.get("uid")
+        if uid:
+            self.by_uid[uid] = (bucket, key[0], key[1])
+        self._emit(Event(MODIFIED if old is not None else ADDED, self._rv, bucket, obj, old))
+        return obj
+
+    def remove(self, bucket: BucketKey, namespace: str, name: str) -> Obj | None:
+        """Delete an object; the DELETED event carries its last state at a new resourceVersion."""
+        objs = self._buckets.get(bucket)
+        if not objs or (namespace, name) not in objs:
+            return None
+        old = objs.pop((namespace, name))
+        self._rv += 1
+        last = {**old, "metadata": {**_meta(old), "resourceVersion": str(self._rv)}}
+        uid = _meta(old).get("uid")
+        if uid:
+            self.by_uid.pop(uid, None)
+        self._emit(Event(DELETED, self._rv, bucket, last, old))
+        return last
+
+    def _emit(self, event: Event) -> None:
+        history = self._history
+        history.append(event)
+        if len(history) > self._history_limit:
+            self._compacted_rv = history.popleft().rv
+        for watcher in list(self._watchers.get(event.bucket, ())):
+            watcher.offer(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    # --- watching --------------------------------------------------------------------------
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def watch(
+        self,
+        bucket: BucketKey,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        since: int | None,
+    ) -> Watcher:
+        """Open a watch. ``since`` None: ADDED for every current object, then changes.
+
+        With a resourceVersion, the changes after it; one older than the history is a 410.
+        """
+        watcher = Watcher(bucket, namespace, labels, fields)
+        if since is None:
+            for obj in self.items(bucket, namespace):
+                watcher.offer(Event(ADDED, int(obj["metadata"]["resourceVersion"]), bucket, obj))
+        else:
+            if since < self._compacted_rv:
+                raise gone(f"too old resource version: {since} ({self._compacted_rv + 1})")
+            for event in self._history:
+                if event.rv > since and event.bucket == bucket:
+                    watcher.offer(event)
+        self._watchers.setdefault(bucket, set()).add(watcher)
+        return watcher
+
+    def unwatch(self, watcher: Watcher) -> None:
+        watcher.close()
+        self._watchers.get(watcher.bucket, set()).discard(watcher)
+
+    def close_watchers(self) -> int:
+        """End every open watch (a restart, or a fault); returns how many were open."""
+        count = 0
+        for watchers in self._watchers.values():
+            for watcher in list(watchers):
+                watcher.close()
+                count += 1
+            watchers.clear()
+        return count
+
+    def watcher_count(self) -> int:
+        return sum(len(w) for w in self._watchers.values())

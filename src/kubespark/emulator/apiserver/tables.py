@@ -1,0 +1,442 @@
+"""Server-side printing: objects as ``meta.k8s.io`` Tables, the way ``kubectl get`` asks for them.
+
+Owns the column definitions and cells of the built-in printers kubectl users see
+(``pkg/printers/internalversion``: pods, services, config maps, namespaces, nodes, ...), the
+default table (Name, Created At) of other kinds, and custom resources' additionalPrinterColumns
+(simple JSONPath). Ages are rendered with apimachinery's ``HumanDuration``. No storage, no HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubespark.emulator.apiserver.objects import Obj, parse_rfc3339, peek_meta
+from kubespark.emulator.apiserver.registry import ServedResource
+
+__all__ = ["human_duration", "to_table"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str = "string"
+    format: str = ""
+    description: str = ""
+    priority: int = 0
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "format": self.format,
+            "description": self.description,
+            "priority": self.priority,
+        }
+
+
+Cells = Callable[[Obj, float], list[Any]]
+
+_NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
+_AGE = Column(
+    "Age",
+    description="CreationTimestamp is a timestamp representing the server time "
+    "when this object was created.",
+)
+
+
+def human_duration(seconds: float) -> str:
+    """``k8s.io/apimachinery/pkg/util/duration.HumanDuration``."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        rest = s % 60
+        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        rest = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if rest == 0 else f"{hours // 24 // 365}y{rest}d"
+    return f"{hours // 24 // 365}y"
+
+
+def _age(obj: Obj, now: float) -> str:
+    created = peek_meta(obj).get("creationTimestamp")
+    if not created:
+        return "<unknown>"
+    try:
+        return human_duration(now - parse_rfc3339(created))
+    except ValueError:
+        return "<unknown>"
+
+
+def _name(obj: Obj) -> str:
+    return str(peek_meta(obj).get("name", ""))
+
+
+# --- built-in printers --------------------------------------------------------------------------
+def _pod_status(pod: Obj) -> str:
+    status = pod.get("status") or {}
+    reason = status.get("reason") or status.get("phase") or ""
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        if state.get("waiting", {}).get("reason"):
+            reason = state["waiting"]["reason"]
+        elif state.get("terminated"):
+            term = state["terminated"]
+            reason = term.get("reason") or (
+                f"Signal:{term['signal']}"
+                if term.get("signal")
+                else f"ExitCode:{term.get('exitCode', 0)}"
+            )
+    if peek_meta(pod).get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return str(reason)
+
+
+def _pod_cells(pod: Obj, now: float) -> list[Any]:
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    ready = sum(1 for cs in statuses if cs.get("ready"))
+    restarts = sum(int(cs.get("restartCount", 0)) for cs in statuses)
+    gates = spec.get("readinessGates") or []
+    return [
+        _name(pod),
+        f"{ready}/{len(spec.get('containers') or [])}",
+        _pod_status(pod),
+        restarts,
+        _age(pod, now),
+        status.get("podIP") or "<none>",
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        f"{len(gates)}" if gates else "<none>",
+    ]
+
+
+_POD_COLUMNS = (
+    _NAME,
+    Column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
+    Column("Status", description="The aggregate status of the containers in this pod."),
+    Column(
+        "Restarts",
+        type="integer",
+        description="The number of times the containers in this pod have been restarted.",
+    ),
+    _AGE,
+    Column("IP", priority=1, description="IP address allocated to the pod."),
+    Column("Node", priority=1, description="Name of the node the pod is assigned to."),
+    Column("Nominated Node", priority=1, description="Name of the node the pod is nominated to."),
+    Column("Readiness Gates", priority=1, description="Pod readiness gates."),
+)
+
+
+def _ports(ports: Sequence[Mapping[str, Any]]) -> str:
+    if not ports:
+        return "<none>"
+    out = []
+    for p in ports:
+        text = f"{p.get('port')}"
+        if p.get("nodePort"):
+            text += f":{p['nodePort']}"
+        out.append(f"{text}/{p.get('protocol', 'TCP')}")
+    return ",".join(out)
+
+
+def _selector(selector: Mapping[str, str] | None) -> str:
+    if not selector:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+
+
+def _service_cells(svc: Obj, now: float) -> list[Any]:
+    spec = svc.get("spec") or {}
+    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    external = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress) or (
+        "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
+    )
+    if spec.get("type") == "ExternalName":
+        external = spec.get("externalName", "<none>")
+    return [
+        _name(svc),
+        spec.get("type", ""),
+        spec.get("clusterIP") or "<none>",
+        external,
+        _ports(spec.get("ports") or []),
+        _age(svc, now),
+        _selector(spec.get("selector")),
+    ]
+
+
+_SERVICE_COLUMNS = (
+    _NAME,
+    Column("Type", description="The type of the service."),
+    Column("Cluster-IP", description="The cluster IP of the service."),
+    Column("External-IP", description="The external IP of the service."),
+    Column("Port(s)", description="The ports of the service."),
+    _AGE,
+    Column("Selector", priority=1, description="The selector of the service."),
+)
+
+
+def _data_cells(obj: Obj, now: float) -> list[Any]:
+    count = len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
+    return [_name(obj), count, _age(obj, now)]
+
+
+def _secret_cells(obj: Obj, now: float) -> list[Any]:
+    return [_name(obj), obj.get("type", ""), len(obj.get("data") or {}), _age(obj, now)]
+
+
+def _namespace_cells(obj: Obj, now: float) -> list[Any]:
+    return [_name(obj), (obj.get("status") or {}).get("phase", ""), _age(obj, now)]
+
+
+def _node_cells(node: Obj, now: float) -> list[Any]:
+    status = node.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    state = "Ready" if ready and ready.get("status") == "True" else "NotReady"
+    if (node.get("spec") or {}).get("unschedulable"):
+        state += ",SchedulingDisabled"
+    info = status.get("nodeInfo") or {}
+    addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
+    return [
+        _name(node),
+        state,
+        "<none>",
+        _age(node, now),
+        info.get("kubeletVersion", ""),
+        addresses.get("InternalIP", "<none>"),
+        addresses.get("ExternalIP", "<none>"),
+        info.get("osImage", ""),
+        info.get("kernelVersion", ""),
+        info.get("containerRuntimeVersion", ""),
+    ]
+
+
+_NODE_COLUMNS = (
+    _NAME,
+    Column("Status", description="The status of the node"),
+    Column("Roles", description="The roles of the node"),
+    _AGE,
+    Column("Version", description="Kubelet Version reported by the node."),
+    Column("Internal-IP", priority=1, description="List of internal IPs."),
+    Column("External-IP", priority=1, description="List of external IPs."),
+    Column("OS-Image", priority=1, description="OS image reported by the node."),
+    Column("Kernel-Version", priority=1, description="Kernel version reported by the node."),
+    Column("Container-Runtime", priority=1, description="Container runtime reported by the node."),
+)
+
+
+def _sa_cells(obj: Obj, now: float) -> list[Any]:
+    return [_name(obj), len(obj.get("secrets") or []), _age(obj, now)]
+
+
+def _event_cells(ev: Obj, now: float) -> list[Any]:
+    involved = ev.get("involvedObject") or {}
+    last = ev.get("lastTimestamp") or ev.get("eventTime") or peek_meta(ev).get("creationTimestamp")
+    age = human_duration(now - parse_rfc3339(last[:19] + "Z")) if last else "<unknown>"
+    return [
+        age,
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        ev.get("message", ""),
+    ]
+
+
+_EVENT_COLUMNS = (
+    Column("Last Seen", description="Time when last event was seen"),
+    Column("Type", description="Type of this event (Normal, Warning)"),
+    Column("Reason", description="Reason why this event was generated"),
+    Column("Object", description="The object this event is about"),
+    Column("Message", description="A human-readable description of the status of this operation"),
+)
+
+
+def _crd_cells(obj: Obj, now: float) -> list[Any]:
+    return [_name(obj), peek_meta(obj).get("creationTimestamp", "")]
+
+
+def _deployment_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        _name(obj),
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        status.get("updatedReplicas", 0),
+        status.get("availableReplicas", 0),
+        _age(obj, now),
+    ]
+
+
+def _job_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        _name(obj),
+        f"{status.get('succeeded', 0)}/{spec.get('completions', 1)}",
+        "",
+        _age(obj, now),
+    ]
+
+
+_PRINTERS: Mapping[tuple[str, str], tuple[tuple[Column, ...], Cells]] = {
+    ("", "pods"): (_POD_COLUMNS, _pod_cells),
+    ("", "services"): (_SERVICE_COLUMNS, _service_cells),
+    ("", "configmaps"): ((_NAME, Column("Data", type="integer"), _AGE), _data_cells),
+    ("", "secrets"): ((_NAME, Column("Type"), Column("Data", type="integer"), _AGE), _secret_cells),
+    ("", "namespaces"): ((_NAME, Column("Status"), _AGE), _namespace_cells),
+    ("", "nodes"): (_NODE_COLUMNS, _node_cells),
+    ("", "serviceaccounts"): ((_NAME, Column("Secrets", type="integer"), _AGE), _sa_cells),
+    ("", "events"): (_EVENT_COLUMNS, _event_cells),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): (
+        (_NAME, Column("Created At", type="date")),
+        _crd_cells,
+    ),
+    ("apps", "deployments"): (
+        (
+            _NAME,
+            Column("Ready"),
+            Column("Up-to-date", type="integer"),
+            Column("Available", type="integer"),
+            _AGE,
+        ),
+        _deployment_cells,
+    ),
+    ("batch", "jobs"): ((_NAME, Column("Completions"), Column("Duration"), _AGE), _job_cells),
+}
+
+
+def _default_cells(obj: Obj, now: float) -> list[Any]:
+    return [_name(obj), peek_meta(obj).get("creationTimestamp", "")]
+
+
+_DEFAULT = (
+    (
+        _NAME,
+        Column(
+            "Created At",
+            type="date",
+            description="CreationTimestamp is a "
+            "timestamp representing the server time when this object was created.",
+        ),
+    ),
+    _default_cells,
+)
+
+
+# --- custom resources -------------------------------------------------------------------------
+def json_path(obj: Any, path: str) -> Any:
+    """The simple JSONPath printer columns use: ``.spec.x``, ``.status.list[0].y``."""
+    node = obj
+    text = path.strip().removeprefix("{").removesuffix("}").lstrip("$")
+    for part in [p for p in text.replace("]", "").split(".") if p]:
+        name, _, index = part.partition("[")
+        if name:
+            if not isinstance(node, Mapping):
+                return None
+            node = node.get(name)
+        if index:
+            if not isinstance(node, list):
+                return None
+            try:
+                node = node[int(index)]
+            except (ValueError, IndexError):
+                return None
+    return node
+
+
+def _custom_printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
+    assert res.custom is not None
+    specs = res.custom.printer_columns
+    columns = [_NAME] + [
+        Column(
+            str(c.get("name", "")),
+            type=str(c.get("type", "string")),
+            format=str(c.get("format", "")),
+            description=str(c.get("description", "")),
+            priority=int(c.get("priority", 0)),
+        )
+        for c in specs
+    ]
+    if not any(c.get("jsonPath") == ".metadata.creationTimestamp" for c in specs):
+        columns.append(_AGE)
+
+    def cells(obj: Obj, now: float) -> list[Any]:
+        out: list[Any] = [_name(obj)]
+        for spec in specs:
+            value = json_path(obj, str(spec.get("jsonPath", "")))
+            if spec.get("type") == "date" and isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    value = human_duration(now - parse_rfc3339(value))
+            out.append(value)
+        if len(out) < len(columns):
+            out.append(_age(obj, now))
+        return out
+
+    return tuple(columns), cells
+
+
+def _printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
+    if res.custom is not None:
+        return _custom_printer(res)
+    return _PRINTERS.get((res.group, res.plural), _DEFAULT)
+
+
+def _row_object(obj: Obj, include: str, table_version: str) -> Any:
+    if include == "None":
+        return None
+    if include == "Object":
+        return obj
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": f"meta.k8s.io/{table_version}",
+        "metadata": obj.get("metadata", {}),
+    }
+
+
+def to_table(
+    res: ServedResource,
+    objects: Sequence[Obj],
+    list_meta: Mapping[str, Any],
+    *,
+    include_object: str = "Metadata",
+    table_version: str = "v1",
+    with_columns: bool = True,
+) -> dict[str, Any]:
+    """A ``meta.k8s.io/<version>`` Table of ``objects`` (a watch event omits the columns)."""
+    columns, cells = _printer(res)
+    now = time.time()
+    rows = []
+    for obj in objects:
+        row: dict[str, Any] = {"cells": cells(obj, now)}
+        included = _row_object(obj, include_object, table_version)
+        if included is not None:
+            row["object"] = included
+        rows.append(row)
+    table: dict[str, Any] = {
+        "kind": "Table",
+        "apiVersion": f"meta.k8s.io/{table_version}",
+        "metadata": dict(list_meta),
+        "columnDefinitions": [c.wire() for c in columns] if with_columns else None,
+        "rows": rows,
+    }
+    return table

@@ -1,0 +1,8 @@
+"""A PySpark job with a known answer: the sum of the squares of 1..100000 over 4 partitions."""
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.getOrCreate()
+total = spark.sparkContext.parallelize(range(1, 100_001), 4).map(lambda x: x * x).sum()
+print(f"kubespark-answer {total}", flush=True)
+spark.stop()

@@ -1,0 +1,249 @@
+"""Real Spark on the emulated cluster: a PySpark job in a ConfigMap, driver and 2 executors.
+
+The driver is Spark's own (spark-submit in client mode inside the driver pod, as the image's
+entrypoint runs it); it creates its executor pods through the emulator with fabric8, and they
+run as processes too. The job's answer comes back in the driver's log.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import ssl
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import need_spark
+from kubespark.apisurface.load import newest_version
+from kubespark.cli.app import app as cli
+from kubespark.emulator.testing import RunningEmulator
+
+pytestmark = [pytest.mark.realspark, pytest.mark.slow]
+
+JOB = (Path(__file__).parent / "jobs" / "squares.py").read_text()
+SQL_JOB = (Path(__file__).parent / "jobs" / "squares_sql.py").read_text()
+ANSWER = sum(x * x for x in range(1, 100_001))
+NS = "spark-jobs"
+NEWEST = str(newest_version())
+
+APP: dict[str, Any] = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": {"name": "squares", "namespace": NS},
+    "spec": {
+        "type": "Python",
+        "mode": "cluster",
+        "image": "apache/spark:3.5.1",
+        "sparkVersion": "3.5.1",
+        "mainApplicationFile": "local:///mnt/job/job.py",
+        "sparkConf": {
+            "spark.ui.enabled": "false",
+            # keep the executor pods after the job, to read what the real driver made of them
+            "spark.kubernetes.executor.deleteOnTermination": "false",
+        },
+        "volumes": [{"name": "job", "configMap": {"name": "squares-job"}}],
+        "driver": {
+            "cores": 1,
+            "memory": "512m",
+            "serviceAccount": "spark",
+            "volumeMounts": [{"name": "job", "mountPath": "/mnt/job"}],
+        },
+        "executor": {
+            "instances": 2,
+            "cores": 1,
+            "memory": "512m",
+            "labels": {"team": "squares"},
+            "annotations": {"example.com/owner": "data"},
+            "env": [{"name": "JOB_COLOUR", "value": "blue"}],
+            "tolerations": [{"key": "spark", "operator": "Exists", "effect": "NoSchedule"}],
+            "volumeMounts": [{"name": "job", "mountPath": "/mnt/job"}],
+        },
+    },
+}
+
+
+def _client(emu: RunningEmulator) -> httpx.Client:
+    certificates = emu.emulator.certificates
+    verify = ssl.create_default_context(cafile=certificates.ca_file) if certificates else True
+    return httpx.Client(base_url=emu.url, timeout=10, verify=verify)
+
+
+def _app(spark: str, job: str = "squares") -> dict[str, Any]:
+    app = copy.deepcopy(APP)
+    app["spec"]["image"] = f"apache/spark:{spark}"
+    app["spec"]["sparkVersion"] = spark
+    app["spec"]["volumes"][0]["configMap"]["name"] = f"{job}-job"
+    return app
+
+
+def _prepare(emu: RunningEmulator, job: str = "squares", code: str = JOB) -> None:
+    with _client(emu) as client:
+        client.post("/api/v1/namespaces", json={"metadata": {"name": NS}})
+        client.post(
+            f"/api/v1/namespaces/{NS}/serviceaccounts", json={"metadata": {"name": "spark"}}
+        )
+        answer = client.post(
+            f"/api/v1/namespaces/{NS}/configmaps",
+            json={"metadata": {"name": f"{job}-job"}, "data": {"job.py": code}},
+        )
+        assert answer.status_code == 201, answer.text
+
+
+def _pods(emu: RunningEmulator, selector: str) -> list[dict[str, Any]]:
+    with _client(emu) as client:
+        answer = client.get(f"/api/v1/namespaces/{NS}/pods", params={"labelSelector": selector})
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def _log(emu: RunningEmulator, pod: str) -> str:
+    with _client(emu) as client:
+        return client.get(f"/api/v1/namespaces/{NS}/pods/{pod}/log").text
+
+
+def _submit(emu: RunningEmulator, tmp_path: Path, app: dict[str, Any]) -> Any:
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(app))
+    args = ["submit", str(path), "--wait", "--timeout", "240"]
+    args += ["--kubeconfig", str(emu.kubeconfig_path)]
+    return CliRunner().invoke(cli, args)
+
+
+@pytest.mark.parametrize(
+    ("k8s", "spark"),
+    [("1.21", "3.5.1"), ("1.19", "3.4.4"), (NEWEST, "4.0.5"), ("1.21", "3.2.4")],
+    ids=[
+        "k8s1.21-spark3.5.1",
+        "k8s1.19-spark3.4.4",
+        f"k8s{NEWEST}-spark4.0.5",
+        "k8s1.21-spark3.2.4-java11",
+    ],
+)
+def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executors(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, k8s: str, spark: str
+) -> None:
+    need_spark(spark)
+    emulator = emulator_factory(version=k8s, kubelet="process", tls=True, speed=1)
+    _prepare(emulator, code=SQL_JOB if spark.startswith("3.2.") else JOB)
+    result = _submit(emulator, tmp_path, _app(spark))
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n--- driver log ---\n{log[-4000:]}"
+    assert f"kubespark-answer {ANSWER}" in log
+    assert driver["status"]["phase"] == "Succeeded"
+    assert driver["status"]["podIP"].startswith("127.")
+    executors = _pods(emulator, "spark-role=executor")
+    assert len(executors) == 2
+    for pod in executors:
+        meta, spec = pod["metadata"], pod["spec"]
+        # created by the real driver: fabric8's write, owned by the driver pod
+        assert meta["ownerReferences"][0]["uid"] == driver["metadata"]["uid"]
+        assert meta["labels"]["team"] == "squares"
+        assert meta["annotations"]["example.com/owner"] == "data"
+        container = spec["containers"][0]
+        assert {"name": "JOB_COLOUR", "value": "blue"} in container["env"]
+        assert {"name": "job", "mountPath": "/mnt/job"} in [
+            {k: m[k] for k in ("name", "mountPath")} for m in container["volumeMounts"]
+        ]
+        assert {"key": "spark", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        assert "Successfully registered with driver" in _log(emulator, meta["name"])
+
+
+FAILING_JOB = """
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.getOrCreate()
+spark.sparkContext.parallelize(range(4), 2).count()
+raise ValueError("kubespark-boom: the job gave up")
+"""
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process", tls=True, speed=1)
+def test_a_driver_that_throws_ends_failed_with_its_exception_in_the_diagnosis(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    _prepare(emulator, "boom", FAILING_JOB)
+    app = _app("3.5.1", "boom")
+    app["metadata"]["name"] = "boom"
+    result = _submit(emulator, tmp_path, app)
+    assert result.exit_code == 1, result.output
+    assert "failed" in result.output
+    assert "ValueError: kubespark-boom: the job gave up" in result.output, result.output
+    driver = _pods(emulator, "spark-role=driver")[0]
+    assert driver["status"]["phase"] == "Failed"
+
+
+SLOW_JOB = """
+import time
+from pyspark.sql import SparkSession
+
+def slow(x):
+    time.sleep(0.5)
+    return x * x
+
+spark = SparkSession.builder.getOrCreate()
+total = spark.sparkContext.parallelize(range(1, 41), 8).map(slow).sum()
+print(f"kubespark-answer {total}", flush=True)
+spark.stop()
+"""
+
+
+def _processes_of(pod: str) -> list[int]:
+    """PIDs of the executor pod's processes (its env names the pod)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\\0")
+        except OSError:
+            continue
+        if f"SPARK_EXECUTOR_POD_NAME={pod}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "slow", SLOW_JOB)
+    app = _app("3.5.1", "slow")
+    app["metadata"]["name"] = "slow"
+    with ThreadPoolExecutor(1) as pool:
+        submitted = pool.submit(_submit, emulator, tmp_path, app)
+        deadline = time.monotonic() + 120
+        victim = ""
+        while time.monotonic() < deadline and not victim:
+            drivers = _pods(emulator, "spark-role=driver")
+            log = _log(emulator, drivers[0]["metadata"]["name"]) if drivers else ""
+            running = [
+                p["metadata"]["name"]
+                for p in _pods(emulator, "spark-role=executor")
+                if p["status"].get("phase") == "Running"
+            ]
+            if "Starting task" in log and running and _processes_of(running[0]):
+                victim = running[0]
+            time.sleep(0.2)
+        assert victim, "the job never started on a running executor"
+        for pid in _processes_of(victim):
+            os.kill(pid, signal.SIGKILL)
+        result = submitted.result(timeout=240)
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n{log[-3000:]}"
+    assert "kubespark-answer 22140" in log
+    executors = {p["metadata"]["name"]: p for p in _pods(emulator, "spark-role=executor")}
+    assert executors[victim]["status"]["phase"] == "Failed"
+    assert len(executors) >= 3  # the driver asked for a replacement
