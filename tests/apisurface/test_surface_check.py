@@ -288,7 +288,7 @@ def random_objects(draw: st.DrawFn) -> tuple[ApiSurface, dict[str, Any]]:
     return s, {**body, "apiVersion": api_version, "kind": kind}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(random_objects())
 def test_prune_is_idempotent_and_leaves_no_unknown_fields(case: Any) -> None:
     surface, obj = case
@@ -301,7 +301,7 @@ def test_prune_is_idempotent_and_leaves_no_unknown_fields(case: Any) -> None:
     assert prune_unknown_fields(surface, pruned) == (pruned, [])
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(random_objects())
 def test_pruning_for_an_older_version_keeps_what_it_knows(case: Any) -> None:
     _, obj = case

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubespark.apisurface import apply_defaults, check_object, load_surface
@@ -121,7 +121,6 @@ def test_sources_are_listed_and_unknown_kinds_pass_through() -> None:
     assert apply_defaults(s, odd) is odd
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(["3.3.4", "3.4.4", "3.5.1", "4.0.5", "4.3.0"]),
     st.sampled_from(["1.16", "1.19", "1.20.6", "1.22", "1.37"]),

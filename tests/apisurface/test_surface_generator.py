@@ -16,6 +16,7 @@ DATA = Path(aps.__file__).parent / "data"
 
 
 @pytest.mark.slow
+@pytest.mark.network  # pip downloads the packages the manifest names
 def test_regenerating_sample_minors_reproduces_the_committed_data(tmp_path: Path) -> None:
     # Downloads (once, into .cache/) kubernetes-validate 1.24.1 and 1.37.0 and the pinned
     # lightkube-models of the sampled minors, as the manifest records them.

@@ -15,6 +15,7 @@ import yaml
 from click.testing import Result
 from typer.testing import CliRunner
 
+from kubespark.cli import demo
 from kubespark.cli.app import app
 
 SSA = "spark35-ssa-old-k8s"
@@ -358,7 +359,10 @@ def test_bad_jdk_is_an_input_error() -> None:
     assert_one_clear_error(run("--spark", "2.4.8", "--k8s", "1.19", "--jdk", "banana"), "--jdk")
 
 
-def test_demo_shows_the_seed_verdict() -> None:
+def test_demo_shows_the_seed_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The verdict, not the real spark-submit step: that one starts a JVM where pyspark is
+    # cached (the pyspark tier's tests/emulator/test_demo_step.py runs it).
+    monkeypatch.setattr(demo, "_cached_spark_submit", lambda version: None)
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0
     assert "Spark 3.5.1 on Kubernetes 1.19" in result.stdout

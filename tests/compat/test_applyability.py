@@ -117,7 +117,7 @@ KINDS = [
 ]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(["1.16", "1.19", "1.20", "1.25", "1.34"]).flatmap(
         lambda v: st.tuples(

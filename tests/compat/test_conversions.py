@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubespark.apisurface import GroupVersionKind, check_object, load_surface, served_in
@@ -179,7 +179,6 @@ _ingress = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(_ingress)
 def test_ingress_round_trip_through_v1_keeps_everything(ingress: dict[str, Any]) -> None:
     v1 = plan_one(ingress, "1.25").body

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubespark.compat.manifests import (
@@ -228,7 +228,6 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), _json, min_size=1, max_size=5))
 def test_the_fast_reader_reads_what_pyyaml_reads(value: dict[str, Any]) -> None:
     text = yaml.safe_dump(value, sort_keys=False)

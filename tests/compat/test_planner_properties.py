@@ -95,8 +95,6 @@ def at(obj: Any, path: tuple[Any, ...]) -> Any:
 
 
 @settings(
-    max_examples=300,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(CASES, st.sampled_from(list(Intent)))

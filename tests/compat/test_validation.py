@@ -190,7 +190,7 @@ spec:
 KINDS = [("v1", "Service"), ("v1", "Pod"), ("apps/v1", "Deployment"), ("v1", "ConfigMap")]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from([("1.29", "1.19"), ("1.37", "1.20"), ("1.21", "1.16")]).flatmap(
         lambda pair: st.tuples(

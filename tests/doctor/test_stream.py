@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubespark.doctor.prefilter import Automaton
@@ -28,7 +28,6 @@ def _naive(lines: list[str]) -> list[tuple[int, str, frozenset[int]]]:
     return found
 
 
-@settings(max_examples=200, deadline=None)
 @given(lines=_lines, chunk=st.integers(min_value=1, max_value=64), trailing=st.booleans())
 def test_candidates_match_a_naive_search_at_any_chunk_size(
     lines: list[str], chunk: int, trailing: bool
@@ -40,7 +39,6 @@ def test_candidates_match_a_naive_search_at_any_chunk_size(
     assert scanner.bytes_read == len(text.encode())
 
 
-@settings(max_examples=100, deadline=None)
 @given(lines=_lines, chunk=st.integers(min_value=1, max_value=32))
 def test_context_holds_the_preceding_lines_across_chunk_boundaries(
     lines: list[str], chunk: int

@@ -3,6 +3,13 @@
 The operator runs in a thread with its own event loop (as it runs alone in its process), talking
 to the emulator over real HTTP; the test talks to the same emulator with its own client and
 watches SparkApplications to record every state each one passes through.
+
+Fake time: ``running_cluster(..., fake_time=True)`` runs the operator on a
+:class:`~kubespark.operator.clock.ManualClock`. The test moves it explicitly
+(``cluster.advance``), or lets it run ``TICK`` seconds per ``TICK_EVERY`` of real time while it
+waits (``cluster.time_flows()``), so an ``@every 2s`` schedule, a TTL or a retry interval
+costs a fraction of its real duration. Only the operator's time is fake: it still talks to the
+real emulator over real HTTP, and the emulator's pods run on the emulator's own clock.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from kubespark.apisurface import newest_version
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.operator.clock import ManualClock, OperatorClock
 from kubespark.operator.install import install_crds
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import run_operator
@@ -30,6 +38,11 @@ from kubespark.submit import server_capabilities
 
 VERSIONS = ("1.16", "1.19", "1.21", str(newest_version()))
 GROUP_PATH = "/apis/sparkoperator.k8s.io/v1beta2"
+# While time flows, the manual clock moves TICK seconds every TICK_EVERY real seconds: one tick
+# is at most the operator's shortest requeue (0.5 s), so its timers keep their order and each
+# reconcile has real time to talk to the emulator before the next tick.
+TICK = 0.5
+TICK_EVERY = 0.05
 Obj = dict[str, Any]
 
 
@@ -61,8 +74,9 @@ def spark_pi(name: str, *, spark: str = "3.5.1", run_seconds: float = 10, **spec
 class OperatorThread:
     """``run_operator`` in a thread of its own, stopped gracefully."""
 
-    def __init__(self, options: OperatorOptions) -> None:
+    def __init__(self, options: OperatorOptions, clock: OperatorClock | None = None) -> None:
         self.options = options
+        self.clock = clock
         self.loop = asyncio.new_event_loop()
         self.stop_event: asyncio.Event | None = None
         self.error: BaseException | None = None
@@ -73,7 +87,7 @@ class OperatorThread:
 
         async def main() -> None:
             self.stop_event = asyncio.Event()
-            await run_operator(self.options, stop=self.stop_event)
+            await run_operator(self.options, stop=self.stop_event, clock=self.clock)
 
         try:
             self.loop.run_until_complete(main())
@@ -124,6 +138,45 @@ class Cluster:
     log: StateLog
     kubeconfig: Path
     operator: OperatorThread | None = None
+    clock: ManualClock | None = None  # the operator's, with fake_time=True
+
+    def manual_clock(self) -> ManualClock:
+        assert self.clock is not None, "this cluster runs on real time (fake_time=False)"
+        return self.clock
+
+    async def advance(self, seconds: float) -> None:
+        """Move the operator's clock ``seconds`` ahead in ticks, letting it act on each."""
+        clock = self.manual_clock()
+        left = seconds
+        while left > 0:
+            step = min(TICK, left)
+            clock.advance(step)
+            left -= step
+            await asyncio.sleep(TICK_EVERY)
+
+    async def elapse(self, seconds: float) -> None:
+        """Wait (inside ``time_flows``) until the operator's clock has moved ``seconds``."""
+        clock = self.manual_clock()
+        until = clock.monotonic() + seconds
+        while clock.monotonic() < until:  # noqa: ASYNC110 - the ticker moves it, nothing to await
+            await asyncio.sleep(TICK_EVERY)
+
+    @asynccontextmanager
+    async def time_flows(self) -> AsyncIterator[None]:
+        """Inside: the operator's clock runs TICK/TICK_EVERY times faster than real time."""
+        clock = self.manual_clock()
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(TICK_EVERY)
+                clock.advance(TICK)
+
+        ticker = asyncio.create_task(tick())
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
 
     def apps_path(self, namespace: str = "default") -> str:
         return f"{GROUP_PATH}/namespaces/{namespace}/sparkapplications"
@@ -242,9 +295,13 @@ async def running_cluster(
     *,
     operator: bool = True,
     emulator: dict[str, Any] | None = None,
+    fake_time: bool = False,
     **options: Any,
 ) -> AsyncIterator[Cluster]:
-    """An emulator of ``version`` with the CRDs installed and (by default) the operator running."""
+    """An emulator of ``version`` with the CRDs installed and (by default) the operator running.
+
+    ``fake_time``: the operator runs on a manual clock (``cluster.advance``, ``time_flows``).
+    """
     running = emulator_factory(version=version, **(emulator or {}))
     kubeconfig = Path(running.kubeconfig_path)
     client = KubeClient.from_kubeconfig(
@@ -252,11 +309,12 @@ async def running_cluster(
     )
     recorder: asyncio.Task[None] | None = None
     cluster = Cluster(running, client, StateLog(), kubeconfig)
+    cluster.clock = ManualClock() if fake_time else None
     try:
         await install_crds(client, await server_capabilities(client))
         recorder = asyncio.create_task(_record(client, cluster.log, "sparkapplications"))
         if operator:
-            cluster.operator = start_operator(kubeconfig, **options)
+            cluster.operator = start_operator(kubeconfig, clock=cluster.clock, **options)
         yield cluster
     finally:
         if cluster.operator is not None:
@@ -267,7 +325,9 @@ async def running_cluster(
         await client.aclose()
 
 
-def start_operator(kubeconfig: Path, **options: Any) -> OperatorThread:
+def start_operator(
+    kubeconfig: Path, *, clock: OperatorClock | None = None, **options: Any
+) -> OperatorThread:
     settings: dict[str, Any] = {
         "kubeconfig": kubeconfig,
         "standalone": True,
@@ -276,7 +336,7 @@ def start_operator(kubeconfig: Path, **options: Any) -> OperatorThread:
         "resync_seconds": 5.0,
     }
     settings.update(options)
-    thread = OperatorThread(replace(OperatorOptions(), **settings))
+    thread = OperatorThread(replace(OperatorOptions(), **settings), clock)
     thread.start()
     return thread
 

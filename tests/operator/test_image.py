@@ -142,6 +142,17 @@ def test_the_image_answers_help_on_a_read_only_root(unpacked: Any) -> None:
     assert "operator" in done.stdout
 
 
+def _start_in_image(command: list[str], kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KUBECONFIG_SRC": str(kubeconfig)},
+            start_new_session=True,
+        )
+
+
 async def test_the_image_runs_an_application_to_completed(
     unpacked: Any, emulator_factory: Any, tmp_path: Path
 ) -> None:
@@ -150,14 +161,7 @@ async def test_the_image_runs_an_application_to_completed(
         args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
         args += ["--metrics-port", "0"]
         log = tmp_path / "operator.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                _run_in_image(rootfs, config, args),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "KUBECONFIG_SRC": str(cluster.kubeconfig)},
-                start_new_session=True,
-            )
+        process = _start_in_image(_run_in_image(rootfs, config, args), cluster.kubeconfig, log)
         try:
             await cluster.create(spark_pi("in-image", run_seconds=2))
             done = await cluster.wait_state("in-image", "COMPLETED", within=90)

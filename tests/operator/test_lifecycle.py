@@ -118,7 +118,7 @@ async def _invalid_application_fails_naming_the_field(cluster: Cluster) -> None:
     message = done["status"]["applicationState"]["errorMessage"]
     assert "spec.mainApplicationFile" in message and "fix:" in message
     assert cluster.log.states["invalid"] == ["", "FAILED"]
-    await asyncio.sleep(1.0)  # no crash loop: it stays FAILED, no driver was ever created
+    await cluster.elapse(10)  # no crash loop: it stays FAILED, no driver was ever created
     assert cluster.log.states["invalid"] == ["", "FAILED"]
     assert not await cluster.pods("sparkoperator.k8s.io/app-name=invalid")
 
@@ -148,7 +148,14 @@ async def _ttl_deletes_the_application(cluster: Cluster) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_state_machine_paths(emulator_factory: Any, version: str) -> None:
-    async with running_cluster(emulator_factory, version) as cluster:
+    # Fake time for the operator (retry intervals, TTL, grace): it flows only while the test
+    # waits, ten times faster than real time; the emulated drivers run on the emulator's clock.
+    async with (
+        running_cluster(
+            emulator_factory, version, fake_time=True, driver_pod_creation_grace=30.0
+        ) as cluster,
+        cluster.time_flows(),
+    ):
         await asyncio.gather(
             _completes(cluster, version),
             _fails_without_retry(cluster),

@@ -1,11 +1,15 @@
-"""ScheduledSparkApplications on emulated 1.16, 1.19, 1.21 and newest: policies, history, input."""
+"""ScheduledSparkApplications on emulated 1.16, 1.19, 1.21 and newest: policies, history, input.
+
+The operator runs on fake time (a manual clock the harness moves while the test waits), so the
+``@every`` schedules here cost a tenth of their real duration; the emulator runs for real.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +17,6 @@ from operator_harness import VERSIONS, Cluster, running_cluster, spark_pi, start
 
 from kubespark.operator.schedule import run_name
 
-pytestmark = pytest.mark.slow
 SCHEDULED = "scheduledsparkapplications"
 
 
@@ -114,8 +117,9 @@ async def _forbid_never_overlaps(cluster: Cluster) -> None:
         await existing_runs(cluster, "forbid"), key=lambda r: _epoch(r["metadata"]["name"])
     )
     first, second = runs[0], runs[1]
+    # Both times on the operator's clock: when the first ended, which activation the second is.
     ended = datetime.fromisoformat(first["status"]["terminationTime"].replace("Z", "+00:00"))
-    started = datetime.fromisoformat(second["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+    started = datetime.fromtimestamp(_epoch(second["metadata"]["name"]), UTC)
     assert started >= ended, "Forbid started a run while the previous one was still going"
     events = {e["reason"] for e in await cluster.events("forbid")}
     assert "ScheduledSparkApplicationSkipped" in events
@@ -176,13 +180,16 @@ async def _bad_cron_and_zone(cluster: Cluster) -> None:
 
 async def _suspended_starts_nothing(cluster: Cluster) -> None:
     await cluster.create(scheduled("asleep", "@every 1s", suspend=True), SCHEDULED)
-    await asyncio.sleep(3)
+    await cluster.elapse(10)  # ten activations' worth of the operator's time
     assert not await existing_runs(cluster, "asleep")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_scheduled_applications(emulator_factory: Any, version: str) -> None:
-    async with running_cluster(emulator_factory, version) as cluster:
+    async with (
+        running_cluster(emulator_factory, version, fake_time=True) as cluster,
+        cluster.time_flows(),
+    ):
         await asyncio.gather(
             _allow_overlaps_and_keeps_history(cluster),
             _forbid_never_overlaps(cluster),
@@ -195,7 +202,7 @@ async def test_scheduled_applications(emulator_factory: Any, version: str) -> No
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_no_duplicate_run_across_restarts(emulator_factory: Any, version: str) -> None:
     """A run created before the operator died is found, not created again, after a restart."""
-    async with running_cluster(emulator_factory, version) as cluster:
+    async with running_cluster(emulator_factory, version, fake_time=True) as cluster:
         created = await cluster.create(scheduled("daily", "@every 4s", run_seconds=2), SCHEDULED)
 
         async def scheduled_next() -> bool:
@@ -221,8 +228,9 @@ async def test_no_duplicate_run_across_restarts(emulator_factory: Any, version: 
             }
         ]
         await cluster.create(run)
-        await asyncio.sleep(max(0.0, (due - datetime.now(due.tzinfo)).total_seconds()) + 0.1)
-        cluster.operator = start_operator(cluster.kubeconfig)
+        clock = cluster.manual_clock()
+        clock.advance(max(0.0, (due - clock.now()).total_seconds()) + 0.1)  # it is due now
+        cluster.operator = start_operator(cluster.kubeconfig, clock=clock)
 
         async def recorded() -> bool:
             return (await cluster.get("daily", SCHEDULED)).get("status", {}).get(

@@ -146,7 +146,7 @@ def _case(draw: st.DrawFn) -> tuple[str, str, str, dict[str, Any]]:
     return version, api_version, kind, obj
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(case=_case(), manager=st.sampled_from(["", "kubectl", "spark <&> \u00e9"]))
 def test_a_create_records_what_the_general_path_records(
     case: tuple[str, str, str, dict[str, Any]], manager: str
@@ -174,7 +174,7 @@ _WIDGET = TypeDef(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.data(), version=st.sampled_from(VERSIONS), subresource=st.sampled_from(["", "status"])
 )
@@ -206,7 +206,6 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(spec=_JSON, extra=st.dictionaries(st.sampled_from(["spec", "data", "x"]), _JSON))
 def test_a_schemaless_custom_resource_create_records_what_the_general_path_records(
     spec: Any, extra: dict[str, Any]
@@ -268,7 +267,7 @@ def test_the_fast_path_answers_for_everyday_creates(version: str) -> None:
     assert 'k:{"name":"spark-kubernetes-executor"}' in spec["f:containers"]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(case=_case(), complete=st.booleans())
 def test_a_body_that_types_cleanly_has_no_typing_error_at_all(
     case: tuple[str, str, str, dict[str, Any]], complete: bool

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubespark.apisurface import load_surface
@@ -97,7 +97,6 @@ def _apply(live: dict[str, Any] | None, body: dict[str, Any], manager: str) -> A
     )
 
 
-@settings(max_examples=60, deadline=None)
 @given(deployments(), deployments())
 def test_applying_twice_changes_nothing(first: dict[str, Any], second: dict[str, Any]) -> None:
     created = _apply(None, first, "ci").object
@@ -108,7 +107,6 @@ def test_applying_twice_changes_nothing(first: dict[str, Any], second: dict[str,
     assert again.object == updated.object
 
 
-@settings(max_examples=60, deadline=None)
 @given(deployments(), deployments())
 def test_an_applier_owns_exactly_its_configuration(
     first: dict[str, Any], second: dict[str, Any]

@@ -20,11 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,6 +36,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import Conflict, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.caches import Key, ObjectCache, PodCache, key_of
+from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.crds import GROUP, VERSION
 from kubespark.operator.events import EventRecorder
 from kubespark.operator.metrics import OperatorMetrics
@@ -69,7 +69,6 @@ __all__ = ["ApplicationController", "spec_hash", "submission_id_for"]
 
 log = logging.getLogger("kubespark.operator")
 Obj = dict[str, Any]
-Clock = Callable[[], datetime]
 
 LABEL_SUBMISSION_ID = "sparkoperator.k8s.io/submission-id"
 EXECUTOR_WRITE_INTERVAL = 2.0  # seconds between status writes that only move executor states
@@ -164,17 +163,17 @@ class ApplicationController:
         recorder: EventRecorder,
         metrics: OperatorMetrics,
         *,
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: OperatorClock | None = None,
     ) -> None:
         self.client = client
         self.capabilities = capabilities
         self.options = options
         self.recorder = recorder
         self.metrics = metrics
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.apps = ObjectCache()
         self.pods = PodCache()
-        self.queue: WorkQueue[Key] = WorkQueue("sparkapplication")
+        self.queue: WorkQueue[Key] = WorkQueue("sparkapplication", clock=self.clock)
         self._executor_writes: dict[Key, float] = {}  # when executor-only changes were written
         self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
         self.build_options = BuildOptions(
@@ -212,7 +211,7 @@ class ApplicationController:
         previous = self.apps.put(obj)
         if self.apps.get(key) is not obj:
             return False  # older than what we hold
-        now = self.clock()
+        now = self.clock.now()
         if previous is None:
             self.metrics.app_created(obj, now)
         else:
@@ -314,7 +313,7 @@ class ApplicationController:
         status = ctx.status
         pod = self._cached_driver(ctx)
         if pod is None:
-            elapsed = _seconds(self.clock(), status.last_submission_attempt_time)
+            elapsed = _seconds(self.clock.now(), status.last_submission_attempt_time)
             grace = self.options.driver_pod_creation_grace
             if status.state is AppState.SUBMITTED and elapsed <= grace:
                 return grace - elapsed + 0.1
@@ -328,7 +327,7 @@ class ApplicationController:
             )
             status = replace(
                 status.with_state(AppState.FAILING, "driver pod not found"),
-                termination_time=self.clock(),
+                termination_time=self.clock.now(),
             )
             return await self._transition(ctx, status, requeue=0.0)
         status = self._driver_update(ctx, status, pod)
@@ -352,7 +351,7 @@ class ApplicationController:
             submission_attempts=status.submission_attempts,
         )
         if not retry:
-            failed = replace(status.with_state(AppState.FAILED), termination_time=self.clock())
+            failed = replace(status.with_state(AppState.FAILED), termination_time=self.clock.now())
             self._state_event(ctx, failed)
             return await self._transition(ctx, failed)
         wait = self._retry_wait(AppState.SUBMISSION_FAILED, ctx)
@@ -415,7 +414,7 @@ class ApplicationController:
         status = ctx.status
         ttl = ctx.spec.get("timeToLiveSeconds")
         ttl = ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None
-        now = self.clock()
+        now = self.clock.now()
         if is_expired(ttl, status.termination_time, now):
             await self._delete_application(ctx)
             return None
@@ -452,7 +451,7 @@ class ApplicationController:
         assert ctx.problem is not None
         message = "invalid SparkApplication: " + _render(ctx.problem)
         attempt = ctx.status.submission_attempts + 1
-        now = self.clock()
+        now = self.clock.now()
         status = replace(
             ctx.status.with_state(AppState.FAILED, message),
             submission_id=submission_id_for(ctx.uid, ctx.digest, attempt),
@@ -471,7 +470,7 @@ class ApplicationController:
             return await self._reject(ctx)
         attempt = status.submission_attempts + 1
         submission_id = submission_id_for(ctx.uid, ctx.digest, attempt)
-        now = self.clock()
+        now = self.clock.now()
         base = replace(
             status,
             submission_id=submission_id,
@@ -561,7 +560,7 @@ class ApplicationController:
             ctx.rule,
             submission_attempts=status.submission_attempts,
             last_attempt=status.last_submission_attempt_time,
-            now=self.clock(),
+            now=self.clock.now(),
         )
         return max(0.0, left.total_seconds()) if left is not None else 0.0
 
@@ -600,7 +599,7 @@ class ApplicationController:
         )
         if status == ctx.status or unchanged != ctx.status:
             return 0.0
-        now = time.monotonic()
+        now = self.clock.monotonic()
         last = self._executor_writes.get(ctx.key, 0.0)
         if now - last < EXECUTOR_WRITE_INTERVAL:
             return EXECUTOR_WRITE_INTERVAL - (now - last)
@@ -611,7 +610,7 @@ class ApplicationController:
         """``updateDriverState``, plus the reason a driver waits."""
         labels = pod["metadata"].get("labels") or {}
         state = driver_state(pod)
-        now = self.clock()
+        now = self.clock.now()
         status = replace(
             status,
             spark_application_id=str(labels.get(LABEL_APP_SELECTOR) or status.spark_application_id),

@@ -13,12 +13,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.operator.clock import OperatorClock, SystemClock
 
 __all__ = ["EventRecorder"]
 
@@ -30,8 +30,16 @@ MAX_MESSAGE = 1024  # the API server caps an Event's message; keep well under it
 class EventRecorder:
     """Queues Events and posts them with one background task."""
 
-    def __init__(self, client: KubeClient, *, instance: str = "", capacity: int = 20000) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        instance: str = "",
+        capacity: int = 20000,
+        clock: OperatorClock | None = None,
+    ) -> None:
         self.client = client
+        self.clock = clock or SystemClock()  # Event times agree with the status times
         self.instance = instance
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(capacity)
         self.posted = 0
@@ -41,7 +49,7 @@ class EventRecorder:
         """Queue an Event of ``kind`` (Normal or Warning) about ``obj``."""
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "default")
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {
             "apiVersion": "v1",
             "kind": "Event",

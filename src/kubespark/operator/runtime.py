@@ -34,6 +34,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.config import Connection
 from kubespark.operator.application import ApplicationController
 from kubespark.operator.caches import key_of
+from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.connect import (
     client_for,
     connection_for,
@@ -191,17 +192,24 @@ def _settings() -> kopf.OperatorSettings:
     return settings
 
 
-async def build_operator(options: OperatorOptions) -> Operator:
-    """Connect, discover the server once, and assemble the controllers."""
+async def build_operator(options: OperatorOptions, clock: OperatorClock | None = None) -> Operator:
+    """Connect, discover the server once, and assemble the controllers on ``clock``.
+
+    ``clock`` (default: real time) reaches every timer the controllers decide by: requeues,
+    back-off, TTLs, grace periods, resyncs, schedules; tests pass a manual one.
+    """
+    clock = clock or SystemClock()
     connection = connection_for(options.kubeconfig, options.context)
     client = client_for(connection, options.request_retries, connections=options.workers + 16)
     capabilities = await _capabilities(client, options)
     identity = _identity(options)
     priority = options.priority if options.priority is not None else random.randint(1, 2**30)
     metrics = OperatorMetrics(prefix=options.metrics_prefix, labels=options.metrics_labels)
-    recorder = EventRecorder(client, instance=identity)
-    applications = ApplicationController(client, capabilities, options, recorder, metrics)
-    scheduled = ScheduledController(client, recorder, applications.apps)
+    recorder = EventRecorder(client, instance=identity, clock=clock)
+    applications = ApplicationController(
+        client, capabilities, options, recorder, metrics, clock=clock
+    )
+    scheduled = ScheduledController(client, recorder, applications.apps, clock=clock)
     scopes = () if options.clusterwide else options.namespaces
     leadership = Leadership(
         client,
@@ -241,9 +249,14 @@ async def _ready_when_serving(op: Operator) -> None:
     op.http.ready = True
 
 
-async def run_operator(options: OperatorOptions, *, stop: asyncio.Event | None = None) -> None:
+async def run_operator(
+    options: OperatorOptions,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: OperatorClock | None = None,
+) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
-    op = await build_operator(options)
+    op = await build_operator(options, clock)
     try:
         await _run(op, stop)
     finally:
@@ -297,6 +310,11 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
         "all namespaces" if options.clusterwide else ", ".join(options.namespaces),
     )
     selector_mode = bool(options.namespace_selector)
+    # kopf takes every task created after it starts for one of its own: at shutdown it waits 5 s
+    # for such "hung" tasks, then cancels them. One turn of the loop lets the background tasks
+    # spawn their sub-tasks (the workers) first, so a stop costs no 5 s and the drain below
+    # still finds the workers running.
+    await asyncio.sleep(0)
     try:
         await kopf.operator(
             registry=registry,

@@ -26,6 +26,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import Conflict, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.caches import Key, ObjectCache, key_of
+from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.crds import GROUP, VERSION
 from kubespark.operator.events import EventRecorder
 from kubespark.operator.schedule import (
@@ -105,14 +106,14 @@ class ScheduledController:
         recorder: EventRecorder,
         runs: ObjectCache,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: OperatorClock | None = None,
     ) -> None:
         self.client = client
         self.recorder = recorder
         self.runs = runs
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.scheduled = ObjectCache()
-        self.queue: WorkQueue[Key] = WorkQueue("scheduledsparkapplication")
+        self.queue: WorkQueue[Key] = WorkQueue("scheduledsparkapplication", clock=self.clock)
         self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
 
     # ---- event intake ----------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class ScheduledController:
             )
         except (ScheduleError, InputError) as err:
             return await self._invalid(obj, status, err)
-        now = self.clock()
+        now = self.clock.now()
         if status.schedule_state is not ScheduleState.SCHEDULED or status.next_run is None:
             first = schedule.next_after(now)
             if status.next_run is not None and status.schedule_state is ScheduleState.SCHEDULED:

@@ -7,6 +7,8 @@ marks it dirty and it comes back once done); ``add_after`` keeps the earliest wa
 that returns an optional requeue delay; a handler that raises is retried with back-off.
 
 It knows nothing about Kubernetes. Work only runs while ``active`` is set (leader election).
+Delays run on the operator's clock (``kubespark.operator.clock``), not the event loop's, so a
+test on a manual clock reaches every requeue and back-off by advancing it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from kubespark.operator.clock import OperatorClock, SystemClock, Timer
+
 __all__ = ["WorkQueue", "run_workers"]
 
 K = TypeVar("K", bound=Hashable)
@@ -26,15 +30,23 @@ log = logging.getLogger("kubespark.operator")
 class WorkQueue(Generic[K]):
     """Keys to reconcile, deduplicated, with delayed adds and exponential per-key back-off."""
 
-    def __init__(self, name: str, *, base_delay: float = 0.05, max_delay: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_delay: float = 0.05,
+        max_delay: float = 60.0,
+        clock: OperatorClock | None = None,
+    ) -> None:
         self.name = name
+        self.clock = clock or SystemClock()
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._queue: asyncio.Queue[K] = asyncio.Queue()
         self._waiting: set[K] = set()
         self._processing: set[K] = set()
         self._dirty: set[K] = set()
-        self._timers: dict[K, tuple[float, asyncio.TimerHandle]] = {}
+        self._timers: dict[K, tuple[float, Timer]] = {}
         self._failures: dict[K, int] = {}
         self._closed = False
 
@@ -66,14 +78,13 @@ class WorkQueue(Generic[K]):
         if delay <= 0:
             self.add(key)
             return
-        loop = asyncio.get_running_loop()
-        due = loop.time() + delay
+        due = self.clock.monotonic() + delay
         pending = self._timers.get(key)
         if pending is not None:
             if pending[0] <= due:
                 return
             pending[1].cancel()
-        self._timers[key] = (due, loop.call_at(due, self._fire, key))
+        self._timers[key] = (due, self.clock.call_later(delay, lambda: self._fire(key)))
 
     def _fire(self, key: K) -> None:
         self._timers.pop(key, None)
