@@ -21,7 +21,7 @@ import yaml
 from operator_harness import running_cluster, spark_pi, start_operator
 
 from kubespark.errors import InputError
-from kubespark.kube.credentials import CredentialSource, Credentials, RefreshingAuth
+from kubespark.kube.credentials import Credentials, CredentialSource, RefreshingAuth
 
 PLUGIN = """
 import json, sys

@@ -9,11 +9,12 @@ outside the test's Python, takes a SparkApplication on the emulator to COMPLETED
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
-import signal
 import shutil
+import signal
 import subprocess
 import tarfile
 import tomllib
@@ -142,6 +143,19 @@ def test_the_image_answers_help_on_a_read_only_root(unpacked: Any) -> None:
     assert "operator" in done.stdout
 
 
+def _start_in_image(
+    rootfs: Path, config: dict[str, Any], args: list[str], kubeconfig: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            _run_in_image(rootfs, config, args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KUBECONFIG_SRC": str(kubeconfig)},
+            start_new_session=True,
+        )
+
+
 async def test_the_image_runs_an_application_to_completed(
     unpacked: Any, emulator_factory: Any, tmp_path: Path
 ) -> None:
@@ -150,14 +164,7 @@ async def test_the_image_runs_an_application_to_completed(
         args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
         args += ["--metrics-port", "0"]
         log = tmp_path / "operator.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                _run_in_image(rootfs, config, args),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "KUBECONFIG_SRC": str(cluster.kubeconfig)},
-                start_new_session=True,
-            )
+        process = _start_in_image(rootfs, config, args, cluster.kubeconfig, log)
         try:
             await cluster.create(spark_pi("in-image", run_seconds=2))
             done = await cluster.wait_state("in-image", "COMPLETED", within=90)
@@ -165,5 +172,5 @@ async def test_the_image_runs_an_application_to_completed(
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-            code = process.wait(30)
+            code = await asyncio.to_thread(process.wait, 30)
         assert code == 0, log.read_text()[-3000:]
