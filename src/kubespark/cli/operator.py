@@ -39,6 +39,10 @@ def operator(
         int | None,
         typer.Option(help="Peering priority (default: random; the highest live one leads)."),
     ] = None,
+    peering_lifetime: Annotated[
+        int,
+        typer.Option(help="Seconds a silent replica stays leader (a crash's takeover delay)."),
+    ] = 15,
     workers: Annotated[int, typer.Option(help="Concurrent SparkApplication reconciles.")] = 32,
     metrics_port: Annotated[
         int, typer.Option(help="Port of /metrics, /healthz and /readyz (0: none).")
@@ -82,6 +86,7 @@ def operator(
         peering=peering,
         standalone=standalone,
         priority=priority,
+        peering_lifetime=peering_lifetime,
         workers=workers,
         metrics_port=metrics_port,
         metrics_host=metrics_host,

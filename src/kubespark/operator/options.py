@@ -29,6 +29,12 @@ class OperatorOptions:
     standalone: bool = False  # no peering: this process is always active
     priority: int | None = None  # None: a random one (replicas then elect by it)
     identity: str | None = None  # None: POD_ID, else user@host/time/random
+    # Seconds a replica's peering record stays valid without a keep-alive (kopf's default 60
+    # made a SIGKILLed leader's follower wait up to a minute). kopf renews it every lifetime
+    # minus 5-10 s, so 15 s means a keep-alive PATCH every 5-10 s and a takeover within about
+    # 15 s of a crash; a graceful stop removes the record at once. Peers compare ``lastseen``
+    # with their own clocks: clock skew between nodes shifts the takeover by as much.
+    peering_lifetime: int = 15
     workers: int = 32  # concurrent reconciles of SparkApplications
     scheduled_workers: int = 4
     metrics_port: int = 8080  # Prometheus /metrics and /healthz, /readyz; 0 disables
@@ -66,6 +72,12 @@ class OperatorOptions:
                 f"port {self.metrics_port} is out of range",
                 where="--metrics-port",
                 fix="give 1-65535, or 0 to serve no metrics",
+            )
+        if not 12 <= self.peering_lifetime <= 3600:
+            raise InputError(
+                f"--peering-lifetime {self.peering_lifetime} is out of range",
+                where="--peering-lifetime",
+                fix="give 12-3600 seconds (kopf renews a record 5-10 s before it lapses)",
             )
         if self.request_retries < 1:
             raise InputError(

@@ -180,8 +180,9 @@ class WatchOnlyDiffBase(kopf.DiffBaseStorage):
         return None
 
 
-def _settings() -> kopf.OperatorSettings:
+def _settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
+    settings.peering.lifetime = options.peering_lifetime  # see OperatorOptions
     settings.posting.enabled = False  # Events are kubespark's (EventRecorder), not kopf's logs
     settings.persistence.diffbase_storage = WatchOnlyDiffBase()
     # Server-side filtering: only the pods kubespark launched reach this process.
@@ -289,7 +290,7 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
     try:
         await kopf.operator(
             registry=registry,
-            settings=_settings(),
+            settings=_settings(options),
             clusterwide=options.clusterwide or selector_mode,
             namespaces=() if options.clusterwide or selector_mode else options.namespaces,
             standalone=options.standalone,
