@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summ
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
+from kubespark.kube.ratelimit import RequestBudget
 from kubespark.operator.states import AppState
 from kubespark.operator.status import parse_time
 from kubespark.submit.driverstate import ExecutorState, executor_state
@@ -159,6 +160,35 @@ class OperatorMetrics:
         self.leader = Gauge(
             "kubespark_operator_leader", "1 while this replica is the active one", registry=r
         )
+        # The client side of the API: requests sent by verb, and the rate limit's effect.
+        self.api_requests = Counter(
+            "kubespark_operator_api_request_count",
+            "API requests sent by the operator's client, by HTTP verb (WATCH for streams)",
+            ["verb"],
+            registry=r,
+        )
+        self.api_throttled = Counter(
+            "kubespark_operator_api_throttled_count",
+            "API requests that waited for the client-side rate limit (--kube-api-qps/burst)",
+            registry=r,
+        )
+        self.api_throttled_seconds = Counter(
+            "kubespark_operator_api_throttled_seconds",
+            "Seconds API requests spent waiting for the client-side rate limit",
+            registry=r,
+        )
+
+    def observe_requests(self, budget: RequestBudget, exported: RequestBudget) -> None:
+        """Move the client's request accounting into the counters (``exported``: what they
+        already hold, updated here)."""
+        for verb, count in budget.requests.items():
+            if count > exported.requests[verb]:
+                self.api_requests.labels(verb).inc(count - exported.requests[verb])
+                exported.requests[verb] = count
+        if budget.throttled > exported.throttled:
+            self.api_throttled.inc(budget.throttled - exported.throttled)
+            self.api_throttled_seconds.inc(budget.waited_seconds - exported.waited_seconds)
+            exported.throttled, exported.waited_seconds = budget.throttled, budget.waited_seconds
 
     # -- label values ----------------------------------------------------------------------------
 

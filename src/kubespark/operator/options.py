@@ -52,6 +52,11 @@ class OperatorOptions:
     kubernetes_version: str | None = None  # assume this server version instead of discovering
     openapi: bool = False  # read the server's /openapi/v2 for its capabilities
     request_retries: int = 6  # attempts per API request on 429/5xx/no connection
+    # Client-side rate limit of kubespark's own API requests (kubeflow's --kube-api-qps and
+    # --kube-api-burst; client-go's token bucket). 0: unlimited. kopf's few long-lived watch
+    # streams and peering keep-alives go through kopf's own client and are not limited.
+    kube_api_qps: float = 0.0
+    kube_api_burst: int = 0
     extra_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -78,6 +83,12 @@ class OperatorOptions:
                 f"--peering-lifetime {self.peering_lifetime} is out of range",
                 where="--peering-lifetime",
                 fix="give 12-3600 seconds (kopf renews a record 5-10 s before it lapses)",
+            )
+        if self.kube_api_qps < 0 or self.kube_api_burst < 0:
+            raise InputError(
+                "--kube-api-qps and --kube-api-burst must not be negative",
+                where="--kube-api-qps",
+                fix="give 0 (no limit) or a rate, e.g. --kube-api-qps 50 --kube-api-burst 100",
             )
         if self.request_retries < 1:
             raise InputError(

@@ -32,6 +32,7 @@ from kubespark.apisurface import ApiSurface
 from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
 from kubespark.kube.config import Connection
+from kubespark.kube.ratelimit import RequestBudget
 from kubespark.operator.application import ApplicationController
 from kubespark.operator.caches import key_of
 from kubespark.operator.connect import (
@@ -195,7 +196,10 @@ def _settings(options: OperatorOptions) -> kopf.OperatorSettings:
 async def build_operator(options: OperatorOptions) -> Operator:
     """Connect, discover the server once, and assemble the controllers."""
     connection = connection_for(options.kubeconfig, options.context)
-    client = client_for(connection, options.request_retries, connections=options.workers + 16)
+    budget = RequestBudget(options.kube_api_qps, options.kube_api_burst)
+    client = client_for(
+        connection, options.request_retries, connections=options.workers + 16, budget=budget
+    )
     capabilities = await _capabilities(client, options)
     identity = _identity(options)
     priority = options.priority if options.priority is not None else random.randint(1, 2**30)
@@ -311,7 +315,10 @@ async def _relay(stop: asyncio.Event, kopf_stop: asyncio.Future[None]) -> None:
 
 
 async def _gauges(op: Operator) -> None:
+    exported = RequestBudget()  # what the counters already hold
     while True:
+        if op.client.budget is not None:
+            op.metrics.observe_requests(op.client.budget, exported)
         op.metrics.queue_depth.labels("sparkapplication").set(len(op.applications.queue))
         op.metrics.queue_depth.labels("scheduledsparkapplication").set(len(op.scheduled.queue))
         op.metrics.leader.set(1 if op.leadership.active.is_set() else 0)
