@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import kopf
@@ -319,6 +320,8 @@ async def _gauges(op: Operator) -> None:
     while True:
         if op.client.budget is not None:
             op.metrics.observe_requests(op.client.budget, exported)
+        if op.leadership.active.is_set():  # a standby's view would double the alerts' counts
+            op.metrics.observe_states(op.applications.apps.values(), datetime.now(UTC))
         op.metrics.queue_depth.labels("sparkapplication").set(len(op.applications.queue))
         op.metrics.queue_depth.labels("scheduledsparkapplication").set(len(op.scheduled.queue))
         op.metrics.leader.set(1 if op.leadership.active.is_set() else 0)
