@@ -37,15 +37,21 @@ def _version() -> str:
         return str(tomllib.load(f)["project"]["version"])
 
 
+def _newest_input() -> float:
+    """When the image's inputs last changed (a tarball older than that is rebuilt)."""
+    inputs = [*(ROOT / "src").rglob("*"), ROOT / "pyproject.toml", ROOT / "constraints.txt", BUILD]
+    return max(p.stat().st_mtime for p in inputs if p.is_file())
+
+
 @pytest.fixture(scope="module")
 def image_tar() -> Path:
-    """The image tarball: $KUBESPARK_IMAGE, else ``dist/``'s, built if missing."""
+    """The image tarball: $KUBESPARK_IMAGE, else ``dist/``'s, built if missing or stale."""
     if os.environ.get("KUBESPARK_IMAGE"):
         return Path(os.environ["KUBESPARK_IMAGE"])
     if os.geteuid() != 0:
         pytest.skip("building and chrooting into the image needs root (CI runs as root)")
     out = ROOT / "dist" / f"kubespark-{_version()}.oci.tar"
-    if not out.exists():
+    if not out.exists() or out.stat().st_mtime < _newest_input():
         subprocess.run([str(BUILD), str(out)], check=True, timeout=900, cwd=ROOT)
     return out
 
