@@ -12,7 +12,9 @@ import httpx
 import pytest
 from operator_harness import running_cluster, spark_pi
 
+from kubespark.errors import InputError
 from kubespark.kube.ratelimit import RequestBudget
+from kubespark.operator.options import OperatorOptions
 
 
 async def test_the_bucket_lets_a_burst_through_then_paces_at_qps() -> None:
@@ -65,3 +67,17 @@ async def test_the_operator_is_throttled_and_says_so(emulator_factory: Any) -> N
     assert _sample(text, "kubespark_operator_api_throttled_count") > 0
     assert _sample(text, "kubespark_operator_api_throttled_seconds") > 0
     assert _sample(text, "kubespark_operator_api_request_count", '{verb="POST"}') >= 4
+
+
+@pytest.mark.parametrize(
+    ("options", "flag"),
+    [
+        ({"kube_api_qps": -1.0}, "--kube-api-qps"),
+        ({"kube_api_burst": -5}, "--kube-api-qps"),
+        ({"peering_lifetime": 5}, "--peering-lifetime"),
+    ],
+)
+def test_bad_limits_name_their_flag(options: dict[str, Any], flag: str) -> None:
+    with pytest.raises(InputError) as caught:
+        OperatorOptions(**options)
+    assert caught.value.where == flag and caught.value.fix
