@@ -20,10 +20,13 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +92,30 @@ def start_emulator(
     raise SystemExit("the emulator did not start")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def api_requests(port: int) -> Counter[str]:
+    """The operator's own count of the API requests its client sent, by verb (/metrics)."""
+    for _ in range(100):  # its HTTP server starts after discovery
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                text = answer.read().decode()
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        raise SystemExit(f"the operator serves no /metrics on port {port}")
+    found = re.findall(r'^kubespark_operator_api_request_count\{verb="(\w+)"\} (\S+)$', text, re.M)
+    return Counter({verb: int(float(value)) for verb, value in found})
+
+
 def start_operator(
-    kubeconfig: Path, workers: int, log: Path, profile: str | None = None
+    kubeconfig: Path, workers: int, log: Path, port: int, profile: str | None = None
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "kubespark", "operator", "--kubeconfig", str(kubeconfig)]
     if profile:  # CPU time, not wall time: this machine's other processes must not count
@@ -100,7 +125,7 @@ def start_operator(
             "from kubespark.cli.app import main; p.enable(); main()"
         )
         command = [sys.executable, "-c", boot, *command[2:]]
-    command += ["--standalone", "--metrics-port", "0", "--workers", str(workers)]
+    command += ["--standalone", "--metrics-port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
 
@@ -150,11 +175,13 @@ async def run(args: argparse.Namespace) -> None:
             client = KubeClient.from_kubeconfig(str(kubeconfig), retry=RetryPolicy(attempts=8))
             async with client:
                 await install_crds(client, await server_capabilities(client))
+                port = free_port()
                 operator = start_operator(
-                    kubeconfig, args.workers, workdir / "operator.log", args.profile
+                    kubeconfig, args.workers, workdir / "operator.log", port, args.profile
                 )
                 await asyncio.sleep(args.warmup)  # discovery, kopf's first listing
                 cpu_before = cpu_seconds(operator.pid)
+                requests_before = api_requests(port)
                 names = [f"bench-{i:05d}" for i in range(args.apps)]
                 times: dict[str, dict[str, float]] = {}
                 t0 = time.monotonic()
@@ -170,7 +197,10 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.gather(watcher, return_exceptions=True)
                 cpu = cpu_seconds(operator.pid) - cpu_before
                 rss = peak_rss_mb(operator.pid)
+                await asyncio.sleep(1.5)  # the operator moves its counts to /metrics each second
+                requests = api_requests(port) - requests_before
             report(args, names, times, created, cpu, rss)
+            report_requests(requests, len(names))
         finally:
             for process in (operator, emulator):
                 if process is not None and process.poll() is None:
@@ -179,6 +209,14 @@ async def run(args: argparse.Namespace) -> None:
                         process.wait(20)
                     except subprocess.TimeoutExpired:
                         process.kill()
+
+
+def report_requests(requests: Counter[str], n: int) -> None:
+    """API requests per application over its lifecycle, by verb (kubespark's client only:
+    kopf's few long-lived watch streams are not per application)."""
+    total = sum(requests.values())
+    by_verb = ", ".join(f"{verb} {count / n:.2f}" for verb, count in sorted(requests.items()))
+    print(f"  API requests/application  {total / n:8.2f}     ({by_verb}; goal <= 8)")
 
 
 def finished(times: dict[str, dict[str, float]]) -> list[str]:

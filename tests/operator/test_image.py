@@ -9,6 +9,7 @@ outside the test's Python, takes a SparkApplication on the emulator to COMPLETED
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -36,15 +37,21 @@ def _version() -> str:
         return str(tomllib.load(f)["project"]["version"])
 
 
+def _newest_input() -> float:
+    """When the image's inputs last changed (a tarball older than that is rebuilt)."""
+    inputs = [*(ROOT / "src").rglob("*"), ROOT / "pyproject.toml", ROOT / "constraints.txt", BUILD]
+    return max(p.stat().st_mtime for p in inputs if p.is_file())
+
+
 @pytest.fixture(scope="module")
 def image_tar() -> Path:
-    """The image tarball: $KUBESPARK_IMAGE, else ``dist/``'s, built if missing."""
+    """The image tarball: $KUBESPARK_IMAGE, else ``dist/``'s, built if missing or stale."""
     if os.environ.get("KUBESPARK_IMAGE"):
         return Path(os.environ["KUBESPARK_IMAGE"])
     if os.geteuid() != 0:
         pytest.skip("building and chrooting into the image needs root (CI runs as root)")
     out = ROOT / "dist" / f"kubespark-{_version()}.oci.tar"
-    if not out.exists():
+    if not out.exists() or out.stat().st_mtime < _newest_input():
         subprocess.run([str(BUILD), str(out)], check=True, timeout=900, cwd=ROOT)
     return out
 
@@ -142,10 +149,12 @@ def test_the_image_answers_help_on_a_read_only_root(unpacked: Any) -> None:
     assert "operator" in done.stdout
 
 
-def _start_in_image(command: list[str], kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start_in_image(
+    rootfs: Path, config: dict[str, Any], args: list[str], kubeconfig: Path, log: Path
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            command,
+            _run_in_image(rootfs, config, args),
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "KUBECONFIG_SRC": str(kubeconfig)},
@@ -161,7 +170,7 @@ async def test_the_image_runs_an_application_to_completed(
         args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
         args += ["--metrics-port", "0"]
         log = tmp_path / "operator.log"
-        process = _start_in_image(_run_in_image(rootfs, config, args), cluster.kubeconfig, log)
+        process = _start_in_image(rootfs, config, args, cluster.kubeconfig, log)
         try:
             await cluster.create(spark_pi("in-image", run_seconds=2))
             done = await cluster.wait_state("in-image", "COMPLETED", within=90)
@@ -169,5 +178,5 @@ async def test_the_image_runs_an_application_to_completed(
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-            code = process.wait(30)
+            code = await asyncio.to_thread(process.wait, 30)
         assert code == 0, log.read_text()[-3000:]

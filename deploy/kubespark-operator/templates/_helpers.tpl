@@ -1,13 +1,36 @@
 {{- define "kubespark.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "kubespark.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubespark.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- with .Values.image.registry }}{{ $repo = printf "%s/%s" . $repo }}{{ end -}}
+{{- printf "%s:%s" $repo (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{/* The job namespaces as a list; empty when every namespace is watched ("" in the list). */}}
+{{- define "kubespark.jobNamespaces" -}}
+{{- if has "" .Values.spark.jobNamespaces -}}
+{{- else -}}
+{{- join "," .Values.spark.jobNamespaces -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubespark.sparkServiceAccountName" -}}
+{{- default (printf "%s-spark" (include "kubespark.fullname" .)) .Values.spark.serviceAccount.name -}}
 {{- end -}}
 
 {{- define "kubespark.labels" -}}
@@ -17,6 +40,9 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: kubespark
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "kubespark.selectorLabels" -}}
@@ -25,13 +51,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "kubespark.serviceAccountName" -}}
-{{- default (include "kubespark.fullname" .) .Values.serviceAccount.name -}}
+{{- default (include "kubespark.fullname" .) .Values.controller.serviceAccount.name -}}
 {{- end -}}
 
 {{/* The namespaces the operator's namespaced objects go to: the list, else the release's. */}}
 {{- define "kubespark.sparkNamespaces" -}}
-{{- if .Values.namespaces -}}
-{{- join "," .Values.namespaces -}}
+{{- if include "kubespark.jobNamespaces" . -}}
+{{- include "kubespark.jobNamespaces" . -}}
 {{- else -}}
 {{- .Release.Namespace -}}
 {{- end -}}

@@ -16,6 +16,7 @@ import typer
 from kubespark.cli.output import EXIT_FINDING, stdout
 from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
+from kubespark.operator.connect import connection_for
 from kubespark.operator.crds import render_crds, shipped_crds
 from kubespark.operator.install import install_crds as install
 from kubespark.operator.install import plan_crds
@@ -59,9 +60,8 @@ async def _install(
     kubeconfig: Path | None, context: str | None, dry_run: bool, peering: bool, version: str | None
 ) -> None:
     out = stdout()
-    async with KubeClient.from_kubeconfig(
-        str(kubeconfig) if kubeconfig else None, context
-    ) as client:
+    # In a pod without a kubeconfig (the chart's pre-upgrade hook): the service account.
+    async with KubeClient.from_connection(connection_for(kubeconfig, context)) as client:
         capabilities = (
             offline_capabilities(version) if version else await server_capabilities(client)
         )

@@ -39,6 +39,10 @@ def operator(
         int | None,
         typer.Option(help="Peering priority (default: random; the highest live one leads)."),
     ] = None,
+    peering_lifetime: Annotated[
+        int,
+        typer.Option(help="Seconds a silent replica stays leader (a crash's takeover delay)."),
+    ] = 15,
     workers: Annotated[int, typer.Option(help="Concurrent SparkApplication reconciles.")] = 32,
     metrics_port: Annotated[
         int, typer.Option(help="Port of /metrics, /healthz and /readyz (0: none).")
@@ -69,6 +73,12 @@ def operator(
     driver_pod_creation_grace: Annotated[
         float, typer.Option(help="Seconds a missing driver pod is waited for after submission.")
     ] = 10.0,
+    kube_api_qps: Annotated[
+        float, typer.Option(help="API requests per second, sustained (0: no limit).")
+    ] = 0.0,
+    kube_api_burst: Annotated[
+        int, typer.Option(help="API requests at once above the QPS (the bucket's size).")
+    ] = 0,
     request_retries: Annotated[
         int, typer.Option(help="Attempts per API request on 429/5xx/connection errors.")
     ] = 6,
@@ -82,6 +92,7 @@ def operator(
         peering=peering,
         standalone=standalone,
         priority=priority,
+        peering_lifetime=peering_lifetime,
         workers=workers,
         metrics_port=metrics_port,
         metrics_host=metrics_host,
@@ -96,6 +107,8 @@ def operator(
         max_tracked_executors=max_tracked_executors,
         driver_pod_creation_grace=driver_pod_creation_grace,
         request_retries=request_retries,
+        kube_api_qps=kube_api_qps,
+        kube_api_burst=kube_api_burst,
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

@@ -37,6 +37,7 @@ from kubespark.kube.errors import (
     TemporaryAPIError,
     error_for_status,
 )
+from kubespark.kube.ratelimit import RequestBudget
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
 from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
@@ -79,8 +80,10 @@ class KubeClient:
         namespace: str = "default",
         retry: RetryPolicy = RetryPolicy(),
         exchange: Exchange | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._http = http
+        self.budget = budget  # rate limit and request accounting (None: neither)
         self.namespace = namespace
         self.retry = retry
         self._exchange = exchange
@@ -109,17 +112,20 @@ class KubeClient:
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 30.0,
         connections: int = 100,
+        budget: RequestBudget | None = None,
     ) -> KubeClient:
         """A client of ``connection``'s server keeping up to ``connections`` connections open
         (as many as its caller sends requests at once); ``transport`` replaces them (tests)."""
         if transport is not None:  # tests reach an emulator in-process through httpx
             http = http_client(connection, transport=transport, timeout=timeout)
-            return cls(http, namespace=connection.namespace, retry=retry)
+            return cls(http, namespace=connection.namespace, retry=retry, budget=budget)
         sender = AiohttpTransport.for_connection(
             connection, timeout=timeout, connections=connections
         )
         http = http_client(connection, transport=sender, timeout=timeout)
-        return cls(http, namespace=connection.namespace, retry=retry, exchange=sender)
+        return cls(
+            http, namespace=connection.namespace, retry=retry, exchange=sender, budget=budget
+        )
 
     @property
     def server(self) -> str:
@@ -157,6 +163,8 @@ class KubeClient:
 
     async def watch(self, request: KubeRequest) -> AsyncIterator[WatchEvent]:
         """Stream a watch; ends when the server closes it. A 410 (expired) raises :class:`Gone`."""
+        if self.budget is not None:
+            await self.budget.take("WATCH")
         try:
             async with self._http.stream(
                 request.method, request.target, headers=self._headers(request)
@@ -189,6 +197,8 @@ class KubeClient:
             raise _connection_failed(request, self.server, err) from None
 
     async def _send_once(self, request: KubeRequest) -> Any:
+        if self.budget is not None:
+            await self.budget.take(request.method)
         if self._exchange is not None:
             return await self._send_exchanged(self._exchange, request)
         return await self._send_httpx(request)

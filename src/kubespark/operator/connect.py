@@ -38,6 +38,7 @@ from kubespark.kube.kubeconfig import (
     read_kubeconfig,
     service_account,
 )
+from kubespark.kube.ratelimit import RequestBudget
 
 __all__ = ["connection_for", "kopf_login", "label_selector_matcher"]
 
@@ -63,12 +64,19 @@ def connection_for(kubeconfig: Path | None, context: str | None) -> Connection:
     return connection_of(_context(kubeconfig, context))
 
 
-def client_for(connection: Connection, retries: int, *, connections: int = 64) -> KubeClient:
+def client_for(
+    connection: Connection,
+    retries: int,
+    *,
+    connections: int = 64,
+    budget: RequestBudget | None = None,
+) -> KubeClient:
     """The operator's client: patient with throttling and restarts, with as many keep-alive
-    connections (:mod:`kubespark.kube.transport`) as its workers use at once."""
+    connections (:mod:`kubespark.kube.transport`) as its workers use at once, and the client-side
+    rate limit (``budget``) that also counts its requests by verb."""
     policy = RetryPolicy(attempts=retries, base_delay=0.1, max_delay=5.0)
     return KubeClient.from_connection(
-        connection, retry=policy, timeout=TIMEOUT, connections=connections
+        connection, retry=policy, timeout=TIMEOUT, connections=connections, budget=budget
     )
 
 

@@ -24,6 +24,7 @@ from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
+from kubespark.kube.ratelimit import RequestBudget
 from kubespark.operator.states import AppState
 from kubespark.operator.status import parse_time
 from kubespark.submit.driverstate import ExecutorState, executor_state
@@ -134,6 +135,70 @@ class OperatorMetrics:
         self.leader = Gauge(
             "kubespark_operator_leader", "1 while this replica is the active one", registry=r
         )
+        self.applications = Gauge(
+            "kubespark_operator_applications",
+            "SparkApplications this replica knows, by state (NEW: no state yet)",
+            ["state"],
+            registry=r,
+        )
+        self.oldest_in_state = Gauge(
+            "kubespark_operator_oldest_in_state_seconds",
+            "Seconds the longest-waiting application has been in each state",
+            ["state"],
+            registry=r,
+        )
+        self._states_seen: set[str] = set()
+        # The client side of the API: requests sent by verb, and the rate limit's effect.
+        self.api_requests = Counter(
+            "kubespark_operator_api_request_count",
+            "API requests sent by the operator's client, by HTTP verb (WATCH for streams)",
+            ["verb"],
+            registry=r,
+        )
+        self.api_throttled = Counter(
+            "kubespark_operator_api_throttled_count",
+            "API requests that waited for the client-side rate limit (--kube-api-qps/burst)",
+            registry=r,
+        )
+        self.api_throttled_seconds = Counter(
+            "kubespark_operator_api_throttled_seconds",
+            "Seconds API requests spent waiting for the client-side rate limit",
+            registry=r,
+        )
+
+    def observe_states(self, apps: Iterable[Obj], now: datetime) -> None:
+        """Applications per state and how long the oldest has waited in it.
+
+        The wait is since the last submission attempt while SUBMITTED (the driver not yet
+        running), else since creation for the states before it (new, PENDING_RERUN): what the
+        "stuck" alerts of deploy/monitoring watch.
+        """
+        counts: dict[str, int] = {}
+        oldest: dict[str, float] = {}
+        for app in apps:
+            status = app.get("status") or {}
+            state = str((status.get("applicationState") or {}).get("state") or "NEW")
+            counts[state] = counts.get(state, 0) + 1
+            since = status.get("lastSubmissionAttemptTime") if state == "SUBMITTED" else None
+            started = parse_time(since or (app.get("metadata") or {}).get("creationTimestamp"))
+            if started is not None:
+                oldest[state] = max(oldest.get(state, 0.0), (now - started).total_seconds())
+        for state in set(counts) | self._states_seen:
+            self.applications.labels(state).set(counts.get(state, 0))
+            self.oldest_in_state.labels(state).set(oldest.get(state, 0.0))
+        self._states_seen |= set(counts)
+
+    def observe_requests(self, budget: RequestBudget, exported: RequestBudget) -> None:
+        """Move the client's request accounting into the counters (``exported``: what they
+        already hold, updated here)."""
+        for verb, count in budget.requests.items():
+            if count > exported.requests[verb]:
+                self.api_requests.labels(verb).inc(count - exported.requests[verb])
+                exported.requests[verb] = count
+        if budget.throttled > exported.throttled:
+            self.api_throttled.inc(budget.throttled - exported.throttled)
+            self.api_throttled_seconds.inc(budget.waited_seconds - exported.waited_seconds)
+            exported.throttled, exported.waited_seconds = budget.throttled, budget.waited_seconds
 
     # -- label values ----------------------------------------------------------------------------
 

@@ -29,6 +29,12 @@ class OperatorOptions:
     standalone: bool = False  # no peering: this process is always active
     priority: int | None = None  # None: a random one (replicas then elect by it)
     identity: str | None = None  # None: POD_ID, else user@host/time/random
+    # Seconds a replica's peering record stays valid without a keep-alive (kopf's default 60
+    # made a SIGKILLed leader's follower wait up to a minute). kopf renews it every lifetime
+    # minus 5-10 s, so 15 s means a keep-alive PATCH every 5-10 s and a takeover within about
+    # 15 s of a crash; a graceful stop removes the record at once. Peers compare ``lastseen``
+    # with their own clocks: clock skew between nodes shifts the takeover by as much.
+    peering_lifetime: int = 15
     workers: int = 32  # concurrent reconciles of SparkApplications
     scheduled_workers: int = 4
     metrics_port: int = 8080  # Prometheus /metrics and /healthz, /readyz; 0 disables
@@ -46,6 +52,11 @@ class OperatorOptions:
     kubernetes_version: str | None = None  # assume this server version instead of discovering
     openapi: bool = False  # read the server's /openapi/v2 for its capabilities
     request_retries: int = 6  # attempts per API request on 429/5xx/no connection
+    # Client-side rate limit of kubespark's own API requests (kubeflow's --kube-api-qps and
+    # --kube-api-burst; client-go's token bucket). 0: unlimited. kopf's few long-lived watch
+    # streams and peering keep-alives go through kopf's own client and are not limited.
+    kube_api_qps: float = 0.0
+    kube_api_burst: int = 0
     extra_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,6 +77,18 @@ class OperatorOptions:
                 f"port {self.metrics_port} is out of range",
                 where="--metrics-port",
                 fix="give 1-65535, or 0 to serve no metrics",
+            )
+        if not 12 <= self.peering_lifetime <= 3600:
+            raise InputError(
+                f"--peering-lifetime {self.peering_lifetime} is out of range",
+                where="--peering-lifetime",
+                fix="give 12-3600 seconds (kopf renews a record 5-10 s before it lapses)",
+            )
+        if self.kube_api_qps < 0 or self.kube_api_burst < 0:
+            raise InputError(
+                "--kube-api-qps and --kube-api-burst must not be negative",
+                where="--kube-api-qps",
+                fix="give 0 (no limit) or a rate, e.g. --kube-api-qps 50 --kube-api-burst 100",
             )
         if self.request_retries < 1:
             raise InputError(

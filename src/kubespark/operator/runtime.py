@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import kopf
@@ -32,6 +33,7 @@ from kubespark.apisurface import ApiSurface
 from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
 from kubespark.kube.config import Connection
+from kubespark.kube.ratelimit import RequestBudget
 from kubespark.operator.application import ApplicationController
 from kubespark.operator.caches import key_of
 from kubespark.operator.clock import OperatorClock, SystemClock
@@ -181,8 +183,9 @@ class WatchOnlyDiffBase(kopf.DiffBaseStorage):
         return None
 
 
-def _settings() -> kopf.OperatorSettings:
+def _settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
+    settings.peering.lifetime = options.peering_lifetime  # see OperatorOptions
     settings.posting.enabled = False  # Events are kubespark's (EventRecorder), not kopf's logs
     settings.persistence.diffbase_storage = WatchOnlyDiffBase()
     # Server-side filtering: only the pods kubespark launched reach this process.
@@ -200,7 +203,10 @@ async def build_operator(options: OperatorOptions, clock: OperatorClock | None =
     """
     clock = clock or SystemClock()
     connection = connection_for(options.kubeconfig, options.context)
-    client = client_for(connection, options.request_retries, connections=options.workers + 16)
+    budget = RequestBudget(options.kube_api_qps, options.kube_api_burst)
+    client = client_for(
+        connection, options.request_retries, connections=options.workers + 16, budget=budget
+    )
     capabilities = await _capabilities(client, options)
     identity = _identity(options)
     priority = options.priority if options.priority is not None else random.randint(1, 2**30)
@@ -318,7 +324,7 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
     try:
         await kopf.operator(
             registry=registry,
-            settings=_settings(),
+            settings=_settings(options),
             clusterwide=options.clusterwide or selector_mode,
             namespaces=() if options.clusterwide or selector_mode else options.namespaces,
             standalone=options.standalone,
@@ -339,7 +345,12 @@ async def _relay(stop: asyncio.Event, kopf_stop: asyncio.Future[None]) -> None:
 
 
 async def _gauges(op: Operator) -> None:
+    exported = RequestBudget()  # what the counters already hold
     while True:
+        if op.client.budget is not None:
+            op.metrics.observe_requests(op.client.budget, exported)
+        if op.leadership.active.is_set():  # a standby's view would double the alerts' counts
+            op.metrics.observe_states(op.applications.apps.values(), datetime.now(UTC))
         op.metrics.queue_depth.labels("sparkapplication").set(len(op.applications.queue))
         op.metrics.queue_depth.labels("scheduledsparkapplication").set(len(op.scheduled.queue))
         op.metrics.leader.set(1 if op.leadership.active.is_set() else 0)
