@@ -25,7 +25,6 @@ from typing import Any, Self
 
 import httpx
 import orjson
-from lightkube.core.exceptions import ConfigError
 
 from kubespark.errors import InputError
 from kubespark.kube.config import Connection, http_client, load_connection
@@ -265,7 +264,7 @@ async def _auth_headers(http: httpx.AsyncClient) -> dict[str, str]:
     flow = http.auth.async_auth_flow(probe)
     try:
         sent = await flow.__anext__()
-    except (ConfigError, OSError, ValueError) as err:
+    except (OSError, ValueError) as err:
         # An exec plugin that is missing or fails; its output may hold a token: first line only,
         # redacted.
         first = redact_text(str(err).strip().splitlines()[0] if str(err).strip() else "")
