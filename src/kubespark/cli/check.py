@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 
+from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError, VersionError
@@ -78,12 +79,12 @@ def check(
     kubeconfig: Annotated[
         str | None, typer.Option("--kubeconfig", help="read the live server's version")
     ] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    context: ContextFlag = None,
     jdk: Annotated[
         str | None,
         typer.Option("--jdk", help="the JDK spark-submit and the driver run on: 8u252, 17"),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Say, per submission path, whether a combination works, why not, and what to do."""
     live = kubeconfig is not None or context is not None
