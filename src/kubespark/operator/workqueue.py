@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["WorkQueue", "run_workers"]
+__all__ = ["WorkQueue", "run_together", "run_workers"]
 
 K = TypeVar("K", bound=Hashable)
 log = logging.getLogger("kubespark.operator")
@@ -163,7 +163,13 @@ async def run_workers(
             finally:
                 queue.done(key)
 
-    tasks = [asyncio.create_task(worker(), name=f"{queue.name}-worker-{i}") for i in range(workers)]
+    await run_together(
+        [asyncio.create_task(worker(), name=f"{queue.name}-worker-{i}") for i in range(workers)]
+    )
+
+
+async def run_together(tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for ``tasks``; when one fails or the wait is cancelled, cancel and reap them all."""
     try:
         await asyncio.gather(*tasks)
     finally:

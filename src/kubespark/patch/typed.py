@@ -38,6 +38,7 @@ from kubespark.patch.values import (
     go_type_name,
     go_v,
     hashable,
+    json_kind,
     sequence_of_str,
     smd_v1_string,
     values_equal,
@@ -81,13 +82,8 @@ class TypingFailed(Exception):
 
 
 def _kind(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, list):
-        return "list"
-    return "scalar"
+    kind = json_kind(value)
+    return kind if kind in ("null", "map", "list") else "scalar"
 
 
 def _deduce(atom: Atom, value: JSON, invalid_atom_quirk: bool = False) -> Atom:

@@ -34,6 +34,7 @@ __all__ = [
     "is_list",
     "is_map",
     "json_compact",
+    "json_kind",
     "values_equal",
 ]
 
@@ -313,21 +314,42 @@ def go_sharp_v(value: JSON) -> str:
     return _GO_SHARP_V.print(value)
 
 
-def go_type_name(value: JSON) -> str:
-    """Go's ``%T`` of a decoded JSON value (as Kubernetes decodes JSON: integers are int64)."""
+def json_kind(value: JSON) -> str:
+    """Which JSON kind a decoded value is: null, bool, int, float, str, list or map.
+
+    Booleans first: Python's ``True`` is also an ``int``. Each vocabulary of kinds (Go's ``%T``,
+    JSON Patch's, the typed converter's) is a table over these names.
+    """
     if value is None:
-        return "<nil>"
+        return "null"
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
+    return "map"
+
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (int, "int"),
+    (float, "float"),
+    (str, "str"),
+    (list, "list"),
+)
+_GO_TYPES = {
+    "null": "<nil>",
+    "bool": "bool",
+    "int": "int64",
+    "float": "float64",
+    "str": "string",
+    "list": "[]interface {}",
+    "map": "map[string]interface {}",
+}
+
+
+def go_type_name(value: JSON) -> str:
+    """Go's ``%T`` of a decoded JSON value (as Kubernetes decodes JSON: integers are int64)."""
+    return _GO_TYPES[json_kind(value)]
 
 
 def smd_v1_string(value: JSON) -> str:
