@@ -25,6 +25,7 @@ __all__ = [
     "OperatorVersion",
     "Version",
     "VersionRange",
+    "parse_jdk_version",
     "parse_kube_version",
     "parse_operator_version",
     "parse_spark_version",
@@ -159,6 +160,25 @@ class OperatorVersion:
 
     def __str__(self) -> str:
         return self.tag
+
+
+_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
+_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
+
+
+def parse_jdk_version(text: str) -> Version:
+    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
+    raw = text.strip()
+    old = _JDK8_RE.match(raw)
+    if old:
+        return Version(8, 0, int(old["update"]))
+    new = _JDK_RE.match(raw)
+    if new and int(new["major"]) >= 8:
+        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
+    raise VersionError(
+        f"{text!r} is not a JDK version",
+        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
+    )
 
 
 def parse_operator_version(text: str) -> OperatorVersion:

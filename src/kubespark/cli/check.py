@@ -10,7 +10,6 @@ compatible, 1 some path is incompatible or depends on something not given, 2 usa
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ import yaml
 from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
-from kubespark.errors import InputError, KubesparkError, VersionError
-from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
+from kubespark.errors import InputError, KubesparkError
+from kubespark.knowledge import Combination, assessment_view, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import ClusterFacts, discover
 from kubespark.spark.loading import (
@@ -36,17 +35,16 @@ from kubespark.spark.model import SparkApplicationSpec
 from kubespark.versions import (
     OperatorVersion,
     Version,
+    parse_jdk_version,
     parse_kube_version,
     parse_operator_version,
     parse_spark_version,
     spark_version_from_image,
 )
 
-__all__ = ["check", "parse_jdk_version", "read_spark_application"]
+__all__ = ["check", "read_spark_application"]
 
 # 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
-_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
-_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
 T = TypeVar("T")
 
 
@@ -115,12 +113,7 @@ def check(
             for note in cluster.notes:
                 console.print(f"[yellow]note:[/] {note}")
         render_assessment(console, assessment, _title(combination))
-    raise typer.Exit(_exit_code(assessment.paths))
-
-
-def _exit_code(paths: Any) -> int:
-    assessed = [p.verdict for p in paths if p.verdict is not Verdict.NOT_ASSESSED]
-    return EXIT_OK if all(v is Verdict.COMPATIBLE for v in assessed) else EXIT_FINDING
+    raise typer.Exit(EXIT_OK if assessment.compatible else EXIT_FINDING)
 
 
 def _title(combo: Combination) -> str:
@@ -163,21 +156,6 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
         said = ", ".join(f"{where} says {v}" for where, v in found.items())
         raise InputError(f"conflicting Spark versions: {said}", fix="give one Spark version")
     return next(iter(found.values()), None)
-
-
-def parse_jdk_version(text: str) -> Version:
-    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
-    raw = text.strip()
-    old = _JDK8_RE.match(raw)
-    if old:
-        return Version(8, 0, int(old["update"]))
-    new = _JDK_RE.match(raw)
-    if new and int(new["major"]) >= 8:
-        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
-    raise VersionError(
-        f"{text!r} is not a JDK version",
-        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
-    )
 
 
 def _kube(text: str | None) -> Version | None:

@@ -93,6 +93,11 @@ class Assessment:
         """The worst verdict among the paths assessed."""
         return max((p.verdict for p in self.paths), key=_SEVERITY.__getitem__)
 
+    @property
+    def compatible(self) -> bool:
+        """Every path that could be assessed works (none assessed: nothing found against it)."""
+        return self.verdict in (Verdict.COMPATIBLE, Verdict.NOT_ASSESSED)
+
     def path(self, name: PathName) -> PathAssessment:
         return next(p for p in self.paths if p.path == name)
 
