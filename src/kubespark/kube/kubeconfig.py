@@ -5,8 +5,9 @@ context; a cluster's ``server``, ``certificate-authority``/``-data`` and
 ``insecure-skip-tls-verify``; a user's ``token``, ``tokenFile``, ``client-certificate``/``-key``
 (files or ``-data``), ``username``/``password`` and ``exec`` credential plugins
 (``client.authentication.k8s.io``, token answers); relative paths taken from the kubeconfig's
-directory; the in-cluster service account. The credentials are :class:`httpx.Auth` flows that
-renew themselves after a 401 (a token file is read again, an exec plugin run again).
+directory; the in-cluster service account. The credentials (:class:`Credentials`) give the
+headers a request carries and renew them after a 401 (a token file is read again, an exec
+plugin run again); they are httpx auth flows too, for the requests httpx sends.
 
 It sends no request and merges no multi-file ``$KUBECONFIG`` (the first file counts, as the CLI
 documents). Auth-provider plugins (``gcp``, ``azure``, ``oidc``) are refused with the fix: they
@@ -21,7 +22,7 @@ import json
 import os
 import ssl
 import tempfile
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from kubespark.errors import InputError
 __all__ = [
     "SERVICE_ACCOUNT",
     "Cluster",
+    "Credentials",
     "ExecPlugin",
     "KubeContext",
     "User",
@@ -256,55 +258,76 @@ def _written(path: Path, data: bytes | None) -> Path | None:
 # ---- credentials ---------------------------------------------------------------------------------
 
 
-def auth_for(user: User) -> httpx.Auth | None:
-    """The user's credentials as an httpx auth flow (None: a certificate or nothing)."""
+def auth_for(user: User) -> Credentials | None:
+    """The user's credentials (None: a client certificate or nothing)."""
     if user.exec is not None:
         return ExecAuth(user.exec)
     if user.token_file is not None:
         return TokenFileAuth(user.token_file)
     if user.token:
-        return _StaticBearer(user.token)
+        return StaticHeaders({"Authorization": f"Bearer {user.token}"})
     if user.username is not None and user.password is not None:
-        return httpx.BasicAuth(user.username, user.password)
+        pair = base64.b64encode(f"{user.username}:{user.password}".encode()).decode()
+        return StaticHeaders({"Authorization": f"Basic {pair}"})
     return None
 
 
-class _StaticBearer(httpx.Auth):
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
+class Credentials(httpx.Auth):
+    """Headers that prove who the user is, renewed when the server answers 401.
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+    The client asks :meth:`headers` for every request it sends itself and calls :meth:`renew`
+    once after a 401; the same object is httpx's auth flow for the requests httpx sends.
+    """
+
+    async def headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def renew(self) -> None:
+        """Drop what is held so the next :meth:`headers` reads or runs the source again."""
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.headers.update(await self.headers())
+        response = yield request
+        if response.status_code == 401:
+            await self.renew()
+            request.headers.update(await self.headers())
+            yield request
 
 
-class TokenFileAuth(httpx.Auth):
+class StaticHeaders(Credentials):
+    """A token or a user name and password from the kubeconfig: nothing to renew."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = dict(headers)
+
+    async def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+
+class TokenFileAuth(Credentials):
     """A bearer token from a file, read again after a 401 (projected tokens are rotated)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._token: str | None = None
 
-    def _read(self) -> str:
-        try:
-            return self._path.read_text().strip()
-        except OSError as err:
-            raise InputError(
-                f"cannot read the token file: {err.strerror}", where=str(self._path), fix=_FIX
-            ) from None
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    async def headers(self) -> dict[str, str]:
         if self._token is None:
-            self._token = self._read()
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        response = yield request
-        if response.status_code == 401:
-            self._token = self._read()
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
+            try:
+                self._token = self._path.read_text().strip()
+            except OSError as err:
+                raise InputError(
+                    f"cannot read the token file: {err.strerror}", where=str(self._path), fix=_FIX
+                ) from None
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def renew(self) -> None:
+        self._token = None
 
 
-class ExecAuth(httpx.Auth):
+class ExecAuth(Credentials):
     """An exec credential plugin's token, kept until it expires or the server answers 401."""
 
     def __init__(self, plugin: ExecPlugin) -> None:
@@ -312,22 +335,14 @@ class ExecAuth(httpx.Auth):
         self._token: str | None = None
         self._expires: datetime | None = None
 
-    def _valid(self) -> bool:
-        return self._token is not None and (
-            self._expires is None or self._expires > datetime.now(UTC)
-        )
+    async def headers(self) -> dict[str, str]:
+        fresh = self._expires is None or self._expires > datetime.now(UTC)
+        if self._token is None or not fresh:
+            await self._run()
+        return {"Authorization": f"Bearer {self._token}"}
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if not self._valid():
-            await self._run()
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        response = yield request
-        if response.status_code == 401:
-            await self._run()
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
+    async def renew(self) -> None:
+        self._token = None
 
     async def _run(self) -> None:
         plugin = self._plugin
