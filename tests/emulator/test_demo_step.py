@@ -7,6 +7,7 @@ from rich.console import Console
 
 import pyspark_env
 from kubespark.cli import demo
+from kubespark.sparkdist import cache_root
 
 
 def _console() -> Console:
@@ -18,7 +19,7 @@ def test_without_a_cached_pyspark_the_step_says_how(monkeypatch: pytest.MonkeyPa
     console = _console()
     demo.show_spark_submit_on_emulator(console)
     text = console.export_text()
-    assert "skipped: pyspark 3.5.1 in .cache/pyspark/3.5.1/ not found" in text
+    assert f"skipped: pyspark 3.5.1 in {cache_root() / '3.5.1'}/ not found" in text
     assert "pip install pyspark==3.5.1" in text
 
 
