@@ -163,6 +163,7 @@ class OperatorVersion:
         return self.tag
 
 
+# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
 _JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
 _JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
 
 from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
@@ -25,13 +23,7 @@ from kubespark.errors import InputError, KubesparkError
 from kubespark.knowledge import Combination, assessment_view, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import ClusterFacts, discover
-from kubespark.spark.loading import (
-    ApplicationError,
-    load_application,
-    load_scheduled_application,
-    spark_version_of,
-)
-from kubespark.spark.model import SparkApplicationSpec
+from kubespark.spark.app_versions import read_spark_application
 from kubespark.versions import (
     OperatorVersion,
     Version,
@@ -42,18 +34,9 @@ from kubespark.versions import (
     spark_version_from_image,
 )
 
-__all__ = ["check", "read_spark_application"]
+__all__ = ["check"]
 
-# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class AppVersions:
-    """The versions a SparkApplication names, with where each came from (``app.yaml:7``)."""
-
-    spark: Version
-    origin: str
 
 
 def check(
@@ -170,47 +153,6 @@ def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion
     return _parsed(
         "the cluster's operator image", parse_operator_version, cluster.operator_images[0]
     )
-
-
-def read_spark_application(path: Path) -> AppVersions:
-    """The Spark a SparkApplication (or ScheduledSparkApplication) file runs.
-
-    The file is read and validated by :mod:`kubespark.spark.loading`, so ``check -f`` reports a
-    malformed application exactly as submitting it would (field path, ``file:line``, fix).
-    """
-    try:
-        spec, where = _load_spec(path)
-        version = spark_version_of(spec, where=where)
-    except ApplicationError as err:  # the loader names the field; say which file it is in
-        problems = [p._replace(where=_in_file(path, p.where)) for p in err.problems]
-        raise ApplicationError(problems) from None
-    from_image = spark_version_from_image(spec.image) if spec.image else None
-    if spec.spark_version and from_image and from_image != version:
-        raise InputError(
-            f"sparkVersion {version} disagrees with the image {spec.image!r}",
-            where=f"{path}: {where}.sparkVersion",
-            fix="make sparkVersion the Spark release in the image",
-        )
-    return AppVersions(version, f"{path}: {where}")
-
-
-def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:
-    if _kind_of(path) == "ScheduledSparkApplication":
-        return load_scheduled_application(path).spec.template, "spec.template"
-    return load_application(path).spec, "spec"
-
-
-def _in_file(path: Path, where: str) -> str:
-    return where if where.startswith(str(path)) else f"{path}: {where}"
-
-
-def _kind_of(path: Path) -> str | None:
-    # Only to pick the model; syntax errors are left for the loader to report with file:line.
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
-    return document.get("kind") if isinstance(document, dict) else None
 
 
 # -- live cluster ------------------------------------------------------------------------------
