@@ -25,6 +25,7 @@ __all__ = [
     "OperatorVersion",
     "Version",
     "VersionRange",
+    "parse_jdk_version",
     "parse_kube_version",
     "parse_operator_version",
     "parse_spark_version",
@@ -100,26 +101,27 @@ class Version:
 
 def parse_kube_version(text: str, *, what: str = "Kubernetes version") -> Version:
     """Read a Kubernetes server version as API servers and vendors report it."""
-    m = _KUBE_RE.match(text.strip())
-    if not m or int(m["major"]) != 1:
-        raise VersionError(
-            f"{text!r} is not a {what}",
-            fix="give MAJOR.MINOR[.PATCH] as the server reports it, e.g. 1.19, 1.20.6 or "
-            "v1.19.16-eks-25803e",
-        )
-    patch = int(m["patch"]) if m["patch"] is not None else None
-    return Version(int(m["major"]), int(m["minor"]), patch, m["vendor"] or "")
+    fix = (
+        "give MAJOR.MINOR[.PATCH] as the server reports it, e.g. 1.19, 1.20.6 or "
+        "v1.19.16-eks-25803e"
+    )
+    return _matched(_KUBE_RE, text, what, fix, majors=range(1, 2))
 
 
 def parse_spark_version(text: str, *, what: str = "Spark version") -> Version:
     """Read a Spark release version (``3.5.1``, ``3.5``, ``4.0.0-preview2``)."""
-    m = _SPARK_RE.match(text.strip())
-    if not m or int(m["major"]) not in range(1, 10):
-        raise VersionError(
-            f"{text!r} is not a {what}",
-            fix="give MAJOR.MINOR[.PATCH], e.g. 3.5.1, or an image whose tag starts with it "
-            "(apache/spark:3.5.1-scala2.12-java17-python3-ubuntu)",
-        )
+    fix = (
+        "give MAJOR.MINOR[.PATCH], e.g. 3.5.1, or an image whose tag starts with it "
+        "(apache/spark:3.5.1-scala2.12-java17-python3-ubuntu)"
+    )
+    return _matched(_SPARK_RE, text, what, fix, majors=range(1, 10))
+
+
+def _matched(pattern: re.Pattern[str], text: str, what: str, fix: str, *, majors: range) -> Version:
+    """``text`` read by ``pattern`` (groups major, minor, patch, vendor), or a VersionError."""
+    m = pattern.match(text.strip())
+    if not m or int(m["major"]) not in majors:
+        raise VersionError(f"{text!r} is not a {what}", fix=fix)
     patch = int(m["patch"]) if m["patch"] is not None else None
     return Version(int(m["major"]), int(m["minor"]), patch, m["vendor"] or "")
 
@@ -159,6 +161,26 @@ class OperatorVersion:
 
     def __str__(self) -> str:
         return self.tag
+
+
+# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
+_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
+_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
+
+
+def parse_jdk_version(text: str) -> Version:
+    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
+    raw = text.strip()
+    old = _JDK8_RE.match(raw)
+    if old:
+        return Version(8, 0, int(old["update"]))
+    new = _JDK_RE.match(raw)
+    if new and int(new["major"]) >= 8:
+        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
+    raise VersionError(
+        f"{text!r} is not a JDK version",
+        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
+    )
 
 
 def parse_operator_version(text: str) -> OperatorVersion:

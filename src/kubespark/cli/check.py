@@ -10,52 +10,33 @@ compatible, 1 some path is incompatible or depends on something not given, 2 usa
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
 
-from kubespark import bounded
+from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
-from kubespark.errors import InputError, KubesparkError, VersionError
-from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
+from kubespark.errors import InputError, KubesparkError
+from kubespark.knowledge import Combination, assessment_view, evaluate
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import ClusterFacts, discover
-from kubespark.spark.loading import (
-    ApplicationError,
-    load_application,
-    load_scheduled_application,
-    spark_version_of,
-)
-from kubespark.spark.model import SparkApplicationSpec
+from kubespark.spark.app_versions import read_spark_application
 from kubespark.versions import (
     OperatorVersion,
     Version,
+    parse_jdk_version,
     parse_kube_version,
     parse_operator_version,
     parse_spark_version,
     spark_version_from_image,
 )
 
-__all__ = ["check", "parse_jdk_version", "read_spark_application"]
+__all__ = ["check"]
 
-# 8u252, 1.8.0_252, 1.8.0-252 (Java 8's spellings); 11, 17.0.9, 21.0.2+13 (later ones).
-_JDK8_RE = re.compile(r"^(?:1\.)?8(?:u|\.0[_-])(?P<update>\d+)")
-_JDK_RE = re.compile(r"^(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:[+-].*)?$")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class AppVersions:
-    """The versions a SparkApplication names, with where each came from (``app.yaml:7``)."""
-
-    spark: Version
-    origin: str
 
 
 def check(
@@ -79,12 +60,12 @@ def check(
     kubeconfig: Annotated[
         str | None, typer.Option("--kubeconfig", help="read the live server's version")
     ] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    context: ContextFlag = None,
     jdk: Annotated[
         str | None,
         typer.Option("--jdk", help="the JDK spark-submit and the driver run on: 8u252, 17"),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Say, per submission path, whether a combination works, why not, and what to do."""
     live = kubeconfig is not None or context is not None
@@ -115,12 +96,7 @@ def check(
             for note in cluster.notes:
                 console.print(f"[yellow]note:[/] {note}")
         render_assessment(console, assessment, _title(combination))
-    raise typer.Exit(_exit_code(assessment.paths))
-
-
-def _exit_code(paths: Any) -> int:
-    assessed = [p.verdict for p in paths if p.verdict is not Verdict.NOT_ASSESSED]
-    return EXIT_OK if all(v is Verdict.COMPATIBLE for v in assessed) else EXIT_FINDING
+    raise typer.Exit(EXIT_OK if assessment.compatible else EXIT_FINDING)
 
 
 def _title(combo: Combination) -> str:
@@ -165,21 +141,6 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
     return next(iter(found.values()), None)
 
 
-def parse_jdk_version(text: str) -> Version:
-    """A JDK as people write it; 8u252 becomes 8.0.252, the form the knowledge base's ranges use."""
-    raw = text.strip()
-    old = _JDK8_RE.match(raw)
-    if old:
-        return Version(8, 0, int(old["update"]))
-    new = _JDK_RE.match(raw)
-    if new and int(new["major"]) >= 8:
-        return Version(int(new["major"]), int(new["minor"] or 0), int(new["patch"] or 0))
-    raise VersionError(
-        f"{text!r} is not a JDK version",
-        fix="give it as java -version prints it: 8u252, 11, 17.0.9",
-    )
-
-
 def _kube(text: str | None) -> Version | None:
     return None if text is None else _parsed("--k8s", parse_kube_version, text)
 
@@ -192,49 +153,6 @@ def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion
     return _parsed(
         "the cluster's operator image", parse_operator_version, cluster.operator_images[0]
     )
-
-
-def read_spark_application(path: Path) -> AppVersions:
-    """The Spark a SparkApplication (or ScheduledSparkApplication) file runs.
-
-    The file is read and validated by :mod:`kubespark.spark.loading`, so ``check -f`` reports a
-    malformed application exactly as submitting it would (field path, ``file:line``, fix).
-    """
-    try:
-        spec, where = _load_spec(path)
-        version = spark_version_of(spec, where=where)
-    except ApplicationError as err:  # the loader names the field; say which file it is in
-        problems = [p._replace(where=_in_file(path, p.where)) for p in err.problems]
-        raise ApplicationError(problems) from None
-    from_image = spark_version_from_image(spec.image) if spec.image else None
-    if spec.spark_version and from_image and from_image != version:
-        raise InputError(
-            f"sparkVersion {version} disagrees with the image {spec.image!r}",
-            where=f"{path}: {where}.sparkVersion",
-            fix="make sparkVersion the Spark release in the image",
-        )
-    return AppVersions(version, f"{path}: {where}")
-
-
-def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:
-    if _kind_of(path) == "ScheduledSparkApplication":
-        return load_scheduled_application(path).spec.template, "spec.template"
-    return load_application(path).spec, "spec"
-
-
-def _in_file(path: Path, where: str) -> str:
-    return where if where.startswith(str(path)) else f"{path}: {where}"
-
-
-def _kind_of(path: Path) -> str | None:
-    # Only to pick the model; syntax errors are left for the loader to report with file:line.
-    try:
-        documents = [d for d, _ in bounded.load_all(bounded.read_text(path), str(path))]
-    except (InputError, yaml.YAMLError):
-        return None
-    kinds = {d.get("kind") for d in documents if isinstance(d, dict)}
-    scheduled = "ScheduledSparkApplication" in kinds and "SparkApplication" not in kinds
-    return "ScheduledSparkApplication" if scheduled else None
 
 
 # -- live cluster ------------------------------------------------------------------------------

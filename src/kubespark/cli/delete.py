@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.errors import InputError
 from kubespark.kube.discovery_cache import cached_surface
@@ -27,16 +28,14 @@ __all__ = ["delete"]
 
 def delete(
     name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-    ] = None,
+    namespace: NamespaceFlag = None,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="wait until everything is gone")
     ] = True,
     timeout: Annotated[float, typer.Option("--timeout", help="how long to wait")] = 120.0,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Delete a submitted application: its driver pod and the objects its submission wrote."""
     if timeout <= 0:

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.doctor.engine import Input, examine
 from kubespark.doctor.failure import ErrorChain, FailureSummary
@@ -42,9 +43,9 @@ def doctor(
     namespace: Annotated[
         str | None, typer.Option("-n", "--namespace", help="the application's namespace")
     ] = None,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Diagnose a Spark-on-Kubernetes failure from its logs, objects and events."""
     names = files or []

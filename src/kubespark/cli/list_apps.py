@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.errors import InputError
 from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_apps
@@ -21,15 +22,13 @@ __all__ = ["list_apps", "render_list"]
 
 
 def list_apps(
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-    ] = None,
+    namespace: NamespaceFlag = None,
     all_namespaces: Annotated[
         bool, typer.Option("-A", "--all-namespaces", help="every namespace")
     ] = False,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """List applications submitted by kubespark, newest first."""
     if all_namespaces and namespace:

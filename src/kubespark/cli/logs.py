@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import typer
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stderr
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
@@ -31,9 +32,7 @@ POLL_SECONDS = 0.5
 
 def logs(
     name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-    ] = None,
+    namespace: NamespaceFlag = None,
     follow: Annotated[
         bool, typer.Option("-f", "--follow", help="stream until the driver ends")
     ] = False,
@@ -41,8 +40,8 @@ def logs(
     timeout: Annotated[
         float, typer.Option("--timeout", help="with -f: how long to wait for the driver to start")
     ] = 300.0,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
 ) -> None:
     """Print (or follow) the driver's log of a submitted application."""
     if tail is not None and tail < 0:

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kubespark import __version__
+from kubespark.cli.flags import OutputFlag
 from kubespark.cli.output import EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import VERDICT_STYLE
 from kubespark.errors import InputError
@@ -38,7 +39,7 @@ _PLACEHOLDER = "__MATRIX_JSON__"
 
 
 def matrix(
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    output: OutputFlag = OutputFormat.TEXT,
     html: Annotated[
         Path | None, typer.Option("--html", help="write one self-contained HTML page to FILE")
     ] = None,

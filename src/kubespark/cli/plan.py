@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from kubespark.cli.flags import OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.upgrade.plan import Plan, parse_state, plan_upgrade, policy
 
@@ -29,7 +30,7 @@ def plan(
     target: Annotated[
         str, typer.Option("--to", help="the wanted versions: spark=3.5.1,k8s=1.29[,operator=TAG]")
     ],
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Plan an upgrade one component at a time, every intermediate state checked."""
     own, ours = plan_upgrade(parse_state(start, flag="--from"), parse_state(target, flag="--to"))

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.submit import DriverState
 from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_app
@@ -24,12 +25,10 @@ __all__ = ["render_status", "status"]
 
 def status(
     name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-    ] = None,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    namespace: NamespaceFlag = None,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
+    output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
     """Show a submitted application: driver state, executors, compat notes."""
     app = asyncio.run(_find(name, namespace, kubeconfig, context))

@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people
 from kubespark.driver.kubeflow import LABEL_APP_NAME
@@ -46,8 +47,8 @@ DEFAULT_WAIT_SECONDS = 24 * 3600.0
 
 def submit(
     app_file: Annotated[Path, typer.Argument(help="the SparkApplication YAML (or JSON) file")],
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
     namespace: Annotated[
         str | None,
         typer.Option(
@@ -68,7 +69,7 @@ def submit(
     timeout: Annotated[
         float, typer.Option("--timeout", help="with --wait: give up after this many seconds")
     ] = DEFAULT_WAIT_SECONDS,
-    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    output: OutputFlag = OutputFormat.TEXT,
     allow_unmodelled_spark: Annotated[
         bool,
         typer.Option(

@@ -27,6 +27,7 @@ import typer
 from kubespark import __version__
 from kubespark.apisurface.load import load_surface, newest_version
 from kubespark.apisurface.model import ApiSurface
+from kubespark.cli.flags import ContextFlag
 from kubespark.cli.output import print_json
 from kubespark.compat.report import fixed_stream, json_report, sarif_report, text_report
 from kubespark.compat.validate_run import ValidationRun, run_validation
@@ -69,7 +70,7 @@ def validate(
         str | None,
         typer.Option("--kubeconfig", help="check against the live server's API (its CRDs too)"),
     ] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    context: ContextFlag = None,
 ) -> None:
     """Check manifests against one Kubernetes version: fields, APIs, server-side apply.
 

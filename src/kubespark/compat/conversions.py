@@ -143,12 +143,18 @@ def _paths(spec: Obj) -> list[tuple[int, int, Obj]]:
     return out
 
 
-def _ingress_to_v1(obj: Obj, target: ApiSurface, api_version: str) -> Converted:
+def _retargeted(obj: Obj, api_version: str) -> tuple[Obj, dict[str, Any] | None]:
+    """A copy of ``obj`` under ``api_version``, and its spec when it has one to convert."""
     body = copy.deepcopy(obj)
     body["apiVersion"] = api_version
     spec = body.get("spec")
+    return body, spec if isinstance(spec, dict) else None
+
+
+def _ingress_to_v1(obj: Obj, target: ApiSurface, api_version: str) -> Converted:
+    body, spec = _retargeted(obj, api_version)
     changes: list[tuple[str, str]] = []
-    if not isinstance(spec, dict):
+    if spec is None:
         return Converted(body)
     if "backend" in spec:
         spec["defaultBackend"] = _backend_to_v1(spec.pop("backend"))
@@ -169,11 +175,9 @@ def _ingress_to_v1(obj: Obj, target: ApiSurface, api_version: str) -> Converted:
 
 
 def _ingress_to_v1beta1(obj: Obj, target: ApiSurface, api_version: str) -> Converted:
-    body = copy.deepcopy(obj)
-    body["apiVersion"] = api_version
-    spec = body.get("spec")
+    body, spec = _retargeted(obj, api_version)
     changes: list[tuple[str, str]] = []
-    if not isinstance(spec, dict):
+    if spec is None:
         return Converted(body)
 
     def knows(path: str) -> bool:

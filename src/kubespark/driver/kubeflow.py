@@ -137,22 +137,19 @@ def _config_map_volume(pod: Obj, role: Role, config_map: str, volume: str, path:
 
 
 def _hadoop_config_map(pod: Obj, app: SparkApplication, role: Role) -> None:
-    if app.spec.hadoop_config_map is not None:
-        _config_map_volume(
-            pod, role, app.spec.hadoop_config_map, "hadoop-configmap-volume", "/etc/hadoop/conf"
-        )
-        _container(pod, role).setdefault("env", []).append(
-            {"name": "HADOOP_CONF_DIR", "value": "/etc/hadoop/conf"}
-        )
+    _conf_dir(pod, role, app.spec.hadoop_config_map, "hadoop", "/etc/hadoop/conf")
 
 
 def _spark_config_map(pod: Obj, app: SparkApplication, role: Role) -> None:
-    if app.spec.spark_config_map is not None:
-        _config_map_volume(
-            pod, role, app.spec.spark_config_map, "spark-configmap-volume", "/etc/spark/conf"
-        )
+    _conf_dir(pod, role, app.spec.spark_config_map, "spark", "/etc/spark/conf")
+
+
+def _conf_dir(pod: Obj, role: Role, config_map: str | None, kind: str, path: str) -> None:
+    """``add{Hadoop,Spark}ConfigMap``: the ConfigMap mounted at ``path``, named by its env var."""
+    if config_map is not None:
+        _config_map_volume(pod, role, config_map, f"{kind}-configmap-volume", path)
         _container(pod, role).setdefault("env", []).append(
-            {"name": "SPARK_CONF_DIR", "value": "/etc/spark/conf"}
+            {"name": f"{kind.upper()}_CONF_DIR", "value": path}
         )
 
 

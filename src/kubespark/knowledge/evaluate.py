@@ -94,6 +94,11 @@ class Assessment:
         """The worst verdict among the paths assessed."""
         return max((p.verdict for p in self.paths), key=_SEVERITY.__getitem__)
 
+    @property
+    def compatible(self) -> bool:
+        """Every path that could be assessed works (none assessed: nothing found against it)."""
+        return self.verdict in (Verdict.COMPATIBLE, Verdict.NOT_ASSESSED)
+
     def path(self, name: PathName) -> PathAssessment:
         return next(p for p in self.paths if p.path == name)
 
@@ -151,8 +156,7 @@ def _spark_submit_path(kb: Knowledge, combo: Combination) -> PathAssessment:
         PathName.SPARK_SUBMIT,
         f"spark-submit of Spark {app.spark}{fabric8}",
         phases,
-        extra=_spark_caveats(kb, combo.spark, combo.kubernetes)
-        + _kube_caveats(kb, combo.kubernetes),
+        extra=_version_caveats(kb, combo),
     )
 
 
@@ -176,7 +180,7 @@ def _operator_path(kb: Knowledge, combo: Combination) -> PathAssessment:
     if app is not None:
         phases[Phase.DRIVER] = app
     extra = list(_operator_caveats(line.stated_minimum_kubernetes, tag, combo, line.spark))
-    extra += _spark_caveats(kb, combo.spark, combo.kubernetes) + _kube_caveats(kb, combo.kubernetes)
+    extra += _version_caveats(kb, combo)
     return _assess(
         kb,
         PathName.OPERATOR,
@@ -208,8 +212,7 @@ def _kubespark_path(kb: Knowledge, combo: Combination) -> PathAssessment:
         PathName.KUBESPARK,
         f"kubespark{spark}",
         kept,
-        extra=_spark_caveats(kb, combo.spark, combo.kubernetes)
-        + _kube_caveats(kb, combo.kubernetes),
+        extra=_version_caveats(kb, combo),
         replaced=replaced,
         blockers={
             **_support(promise.supports.kubernetes, combo.kubernetes),
@@ -272,6 +275,11 @@ def _verdict(deciding: tuple[IssueFinding, ...], blockers: dict[Coverage, str]) 
     if Coverage.ALL in coverages or Coverage.NONE in blockers:
         return Verdict.INCOMPATIBLE
     return Verdict.DEPENDS if Coverage.SOME in coverages else Verdict.COMPATIBLE
+
+
+def _version_caveats(kb: Knowledge, combo: Combination) -> tuple[Caveat, ...]:
+    """What every path shares: the caveats of the Spark and Kubernetes versions asked about."""
+    return _spark_caveats(kb, combo.spark, combo.kubernetes) + _kube_caveats(kb, combo.kubernetes)
 
 
 def _spark_caveats(

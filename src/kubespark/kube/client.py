@@ -8,9 +8,10 @@ Connected from a kubeconfig, it sends through aiohttp (:mod:`kubespark.kube.tran
 one-shot requests go through its :class:`~kubespark.kube.transport.Exchange`, skipping httpx's
 request and response models (URL validation character by character, header normalisation,
 httpcore's pool scans: a large share of the operator's CPU, see docs/performance.md).
-Authentication stays httpx's: the headers its auth adds are
-derived once by running the auth flow, and a 401 goes through httpx once more so the auth's own
-renewal (a token file re-read, an exec plugin re-run) happens as before. Streams use httpx.
+Those requests carry the headers of the connection's
+:class:`~kubespark.kube.credentials.RefreshingAuth`,
+renewed once after a 401 (a token file re-read, an exec plugin re-run). Streams use httpx, whose
+auth flow is the same credentials object.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from typing import Any, Self
 import httpx
 import orjson
 
-from kubespark.errors import InputError
 from kubespark.kube.config import Connection, http_client, load_connection
 from kubespark.kube.credentials import RefreshingAuth
 from kubespark.kube.errors import (
@@ -40,7 +40,6 @@ from kubespark.kube.ratelimit import RequestBudget
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
 from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
-from kubespark.redaction import redact_text
 
 USER_AGENT = "kubespark/0.1.0"
 
@@ -87,7 +86,11 @@ class KubeClient:
         self.retry = retry
         self._exchange = exchange
         self._base = str(http.base_url).rstrip("/")
-        self._auth_headers: dict[str, str] | None = None  # derived on first use (_auth)
+        # One-shot requests sent past httpx need headers they can ask for: RefreshingAuth only.
+        auth = http.auth
+        self._credentials = auth if isinstance(auth, RefreshingAuth) else None
+        if auth is not None and self._credentials is None:
+            self._exchange = None  # another kind of httpx auth: httpx sends everything
 
     @classmethod
     def from_kubeconfig(
@@ -217,29 +220,25 @@ class KubeClient:
         return _body_of(response.content, lambda: response.text)
 
     async def _send_exchanged(self, exchange: Exchange, request: KubeRequest) -> Any:
-        headers = self._headers(request) | await self._auth()
-        try:
-            answer = await exchange.exchange(
-                request.method, self._base + request.target, headers, request.body_bytes()
-            )
-        except httpx.TransportError as err:
-            raise _connection_failed(request, self.server, err) from None
-        if answer.status == 401 and self._http.auth is not None:
-            # Stale credentials: httpx runs the auth's renewal and resends; the headers are
-            # derived again for the next request.
-            self._auth_headers = None
-            return await self._send_httpx(request)
+        answer = await self._exchange_once(exchange, request)
+        if answer.status == 401 and self._credentials is not None:
+            await self._credentials.renew()  # stale credentials: renewed once, then resent
+            answer = await self._exchange_once(exchange, request)
         if answer.status >= 400:
             status = _status_from(answer.status, answer.reason, answer.content, answer.text)
             raise error_for_status(status, method=request.method, path=request.target)
         return _body_of(answer.content, answer.text)
 
-    async def _auth(self) -> dict[str, str]:
-        """The headers the client's httpx auth adds to a request (none without an auth)."""
-        auth = self._http.auth
-        if self._auth_headers is None or (isinstance(auth, RefreshingAuth) and auth.expiring()):
-            self._auth_headers = await _auth_headers(self._http)
-        return self._auth_headers
+    async def _exchange_once(self, exchange: Exchange, request: KubeRequest) -> Answer:
+        headers = self._headers(request)
+        if self._credentials is not None:
+            headers |= await self._credentials.headers()
+        try:
+            return await exchange.exchange(
+                request.method, self._base + request.target, headers, request.body_bytes()
+            )
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
 
     def _headers(self, request: KubeRequest) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -252,33 +251,6 @@ class KubeClient:
             response.status_code, response.reason_phrase, response.content, lambda: response.text
         )
         return error_for_status(status, method=request.method, path=request.target)
-
-
-async def _auth_headers(http: httpx.AsyncClient) -> dict[str, str]:
-    """Runs ``http``'s auth flow up to the request it would send (an exec plugin runs here the
-    first time, as for httpx's first request) and keeps the headers it added."""
-    if http.auth is None:
-        return {}
-    probe = http.build_request("GET", http.base_url)
-    before = set(probe.headers.raw)
-    flow = http.auth.async_auth_flow(probe)
-    try:
-        sent = await flow.__anext__()
-    except (OSError, ValueError) as err:
-        # An exec plugin that is missing or fails; its output may hold a token: first line only,
-        # redacted.
-        first = redact_text(str(err).strip().splitlines()[0] if str(err).strip() else "")
-        raise InputError(
-            f"the kubeconfig user's credentials cannot be obtained: {type(err).__name__}: {first}",
-            fix="check the user's exec plugin (command, apiVersion) or token in the kubeconfig",
-        ) from None
-    finally:
-        await flow.aclose()
-    return {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in sent.headers.raw
-        if (name, value) not in before
-    }
 
 
 def _loads(data: bytes | str) -> Any:

@@ -245,10 +245,23 @@ class RefreshingAuth(httpx.Auth):
 
     def __init__(self, source: CredentialSource) -> None:
         self.source = source
+        self._held: Credentials | None = None  # what headers() handed out last
 
     def expiring(self) -> bool:
         """Whether the next request needs new credentials (no I/O: the client asks it often)."""
         return self.source.expiring()
+
+    async def headers(self) -> dict[str, str]:
+        """The headers for a request sent past httpx (the client's aiohttp exchange): the held
+        credentials while fresh (no thread, no I/O), else the source's current ones."""
+        if self._held is None or self.source.expiring():
+            self._held = await asyncio.to_thread(self.source.current)
+        return {"Authorization": f"Bearer {self._held.token}"} if self._held.token else {}
+
+    async def renew(self) -> None:
+        """After a 401: credentials other than the ones just refused (when the source can)."""
+        if self.source.renews:
+            self._held = await asyncio.to_thread(self.source.current, refused=self._held)
 
     @staticmethod
     def _apply(request: httpx.Request, credentials: Credentials) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "ServerDocs",
     "discover",
     "fetch_discovery",
+    "get_document",
     "operator_images",
     "read_capabilities",
     "server_version",
@@ -141,17 +142,20 @@ def _getter(client: KubeClient | httpx.AsyncClient) -> _Get:
         return via_client
 
     async def via_http(path: str) -> Mapping[str, Any]:
-        return await _get(client, path)
+        return await get_document(client, path)
 
     return via_http
 
 
-async def _get(http: httpx.AsyncClient, path: str) -> Mapping[str, Any]:
+async def get_document(
+    http: httpx.AsyncClient, path: str, server: str = "the API server"
+) -> Mapping[str, Any]:
+    """``GET path`` as a JSON object through a plain httpx client; failures as typed errors."""
     try:
         response = await http.get(path, headers=_ACCEPT)
     except httpx.TransportError as err:
-        status = Status.failure(0, f"cannot reach the API server: {err or type(err).__name__}")
-        raise ConnectionFailed(status, method="GET", path=path) from err
+        status = Status.failure(0, f"cannot reach {server}: {err or type(err).__name__}")
+        raise ConnectionFailed(status, method="GET", path=path) from None
     if response.status_code >= 400:
         text = response.text.strip()[:500] or response.reason_phrase
         raise error_for_status(Status.failure(response.status_code, text), method="GET", path=path)

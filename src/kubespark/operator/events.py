@@ -9,7 +9,6 @@ that matters more. ``core/v1`` Events are served by every Kubernetes version kub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.clock import OperatorClock, SystemClock
+from kubespark.operator.workqueue import run_together
 
 __all__ = ["EventRecorder"]
 
@@ -88,14 +88,7 @@ class EventRecorder:
 
     async def run(self, *, posters: int = 4) -> None:
         """Post queued Events until cancelled (then the rest is flushed briefly)."""
-        tasks = [asyncio.create_task(self._poster()) for _ in range(posters)]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks, return_exceptions=True)
+        await run_together([asyncio.create_task(self._poster()) for _ in range(posters)])
 
     async def flush(self, within: float = 2.0) -> None:
         """Post what is queued, for at most ``within`` seconds (graceful shutdown)."""

@@ -279,28 +279,8 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
     background = [
         asyncio.create_task(op.leadership.run(), name="leadership"),
         asyncio.create_task(op.recorder.run(), name="events"),
-        asyncio.create_task(
-            run_workers(
-                op.applications.queue,
-                op.applications.reconcile,
-                workers=options.workers,
-                active=op.leadership.active,
-                on_result=lambda r: op.metrics.reconciles.labels("sparkapplication", r).inc(),
-            ),
-            name="application-workers",
-        ),
-        asyncio.create_task(
-            run_workers(
-                op.scheduled.queue,
-                op.scheduled.reconcile,
-                workers=options.scheduled_workers,
-                active=op.leadership.active,
-                on_result=lambda r: op.metrics.reconciles.labels(
-                    "scheduledsparkapplication", r
-                ).inc(),
-            ),
-            name="scheduled-workers",
-        ),
+        _workers(op, op.applications, "sparkapplication", options.workers),
+        _workers(op, op.scheduled, "scheduledsparkapplication", options.scheduled_workers),
         asyncio.create_task(_gauges(op), name="gauges"),
     ]
     if op.http is not None:
@@ -342,6 +322,26 @@ async def _relay(stop: asyncio.Event, kopf_stop: asyncio.Future[None]) -> None:
     await stop.wait()
     if not kopf_stop.done():
         kopf_stop.set_result(None)
+
+
+def _workers(
+    op: Operator,
+    controller: ApplicationController | ScheduledController,
+    kind: str,
+    workers: int,
+) -> asyncio.Task[None]:
+    """The reconcile workers of one controller, counting each result under its kind."""
+    reconciles = op.metrics.reconciles
+    return asyncio.create_task(
+        run_workers(
+            controller.queue,
+            controller.reconcile,
+            workers=workers,
+            active=op.leadership.active,
+            on_result=lambda result: reconciles.labels(kind, result).inc(),
+        ),
+        name=f"{kind}-workers",
+    )
 
 
 async def _gauges(op: Operator) -> None:

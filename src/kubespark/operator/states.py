@@ -89,21 +89,21 @@ class RetryRule:
 def should_retry(
     state: AppState, rule: RetryRule, *, execution_attempts: int, submission_attempts: int
 ) -> bool:
-    """``ShouldRetry``: whether SUCCEEDING, FAILING or SUBMISSION_FAILED leads to another run."""
-    if state is AppState.SUCCEEDING:
-        return rule.type == "Always"
-    if state is AppState.FAILING:
-        if rule.type == "Always":
-            return True
-        if rule.type == "OnFailure" and rule.on_failure_retries is not None:
-            return execution_attempts <= rule.on_failure_retries
+    """``ShouldRetry``: whether SUCCEEDING, FAILING or SUBMISSION_FAILED leads to another run.
+
+    ``Always`` retries all three; ``OnFailure`` the two failures, while their own attempt count
+    is within their own limit (an unset limit: no retry).
+    """
+    if state not in (AppState.SUCCEEDING, AppState.FAILING, AppState.SUBMISSION_FAILED):
         return False
-    if state is AppState.SUBMISSION_FAILED:
-        if rule.type == "Always":
-            return True
-        if rule.type == "OnFailure" and rule.on_submission_failure_retries is not None:
-            return submission_attempts <= rule.on_submission_failure_retries
-    return False
+    if rule.type == "Always":
+        return True
+    limits = {
+        AppState.FAILING: (execution_attempts, rule.on_failure_retries),
+        AppState.SUBMISSION_FAILED: (submission_attempts, rule.on_submission_failure_retries),
+    }
+    attempts, limit = limits.get(state, (0, None))
+    return rule.type == "OnFailure" and limit is not None and attempts <= limit
 
 
 def time_until_retry(

@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 from kubespark.operator.clock import OperatorClock, SystemClock, Timer
 
-__all__ = ["WorkQueue", "run_workers"]
+__all__ = ["WorkQueue", "run_together", "run_workers"]
 
 K = TypeVar("K", bound=Hashable)
 log = logging.getLogger("kubespark.operator")
@@ -174,7 +174,13 @@ async def run_workers(
             finally:
                 queue.done(key)
 
-    tasks = [asyncio.create_task(worker(), name=f"{queue.name}-worker-{i}") for i in range(workers)]
+    await run_together(
+        [asyncio.create_task(worker(), name=f"{queue.name}-worker-{i}") for i in range(workers)]
+    )
+
+
+async def run_together(tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for ``tasks``; when one fails or the wait is cancelled, cancel and reap them all."""
     try:
         await asyncio.gather(*tasks)
     finally:

@@ -22,26 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubespark.patch.compiled import GiveUp, Node, added, check, node_for
+from kubespark.patch.managed import STRIPPED_METADATA
 from kubespark.patch.rules import TypingRules
 from kubespark.patch.schema import SchemaIndex, TypeRef
 from kubespark.patch.values import JSON
 
 __all__ = ["created_fields_v1"]
 
-# The metadata fields stripmeta.go drops from every manager (all scalars in ObjectMeta).
-_STRIPPED_META = frozenset(
-    {
-        "name",
-        "namespace",
-        "creationTimestamp",
-        "selfLink",
-        "uid",
-        "clusterName",
-        "generation",
-        "managedFields",
-        "resourceVersion",
-    }
-)
 _STRIPPED_TOP = frozenset({"apiVersion", "kind"})
 
 
@@ -117,7 +104,7 @@ def created_fields_v1(
             if value == {}:
                 check(node, value, opt)
                 continue  # as empty as before: nothing changed
-            stripped = _STRIPPED_META if key == "metadata" else frozenset()
+            stripped = STRIPPED_METADATA if key == "metadata" else frozenset()
             fields = _existing(node, value, before, stripped, opt)
             if fields:
                 out["f:" + key] = fields

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubespark.patch.decode import BodyError, decode_json
-from kubespark.patch.values import JSON, deep_copy, values_equal
+from kubespark.patch.values import JSON, deep_copy, json_kind, values_equal
 
 __all__ = ["MAX_OPERATIONS", "JSONPatchError", "apply_json_patch", "decode_json_patch"]
 
@@ -44,16 +44,12 @@ def decode_json_patch(body: bytes | str) -> list[dict[str, JSON]]:
     return [op if isinstance(op, dict) else {} for op in value]
 
 
+# evanphx/json-patch's names of a node's kind (null counts as a number there, as it did here).
+_GO_KINDS = {"map": "object", "list": "array", "bool": "bool", "str": "string"}
+
+
 def _go_kind(value: JSON) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    return "number"
+    return _GO_KINDS.get(json_kind(value), "number")
 
 
 def _unescape(token: str) -> str:

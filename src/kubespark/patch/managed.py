@@ -24,6 +24,7 @@ from kubespark.patch.values import go_quote
 
 __all__ = [
     "APPLY",
+    "STRIPPED_METADATA",
     "UPDATE",
     "Managed",
     "ManagedFieldsError",
@@ -200,24 +201,25 @@ def encode_managed_fields(managed: Managed) -> list[dict[str, Any]] | None:
     return entries
 
 
+# The metadata fields stripmeta.go drops from every manager (all scalars in ObjectMeta).
+STRIPPED_METADATA = frozenset(
+    {
+        "name",
+        "namespace",
+        "creationTimestamp",
+        "selfLink",
+        "uid",
+        "clusterName",
+        "generation",
+        "managedFields",
+        "resourceVersion",
+    }
+)
 _STRIPPED = FieldSet.of(
     (PathElement.field("apiVersion"),),
     (PathElement.field("kind"),),
     (PathElement.field("metadata"),),
-    *(
-        (PathElement.field("metadata"), PathElement.field(name))
-        for name in (
-            "name",
-            "namespace",
-            "creationTimestamp",
-            "selfLink",
-            "uid",
-            "clusterName",
-            "generation",
-            "managedFields",
-            "resourceVersion",
-        )
-    ),
+    *((PathElement.field("metadata"), PathElement.field(name)) for name in STRIPPED_METADATA),
 )
 
 

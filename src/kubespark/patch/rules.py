@@ -16,9 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from kubespark.apisurface.model import ApiSurface
+from kubespark.apisurface.model import ApiSurface, TypedPatchErrorFormat
 
 __all__ = ["TypingRules", "ValueStyle", "Walk", "rules_for"]
+
+
+_NEWEST = TypedPatchErrorFormat()
 
 
 class Walk(Enum):
@@ -46,13 +49,11 @@ class ValueStyle(Enum):
 
 @dataclass(frozen=True, slots=True)
 class TypingRules:
-    prefix: str = "failed to create typed patch object ({namespace}/{name}; {gvk}): "
-    unknown_field: str = "field not declared in schema"
-    omitted_key: str = (
-        "element {index}: associative list with keys has an element that omits key field "
-        '"{key}" (and doesn\'t have default value)'
-    )
-    optional_keys: bool = False
+    # The texts default to the API surface's (the newest wording); rules_for sets a version's.
+    prefix: str = _NEWEST.prefix
+    unknown_field: str = _NEWEST.unknown_field
+    omitted_key: str = _NEWEST.omitted_key
+    optional_keys: bool = _NEWEST.optional_keys
     walk: Walk = Walk.STOP_AT_FIRST
     values: ValueStyle = ValueStyle.SMD_V44
     # Kubernetes 1.21+: writes to the main resource neither own nor conflict on .status, nor

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kubespark.apisurface.model import Schema, SchemaKind, TypeDef
-from kubespark.patch.values import JSON, deep_copy, go_quote, go_v
+from kubespark.patch.values import JSON, deep_copy, go_quote, go_type_name, go_v
 
 __all__ = ["SMPError", "SmpSchema", "strategic_merge"]
 
@@ -54,24 +54,8 @@ def _no_merge_key(m: Mapping[str, JSON], key: str) -> SMPError:
     return SMPError(500, f"map: {go_v(dict(m))} does not contain declared merge key: {key}")
 
 
-def _go_type(value: JSON) -> str:
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
 def _bad_arg(expected: str, actual: JSON) -> SMPError:
-    return SMPError(500, f"expected a {expected}, but received a {_go_type(actual)}")
+    return SMPError(500, f"expected a {expected}, but received a {go_type_name(actual)}")
 
 
 def _same(a: JSON, b: JSON) -> bool:

@@ -38,6 +38,7 @@ from kubespark.patch.values import (
     go_type_name,
     go_v,
     hashable,
+    json_kind,
     sequence_of_str,
     smd_v1_string,
     values_equal,
@@ -81,13 +82,8 @@ class TypingFailed(Exception):
 
 
 def _kind(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, list):
-        return "list"
-    return "scalar"
+    kind = json_kind(value)
+    return kind if kind in ("null", "map", "list") else "scalar"
 
 
 def _deduce(atom: Atom, value: JSON, invalid_atom_quirk: bool = False) -> Atom:
@@ -214,13 +210,19 @@ class _Validator:
         ):
             self.fail(path, loc, f"expected any scalar, got {self.render_v(v)}", wrong)
 
-    def do_list(self, v: JSON, atom: ListAtom, path: Path, loc: tuple[str | int, ...]) -> None:
+    def _is(self, v: JSON, kind: type, name: str, path: Path, loc: tuple[str | int, ...]) -> bool:
+        """Whether ``v`` is a ``kind`` to walk; null is nothing to type, another kind fails."""
         if v is None:
-            return
-        if not isinstance(v, list):
+            return False
+        if not isinstance(v, kind):
             self.fail(
-                path, loc, f"expected list, got {self.render_v(v)}", TypingErrorKind.WRONG_TYPE
+                path, loc, f"expected {name}, got {self.render_v(v)}", TypingErrorKind.WRONG_TYPE
             )
+            return False
+        return True
+
+    def do_list(self, v: JSON, atom: ListAtom, path: Path, loc: tuple[str | int, ...]) -> None:
+        if not self._is(v, list, "list", path, loc):
             return
         seen: set[PathElement] = set()
         for i, child in enumerate(v):
@@ -259,12 +261,7 @@ class _Validator:
             self.fail(path, (*loc, i), f"element {i}: {exc.message}", exc.kind)
 
     def do_map(self, v: JSON, atom: MapAtom, path: Path, loc: tuple[str | int, ...]) -> None:
-        if v is None:
-            return
-        if not isinstance(v, dict):
-            self.fail(
-                path, loc, f"expected map, got {self.render_v(v)}", TypingErrorKind.WRONG_TYPE
-            )
+        if not self._is(v, dict, "map", path, loc):
             return
         quirk = self.rules.values is ValueStyle.SMD_V1_INVALID_ATOM and not self.complete
         for key in _ordered_keys(atom, v):

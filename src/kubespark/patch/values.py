@@ -34,6 +34,7 @@ __all__ = [
     "is_list",
     "is_map",
     "json_compact",
+    "json_kind",
     "values_equal",
 ]
 
@@ -196,37 +197,33 @@ def _for_json(value: JSON) -> JSON:
 
 def go_quote(text: str) -> str:
     """Go's ``%q`` of a string (strconv.Quote): printable runes kept, others escaped."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\v":
-            out.append("\\v")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
+    return '"' + "".join(_go_rune(ch) for ch in text) + '"'
+
+
+# strconv's short escapes; other unprintable runes get \x, \u or \U by their size.
+_GO_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\v": "\\v",
+}
+
+
+def _go_rune(ch: str) -> str:
+    escaped = _GO_ESCAPES.get(ch)
+    if escaped is not None:
+        return escaped
+    if ch.isprintable() or ch == " ":
+        return ch
+    code = ord(ch)
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _go_float(number: float) -> str:
@@ -317,21 +314,42 @@ def go_sharp_v(value: JSON) -> str:
     return _GO_SHARP_V.print(value)
 
 
-def go_type_name(value: JSON) -> str:
-    """Go's ``%T`` of a decoded JSON value (as Kubernetes decodes JSON: integers are int64)."""
+def json_kind(value: JSON) -> str:
+    """Which JSON kind a decoded value is: null, bool, int, float, str, list or map.
+
+    Booleans first: Python's ``True`` is also an ``int``. Each vocabulary of kinds (Go's ``%T``,
+    JSON Patch's, the typed converter's) is a table over these names.
+    """
     if value is None:
-        return "<nil>"
+        return "null"
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
+    return "map"
+
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (int, "int"),
+    (float, "float"),
+    (str, "str"),
+    (list, "list"),
+)
+_GO_TYPES = {
+    "null": "<nil>",
+    "bool": "bool",
+    "int": "int64",
+    "float": "float64",
+    "str": "string",
+    "list": "[]interface {}",
+    "map": "map[string]interface {}",
+}
+
+
+def go_type_name(value: JSON) -> str:
+    """Go's ``%T`` of a decoded JSON value (as Kubernetes decodes JSON: integers are int64)."""
+    return _GO_TYPES[json_kind(value)]
 
 
 def smd_v1_string(value: JSON) -> str:

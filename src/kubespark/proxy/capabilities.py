@@ -20,14 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.discovery import DiscoveryDocs, surface_from_discovery
 from kubespark.errors import KubesparkError
-from kubespark.kube.discovery import fetch_discovery
-from kubespark.kube.errors import APIError, ConnectionFailed, error_for_status
-from kubespark.kube.status import Status
+from kubespark.kube.discovery import fetch_discovery, get_document
+from kubespark.kube.errors import APIError, ConnectionFailed
 from kubespark.proxy.upstream import Upstream
 
 __all__ = ["Capabilities", "Snapshot"]
@@ -111,21 +108,7 @@ class Capabilities:
 
 async def _get(upstream: Upstream, path: str) -> Mapping[str, Any]:
     """One discovery document with the kubeconfig's credentials; failures as typed errors."""
-    try:
-        response = await upstream.http.get(path, headers={"Accept": "application/json"})
-    except httpx.TransportError as err:
-        status = Status.failure(0, f"cannot reach {upstream.server}: {err or type(err).__name__}")
-        raise ConnectionFailed(status, method="GET", path=path) from None
-    if response.status_code >= 400:
-        text = response.text.strip()[:300] or response.reason_phrase
-        raise error_for_status(Status.failure(response.status_code, text), method="GET", path=path)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise error_for_status(Status.failure(502, f"GET {path}: not a JSON object"), path=path)
-    return body
+    return await get_document(upstream.http, path, upstream.server)
 
 
 async def _read(upstream: Upstream) -> Snapshot:

@@ -31,28 +31,28 @@ EXECUTOR_CONTAINERS = ("spark-kubernetes-executor", "executor")
 Pod = Mapping[str, Any]
 
 
-class DriverState(StrEnum):
+class _PodLifecycle(StrEnum):
+    """kubeflow's driver and executor states: the same five values, one type per role."""
+
+    @property
+    def terminated(self) -> bool:
+        return self.value in ("COMPLETED", "FAILED")
+
+
+class DriverState(_PodLifecycle):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     UNKNOWN = "UNKNOWN"
 
-    @property
-    def terminated(self) -> bool:
-        return self in (DriverState.COMPLETED, DriverState.FAILED)
 
-
-class ExecutorState(StrEnum):
+class ExecutorState(_PodLifecycle):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     UNKNOWN = "UNKNOWN"
-
-    @property
-    def terminated(self) -> bool:
-        return self in (ExecutorState.COMPLETED, ExecutorState.FAILED)
 
 
 def container_terminated(pod: Pod, names: tuple[str, ...]) -> Mapping[str, Any] | None:

@@ -281,15 +281,24 @@ async def _get(client: KubeClient, write: PlannedWrite) -> Obj:
     return body if isinstance(body, dict) else {}
 
 
+async def _post(client: KubeClient, write: PlannedWrite) -> Obj | None:
+    """Send a create; None when the object already exists (the caller decides about it)."""
+    try:
+        body = await client.send(write.request)
+    except Conflict as err:
+        if not err.already_exists:
+            raise
+        return None
+    return body if isinstance(body, dict) else {}
+
+
 async def _create_pod(
     client: KubeClient, write: PlannedWrite, submission_id: str
 ) -> tuple[Obj, bool]:
     """POST the driver pod; adopt it when it exists with this submission's id."""
-    try:
-        return await client.send(write.request), False
-    except Conflict as err:
-        if not err.already_exists:
-            raise
+    created = await _post(client, write)
+    if created is not None:
+        return created, False
     live = await _get(client, write)
     theirs = _labels(live).get(LABEL_SUBMISSION_ID, "")
     if theirs != submission_id:
@@ -308,11 +317,9 @@ async def _create_owned(
     client: KubeClient, write: PlannedWrite, owner_uids: set[str]
 ) -> tuple[Obj, bool]:
     """POST an object owned by the pod (or the application); adopt or replace stale copies."""
-    try:
-        return await client.send(write.request), False
-    except Conflict as err:
-        if not err.already_exists:
-            raise
+    created = await _post(client, write)
+    if created is not None:
+        return created, False
     live = await _get(client, write)
     if _owner_uids(live) & owner_uids:
         return await _refreshed(client, write, live), True
