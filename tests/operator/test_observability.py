@@ -76,3 +76,24 @@ async def test_metrics_health_json_logs_and_graceful_stop(
         messages = [r.get("message", "") for r in records]
         assert any("kubespark operator" in m and "Kubernetes 1.19" in m for m in messages)
         assert any(m.startswith("kubespark operator") and m.endswith("stopped") for m in messages)
+
+
+async def test_a_taken_metrics_port_stops_the_operator_at_start(
+    emulator_factory: Any, tmp_path: Path
+) -> None:
+    async with running_cluster(emulator_factory, "1.19", operator=False) as cluster:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            command = [
+                *(sys.executable, "-m", "kubespark", "operator"),
+                *("--kubeconfig", str(cluster.kubeconfig), "--standalone"),
+                *("--metrics-host", "127.0.0.1", "--metrics-port", str(port)),
+            ]
+            result = await asyncio.to_thread(
+                subprocess.run, command, capture_output=True, text=True, timeout=60, check=False
+            )
+    assert result.returncode == 2, result.stderr
+    assert "--metrics-port" in result.stderr and str(port) in result.stderr
+    assert "Traceback" not in result.stderr

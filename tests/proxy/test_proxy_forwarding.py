@@ -50,7 +50,7 @@ async def test_keep_alive_connection_serves_many_requests(
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     try:
         for n in range(3):
-            writer.write(f"GET /n/{n} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            writer.write(f"GET /n/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
             await writer.drain()
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(
@@ -75,7 +75,7 @@ async def test_absolute_form_target_still_goes_to_the_upstream(
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     try:
         writer.write(
-            b"GET http://attacker.example:81/steal?x=1 HTTP/1.1\r\nHost: attacker.example\r\n\r\n"
+            b"GET http://attacker.example:81/steal?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
         )
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
@@ -106,7 +106,7 @@ async def test_a_client_leaving_a_watch_closes_it_upstream(
     proxy: Proxy, upstream: FakeUpstream
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
-    writer.write(b"GET /stream?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.write(b"GET /stream?watch=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
     await writer.drain()
     await reader.readuntil(b"\r\n\r\n")
     writer.close()
@@ -123,7 +123,7 @@ async def test_upgrades_splice_bytes_both_ways(
     try:
         writer.write(
             b"POST /upgrade/api/v1/namespaces/d/pods/p/exec?command=sh HTTP/1.1\r\n"
-            b"Host: x\r\nConnection: Upgrade\r\n"
+            b"Host: localhost\r\nConnection: Upgrade\r\n"
             + f"Upgrade: {protocol}\r\n".encode()
             + b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
             + b"Authorization: Bearer client-token\r\n\r\n"
@@ -151,7 +151,7 @@ async def test_a_refused_upgrade_is_answered_as_the_upstream_did(proxy: Proxy) -
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     try:
         writer.write(
-            b"GET /deny-upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+            b"GET /deny-upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
             b"Upgrade: SPDY/3.1\r\n\r\n"
         )
         await writer.drain()
@@ -344,10 +344,11 @@ async def test_kubectl_exec_runs_through_the_proxy(
     upstream: FakeUpstream, tmp_path: Path, start_proxy: StartProxy
 ) -> None:
     """kubectl 1.32 execs over a WebSocket (v5.channel.k8s.io); the emulator has no containers to
-    exec into, so the recording upstream plays one that echoes its command."""
+    exec into, so the recording upstream plays one that echoes its command. Exec is rejected by
+    default (as by kubectl proxy): ``--reject-paths ''`` allows it."""
     kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml", token=TOKEN)
     out = tmp_path / "client.yaml"
-    async with start_proxy(kubeconfig, tls=True, kubeconfig_out=out) as proxy:
+    async with start_proxy(kubeconfig, tls=True, kubeconfig_out=out, reject_paths=()) as proxy:
         process = await asyncio.create_subprocess_exec(
             shutil.which("kubectl") or "kubectl",
             "--kubeconfig",
@@ -419,7 +420,7 @@ async def test_expect_continue_and_chunked_request_bodies(
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     try:
         writer.write(
-            b"POST /api/v1/namespaces/d/configmaps HTTP/1.1\r\nHost: x\r\n"
+            b"POST /api/v1/namespaces/d/configmaps HTTP/1.1\r\nHost: localhost\r\n"
             b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
             b"Expect: 100-continue\r\n\r\n"
         )

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 
+from kubespark import bounded
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError, VersionError
@@ -228,10 +229,12 @@ def _in_file(path: Path, where: str) -> str:
 def _kind_of(path: Path) -> str | None:
     # Only to pick the model; syntax errors are left for the loader to report with file:line.
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        documents = [d for d, _ in bounded.load_all(bounded.read_text(path), str(path))]
+    except (InputError, yaml.YAMLError):
         return None
-    return document.get("kind") if isinstance(document, dict) else None
+    kinds = {d.get("kind") for d in documents if isinstance(d, dict)}
+    scheduled = "ScheduledSparkApplication" in kinds and "SparkApplication" not in kinds
+    return "ScheduledSparkApplication" if scheduled else None
 
 
 # -- live cluster ------------------------------------------------------------------------------

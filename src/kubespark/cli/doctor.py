@@ -26,6 +26,7 @@ from kubespark.doctor.live import fetch_app_inputs
 from kubespark.doctor.report import Diagnosis, Evidence, Report, report_view
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
+from kubespark.redaction import redact, redact_text
 
 __all__ = ["doctor"]
 
@@ -57,10 +58,15 @@ def doctor(
         report = examine(asyncio.run(_live(app, namespace, kubeconfig, context)))
     else:
         report = _from_files(names or ["-"])
+    # The text read may quote credentials (bearer tokens, oauthToken confs): what is shown of it
+    # is redacted, the diagnosis (made from the full text) is not changed.
     if output is OutputFormat.JSON:
-        print_json(report_view(report))
+        print_json(redact(report_view(report)))
     else:
-        render(report, stdout())
+        console = stdout()
+        with console.capture() as captured:
+            render(report, console)
+        sys.stdout.write(redact_text(captured.get()))
     raise typer.Exit(EXIT_FINDING if report.found else EXIT_OK)
 
 

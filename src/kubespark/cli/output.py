@@ -15,8 +15,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kubespark.errors import KubesparkError
+from kubespark.redaction import redact_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,6 +26,7 @@ R = TypeVar("R")
 EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 def stdout() -> Console:
@@ -42,7 +45,11 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except KubesparkError as err:
-            stderr().print(f"[bold red]error:[/] {err.render()}", highlight=False, markup=True)
+            stderr().print(
+                f"[bold red]error:[/] {escape(redact_text(err.render()))}",
+                highlight=False,
+                markup=True,
+            )
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper

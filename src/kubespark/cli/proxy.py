@@ -21,7 +21,9 @@ from kubespark.cli.output import stdout
 from kubespark.cli.serving import until_interrupted
 from kubespark.errors import InputError
 from kubespark.proxy import Proxy, ProxyOptions, RewriteAs
+from kubespark.proxy.guard import DEFAULT_REJECT_PATHS, Limits
 from kubespark.proxy.server import DEFAULT_LISTEN
+from kubespark.redaction import redact_url
 
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -84,6 +86,47 @@ def proxy(
     log_level: Annotated[
         str, typer.Option(help="debug (every request), info (rewrites), warning or error.")
     ] = "info",
+    accept_hosts: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-hosts",
+            help="Comma-separated regular expressions of the Host (and Origin) names accepted "
+            "(default, as kubectl proxy: ^localhost$,^127\\.0\\.0\\.1$,^\\[::1\\]$, "
+            "plus the --listen address).",
+        ),
+    ] = None,
+    reject_paths: Annotated[
+        str,
+        typer.Option(
+            "--reject-paths",
+            help="Comma-separated regular expressions of paths refused with 403 (default, as "
+            "kubectl proxy: exec and attach into pods). '' refuses none.",
+        ),
+    ] = ",".join(DEFAULT_REJECT_PATHS),
+    allow_impersonation: Annotated[
+        bool,
+        typer.Option(
+            "--allow-impersonation",
+            help="Forward clients' Impersonate-* headers (refused by default: they would act "
+            "as anyone the upstream identity may impersonate).",
+        ),
+    ] = False,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            help="Require this bearer token from every client (written into --kubeconfig-out).",
+        ),
+    ] = None,
+    client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--client-ca", help="Require client certificates signed by this CA (mutual TLS)."
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open client connections at most.", min=1)
+    ] = Limits().max_connections,
 ) -> None:
     """Forward every request to an API server, rewriting server-side applies it would reject."""
     if log_level not in _LEVELS:
@@ -104,9 +147,19 @@ def proxy(
         tls_names=tuple(tls_san or ()),
         kubeconfig_out=kubeconfig_out,
         rewrite_as=rewrite_as,
+        accept_hosts=_regexes(accept_hosts) if accept_hosts is not None else None,
+        reject_paths=_regexes(reject_paths),
+        allow_impersonation=allow_impersonation,
+        token_file=token_file,
+        client_ca=client_ca,
+        limits=Limits(max_connections=max_connections),
     )
     with _logging_to_stderr(log_level):
         asyncio.run(_serve(options))
+
+
+def _regexes(text: str) -> tuple[str, ...]:
+    return tuple(p for p in (part.strip() for part in text.split(",")) if p)
 
 
 @contextlib.contextmanager
@@ -137,7 +190,8 @@ async def _serve(options: ProxyOptions) -> None:
         if snapshot
         else "not reachable yet (answers 503 until it is)"
     )
-    console.print(f"[bold]kubespark proxy[/]: {running.url} -> {running.upstream.server}")
+    upstream = redact_url(running.upstream.server)
+    console.print(f"[bold]kubespark proxy[/]: {running.url} -> {upstream}", highlight=False)
     console.print(f"upstream: {found}", highlight=False)
     if running.pair is not None and running.pair.ca_file is not None:
         console.print(f"CA for clients: {running.pair.ca_file}", highlight=False)

@@ -28,7 +28,8 @@ from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json
 from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people
 from kubespark.driver.kubeflow import LABEL_APP_NAME
 from kubespark.errors import InputError
-from kubespark.spark import load_application
+from kubespark.knowledge.scope import ALLOW_ANNOTATION, ALLOW_FLAG, require_modelled_spark
+from kubespark.spark import load_application, spark_version_of
 from kubespark.spark.model import SparkApplication
 from kubespark.submit import Submission, SubmissionConflict, SubmissionPlan
 from kubespark.submit.flow import Outcome, Target, plan_dry_run, submit_and_follow
@@ -68,6 +69,14 @@ def submit(
         float, typer.Option("--timeout", help="with --wait: give up after this many seconds")
     ] = DEFAULT_WAIT_SECONDS,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    allow_unmodelled_spark: Annotated[
+        bool,
+        typer.Option(
+            ALLOW_FLAG,
+            help="Submit a Spark release kubespark does not model (below 3.0, or newer than "
+            "its data) as the nearest one it does; refused otherwise.",
+        ),
+    ] = False,
 ) -> None:
     """Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."""
     if k8s is not None and not dry_run:
@@ -79,6 +88,12 @@ def submit(
     if timeout <= 0:
         raise InputError(f"{timeout} is not a positive number of seconds", where="--timeout")
     app = load_application(app_file)
+    if not (allow_unmodelled_spark or _allowed_by_annotation(app)):
+        require_modelled_spark(
+            spark_version_of(app.spec),
+            where=f"{app_file}: spec.sparkVersion",
+            override=f'pass {ALLOW_FLAG} (or annotate the app {ALLOW_ANNOTATION}: "true")',
+        )
     console = stdout()
     if dry_run:
         target = Target(kubeconfig, context, namespace)
@@ -112,6 +127,10 @@ def submit(
 def exit_code(outcome: Outcome) -> int:
     """0 when submitted (and, when followed, completed); 1 when either failed."""
     return EXIT_OK if outcome.succeeded else EXIT_FINDING
+
+
+def _allowed_by_annotation(app: SparkApplication) -> bool:
+    return (app.metadata.annotations or {}).get(ALLOW_ANNOTATION, "") == "true"
 
 
 # ---- views --------------------------------------------------------------------------------------

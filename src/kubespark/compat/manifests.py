@@ -17,7 +17,6 @@ needs a line. No network I/O.
 from __future__ import annotations
 
 import functools
-import json
 import operator
 import re
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,9 @@ from typing import Any, BinaryIO
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kubespark import bounded
+from kubespark.errors import InputError
 
 __all__ = [
     "Document",
@@ -148,14 +150,21 @@ def read_inputs(
     """Every document of every file, in order; bad input as problems, never an exception."""
     for name in files:
         if name == "-":
-            data = stdin.read() if stdin is not None else b""
             source = "<stdin>"
+            try:
+                data = bounded.read_stream(stdin, source) if stdin is not None else b""
+            except bounded.LimitError as err:
+                yield _limit_problem(err)
+                continue
         else:
             source = name
             try:
-                data = Path(name).read_bytes()
-            except OSError as err:
-                yield InputProblem(name, 0, f"cannot read the file: {err.strerror}", "check it")
+                data = bounded.read_bytes(name)
+            except bounded.LimitError as err:
+                yield _limit_problem(err)
+                continue
+            except InputError as err:
+                yield InputProblem(name, 0, err.message, "check it")
                 continue
         text = _decode(data, source)
         if isinstance(text, InputProblem):
@@ -163,6 +172,10 @@ def read_inputs(
             continue
         as_json = name.endswith(".json") or (name == "-" and text.lstrip()[:1] in ("{", "["))
         yield from read_documents(text, source, as_json=as_json)
+
+
+def _limit_problem(err: bounded.LimitError) -> InputProblem:
+    return InputProblem(err.source, err.line, err.message, err.fix or "")
 
 
 def _decode(data: bytes, source: str) -> str | InputProblem:
@@ -193,7 +206,10 @@ def read_documents(
     """The objects of one YAML stream or JSON document, ``kind: List`` items expanded."""
     if as_json:
         try:
-            value = json.loads(text)
+            value = bounded.load_json(text, source)
+        except bounded.LimitError as err:
+            yield _limit_problem(err)
+            return
         except ValueError as err:
             line = getattr(err, "lineno", 0)
             if text.lstrip()[:1] not in ("{", "["):
@@ -207,6 +223,11 @@ def read_documents(
 
 
 def _yaml_documents(text: str, source: str) -> Iterator[Document | InputProblem]:
+    try:
+        bounded.check_yaml(text, source)  # before libyaml composes (it recurses in C)
+    except bounded.LimitError as err:
+        yield _limit_problem(err)
+        return
     offset = 0  # line offset of ``rest`` in ``text``
     rest = text
     while True:

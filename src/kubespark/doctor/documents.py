@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kubespark import bounded
 from kubespark.doctor.lines import Line, Where
 
 __all__ = ["MAX_DOCUMENT", "document_lines", "looks_structured"]
@@ -35,8 +36,9 @@ def looks_structured(head: bytes) -> bool:
 def document_lines(source: str, data: bytes) -> list[Line] | None:
     """The lines of a YAML/JSON document, or None when it does not parse (read it as text)."""
     try:
-        nodes = list(yaml.compose_all(data.decode("utf-8", "replace"), Loader=_Loader))
-    except yaml.YAMLError:
+        # Bounded: a document whose aliases, depth or integers break a limit is read as text.
+        nodes = bounded.compose_all(data.decode("utf-8", "replace"), source, loader=_Loader)
+    except (yaml.YAMLError, bounded.LimitError):
         return None
     out: list[Line] = []
     for node in nodes:

@@ -36,6 +36,7 @@ from kubespark.emulator.controllers import ControllerSet
 from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
+from kubespark.privatefiles import write_private
 from kubespark.versions import parse_kube_version
 
 __all__ = [
@@ -196,10 +197,7 @@ class Emulator:
         return self.options.bearer_tokens[0] if self.options.bearer_tokens else "kubespark-emulator"
 
     def _write_kubeconfig(self) -> None:
-        path = self.kubeconfig_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
-        path.chmod(0o600)
+        write_private(self.kubeconfig_path, yaml.safe_dump(self.kubeconfig(), sort_keys=False))
 
     # --- lifetime -------------------------------------------------------------------------------
     async def start(self) -> None:

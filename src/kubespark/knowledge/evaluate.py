@@ -26,6 +26,7 @@ from kubespark.knowledge.findings import (
 )
 from kubespark.knowledge.loader import load_knowledge
 from kubespark.knowledge.schema import PathName, Phase, Remedy
+from kubespark.knowledge.scope import unmodelled_spark
 from kubespark.versions import Coverage, OperatorVersion, Version, VersionRange
 
 __all__ = [
@@ -210,7 +211,10 @@ def _kubespark_path(kb: Knowledge, combo: Combination) -> PathAssessment:
         extra=_spark_caveats(kb, combo.spark, combo.kubernetes)
         + _kube_caveats(kb, combo.kubernetes),
         replaced=replaced,
-        blockers=_support(promise.supports.kubernetes, combo.kubernetes),
+        blockers={
+            **_support(promise.supports.kubernetes, combo.kubernetes),
+            **_modelled(kb, combo.spark),
+        },
         how=promise.how,
     )
 
@@ -223,6 +227,11 @@ def _support(ranges: tuple[VersionRange, ...], kube: Version | None) -> dict[Cov
     if coverage is Coverage.ALL:
         return {}
     return {coverage: f"Kubernetes {kube} is outside kubespark's supported range ({allowed})"}
+
+
+def _modelled(kb: Knowledge, spark: Version | None) -> dict[Coverage, str]:
+    reason = unmodelled_spark(spark, kb) if spark is not None else None
+    return {Coverage.NONE: reason} if reason else {}
 
 
 # -- shared machinery -------------------------------------------------------------------------

@@ -328,6 +328,7 @@ class OperatorData(_Frozen):
 
 class KubesparkSupport(_Frozen):
     kubernetes: Ranges
+    spark: Ranges  # the releases whose submission kubespark reproduces (see knowledge.scope)
 
 
 class KubesparkData(_Frozen):

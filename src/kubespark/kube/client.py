@@ -25,7 +25,9 @@ from typing import Any, Self
 
 import httpx
 import orjson
+from lightkube.core.exceptions import ConfigError
 
+from kubespark.errors import InputError
 from kubespark.kube.config import Connection, http_client, load_connection
 from kubespark.kube.credentials import RefreshingAuth
 from kubespark.kube.errors import (
@@ -38,6 +40,7 @@ from kubespark.kube.errors import (
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
 from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
+from kubespark.redaction import redact_text
 
 USER_AGENT = "kubespark/0.1.0"
 
@@ -252,6 +255,14 @@ async def _auth_headers(http: httpx.AsyncClient) -> dict[str, str]:
     flow = http.auth.async_auth_flow(probe)
     try:
         sent = await flow.__anext__()
+    except (ConfigError, OSError, ValueError) as err:
+        # An exec plugin that is missing or fails; its output may hold a token: first line only,
+        # redacted.
+        first = redact_text(str(err).strip().splitlines()[0] if str(err).strip() else "")
+        raise InputError(
+            f"the kubeconfig user's credentials cannot be obtained: {type(err).__name__}: {first}",
+            fix="check the user's exec plugin (command, apiVersion) or token in the kubeconfig",
+        ) from None
     finally:
         await flow.aclose()
     return {

@@ -22,7 +22,7 @@ import httpx
 
 from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.discovery import DiscoveryDocs, surface_from_discovery
-from kubespark.errors import InputError
+from kubespark.errors import InputError, UnreachableError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import (
     APIError,
@@ -34,6 +34,7 @@ from kubespark.kube.errors import (
 )
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
+from kubespark.redaction import redact_url
 from kubespark.versions import Version, image_tag, parse_kube_version
 
 __all__ = [
@@ -154,7 +155,10 @@ async def _get(http: httpx.AsyncClient, path: str) -> Mapping[str, Any]:
     if response.status_code >= 400:
         text = response.text.strip()[:500] or response.reason_phrase
         raise error_for_status(Status.failure(response.status_code, text), method="GET", path=path)
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:  # HTML from a login page or a dashboard: not an API server
+        body = response.text[:0]
     if not isinstance(body, dict):
         status = Status.failure(502, f"GET {path} answered {type(body).__name__}, not an object")
         raise error_for_status(status, method="GET", path=path)
@@ -175,7 +179,13 @@ async def fetch_discovery(
 ) -> ServerDocs:
     """The raw documents of the server a client points at (an httpx client's ``base_url``)."""
     get = _getter(client)
-    version_info, core = await asyncio.gather(get("/version"), get("/api"))
+    try:
+        version_info, core = await asyncio.gather(get("/version"), get("/api"))
+    except APIError as err:
+        if isinstance(err, ConnectionFailed) or err.status.code not in (200, 502):
+            raise
+        raise NotKubernetes(_server_of(client), f"{err.status.message}") from None
+    _require_kubernetes(client, version_info, core)
     groups = await _optional(get, "/apis")
     docs = DiscoveryDocs(core=core, groups=groups)
     gate = asyncio.Semaphore(concurrency)
@@ -197,6 +207,32 @@ async def fetch_discovery(
         ),
         openapi_v2=spec,
     )
+
+
+class NotKubernetes(UnreachableError):
+    """A server that answers HTTP, but not as a Kubernetes API server does."""
+
+    def __init__(self, server: str, what: str) -> None:
+        super().__init__(
+            f"{server} is not a Kubernetes API server: {what}",
+            fix="check the kubeconfig's cluster server URL (and --context): it must name the "
+            "API server, not a dashboard, proxy login page or other web service",
+        )
+
+
+def _require_kubernetes(
+    client: KubeClient | httpx.AsyncClient, version: Mapping[str, Any], core: Mapping[str, Any]
+) -> None:
+    # Every apiserver since 1.0 answers /version with gitVersion and /api with APIVersions.
+    if not isinstance(version.get("gitVersion"), str):
+        raise NotKubernetes(_server_of(client), "GET /version has no gitVersion")
+    if not isinstance(core.get("versions"), list):
+        raise NotKubernetes(_server_of(client), "GET /api lists no API versions")
+
+
+def _server_of(client: KubeClient | httpx.AsyncClient) -> str:
+    server = client.server if isinstance(client, KubeClient) else str(client.base_url)
+    return redact_url(server)
 
 
 async def read_capabilities(

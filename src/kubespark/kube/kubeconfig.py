@@ -22,12 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
 
+from kubespark import bounded
 from kubespark.errors import InputError
 from kubespark.kube.credentials import CredentialSource, RefreshingAuth
+from kubespark.redaction import redact_text, redact_url
 
 __all__ = [
     "SERVICE_ACCOUNT",
@@ -88,14 +91,7 @@ def read_kubeconfig(path: Path, context: str | None = None) -> KubeContext:
     """The named (else current) context of the kubeconfig at ``path``; an InputError naming
     the file and the missing or wrong entry otherwise."""
     where = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=where) from None
-    except yaml.YAMLError as err:
-        raise InputError(f"the kubeconfig is not YAML: {err}", where=where, fix=_FIX) from None
-    if not isinstance(doc, dict):
-        raise InputError("malformed kubeconfig: not a mapping", where=where, fix=_FIX)
+    doc = _read_mapping(path)
     name = context or doc.get("current-context")
     if not name:
         raise InputError("the kubeconfig has no current-context", where=where, fix=_FIX)
@@ -109,6 +105,33 @@ def read_kubeconfig(path: Path, context: str | None = None) -> KubeContext:
         user=_user(user, base, where),
         namespace=str(ctx.get("namespace") or "default"),
     )
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """The file's one mapping, read bounded; a syntax error says where, never what (a kubeconfig
+    holds secrets, and PyYAML's message quotes the offending line)."""
+    try:
+        text = bounded.read_text(path)
+    except OSError as err:
+        raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=str(path)) from None
+    try:
+        documents = [doc for doc, _ in bounded.load_all(text, str(path))]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = redact_text(str(getattr(err, "problem", None) or type(err).__name__))
+        raise InputError(
+            f"the kubeconfig is not valid YAML: {problem}",
+            where=f"{path}{line}",
+            fix="check the file with `kubectl config view --kubeconfig PATH`",
+        ) from None
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise InputError(
+            "the kubeconfig is not one YAML mapping",
+            where=str(path),
+            fix="give a kubeconfig (apiVersion: v1, kind: Config)",
+        )
+    return documents[0]
 
 
 def service_account(
@@ -164,12 +187,32 @@ def _cluster(raw: Mapping[str, Any], base: Path, where: str) -> Cluster:
     server = raw.get("server")
     if not server:
         raise InputError("the context's cluster has no server", where=where, fix=_FIX)
+    _refuse_unusable_server(str(server), where)
     return Cluster(
         server=str(server).rstrip("/"),
         ca_file=_path(raw.get("certificate-authority"), base),
         ca_data=_data(raw.get("certificate-authority-data"), where, "certificate-authority-data"),
         insecure=bool(raw.get("insecure-skip-tls-verify")),
     )
+
+
+def _refuse_unusable_server(server: str, where: str) -> None:
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"the cluster server {redact_url(server)!r} is not an http(s) URL with a host",
+            where=where,
+            fix="give the API server's URL, e.g. https://10.0.0.1:6443",
+        )
+    # client-go would send it as basic auth beside the user's own credentials; the URL is printed
+    # in banners and errors. One place for credentials: the user entry.
+    if "@" in parts.netloc:
+        raise InputError(
+            f"the cluster server URL {redact_url(server)} carries credentials (user:password@)",
+            where=where,
+            fix="put them in the user entry (username/password, token or client certificate) "
+            "and give the server URL without them",
+        )
 
 
 def _user(raw: Mapping[str, Any], base: Path, where: str) -> User:
@@ -206,7 +249,15 @@ def tls_for(context: KubeContext) -> ssl.SSLContext | bool:
         tls.load_verify_locations(cafile=str(cluster.ca_file))
     if cluster.ca_data is not None:
         tls.load_verify_locations(cadata=cluster.ca_data.decode())
-    _client_certificate(tls, user)
+    try:
+        _client_certificate(tls, user)
+    except (ssl.SSLError, OSError):
+        raise InputError(
+            f"context {context.name}: the user's client certificate or key cannot be loaded "
+            "(missing, not PEM, or they do not match)",
+            where="kubeconfig user client-certificate / client-key",
+            fix="check client-certificate(-data) and client-key(-data) of the kubeconfig's user",
+        ) from None
     return tls
 
 

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from kubespark.apisurface import ApiSurface
 from kubespark.driver import BuildOptions
 from kubespark.errors import InputError
+from kubespark.knowledge.scope import ALLOW_ANNOTATION, require_modelled_spark
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import Conflict, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
@@ -50,7 +51,7 @@ from kubespark.operator.states import (
 )
 from kubespark.operator.status import AppStatus, DriverInfo
 from kubespark.operator.workqueue import WorkQueue
-from kubespark.spark import ApplicationError, SparkApplication, apply_defaults
+from kubespark.spark import ApplicationError, SparkApplication, apply_defaults, spark_version_of
 from kubespark.spark.loading import load_application
 from kubespark.submit import (
     DriverState,
@@ -286,6 +287,7 @@ class ApplicationController:
             app = apply_defaults(
                 SparkApplication.model_validate({k: v for k, v in obj.items() if k != "status"})
             )
+            _require_modelled(app)
             problem: ApplicationError | InputError | None = None
         except ValidationError:
             app, problem = None, _explained(obj)
@@ -869,3 +871,15 @@ def _path(where: str) -> str:
     """``<text>:12 spec.executor.instances`` -> ``spec.executor.instances``."""
     head, _, rest = where.partition(" ")
     return rest if head.startswith("<text>") and rest else where
+
+
+def _require_modelled(app: SparkApplication) -> None:
+    """A Spark release kubespark does not model fails the application (no pod) unless the
+    annotation says to try anyway."""
+    if app.metadata.annotations.get(ALLOW_ANNOTATION, "") == "true":
+        return
+    require_modelled_spark(
+        spark_version_of(app.spec),
+        where="spec.sparkVersion",
+        override=f'annotate the application {ALLOW_ANNOTATION}: "true"',
+    )

@@ -2,8 +2,10 @@
 
 Owns a small ASGI app served by uvicorn inside the operator's event loop: ``/metrics`` (the
 exposition of :class:`~kubespark.operator.metrics.OperatorMetrics`), ``/healthz`` (the loop
-answers, with the replica's state as JSON) and ``/readyz`` (200 once the operator has started
-and, as a kubeflow Deployment expects, whether or not this replica is the active one).
+answers, with the replica's state as JSON) and ``/readyz`` (200 only once this server answers,
+after the workers and kopf have been started; as a kubeflow Deployment expects, whether or not
+this replica is the active one). The port is bound before anything starts (:meth:`bind`), so
+a taken port stops the operator at start with a message instead of leaving it running blind.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class OperatorHTTP:
         self.port = port
         self.ready = False
         self._server: _Embedded | None = None
+        self._socket: socket.socket | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,20 +71,36 @@ class OperatorHTTP:
         else:
             await _answer(send, 404, b"not found", "text/plain")
 
-    async def serve(self) -> None:
-        """Serve until cancelled."""
+    def bind(self) -> None:
+        """Take the port now, so a taken one fails the operator's start rather than a task."""
+        if self._socket is not None:
+            return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
+            sock.listen(128)
         except OSError as err:
             sock.close()
             raise InputError(
-                f"cannot listen on {self.host}:{self.port}: {err.strerror}",
+                f"cannot listen on {self.host}:{self.port} for /metrics, /healthz and /readyz: "
+                f"{err.strerror}",
                 where="--metrics-port",
                 fix="choose a free port, or 0 to serve no metrics",
             ) from None
+        self._socket = sock
         self.port = sock.getsockname()[1]
+
+    @property
+    def serving(self) -> bool:
+        """Whether uvicorn has started answering on the bound socket."""
+        return self._server is not None and self._server.started
+
+    async def serve(self) -> None:
+        """Serve until cancelled."""
+        self.bind()
+        sock = self._socket
+        assert sock is not None
         config = uvicorn.Config(
             self, log_level="warning", access_log=False, lifespan="off", ws="none"
         )
@@ -90,6 +109,7 @@ class OperatorHTTP:
             await self._server.serve(sockets=[sock])
         finally:
             sock.close()
+            self._socket = None
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -240,6 +240,15 @@ async def build_operator(options: OperatorOptions, clock: OperatorClock | None =
     return op
 
 
+async def _ready_when_serving(op: Operator) -> None:
+    """/readyz turns 200 only once the HTTP server answers (not when its task is created)."""
+    assert op.http is not None
+    while not op.http.serving:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # let kopf.operator(), started after this task, enter its loop
+    op.http.ready = True
+
+
 async def run_operator(
     options: OperatorOptions,
     *,
@@ -256,6 +265,8 @@ async def run_operator(
 
 async def _run(op: Operator, stop: asyncio.Event | None) -> None:
     options = op.options
+    if op.http is not None:
+        op.http.bind()  # a taken port fails the start, before anything runs
     await op.leadership.ensure_objects()
     registry = _registry(op, {})
     kopf_stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -288,7 +299,7 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
     ]
     if op.http is not None:
         background.append(asyncio.create_task(op.http.serve(), name="http"))
-        op.http.ready = True
+        background.append(asyncio.create_task(_ready_when_serving(op), name="readiness"))
     if stop is not None:
         background.append(asyncio.create_task(_relay(stop, kopf_stop), name="stop-relay"))
     log.info(

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from kubespark import bounded
 from kubespark.apisurface import ApiSurface, Resource
 from kubespark.compat import (
     Intent,
@@ -41,6 +42,7 @@ from kubespark.compat import (
     lower_object,
     plan_writes,
 )
+from kubespark.errors import InputError
 from kubespark.kube.requests import APPLY_PATCH, KubeRequest, ResourcePath
 from kubespark.kube.status import Status, StatusCause, StatusDetails
 from kubespark.patch import apply_typing_errors
@@ -280,8 +282,10 @@ def _as_apply(surface: ApiSurface, apply: _Apply, write: PlannedWrite, server: V
 def _decode(body: bytes) -> dict[str, Any] | None:
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        obj = yaml.load(body, Loader=loader)
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+        text = bounded.decode(body, "body")
+        bounded.check_yaml(text, "body")  # a hostile body is forwarded as is, never expanded
+        obj = yaml.load(text, Loader=loader)
+    except (yaml.YAMLError, ValueError, InputError):
         return None
     return obj if isinstance(obj, dict) and all(isinstance(k, str) for k in obj) else None
 

@@ -16,7 +16,9 @@ import dataclasses
 import hmac
 import ipaddress
 import logging
+import re
 import secrets
+import ssl
 import tempfile
 import threading
 import time
@@ -28,11 +30,20 @@ from typing import Any
 import httpx
 import yaml
 
+from kubespark import bounded
 from kubespark.errors import InputError
 from kubespark.kube.config import Connection, load_connection
+from kubespark.privatefiles import write_private
 from kubespark.proxy.applies import RewriteAs, is_apply
 from kubespark.proxy.capabilities import Capabilities
-from kubespark.proxy.messages import ClientRequest, ProxyResponse
+from kubespark.proxy.guard import (
+    DEFAULT_ACCEPT_HOSTS,
+    DEFAULT_REJECT_PATHS,
+    Guard,
+    Limits,
+    unauthorised,
+)
+from kubespark.proxy.messages import ClientRequest, ProxyResponse, status_response
 from kubespark.proxy.rewrite import ApplyRewriter
 from kubespark.proxy.tls import ServingPair, self_signed_pair, server_context
 from kubespark.proxy.upstream import Upstream
@@ -81,6 +92,12 @@ class ProxyOptions:
     max_body: int = MAX_BODY
     recheck_seconds: float = 30.0
     rewrite_as: RewriteAs = RewriteAs.APPLY
+    accept_hosts: tuple[str, ...] | None = None  # None: kubectl proxy's, plus the listen address
+    reject_paths: tuple[str, ...] = DEFAULT_REJECT_PATHS
+    allow_impersonation: bool = False
+    token_file: Path | None = None  # clients must send this bearer token
+    client_ca: Path | None = None  # clients must present a certificate this CA signed
+    limits: Limits = dataclasses.field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         host, _ = parse_listen(self.listen)
@@ -126,8 +143,16 @@ class Proxy:
         # The bearer token of the kubeconfig written for clients. kubectl prompts for a password
         # when an HTTPS server's kubeconfig user has no credentials; with this token it does not,
         # and a request bearing it is sent with the upstream kubeconfig's credentials instead.
-        self.client_token = secrets.token_urlsafe(32)
+        required = _read_token(options.token_file) if options.token_file else None
+        self.client_token = required or secrets.token_urlsafe(32)
         self._client_authorization = f"Bearer {self.client_token}".encode()
+        self.guard = Guard.of(
+            options.accept_hosts or (*DEFAULT_ACCEPT_HOSTS, *_listen_host(self.host)),
+            options.reject_paths,
+            allow_impersonation=options.allow_impersonation,
+            required_token=required.encode() if required else None,
+        )
+        self.refused = 0
 
     # --- addresses --------------------------------------------------------------------------
 
@@ -173,6 +198,14 @@ class Proxy:
         if self.options.tls:
             self.pair = self._serving_pair()
             ssl_context = server_context(self.pair)
+            if self.options.client_ca is not None:
+                _require_client_certificates(ssl_context, self.options.client_ca)
+        elif self.options.client_ca is not None:
+            raise InputError(
+                "client certificates need TLS",
+                where="--client-ca",
+                fix="drop --plain-http, or use --token-file for client authentication",
+            )
         try:
             self._server = await asyncio.start_server(
                 self._accept, self.host, self.port, ssl=ssl_context, limit=2**20, backlog=1024
@@ -185,7 +218,7 @@ class Proxy:
             ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         if self.options.kubeconfig_out is not None:
-            _write_private(self.options.kubeconfig_out, yaml.safe_dump(self.kubeconfig()))
+            write_private(self.options.kubeconfig_out, yaml.safe_dump(self.kubeconfig()))
         await self.capabilities.current()
 
     def _serving_pair(self) -> ServingPair:
@@ -217,9 +250,17 @@ class Proxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._connections) >= self.options.limits.max_connections:
+            # Past the limit: one short answer and close, before reading anything.
+            self.refused += 1
+            writer.write(_TOO_MANY)
+            with contextlib.suppress(Exception):
+                await writer.drain()
+            writer.close()
+            return
         self._connections.add(task)
         try:
-            await serve_connection(reader, writer, self)
+            await serve_connection(reader, writer, self, self.options.limits)
         except asyncio.CancelledError:
             # Only stop() cancels a connection; asyncio would report it as an error otherwise.
             writer.close()
@@ -236,8 +277,21 @@ class Proxy:
         headers = tuple((k, v) for k, v in request.headers if k != b"authorization")
         return dataclasses.replace(request, headers=headers)
 
+    def _refusal(self, request: ClientRequest) -> ProxyResponse | None:
+        status = self.guard.refusal(request)
+        if status is None and not self.guard.authorised(request.header(b"authorization")):
+            status = unauthorised()
+        if status is None:
+            return None
+        self.refused += 1
+        log.info("kubespark proxy: refused %s: %s", request.describe(), status.message)
+        return status_response(status)
+
     async def handle(self, request: ClientRequest) -> ProxyResponse:
         self.requests += 1
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         started = time.perf_counter()
         request = self._own_token_removed(request)
         if is_apply(request):
@@ -251,6 +305,9 @@ class Proxy:
 
     async def upgrade(self, request: ClientRequest) -> tuple[ProxyResponse, Upgraded | None]:
         self.requests += 1
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused, None
         response, stream = await self.upstream.upgrade(self._own_token_removed(request))
         if stream is not None:
             self.upgrades += 1
@@ -258,10 +315,45 @@ class Proxy:
         return response, stream
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o600)
+_TOO_MANY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"retry-after: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+)
+
+
+def _listen_host(host: str) -> tuple[str, ...]:
+    # The address the proxy listens on is the one its own kubeconfig gives clients.
+    if host in ("0.0.0.0", "::", "127.0.0.1", "::1"):
+        return ()
+    return (f"^{re.escape(f'[{host}]' if ':' in host else host)}$",)
+
+
+def _read_token(path: Path) -> str:
+    try:
+        token = bounded.read_text(path, bounded.Limits(max_bytes=4096, max_line=4096)).strip()
+    except InputError as err:
+        raise InputError(
+            err.message, where="--token-file", fix="give a file holding one token"
+        ) from None
+    if not token or any(c.isspace() for c in token):
+        raise InputError(
+            f"{path} does not hold one token",
+            where="--token-file",
+            fix="write the token alone on one line",
+        )
+    return token
+
+
+def _require_client_certificates(context: ssl.SSLContext, ca: Path) -> None:
+    try:
+        context.load_verify_locations(cafile=str(ca))
+    except (OSError, ssl.SSLError) as err:
+        raise InputError(
+            f"cannot load the client CA {ca}: {getattr(err, 'strerror', None) or err}",
+            where="--client-ca",
+            fix="give a PEM file of the CA certificates that sign client certificates",
+        ) from None
+    context.verify_mode = ssl.CERT_REQUIRED
 
 
 @contextlib.asynccontextmanager

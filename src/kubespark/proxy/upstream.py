@@ -34,6 +34,7 @@ from kubespark.proxy.messages import (
     status_response,
 )
 from kubespark.proxy.wire import Upgraded
+from kubespark.redaction import redact_text, redact_url
 
 __all__ = ["Exchange", "Upstream"]
 
@@ -118,20 +119,27 @@ class Upstream:
 
     def _down(self, err: Exception) -> None:
         if self.reachable:
-            log.warning("kubespark proxy: upstream %s unreachable: %s", self.server, _reason(err))
+            log.warning(
+                "kubespark proxy: upstream %s unreachable: %s",
+                redact_url(self.server),
+                redact_text(_reason(err)),
+            )
         self.reachable = False
 
     def _up(self) -> None:
         if not self.reachable:
             self.reachable = True
             self.reconnects += 1
-            log.info("kubespark proxy: upstream %s reachable again", self.server)
+            log.info("kubespark proxy: upstream %s reachable again", redact_url(self.server))
 
     def unavailable(self, err: Exception) -> ProxyResponse:
         """The 503 Status a client gets when the upstream cannot be reached."""
         status = Status.failure(
             503,
-            f"kubespark proxy: cannot reach the upstream API server {self.server}: {_reason(err)}",
+            redact_text(
+                f"kubespark proxy: cannot reach the upstream API server "
+                f"{redact_url(self.server)}: {_reason(err)}"
+            ),
             reason="ServiceUnavailable",
         )
         return status_response(status, [(b"retry-after", b"1")])

@@ -26,6 +26,7 @@ from typing import Protocol
 import h11
 
 from kubespark.kube.status import Status
+from kubespark.proxy.guard import Limits
 from kubespark.proxy.messages import ClientRequest, ProxyResponse, StreamBroken, status_response
 
 __all__ = ["Handler", "Upgraded", "serve_connection"]
@@ -61,14 +62,30 @@ class _Closed(Exception):
     """The client went away."""
 
 
+class _Slow(Exception):
+    """The client took longer than a limit allows: which one."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def status(self) -> Status:
+        return Status.failure(408, f"kubespark proxy: {self.what}", reason="Timeout")
+
+
 class _Connection:
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handler: Handler,
+        limits: Limits,
     ) -> None:
         self.reader = reader
         self.writer = writer
         self.handler = handler
+        self.limits = limits
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self._deadline: tuple[float, str] | None = None  # (loop time, what a miss means)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -76,17 +93,44 @@ class _Connection:
         while True:
             event = self.h11.next_event()
             if event is h11.NEED_DATA:
-                self.h11.receive_data(await self.reader.read(READ_SIZE))
+                self.h11.receive_data(await self._read())
                 continue
             return event  # type: ignore[return-value]
 
+    async def _read(self) -> bytes:
+        """One read, within the idle timeout before a request and its deadlines during one."""
+        loop = asyncio.get_running_loop()
+        if self._deadline is None:
+            limit, what = self.limits.idle_timeout, "idle connection closed"
+        else:
+            limit, what = self._deadline[0] - loop.time(), self._deadline[1]
+        try:
+            async with asyncio.timeout(max(limit, 0.0)):
+                data = await self.reader.read(READ_SIZE)
+        except TimeoutError:
+            if self._deadline is None:
+                raise _Closed from None  # nothing was asked: close without an answer
+            raise _Slow(what) from None
+        if self._deadline is None and data:
+            self._deadline = (
+                loop.time() + self.limits.header_timeout,
+                f"request headers not received within {self.limits.header_timeout:g} s",
+            )
+        return data
+
     async def read_request(self) -> ClientRequest | None:
+        self._deadline = None
         event = await self._event()
         if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
             return None
         if not isinstance(event, h11.Request):
             raise h11.RemoteProtocolError(f"unexpected {type(event).__name__}")
         head = event
+        started = asyncio.get_running_loop().time()
+        self._deadline = (
+            started + self.limits.request_timeout,
+            f"request body not received within {self.limits.request_timeout:g} s",
+        )
         if self.h11.they_are_waiting_for_100_continue:
             await self.send(h11.InformationalResponse(status_code=100, headers=[]))
         chunks: list[bytes] = []
@@ -166,7 +210,7 @@ class _Connection:
         while True:
             try:
                 request = await self.read_request()
-            except _TooLarge as err:
+            except (_TooLarge, _Slow) as err:
                 await self._refuse(err.status())
                 return
             if request is None:
@@ -276,10 +320,13 @@ async def _splice(
 
 
 async def serve_connection(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: Handler,
+    limits: Limits | None = None,
 ) -> None:
     """Serve one client connection until it closes; never raises for the client's faults."""
-    connection = _Connection(reader, writer, handler)
+    connection = _Connection(reader, writer, handler, limits or Limits())
     try:
         await connection.serve()
     except h11.RemoteProtocolError as err:

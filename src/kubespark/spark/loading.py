@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from kubespark import bounded
 from kubespark.errors import InputError, VersionError
 from kubespark.spark.model import (
     DynamicAllocation,
@@ -177,14 +178,18 @@ def _dynamic_allocation_enabled(spec: SparkApplicationSpec) -> bool:
 def _load(source: str | Path, model: type[_M]) -> _M:
     text, name = _read(source)
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-        nodes = [n for n in yaml.compose_all(text) if n is not None]
+        # One bounded parse (libyaml) gives the values and the nodes that locate their lines.
+        pairs = [(d, n) for d, n in bounded.load_all(text, name) if d is not None]
+    except bounded.LimitError as err:
+        raise ApplicationError([Problem(err.where or name, err.message, err.fix or "")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         raise ApplicationError(
             [Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}", "fix the syntax")]
         ) from None
+    documents = [d for d, _ in pairs]
+    nodes = [n for _, n in pairs]
     kind = model.__name__
     if len(documents) > 1:
         # A manifest file may carry the ConfigMaps and Secrets the application uses.
@@ -219,13 +224,16 @@ def _read(source: str | Path) -> tuple[str, str]:
     ):
         path = Path(source)
         try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError as err:
-            raise InputError(
-                f"cannot read {path}: {err.strerror}",
-                where=str(path),
-                fix="give the path of a SparkApplication YAML file",
+            return bounded.read_text(path), str(path)
+        except bounded.LimitError as err:
+            raise ApplicationError(
+                [Problem(err.where or str(path), err.message, err.fix or "")]
             ) from None
+        except InputError as err:
+            raise InputError(
+                err.message, where=str(path), fix="give the path of a SparkApplication YAML file"
+            ) from None
+    bounded.check_bytes(source.encode("utf-8", "surrogatepass"), "<text>")
     return source, "<text>"
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import yaml
 
+from kubespark import bounded
 from kubespark.kube import errors
 from kubespark.kube.status import Status, StatusCause, StatusDetails
 
@@ -67,7 +68,11 @@ def decode_body(data: bytes, media_type: str) -> Any:
     """A request body as a value; a malformed one is a 400 with apiserver's wording."""
     if media_type in ("application/yaml", "application/apply-patch+yaml"):
         try:
-            return yaml.load(data, Loader=_YamlLoader)
+            text = bounded.decode(data, "body", _BODY_LIMITS)
+            bounded.check_yaml(text, "body", _BODY_LIMITS)
+            return yaml.load(text, Loader=_YamlLoader)
+        except bounded.LimitError as err:
+            raise bad_request(f"error converting YAML to JSON: yaml: {err.message}") from None
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = f"line {mark.line + 1}: " if mark is not None else ""
@@ -77,6 +82,10 @@ def decode_body(data: bytes, media_type: str) -> Any:
     except orjson.JSONDecodeError as err:
         text = _json_error_text(data, err)
         raise bad_request(f"couldn't get version/kind; json parse error: {text}") from None
+
+
+# apiserver's own bound on a request body (MaxRequestBodyBytes, 3 MiB).
+_BODY_LIMITS = bounded.Limits(max_bytes=3 << 20, max_line=3 << 20)
 
 
 class _YamlLoader(yaml.SafeLoader):
