@@ -56,8 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     undeclared = sorted(set(HEAVY_MARKERS) - declared)
     if undeclared:
         raise pytest.UsageError(f"heavy markers {undeclared} are not declared in pyproject.toml")
-    if not (os.environ.get("HYPOTHESIS_PROFILE") or config.getoption("hypothesis_profile")):
-        settings.load_profile("thorough" if config.getoption("all_tiers") else "quick")
+    if not config.getoption("hypothesis_profile"):  # that option loads its profile itself
+        tier_default = "thorough" if config.getoption("all_tiers") else "quick"
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or tier_default)
     if not _runs_every_tier(config):
         os.environ["PIP_NO_INDEX"] = "1"  # the fast tier stays off package indexes
 

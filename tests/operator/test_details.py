@@ -6,10 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-import pytest
 from operator_harness import running_cluster, spark_pi
-
-pytestmark = pytest.mark.slow
 
 
 def _annotated(name: str, **annotations: str) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from operator_harness import running_cluster, spark_pi
 
-pytestmark = [pytest.mark.image, pytest.mark.slow]
+# One test process builds dist/'s image and runs these (./dev test runs --dist loadgroup).
+pytestmark = [pytest.mark.image, pytest.mark.slow, pytest.mark.xdist_group("image")]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "deploy" / "image" / "build.sh"

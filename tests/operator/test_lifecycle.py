@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from operator_harness import VERSIONS, Cluster, running_cluster, spark_pi, state_of
 
-pytestmark = pytest.mark.slow
-
 SUCCESS_PATH = ["", "SUBMITTED", "RUNNING", "SUCCEEDING", "COMPLETED"]
 
 

@@ -10,8 +10,6 @@ from operator_harness import running_cluster, spark_pi, start_operator, state_of
 
 from kubespark.kube.requests import JSON, KubeRequest
 
-pytestmark = pytest.mark.slow
-
 
 async def _namespace(cluster: Any, name: str, labels: dict[str, str]) -> None:
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}

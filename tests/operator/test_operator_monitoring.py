@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from operator_harness import running_cluster, spark_pi, state_of
 
 from kubespark.kube.requests import KubeRequest
-
-pytestmark = pytest.mark.slow
 
 JAR = "/opt/spark/jars/jmx_prometheus_javaagent-1.1.0.jar"
 CM = "/api/v1/namespaces/default/configmaps/mon-prom-conf"

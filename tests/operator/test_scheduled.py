@@ -118,6 +118,7 @@ async def _forbid_never_overlaps(cluster: Cluster) -> None:
     )
     first, second = runs[0], runs[1]
     # Both times on the operator's clock: when the first ended, which activation the second is.
+    assert "terminationTime" in first["status"], (first["status"], second.get("status"))
     ended = datetime.fromisoformat(first["status"]["terminationTime"].replace("Z", "+00:00"))
     started = datetime.fromtimestamp(_epoch(second["metadata"]["name"]), UTC)
     assert started >= ended, "Forbid started a run while the previous one was still going"

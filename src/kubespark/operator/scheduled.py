@@ -9,7 +9,10 @@ history within its limits, honour ``suspend``.
 Beyond kubeflow: a run is named from its scheduled time, not the wall clock, so an operator that
 restarts between creating a run and recording it finds that run (409 -> adopt) instead of
 starting a second one; a schedule fixed after a FailedValidation is picked up again; the
-template is validated by the spark model so a bad one is reported here, not once per run.
+template is validated by the spark model so a bad one is reported here, not once per run. A run
+this controller created counts for the concurrency policy before the watch delivers it (an
+expectation, as controller-runtime's controllers keep): with the watch lagging behind the next
+activation, Forbid would otherwise start a second run beside the first.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ __all__ = ["LABEL_SCHEDULED", "ScheduledController", "ScheduledStatus"]
 log = logging.getLogger("kubespark.operator")
 Obj = dict[str, Any]
 LABEL_SCHEDULED = "sparkoperator.k8s.io/scheduled-app-name"
+# A created run the watch never delivered (deleted at once) counts this long at most.
+EXPECTATION_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,9 @@ class ScheduledController:
         self.scheduled = ObjectCache()
         self.queue: WorkQueue[Key] = WorkQueue("scheduledsparkapplication", clock=self.clock)
         self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
+        # Runs created but not yet seen in the runs cache, by scheduled application, with the
+        # clock's reading at creation (an expectation lapses after EXPECTATION_SECONDS).
+        self._expected: dict[Key, dict[str, tuple[PastRun, float]]] = {}
 
     # ---- event intake ----------------------------------------------------------------------------
 
@@ -122,6 +130,7 @@ class ScheduledController:
         if kind == "DELETED":
             self.scheduled.remove(obj)
             self.queue.discard(key_of(obj))
+            self._expected.pop(key_of(obj), None)
             return
         self.scheduled.put(obj)
         if self.admits(key_of(obj)[0]):
@@ -207,10 +216,13 @@ class ScheduledController:
         if decision is ConcurrencyDecision.REPLACE:
             last = max(runs, key=lambda r: (r.created, r.name))
             await self._delete_run(key_of(obj)[0], last.name)
+            self._expected.get(key_of(obj), {}).pop(last.name, None)
         created = await self._create_run(obj, name)
         if created is None:
             await self._write(obj, before, replace(status, next_run=following))
             return _until(following, now)
+        expected = PastRun(name, "", _created(created))
+        self._expected.setdefault(key_of(obj), {})[name] = (expected, self.clock.monotonic())
         started = replace(status, last_run=now, last_run_name=name, next_run=following)
         await self._write(obj, before, started)
         return _until(following, now)
@@ -234,9 +246,15 @@ class ScheduledController:
             if uid and owners and uid not in owners:
                 continue
             state = ((run.get("status") or {}).get("applicationState") or {}).get("state") or ""
-            created = parse_time(meta.get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC)
-            out.append(PastRun(str(meta.get("name")), str(state), created))
-        return out
+            out.append(PastRun(str(meta.get("name")), str(state), _created(run)))
+        expected = self._expected.get((ns, name), {})
+        for seen in out:
+            expected.pop(seen.name, None)
+        lapsed = self.clock.monotonic() - EXPECTATION_SECONDS
+        for pending, (_, since) in list(expected.items()):
+            if since < lapsed:
+                del expected[pending]
+        return [*out, *(run for run, _ in expected.values())]
 
     async def _bookkeep(
         self, obj: Obj, status: ScheduledStatus, runs: list[PastRun]
@@ -367,3 +385,8 @@ def _validate(obj: Obj) -> None:
 
 def _until(when: datetime, now: datetime) -> float:
     return max(0.0, (when - now).total_seconds()) + 0.01
+
+
+def _created(run: Mapping[str, Any]) -> datetime:
+    meta = run.get("metadata") or {}
+    return parse_time(meta.get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC)
