@@ -205,7 +205,7 @@ def _processes_of(pod: str) -> list[int]:
         if not proc.name.isdigit():
             continue
         try:
-            environ = (proc / "environ").read_bytes().split(b"\\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
         if f"SPARK_EXECUTOR_POD_NAME={pod}".encode() in environ:
@@ -236,7 +236,7 @@ def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
             if "Starting task" in log and running and _processes_of(running[0]):
                 victim = running[0]
             time.sleep(0.2)
-        assert victim, "the job never started on a running executor"
+        assert victim, f"the job never started on a running executor: {running} {log[-2000:]}"
         for pid in _processes_of(victim):
             os.kill(pid, signal.SIGKILL)
         result = submitted.result(timeout=240)
