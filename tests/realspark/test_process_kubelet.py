@@ -247,3 +247,61 @@ def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
     executors = {p["metadata"]["name"]: p for p in _pods(emulator, "spark-role=executor")}
     assert executors[victim]["status"]["phase"] == "Failed"
     assert len(executors) >= 3  # the driver asked for a replacement
+
+
+SCALING_JOB = """
+import time
+from pyspark.sql import SparkSession
+
+def slow(x):
+    time.sleep(0.5)
+    return x * x
+
+spark = SparkSession.builder.getOrCreate()
+total = spark.sparkContext.parallelize(range(1, 41), 8).map(slow).sum()
+time.sleep(15)  # idle: dynamic allocation gives the executors back
+print(f"kubespark-answer {total}", flush=True)
+spark.stop()
+"""
+
+
+def test_dynamic_allocation_scales_real_executors_up_and_down(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "scaling", SCALING_JOB)
+    app = _app("3.5.1", "scaling")
+    app["metadata"]["name"] = "scaling"
+    app["spec"]["sparkConf"] = {
+        "spark.ui.enabled": "false",
+        "spark.kubernetes.allocation.batch.delay": "1s",
+    }
+    app["spec"]["dynamicAllocation"] = {
+        "enabled": True,
+        "initialExecutors": 0,
+        "minExecutors": 0,
+        "maxExecutors": 2,
+        "shuffleTrackingTimeout": 1,
+    }
+    app["spec"]["sparkConf"] |= {
+        "spark.dynamicAllocation.executorIdleTimeout": "2s",
+        "spark.dynamicAllocation.schedulerBacklogTimeout": "1s",
+    }
+    running_counts: list[int] = []
+    with ThreadPoolExecutor(1) as pool:
+        submitted = pool.submit(_submit, emulator, tmp_path, app)
+        while not submitted.done():
+            executors = _pods(emulator, "spark-role=executor")
+            running_counts.append(
+                sum(1 for p in executors if p["status"].get("phase") == "Running")
+            )
+            time.sleep(0.3)
+        result = submitted.result()
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n{log[-3000:]}"
+    assert "kubespark-answer 22140" in log
+    peak = running_counts.index(max(running_counts))
+    assert max(running_counts) == 2  # scaled up to maxExecutors for the backlog
+    assert 0 in running_counts[peak:]  # and down to none while the driver idled

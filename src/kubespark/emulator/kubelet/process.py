@@ -69,6 +69,7 @@ class ProcessKubelet(Kubelet):
         self.install = install
         self.root = Path(tempfile.mkdtemp(prefix="kubespark-pods-"))
         self._groups: dict[int, asyncio.subprocess.Process] = {}
+        self._group_of: dict[tuple[str, str], int] = {}
         self._installs: dict[str, asyncio.Lock] = {}
         self._stopping = False
 
@@ -83,6 +84,10 @@ class ProcessKubelet(Kubelet):
         for proc in list(self._groups.values()):
             _signal_group(proc, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def process_group(self, namespace: str, pod: str) -> int | None:
+        """The process group of the pod's running container (for measuring), or None."""
+        return self._group_of.get((namespace, pod))
 
     # --- which pods run as processes -----------------------------------------------------------
     def _spark_container(self, pod: Obj) -> tuple[Obj, str] | None:
@@ -267,6 +272,7 @@ class ProcessKubelet(Kubelet):
             limit=1 << 20,
         )
         self._groups[proc.pid] = proc
+        self._group_of[key] = proc.pid
         name = str(container.get("name", ""))
         reader = asyncio.ensure_future(self._pipe_log(key, name, proc))
         try:
@@ -278,6 +284,7 @@ class ProcessKubelet(Kubelet):
             raise
         finally:
             self._groups.pop(proc.pid, None)
+            self._group_of.pop(key, None)
         return code if code >= 0 else 128 - code
 
     async def _pipe_log(
