@@ -90,12 +90,13 @@ class ProcessKubelet(Kubelet):
         return self._group_of.get((namespace, pod))
 
     # --- which pods run as processes -----------------------------------------------------------
-    def _spark_container(self, pod: Obj) -> tuple[Obj, str] | None:
+    def _spark_container(self, pod: Obj) -> tuple[Obj, str | None] | None:
+        """The container to run as Spark and its release (None: a Spark image, release unknown)."""
         labels = peek_meta(pod).get("labels") or {}
         for container in self._containers(pod):
             image = str(container.get("image", ""))
             version = sparkimage.spark_version(image, labels, self.image_map)
-            if version is not None:
+            if version is not None or sparkimage.is_spark_image(image):
                 return container, version
         return None
 
@@ -104,6 +105,14 @@ class ProcessKubelet(Kubelet):
         if found is None:
             return await super()._workload(key, uid, run, pod)
         container, version = found
+        if version is None:
+            image = container.get("image", "")
+            why = (
+                f"cannot tell the Spark release of image {image}: use a versioned tag "
+                f"(apache/spark:3.5.1), label the pod {sparkimage.VERSION_LABEL}=VERSION, or "
+                f"start the emulator with --spark-image-map {image}=VERSION"
+            )
+            return self._fail(key, run, pod, container, why)
         try:
             runtime = await self._runtime(version, pod)
             return await self._run_process(key, run, pod, container, runtime)
