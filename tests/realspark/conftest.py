@@ -8,8 +8,6 @@ caches 3.5.1). Every emulator a test starts is stopped with it, which kills its 
 from __future__ import annotations
 
 import gc
-import os
-import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,15 +15,6 @@ from pathlib import Path
 import pytest
 
 from kubespark import sparkdist
-
-
-def need_spark(version: str) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("no Java on PATH")
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("the process kubelet needs root and unshare(1) for its mount namespaces")
-    if sparkdist.cached_spark_submit(version) is None:
-        pytest.skip(f"pyspark {version} is not cached in {sparkdist.cache_root()}")
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from realspark_support import need_spark
 from typer.testing import CliRunner
 
-from conftest import need_spark
 from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator

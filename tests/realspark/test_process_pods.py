@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from realspark_support import need_spark
 
-from conftest import need_spark
 from kubespark.emulator.testing import RunningEmulator
 
 pytestmark = pytest.mark.realspark
