@@ -305,3 +305,54 @@ def test_dynamic_allocation_scales_real_executors_up_and_down(
     peak = running_counts.index(max(running_counts))
     assert max(running_counts) == 2  # scaled up to maxExecutors for the backlog
     assert 0 in running_counts[peak:]  # and down to none while the driver idled
+
+
+# Executor fields kubeflow's webhook sets, asked for in the application; what the executor pods
+# the real Spark 3.5.1 driver creates carry (docs/driver-conformance.md, "Executor fidelity").
+FIDELITY_EXECUTOR: dict[str, Any] = {
+    "ports": [{"name": "jmx", "containerPort": 8090, "protocol": "TCP"}],
+    "memoryLimit": "1500m",
+    "schedulerName": "kubespark-test-scheduler",
+    "priorityClassName": "kubespark-test-priority",
+    "terminationGracePeriodSeconds": 45,
+    "shareProcessNamespace": True,
+    "hostAliases": [{"ip": "10.1.2.3", "hostnames": ["metrics.example"]}],
+    "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]},
+    "securityContext": {"runAsNonRoot": False},
+    "nodeSelector": {"kubernetes.io/os": "linux"},
+}
+
+
+SURVIVES_IN_POD = (
+    "schedulerName",
+    "priorityClassName",
+    "terminationGracePeriodSeconds",
+    "shareProcessNamespace",
+    "hostAliases",
+    "dnsConfig",
+    "nodeSelector",
+)
+
+
+def test_what_the_real_driver_keeps_of_webhook_executor_fields(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "fidelity")
+    app = _app("3.5.1", "fidelity")
+    app["metadata"]["name"] = "fidelity"
+    app["spec"]["executor"] |= FIDELITY_EXECUTOR
+    app["spec"]["executor"]["instances"] = 1
+    result = _submit(emulator, tmp_path, app)
+    assert result.exit_code == 0, result.output
+    pod = _pods(emulator, "spark-role=executor")[0]
+    spec, container = pod["spec"], pod["spec"]["containers"][0]
+    kept = {key: spec.get(key) for key in SURVIVES_IN_POD}
+    assert kept == {key: FIDELITY_EXECUTOR[key] for key in SURVIVES_IN_POD}
+    assert container["securityContext"] == FIDELITY_EXECUTOR["securityContext"]
+    # Spark 3.5.1 appends its block-manager port to the template's ports: the JMX port stays.
+    assert [p["containerPort"] for p in container["ports"]] == [8090, 7079]
+    # The memory limit is overwritten: Spark sets it to the request (512m + 384m overhead).
+    assert container["resources"]["limits"]["memory"] == "896Mi"
+    assert container["resources"]["requests"]["memory"] == "896Mi"
