@@ -131,6 +131,8 @@ def test_cli_serves_writes_a_kubeconfig_and_stops(tmp_path: Path) -> None:
         (["--error-rate", "2"], "error rate 2.0 is not a fraction"),
         (["--error-codes", "404"], "cannot inject HTTP"),
         (["--speed", "0"], "--speed"),
+        (["--kubelet", "docker"], "--kubelet: unknown kubelet 'docker'"),
+        (["--spark-image-map", "corp/spark"], "--spark-image-map: 'corp/spark' is not IMAGE"),
     ],
 )
 def test_cli_bad_input_is_one_message_and_exit_2(args: list[str], message: str) -> None:

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from realspark_support import need_spark
 from typer.testing import CliRunner
 
-from conftest import need_spark
 from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
@@ -205,7 +205,7 @@ def _processes_of(pod: str) -> list[int]:
         if not proc.name.isdigit():
             continue
         try:
-            environ = (proc / "environ").read_bytes().split(b"\\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
         if f"SPARK_EXECUTOR_POD_NAME={pod}".encode() in environ:
@@ -236,7 +236,7 @@ def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
             if "Starting task" in log and running and _processes_of(running[0]):
                 victim = running[0]
             time.sleep(0.2)
-        assert victim, "the job never started on a running executor"
+        assert victim, f"the job never started on a running executor: {running} {log[-2000:]}"
         for pid in _processes_of(victim):
             os.kill(pid, signal.SIGKILL)
         result = submitted.result(timeout=240)
@@ -247,3 +247,112 @@ def test_an_executor_killed_mid_job_is_replaced_by_the_real_driver(
     executors = {p["metadata"]["name"]: p for p in _pods(emulator, "spark-role=executor")}
     assert executors[victim]["status"]["phase"] == "Failed"
     assert len(executors) >= 3  # the driver asked for a replacement
+
+
+SCALING_JOB = """
+import time
+from pyspark.sql import SparkSession
+
+def slow(x):
+    time.sleep(0.5)
+    return x * x
+
+spark = SparkSession.builder.getOrCreate()
+total = spark.sparkContext.parallelize(range(1, 41), 8).map(slow).sum()
+time.sleep(15)  # idle: dynamic allocation gives the executors back
+print(f"kubespark-answer {total}", flush=True)
+spark.stop()
+"""
+
+
+def test_dynamic_allocation_scales_real_executors_up_and_down(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "scaling", SCALING_JOB)
+    app = _app("3.5.1", "scaling")
+    app["metadata"]["name"] = "scaling"
+    app["spec"]["sparkConf"] = {
+        "spark.ui.enabled": "false",
+        "spark.kubernetes.allocation.batch.delay": "1s",
+    }
+    app["spec"]["dynamicAllocation"] = {
+        "enabled": True,
+        "initialExecutors": 0,
+        "minExecutors": 0,
+        "maxExecutors": 2,
+        "shuffleTrackingTimeout": 1,
+    }
+    app["spec"]["sparkConf"] |= {
+        "spark.dynamicAllocation.executorIdleTimeout": "2s",
+        "spark.dynamicAllocation.schedulerBacklogTimeout": "1s",
+    }
+    running_counts: list[int] = []
+    with ThreadPoolExecutor(1) as pool:
+        submitted = pool.submit(_submit, emulator, tmp_path, app)
+        while not submitted.done():
+            executors = _pods(emulator, "spark-role=executor")
+            running_counts.append(
+                sum(1 for p in executors if p["status"].get("phase") == "Running")
+            )
+            time.sleep(0.3)
+        result = submitted.result()
+    driver = _pods(emulator, "spark-role=driver")[0]
+    log = _log(emulator, driver["metadata"]["name"])
+    assert result.exit_code == 0, f"{result.output}\n{log[-3000:]}"
+    assert "kubespark-answer 22140" in log
+    peak = running_counts.index(max(running_counts))
+    assert max(running_counts) == 2  # scaled up to maxExecutors for the backlog
+    assert 0 in running_counts[peak:]  # and down to none while the driver idled
+
+
+# Executor fields kubeflow's webhook sets, asked for in the application; what the executor pods
+# the real Spark 3.5.1 driver creates carry (docs/driver-conformance.md, "Executor fidelity").
+FIDELITY_EXECUTOR: dict[str, Any] = {
+    "ports": [{"name": "jmx", "containerPort": 8090, "protocol": "TCP"}],
+    "memoryLimit": "1500m",
+    "schedulerName": "kubespark-test-scheduler",
+    "priorityClassName": "kubespark-test-priority",
+    "terminationGracePeriodSeconds": 45,
+    "shareProcessNamespace": True,
+    "hostAliases": [{"ip": "10.1.2.3", "hostnames": ["metrics.example"]}],
+    "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]},
+    "securityContext": {"runAsNonRoot": False},
+    "nodeSelector": {"kubernetes.io/os": "linux"},
+}
+
+
+SURVIVES_IN_POD = (
+    "schedulerName",
+    "priorityClassName",
+    "terminationGracePeriodSeconds",
+    "shareProcessNamespace",
+    "hostAliases",
+    "dnsConfig",
+    "nodeSelector",
+)
+
+
+def test_what_the_real_driver_keeps_of_webhook_executor_fields(
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    need_spark("3.5.1")
+    emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
+    _prepare(emulator, "fidelity")
+    app = _app("3.5.1", "fidelity")
+    app["metadata"]["name"] = "fidelity"
+    app["spec"]["executor"] |= FIDELITY_EXECUTOR
+    app["spec"]["executor"]["instances"] = 1
+    result = _submit(emulator, tmp_path, app)
+    assert result.exit_code == 0, result.output
+    pod = _pods(emulator, "spark-role=executor")[0]
+    spec, container = pod["spec"], pod["spec"]["containers"][0]
+    kept = {key: spec.get(key) for key in SURVIVES_IN_POD}
+    assert kept == {key: FIDELITY_EXECUTOR[key] for key in SURVIVES_IN_POD}
+    assert container["securityContext"] == FIDELITY_EXECUTOR["securityContext"]
+    # Spark 3.5.1 appends its block-manager port to the template's ports: the JMX port stays.
+    assert [p["containerPort"] for p in container["ports"]] == [8090, 7079]
+    # The memory limit is overwritten: Spark sets it to the request (512m + 384m overhead).
+    assert container["resources"]["limits"]["memory"] == "896Mi"
+    assert container["resources"]["requests"]["memory"] == "896Mi"

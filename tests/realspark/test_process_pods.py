@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from realspark_support import need_spark
 
-from conftest import need_spark
 from kubespark.emulator.testing import RunningEmulator
 
 pytestmark = pytest.mark.realspark
@@ -216,3 +216,25 @@ def test_pods_of_other_images_keep_their_simulated_life(emulator: RunningEmulato
     _create(emulator, body)
     pod = _phase(emulator, "busy", "Succeeded")  # the simulated life: exit code 0, not 9
     assert pod["status"]["podIP"].startswith("127.1.")
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process")
+def test_a_spark_image_whose_release_cannot_be_told_fails_with_what_to_do(
+    emulator: RunningEmulator,
+) -> None:
+    body = _pod("untagged", ["sh", "-c", "exit 0"])
+    body["spec"]["containers"][0]["image"] = "apache/spark:latest"
+    _create(emulator, body)
+    pod = _phase(emulator, "untagged", "Failed")
+    message = pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+    assert message.startswith("cannot tell the Spark release of image apache/spark:latest")
+    assert "--spark-image-map apache/spark:latest=VERSION" in message
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process", spark_image_map=(("corp/etl:7", "3.5.1"),))
+def test_a_mapped_custom_image_runs_as_that_release(emulator: RunningEmulator) -> None:
+    body = _pod("custom", ["sh", "-c", "echo $SPARK_HOME"])
+    body["spec"]["containers"][0]["image"] = "corp/etl:7"
+    _create(emulator, body)
+    _phase(emulator, "custom", "Succeeded")
+    assert _log(emulator, "custom").strip().endswith("pyspark")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from realspark_support import need_spark
 
-from conftest import need_spark
 from kubespark import sparkdist
 from kubespark.emulator.testing import RunningEmulator
 

@@ -164,12 +164,17 @@ class KubeClient:
         return body if isinstance(body, dict) else {}
 
     async def watch(self, request: KubeRequest) -> AsyncIterator[WatchEvent]:
-        """Stream a watch; ends when the server closes it. A 410 (expired) raises :class:`Gone`."""
+        """Stream a watch; ends when the server closes it. A 410 (expired) raises :class:`Gone`.
+
+        No read timeout: a watch is quiet until something changes (API servers send bookmarks
+        about once a minute), and ``timeoutSeconds`` or the caller bounds it.
+        """
+        timeout = httpx.Timeout(self._http.timeout.connect, read=None)
         if self.budget is not None:
             await self.budget.take("WATCH")
         try:
             async with self._http.stream(
-                request.method, request.target, headers=self._headers(request)
+                request.method, request.target, headers=self._headers(request), timeout=timeout
             ) as response:
                 if response.status_code >= 400:
                     await response.aread()

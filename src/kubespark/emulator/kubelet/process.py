@@ -69,6 +69,7 @@ class ProcessKubelet(Kubelet):
         self.install = install
         self.root = Path(tempfile.mkdtemp(prefix="kubespark-pods-"))
         self._groups: dict[int, asyncio.subprocess.Process] = {}
+        self._group_of: dict[tuple[str, str], int] = {}
         self._installs: dict[str, asyncio.Lock] = {}
         self._stopping = False
 
@@ -84,13 +85,18 @@ class ProcessKubelet(Kubelet):
             _signal_group(proc, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def process_group(self, namespace: str, pod: str) -> int | None:
+        """The process group of the pod's running container (for measuring), or None."""
+        return self._group_of.get((namespace, pod))
+
     # --- which pods run as processes -----------------------------------------------------------
-    def _spark_container(self, pod: Obj) -> tuple[Obj, str] | None:
+    def _spark_container(self, pod: Obj) -> tuple[Obj, str | None] | None:
+        """The container to run as Spark and its release (None: a Spark image, release unknown)."""
         labels = peek_meta(pod).get("labels") or {}
         for container in self._containers(pod):
             image = str(container.get("image", ""))
             version = sparkimage.spark_version(image, labels, self.image_map)
-            if version is not None:
+            if version is not None or sparkimage.is_spark_image(image):
                 return container, version
         return None
 
@@ -99,6 +105,14 @@ class ProcessKubelet(Kubelet):
         if found is None:
             return await super()._workload(key, uid, run, pod)
         container, version = found
+        if version is None:
+            image = container.get("image", "")
+            why = (
+                f"cannot tell the Spark release of image {image}: use a versioned tag "
+                f"(apache/spark:3.5.1), label the pod {sparkimage.VERSION_LABEL}=VERSION, or "
+                f"start the emulator with --spark-image-map {image}=VERSION"
+            )
+            return self._fail(key, run, pod, container, why)
         try:
             runtime = await self._runtime(version, pod)
             return await self._run_process(key, run, pod, container, runtime)
@@ -267,6 +281,7 @@ class ProcessKubelet(Kubelet):
             limit=1 << 20,
         )
         self._groups[proc.pid] = proc
+        self._group_of[key] = proc.pid
         name = str(container.get("name", ""))
         reader = asyncio.ensure_future(self._pipe_log(key, name, proc))
         try:
@@ -278,6 +293,7 @@ class ProcessKubelet(Kubelet):
             raise
         finally:
             self._groups.pop(proc.pid, None)
+            self._group_of.pop(key, None)
         return code if code >= 0 else 128 - code
 
     async def _pipe_log(

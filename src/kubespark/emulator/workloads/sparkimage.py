@@ -29,6 +29,7 @@ __all__ = [
     "SparkRuntime",
     "container_command",
     "container_env",
+    "is_spark_image",
     "spark_version",
 ]
 
@@ -86,6 +87,12 @@ def spark_version(
         return found.group(1)
     label = _VERSION.match(labels.get(VERSION_LABEL, ""))
     return label.group(1) if label else None
+
+
+def is_spark_image(image: str) -> bool:
+    """An Apache Spark image by name (``.../spark:TAG``), whatever its tag says."""
+    repository = image.split("@", 1)[0].rsplit(":", 1)[0] if ":" in image else image
+    return repository.rsplit("/", 1)[-1] == "spark"
 
 
 # --- env ---------------------------------------------------------------------------------------
