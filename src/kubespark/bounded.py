@@ -86,7 +86,8 @@ def _deep_indent(columns: int) -> re.Pattern[str]:
 
 @functools.cache
 def _long_digits(count: int) -> re.Pattern[str]:
-    return re.compile(rf"\d{{{count},}}")
+    # Digits with the separators YAML 1.1 integers allow ("1_000", sexagesimal "1:30").
+    return re.compile(rf"[\d_:]{{{count},}}")
 
 
 class LimitError(InputError):

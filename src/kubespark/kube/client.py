@@ -27,7 +27,7 @@ import httpx
 import orjson
 from lightkube.core.exceptions import ConfigError
 
-from kubespark.errors import InputError
+from kubespark.errors import InputError, UnreachableError
 from kubespark.kube.config import Connection, http_client, load_connection
 from kubespark.kube.errors import (
     APIError,
@@ -39,7 +39,7 @@ from kubespark.kube.errors import (
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
 from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
-from kubespark.redaction import redact_text
+from kubespark.redaction import redact_text, redact_url
 
 USER_AGENT = "kubespark/0.1.0"
 
@@ -142,7 +142,7 @@ class KubeClient:
         policy = retry or self.retry
         for attempt in range(policy.attempts):
             try:
-                return await self._send_once(request)
+                return _kubernetes_answer(self.server, request, await self._send_once(request))
             except TemporaryAPIError as err:
                 if attempt + 1 >= policy.attempts:
                     raise
@@ -268,6 +268,22 @@ async def _auth_headers(http: httpx.AsyncClient) -> dict[str, str]:
         for name, value in sent.headers.raw
         if (name, value) not in before
     }
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _kubernetes_answer(server: str, request: KubeRequest, body: Any) -> Any:
+    """A write's answer; one without a ``kind`` did not come from a Kubernetes API server (every
+    object and Status it returns has one), and its body would fail later as a KeyError."""
+    if request.method in _WRITES and not (isinstance(body, dict) and "kind" in body):
+        raise UnreachableError(
+            f"{redact_url(server)} is not a Kubernetes API server: {request.method} "
+            f"{request.target.split('?')[0]} answered with no Kubernetes object",
+            fix="check the kubeconfig's cluster server URL (and --context): it must name the "
+            "API server, not a dashboard, proxy or other web service",
+        )
+    return body
 
 
 def _loads(data: bytes | str) -> Any:
