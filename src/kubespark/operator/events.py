@@ -19,6 +19,7 @@ from typing import Any
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.redaction import redact_text
 
 __all__ = ["EventRecorder"]
 
@@ -58,7 +59,7 @@ class EventRecorder:
                 "resourceVersion": meta.get("resourceVersion"),
             },
             "reason": reason,
-            "message": message[:MAX_MESSAGE],
+            "message": redact_text(message)[:MAX_MESSAGE],  # Events are readable by many
             "type": kind,
             "source": {"component": COMPONENT},
             "reportingComponent": COMPONENT,
