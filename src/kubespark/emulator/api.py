@@ -25,6 +25,7 @@ from kubespark.emulator import crd as crds
 from kubespark.emulator import kinds
 from kubespark.emulator.checks import BuiltinChecks
 from kubespark.emulator.facts import ServerFacts
+from kubespark.emulator.labels import metadata_key_errors
 from kubespark.emulator.names import check_name, generate_name
 from kubespark.emulator.objects import Obj, clone, meta, new_uid, peek_meta, rfc3339
 from kubespark.emulator.registry import Registry, ServedResource
@@ -326,6 +327,7 @@ class ApiServer:
             rule = self.facts.name_rule(res.group, res.plural, custom=res.custom is not None)
             errs += check_name(m.get("name") or "", m.get("generateName") or "", rule, self.facts)
         errs += _check_labels(m)
+        errs += metadata_key_errors(m)
         if res.custom is not None:
             if res.custom.schema is not None:
                 body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
