@@ -3,10 +3,13 @@ Status as the API server (or the admin API) gives it, and the server keeps servi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from emu_helpers import Served, configmap
+
+from kubespark.emulator import guarded
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
@@ -83,3 +86,35 @@ async def test_a_bad_restart_downtime_is_400(api: Served, downtime: str) -> None
     _, client = api
     resp = await client.post(f"/_kubespark/restart?downtime={downtime}")
     assert resp.status_code == 400
+
+
+async def test_200_slow_connections_do_not_stop_it_serving(api: Served) -> None:
+    emu, client = api
+    port = int(emu.url.rsplit(":", 1)[1])
+    held = []
+    for _ in range(200):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /api HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # never finished
+        held.append(writer)
+    try:
+        await asyncio.sleep(0.2)
+        assert (await client.get(CMS)).status_code == 200
+    finally:
+        for writer in held:
+            writer.close()
+
+
+@pytest.mark.parametrize("first", [b"", b"GET /api HTTP/1.1\r\nHost: local"])
+async def test_silent_and_slow_header_connections_are_closed(
+    serve: Any, monkeypatch: pytest.MonkeyPatch, first: bytes
+) -> None:
+    monkeypatch.setattr(guarded, "HEADER_TIMEOUT", 0.3)
+    monkeypatch.setattr(guarded, "IDLE_TIMEOUT", 0.3)
+    async with serve("1.19") as (emu, _):
+        port = int(emu.url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(first)
+        try:
+            assert await asyncio.wait_for(reader.read(1), 10) == b""  # closed by the server
+        finally:
+            writer.close()

@@ -29,6 +29,7 @@ from kubespark.emulator.asgi import DropConnection, EmulatorApp
 from kubespark.emulator.controllers import ControllerSet
 from kubespark.emulator.facts import server_facts
 from kubespark.emulator.faults import FaultInjector, Faults
+from kubespark.emulator.guarded import MAX_CONNECTIONS
 from kubespark.emulator.kubelet import Kubelet
 from kubespark.emulator.objects import Clock
 from kubespark.emulator.patching import Patcher
@@ -267,6 +268,7 @@ class Emulator:
             ws="wsproto",  # fabric8 7 (Spark 4) watches over WebSocket
             http=_http_implementation(),
             server_header=False,
+            limit_concurrency=MAX_CONNECTIONS,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
             ssl_certfile=str(certs.cert_file) if certs else None,
@@ -313,12 +315,15 @@ class Emulator:
         self.faults.set(faults)
 
 
-def _http_implementation() -> str:
+def _http_implementation() -> Any:
     try:
         import httptools  # noqa: F401
     except ImportError:  # pragma: no cover - httptools is a pinned dependency
         return "h11"
-    return "httptools"
+    # httptools with a header timeout and an idle timeout for new connections (emulator.guarded)
+    from kubespark.emulator.guarded import GuardedHttpToolsProtocol
+
+    return GuardedHttpToolsProtocol
 
 
 @contextlib.asynccontextmanager
