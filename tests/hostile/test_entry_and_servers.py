@@ -136,3 +136,12 @@ def test_bad_input_stays_exit_2_without_a_traceback(tmp_path: Path) -> None:
     outcome = run("submit", str(tmp_path / "absent.yaml"), "--dry-run", "--k8s", "1.29")
     assert outcome.code == 2 and outcome.err.startswith("error:")
     assert "Traceback" not in outcome.err
+
+
+def test_json_output_carries_no_credential() -> None:
+    # The planned driver ConfigMap holds spark.properties, with the app's oauthToken conf in it.
+    application = Path(__file__).parent / "corpus" / "app-sparkconf-secret.yaml"
+    outcome = run("submit", str(application), "--dry-run", "--k8s", "1.29", "-o", "json")
+    assert outcome.code == 0, outcome.err
+    assert "s3cr3t" not in outcome.out
+    assert "spark.kubernetes.authenticate.submission.oauthToken=<redacted>" in outcome.out
