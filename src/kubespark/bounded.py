@@ -77,6 +77,9 @@ _INT = re.compile(
 )
 
 
+_DOCUMENT_START = re.compile(r"^---", re.M)
+
+
 @functools.cache
 def _deep_indent(columns: int) -> re.Pattern[str]:
     # Each block level indents by at least one column or one "- "/"? " marker (two per level
@@ -86,7 +89,8 @@ def _deep_indent(columns: int) -> re.Pattern[str]:
 
 @functools.cache
 def _long_digits(count: int) -> re.Pattern[str]:
-    return re.compile(rf"\d{{{count},}}")
+    # Digits with the separators YAML 1.1 integers allow ("1_000", sexagesimal "1:30").
+    return re.compile(rf"[\d_:]{{{count},}}")
 
 
 class LimitError(InputError):
@@ -206,14 +210,27 @@ def check_yaml(text: str, name: str, limits: Limits = DEFAULT) -> None:
 def _plainly_small(text: str, limits: Limits) -> bool:
     """Whether a C-speed look shows no limit can be near (most inputs; skips the event pass)."""
     half = limits.max_depth // 2
-    flow = text.count("[") - text.count("[]") + text.count("{") - text.count("{}")
     return (
         "&" not in text
-        and flow < half
+        and _most_flow_openers(text) < half
         and _deep_indent(half - 2).search(text) is None
         and _long_digits(limits.max_int_digits + 1).search(text) is None
         and text.count("\n---") + 1 < limits.max_documents
     )
+
+
+def _most_flow_openers(text: str) -> int:
+    """An upper bound of flow nesting: the most non-empty ``[``/``{`` in any one document.
+
+    Every level of flow nesting needs an opener of its own (quoted or not, each is counted), and a
+    ``---`` at the start of a line ends a document even inside a flow collection, so a bound per
+    document holds; streams with a few flow mappings per object stay on the fast path.
+    """
+    most = 0
+    for chunk in _DOCUMENT_START.split(text):
+        flow = chunk.count("[") - chunk.count("[]") + chunk.count("{") - chunk.count("{}")
+        most = max(most, flow)
+    return most
 
 
 def _scan_events(text: str, name: str, limits: Limits) -> None:

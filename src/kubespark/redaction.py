@@ -29,7 +29,7 @@ REDACTED = "<redacted>"
 # reference) are kept while "oauthToken", "id-token", "client-key-data" and "password" are not.
 _SECRET_NAME = (
     r"(?:[\w.-]*?(?:token|password|passwd|pwd|secret|client[-_]?key[-_]?data|client[-_]?key"
-    r"|private[-_]?key|api[-_]?key|access[-_]?key|secret[-_]?key|credentials?|cookie)"
+    r"|private[-_.]?key|api[-_.]?key|access[-_.]?key|secret[-_.]?key|credentials?|cookie)"
     r"|auth|authorization)"
 )
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}", re.I)
@@ -107,8 +107,22 @@ def redact(value: Any) -> Any:
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
+        return _redact_args(list(value))
     return value
+
+
+def _redact_args(items: list[Any]) -> list[Any]:
+    """Items of a list, where a flag naming a secret (``["--token", "x"]``) hides the next."""
+    out: list[Any] = []
+    hide = False
+    for item in items:
+        out.append(REDACTED if hide and isinstance(item, str) else redact(item))
+        hide = isinstance(item, str) and _is_secret_flag(item)
+    return out
+
+
+def _is_secret_flag(text: str) -> bool:
+    return text.startswith("-") and "=" not in text and is_secret_key(text.lstrip("-"))
 
 
 def _scalar(value: Any) -> bool:

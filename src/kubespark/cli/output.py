@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kubespark.errors import KubesparkError
-from kubespark.redaction import redact_text
+from kubespark.redaction import redact, redact_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,8 +56,9 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
-    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    """Machine-readable output: plain JSON on stdout, no colour, no wrapping; credentials in it
+    (a planned ConfigMap's ``oauthToken``, a quoted bearer token) redacted, for every command."""
+    typer.echo(json.dumps(redact(data), indent=2, sort_keys=False, default=str))
 
 
 class OutputFormat(StrEnum):

@@ -29,6 +29,7 @@ from kubespark.emulator.apiserver.asgi import DropConnection, EmulatorApp
 from kubespark.emulator.apiserver.authn import BearerTokens, TokenAuthority
 from kubespark.emulator.apiserver.facts import server_facts
 from kubespark.emulator.apiserver.faults import FaultInjector, Faults
+from kubespark.emulator.apiserver.guarded import MAX_CONNECTIONS
 from kubespark.emulator.apiserver.objects import Clock
 from kubespark.emulator.apiserver.patching import Patcher
 from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
@@ -298,6 +299,7 @@ class Emulator:
             ws="wsproto",  # fabric8 7 (Spark 4) watches over WebSocket
             http=_http_implementation(),
             server_header=False,
+            limit_concurrency=MAX_CONNECTIONS,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
             ssl_certfile=str(certs.cert_file) if certs else None,
@@ -344,12 +346,15 @@ class Emulator:
         self.faults.set(faults)
 
 
-def _http_implementation() -> str:
+def _http_implementation() -> Any:
     try:
         import httptools  # noqa: F401
     except ImportError:  # pragma: no cover - httptools is a pinned dependency
         return "h11"
-    return "httptools"
+    # httptools with a header timeout and an idle timeout for new connections (apiserver.guarded)
+    from kubespark.emulator.apiserver.guarded import GuardedHttpToolsProtocol
+
+    return GuardedHttpToolsProtocol
 
 
 @contextlib.asynccontextmanager

@@ -27,6 +27,7 @@ from typing import Any, Self
 import httpx
 import orjson
 
+from kubespark.errors import UnreachableError
 from kubespark.kube.config import Connection, http_client, load_connection
 from kubespark.kube.credentials import RefreshingAuth
 from kubespark.kube.errors import (
@@ -40,6 +41,7 @@ from kubespark.kube.ratelimit import RequestBudget
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
 from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
+from kubespark.redaction import redact_url
 
 USER_AGENT = "kubespark/0.1.0"
 
@@ -151,7 +153,7 @@ class KubeClient:
         policy = retry or self.retry
         for attempt in range(policy.attempts):
             try:
-                return await self._send_once(request)
+                return _kubernetes_answer(self.server, request, await self._send_once(request))
             except TemporaryAPIError as err:
                 if attempt + 1 >= policy.attempts:
                     raise
@@ -256,6 +258,22 @@ class KubeClient:
             response.status_code, response.reason_phrase, response.content, lambda: response.text
         )
         return error_for_status(status, method=request.method, path=request.target)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _kubernetes_answer(server: str, request: KubeRequest, body: Any) -> Any:
+    """A write's answer; one without a ``kind`` did not come from a Kubernetes API server (every
+    object and Status it returns has one), and its body would fail later as a KeyError."""
+    if request.method in _WRITES and not (isinstance(body, dict) and "kind" in body):
+        raise UnreachableError(
+            f"{redact_url(server)} is not a Kubernetes API server: {request.method} "
+            f"{request.target.split('?')[0]} answered with no Kubernetes object",
+            fix="check the kubeconfig's cluster server URL (and --context): it must name the "
+            "API server, not a dashboard, proxy or other web service",
+        )
+    return body
 
 
 def _loads(data: bytes | str) -> Any:

@@ -19,6 +19,7 @@ from kubespark.kube.errors import APIError, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.workqueue import run_together
+from kubespark.redaction import redact_text
 
 __all__ = ["EventRecorder"]
 
@@ -66,7 +67,7 @@ class EventRecorder:
                 "resourceVersion": meta.get("resourceVersion"),
             },
             "reason": reason,
-            "message": message[:MAX_MESSAGE],
+            "message": redact_text(message)[:MAX_MESSAGE],  # Events are readable by many
             "type": kind,
             "source": {"component": COMPONENT},
             "reportingComponent": COMPONENT,

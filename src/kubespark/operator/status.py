@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubespark.operator.states import AppState
+from kubespark.redaction import redact_text
 
 __all__ = ["AppStatus", "DriverInfo", "format_time", "merge_patch", "parse_time"]
 
@@ -125,7 +126,8 @@ class AppStatus:
         """The JSON kubeflow's controller writes (empty optional fields omitted, times null)."""
         app_state: dict[str, Any] = {"state": self.state.value}
         if self.error_message:
-            app_state["errorMessage"] = self.error_message
+            # The message may quote a driver's log or a server's answer: no credential in status.
+            app_state["errorMessage"] = redact_text(self.error_message)
         out: dict[str, Any] = {
             "applicationState": app_state,
             "driverInfo": self.driver_info.to_raw(),

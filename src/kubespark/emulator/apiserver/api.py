@@ -25,6 +25,7 @@ from kubespark.emulator.apiserver import crd as crds
 from kubespark.emulator.apiserver import kinds
 from kubespark.emulator.apiserver.checks import BuiltinChecks
 from kubespark.emulator.apiserver.facts import ServerFacts
+from kubespark.emulator.apiserver.labels import metadata_key_errors
 from kubespark.emulator.apiserver.names import check_name, generate_name
 from kubespark.emulator.apiserver.objects import Obj, clone, meta, new_uid, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import Registry, ServedResource
@@ -328,6 +329,7 @@ class ApiServer:
             rule = self.facts.name_rule(res.group, res.plural, custom=res.custom is not None)
             errs += check_name(m.get("name") or "", m.get("generateName") or "", rule, self.facts)
         errs += _check_labels(m)
+        errs += metadata_key_errors(m)
         if res.custom is not None:
             if res.custom.schema is not None:
                 body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}

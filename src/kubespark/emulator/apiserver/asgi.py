@@ -489,7 +489,10 @@ class EmulatorApp:
         what = req.path.removeprefix("/_kubespark/").strip("/")
         if what == "faults":
             if req.method in ("PUT", "POST", "PATCH"):
-                changes = orjson.loads(req.body or b"{}")
+                try:
+                    changes = orjson.loads(req.body or b"{}")
+                except orjson.JSONDecodeError as err:
+                    raise bad_request(f"the fault settings are not JSON: {err}") from None
                 if not isinstance(changes, dict):
                     raise bad_request("send a JSON object of fault settings")
                 self.faults.set(self.faults.faults.updated(changes))
@@ -497,7 +500,7 @@ class EmulatorApp:
         if what == "restart" and req.method == "POST":
             if self.on_restart is None:
                 raise bad_request("this server cannot restart")
-            downtime = float(req.query.get("downtime", "0.2"))
+            downtime = _downtime(req.query.get("downtime", "0.2"))
             asyncio.get_running_loop().call_soon(
                 lambda: asyncio.ensure_future(self.on_restart(downtime))  # type: ignore[misc]
             )
@@ -1059,3 +1062,14 @@ def _and_selector(existing: str, extra: str) -> str:
 
 def _dump_or_none(doc: Mapping[str, Any] | None) -> bytes | None:
     return orjson.dumps(doc) if doc is not None else None
+
+
+def _downtime(text: str) -> float:
+    """``?downtime=`` of /_kubespark/restart: seconds, finite, 0 to 300; else a 400."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 300.0:  # NaN fails both comparisons
+        raise bad_request(f"downtime {text!r} is not a number of seconds from 0 to 300")
+    return value

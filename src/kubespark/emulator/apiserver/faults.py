@@ -98,9 +98,18 @@ class Faults:
                 fix="use " + ", ".join(sorted(known)),
             )
         clean = dict(changes)
-        if "error_codes" in clean:
-            clean["error_codes"] = tuple(int(c) for c in clean["error_codes"])
         try:
+            if "error_codes" in clean:
+                codes = clean["error_codes"]
+                if not isinstance(codes, list) or not all(type(c) is int for c in codes):
+                    raise TypeError("error_codes must be a list of HTTP status codes")
+                clean["error_codes"] = tuple(codes)
+            for name, value in clean.items():
+                if name != "error_codes" and (
+                    value is not None
+                    and (isinstance(value, bool) or not isinstance(value, int | float))
+                ):
+                    raise TypeError(f"{name} must be a number, not {type(value).__name__}")
             return replace(self, **clean)
         except (TypeError, ValueError) as err:
             raise InputError(str(err), where="faults", fix="send numbers") from None
