@@ -51,7 +51,7 @@ from kubespark.operator.states import (
 from kubespark.operator.status import AppStatus, DriverInfo
 from kubespark.operator.workqueue import WorkQueue
 from kubespark.spark import ApplicationError, SparkApplication, apply_defaults
-from kubespark.spark.loading import load_application
+from kubespark.spark.loading import load_application, webhook_problems
 from kubespark.submit import (
     DriverState,
     ExecutorState,
@@ -283,11 +283,15 @@ class ApplicationController:
         status = AppStatus.from_raw(obj.get("status"))
         spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
         digest = spec_hash(spec or {})
+        document = {k: v for k, v in obj.items() if k != "status"}
         try:
-            app = apply_defaults(
-                SparkApplication.model_validate({k: v for k, v in obj.items() if k != "status"})
-            )
+            app = apply_defaults(SparkApplication.model_validate(document))
             problem: ApplicationError | InputError | None = None
+            # kubeflow's webhook refusals: servers without CEL let them through, and no CRD can
+            # compare sparkConf with the namespace; refused here, before anything is created.
+            refusals = webhook_problems(document)
+            if refusals:
+                app, problem = None, ApplicationError(refusals)
         except ValidationError:
             app, problem = None, _explained(obj)
         except InputError as err:

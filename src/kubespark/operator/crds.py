@@ -27,6 +27,7 @@ import yaml
 
 from kubespark.apisurface import ApiSurface, Schema, SchemaKind, load_surface, newest_version
 from kubespark.spark.model import ScheduledSparkApplication, SparkApplication
+from kubespark.spark.rules import list_bounds, spec_root, webhook_rules
 
 __all__ = [
     "GROUP",
@@ -265,6 +266,7 @@ def _crd(
         },
         "required": ["spec"],
     }
+    _add_webhook_rules(schema, kind)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -297,6 +299,35 @@ def _crd(
             ],
         },
     }
+
+
+def _add_webhook_rules(schema: Obj, kind: str) -> None:
+    """kubeflow's webhook refusals as ``x-kubernetes-validations`` (and ``required``) in place.
+
+    Servers without CEL ignore the rules; the operator applies them there (``spark.rules``).
+    """
+    for at, most in list_bounds().items():
+        _schema_at(schema, at, kind)["maxItems"] = most
+    for rule in webhook_rules():
+        if kind not in rule.kinds or not rule.crd:
+            continue
+        node = _schema_at(schema, rule.at, kind)
+        if rule.required:
+            node["required"] = sorted({*node.get("required", []), rule.required})
+        else:
+            node.setdefault("x-kubernetes-validations", []).append(
+                {"rule": rule.rule, "message": rule.message}
+            )
+
+
+def _schema_at(schema: Obj, at: str, kind: str) -> Obj:
+    node = schema
+    steps = at.replace("[]", ".[]").split(".") if at else []
+    if steps and steps[0] == "spec":
+        steps = [*spec_root(kind), *steps[1:]]
+    for step in steps:
+        node = node["items"] if step == "[]" else node["properties"][step]
+    return node
 
 
 def spark_application_crd() -> Obj:
