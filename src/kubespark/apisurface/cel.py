@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import celpy
+from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
 
 __all__ = ["RuleViolation", "holds", "violations"]
 
@@ -43,10 +45,10 @@ def holds(rule: str, value: Any) -> bool:
     the API server reports such a rule as failed.
     """
     try:
-        result = _program(rule).evaluate({"self": celpy.json_to_cel(value)})
-    except celpy.CELEvalError:
+        result = _program(rule).evaluate({"self": json_to_cel(value)})
+    except CELEvalError:
         return False
-    return bool(result) and not isinstance(result, celpy.CELEvalError)
+    return bool(result) and not isinstance(result, CELEvalError)
 
 
 def violations(schema: Mapping[str, Any], obj: Any, path: str = "") -> list[RuleViolation]:
@@ -76,6 +78,10 @@ def _root_view(obj: Any) -> Any:
     """The root object as CEL sees it: metadata reduced to name and generateName."""
     if not isinstance(obj, Mapping):
         return obj
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    kept = {k: meta[k] for k in ("name", "generateName") if k in meta}
+    meta = obj.get("metadata")
+    kept = (
+        {k: meta[k] for k in ("name", "generateName") if k in meta}
+        if isinstance(meta, Mapping)
+        else {}
+    )
     return {**obj, "metadata": kept}

@@ -285,7 +285,7 @@ class ApplicationController:
         digest = spec_hash(spec or {})
         document = {k: v for k, v in obj.items() if k != "status"}
         try:
-            app = apply_defaults(SparkApplication.model_validate(document))
+            app: SparkApplication | None = apply_defaults(SparkApplication.model_validate(document))
             problem: ApplicationError | InputError | None = None
             # kubeflow's webhook refusals: servers without CEL let them through, and no CRD can
             # compare sparkConf with the namespace; refused here, before anything is created.

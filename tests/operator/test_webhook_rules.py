@@ -1,0 +1,69 @@
+"""kubeflow's validating-webhook refusals on a cluster: at kubectl apply where the server runs CEL
+(the CRDs' x-kubernetes-validations), by the operator (FAILED, nothing created) where it does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from operator_harness import running_cluster, spark_pi
+
+from kubespark.apisurface import newest_version
+from kubespark.kube.errors import Invalid
+from kubespark.kube.requests import KubeRequest
+
+NEWEST = str(newest_version())
+BOTH_LEVELS = "node selector cannot be defined at both SparkApplication and Driver/Executor"
+
+
+def _both_levels(name: str) -> dict[str, Any]:
+    app = spark_pi(name)
+    app["spec"]["nodeSelector"] = {"pool": "spark"}
+    app["spec"]["driver"]["nodeSelector"] = {"disk": "ssd"}
+    return app
+
+
+async def _pods(cluster: Any) -> list[str]:
+    listing = await cluster.client.send(KubeRequest("GET", "/api/v1/namespaces/default/pods"))
+    return [p["metadata"]["name"] for p in listing["items"]]
+
+
+async def test_a_cel_server_refuses_at_create_with_kubeflows_message(emulator_factory: Any) -> None:
+    async with running_cluster(emulator_factory, NEWEST, operator=False) as cluster:
+        with pytest.raises(Invalid) as caught:
+            await cluster.create(_both_levels("both"))
+        assert BOTH_LEVELS in caught.value.message
+        denied = spark_pi("master")
+        denied["spec"]["sparkConf"] = {"spark.master": "local[2]"}
+        with pytest.raises(Invalid) as caught:
+            await cluster.create(denied)
+        assert 'sparkConf key "spark.master" is not allowed' in caught.value.message
+        with pytest.raises(Invalid) as caught:
+            await cluster.create(spark_pi("9lives"))
+        assert "DNS-1035" in caught.value.message
+        stored = await cluster.create(spark_pi("fine", timeToLiveSeconds=0, retryInterval=0))
+        assert stored["spec"]["timeToLiveSeconds"] == 0
+
+
+async def test_an_old_server_accepts_and_the_operator_fails_it_creating_nothing(
+    emulator_factory: Any,
+) -> None:
+    async with running_cluster(emulator_factory, "1.19") as cluster:
+        await cluster.create(_both_levels("both"))  # 1.19 evaluates no CEL
+        failed = await cluster.wait_state("both", "FAILED")
+        assert BOTH_LEVELS in failed["status"]["applicationState"]["errorMessage"]
+        assert await _pods(cluster) == []
+
+
+async def test_the_namespace_rule_no_crd_can_express_is_the_operators(
+    emulator_factory: Any,
+) -> None:
+    async with running_cluster(emulator_factory, NEWEST) as cluster:
+        app = spark_pi("elsewhere")
+        app["spec"]["sparkConf"] = {"spark.kubernetes.namespace": "other"}
+        await cluster.create(app)
+        failed = await cluster.wait_state("elsewhere", "FAILED")
+        message = failed["status"]["applicationState"]["errorMessage"]
+        assert "must equal the application namespace" in message
+        assert await _pods(cluster) == []
