@@ -1,4 +1,4 @@
-"""kubeflow's validating-webhook refusals on a cluster: at kubectl apply where the server runs CEL
+"""kubeflow parity on a cluster: the webhook refusals at kubectl apply where the server runs CEL
 (the CRDs' x-kubernetes-validations), by the operator (FAILED, nothing created) where it does not.
 """
 
@@ -67,3 +67,55 @@ async def test_the_namespace_rule_no_crd_can_express_is_the_operators(
         message = failed["status"]["applicationState"]["errorMessage"]
         assert "must equal the application namespace" in message
         assert await _pods(cluster) == []
+
+
+async def test_volcano_without_its_crd_fails_the_application_with_the_reason(
+    emulator_factory: Any,
+) -> None:
+    async with running_cluster(emulator_factory, NEWEST) as cluster:
+        await cluster.create(spark_pi("gang", batchScheduler="volcano"))
+        failed = await cluster.wait_state("gang", "FAILED")
+        assert "CRD PodGroup does not exist" in failed["status"]["applicationState"]["errorMessage"]
+        assert await _pods(cluster) == []
+
+
+async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: Any) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "podgroups.scheduling.volcano.sh"},
+        "spec": {
+            "group": "scheduling.volcano.sh",
+            "names": {"kind": "PodGroup", "plural": "podgroups"},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1beta1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    async with running_cluster(emulator_factory, "1.19") as cluster:
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        await cluster.client.send(KubeRequest("POST", path, (), "application/json", crd))
+        options = {"queue": "q", "priorityClassName": "high"}
+        app = spark_pi("gang", batchScheduler="volcano", batchSchedulerOptions=options)
+        created = await cluster.create(app)
+        await cluster.wait_state("gang", "RUNNING", "SUBMITTED")
+        group = await cluster.client.send(
+            KubeRequest(
+                "GET",
+                "/apis/scheduling.volcano.sh/v1beta1/namespaces/default/podgroups/spark-gang-pg",
+            )
+        )
+        assert group["spec"]["queue"] == "q" and group["spec"]["priorityClassName"] == "high"
+        owner = group["metadata"]["ownerReferences"][0]
+        assert (owner["kind"], owner["uid"]) == ("SparkApplication", created["metadata"]["uid"])

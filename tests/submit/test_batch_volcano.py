@@ -1,0 +1,188 @@
+"""Volcano gang scheduling, re-expressing kubeflow's internal/scheduler/volcano tests.
+
+Pure planning (PodGroup body, annotations, kubeflow's minimum resources), then on the emulator:
+with Volcano's PodGroup CRD installed the submission writes the group before the driver runs
+and annotates the pods; without it nothing is written and ``kubespark submit`` exits 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from kubespark.apisurface import newest_version
+from kubespark.cli.app import app as cli
+from kubespark.kube.client import KubeClient
+from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.spark import load_application
+from kubespark.spark.model import SparkApplication
+from kubespark.submit import server_capabilities, submit_application
+from kubespark.submit.batch import GROUP_ANNOTATION, min_resources, plan_batch
+
+POD_GROUP_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "podgroups.scheduling.volcano.sh"},
+    "spec": {
+        "group": "scheduling.volcano.sh",
+        "names": {"kind": "PodGroup", "plural": "podgroups", "singular": "podgroup"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1beta1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def _doc(name: str = "test-app", **spec: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "sparkVersion": "3.5.1",
+        "image": "apache/spark:3.5.1",
+        "mainClass": "org.apache.spark.examples.SparkPi",
+        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples.jar",
+        "batchScheduler": "volcano",
+        "driver": {},
+        "executor": {"instances": 1},
+    }
+    base.update(spec)
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": base,
+    }
+
+
+def _app(**spec: Any) -> SparkApplication:
+    return load_application(yaml.safe_dump(_doc(**spec)))
+
+
+def test_cluster_mode_with_queue_groups_driver_and_executors() -> None:
+    plan = plan_batch(_app(batchSchedulerOptions={"queue": "batch-queue"}))
+    assert plan.pod_group is not None
+    assert plan.pod_group["metadata"]["name"] == "spark-test-app-pg"
+    assert plan.pod_group["spec"]["queue"] == "batch-queue"
+    assert "priorityClassName" not in plan.pod_group["spec"]
+    assert plan.pod_group["spec"]["minMember"] == 1
+    assert plan.app.spec.driver.annotations[GROUP_ANNOTATION] == "spark-test-app-pg"
+    assert plan.app.spec.executor.annotations[GROUP_ANNOTATION] == "spark-test-app-pg"
+
+
+def test_client_mode_with_queue_and_priority_groups_the_executors_only() -> None:
+    options = {"queue": "high-priority", "priorityClassName": "high"}
+    plan = plan_batch(_app(mode="client", batchSchedulerOptions=options))
+    assert plan.pod_group is not None
+    assert plan.pod_group["spec"]["priorityClassName"] == "high"
+    assert GROUP_ANNOTATION not in plan.app.spec.driver.annotations
+    assert plan.app.spec.executor.annotations[GROUP_ANNOTATION] == "spark-test-app-pg"
+
+
+def test_batch_scheduler_options_resources_replace_the_computed_minimum() -> None:
+    resources = {"cpu": "4", "memory": "8Gi", "gpu": "2"}
+    plan = plan_batch(_app(batchSchedulerOptions={"resources": resources}))
+    assert plan.pod_group is not None
+    assert plan.pod_group["spec"]["minResources"] == resources
+
+
+def test_minimum_resources_as_kubeflow_sums_them() -> None:
+    app = _app(
+        driver={"cores": 1, "memory": "512Mi", "memoryOverhead": "512Mi"},
+        executor={"instances": 2, "cores": 2, "coreRequest": "500m", "memory": "1Gi"},
+    )
+    # driver 1 cpu + 1Gi; executors: coreRequest before cores, two of them
+    assert min_resources(app) == {"cpu": "2", "memory": "3Gi"}
+    assert min_resources(app, driver=False) == {"cpu": "1", "memory": "2Gi"}
+    # Spark's "1g" is no Kubernetes quantity: kubeflow's ParseQuantity fails and leaves it out
+    spark_style = _app(driver={"cores": 1, "memory": "1g"}, executor={"instances": 1})
+    assert "memory" not in min_resources(spark_style)
+
+
+def test_dynamic_allocation_counts_the_initial_executors() -> None:
+    app = _app(
+        executor={"cores": 1},
+        dynamicAllocation={"enabled": True, "initialExecutors": 3, "minExecutors": 1},
+    )
+    assert min_resources(app, driver=False)["cpu"] == "3"
+
+
+def test_another_scheduler_or_a_user_group_is_left_alone() -> None:
+    assert plan_batch(_app(batchScheduler="yunikorn")).pod_group is None
+    grouped = _app(driver={"annotations": {GROUP_ANNOTATION: "mine"}})
+    assert plan_batch(grouped).pod_group is None
+
+
+async def _install_pod_group_crd(client: KubeClient) -> None:
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    await client.send(KubeRequest("POST", path, (), JSON, POD_GROUP_CRD))
+    for _ in range(100):
+        try:
+            await client.send(KubeRequest("GET", "/apis/scheduling.volcano.sh/v1beta1"))
+            return
+        except Exception:
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("version", ["1.19", str(newest_version())])
+async def test_submission_writes_the_pod_group_and_annotates_the_driver(
+    emulator_factory: Any, version: str
+) -> None:
+    running = emulator_factory(version=version)
+    client = KubeClient.from_kubeconfig(str(running.kubeconfig_path))
+    try:
+        await _install_pod_group_crd(client)
+        surface = await server_capabilities(client)
+        app = _app(batchSchedulerOptions={"queue": "q1"})
+        submission = await submit_application(client, app, surface=surface, submission_id="s1")
+        group = await client.send(
+            KubeRequest(
+                "GET",
+                "/apis/scheduling.volcano.sh/v1beta1/namespaces/default/podgroups/spark-test-app-pg",
+            )
+        )
+        assert group["spec"]["queue"] == "q1"
+        assert group["metadata"]["ownerReferences"][0]["uid"] == submission.driver_uid
+        pod = await client.send(
+            KubeRequest("GET", f"/api/v1/namespaces/default/pods/{submission.driver_pod}")
+        )
+        assert pod["metadata"]["annotations"][GROUP_ANNOTATION] == "spark-test-app-pg"
+        assert pod["spec"]["schedulerName"] == "volcano"
+    finally:
+        await client.aclose()
+
+
+def test_submit_without_volcano_exits_2_and_writes_nothing(
+    emulator_factory: Any, tmp_path: Path
+) -> None:
+    running = emulator_factory(version=str(newest_version()))
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(_doc()))
+    args = ["submit", str(path), "--kubeconfig", str(running.kubeconfig_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "CRD PodGroup does not exist" in result.output
+    assert "spec.batchScheduler" in result.output
+    assert asyncio.run(_pod_names(str(running.kubeconfig_path))) == []
+
+
+async def _pod_names(kubeconfig: str) -> list[str]:
+    client = KubeClient.from_kubeconfig(kubeconfig)
+    try:
+        pods = await client.send(KubeRequest("GET", "/api/v1/namespaces/default/pods"))
+    finally:
+        await client.aclose()
+    return [p["metadata"]["name"] for p in pods["items"]]
