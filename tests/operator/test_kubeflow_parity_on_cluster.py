@@ -1,4 +1,5 @@
-"""kubeflow parity on a cluster: the webhook refusals at kubectl apply where the server runs CEL
+"""kubeflow parity on a cluster: Volcano PodGroups, the operator defaults, and the webhook
+refusals at kubectl apply where the server runs CEL
 (the CRDs' x-kubernetes-validations), by the operator (FAILED, nothing created) where it does not.
 """
 
@@ -119,3 +120,22 @@ async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: A
         assert group["spec"]["queue"] == "q" and group["spec"]["priorityClassName"] == "high"
         owner = group["metadata"]["ownerReferences"][0]
         assert (owner["kind"], owner["uid"]) == ("SparkApplication", created["metadata"]["uid"])
+
+
+async def test_operator_defaults_for_batch_scheduler_and_time_to_live(
+    emulator_factory: Any,
+) -> None:
+    """kubeflow's --default-batch-scheduler and --default-time-to-live-seconds."""
+    options = {"default_batch_scheduler": "volcano", "default_ttl_seconds": 0}
+    async with running_cluster(emulator_factory, NEWEST, **options) as cluster:
+        # No Volcano here: the defaulted scheduler fails the application with the reason...
+        await cluster.create(spark_pi("gang"))
+        failed = await cluster.wait_state("gang", "FAILED")
+        assert "CRD PodGroup does not exist" in failed["status"]["applicationState"]["errorMessage"]
+        # ...then the default TTL of 0 expires it at once, as timeToLiveSeconds: 0 would.
+        await cluster.gone("gang", within=15)
+        # An application naming its own scheduler keeps it: this one runs to the end.
+        own = {"driver": {"annotations": {"kubespark.io/emulate-run-seconds": "1"}}}
+        await cluster.create(spark_pi("own", batchScheduler="default-scheduler", **own))
+        await cluster.wait_state("own", "COMPLETED")
+        await cluster.gone("own", within=15)

@@ -72,6 +72,14 @@ def operator(
     request_retries: Annotated[
         int, typer.Option(help="Attempts per API request on 429/5xx/connection errors.")
     ] = 6,
+    default_batch_scheduler: Annotated[
+        str | None,
+        typer.Option(help="Batch scheduler of applications that set none (kubeflow's flag)."),
+    ] = None,
+    default_time_to_live_seconds: Annotated[
+        int | None,
+        typer.Option(help="timeToLiveSeconds of applications that set none (kubeflow's flag)."),
+    ] = None,
 ) -> None:
     """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
     options = OperatorOptions(
@@ -96,6 +104,8 @@ def operator(
         max_tracked_executors=max_tracked_executors,
         driver_pod_creation_grace=driver_pod_creation_grace,
         request_retries=request_retries,
+        default_batch_scheduler=default_batch_scheduler,
+        default_ttl_seconds=default_time_to_live_seconds,
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

@@ -292,11 +292,22 @@ class ApplicationController:
             refusals = webhook_problems(document)
             if refusals:
                 app, problem = None, ApplicationError(refusals)
+            elif app is not None and not app.spec.batch_scheduler:
+                app = self._with_default_scheduler(app)
         except ValidationError:
             app, problem = None, _explained(obj)
         except InputError as err:
             app, problem = None, err
         return _Ctx(obj, status, digest, app, problem)
+
+    def _with_default_scheduler(self, app: SparkApplication) -> SparkApplication:
+        """kubeflow's ``--default-batch-scheduler`` for an application that names none."""
+        default = self.options.default_batch_scheduler
+        if not default:
+            return app
+        return app.model_copy(
+            update={"spec": app.spec.model_copy(update={"batch_scheduler": default})}
+        )
 
     def _spec_changed(self, ctx: _Ctx) -> bool:
         """The stored submission id no longer derives from the current spec."""
@@ -356,7 +367,7 @@ class ApplicationController:
         if not retry:
             failed = replace(status.with_state(AppState.FAILED), termination_time=self.clock())
             self._state_event(ctx, failed)
-            return await self._transition(ctx, failed)
+            return await self._transition(ctx, failed, requeue=0.0)  # TTL counts from now
         wait = self._retry_wait(AppState.SUBMISSION_FAILED, ctx)
         if wait > 0:
             return wait
@@ -417,6 +428,8 @@ class ApplicationController:
         status = ctx.status
         ttl = ctx.spec.get("timeToLiveSeconds")
         ttl = ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None
+        if ttl is None:  # kubeflow's --default-time-to-live-seconds
+            ttl = self.options.default_ttl_seconds
         now = self.clock()
         if is_expired(ttl, status.termination_time, now):
             await self._delete_application(ctx)

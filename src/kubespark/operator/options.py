@@ -47,6 +47,10 @@ class OperatorOptions:
     openapi: bool = False  # read the server's /openapi/v2 for its capabilities
     request_retries: int = 6  # attempts per API request on 429/5xx/no connection
     extra_labels: dict[str, str] = field(default_factory=dict)
+    # kubeflow's --default-batch-scheduler: for applications that name none (spec.batchScheduler)
+    default_batch_scheduler: str | None = None
+    # kubeflow's --default-time-to-live-seconds: for applications without spec.timeToLiveSeconds
+    default_ttl_seconds: int | None = None
 
     def __post_init__(self) -> None:
         if self.namespaces and self.namespace_selector:
