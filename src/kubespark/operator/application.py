@@ -47,6 +47,7 @@ from kubespark.operator.states import (
     is_expired,
     should_retry,
     time_until_retry,
+    vanished_executor_state,
 )
 from kubespark.operator.status import AppStatus, DriverInfo
 from kubespark.operator.workqueue import WorkQueue
@@ -681,12 +682,7 @@ class ApplicationController:
         for name, old in status.executor_state.items():
             if name in seen or old in (ExecutorState.COMPLETED.value, ExecutorState.FAILED.value):
                 continue
-            if status.state is AppState.RUNNING:
-                states[name] = ExecutorState.UNKNOWN.value
-            elif status.state is AppState.COMPLETED or status.state is AppState.SUCCEEDING:
-                states[name] = ExecutorState.COMPLETED.value
-            else:
-                states[name] = ExecutorState.FAILED.value
+            states[name] = vanished_executor_state(status.state).value
         return replace(
             status,
             executor_state=states,
