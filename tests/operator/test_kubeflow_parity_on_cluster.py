@@ -5,13 +5,14 @@ refusals at kubectl apply where the server runs CEL
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from operator_harness import running_cluster, spark_pi
 
 from kubespark.apisurface import newest_version
-from kubespark.kube.errors import Invalid
+from kubespark.kube.errors import Invalid, NotFound
 from kubespark.kube.requests import KubeRequest
 
 NEWEST = str(newest_version())
@@ -139,3 +140,41 @@ async def test_operator_defaults_for_batch_scheduler_and_time_to_live(
         await cluster.create(spark_pi("own", batchScheduler="default-scheduler", **own))
         await cluster.wait_state("own", "COMPLETED")
         await cluster.gone("own", within=15)
+
+
+@pytest.mark.parametrize(("version", "policy"), [("1.19", "v1beta1"), (NEWEST, "v1")])
+async def test_driver_pdb_while_the_driver_runs(
+    emulator_factory: Any, version: str, policy: str
+) -> None:
+    """kubeflow's --enable-driver-pdb: minAvailable 1 over the driver, removed at the end."""
+    async with running_cluster(emulator_factory, version, enable_driver_pdb=True) as cluster:
+        run = {"driver": {"annotations": {"kubespark.io/emulate-run-seconds": "6"}}}
+        created = await cluster.create(spark_pi("guarded", driverPodDisruptionBudget=True, **run))
+        await cluster.create(spark_pi("plain", **run))
+        await cluster.wait_state("guarded", "RUNNING")
+        path = f"/apis/policy/{policy}/namespaces/default/poddisruptionbudgets"
+        pdb = await _eventually(cluster, f"{path}/guarded-driver")
+        assert pdb["spec"]["minAvailable"] == 1
+        running = await cluster.client.send(KubeRequest("GET", path))
+        assert [p["metadata"]["name"] for p in running["items"]] == ["guarded-driver"]
+        assert pdb["spec"]["selector"]["matchLabels"]["spark-role"] == "driver"
+        owner = pdb["metadata"]["ownerReferences"][0]
+        assert owner["uid"] == created["metadata"]["uid"]
+        await cluster.wait_state("guarded", "COMPLETED")
+        await cluster.wait_state("plain", "COMPLETED")
+        for _ in range(100):
+            listing = await cluster.client.send(KubeRequest("GET", path))
+            if not listing["items"]:
+                break
+            await asyncio.sleep(0.1)
+        assert listing["items"] == []
+
+
+async def _eventually(cluster: Any, path: str) -> dict[str, Any]:
+    for _ in range(100):
+        try:
+            found: dict[str, Any] = await cluster.client.send(KubeRequest("GET", path))
+            return found
+        except NotFound:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never appeared")

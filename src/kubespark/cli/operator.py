@@ -80,6 +80,10 @@ def operator(
         int | None,
         typer.Option(help="timeToLiveSeconds of applications that set none (kubeflow's flag)."),
     ] = None,
+    enable_driver_pdb: Annotated[
+        bool,
+        typer.Option(help="PodDisruptionBudget over drivers asking for one (kubeflow's flag)."),
+    ] = False,
 ) -> None:
     """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
     options = OperatorOptions(
@@ -106,6 +110,7 @@ def operator(
         request_retries=request_retries,
         default_batch_scheduler=default_batch_scheduler,
         default_ttl_seconds=default_time_to_live_seconds,
+        enable_driver_pdb=enable_driver_pdb,
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

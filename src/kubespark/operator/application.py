@@ -40,6 +40,7 @@ from kubespark.operator.crds import GROUP, VERSION
 from kubespark.operator.events import EventRecorder
 from kubespark.operator.metrics import OperatorMetrics
 from kubespark.operator.options import OperatorOptions
+from kubespark.operator.pdb import delete_driver_pdb, ensure_driver_pdb
 from kubespark.operator.states import (
     AppState,
     RetryRule,
@@ -72,6 +73,8 @@ Obj = dict[str, Any]
 Clock = Callable[[], datetime]
 
 LABEL_SUBMISSION_ID = "sparkoperator.k8s.io/submission-id"
+# kubeflow ensures the PDB on its Submitted and Running passes; it is removed in any other state.
+_PDB_STATES = frozenset({AppState.SUBMITTED, AppState.RUNNING})
 EXECUTOR_WRITE_INTERVAL = 2.0  # seconds between status writes that only move executor states
 LABEL_APP_SELECTOR = "spark-app-selector"
 LABEL_EXEC_ID = "spark-exec-id"
@@ -347,6 +350,7 @@ class ApplicationController:
             return await self._transition(ctx, status, requeue=0.0)
         status = self._driver_update(ctx, status, pod)
         status = self._executor_update(ctx, status)
+        await self._converge_pdb(ctx, running=status.state in _PDB_STATES)
         wait = self._executor_write_wait(ctx, status)
         if wait > 0:
             return wait
@@ -432,6 +436,7 @@ class ApplicationController:
         if ttl is None:  # kubeflow's --default-time-to-live-seconds
             ttl = self.options.default_ttl_seconds
         now = self.clock()
+        await self._converge_pdb(ctx, running=False)
         if is_expired(ttl, status.termination_time, now):
             await self._delete_application(ctx)
             return None
@@ -707,7 +712,8 @@ class ApplicationController:
         return paths
 
     async def _delete_resources(self, ctx: _Ctx, *, only_if_not_deleting: bool = False) -> None:
-        """``deleteSparkResources``: the driver pod (its dependents follow) and the UI objects."""
+        """``deleteSparkResources``: the driver PDB, the driver pod (dependents follow), the UI."""
+        await self._converge_pdb(ctx, running=False)
         for path in self._resource_paths(ctx):
             if only_if_not_deleting and path.endswith(f"/pods/{ctx.driver_pod_name()}"):
                 pod = self.pods.get((ctx.key[0], ctx.driver_pod_name()))
@@ -724,6 +730,15 @@ class ApplicationController:
                 await self.client.send(KubeRequest("DELETE", path, (), JSON, body))
             except NotFound:
                 continue
+
+    async def _converge_pdb(self, ctx: _Ctx, *, running: bool) -> None:
+        """kubeflow's driver PDB behind ``--enable-driver-pdb``: while the driver runs only."""
+        if not self.options.enable_driver_pdb:
+            return
+        if running:
+            await ensure_driver_pdb(self.client, self.capabilities, ctx.obj, ctx.driver_pod_name())
+        else:
+            await delete_driver_pdb(self.client, self.capabilities, ctx.obj, ctx.driver_pod_name())
 
     async def _resources_gone(self, ctx: _Ctx) -> bool:
         """``validateSparkResourceDeletion``: none of them can be read any more."""

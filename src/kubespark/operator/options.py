@@ -51,6 +51,8 @@ class OperatorOptions:
     default_batch_scheduler: str | None = None
     # kubeflow's --default-time-to-live-seconds: for applications without spec.timeToLiveSeconds
     default_ttl_seconds: int | None = None
+    # kubeflow's --enable-driver-pdb: a PDB over the driver of applications asking for one
+    enable_driver_pdb: bool = False
 
     def __post_init__(self) -> None:
         if self.namespaces and self.namespace_selector:
