@@ -121,6 +121,13 @@ async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: A
         assert group["spec"]["queue"] == "q" and group["spec"]["priorityClassName"] == "high"
         owner = group["metadata"]["ownerReferences"][0]
         assert (owner["kind"], owner["uid"]) == ("SparkApplication", created["metadata"]["uid"])
+        await cluster.wait_state("gang", "COMPLETED")  # kubeflow's Cleanup at termination
+        groups = "/apis/scheduling.volcano.sh/v1beta1/namespaces/default/podgroups"
+        for _ in range(100):
+            if not (await cluster.client.send(KubeRequest("GET", groups)))["items"]:
+                break
+            await asyncio.sleep(0.1)
+        assert (await cluster.client.send(KubeRequest("GET", groups)))["items"] == []
 
 
 async def test_operator_defaults_for_batch_scheduler_and_time_to_live(

@@ -65,6 +65,7 @@ from kubespark.submit import (
     pod_waiting,
     submit_application,
 )
+from kubespark.submit.batch import VOLCANO, delete_pod_group
 
 __all__ = ["ApplicationController", "spec_hash", "submission_id_for"]
 
@@ -437,6 +438,7 @@ class ApplicationController:
             ttl = self.options.default_ttl_seconds
         now = self.clock()
         await self._converge_pdb(ctx, running=False)
+        await self._clean_up_pod_group(ctx)
         if is_expired(ttl, status.termination_time, now):
             await self._delete_application(ctx)
             return None
@@ -730,6 +732,12 @@ class ApplicationController:
                 await self.client.send(KubeRequest("DELETE", path, (), JSON, body))
             except NotFound:
                 continue
+
+    async def _clean_up_pod_group(self, ctx: _Ctx) -> None:
+        """``cleanUpOnTermination``: the Volcano PodGroup of a terminated application."""
+        scheduler = ctx.spec.get("batchScheduler") or self.options.default_batch_scheduler
+        if scheduler == VOLCANO and ctx.status.submission_attempts > 0:
+            await delete_pod_group(self.client, ctx.key[0], ctx.key[1])
 
     async def _converge_pdb(self, ctx: _Ctx, *, running: bool) -> None:
         """kubeflow's driver PDB behind ``--enable-driver-pdb``: while the driver runs only."""

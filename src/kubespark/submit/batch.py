@@ -32,6 +32,7 @@ __all__ = [
     "GROUP_ANNOTATION",
     "VOLCANO",
     "BatchPlan",
+    "delete_pod_group",
     "ensure_served",
     "min_resources",
     "plan_batch",
@@ -146,6 +147,15 @@ async def _keep_min_member(client: KubeClient, path: str) -> None:
     if (live.get("spec") or {}).get("minMember") != 1:
         patch = {"spec": {"minMember": 1}}
         await client.send(KubeRequest("PATCH", path, (), "application/merge-patch+json", patch))
+
+
+async def delete_pod_group(client: KubeClient, namespace: str, app_name: str) -> None:
+    """kubeflow's ``Cleanup`` once the application terminates (gone already is fine)."""
+    path = f"{POD_GROUP_API}/namespaces/{namespace}/podgroups/spark-{app_name}-pg"
+    try:
+        await client.send(KubeRequest("DELETE", path))
+    except NotFound:
+        return
 
 
 # ---- kubeflow's resource sums ------------------------------------------------------------------
