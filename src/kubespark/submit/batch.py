@@ -1,4 +1,10 @@
-"""Gang scheduling with Volcano, as kubeflow's ``internal/scheduler/volcano`` does it.
+"""Batch schedulers as kubeflow's ``internal/scheduler`` does them: Volcano and YuniKorn.
+
+YuniKorn (``internal/scheduler/yunikorn``) needs no object: the driver and executors get
+``schedulerName: yunikorn``, the ``queue`` label of ``batchSchedulerOptions.queue``, and the
+task-group annotations (``spark-driver`` with min member 1, ``spark-executor`` with the initial
+executor count, each with its pod's request computed as kubeflow's ``resourceusage`` does, Java
+byte strings and memory overhead factors included).
 
 Owns, for an application with ``batchScheduler: volcano``: the PodGroup ``spark-<app>-pg``
 (``scheduling.volcano.sh/v1beta1``) with kubeflow's ``minMember`` (1), ``minResources`` (the
@@ -16,6 +22,7 @@ on it there. It must not build pods or talk to anything but the PodGroup endpoin
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +37,11 @@ from kubespark.submit.errors import SubmissionFailed
 
 __all__ = [
     "GROUP_ANNOTATION",
+    "QUEUE_LABEL",
+    "TASK_GROUPS",
+    "TASK_GROUP_NAME",
     "VOLCANO",
+    "YUNIKORN",
     "BatchPlan",
     "delete_pod_group",
     "ensure_served",
@@ -40,6 +51,10 @@ __all__ = [
 ]
 
 VOLCANO = "volcano"
+YUNIKORN = "yunikorn"
+TASK_GROUP_NAME = "yunikorn.apache.org/task-group-name"
+TASK_GROUPS = "yunikorn.apache.org/task-groups"
+QUEUE_LABEL = "queue"
 GROUP_ANNOTATION = "scheduling.k8s.io/group-name"  # volcano.sh/apis KubeGroupNameAnnotationKey
 POD_GROUP_API = "/apis/scheduling.volcano.sh/v1beta1"
 Obj = dict[str, Any]
@@ -56,6 +71,8 @@ class BatchPlan:
 def plan_batch(app: SparkApplication) -> BatchPlan:
     """kubeflow's ``Schedule`` for ``app``: annotations and the PodGroup body (pure)."""
     spec = app.spec
+    if spec.batch_scheduler == YUNIKORN:
+        return BatchPlan(_yunikorn(app))
     if spec.batch_scheduler != VOLCANO:
         return BatchPlan(app)
     name = f"spark-{app.metadata.name}-pg"
@@ -230,3 +247,121 @@ def _format(value: Decimal, binary: bool) -> str:
         if scaled == scaled.to_integral_value():
             return f"{int(scaled)}{suffix}"
     return str(value)
+
+
+# ---- YuniKorn ----------------------------------------------------------------------------------
+
+# pkg/common/spark.go: DefaultJVMMemoryOverheadFactor, DefaultNonJVMMemoryOverheadFactor,
+# MinMemoryOverhead (384 Mi).
+_JVM_OVERHEAD, _NON_JVM_OVERHEAD, _MIN_OVERHEAD = 0.1, 0.4, 384 * (1 << 20)
+_JAVA_BYTES = re.compile(r"^([0-9]+)([a-z]+)?$")
+_JAVA_SUFFIX = {"b": 0, "k": 10, "kb": 10, "m": 20, "mb": 20, "g": 30, "gb": 30}
+_JAVA_SUFFIX |= {"t": 40, "tb": 40, "p": 50, "pb": 50}
+
+
+def _yunikorn(app: SparkApplication) -> SparkApplication:
+    """kubeflow's YuniKorn ``Schedule``: scheduler names, queue labels, task-group annotations."""
+    spec = app.spec
+    groups = [_task_group(app, "driver", 1)]
+    executors = _initial_executors(app)
+    if executors > 0:
+        groups.append(_task_group(app, "executor", executors))
+    queue = spec.batch_scheduler_options.queue if spec.batch_scheduler_options else None
+    if queue:
+        # Go shares a non-nil labels map with the driver's task group, so the queue shows there.
+        for group, pod in zip(groups, (spec.driver, spec.executor), strict=False):
+            if pod.labels:
+                group["labels"] = dict(sorted({**pod.labels, QUEUE_LABEL: queue}.items()))
+    text = json.dumps(groups, separators=(",", ":"))
+    driver = _yunikorn_pod(spec.driver, queue, {TASK_GROUP_NAME: "spark-driver", TASK_GROUPS: text})
+    executor = _yunikorn_pod(spec.executor, queue, {TASK_GROUP_NAME: "spark-executor"})
+    return app.model_copy(
+        update={"spec": spec.model_copy(update={"driver": driver, "executor": executor})}
+    )
+
+
+def _yunikorn_pod(pod: Any, queue: str | None, annotations: dict[str, str]) -> Any:
+    update: dict[str, Any] = {
+        "scheduler_name": YUNIKORN,
+        "annotations": {**pod.annotations, **annotations},
+    }
+    if queue:
+        update["labels"] = {**pod.labels, QUEUE_LABEL: queue}
+    return pod.model_copy(update=update)
+
+
+def _task_group(app: SparkApplication, role: str, members: int) -> Obj:
+    spec = app.spec
+    pod = spec.driver if role == "driver" else spec.executor
+    group: Obj = {
+        "name": f"spark-{role}",
+        "minMember": members,
+        "minResource": {"cpu": _yunikorn_cpu(pod, role), "memory": _yunikorn_memory(app, role)},
+    }
+    selector = {**spec.node_selector, **pod.node_selector}
+    if selector:
+        group["nodeSelector"] = dict(sorted(selector.items()))
+    if pod.tolerations:
+        group["tolerations"] = pod.tolerations
+    if pod.affinity:
+        group["affinity"] = pod.affinity
+    if pod.labels:
+        group["labels"] = dict(sorted(pod.labels.items()))
+    return group
+
+
+def _yunikorn_cpu(pod: Any, role: str) -> str:
+    if pod.core_request:
+        if _quantity(pod.core_request) is None:
+            raise InputError(
+                f"coreRequest {pod.core_request!r} is not a Kubernetes quantity",
+                where=f"spec.{role}.coreRequest",
+                fix='write a quantity such as "500m" or "2"',
+            )
+        return str(pod.core_request)
+    return str(pod.cores) if pod.cores is not None else "1"
+
+
+def _java_bytes(text: str, where: str) -> int:
+    match = _JAVA_BYTES.match(text.lower())
+    if match is None or (match.group(2) or "b") not in _JAVA_SUFFIX:
+        raise InputError(
+            f"unable to parse byte string: {text}",
+            where=where,
+            fix='write a Spark memory size such as "512m" or "2g"',
+        )
+    return int(match.group(1)) << _JAVA_SUFFIX[match.group(2) or "b"]
+
+
+def _yunikorn_memory(app: SparkApplication, role: str) -> str:
+    spec = app.spec
+    pod = spec.driver if role == "driver" else spec.executor
+    where = f"spec.{role}"
+    factor = (
+        float(spec.memory_overhead_factor)
+        if spec.memory_overhead_factor
+        else (_JVM_OVERHEAD if spec.type in ("Java", "Scala") else _NON_JVM_OVERHEAD)
+    )
+    memory = _java_bytes(pod.memory, f"{where}.memory") if pod.memory else 0
+    overhead = (
+        _java_bytes(pod.memory_overhead, f"{where}.memoryOverhead")
+        if pod.memory_overhead
+        else int(max(memory * factor, _MIN_OVERHEAD))
+    )
+    total = memory + overhead
+    if role == "executor":
+        total += _executor_extra_bytes(app)
+    return f"{total // 1024 // 1024}Mi"
+
+
+def _executor_extra_bytes(app: SparkApplication) -> int:
+    """PySpark worker memory and off-heap memory, as kubeflow adds them to each executor."""
+    conf = app.spec.spark_conf
+    extra = 0
+    pyspark = conf.get("spark.executor.pyspark.memory")
+    if app.spec.type == "Python" and pyspark:
+        extra += _java_bytes(pyspark + "m" if pyspark.isdigit() else pyspark, "spec.sparkConf")
+    off_heap = conf.get("spark.memory.offHeap.size")
+    if conf.get("spark.memory.offHeap.enabled", "false") != "false" and off_heap:
+        extra += _java_bytes(off_heap, "spec.sparkConf")
+    return extra

@@ -381,7 +381,10 @@ async def submit_application(
 ) -> Submission:
     """Write everything submitting ``app`` creates; see the module docstring for the rules."""
     namespace = app.metadata.namespace
-    batch = plan_batch(app)
+    try:
+        batch = plan_batch(app)
+    except InputError as err:
+        raise SubmissionFailed(err.message, cause=err, where=err.where) from err
     await ensure_served(client, batch)
     app = batch.app
     if app.metadata.uid:  # owned by the SparkApplication: written before its pods, as kubeflow
