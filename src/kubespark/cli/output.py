@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kubespark.errors import KubesparkError
 
@@ -42,7 +43,9 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except KubesparkError as err:
-            stderr().print(f"[bold red]error:[/] {err.render()}", highlight=False, markup=True)
+            # escaped: messages quote regexes and paths such as '[a-z]' and spec.ports[0]
+            text = escape(err.render())
+            stderr().print(f"[bold red]error:[/] {text}", highlight=False, markup=True)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper
