@@ -81,18 +81,19 @@ async def test_volcano_without_its_crd_fails_the_application_with_the_reason(
         assert await _pods(cluster) == []
 
 
-async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: Any) -> None:
-    crd = {
+def _pod_group_crd(group: str, version: str) -> dict[str, Any]:
+    """A PodGroup CRD as the scheduler installs it (schemaless is enough here)."""
+    return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": "podgroups.scheduling.volcano.sh"},
+        "metadata": {"name": f"podgroups.{group}"},
         "spec": {
-            "group": "scheduling.volcano.sh",
+            "group": group,
             "names": {"kind": "PodGroup", "plural": "podgroups"},
             "scope": "Namespaced",
             "versions": [
                 {
-                    "name": "v1beta1",
+                    "name": version,
                     "served": True,
                     "storage": True,
                     "schema": {
@@ -105,6 +106,10 @@ async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: A
             ],
         },
     }
+
+
+async def test_volcano_pod_group_is_owned_by_the_application(emulator_factory: Any) -> None:
+    crd = _pod_group_crd("scheduling.volcano.sh", "v1beta1")
     async with running_cluster(emulator_factory, "1.19") as cluster:
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         await cluster.client.send(KubeRequest("POST", path, (), "application/json", crd))
@@ -185,3 +190,23 @@ async def _eventually(cluster: Any, path: str) -> dict[str, Any]:
         except NotFound:
             await asyncio.sleep(0.1)
     raise AssertionError(f"{path} never appeared")
+
+
+async def test_coscheduling_pod_group_for_a_kube_scheduler_name(emulator_factory: Any) -> None:
+    """kubeflow's --kube-scheduler-names: the plugin's PodGroup and label on the pods."""
+    names = ("scheduler-plugins-scheduler",)
+    async with running_cluster(emulator_factory, NEWEST, kube_scheduler_names=names) as cluster:
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        crd = _pod_group_crd("scheduling.x-k8s.io", "v1alpha1")
+        await cluster.client.send(KubeRequest("POST", path, (), "application/json", crd))
+        await cluster.create(spark_pi("gang", batchScheduler="scheduler-plugins-scheduler"))
+        await cluster.wait_state("gang", "RUNNING", "SUBMITTED", "COMPLETED")
+        group = await _eventually(
+            cluster, "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups/gang-pg"
+        )
+        assert group["spec"]["minMember"] == 1 and group["spec"]["minResources"]["cpu"]
+        pod = await cluster.client.send(
+            KubeRequest("GET", "/api/v1/namespaces/default/pods/gang-driver")
+        )
+        assert pod["metadata"]["labels"]["scheduling.x-k8s.io/pod-group"] == "gang-pg"
+        assert pod["spec"]["schedulerName"] == "scheduler-plugins-scheduler"

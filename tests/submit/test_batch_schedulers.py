@@ -25,6 +25,7 @@ from kubespark.spark.model import SparkApplication
 from kubespark.submit import server_capabilities, submit_application
 from kubespark.submit.batch import (
     GROUP_ANNOTATION,
+    POD_GROUP_LABEL,
     QUEUE_LABEL,
     TASK_GROUP_NAME,
     TASK_GROUPS,
@@ -287,3 +288,25 @@ async def test_yunikorn_driver_pod_carries_queue_and_task_groups(emulator_factor
         "spark-driver",
         "spark-executor",
     ]
+
+
+# ---- the coscheduling plugin (kubeflow's internal/scheduler/kubescheduler) ----------------------
+
+
+def test_coscheduling_pod_group_and_label_for_a_kube_scheduler_name() -> None:
+    app = _app(
+        batchScheduler="scheduler-plugins-scheduler",
+        driver={"cores": 1, "memory": "1Gi"},
+        executor={"instances": 2, "cores": 1, "memory": "1Gi"},
+    )
+    plain = plan_batch(app)
+    assert plain.pod_group is None  # not named as a kube-scheduler: just the scheduler name
+    planned = plan_batch(app, ("scheduler-plugins-scheduler",))
+    assert planned.pod_group is not None
+    assert planned.pod_group["apiVersion"] == "scheduling.x-k8s.io/v1alpha1"
+    assert planned.pod_group["metadata"]["name"] == "test-app-pg"
+    assert planned.pod_group["spec"] == {
+        "minMember": 1,
+        "minResources": {"cpu": "3", "memory": "3Gi"},
+    }
+    assert planned.app.metadata.labels[POD_GROUP_LABEL] == "test-app-pg"

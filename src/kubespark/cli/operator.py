@@ -84,6 +84,10 @@ def operator(
         bool,
         typer.Option(help="PodDisruptionBudget over drivers asking for one (kubeflow's flag)."),
     ] = False,
+    kube_scheduler_names: Annotated[
+        str,
+        typer.Option(help="Coscheduling kube-scheduler names, comma-separated (kubeflow's flag)."),
+    ] = "",
 ) -> None:
     """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
     options = OperatorOptions(
@@ -111,6 +115,7 @@ def operator(
         default_batch_scheduler=default_batch_scheduler,
         default_ttl_seconds=default_time_to_live_seconds,
         enable_driver_pdb=enable_driver_pdb,
+        kube_scheduler_names=tuple(n.strip() for n in kube_scheduler_names.split(",") if n.strip()),
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

@@ -510,6 +510,7 @@ class ApplicationController:
                 submission_id=submission_id,
                 attempt=attempt,
                 options=self.build_options,
+                kube_schedulers=self.options.kube_scheduler_names,
             )
         except SubmissionConflict as conflict:
             return await self._on_conflict(ctx, base, conflict)

@@ -53,6 +53,9 @@ class OperatorOptions:
     default_ttl_seconds: int | None = None
     # kubeflow's --enable-driver-pdb: a PDB over the driver of applications asking for one
     enable_driver_pdb: bool = False
+    # kubeflow's --kube-scheduler-names: batchScheduler values that are kube-schedulers running
+    # the coscheduling plugin (a scheduling.x-k8s.io PodGroup per application)
+    kube_scheduler_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.namespaces and self.namespace_selector:

@@ -1,5 +1,10 @@
 """Batch schedulers as kubeflow's ``internal/scheduler`` does them: Volcano and YuniKorn.
 
+The kube-scheduler coscheduling plugin (``internal/scheduler/kubescheduler``, for the scheduler
+names the operator is given as kube-schedulers): PodGroup ``<app>-pg``
+(``scheduling.x-k8s.io/v1alpha1``, ``minMember: 1``, the same minimum resources) and its
+``scheduling.x-k8s.io/pod-group`` label on the application, which its pods inherit.
+
 YuniKorn (``internal/scheduler/yunikorn``) needs no object: the driver and executors get
 ``schedulerName: yunikorn``, the ``queue`` label of ``batchSchedulerOptions.queue``, and the
 task-group annotations (``spark-driver`` with min member 1, ``spark-executor`` with the initial
@@ -37,6 +42,7 @@ from kubespark.submit.errors import SubmissionFailed
 
 __all__ = [
     "GROUP_ANNOTATION",
+    "POD_GROUP_LABEL",
     "QUEUE_LABEL",
     "TASK_GROUPS",
     "TASK_GROUP_NAME",
@@ -57,6 +63,8 @@ TASK_GROUPS = "yunikorn.apache.org/task-groups"
 QUEUE_LABEL = "queue"
 GROUP_ANNOTATION = "scheduling.k8s.io/group-name"  # volcano.sh/apis KubeGroupNameAnnotationKey
 POD_GROUP_API = "/apis/scheduling.volcano.sh/v1beta1"
+COSCHEDULING_API = "scheduling.x-k8s.io/v1alpha1"
+POD_GROUP_LABEL = "scheduling.x-k8s.io/pod-group"  # scheduler-plugins PodGroupLabel
 Obj = dict[str, Any]
 
 
@@ -68,9 +76,15 @@ class BatchPlan:
     pod_group: Obj | None = None
 
 
-def plan_batch(app: SparkApplication) -> BatchPlan:
-    """kubeflow's ``Schedule`` for ``app``: annotations and the PodGroup body (pure)."""
+def plan_batch(app: SparkApplication, kube_schedulers: tuple[str, ...] = ()) -> BatchPlan:
+    """kubeflow's ``Schedule`` for ``app``: labels, annotations and the PodGroup body (pure).
+
+    ``kube_schedulers`` are the scheduler names that are kube-schedulers with the coscheduling
+    plugin (kubeflow's ``--kube-scheduler-names``).
+    """
     spec = app.spec
+    if spec.batch_scheduler and spec.batch_scheduler in kube_schedulers:
+        return _coscheduling(app)
     if spec.batch_scheduler == YUNIKORN:
         return BatchPlan(_yunikorn(app))
     if spec.batch_scheduler != VOLCANO:
@@ -108,6 +122,22 @@ def plan_batch(app: SparkApplication) -> BatchPlan:
     return BatchPlan(app.model_copy(update={"spec": spec.model_copy(update=update)}), group)
 
 
+def _coscheduling(app: SparkApplication) -> BatchPlan:
+    """kubeflow's kube-scheduler ``Schedule``: the plugin's PodGroup and its label."""
+    name = f"{app.metadata.name}-pg"
+    group: Obj = {
+        "apiVersion": COSCHEDULING_API,
+        "kind": "PodGroup",
+        "metadata": {"name": name, "namespace": app.metadata.namespace},
+        "spec": {"minMember": 1, "minResources": min_resources(app)},
+    }
+    if app.metadata.uid:
+        group["metadata"]["ownerReferences"] = [_owner(app)]
+    labels = {**app.metadata.labels, POD_GROUP_LABEL: name}
+    metadata = app.metadata.model_copy(update={"labels": labels})
+    return BatchPlan(app.model_copy(update={"metadata": metadata}), group)
+
+
 def _owner(app: SparkApplication) -> Obj:
     return {
         "apiVersion": "sparkoperator.k8s.io/v1beta2",
@@ -120,20 +150,24 @@ def _owner(app: SparkApplication) -> Obj:
 
 
 async def ensure_served(client: KubeClient, plan: BatchPlan) -> None:
-    """Refuse (permanently) when the server does not serve Volcano's PodGroup."""
+    """Refuse (permanently) when the server does not serve the plan's PodGroup."""
     if plan.pod_group is None:
         return
+    api_version = str(plan.pod_group["apiVersion"])
     try:
-        listing = await client.send(KubeRequest("GET", POD_GROUP_API))
+        listing = await client.send(KubeRequest("GET", f"/apis/{api_version}"))
     except NotFound:
         listing = {}
     plurals = {r.get("name") for r in (listing or {}).get("resources") or []}
     if "podgroups" not in plurals:
+        group = api_version.split("/")[0]
+        who = "volcano" if api_version == POD_GROUP_API[len("/apis/") :] else "kube-scheduler"
         # An InputError cause: ``kubespark submit`` exits 2; the operator fails the application.
         problem = InputError(
-            "batch scheduler volcano: CRD PodGroup does not exist "
-            "(podgroups.scheduling.volcano.sh/v1beta1 is not served)",
-            fix="install Volcano (its CRDs) in the cluster, or remove spec.batchScheduler",
+            f"batch scheduler {who}: CRD PodGroup does not exist "
+            f"(podgroups.{group}/{api_version.split('/')[1]} is not served)",
+            fix=f"install the scheduler's CRDs ({group}) in the cluster, "
+            "or remove spec.batchScheduler",
             where="spec.batchScheduler",
         )
         raise SubmissionFailed(problem.message, cause=problem, where=problem.where)
@@ -150,7 +184,8 @@ async def write_pod_group(client: KubeClient, plan: BatchPlan, owner: Obj | None
     body = {**group, "metadata": dict(group["metadata"])}
     if owner is not None and "ownerReferences" not in body["metadata"]:
         body["metadata"]["ownerReferences"] = [owner]
-    path = f"{POD_GROUP_API}/namespaces/{body['metadata']['namespace']}/podgroups"
+    api = f"/apis/{body['apiVersion']}"
+    path = f"{api}/namespaces/{body['metadata']['namespace']}/podgroups"
     try:
         await client.send(KubeRequest("POST", path, (), JSON, body))
     except Conflict:

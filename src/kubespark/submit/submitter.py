@@ -378,11 +378,15 @@ async def submit_application(
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
+    kube_schedulers: tuple[str, ...] = (),
 ) -> Submission:
-    """Write everything submitting ``app`` creates; see the module docstring for the rules."""
+    """Write everything submitting ``app`` creates; see the module docstring for the rules.
+
+    ``kube_schedulers``: scheduler names that get the coscheduling plugin's PodGroup.
+    """
     namespace = app.metadata.namespace
     try:
-        batch = plan_batch(app)
+        batch = plan_batch(app, kube_schedulers)
     except InputError as err:
         raise SubmissionFailed(err.message, cause=err, where=err.where) from err
     await ensure_served(client, batch)
