@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubespark.apisurface.cel import violations
+from kubespark.apisurface.cel import holds, violations
 from kubespark.operator.crds import spark_application_crd
 from kubespark.spark import ApplicationError, load_application, load_scheduled_application
+from kubespark.spark.rules import webhook_rules
 
 
 def _app(name: str = "spark-pi", namespace: str = "default", **spec: Any) -> dict[str, Any]:
@@ -167,3 +168,44 @@ def test_the_crd_rules_give_the_same_refusals_as_offline() -> None:
         assert offline or any(message in m for m in found), (message, found)
     for doc in ACCEPTED:
         assert violations(schema, doc) == []
+
+
+# kubeflow's TestSparkApplicationValidatorValidateName table, against the CEL rule itself.
+NAMES = [
+    ("test-app", True),
+    ("test-app-123", True),
+    ("a", True),
+    ("my-app-1", True),
+    ("a" * 63, True),
+    ("a-b-c-d-e", True),
+    ("test--app", True),
+    ("123test-app", False),
+    ("Test-App", False),
+    ("test-App", False),
+    ("-test-app", False),
+    ("test-app-", False),
+    ("", False),
+    ("a" * 64, False),
+    ("test@app", False),
+    ("test_app", False),
+    ("test app", False),
+]
+
+
+@pytest.mark.parametrize(("name", "valid"), NAMES)
+def test_names_as_kubeflows_validator_judges_them(name: str, valid: bool) -> None:
+    rule = next(r for r in webhook_rules() if r.id == "name-dns1035")
+    assert holds(rule.rule, {"metadata": {"name": name}}) is valid
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"spark.executor.memory": "4g"},
+        {"spark.sql.shuffle.partitions": "200"},
+        {"spark.kubernetes.namespace": "default"},
+        {"spark.myapp.customSetting": "42"},
+    ],
+)
+def test_benign_spark_conf_is_allowed(conf: dict[str, str]) -> None:
+    assert load_application(yaml.safe_dump(_app(sparkConf=conf))).spec.spark_conf == conf
