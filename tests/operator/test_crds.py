@@ -14,7 +14,12 @@ from kubespark.apisurface import check_object, load_surface
 from kubespark.cli.app import app
 from kubespark.kube.errors import Invalid
 from kubespark.kube.requests import KubeRequest
-from kubespark.operator.crds import crd_documents, expected_files, shipped_crds
+from kubespark.operator.crds import (
+    crd_documents,
+    expected_files,
+    shipped_crds,
+    with_validation_rules,
+)
 from kubespark.spark.model import DriverSpec, ExecutorSpec, SparkApplicationSpec
 from kubespark.versions import parse_kube_version
 
@@ -119,12 +124,15 @@ def test_schemas_are_structural_with_status_and_columns() -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_crds_fit_every_version(version: str) -> None:
-    """Servers before CEL (1.25) do not know x-kubernetes-validations: the planner drops them."""
+    """The shipped CRDs fit every version; with the CEL rules, the versions that know them."""
     surface = load_surface(version)
-    found = [p for crd in crd_documents() for p in check_object(surface, crd)]
-    assert [p for p in found if p.field != "x-kubernetes-validations"] == []
-    unknown = [p for p in found if p.field == "x-kubernetes-validations"]
-    assert bool(unknown) == (parse_kube_version(version) < parse_kube_version("1.23"))
+    for crd in crd_documents():
+        assert check_object(surface, crd) == []
+        ruled = [p.field for p in check_object(surface, with_validation_rules(crd))]
+        knows_rules = parse_kube_version(version) >= parse_kube_version("1.23")
+        has_rules = crd["spec"]["group"] == "sparkoperator.k8s.io"
+        assert bool(ruled) == (has_rules and not knows_rules)
+        assert set(ruled) <= {"x-kubernetes-validations"}
 
 
 def test_install_crds_dry_run_and_yaml() -> None:

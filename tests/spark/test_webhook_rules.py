@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kubespark.apisurface.cel import holds, violations
-from kubespark.operator.crds import spark_application_crd
+from kubespark.operator.crds import spark_application_crd, with_validation_rules
 from kubespark.spark import ApplicationError, load_application, load_scheduled_application
 from kubespark.spark.rules import webhook_rules
 
@@ -161,7 +161,8 @@ def test_a_scheduled_application_is_checked_for_its_name_and_template_spark_conf
 
 def test_the_crd_rules_give_the_same_refusals_as_offline() -> None:
     """The CRD's x-kubernetes-validations, evaluated as a CEL server does, agree with offline."""
-    schema = spark_application_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    crd = with_validation_rules(spark_application_crd())
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for doc, _, message in REFUSED:
         found = [v.message for v in violations(schema, doc)]
         offline = "namespace" in message or "required field" in message or "Required" in message

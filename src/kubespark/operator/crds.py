@@ -37,6 +37,7 @@ __all__ = [
     "render_crds",
     "scheduled_crd",
     "spark_application_crd",
+    "with_validation_rules",
 ]
 
 GROUP = "sparkoperator.k8s.io"
@@ -266,7 +267,7 @@ def _crd(
         },
         "required": ["spec"],
     }
-    _add_webhook_rules(schema, kind)
+    _add_required_fields(schema, kind)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -301,23 +302,37 @@ def _crd(
     }
 
 
-def _add_webhook_rules(schema: Obj, kind: str) -> None:
-    """kubeflow's webhook refusals as ``x-kubernetes-validations`` (and ``required``) in place.
+def _add_required_fields(schema: Obj, kind: str) -> None:
+    """Fields kubeflow's CRD requires that the model leaves optional (every server enforces)."""
+    for rule in webhook_rules():
+        if kind in rule.kinds and rule.crd and rule.required:
+            node = _schema_at(schema, rule.at, kind)
+            node["required"] = sorted({*node.get("required", []), rule.required})
 
-    Servers without CEL ignore the rules; the operator applies them there (``spark.rules``).
+
+def with_validation_rules(crd: Obj) -> Obj:
+    """A copy of one of kubespark's CRDs carrying kubeflow's webhook refusals as CEL rules.
+
+    For servers that evaluate ``x-kubernetes-validations`` (the API surface's
+    ``crd_validation_rules``): older servers do not know the field (a static manifest with it
+    fails ``kubectl apply`` validation there), so the shipped files and the chart stay without
+    it and ``install-crds`` adds it where it works. The operator applies the same rules on every
+    server. Lists the uniqueness rules compare pairwise get a ``maxItems`` so a real server's
+    cost estimate stays in budget.
     """
+    out = copy.deepcopy(crd)
+    kind = str(out["spec"]["names"]["kind"])
+    if out["spec"]["group"] != GROUP:
+        return out
+    schema = out["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for at, most in list_bounds().items():
         _schema_at(schema, at, kind)["maxItems"] = most
     for rule in webhook_rules():
-        if kind not in rule.kinds or not rule.crd:
-            continue
-        node = _schema_at(schema, rule.at, kind)
-        if rule.required:
-            node["required"] = sorted({*node.get("required", []), rule.required})
-        else:
-            node.setdefault("x-kubernetes-validations", []).append(
+        if kind in rule.kinds and rule.crd and rule.rule:
+            _schema_at(schema, rule.at, kind).setdefault("x-kubernetes-validations", []).append(
                 {"rule": rule.rule, "message": rule.message}
             )
+    return out
 
 
 def _schema_at(schema: Obj, at: str, kind: str) -> Obj:
