@@ -15,7 +15,8 @@ size limits of ``kubectl apply``.
 ``render_crds`` builds them; the YAML shipped under ``operator/data/crds`` and in ``deploy/`` is
 its output, and a test fails when they drift. Those files fit every version; kubeflow's webhook
 refusals as CEL rules (``x-kubernetes-validations``, from ``spark/data/webhook_rules.yaml``) are
-added by :func:`with_validation_rules` for the servers that evaluate them. Pure; no I/O besides reading the bundled surface.
+added by :func:`with_validation_rules` for the servers that evaluate them. Pure; no I/O besides
+reading the bundled surface.
 """
 
 from __future__ import annotations
