@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +311,41 @@ def test_coscheduling_pod_group_and_label_for_a_kube_scheduler_name() -> None:
         "minResources": {"cpu": "3", "memory": "3Gi"},
     }
     assert planned.app.metadata.labels[POD_GROUP_LABEL] == "test-app-pg"
+
+
+def test_submit_with_a_kube_scheduler_name_writes_the_coscheduling_pod_group(
+    emulator_factory: Any, tmp_path: Path
+) -> None:
+    running = emulator_factory(version=str(newest_version()))
+    kubeconfig = str(running.kubeconfig_path)
+    crd = json.loads(json.dumps(POD_GROUP_CRD))
+    crd["metadata"]["name"] = "podgroups.scheduling.x-k8s.io"
+    crd["spec"]["group"] = "scheduling.x-k8s.io"
+    crd["spec"]["versions"][0]["name"] = "v1alpha1"
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    asyncio.run(_send(kubeconfig, "POST", crds, crd))
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(_doc(batchScheduler="sp-scheduler")))
+    args = ["submit", str(path), "--kubeconfig", kubeconfig]
+    args += ["--kube-scheduler-name", "sp-scheduler"]
+    for _ in range(50):  # the new group-version is served once the CRD is established
+        result = CliRunner().invoke(cli, args)
+        if result.exit_code != 2:
+            break
+        time.sleep(0.1)
+    assert result.exit_code == 0, result.output
+    groups = "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups"
+    group = asyncio.run(_send(kubeconfig, "GET", f"{groups}/test-app-pg"))
+    assert group["spec"]["minMember"] == 1
+    pods = asyncio.run(_send(kubeconfig, "GET", "/api/v1/namespaces/default/pods"))
+    roles = {p["metadata"]["labels"].get("spark-role"): p for p in pods["items"]}
+    assert roles["driver"]["metadata"]["labels"][POD_GROUP_LABEL] == "test-app-pg"
+
+
+async def _send(kubeconfig: str, method: str, path: str, body: Any = None) -> Any:
+    client = KubeClient.from_kubeconfig(kubeconfig)
+    try:
+        request = KubeRequest(method, path, (), JSON, body) if body else KubeRequest(method, path)
+        return await client.send(request)
+    finally:
+        await client.aclose()

@@ -68,6 +68,14 @@ def submit(
         float, typer.Option("--timeout", help="with --wait: give up after this many seconds")
     ] = DEFAULT_WAIT_SECONDS,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.TEXT,
+    kube_scheduler_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kube-scheduler-name",
+            help="a kube-scheduler with the coscheduling plugin (repeatable; kubeflow's "
+            "--kube-scheduler-names): a batchScheduler naming it gets a PodGroup",
+        ),
+    ] = None,
 ) -> None:
     """Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."""
     if k8s is not None and not dry_run:
@@ -93,7 +101,7 @@ def submit(
         outcome = asyncio.run(
             submit_and_follow(
                 app,
-                Target(kubeconfig, context, namespace),
+                Target(kubeconfig, context, namespace, tuple(kube_scheduler_name or ())),
                 follow_seconds=timeout if wait else None,
                 on_submitted=show.submitted if show else None,
                 on_progress=show.progress if show else None,
