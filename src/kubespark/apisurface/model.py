@@ -337,6 +337,8 @@ class Behaviours:
     managed_fields_record_subresource: bool = True
     # An apply body of another group-version-kind is refused as "invalid object type" (1.28+).
     apply_checks_object_type: bool = True
+    # CRDs' x-kubernetes-validations (CEL) are evaluated on custom resource writes (1.25+).
+    crd_validation_rules: bool = True
 
 
 @dataclass(frozen=True, slots=True)

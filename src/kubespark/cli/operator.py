@@ -82,6 +82,22 @@ def operator(
     request_retries: Annotated[
         int, typer.Option(help="Attempts per API request on 429/5xx/connection errors.")
     ] = 6,
+    default_batch_scheduler: Annotated[
+        str | None,
+        typer.Option(help="Batch scheduler of applications that set none (kubeflow's flag)."),
+    ] = None,
+    default_time_to_live_seconds: Annotated[
+        int | None,
+        typer.Option(help="timeToLiveSeconds of applications that set none (kubeflow's flag)."),
+    ] = None,
+    enable_driver_pdb: Annotated[
+        bool,
+        typer.Option(help="PodDisruptionBudget over drivers asking for one (kubeflow's flag)."),
+    ] = False,
+    kube_scheduler_names: Annotated[
+        str,
+        typer.Option(help="Coscheduling kube-scheduler names, comma-separated (kubeflow's flag)."),
+    ] = "",
 ) -> None:
     """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
     options = OperatorOptions(
@@ -109,6 +125,10 @@ def operator(
         request_retries=request_retries,
         kube_api_qps=kube_api_qps,
         kube_api_burst=kube_api_burst,
+        default_batch_scheduler=default_batch_scheduler,
+        default_ttl_seconds=default_time_to_live_seconds,
+        enable_driver_pdb=enable_driver_pdb,
+        kube_scheduler_names=tuple(n.strip() for n in kube_scheduler_names.split(",") if n.strip()),
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

@@ -78,6 +78,14 @@ def submit(
             "its data) as the nearest one it does; refused otherwise.",
         ),
     ] = False,
+    kube_scheduler_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kube-scheduler-name",
+            help="a kube-scheduler with the coscheduling plugin (repeatable; kubeflow's "
+            "--kube-scheduler-names): a batchScheduler naming it gets a PodGroup",
+        ),
+    ] = None,
 ) -> None:
     """Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."""
     if k8s is not None and not dry_run:
@@ -109,7 +117,7 @@ def submit(
         outcome = asyncio.run(
             submit_and_follow(
                 app,
-                Target(kubeconfig, context, namespace),
+                Target(kubeconfig, context, namespace, tuple(kube_scheduler_name or ())),
                 follow_seconds=timeout if wait else None,
                 on_submitted=show.submitted if show else None,
                 on_progress=show.progress if show else None,

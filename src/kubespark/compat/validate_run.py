@@ -16,7 +16,12 @@ from typing import Any, BinaryIO
 from kubespark.apisurface.model import ApiSurface
 from kubespark.compat.manifests import Document, InputProblem, expand_paths, read_inputs
 from kubespark.compat.planner import custom_resources
-from kubespark.compat.validation import ObjectReport, Rule, validate_document
+from kubespark.compat.validation import (
+    ObjectReport,
+    Rule,
+    custom_resource_report,
+    validate_document,
+)
 from kubespark.versions import Version
 
 __all__ = ["EXIT_CLEAN", "EXIT_INPUT", "EXIT_PROBLEMS", "ValidationRun", "run_validation"]
@@ -97,6 +102,9 @@ def run_validation(
     for doc, position in waiting:
         if (doc.obj.get("apiVersion"), doc.obj.get("kind")) in custom:
             run.custom_resources += 1
+            refused = custom_resource_report(doc, strict=strict)
+            if refused is not None:
+                run.reports.append(refused)
             continue
         report = validate_document(surface, doc, strict=strict, fix=fix)
         if report.findings:

@@ -27,6 +27,7 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
+from kubespark.spark.rules import KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -114,6 +115,7 @@ def validate_document(
             f"{path[1:]} is given twice; the last value counts",
             "remove one",
         )
+    add_kubeflow_refusals(obj, add)
     problems = check_object(surface, obj)
     missing = [p for p in problems if p.kind is ProblemKind.MISSING_KIND]
     if missing or not _named(obj):
@@ -170,6 +172,25 @@ class _Add(Protocol):
     def __call__(
         self, rule: Rule, path: str, message: str, fix: str, added_in: Version | None = None
     ) -> None: ...
+
+
+def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
+    """kubeflow's validating-webhook refusals of a SparkApplication / ScheduledSparkApplication."""
+    if not isinstance(obj, dict) or obj.get("apiVersion") != "sparkoperator.k8s.io/v1beta2":
+        return
+    if obj.get("kind") not in KINDS:
+        return
+    for path, rule in rule_violations(obj):
+        add(Rule.INVALID_FIELD, "." + path, rule.message, rule.fix)
+
+
+def custom_resource_report(doc: Document, *, strict: bool = False) -> ObjectReport | None:
+    """The findings a custom resource (its CRD among the inputs) gets: kubeflow's refusals."""
+    findings: list[Finding] = []
+    add_kubeflow_refusals(doc.obj, _adder(findings, doc, strict))
+    if not findings:
+        return None
+    return ObjectReport(doc.source, doc.line, ObjectRef.of(doc.obj), tuple(findings), doc.obj)
 
 
 def _adder(findings: list[Finding], doc: Document, strict: bool) -> _Add:

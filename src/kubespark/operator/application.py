@@ -41,6 +41,7 @@ from kubespark.operator.crds import GROUP, VERSION
 from kubespark.operator.events import EventRecorder
 from kubespark.operator.metrics import OperatorMetrics
 from kubespark.operator.options import OperatorOptions
+from kubespark.operator.pdb import delete_driver_pdb, ensure_driver_pdb
 from kubespark.operator.states import (
     AppState,
     RetryRule,
@@ -48,11 +49,12 @@ from kubespark.operator.states import (
     is_expired,
     should_retry,
     time_until_retry,
+    vanished_executor_state,
 )
 from kubespark.operator.status import AppStatus, DriverInfo
 from kubespark.operator.workqueue import WorkQueue
 from kubespark.spark import ApplicationError, SparkApplication, apply_defaults, spark_version_of
-from kubespark.spark.loading import load_application
+from kubespark.spark.loading import load_application, webhook_problems
 from kubespark.submit import (
     DriverState,
     ExecutorState,
@@ -64,6 +66,7 @@ from kubespark.submit import (
     pod_waiting,
     submit_application,
 )
+from kubespark.submit.batch import VOLCANO, delete_pod_group
 
 __all__ = ["ApplicationController", "spec_hash", "submission_id_for"]
 
@@ -71,6 +74,8 @@ log = logging.getLogger("kubespark.operator")
 Obj = dict[str, Any]
 
 LABEL_SUBMISSION_ID = "sparkoperator.k8s.io/submission-id"
+# kubeflow ensures the PDB on its Submitted and Running passes; it is removed in any other state.
+_PDB_STATES = frozenset({AppState.SUBMITTED, AppState.RUNNING})
 EXECUTOR_WRITE_INTERVAL = 2.0  # seconds between status writes that only move executor states
 LABEL_APP_SELECTOR = "spark-app-selector"
 LABEL_EXEC_ID = "spark-exec-id"
@@ -283,17 +288,33 @@ class ApplicationController:
         status = AppStatus.from_raw(obj.get("status"))
         spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
         digest = spec_hash(spec or {})
+        document = {k: v for k, v in obj.items() if k != "status"}
         try:
-            app = apply_defaults(
-                SparkApplication.model_validate({k: v for k, v in obj.items() if k != "status"})
-            )
-            _require_modelled(app)
+            validated = apply_defaults(SparkApplication.model_validate(document))
+            _require_modelled(validated)
+            app: SparkApplication | None = validated
             problem: ApplicationError | InputError | None = None
+            # kubeflow's webhook refusals: servers without CEL let them through, and no CRD can
+            # compare sparkConf with the namespace; refused here, before anything is created.
+            refusals = webhook_problems(document)
+            if refusals:
+                app, problem = None, ApplicationError(refusals)
+            elif app is not None and not app.spec.batch_scheduler:
+                app = self._with_default_scheduler(app)
         except ValidationError:
             app, problem = None, _explained(obj)
         except InputError as err:
             app, problem = None, err
         return _Ctx(obj, status, digest, app, problem)
+
+    def _with_default_scheduler(self, app: SparkApplication) -> SparkApplication:
+        """kubeflow's ``--default-batch-scheduler`` for an application that names none."""
+        default = self.options.default_batch_scheduler
+        if not default:
+            return app
+        return app.model_copy(
+            update={"spec": app.spec.model_copy(update={"batch_scheduler": default})}
+        )
 
     def _spec_changed(self, ctx: _Ctx) -> bool:
         """The stored submission id no longer derives from the current spec."""
@@ -332,6 +353,7 @@ class ApplicationController:
             return await self._transition(ctx, status, requeue=0.0)
         status = self._driver_update(ctx, status, pod)
         status = self._executor_update(ctx, status)
+        await self._converge_pdb(ctx, running=status.state in _PDB_STATES)
         wait = self._executor_write_wait(ctx, status)
         if wait > 0:
             return wait
@@ -353,7 +375,7 @@ class ApplicationController:
         if not retry:
             failed = replace(status.with_state(AppState.FAILED), termination_time=self.clock.now())
             self._state_event(ctx, failed)
-            return await self._transition(ctx, failed)
+            return await self._transition(ctx, failed, requeue=0.0)  # TTL counts from now
         wait = self._retry_wait(AppState.SUBMISSION_FAILED, ctx)
         if wait > 0:
             return wait
@@ -414,7 +436,11 @@ class ApplicationController:
         status = ctx.status
         ttl = ctx.spec.get("timeToLiveSeconds")
         ttl = ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None
+        if ttl is None:  # kubeflow's --default-time-to-live-seconds
+            ttl = self.options.default_ttl_seconds
         now = self.clock.now()
+        await self._converge_pdb(ctx, running=False)
+        await self._clean_up_pod_group(ctx)
         if is_expired(ttl, status.termination_time, now):
             await self._delete_application(ctx)
             return None
@@ -486,6 +512,7 @@ class ApplicationController:
                 submission_id=submission_id,
                 attempt=attempt,
                 options=self.build_options,
+                kube_schedulers=self.options.kube_scheduler_names,
             )
         except SubmissionConflict as conflict:
             return await self._on_conflict(ctx, base, conflict)
@@ -665,12 +692,7 @@ class ApplicationController:
         for name, old in status.executor_state.items():
             if name in seen or old in (ExecutorState.COMPLETED.value, ExecutorState.FAILED.value):
                 continue
-            if status.state is AppState.RUNNING:
-                states[name] = ExecutorState.UNKNOWN.value
-            elif status.state is AppState.COMPLETED or status.state is AppState.SUCCEEDING:
-                states[name] = ExecutorState.COMPLETED.value
-            else:
-                states[name] = ExecutorState.FAILED.value
+            states[name] = vanished_executor_state(status.state).value
         return replace(
             status,
             executor_state=states,
@@ -695,7 +717,8 @@ class ApplicationController:
         return paths
 
     async def _delete_resources(self, ctx: _Ctx, *, only_if_not_deleting: bool = False) -> None:
-        """``deleteSparkResources``: the driver pod (its dependents follow) and the UI objects."""
+        """``deleteSparkResources``: the driver PDB, the driver pod (dependents follow), the UI."""
+        await self._converge_pdb(ctx, running=False)
         for path in self._resource_paths(ctx):
             if only_if_not_deleting and path.endswith(f"/pods/{ctx.driver_pod_name()}"):
                 pod = self.pods.get((ctx.key[0], ctx.driver_pod_name()))
@@ -712,6 +735,21 @@ class ApplicationController:
                 await self.client.send(KubeRequest("DELETE", path, (), JSON, body))
             except NotFound:
                 continue
+
+    async def _clean_up_pod_group(self, ctx: _Ctx) -> None:
+        """``cleanUpOnTermination``: the Volcano PodGroup of a terminated application."""
+        scheduler = ctx.spec.get("batchScheduler") or self.options.default_batch_scheduler
+        if scheduler == VOLCANO and ctx.status.submission_attempts > 0:
+            await delete_pod_group(self.client, ctx.key[0], ctx.key[1])
+
+    async def _converge_pdb(self, ctx: _Ctx, *, running: bool) -> None:
+        """kubeflow's driver PDB behind ``--enable-driver-pdb``: while the driver runs only."""
+        if not self.options.enable_driver_pdb:
+            return
+        if running:
+            await ensure_driver_pdb(self.client, self.capabilities, ctx.obj, ctx.driver_pod_name())
+        else:
+            await delete_driver_pdb(self.client, self.capabilities, ctx.obj, ctx.driver_pod_name())
 
     async def _resources_gone(self, ctx: _Ctx) -> bool:
         """``validateSparkResourceDeletion``: none of them can be read any more."""

@@ -13,7 +13,10 @@ planner drops those per server when it writes the pods). Pod templates stay sche
 size limits of ``kubectl apply``.
 
 ``render_crds`` builds them; the YAML shipped under ``operator/data/crds`` and in ``deploy/`` is
-its output, and a test fails when they drift. Pure; no I/O besides reading the bundled surface.
+its output, and a test fails when they drift. Those files fit every version; kubeflow's webhook
+refusals as CEL rules (``x-kubernetes-validations``, from ``spark/data/webhook_rules.yaml``) are
+added by :func:`with_validation_rules` for the servers that evaluate them. Pure; no I/O besides
+reading the bundled surface.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import yaml
 
 from kubespark.apisurface import ApiSurface, Schema, SchemaKind, load_surface, newest_version
 from kubespark.spark.model import ScheduledSparkApplication, SparkApplication
+from kubespark.spark.rules import list_bounds, spec_root, webhook_rules
 
 __all__ = [
     "GROUP",
@@ -36,6 +40,7 @@ __all__ = [
     "render_crds",
     "scheduled_crd",
     "spark_application_crd",
+    "with_validation_rules",
 ]
 
 GROUP = "sparkoperator.k8s.io"
@@ -265,6 +270,7 @@ def _crd(
         },
         "required": ["spec"],
     }
+    _add_required_fields(schema, kind)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -297,6 +303,49 @@ def _crd(
             ],
         },
     }
+
+
+def _add_required_fields(schema: Obj, kind: str) -> None:
+    """Fields kubeflow's CRD requires that the model leaves optional (every server enforces)."""
+    for rule in webhook_rules():
+        if kind in rule.kinds and rule.crd and rule.required:
+            node = _schema_at(schema, rule.at, kind)
+            node["required"] = sorted({*node.get("required", []), rule.required})
+
+
+def with_validation_rules(crd: Obj) -> Obj:
+    """A copy of one of kubespark's CRDs carrying kubeflow's webhook refusals as CEL rules.
+
+    For servers that evaluate ``x-kubernetes-validations`` (the API surface's
+    ``crd_validation_rules``): older servers do not know the field (a static manifest with it
+    fails ``kubectl apply`` validation there), so the shipped files and the chart stay without
+    it and ``install-crds`` adds it where it works. The operator applies the same rules on every
+    server. Lists the uniqueness rules compare pairwise get a ``maxItems`` so a real server's
+    cost estimate stays in budget.
+    """
+    out = copy.deepcopy(crd)
+    kind = str(out["spec"]["names"]["kind"])
+    if out["spec"]["group"] != GROUP:
+        return out
+    schema = out["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for at, most in list_bounds().items():
+        _schema_at(schema, at, kind)["maxItems"] = most
+    for rule in webhook_rules():
+        if kind in rule.kinds and rule.crd and rule.rule:
+            _schema_at(schema, rule.at, kind).setdefault("x-kubernetes-validations", []).append(
+                {"rule": rule.rule, "message": rule.message}
+            )
+    return out
+
+
+def _schema_at(schema: Obj, at: str, kind: str) -> Obj:
+    node = schema
+    steps = at.replace("[]", ".[]").split(".") if at else []
+    if steps and steps[0] == "spec":
+        steps = [*spec_root(kind), *steps[1:]]
+    for step in steps:
+        node = node["items"] if step == "[]" else node["properties"][step]
+    return node
 
 
 def spark_application_crd() -> Obj:

@@ -18,7 +18,7 @@ from kubespark.compat import Intent, Plan, execute_plan, plan_writes
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import KubeRequest
-from kubespark.operator.crds import shipped_crds
+from kubespark.operator.crds import shipped_crds, with_validation_rules
 
 __all__ = ["InstallResult", "install_crds", "plan_crds"]
 
@@ -31,9 +31,15 @@ class InstallResult:
 
 
 def plan_crds(surface: ApiSurface, *, peering: bool = True) -> Plan:
-    """The writes that install the CRDs on a server of ``surface``."""
+    """The writes that install the CRDs on a server of ``surface``.
+
+    Where the server evaluates CRD validation rules, kubeflow's webhook refusals go in as CEL.
+    """
+    docs = shipped_crds(peering=peering)
+    if surface.behaviours.crd_validation_rules:
+        docs = [with_validation_rules(d) for d in docs]
     return plan_writes(
-        shipped_crds(peering=peering),
+        docs,
         surface,
         Intent.CREATE_OR_REPLACE,
         field_manager="kubespark",

@@ -58,6 +58,15 @@ class OperatorOptions:
     kube_api_qps: float = 0.0
     kube_api_burst: int = 0
     extra_labels: dict[str, str] = field(default_factory=dict)
+    # kubeflow's --default-batch-scheduler: for applications that name none (spec.batchScheduler)
+    default_batch_scheduler: str | None = None
+    # kubeflow's --default-time-to-live-seconds: for applications without spec.timeToLiveSeconds
+    default_ttl_seconds: int | None = None
+    # kubeflow's --enable-driver-pdb: a PDB over the driver of applications asking for one
+    enable_driver_pdb: bool = False
+    # kubeflow's --kube-scheduler-names: batchScheduler values that are kube-schedulers running
+    # the coscheduling plugin (a scheduling.x-k8s.io PodGroup per application)
+    kube_scheduler_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.namespaces and self.namespace_selector:

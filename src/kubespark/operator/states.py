@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kubespark.submit.driverstate import DriverState
+from kubespark.submit.driverstate import DriverState, ExecutorState
 
 __all__ = [
     "AppState",
@@ -24,6 +24,7 @@ __all__ = [
     "is_expired",
     "should_retry",
     "time_until_retry",
+    "vanished_executor_state",
 ]
 
 
@@ -138,3 +139,17 @@ def is_expired(ttl_seconds: int | None, termination: datetime | None, now: datet
     if ttl_seconds is None or termination is None:
         return False
     return now - termination > timedelta(seconds=ttl_seconds)
+
+
+def vanished_executor_state(app_state: AppState) -> ExecutorState:
+    """``updateExecutorState``: the state of an unfinished executor whose pod is gone.
+
+    While the driver runs it is UNKNOWN (it may come back); once the application COMPLETED the
+    executors finished with it; in every other state, SUCCEEDING included (the driver is done
+    but the executors have not settled), kubeflow counts it as FAILED.
+    """
+    if app_state is AppState.RUNNING:
+        return ExecutorState.UNKNOWN
+    if app_state is AppState.COMPLETED:
+        return ExecutorState.COMPLETED
+    return ExecutorState.FAILED

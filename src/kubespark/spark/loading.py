@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from kubespark.spark.model import (
     SparkApplication,
     SparkApplicationSpec,
 )
+from kubespark.spark.rules import rule_violations
 from kubespark.versions import Version, parse_spark_version, spark_version_from_image
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "load_application",
     "load_scheduled_application",
     "spark_version_of",
+    "webhook_problems",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -65,9 +67,13 @@ class ApplicationError(InputError):
         return "\n".join(lines)
 
 
-def load_application(source: str | Path) -> SparkApplication:
-    """A SparkApplication from YAML/JSON text or a file path, validated and defaulted."""
-    return apply_defaults(_load(source, SparkApplication))
+def load_application(source: str | Path, *, kubeflow_refusals: bool = True) -> SparkApplication:
+    """A SparkApplication from YAML/JSON text or a file path, validated and defaulted.
+
+    ``kubeflow_refusals`` applies kubeflow's validating-webhook rules too (``rules.py``); only
+    callers studying the pod patch on documents older kubeflow releases accepted turn it off.
+    """
+    return apply_defaults(_load(source, SparkApplication, refusals=kubeflow_refusals))
 
 
 def load_scheduled_application(source: str | Path) -> ScheduledSparkApplication:
@@ -175,7 +181,7 @@ def _dynamic_allocation_enabled(spec: SparkApplicationSpec) -> bool:
 # ---- reading YAML with positions -------------------------------------------------------------
 
 
-def _load(source: str | Path, model: type[_M]) -> _M:
+def _load(source: str | Path, model: type[_M], *, refusals: bool = True) -> _M:
     text, name = _read(source)
     try:
         # One bounded parse (libyaml) gives the values and the nodes that locate their lines.
@@ -210,12 +216,34 @@ def _load(source: str | Path, model: type[_M]) -> _M:
             ]
         )
     try:
-        return model.model_validate(documents[0])
+        loaded = model.model_validate(documents[0])
     except ValidationError as err:
         errors = _distinct(err.errors())
         errors.sort(key=lambda e: _line_of(nodes[0], _input_loc(e["loc"])) or 0)
         problems = [_problem(e, model, nodes[0], name) for e in errors]
         raise ApplicationError(problems) from None
+    problems = webhook_problems(documents[0], nodes[0], name) if refusals else []
+    if problems:
+        raise ApplicationError(problems)
+    return loaded
+
+
+def webhook_problems(
+    document: Mapping[str, Any], root: yaml.Node | None = None, name: str = ""
+) -> list[Problem]:
+    """kubeflow's validating-webhook refusals of a raw document, as problems with a fix."""
+    out = []
+    for path, rule in rule_violations(document):
+        loc = tuple(int(p) if p.isdigit() else p for p in _split_path(path))
+        line = _line_of(root, loc) if root is not None else None
+        where = f"{name}:{line} {path}" if line else path
+        out.append(Problem(where, rule.message, rule.fix))
+    return out
+
+
+def _split_path(path: str) -> list[str]:
+    """``spec.driverIngressOptions[1]`` -> ``["spec", "driverIngressOptions", "1"]``."""
+    return [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
 
 
 def _read(source: str | Path) -> tuple[str, str]:

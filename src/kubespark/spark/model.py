@@ -67,14 +67,14 @@ class NameKey(_Spec):
 class SecretInfo(_Spec):
     name: str
     path: str
-    secret_type: Literal["GCPServiceAccount", "HadoopDelegationToken", "Generic"] = Field(
-        default="Generic", alias="secretType"
-    )
+    # Required, and no enum: kubeflow's CRD (SecretInfo.Type has no omitempty, no Enum marker);
+    # the driver builder acts on the types it knows and mounts any other as Generic.
+    secret_type: str = Field(alias="secretType")
 
 
 class Port(_Spec):
     name: str
-    protocol: str = "TCP"
+    protocol: str  # required by kubeflow's CRD (Port.Protocol has no omitempty)
     container_port: int = Field(alias="containerPort", ge=1, le=65535)
 
 
@@ -176,9 +176,8 @@ class BatchSchedulerConfiguration(_Spec):
 class SparkUIConfiguration(_Spec):
     service_port: int | None = Field(default=None, alias="servicePort", ge=1, le=65535)
     service_port_name: str | None = Field(default=None, alias="servicePortName")
-    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] | None = Field(
-        default=None, alias="serviceType"
-    )
+    # No enum in kubeflow's CRD: the API server judges the Service type it is given.
+    service_type: str | None = Field(default=None, alias="serviceType")
     service_annotations: dict[str, str] = Field(default_factory=dict, alias="serviceAnnotations")
     service_labels: dict[str, str] = Field(default_factory=dict, alias="serviceLabels")
     ingress_annotations: dict[str, str] = Field(default_factory=dict, alias="ingressAnnotations")
@@ -223,9 +222,8 @@ class SparkApplicationSpec(_Spec):
     mode: Literal["cluster", "client", "in-cluster-client"] = "cluster"
     proxy_user: str | None = Field(default=None, alias="proxyUser")
     image: str | None = None
-    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
-        default=None, alias="imagePullPolicy"
-    )
+    # No enum in kubeflow's CRD: the API server judges the pods' pull policy.
+    image_pull_policy: str | None = Field(default=None, alias="imagePullPolicy")
     image_pull_secrets: list[str] = Field(default_factory=list, alias="imagePullSecrets")
     main_class: str | None = Field(default=None, alias="mainClass")
     main_application_file: str | None = Field(default=None, alias="mainApplicationFile")
@@ -241,12 +239,14 @@ class SparkApplicationSpec(_Spec):
     restart_policy: RestartPolicy = Field(default_factory=RestartPolicy, alias="restartPolicy")
     node_selector: dict[str, str] = Field(default_factory=dict, alias="nodeSelector")
     failure_retries: int | None = Field(default=None, alias="failureRetries", ge=0)
-    retry_interval: int | None = Field(default=None, alias="retryInterval", ge=1)
+    # No minimum in kubeflow's CRD: 0 retries at once.
+    retry_interval: int | None = Field(default=None, alias="retryInterval")
     python_version: Literal["2", "3"] | None = Field(default=None, alias="pythonVersion")
     memory_overhead_factor: str | None = Field(default=None, alias="memoryOverheadFactor")
     monitoring: MonitoringSpec | None = None
     batch_scheduler: str | None = Field(default=None, alias="batchScheduler")
-    time_to_live_seconds: int | None = Field(default=None, alias="timeToLiveSeconds", ge=0)
+    # No minimum in kubeflow's CRD: 0 or less expires the application as soon as it ends.
+    time_to_live_seconds: int | None = Field(default=None, alias="timeToLiveSeconds")
     batch_scheduler_options: BatchSchedulerConfiguration | None = Field(
         default=None, alias="batchSchedulerOptions"
     )

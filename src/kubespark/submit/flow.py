@@ -69,6 +69,9 @@ class Target:
     kubeconfig: str | None = None
     context: str | None = None
     namespace: str | None = None
+    # The cluster's kube-schedulers with the coscheduling plugin (kubeflow's
+    # --kube-scheduler-names): a batchScheduler naming one gets its PodGroup.
+    kube_schedulers: tuple[str, ...] = ()
 
 
 def target_namespace(flag: str | None, app: SparkApplication, context_namespace: str) -> str:
@@ -220,6 +223,7 @@ async def _submit_with(
             surface=surface,
             submission_id=submission_id,
             options=build_options(app),
+            kube_schedulers=target.kube_schedulers,
         )
     except SubmissionFailed as err:
         if isinstance(err.cause, InputError):

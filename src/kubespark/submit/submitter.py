@@ -53,6 +53,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, NotFound, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
 from kubespark.spark.model import SparkApplication
+from kubespark.submit.batch import ensure_served, plan_batch, write_pod_group
 from kubespark.submit.errors import SubmissionConflict, SubmissionFailed
 from kubespark.versions import Version
 
@@ -384,9 +385,21 @@ async def submit_application(
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
+    kube_schedulers: tuple[str, ...] = (),
 ) -> Submission:
-    """Write everything submitting ``app`` creates; see the module docstring for the rules."""
+    """Write everything submitting ``app`` creates; see the module docstring for the rules.
+
+    ``kube_schedulers``: scheduler names that get the coscheduling plugin's PodGroup.
+    """
     namespace = app.metadata.namespace
+    try:
+        batch = plan_batch(app, kube_schedulers)
+    except InputError as err:
+        raise SubmissionFailed(err.message, cause=err, where=err.where) from err
+    await ensure_served(client, batch)
+    app = batch.app
+    if app.metadata.uid:  # owned by the SparkApplication: written before its pods, as kubeflow
+        await write_pod_group(client, batch, None)
     try:
         resources = build_driver_resources(
             app, submission_id=submission_id, attempt=attempt, options=options
@@ -405,6 +418,8 @@ async def submit_application(
         pod, adopted = await _create_pod(client, first, submission_id)
         progress.record(first, pod, adopted)
         pod_uid = str(pod["metadata"]["uid"])
+        if not app.metadata.uid:  # kubespark submit: the driver pod owns the PodGroup
+            await write_pod_group(client, batch, _pod_owner(pod))
         dependents = tuple(_with_owner_uid(w, pod_uid) for w in dependents)
         extras = tuple(_with_owner_uid(w, pod_uid) for w in extras)
         owners = {pod_uid} | ({app.metadata.uid} if app.metadata.uid else set())
@@ -435,6 +450,11 @@ async def submit_application(
         messages=tuple(progress.messages),
         **ui,
     )
+
+
+def _pod_owner(pod: Obj) -> Obj:
+    meta = pod["metadata"]
+    return {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]}
 
 
 async def _write_all(

@@ -176,7 +176,7 @@ def capture(app: SparkApplication, version: str) -> tuple[dict[str, Any], list[d
 
 
 def write_trace(app_path: Path, version: str) -> Path:
-    app = load_application(app_path)
+    app = load_application(app_path, kubeflow_refusals=False)
     settings, requests = capture(app, version)
     out = TRACES / app.metadata.name / f"spark-{version}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ def main() -> None:
     ns = parser.parse_args()
     apps = ns.apps or sorted(APPS.glob("*.yaml"))
     for app_path in apps:
-        name = load_application(app_path).metadata.name
+        name = load_application(app_path, kubeflow_refusals=False).metadata.name
         for version in ns.versions.split(","):
             if ns.force or not (TRACES / name / f"spark-{version}.jsonl").exists():
                 print(write_trace(app_path, version), flush=True)

@@ -84,7 +84,7 @@ def test_reference_traces(trace: Path) -> None:
 def _captured() -> list[tuple[Path, Path]]:
     out = []
     for app_path in sorted(APPS.glob("*.yaml")):
-        name = load_application(app_path).metadata.name
+        name = load_application(app_path, kubeflow_refusals=False).metadata.name
         out += [(app_path, t) for t in sorted((TRACES / name).glob("spark-*.jsonl"))]
     return out
 
@@ -99,7 +99,7 @@ def test_every_app_was_captured_with_every_version() -> None:
 @pytest.mark.parametrize(("app_path", "trace"), _captured(), ids=lambda p: p.stem)
 def test_captured_traces(app_path: Path, trace: Path) -> None:
     settings, writes = read_trace(trace)
-    app = for_version(load_application(app_path), settings["spark"])
+    app = for_version(load_application(app_path, kubeflow_refusals=False), settings["spark"])
     assert settings["returncode"] == 0
     assert compare(app, settings, writes) == []
 
@@ -108,7 +108,9 @@ def test_captured_traces(app_path: Path, trace: Path) -> None:
 def test_captured_flags_are_the_operators_mapping(app_path: Path, trace: Path) -> None:
     """The app YAML and the flags the trace was made with agree."""
     settings, _ = read_trace(trace)
-    app: SparkApplication = for_version(load_application(app_path), settings["spark"])
+    app: SparkApplication = for_version(
+        load_application(app_path, kubeflow_refusals=False), settings["spark"]
+    )
     master = f"k8s://http://127.0.0.1:{settings['port']}"
     command = spark_submit_command(app, submission_id=submission_id(app), master=master)
     assert list(command.args) == settings["args"]
@@ -129,7 +131,7 @@ LIVE = [("3.5.1", "webhook-fields")] + [
 @pytest.mark.parametrize(("version", "app_file"), LIVE, ids=[f"{a}-{v}" for v, a in LIVE])
 def test_live_capture_matches_builder(version: str, app_file: str) -> None:
     """Install pyspark (cached in .cache/pyspark), submit for real, compare with the builder."""
-    app = load_application(APPS / f"{app_file}.yaml")
+    app = load_application(APPS / f"{app_file}.yaml", kubeflow_refusals=False)
     settings, requests = capture(app, version)
     writes = [r for r in requests if r["method"] in ("POST", "PATCH", "PUT")]
     assert settings["spark"] == version

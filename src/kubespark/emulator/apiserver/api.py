@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from kubespark.apisurface.cel import violations
 from kubespark.apisurface.model import ApiSurface, FieldValidation
 from kubespark.emulator.apiserver import crd as crds
 from kubespark.emulator.apiserver import kinds
@@ -334,6 +335,11 @@ class ApiServer:
             if res.custom.schema is not None:
                 body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
                 errs += crds.validate_custom(body, res.custom.schema)
+                if self.surface.behaviours.crd_validation_rules and not errs:
+                    errs += [
+                        FieldError("Invalid", v.path, v.message, value="object")
+                        for v in violations(res.custom.schema, obj)
+                    ]
         else:
             errs += self.checks.check(obj).field_errors
             rules = kinds.rules_for(res.group, res.plural)

@@ -1,0 +1,87 @@
+"""CRD validation rules (``x-kubernetes-validations``, CEL) evaluated as the API server does.
+
+Owns compiling a rule once and evaluating it with ``self`` bound to a value, and walking a
+structural schema alongside an object to report every rule that does not hold, with the field
+path the API server names (``spec.driverIngressOptions[0]``) and the rule's message. At the root
+``self.metadata`` holds only ``name`` and ``generateName``, as on a real server.
+
+Which servers evaluate rules at all is a fact of the API surface (``behaviours.yaml``), not
+decided here. It must not know any particular CRD.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import celpy
+from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
+
+__all__ = ["RuleViolation", "holds", "violations"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleViolation:
+    """One rule that does not hold: where (a field path) and the rule's message."""
+
+    path: str
+    message: str
+    rule: str
+
+
+@functools.cache
+def _program(rule: str) -> celpy.Runner:
+    env = celpy.Environment()
+    return env.program(env.compile(rule))
+
+
+def holds(rule: str, value: Any) -> bool:
+    """Whether ``rule`` is true with ``self`` bound to the JSON ``value``.
+
+    A rule that errors at evaluation (a missing key read without ``has()``) does not hold, as
+    the API server reports such a rule as failed.
+    """
+    try:
+        result = _program(rule).evaluate({"self": json_to_cel(value)})
+    except CELEvalError:
+        return False
+    return bool(result) and not isinstance(result, CELEvalError)
+
+
+def violations(schema: Mapping[str, Any], obj: Any, path: str = "") -> list[RuleViolation]:
+    """Every rule of ``schema`` (and its sub-schemas) that ``obj`` breaks, outermost first."""
+    out: list[RuleViolation] = []
+    value = _root_view(obj) if not path else obj
+    for entry in schema.get("x-kubernetes-validations") or []:
+        rule = str(entry.get("rule", ""))
+        if rule and not holds(rule, value):
+            message = str(entry.get("message") or f"failed rule: {rule}")
+            out.append(RuleViolation(path or "<root>", message, rule))
+    if isinstance(obj, Mapping):
+        for key, sub in (schema.get("properties") or {}).items():
+            if key in obj and obj[key] is not None:
+                out += violations(sub, obj[key], f"{path}.{key}" if path else key)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, Mapping) and not schema.get("properties"):
+            for key, item in obj.items():
+                out += violations(extra, item, f"{path}[{key}]")
+    elif isinstance(obj, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(obj):
+            out += violations(schema["items"], item, f"{path}[{index}]")
+    return out
+
+
+def _root_view(obj: Any) -> Any:
+    """The root object as CEL sees it: metadata reduced to name and generateName."""
+    if not isinstance(obj, Mapping):
+        return obj
+    meta = obj.get("metadata")
+    kept = (
+        {k: meta[k] for k in ("name", "generateName") if k in meta}
+        if isinstance(meta, Mapping)
+        else {}
+    )
+    return {**obj, "metadata": kept}

@@ -1,0 +1,402 @@
+"""Batch schedulers as kubeflow's ``internal/scheduler`` does them: Volcano and YuniKorn.
+
+The kube-scheduler coscheduling plugin (``internal/scheduler/kubescheduler``, for the scheduler
+names the operator is given as kube-schedulers): PodGroup ``<app>-pg``
+(``scheduling.x-k8s.io/v1alpha1``, ``minMember: 1``, the same minimum resources) and its
+``scheduling.x-k8s.io/pod-group`` label on the application, which its pods inherit.
+
+YuniKorn (``internal/scheduler/yunikorn``) needs no object: the driver and executors get
+``schedulerName: yunikorn``, the ``queue`` label of ``batchSchedulerOptions.queue``, and the
+task-group annotations (``spark-driver`` with min member 1, ``spark-executor`` with the initial
+executor count, each with its pod's request computed as kubeflow's ``resourceusage`` does, Java
+byte strings and memory overhead factors included).
+
+Owns, for an application with ``batchScheduler: volcano``: the PodGroup ``spark-<app>-pg``
+(``scheduling.volcano.sh/v1beta1``) with kubeflow's ``minMember`` (1), ``minResources`` (the
+driver's plus every initial executor's request, or ``batchSchedulerOptions.resources``), queue
+and priority class; the ``scheduling.k8s.io/group-name`` annotation on the driver and the
+executors (the executors alone in client mode); and refusing, before anything is written, when
+the server does not serve Volcano's PodGroup (kubeflow's scheduler factory: "CRD PodGroup does
+not exist"). Shared by the operator and ``kubespark submit`` through ``submit_application``.
+
+Resource sums follow kubeflow's ``pkg/util/sparkapplication.go`` (``GetDriverRequestResource``,
+``GetExecutorRequestResource``, ``GetInitialExecutorNumber``) with Kubernetes quantity syntax:
+a value that is no quantity (Spark's ``1g``) is left out, as ``resource.ParseQuantity`` fails
+on it there. It must not build pods or talk to anything but the PodGroup endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient
+from kubespark.kube.errors import APIError, Conflict, NotFound
+from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.spark.model import SparkApplication
+from kubespark.submit.errors import SubmissionFailed
+
+__all__ = [
+    "GROUP_ANNOTATION",
+    "POD_GROUP_LABEL",
+    "QUEUE_LABEL",
+    "TASK_GROUPS",
+    "TASK_GROUP_NAME",
+    "VOLCANO",
+    "YUNIKORN",
+    "BatchPlan",
+    "delete_pod_group",
+    "ensure_served",
+    "min_resources",
+    "plan_batch",
+    "write_pod_group",
+]
+
+VOLCANO = "volcano"
+YUNIKORN = "yunikorn"
+TASK_GROUP_NAME = "yunikorn.apache.org/task-group-name"
+TASK_GROUPS = "yunikorn.apache.org/task-groups"
+QUEUE_LABEL = "queue"
+GROUP_ANNOTATION = "scheduling.k8s.io/group-name"  # volcano.sh/apis KubeGroupNameAnnotationKey
+POD_GROUP_API = "/apis/scheduling.volcano.sh/v1beta1"
+COSCHEDULING_API = "scheduling.x-k8s.io/v1alpha1"
+POD_GROUP_LABEL = "scheduling.x-k8s.io/pod-group"  # scheduler-plugins PodGroupLabel
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    """The application as submitted (group annotations added) and its PodGroup, if any."""
+
+    app: SparkApplication
+    pod_group: Obj | None = None
+
+
+def plan_batch(app: SparkApplication, kube_schedulers: tuple[str, ...] = ()) -> BatchPlan:
+    """kubeflow's ``Schedule`` for ``app``: labels, annotations and the PodGroup body (pure).
+
+    ``kube_schedulers`` are the scheduler names that are kube-schedulers with the coscheduling
+    plugin (kubeflow's ``--kube-scheduler-names``).
+    """
+    spec = app.spec
+    if spec.batch_scheduler and spec.batch_scheduler in kube_schedulers:
+        return _coscheduling(app)
+    if spec.batch_scheduler == YUNIKORN:
+        return BatchPlan(_yunikorn(app))
+    if spec.batch_scheduler != VOLCANO:
+        return BatchPlan(app)
+    name = f"spark-{app.metadata.name}-pg"
+    client_mode = spec.mode == "client"
+    if not client_mode and GROUP_ANNOTATION in spec.driver.annotations:
+        return BatchPlan(app)  # the user grouped the pods already: kubeflow leaves them
+    options = spec.batch_scheduler_options
+    resources: dict[str, str] = (
+        {k: str(v) for k, v in options.resources.items()}
+        if options and options.resources
+        else min_resources(app, driver=not client_mode)
+    )
+    group: Obj = {
+        "apiVersion": "scheduling.volcano.sh/v1beta1",
+        "kind": "PodGroup",
+        "metadata": {"name": name, "namespace": app.metadata.namespace},
+        "spec": {"minMember": 1, "minResources": resources},
+    }
+    if options and options.queue:
+        group["spec"]["queue"] = options.queue
+    if options and options.priority_class_name:
+        group["spec"]["priorityClassName"] = options.priority_class_name
+    if app.metadata.uid:
+        group["metadata"]["ownerReferences"] = [_owner(app)]
+    executor = spec.executor.model_copy(
+        update={"annotations": {**spec.executor.annotations, GROUP_ANNOTATION: name}}
+    )
+    update: dict[str, Any] = {"executor": executor}
+    if not client_mode:
+        update["driver"] = spec.driver.model_copy(
+            update={"annotations": {**spec.driver.annotations, GROUP_ANNOTATION: name}}
+        )
+    return BatchPlan(app.model_copy(update={"spec": spec.model_copy(update=update)}), group)
+
+
+def _coscheduling(app: SparkApplication) -> BatchPlan:
+    """kubeflow's kube-scheduler ``Schedule``: the plugin's PodGroup and its label."""
+    name = f"{app.metadata.name}-pg"
+    group: Obj = {
+        "apiVersion": COSCHEDULING_API,
+        "kind": "PodGroup",
+        "metadata": {"name": name, "namespace": app.metadata.namespace},
+        "spec": {"minMember": 1, "minResources": min_resources(app)},
+    }
+    if app.metadata.uid:
+        group["metadata"]["ownerReferences"] = [_owner(app)]
+    labels = {**app.metadata.labels, POD_GROUP_LABEL: name}
+    metadata = app.metadata.model_copy(update={"labels": labels})
+    return BatchPlan(app.model_copy(update={"metadata": metadata}), group)
+
+
+def _owner(app: SparkApplication) -> Obj:
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "name": app.metadata.name,
+        "uid": app.metadata.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+async def ensure_served(client: KubeClient, plan: BatchPlan) -> None:
+    """Refuse (permanently) when the server does not serve the plan's PodGroup."""
+    if plan.pod_group is None:
+        return
+    api_version = str(plan.pod_group["apiVersion"])
+    try:
+        listing = await client.send(KubeRequest("GET", f"/apis/{api_version}"))
+    except NotFound:
+        listing = {}
+    plurals = {r.get("name") for r in (listing or {}).get("resources") or []}
+    if "podgroups" not in plurals:
+        group = api_version.split("/")[0]
+        who = "volcano" if api_version == POD_GROUP_API[len("/apis/") :] else "kube-scheduler"
+        # An InputError cause: ``kubespark submit`` exits 2; the operator fails the application.
+        problem = InputError(
+            f"batch scheduler {who}: CRD PodGroup does not exist "
+            f"(podgroups.{group}/{api_version.split('/')[1]} is not served)",
+            fix=f"install the scheduler's CRDs ({group}) in the cluster, "
+            "or remove spec.batchScheduler",
+            where="spec.batchScheduler",
+        )
+        raise SubmissionFailed(problem.message, cause=problem, where=problem.where)
+
+
+async def write_pod_group(client: KubeClient, plan: BatchPlan, owner: Obj | None) -> None:
+    """Create the PodGroup (kept when it exists, its ``minMember`` put back to 1 as kubeflow).
+
+    ``owner`` (the driver pod, for ``kubespark submit``) owns it when no SparkApplication does.
+    """
+    group = plan.pod_group
+    if group is None:
+        return
+    body = {**group, "metadata": dict(group["metadata"])}
+    if owner is not None and "ownerReferences" not in body["metadata"]:
+        body["metadata"]["ownerReferences"] = [owner]
+    api = f"/apis/{body['apiVersion']}"
+    path = f"{api}/namespaces/{body['metadata']['namespace']}/podgroups"
+    try:
+        await client.send(KubeRequest("POST", path, (), JSON, body))
+    except Conflict:
+        await _keep_min_member(client, f"{path}/{body['metadata']['name']}")
+    except APIError as err:
+        raise SubmissionFailed.from_api_error(err, what="creating the Volcano PodGroup") from err
+
+
+async def _keep_min_member(client: KubeClient, path: str) -> None:
+    live = await client.send(KubeRequest("GET", path))
+    if (live.get("spec") or {}).get("minMember") != 1:
+        patch = {"spec": {"minMember": 1}}
+        await client.send(KubeRequest("PATCH", path, (), "application/merge-patch+json", patch))
+
+
+async def delete_pod_group(client: KubeClient, namespace: str, app_name: str) -> None:
+    """kubeflow's ``Cleanup`` once the application terminates (gone already is fine)."""
+    path = f"{POD_GROUP_API}/namespaces/{namespace}/podgroups/spark-{app_name}-pg"
+    try:
+        await client.send(KubeRequest("DELETE", path))
+    except NotFound:
+        return
+
+
+# ---- kubeflow's resource sums ------------------------------------------------------------------
+
+
+def min_resources(app: SparkApplication, *, driver: bool = True) -> dict[str, str]:
+    """The driver's request (cluster mode) plus every initial executor's, as quantities."""
+    totals: dict[str, tuple[Decimal, bool]] = {}
+    pods = [(_pod_request(app, "driver"), 1)] if driver else []
+    pods.append((_pod_request(app, "executor"), _initial_executors(app)))
+    for request, count in pods:
+        for name, (value, binary) in request.items():
+            have = totals.get(name)
+            total = value * count + (have[0] if have else 0)
+            totals[name] = (total, have[1] if have else binary)
+    return {name: _format(value, binary) for name, (value, binary) in sorted(totals.items())}
+
+
+def _pod_request(app: SparkApplication, role: str) -> dict[str, tuple[Decimal, bool]]:
+    pod = app.spec.driver if role == "driver" else app.spec.executor
+    out: dict[str, tuple[Decimal, bool]] = {}
+    cpu_texts = [str(pod.cores) if pod.cores is not None else None, pod.core_limit]
+    if role == "executor":  # the executor's coreRequest comes first
+        cpu_texts.insert(0, pod.core_request)
+    for text in cpu_texts:
+        parsed = _quantity(text)
+        if parsed is not None and "cpu" not in out:
+            out["cpu"] = parsed
+    memory = _quantity(pod.memory)
+    overhead = _quantity(pod.memory_overhead)
+    if memory is not None:
+        out["memory"] = (memory[0] + (overhead[0] if overhead else 0), memory[1])
+    return out
+
+
+def _initial_executors(app: SparkApplication) -> int:
+    spec = app.spec
+    allocation = spec.dynamic_allocation
+    if allocation is not None and allocation.enabled:
+        counts = (spec.executor.instances, allocation.initial_executors, allocation.min_executors)
+        return max([0, *(c for c in counts if c is not None)])
+    return spec.executor.instances if spec.executor.instances is not None else 2
+
+
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def _quantity(text: str | None) -> tuple[Decimal, bool] | None:
+    """A Kubernetes quantity's value and whether its suffix is binary; None if it is none."""
+    match = _QUANTITY.match(text or "")
+    if match is None or match.group(1).count(".") > 1:
+        return None
+    number, suffix = Decimal(match.group(1)), match.group(2) or ""
+    if suffix in _BINARY:
+        return number * (Decimal(1024) ** _BINARY[suffix]), True
+    return number * (Decimal(10) ** _DECIMAL[suffix]), False
+
+
+def _format(value: Decimal, binary: bool) -> str:
+    """``resource.Quantity.String()``: the largest suffix that keeps the number whole."""
+    if value == 0:
+        return "0"
+    if binary and value == value.to_integral_value():
+        for suffix, power in sorted(_BINARY.items(), key=lambda s: -s[1]):
+            unit = Decimal(1024) ** power
+            if value % unit == 0:
+                return f"{int(value // unit)}{suffix}"
+    for suffix, exponent in sorted(_DECIMAL.items(), key=lambda s: -s[1]):
+        scaled = value / (Decimal(10) ** exponent)
+        if scaled == scaled.to_integral_value():
+            return f"{int(scaled)}{suffix}"
+    return str(value)
+
+
+# ---- YuniKorn ----------------------------------------------------------------------------------
+
+# pkg/common/spark.go: DefaultJVMMemoryOverheadFactor, DefaultNonJVMMemoryOverheadFactor,
+# MinMemoryOverhead (384 Mi).
+_JVM_OVERHEAD, _NON_JVM_OVERHEAD, _MIN_OVERHEAD = 0.1, 0.4, 384 * (1 << 20)
+_JAVA_BYTES = re.compile(r"^([0-9]+)([a-z]+)?$")
+_JAVA_SUFFIX = {"b": 0, "k": 10, "kb": 10, "m": 20, "mb": 20, "g": 30, "gb": 30}
+_JAVA_SUFFIX |= {"t": 40, "tb": 40, "p": 50, "pb": 50}
+
+
+def _yunikorn(app: SparkApplication) -> SparkApplication:
+    """kubeflow's YuniKorn ``Schedule``: scheduler names, queue labels, task-group annotations."""
+    spec = app.spec
+    groups = [_task_group(app, "driver", 1)]
+    executors = _initial_executors(app)
+    if executors > 0:
+        groups.append(_task_group(app, "executor", executors))
+    queue = spec.batch_scheduler_options.queue if spec.batch_scheduler_options else None
+    if queue:
+        # Go shares a non-nil labels map with the driver's task group, so the queue shows there.
+        for group, pod in zip(groups, (spec.driver, spec.executor), strict=False):
+            if pod.labels:
+                group["labels"] = dict(sorted({**pod.labels, QUEUE_LABEL: queue}.items()))
+    text = json.dumps(groups, separators=(",", ":"))
+    driver = _yunikorn_pod(spec.driver, queue, {TASK_GROUP_NAME: "spark-driver", TASK_GROUPS: text})
+    executor = _yunikorn_pod(spec.executor, queue, {TASK_GROUP_NAME: "spark-executor"})
+    return app.model_copy(
+        update={"spec": spec.model_copy(update={"driver": driver, "executor": executor})}
+    )
+
+
+def _yunikorn_pod(pod: Any, queue: str | None, annotations: dict[str, str]) -> Any:
+    update: dict[str, Any] = {
+        "scheduler_name": YUNIKORN,
+        "annotations": {**pod.annotations, **annotations},
+    }
+    if queue:
+        update["labels"] = {**pod.labels, QUEUE_LABEL: queue}
+    return pod.model_copy(update=update)
+
+
+def _task_group(app: SparkApplication, role: str, members: int) -> Obj:
+    spec = app.spec
+    pod = spec.driver if role == "driver" else spec.executor
+    group: Obj = {
+        "name": f"spark-{role}",
+        "minMember": members,
+        "minResource": {"cpu": _yunikorn_cpu(pod, role), "memory": _yunikorn_memory(app, role)},
+    }
+    selector = {**spec.node_selector, **pod.node_selector}
+    if selector:
+        group["nodeSelector"] = dict(sorted(selector.items()))
+    if pod.tolerations:
+        group["tolerations"] = pod.tolerations
+    if pod.affinity:
+        group["affinity"] = pod.affinity
+    if pod.labels:
+        group["labels"] = dict(sorted(pod.labels.items()))
+    return group
+
+
+def _yunikorn_cpu(pod: Any, role: str) -> str:
+    if pod.core_request:
+        if _quantity(pod.core_request) is None:
+            raise InputError(
+                f"coreRequest {pod.core_request!r} is not a Kubernetes quantity",
+                where=f"spec.{role}.coreRequest",
+                fix='write a quantity such as "500m" or "2"',
+            )
+        return str(pod.core_request)
+    return str(pod.cores) if pod.cores is not None else "1"
+
+
+def _java_bytes(text: str, where: str) -> int:
+    match = _JAVA_BYTES.match(text.lower())
+    if match is None or (match.group(2) or "b") not in _JAVA_SUFFIX:
+        raise InputError(
+            f"unable to parse byte string: {text}",
+            where=where,
+            fix='write a Spark memory size such as "512m" or "2g"',
+        )
+    return int(match.group(1)) << _JAVA_SUFFIX[match.group(2) or "b"]
+
+
+def _yunikorn_memory(app: SparkApplication, role: str) -> str:
+    spec = app.spec
+    pod = spec.driver if role == "driver" else spec.executor
+    where = f"spec.{role}"
+    factor = (
+        float(spec.memory_overhead_factor)
+        if spec.memory_overhead_factor
+        else (_JVM_OVERHEAD if spec.type in ("Java", "Scala") else _NON_JVM_OVERHEAD)
+    )
+    memory = _java_bytes(pod.memory, f"{where}.memory") if pod.memory else 0
+    overhead = (
+        _java_bytes(pod.memory_overhead, f"{where}.memoryOverhead")
+        if pod.memory_overhead
+        else int(max(memory * factor, _MIN_OVERHEAD))
+    )
+    total = memory + overhead
+    if role == "executor":
+        total += _executor_extra_bytes(app)
+    return f"{total // 1024 // 1024}Mi"
+
+
+def _executor_extra_bytes(app: SparkApplication) -> int:
+    """PySpark worker memory and off-heap memory, as kubeflow adds them to each executor."""
+    conf = app.spec.spark_conf
+    extra = 0
+    pyspark = conf.get("spark.executor.pyspark.memory")
+    if app.spec.type == "Python" and pyspark:
+        extra += _java_bytes(pyspark + "m" if pyspark.isdigit() else pyspark, "spec.sparkConf")
+    off_heap = conf.get("spark.memory.offHeap.size")
+    if conf.get("spark.memory.offHeap.enabled", "false") != "false" and off_heap:
+        extra += _java_bytes(off_heap, "spec.sparkConf")
+    return extra
