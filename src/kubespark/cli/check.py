@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import yaml
@@ -22,9 +22,13 @@ import yaml
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError, VersionError
-from kubespark.knowledge import Combination, Verdict, assessment_view, evaluate
-from kubespark.kube.client import KubeClient
-from kubespark.kube.discovery import ClusterFacts, discover
+from kubespark.knowledge import (
+    Combination,
+    Verdict,
+    assessment_view,
+    evaluate,
+    load_knowledge,
+)
 from kubespark.spark.loading import (
     ApplicationError,
     load_application,
@@ -40,6 +44,9 @@ from kubespark.versions import (
     parse_spark_version,
     spark_version_from_image,
 )
+
+if TYPE_CHECKING:
+    from kubespark.kube.discovery import ClusterFacts
 
 __all__ = ["check", "parse_jdk_version", "read_spark_application"]
 
@@ -180,7 +187,22 @@ def parse_jdk_version(text: str) -> Version:
 
 
 def _kube(text: str | None) -> Version | None:
-    return None if text is None else _parsed("--k8s", parse_kube_version, text)
+    """``--k8s``, refused outside the minors the knowledge base covers, as ``plan`` refuses.
+
+    A live server newer than the data still gets a verdict with a caveat: it exists. A version
+    typed on the command line that no data covers is more likely a typo than a release.
+    """
+    if text is None:
+        return None
+    version = _parsed("--k8s", parse_kube_version, text)
+    minors = load_knowledge().kube_minors
+    if version.minor_version not in minors:
+        raise InputError(
+            f"Kubernetes {version.minor_version} is not a minor kubespark knows",
+            where="--k8s",
+            fix=f"give a minor from {minors[0]} to {minors[-1]}",
+        )
+    return version
 
 
 def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion | None:
@@ -242,6 +264,10 @@ def _live_cluster(kubeconfig: str | None, context: str | None) -> ClusterFacts:
 
 
 async def _discover(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    # Imported here: the HTTP stack costs more than the rest of an offline check put together.
+    from kubespark.kube.client import KubeClient
+    from kubespark.kube.discovery import discover
+
     async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
         return await discover(client)
 
