@@ -9,7 +9,6 @@ compatible, 1 some path is incompatible or depends on something not given, 2 usa
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +28,6 @@ from kubespark.knowledge import (
     evaluate,
     load_knowledge,
 )
-from kubespark.spark.loading import (
-    ApplicationError,
-    load_application,
-    load_scheduled_application,
-    spark_version_of,
-)
-from kubespark.spark.model import SparkApplicationSpec
 from kubespark.versions import (
     OperatorVersion,
     Version,
@@ -45,8 +37,11 @@ from kubespark.versions import (
     spark_version_from_image,
 )
 
+# Only what a flag needs is imported when it is given: the SparkApplication models (-f), asyncio
+# and the HTTP stack (--kubeconfig) cost more than an offline check itself.
 if TYPE_CHECKING:
     from kubespark.kube.discovery import ClusterFacts
+    from kubespark.spark.model import SparkApplicationSpec
 
 __all__ = ["check", "parse_jdk_version", "read_spark_application"]
 
@@ -221,6 +216,8 @@ def read_spark_application(path: Path) -> AppVersions:
     The file is read and validated by :mod:`kubespark.spark.loading`, so ``check -f`` reports a
     malformed application exactly as submitting it would (field path, ``file:line``, fix).
     """
+    from kubespark.spark.loading import ApplicationError, spark_version_of
+
     try:
         spec, where = _load_spec(path)
         version = spark_version_of(spec, where=where)
@@ -238,6 +235,8 @@ def read_spark_application(path: Path) -> AppVersions:
 
 
 def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:
+    from kubespark.spark.loading import load_application, load_scheduled_application
+
     if _kind_of(path) == "ScheduledSparkApplication":
         return load_scheduled_application(path).spec.template, "spec.template"
     return load_application(path).spec, "spec"
@@ -260,11 +259,12 @@ def _kind_of(path: Path) -> str | None:
 
 
 def _live_cluster(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    import asyncio
+
     return asyncio.run(_discover(kubeconfig, context))
 
 
 async def _discover(kubeconfig: str | None, context: str | None) -> ClusterFacts:
-    # Imported here: the HTTP stack costs more than the rest of an offline check put together.
     from kubespark.kube.client import KubeClient
     from kubespark.kube.discovery import discover
 
