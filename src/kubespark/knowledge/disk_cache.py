@@ -1,8 +1,9 @@
 """Results derived from the packaged knowledge base, kept on disk between processes.
 
-Owns one promise: a cached value is the value its builder returns for the data files as they are
-now. Entries are named by a digest of every file under ``knowledge/data`` and of kubespark's
-version, so an edited data file or an upgrade misses the cache instead of reading a stale
+Owns one promise: a cached value is the value its builder returns for the data files and code as
+they are now. Entries are named by a digest of every file of the ``kubespark.knowledge`` package
+(its data and the modules whose classes are pickled) and of ``kubespark/versions.py``, so an
+edited data file, a changed model or an upgrade misses the cache instead of reading a stale
 answer. The cache lives in ``$KUBESPARK_CACHE/knowledge`` (else the user's cache directory, as
 the pyspark cache does); an unreadable, corrupt or unwritable entry only costs the computation.
 It must not cache anything that depends on input other than the packaged data.
@@ -39,11 +40,11 @@ def cache_dir() -> Path:
 
 @functools.cache
 def data_digest() -> str:
-    """A digest of every packaged data file (names and bytes) and of kubespark's version."""
-    from kubespark import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for name, data in sorted(_files(resources.files("kubespark.knowledge") / "data", "")):
+    """A digest of the knowledge package's files (names and bytes) and of the version types."""
+    files = _files(resources.files("kubespark.knowledge"), "knowledge/")
+    files.append(("versions.py", (resources.files("kubespark") / "versions.py").read_bytes()))
+    digest = hashlib.sha256(str(pickle.HIGHEST_PROTOCOL).encode())
+    for name, data in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:24]
 
@@ -52,6 +53,8 @@ def _files(root: Traversable, prefix: str) -> list[tuple[str, bytes]]:
     found: list[tuple[str, bytes]] = []
     for entry in root.iterdir():
         name = f"{prefix}{entry.name}"
+        if entry.name == "__pycache__":
+            continue
         if entry.is_dir():
             found.extend(_files(entry, f"{name}/"))
         elif entry.is_file():
