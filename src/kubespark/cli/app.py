@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "logs": "kubespark.cli.logs:logs",
     "list": "kubespark.cli.list_apps:list_apps",
     "delete": "kubespark.cli.delete:delete",
+    "suspend": "kubespark.cli.suspend:suspend",
+    "resume": "kubespark.cli.suspend:resume",
     "completion": "kubespark.cli.completion:completion",
 }
 
@@ -68,7 +70,9 @@ SUMMARIES: dict[str, str] = {
     ),
     "status": "Show a submitted application: driver state, executors, compat notes.",
     "logs": "Print (or follow) the driver's log of a submitted application.",
-    "list": "List applications submitted by kubespark, newest first.",
+    "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
+    "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
+    "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
     "delete": (
         "Delete a submitted application: its driver pod and the objects its submission wrote."
     ),
@@ -109,7 +113,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "status": ("kubespark status spark-pi", "kubespark status spark-pi -n spark -o json"),
     "logs": ("kubespark logs spark-pi -f", "kubespark logs spark-pi --tail 50"),
-    "list": ("kubespark list", "kubespark list -A -o json"),
+    "list": ("kubespark list", "kubespark list -A -o wide", "kubespark list -l team=data -o name"),
+    "suspend": ("kubespark suspend nightly-report -n spark",),
+    "resume": ("kubespark resume nightly-report -n spark",),
     "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
     "completion": (
         "source <(kubespark completion bash)",
