@@ -124,3 +124,59 @@ def test_suspend_and_resume_write_spec_suspend(emulator: RunningEmulator) -> Non
     assert missing.exit_code == 2
     assert "no SparkApplication or ScheduledSparkApplication 'absent'" in missing.stderr
     assert "Traceback" not in missing.output
+
+
+def _write_status(emu: RunningEmulator, plural: str, name: str, status: dict[str, Any]) -> None:
+    # What the operator writes, written here through the same status subresource.
+    with httpx.Client(base_url=emu.url, timeout=10) as client:
+        response = client.patch(
+            f"{API}/namespaces/default/{plural}/{name}/status",
+            json={"status": status},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert response.status_code == 200, response.text
+        event = {
+            "metadata": {"name": f"{name}.1"},
+            "involvedObject": {"kind": "SparkApplication", "name": name, "namespace": "default"},
+            "type": "Warning",
+            "reason": "SparkApplicationFailed",
+            "message": "driver failed: OOMKilled",
+            "count": 2,
+        }
+        response = client.post("/api/v1/namespaces/default/events", json=event)
+        assert response.status_code == 201, response.text
+
+
+def test_status_of_a_spark_application_reads_the_operators_status(
+    emulator: RunningEmulator,
+) -> None:
+    _with_crds(emulator)
+    _write_status(
+        emulator,
+        "sparkapplications",
+        "spark-pi",
+        {
+            "applicationState": {"state": "FAILED", "errorMessage": "driver OOMKilled"},
+            "submissionAttempts": 2,
+            "executionAttempts": 2,
+            "driverInfo": {"podName": "spark-pi-driver"},
+            "executorState": {"spark-pi-exec-1": "FAILED"},
+            "compatNotes": ["server 1.19.0: created the Service with POST instead of apply"],
+        },
+    )
+    result = run(emulator, "status", "spark-pi")
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    assert "spark-pi in default · SparkApplication · Spark 3.5.1" in out
+    assert "state      FAILED" in out and "error      driver OOMKilled" in out
+    assert "attempts   2 submissions, 2 executions" in out
+    assert "executors  spark-pi-exec-1: FAILED" in out
+    assert out.count("created the Service with POST instead of apply") == 1
+    assert "Warning SparkApplicationFailed (x2): driver failed: OOMKilled" in out
+    view = json.loads(run(emulator, "status", "nightly", "-o", "json").stdout)
+    assert view["kind"] == "ScheduledSparkApplication" and view["schedule"] == "@daily"
+    missing = run(emulator, "status", "absent")
+    assert missing.exit_code == 2
+    assert "no kubespark submission, SparkApplication or ScheduledSparkApplication" in (
+        missing.stderr
+    )

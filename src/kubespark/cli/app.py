@@ -68,7 +68,7 @@ SUMMARIES: dict[str, str] = {
     "submit": (
         "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
     ),
-    "status": "Show a submitted application: driver state, executors, compat notes.",
+    "status": "Show an application: state, why it waits, attempts, compat notes, events.",
     "logs": "Print (or follow) the driver's log of a submitted application.",
     "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
     "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",

@@ -22,7 +22,15 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import KubeRequest
 
-__all__ = ["OperatorApp", "ResourceKind", "find_operator_app", "find_operator_apps", "suspend"]
+__all__ = [
+    "OperatorApp",
+    "ResourceKind",
+    "event_line",
+    "events_of",
+    "find_operator_app",
+    "find_operator_apps",
+    "suspend",
+]
 
 API = "/apis/sparkoperator.k8s.io/v1beta2"
 MERGE_PATCH = "application/merge-patch+json"
@@ -99,6 +107,11 @@ class OperatorApp:
     @property
     def notes(self) -> tuple[str, ...]:
         return tuple(str(n) for n in self.status.get("compatNotes") or ())
+
+    @property
+    def executors(self) -> dict[str, str]:
+        """Executor pod -> state, as the operator records them."""
+        return {str(k): str(v) for k, v in (self.status.get("executorState") or {}).items()}
 
     @property
     def driver_pod(self) -> str:
@@ -197,3 +210,34 @@ async def suspend(client: KubeClient, namespace: str, name: str, value: bool) ->
         "PATCH", _path(found.kind, namespace, name), body=body, content_type=MERGE_PATCH
     )
     return _of(found.kind, await client.send(request))
+
+
+async def events_of(client: KubeClient, app: OperatorApp) -> list[dict[str, Any]]:
+    """The Events about ``app`` (the operator's and the API server's), oldest first."""
+    path = f"/api/v1/namespaces/{quote(app.namespace, safe='')}/events"
+    body = await client.send(KubeRequest("GET", path))
+    items = body.get("items") if isinstance(body, dict) else None
+    about = [
+        e
+        for e in items or []
+        if isinstance(e, dict)
+        and (e.get("involvedObject") or {}).get("name") == app.name
+        and (e.get("involvedObject") or {}).get("kind") == app.kind.value
+    ]
+    return sorted(about, key=_event_time)
+
+
+def _event_time(event: Mapping[str, Any]) -> str:
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    """``Normal SparkApplicationSubmitted: the message`` as a status shows it."""
+    count = int(event.get("count") or 1)
+    times = f" (x{count})" if count > 1 else ""
+    return f"{event.get('type', '')} {event.get('reason', '')}{times}: {event.get('message', '')}"
