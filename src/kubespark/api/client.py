@@ -26,7 +26,7 @@ from kubespark.errors import InputError, KubesparkError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery_cache import cached_surface
 from kubespark.kube.errors import NotFound
-from kubespark.kube.requests import KubeRequest
+from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.spark.loading import load_application
 from kubespark.spark.model import SparkApplication
 from kubespark.submit.flow import Outcome, Target, submit_and_follow
@@ -187,7 +187,7 @@ class AsyncClient:
         namespace = self._ns(model.metadata.namespace)
         body["metadata"]["namespace"] = namespace
         path = f"{API}/namespaces/{quote(namespace, safe='')}/sparkapplications"
-        created = await self.kube.send(KubeRequest("POST", path, body=body))
+        created = await self.kube.send(KubeRequest("POST", path, content_type=JSON, body=body))
         return Application.of_resource(
             OperatorApp(ResourceKind.APPLICATION, namespace, model.metadata.name, created)
         )
