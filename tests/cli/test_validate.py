@@ -185,3 +185,15 @@ def test_a_version_and_a_live_server_together_are_a_usage_error(manifests: Path)
     result = invoke("-f", str(manifests), "--k8s", "1.19", "--context", "prod")
     assert result.exit_code == 2
     assert "--k8s and --kubeconfig/--context both name the server" in result.stderr
+
+
+def test_validate_says_which_version_it_assumed(tmp_path: Path) -> None:
+    from kubespark.apisurface import newest_version
+
+    manifest = tmp_path / "cm.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    assumed = CliRunner().invoke(app, ["validate", "-f", str(manifest)])
+    assert assumed.exit_code == 0, assumed.output
+    assert f"checking against Kubernetes {newest_version()}, the newest" in assumed.stderr
+    given = CliRunner().invoke(app, ["validate", "-f", str(manifest), "--k8s", "1.19"])
+    assert "checking against" not in given.stderr and "Kubernetes 1.19" in given.stdout
