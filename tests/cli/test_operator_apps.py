@@ -180,3 +180,27 @@ def test_status_of_a_spark_application_reads_the_operators_status(
     assert "no kubespark submission, SparkApplication or ScheduledSparkApplication" in (
         missing.stderr
     )
+
+
+def test_logs_and_delete_of_a_spark_application(emulator: RunningEmulator) -> None:
+    _with_crds(emulator)
+    waiting = run(emulator, "logs", "spark-pi")
+    assert waiting.exit_code == 1
+    assert "SparkApplication spark-pi has no driver pod yet (state New)" in waiting.stderr
+    # The driver the operator would have made: a pod named in status.driverInfo.
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        pod = {
+            "metadata": {"name": "spark-pi-driver"},
+            "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "busybox"}]},
+        }
+        assert client.post("/api/v1/namespaces/default/pods", json=pod).status_code == 201
+    _write_status(
+        emulator, "sparkapplications", "spark-pi", {"driverInfo": {"podName": "spark-pi-driver"}}
+    )
+    logs = run(emulator, "logs", "spark-pi")
+    # busybox logs nothing; reading the named pod's log succeeds (an absent pod would not).
+    assert logs.exit_code == 0 and logs.stderr == "", logs.output
+    gone = ok(emulator, "delete", "spark-pi")
+    assert "SparkApplication default/spark-pi" in gone.stdout and "spark-pi is gone" in gone.stdout
+    names = ok(emulator, "list", "-o", "name").stdout.split()
+    assert names == ["scheduledsparkapplication/nightly"]

@@ -69,12 +69,12 @@ SUMMARIES: dict[str, str] = {
         "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
     ),
     "status": "Show an application: state, why it waits, attempts, compat notes, events.",
-    "logs": "Print (or follow) the driver's log of a submitted application.",
+    "logs": "Print (or follow) the driver's log of an application.",
     "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
     "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
     "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
     "delete": (
-        "Delete a submitted application: its driver pod and the objects its submission wrote."
+        "Delete an application: a submission's driver pod and objects, or the operator's resource."
     ),
     "completion": "Print the shell completion script for bash, zsh or fish.",
 }

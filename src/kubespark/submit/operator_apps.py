@@ -3,28 +3,33 @@
 Owns reading SparkApplications and ScheduledSparkApplications (``sparkoperator.k8s.io/v1beta2``,
 whichever operator runs them: kubespark's or kubeflow's) into one flat, typed view (state,
 attempts, why it waits, compat notes, age) beside the applications ``kubespark submit`` wrote
-(:mod:`kubespark.submit.submitted_apps`), and writing the one field a user flips on them:
-``spec.suspend``. A server without the CRDs has no such applications (an empty list, not an
-error). It must not decide states: the operator writes them; this module only reads them.
+(:mod:`kubespark.submit.submitted_apps`), writing the one field a user flips on them
+(``spec.suspend``) and deleting them. A server without the CRDs has no such applications (an
+empty list, not an error). It must not decide states: the operator writes them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from kubespark.compat import ObjectRef
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import KubeRequest
+from kubespark.submit.removal import POLL_SECONDS, Deleted
 
 __all__ = [
     "OperatorApp",
     "ResourceKind",
+    "delete_resource",
     "event_line",
     "events_of",
     "find_operator_app",
@@ -241,3 +246,19 @@ def event_line(event: Mapping[str, Any]) -> str:
     count = int(event.get("count") or 1)
     times = f" (x{count})" if count > 1 else ""
     return f"{event.get('type', '')} {event.get('reason', '')}{times}: {event.get('message', '')}"
+
+
+async def delete_resource(client: KubeClient, app: OperatorApp, *, wait_seconds: float) -> Deleted:
+    """Delete the resource (its operator removes the driver it owns) and wait until it is gone."""
+    ref = ObjectRef("sparkoperator.k8s.io/v1beta2", app.kind.value, app.name, app.namespace)
+    path = _path(app.kind, app.namespace, app.name)
+    with contextlib.suppress(NotFound):  # gone already: what delete wanted
+        await client.send(KubeRequest("DELETE", path))
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            await client.send(KubeRequest("GET", path))
+        except NotFound:
+            return Deleted((ref,))
+        await asyncio.sleep(POLL_SECONDS)
+    return Deleted((ref,)) if wait_seconds <= 0 else Deleted((), (ref,))
