@@ -204,3 +204,34 @@ def test_logs_and_delete_of_a_spark_application(emulator: RunningEmulator) -> No
     assert "SparkApplication default/spark-pi" in gone.stdout and "spark-pi is gone" in gone.stdout
     names = ok(emulator, "list", "-o", "name").stdout.split()
     assert names == ["scheduledsparkapplication/nightly"]
+
+
+def test_events_of_a_spark_application_and_of_a_submission(
+    emulator: RunningEmulator, tmp_path: Any
+) -> None:
+    _with_crds(emulator)
+    _write_status(emulator, "sparkapplications", "spark-pi", {"submissionAttempts": 1})
+    table = ok(emulator, "events", "spark-pi").stdout
+    assert "SparkApplication/spark-pi  Warning SparkApplicationFailed (x2)" in table
+    as_yaml = yaml.safe_load(ok(emulator, "events", "spark-pi", "-o", "yaml").stdout)
+    assert [e["reason"] for e in as_yaml["items"]] == ["SparkApplicationFailed"]
+    # A direct submission: the Events of its driver pod (the emulated scheduler's among them).
+    direct = copy.deepcopy(SPARK_PI)
+    direct["metadata"] = {"name": "direct"}
+    path = tmp_path / "direct.yaml"
+    path.write_text(yaml.safe_dump(direct))
+    ok(emulator, "submit", str(path), "--wait")
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        for name, pod in (("about-driver", "direct-driver"), ("about-other", "other-pod")):
+            event = {
+                "metadata": {"name": name},
+                "involvedObject": {"kind": "Pod", "name": pod, "namespace": "default"},
+                "type": "Normal",
+                "reason": "Started",
+                "message": f"Started container of {pod}",
+            }
+            assert client.post("/api/v1/namespaces/default/events", json=event).status_code == 201
+    view = json.loads(ok(emulator, "events", "direct", "-o", "json").stdout)
+    assert {e["involvedObject"]["name"] for e in view["items"]} == {"direct-driver"}
+    assert "Started container of direct-driver" in {e["message"] for e in view["items"]}
+    assert "no application 'absent'" in run(emulator, "events", "absent").stderr

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "logs": "kubespark.cli.logs:logs",
     "list": "kubespark.cli.list_apps:list_apps",
     "delete": "kubespark.cli.delete:delete",
+    "events": "kubespark.cli.events:events",
     "suspend": "kubespark.cli.suspend:suspend",
     "resume": "kubespark.cli.suspend:resume",
     "completion": "kubespark.cli.completion:completion",
@@ -71,6 +72,7 @@ SUMMARIES: dict[str, str] = {
     "status": "Show an application: state, why it waits, attempts, compat notes, events.",
     "logs": "Print (or follow) the driver's log of an application.",
     "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
+    "events": "Show the Events about an application: its driver, executors and operator resource.",
     "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
     "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
     "delete": (
@@ -114,6 +116,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "status": ("kubespark status spark-pi", "kubespark status spark-pi -n spark -o json"),
     "logs": ("kubespark logs spark-pi -f", "kubespark logs spark-pi --tail 50"),
     "list": ("kubespark list", "kubespark list -A -o wide", "kubespark list -l team=data -o name"),
+    "events": ("kubespark events spark-pi", "kubespark events spark-pi -n spark -o yaml"),
     "suspend": ("kubespark suspend nightly-report -n spark",),
     "resume": ("kubespark resume nightly-report -n spark",),
     "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),

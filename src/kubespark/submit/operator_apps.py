@@ -31,6 +31,7 @@ __all__ = [
     "ResourceKind",
     "delete_resource",
     "event_line",
+    "events_about",
     "events_of",
     "find_operator_app",
     "find_operator_apps",
@@ -219,15 +220,25 @@ async def suspend(client: KubeClient, namespace: str, name: str, value: bool) ->
 
 async def events_of(client: KubeClient, app: OperatorApp) -> list[dict[str, Any]]:
     """The Events about ``app`` (the operator's and the API server's), oldest first."""
-    path = f"/api/v1/namespaces/{quote(app.namespace, safe='')}/events"
+    return await events_about(client, app.namespace, {(app.kind.value, app.name)})
+
+
+async def events_about(
+    client: KubeClient, namespace: str, objects: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The Events in ``namespace`` about any of ``objects`` (kind, name), oldest first."""
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/events"
     body = await client.send(KubeRequest("GET", path))
     items = body.get("items") if isinstance(body, dict) else None
     about = [
         e
         for e in items or []
         if isinstance(e, dict)
-        and (e.get("involvedObject") or {}).get("name") == app.name
-        and (e.get("involvedObject") or {}).get("kind") == app.kind.value
+        and (
+            str((e.get("involvedObject") or {}).get("kind")),
+            str((e.get("involvedObject") or {}).get("name")),
+        )
+        in objects
     ]
     return sorted(about, key=_event_time)
 
