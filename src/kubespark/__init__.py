@@ -42,6 +42,11 @@ _EXPORTS: dict[str, str] = {
     "apply_patch": "kubespark.patch",
     "apply_typing_errors": "kubespark.patch",
     "predict_apply": "kubespark.compat",
+    # from Python: the calls a program makes, and the handle they return
+    "Client": "kubespark.api",
+    "AsyncClient": "kubespark.api",
+    "Application": "kubespark.api",
+    "SubmissionError": "kubespark.api",
     # the wire
     "KubeClient": "kubespark.kube.client",
     "KubeRequest": "kubespark.kube.requests",
@@ -49,12 +54,16 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ApiSurface",
+    "Application",
+    "AsyncClient",
+    "Client",
     "Combination",
     "InputError",
     "KubeClient",
     "KubeRequest",
     "KubesparkError",
     "SparkApplication",
+    "SubmissionError",
     "Version",
     "VersionError",
     "VersionRange",
@@ -86,11 +95,13 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from kubespark.api import Application, AsyncClient, Client, SubmissionError
     from kubespark.apisurface import ApiSurface, check_object, load_surface
     from kubespark.compat import predict_apply
     from kubespark.driver import build_driver_resources
     from kubespark.errors import InputError, KubesparkError, VersionError
-    from kubespark.knowledge import Combination, build_matrix, evaluate, load_knowledge
+    from kubespark.knowledge import Combination, build_matrix, load_knowledge
+    from kubespark.knowledge.evaluate import evaluate
     from kubespark.kube.client import KubeClient
     from kubespark.kube.requests import KubeRequest
     from kubespark.patch import apply_patch, apply_typing_errors

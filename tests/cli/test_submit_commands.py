@@ -161,7 +161,7 @@ def test_list_finds_submitted_applications_by_label_only(
 
 
 def test_list_in_an_empty_namespace_and_conflicting_flags(emulator: RunningEmulator) -> None:
-    assert "no applications submitted by kubespark here" in ok(emulator, "list").stdout
+    assert "no Spark applications in namespace default" in ok(emulator, "list").stdout
     result = run(emulator, "list", "-A", "-n", "default")
     assert result.exit_code == 2 and "-A/--all-namespaces" in result.stderr
 

@@ -38,7 +38,7 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_list_starts_without_the_rest_of_the_cli(emulator: RunningEmulator, tmp_path: Path) -> None:
     result = run(tmp_path, "list", "--kubeconfig", str(emulator.kubeconfig_path))
-    assert "no applications submitted by kubespark here" in result.stdout, result.stderr
+    assert "no Spark applications in namespace default" in result.stdout, result.stderr
     assert result.stdout.strip().endswith("kopf imported: False exit: 0")
 
 

@@ -223,3 +223,15 @@ def test_kubeflows_webhook_refusals_at_their_lines(tmp_path: Path, with_crd: boo
     }
     assert "node selector cannot be defined at both" in refusals[(".spec", 4)]
     assert '"spark.master" is not allowed' in refusals[(".spec.sparkConf", 9)]
+
+
+def test_validate_says_which_version_it_assumed(tmp_path: Path) -> None:
+    from kubespark.apisurface import newest_version
+
+    manifest = tmp_path / "cm.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    assumed = CliRunner().invoke(app, ["validate", "-f", str(manifest)])
+    assert assumed.exit_code == 0, assumed.output
+    assert f"checking against Kubernetes {newest_version()}, the newest" in assumed.stderr
+    given = CliRunner().invoke(app, ["validate", "-f", str(manifest), "--k8s", "1.19"])
+    assert "checking against" not in given.stderr and "Kubernetes 1.19" in given.stdout

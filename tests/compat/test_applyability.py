@@ -28,6 +28,9 @@ def test_the_spark_service_fails_with_the_servers_own_message(
     causes = predict_apply(load_surface("1.19"), service).causes()
     for cause in (".spec.ipFamilies", ".spec.ipFamilyPolicy", 'omits key field "protocol"'):
         assert cause in causes
+    # One cause per object: the three ports without protocol are one cause, said once.
+    assert causes.count('omits key field "protocol"') == 1
+    assert ".spec.ports: elements 0, 1, 2: associative list with keys has an element" in causes
     assert not predict_apply(load_surface("1.21"), service).fails
     assert surely_typed(load_surface("1.21"), "io.k8s.api.core.v1.Service", service)
 

@@ -49,11 +49,11 @@ def test_on_1_19_apply_of_the_spark_service_is_reported_to_fail_and_a_post_is_pl
     assert write.request.path == "/api/v1/namespaces/spark-jobs/services"
     assert write.request.content_type == JSON
     (failure,) = [n for n in write.notes if n.code is NoteCode.APPLY_WOULD_FAIL]
-    # The three causes, worded as a 1.19 server words them.
+    # The three causes, worded as a 1.19 server words them; the ports' one said once.
     assert ".spec.ipFamilies: field not declared in schema" in failure.message
     assert ".spec.ipFamilyPolicy: field not declared in schema" in failure.message
     assert (
-        ".spec.ports: element 0: associative list with keys has an element that omits key "
+        ".spec.ports: elements 0, 1, 2: associative list with keys has an element that omits key "
         'field "protocol"' in failure.message
     )
     pruned = {n.path: n for n in write.notes if n.code is NoteCode.PRUNED_FIELD}

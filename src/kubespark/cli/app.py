@@ -2,7 +2,8 @@
 
 Subcommands register here, in the order ``--help`` shows them, as ``module:function`` names that
 are imported only when the command runs: a command pays for its own dependencies and no others
-(``kubespark validate`` does not load the emulator).
+(``kubespark validate`` does not load the emulator), and ``kubespark --help`` lists them from
+:data:`SUMMARIES` without importing any (``tests/cli/test_startup.py`` holds both promises).
 
 Owns the exit-code contract, in :func:`main` and nowhere else: 0 success / compatible, 1 a
 finding (incompatible, an issue diagnosed, a failed application), 2 usage or input error (one
@@ -17,7 +18,7 @@ import importlib
 import os
 import sys
 import traceback
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import typer.core
@@ -43,7 +44,97 @@ COMMANDS: dict[str, str] = {
     "logs": "kubespark.cli.logs:logs",
     "list": "kubespark.cli.list_apps:list_apps",
     "delete": "kubespark.cli.delete:delete",
+    "events": "kubespark.cli.events:events",
+    "suspend": "kubespark.cli.suspend:suspend",
+    "resume": "kubespark.cli.suspend:resume",
+    "completion": "kubespark.cli.completion:completion",
 }
+
+# The first line of each command's docstring, listed by ``kubespark --help`` without importing the
+# command (a test keeps them equal to the docstrings).
+SUMMARIES: dict[str, str] = {
+    "demo": (
+        "Spark 3.5.1 on Kubernetes 1.19: the verdict, spark-submit failing, kubespark succeeding."
+    ),
+    "check": "Say, per submission path, whether a combination works, why not, and what to do.",
+    "matrix": (
+        "Show the verdict of every Spark release (and operator image) on every Kubernetes minor."
+    ),
+    "validate": "Check manifests against one Kubernetes version: fields, APIs, server-side apply.",
+    "doctor": "Diagnose a Spark-on-Kubernetes failure from its logs, objects and events.",
+    "plan": "Plan an upgrade one component at a time, every intermediate state checked.",
+    "emulate": "Serve an emulated API server of one Kubernetes version, with a kubelet.",
+    "proxy": (
+        "Forward every request to an API server, rewriting server-side applies it would reject."
+    ),
+    "install-crds": (
+        "Install the operator's CRDs (apiextensions.k8s.io/v1) on any Kubernetes 1.16+."
+    ),
+    "operator": (
+        "Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."
+    ),
+    "submit": (
+        "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
+    ),
+    "status": "Show an application: state, why it waits, attempts, compat notes, events.",
+    "logs": "Print (or follow) the driver's log of an application.",
+    "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
+    "events": "Show the Events about an application: its driver, executors and operator resource.",
+    "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
+    "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
+    "delete": (
+        "Delete an application: a submission's driver pod and objects, or the operator's resource."
+    ),
+    "completion": "Print the shell completion script for bash, zsh or fish.",
+}
+
+# Shown under each command's --help (the emulate command's are in its docstring).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "demo": ("kubespark demo", "kubespark demo --with-spark-submit"),
+    "check": (
+        "kubespark check --k8s 1.19 --spark 3.5.1",
+        "kubespark check -f examples/spark-pi.yaml --kubeconfig ~/.kube/config",
+        "kubespark check --k8s 1.29 --image apache/spark:3.5.1 -o json",
+    ),
+    "matrix": ("kubespark matrix", "kubespark matrix --html matrix.html"),
+    "validate": (
+        "kubespark validate -f deploy/ --k8s 1.21",
+        "helm template my-chart | kubespark validate -f - --k8s 1.19 -o sarif",
+    ),
+    "doctor": (
+        "kubespark doctor driver.log",
+        "kubectl get sparkapplication spark-pi -o yaml | kubespark doctor -",
+        "kubespark doctor --app spark-pi -n spark",
+    ),
+    "plan": ("kubespark plan --from spark=3.4.1,k8s=1.19 --to spark=3.5.1,k8s=1.29",),
+    "proxy": (
+        "kubespark proxy --upstream-kubeconfig ~/.kube/config \\\n"
+        "      --kubeconfig-out proxied.yaml",
+    ),
+    "install-crds": ("kubespark install-crds", "kubespark install-crds --dry-run --k8s 1.16"),
+    "operator": (
+        "kubespark operator -n spark",
+        "kubespark operator --namespace-selector team=data",
+    ),
+    "submit": (
+        "kubespark submit examples/spark-pi.yaml --wait",
+        "kubespark submit examples/spark-pi.yaml --dry-run --k8s 1.19",
+    ),
+    "status": ("kubespark status spark-pi", "kubespark status spark-pi -n spark -o json"),
+    "logs": ("kubespark logs spark-pi -f", "kubespark logs spark-pi --tail 50"),
+    "list": ("kubespark list", "kubespark list -A -o wide", "kubespark list -l team=data -o name"),
+    "events": ("kubespark events spark-pi", "kubespark events spark-pi -n spark -o yaml"),
+    "suspend": ("kubespark suspend nightly-report -n spark",),
+    "resume": ("kubespark resume nightly-report -n spark",),
+    "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
+    "completion": (
+        "source <(kubespark completion bash)",
+        "kubespark completion fish > ~/.config/fish/completions/kubespark.fish",
+    ),
+}
+
+# kubectl's spellings: -h beside --help.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class _LazyCommands(typer.core.TyperGroup):
@@ -59,11 +150,46 @@ class _LazyCommands(typer.core.TyperGroup):
         if target is None:
             return None
         module, _, function = target.partition(":")
-        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-        single.command(cmd_name)(
+        single = typer.Typer(
+            add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+        )
+        single.command(cmd_name, context_settings=CONTEXT, epilog=_epilog(cmd_name))(
             fail_on_input_errors(getattr(importlib.import_module(module), function))
         )
-        return typer.main.get_command(single)
+        command = typer.main.get_command(single)
+        _drop_flag_placeholders(command)
+        return command
+
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        # The shells' completion classes register only when a shell asks (see `completion`).
+        var = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(var):
+            from typer._completion_classes import completion_init
+
+            completion_init()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # From the table, not the modules: listing the commands must not import them all.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SUMMARIES.get(name, "")) for name in COMMANDS])
+
+
+def _epilog(name: str) -> str | None:
+    examples = EXAMPLES.get(name)
+    if not examples:
+        return None
+    # \b keeps click from re-wrapping the lines into one paragraph.
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in examples)
+
+
+def _drop_flag_placeholders(command: Any) -> None:
+    """A flag takes no value: show ``--wait``, not ``--wait <bool>`` (typer's default)."""
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
 
 
 app = typer.Typer(
@@ -72,16 +198,46 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from kubespark import __version__
+
+        typer.echo(f"kubespark {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def kubespark(
-    debug: bool = typer.Option(
-        False, "--debug", help="On an internal error, print the traceback (or KUBESPARK_DEBUG=1)."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="On an internal error, print the traceback (or KUBESPARK_DEBUG=1)."
+        ),
+    ] = False,
 ) -> None:
-    """Run Spark 3.x/4.x on any Kubernetes 1.16+, and know before you deploy what will break."""
+    """Run Spark 3.x/4.x on any Kubernetes 1.16+, and know before you deploy what will break.
+
+    \b
+    Examples:
+      kubespark check --k8s 1.19 --spark 3.5.1
+      kubespark validate -f deploy/ --k8s 1.21
+      kubespark submit examples/spark-pi.yaml --wait
+    """
 
 
 def main(argv: list[str] | None = None) -> None:

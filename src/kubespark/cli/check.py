@@ -9,10 +9,9 @@ compatible, 1 some path is incompatible or depends on something not given, 2 usa
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -20,10 +19,7 @@ from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError
-from kubespark.knowledge import Combination, assessment_view, evaluate
-from kubespark.kube.client import KubeClient
-from kubespark.kube.discovery import ClusterFacts, discover
-from kubespark.spark.app_versions import read_spark_application
+from kubespark.knowledge import Combination, assessment_view, evaluate, load_knowledge
 from kubespark.versions import (
     OperatorVersion,
     Version,
@@ -35,6 +31,11 @@ from kubespark.versions import (
 )
 
 __all__ = ["check"]
+
+# Only what a flag needs is imported when it is given: the SparkApplication models (-f), asyncio
+# and the HTTP stack (--kubeconfig) cost more than an offline check itself.
+if TYPE_CHECKING:
+    from kubespark.kube.discovery import ClusterFacts
 
 T = TypeVar("T")
 
@@ -133,6 +134,8 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
             )
         found["--image"] = from_image
     if file is not None:
+        from kubespark.spark.app_versions import read_spark_application
+
         app = read_spark_application(file)
         found[app.origin] = app.spark
     if len({str(v) for v in found.values()}) > 1:
@@ -142,7 +145,22 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
 
 
 def _kube(text: str | None) -> Version | None:
-    return None if text is None else _parsed("--k8s", parse_kube_version, text)
+    """``--k8s``, refused outside the minors the knowledge base covers, as ``plan`` refuses.
+
+    A live server newer than the data still gets a verdict with a caveat: it exists. A version
+    typed on the command line that no data covers is more likely a typo than a release.
+    """
+    if text is None:
+        return None
+    version = _parsed("--k8s", parse_kube_version, text)
+    minors = load_knowledge().kube_minors
+    if version.minor_version not in minors:
+        raise InputError(
+            f"Kubernetes {version.minor_version} is not a minor kubespark knows",
+            where="--k8s",
+            fix=f"give a minor from {minors[0]} to {minors[-1]}",
+        )
+    return version
 
 
 def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion | None:
@@ -159,10 +177,15 @@ def _operator(text: str | None, cluster: ClusterFacts | None) -> OperatorVersion
 
 
 def _live_cluster(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    import asyncio
+
     return asyncio.run(_discover(kubeconfig, context))
 
 
 async def _discover(kubeconfig: str | None, context: str | None) -> ClusterFacts:
+    from kubespark.kube.client import KubeClient
+    from kubespark.kube.discovery import discover
+
     async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
         return await discover(client)
 

@@ -1,4 +1,7 @@
-"""``kubespark delete``: remove a submitted application's driver pod and everything it wrote.
+"""``kubespark delete``: remove an application: a submission's driver pod and what it wrote.
+
+With no submission of that name, it deletes the operator's SparkApplication (else
+ScheduledSparkApplication), whose operator removes the driver it owns, and waits until it is gone.
 
 Finds the application's driver pods (``kubespark.submit.submitted_apps``), deletes each pod and the
 objects it owns (driver Service, ConfigMaps, NetworkPolicy, web UI Service and Ingress: what the
@@ -20,6 +23,7 @@ from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, Outp
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.errors import InputError
 from kubespark.kube.discovery_cache import cached_surface
+from kubespark.submit.operator_apps import delete_resource, find_operator_app
 from kubespark.submit.removal import Deleted, delete_submitted
 from kubespark.submit.submitted_apps import connect, find_drivers
 
@@ -37,7 +41,7 @@ def delete(
     context: ContextFlag = None,
     output: OutputFlag = OutputFormat.TEXT,
 ) -> None:
-    """Delete a submitted application: its driver pod and the objects its submission wrote."""
+    """Delete an application: a submission's driver pod and objects, or the operator's resource."""
     if timeout <= 0:
         raise InputError(f"{timeout} is not a positive number of seconds", where="--timeout")
     result = asyncio.run(_delete(name, namespace, wait, timeout, kubeconfig, context))
@@ -65,6 +69,13 @@ async def _delete(
 ) -> Deleted:
     async with connect(kubeconfig, context) as client:
         ns = namespace or client.namespace
-        apps = await find_drivers(client, ns, name)
+        try:
+            apps = await find_drivers(client, ns, name)
+        except InputError:
+            # Not a submission: the operator's resource of that name, if there is one.
+            resource = await find_operator_app(client, ns, name)
+            if resource is None:
+                raise
+            return await delete_resource(client, resource, wait_seconds=patience if wait else 0)
         surface = await cached_surface(client)
         return await delete_submitted(client, apps, surface, wait_seconds=patience if wait else 0)

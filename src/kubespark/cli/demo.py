@@ -231,25 +231,36 @@ async def _operator_demo(console: Console, kubeconfig: Path) -> None:
         stop = asyncio.Event()
         operator = asyncio.create_task(run_operator(options, stop=stop))
         path = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications"
-        await client.send(KubeRequest("POST", path, (), JSON, OPERATOR_APP))
+        created = await client.send(KubeRequest("POST", path, (), JSON, OPERATOR_APP))
         console.print(f"applied SparkApplication spark-pi (Spark {SEED_SPARK})", highlight=False)
-        status = await _follow(console, client, f"{path}/spark-pi")
+        status = await _follow(console, client, path, created["metadata"]["resourceVersion"])
         for note in status.get("compatNotes", []):
             console.print(f"  compat note: {note}", highlight=False, markup=False)
         stop.set()
         await operator
 
 
-async def _follow(console: Console, client: KubeClient, path: str) -> dict[str, Any]:
-    """Print each state the application passes through until it ends (at most a minute)."""
+async def _follow(console: Console, client: KubeClient, path: str, version: str) -> dict[str, Any]:
+    """Print each state the application passes through until it ends (at most a minute).
+
+    A watch from the creation on, not polling: the operator may pass a state (SUBMITTED) faster
+    than a poll comes round, and the demo shows every one.
+    """
     seen, status = "", cast(dict[str, Any], {})
-    for _ in range(600):
-        status = (await client.send(KubeRequest("GET", path))).get("status") or {}
-        state = (status.get("applicationState") or {}).get("state", "")
-        if state and state != seen:
-            console.print(f"  spark-pi: {state}", highlight=False)
-            seen = state
-        if state in ("COMPLETED", "FAILED"):
-            break
-        await asyncio.sleep(0.1)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(60):
+            while True:  # a watch the server closes is resumed from the last version seen
+                query = (("watch", "true"), ("resourceVersion", version))
+                async for event in client.watch(KubeRequest("GET", path, query)):
+                    meta = event.object.get("metadata") or {}
+                    if meta.get("name") != "spark-pi":
+                        continue
+                    version = str(meta.get("resourceVersion") or version)
+                    status = event.object.get("status") or {}
+                    state = (status.get("applicationState") or {}).get("state", "")
+                    if state and state != seen:
+                        console.print(f"  spark-pi: {state}", highlight=False)
+                        seen = state
+                    if state in ("COMPLETED", "FAILED"):
+                        return status
     return status

@@ -83,9 +83,13 @@ def emulate(
         list[str] | None,
         typer.Option("--namespace", "-n", help="Create this namespace at start (repeatable)."),
     ] = None,
-    no_service_account_admission: Annotated[
-        bool, typer.Option(help="Accept pods whose ServiceAccount does not exist.")
-    ] = False,
+    service_account_admission: Annotated[
+        bool,
+        typer.Option(
+            "--service-account-admission/--no-service-account-admission",
+            help="Refuse pods whose ServiceAccount does not exist, as Kubernetes does.",
+        ),
+    ] = True,
     kubelet: Annotated[
         str,
         typer.Option(
@@ -101,7 +105,16 @@ def emulate(
         ),
     ] = None,
 ) -> None:
-    """Serve an API server that behaves like Kubernetes K8S, with a simulated or process kubelet."""
+    """Serve an emulated API server of one Kubernetes version, with a kubelet.
+
+    The kubelet is simulated (pods live on timers) or a process kubelet running Apache Spark
+    images' pods as real processes.
+
+    \b
+    Examples:
+      kubespark emulate --k8s 1.19 --kubeconfig-out kubeconfig.yaml
+      kubespark emulate --k8s 1.29 --port 0 -n spark
+    """
     try:
         faults = Faults(
             error_rate=error_rate,
@@ -120,7 +133,7 @@ def emulate(
         speed=speed,
         faults=faults,
         namespaces=tuple(namespace or ()),
-        service_account_admission=not no_service_account_admission,
+        service_account_admission=service_account_admission,
         kubelet=kubelet,
         spark_image_map=_image_map(spark_image_map or []),
     )

@@ -23,6 +23,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import BadRequest
 from kubespark.kube.requests import KubeRequest
 from kubespark.submit.driverstate import DRIVER_CONTAINER
+from kubespark.submit.operator_apps import ResourceKind, find_operator_app
 from kubespark.submit.submitted_apps import SubmittedApp, connect, find_app
 
 __all__ = ["logs"]
@@ -43,7 +44,7 @@ def logs(
     kubeconfig: KubeconfigFlag = None,
     context: ContextFlag = None,
 ) -> None:
-    """Print (or follow) the driver's log of a submitted application."""
+    """Print (or follow) the driver's log of an application."""
     if tail is not None and tail < 0:
         raise InputError(f"--tail {tail} is negative", where="--tail", fix="give 0 or more lines")
     waiting = asyncio.run(_logs(name, namespace, follow, tail, timeout, kubeconfig, context))
@@ -64,14 +65,23 @@ async def _logs(
 ) -> str:
     """Print the log; the reason it could not be read (the driver has not started), or ''."""
     async with connect(kubeconfig, context) as client:
-        app = await find_app(client, namespace or client.namespace, name)
+        where = namespace or client.namespace
+        app: SubmittedApp | None = None
+        try:
+            app = await find_app(client, where, name)
+            pod = app.driver.pod_name
+        except InputError:
+            # Not a submission: the driver of the operator's SparkApplication of that name.
+            resource = await find_operator_app(client, where, name, ResourceKind.APPLICATION)
+            if resource is None:
+                raise
+            if not resource.driver_pod:
+                return f"SparkApplication {name} has no driver pod yet (state {resource.state})"
+            pod = resource.driver_pod
         query = [("container", DRIVER_CONTAINER)]
         if tail is not None:
             query.append(("tailLines", str(tail)))
-        path = (
-            f"/api/v1/namespaces/{quote(app.namespace, safe='')}/pods/"
-            f"{quote(app.driver.pod_name, safe='')}/log"
-        )
+        path = f"/api/v1/namespaces/{quote(where, safe='')}/pods/{quote(pod, safe='')}/log"
         if not follow:
             return await _print_once(client, KubeRequest("GET", path, tuple(query)))
         request = KubeRequest("GET", path, (*query, ("follow", "true")))
@@ -88,7 +98,7 @@ async def _print_once(client: KubeClient, request: KubeRequest) -> str:
 
 
 async def _follow(
-    client: KubeClient, app: SubmittedApp, request: KubeRequest, patience: float
+    client: KubeClient, app: SubmittedApp | None, request: KubeRequest, patience: float
 ) -> str:
     """Stream the log; while the driver has not started, wait for it (``patience`` seconds)."""
     deadline = time.monotonic() + patience
@@ -101,6 +111,8 @@ async def _follow(
             if time.monotonic() > deadline:
                 return f"{err.message} (waited {patience:.0f}s)"
         await asyncio.sleep(POLL_SECONDS)
+        if app is None:  # the operator's application: it retries a stuck driver itself
+            continue
         app = await find_app(client, app.namespace, app.name)
         if app.driver.waiting is not None and app.driver.waiting.reason in STUCK:
             return f"the driver cannot start: {app.driver.waiting.render()}"

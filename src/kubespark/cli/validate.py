@@ -85,6 +85,13 @@ def validate(
             where="--kubeconfig/--context",
             fix="drop --k8s, or --kubeconfig/--context",
         )
+    if not live and k8s is None:
+        # Said, not silent: a clean run against the newest version says little about a cluster.
+        typer.echo(
+            f"note: no --k8s or --kubeconfig given: checking against Kubernetes "
+            f"{newest_version()}, the newest kubespark knows",
+            err=True,
+        )
     surface = _live_surface(kubeconfig, context) if live else load_surface(k8s or newest_version())
     with _no_cycle_collection():
         run = run_validation(surface, files, stdin=sys.stdin.buffer, strict=strict, fix=fix)

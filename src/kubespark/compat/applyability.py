@@ -21,6 +21,7 @@ Pure; no I/O; the input is never modified.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,11 +60,30 @@ class ApplyPrediction:
         return self.fails and all(e.kind is TypingErrorKind.OMITTED_KEY for e in self.errors)
 
     def causes(self) -> str:
-        """Every cause, one after the other: ``.spec.ipFamilies: field not declared ...``."""
-        return "; ".join(str(e) for e in self.errors)
+        """Every cause once, one after the other: ``.spec.ipFamilies: field not declared ...``.
+
+        One cause repeated per list element (the driver Service's three ports, each without
+        ``protocol``) is said once with the elements grouped: ``.spec.ports: elements 0, 1, 2:
+        associative list ...``.
+        """
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for error in self.errors:
+            match = _ELEMENT.match(error.message)
+            index, cause = (match.group(1), match.group(2)) if match else ("", error.message)
+            grouped.setdefault((error.path, cause), []).append(index)
+        return "; ".join(_cause(path, cause, indexes) for (path, cause), indexes in grouped.items())
 
 
 _CLEAN = ApplyPrediction((), "")
+_ELEMENT = re.compile(r"^element (\d+): (.*)$", re.S)
+
+
+def _cause(path: str, cause: str, indexes: list[str]) -> str:
+    numbered = [i for i in indexes if i]
+    if numbered:
+        label = "element" if len(numbered) == 1 else "elements"
+        cause = f"{label} {', '.join(numbered)}: {cause}"
+    return f"{path}: {cause}" if path else cause
 
 
 def predict_apply(

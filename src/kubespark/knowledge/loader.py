@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from kubespark.errors import DataError
 from kubespark.knowledge.base import Knowledge
+from kubespark.knowledge.disk_cache import disk_cached
 from kubespark.knowledge.schema import (
     Conditions,
     FactRef,
@@ -39,7 +40,11 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @functools.cache
 def load_knowledge() -> Knowledge:
-    """The packaged knowledge base, loaded and checked once per process."""
+    """The packaged knowledge base: loaded and checked once per data, then read from disk."""
+    return disk_cached("knowledge", _load_packaged)
+
+
+def _load_packaged() -> Knowledge:
     return load_knowledge_from(resources.files("kubespark.knowledge") / "data")
 
 

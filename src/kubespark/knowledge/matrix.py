@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubespark.knowledge.base import Knowledge
+from kubespark.knowledge.disk_cache import disk_cached
 from kubespark.knowledge.evaluate import Combination, PathAssessment, Verdict, evaluate
 from kubespark.knowledge.loader import load_knowledge
 from kubespark.knowledge.report import caveat_view, issue_view
@@ -76,7 +77,12 @@ class Matrix:
 
 @functools.cache
 def build_matrix() -> Matrix:
-    """The matrix of the packaged knowledge base (computed once per process)."""
+    """The matrix of the packaged knowledge base (computed once per data, kept on disk)."""
+    return disk_cached("matrix", compute_matrix)
+
+
+def compute_matrix() -> Matrix:
+    """The matrix of the packaged knowledge base, computed now."""
     kb = load_knowledge()
     minors = kb.kube_minors
     return Matrix(

@@ -99,7 +99,11 @@ Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    # defer_build: the schema is built on first validation, which a process that reads the
+    # knowledge base from the disk cache (kubespark.knowledge.disk_cache) never does.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
 
 class Source(_Frozen):

@@ -1,0 +1,275 @@
+"""The operator's applications as the CLI and the Python API see them: read, suspend, resume.
+
+Owns reading SparkApplications and ScheduledSparkApplications (``sparkoperator.k8s.io/v1beta2``,
+whichever operator runs them: kubespark's or kubeflow's) into one flat, typed view (state,
+attempts, why it waits, compat notes, age) beside the applications ``kubespark submit`` wrote
+(:mod:`kubespark.submit.submitted_apps`), writing the one field a user flips on them
+(``spec.suspend``) and deleting them. A server without the CRDs has no such applications (an
+empty list, not an error). It must not decide states: the operator writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+from kubespark.compat import ObjectRef
+from kubespark.errors import InputError
+from kubespark.kube.client import KubeClient
+from kubespark.kube.errors import NotFound
+from kubespark.kube.requests import KubeRequest
+from kubespark.submit.removal import POLL_SECONDS, Deleted
+
+__all__ = [
+    "OperatorApp",
+    "ResourceKind",
+    "delete_resource",
+    "event_line",
+    "events_about",
+    "events_of",
+    "find_operator_app",
+    "find_operator_apps",
+    "suspend",
+]
+
+API = "/apis/sparkoperator.k8s.io/v1beta2"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class ResourceKind(StrEnum):
+    """The operator's two custom resources, by kind; ``plural`` is their REST name."""
+
+    APPLICATION = "SparkApplication"
+    SCHEDULED = "ScheduledSparkApplication"
+
+    @property
+    def plural(self) -> str:
+        return f"{self.value.lower()}s"
+
+
+@dataclass(frozen=True)
+class OperatorApp:
+    """One SparkApplication or ScheduledSparkApplication, as the server holds it."""
+
+    kind: ResourceKind
+    namespace: str
+    name: str
+    obj: Mapping[str, Any]
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return self.obj.get("spec") or {}
+
+    @property
+    def status(self) -> Mapping[str, Any]:
+        return self.obj.get("status") or {}
+
+    @property
+    def created(self) -> str:
+        return str((self.obj.get("metadata") or {}).get("creationTimestamp") or "")
+
+    @property
+    def spark_version(self) -> str:
+        spec = self.spec.get("template") if self.kind is ResourceKind.SCHEDULED else self.spec
+        return str((spec or {}).get("sparkVersion") or self.status.get("sparkVersion") or "")
+
+    @property
+    def state(self) -> str:
+        """The operator's state (``RUNNING``, ``FAILED``...; a schedule's ``Scheduled``)."""
+        if self.kind is ResourceKind.SCHEDULED:
+            return str(self.status.get("scheduleState") or "New")
+        return str((self.status.get("applicationState") or {}).get("state") or "New")
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.spec.get("suspend"))
+
+    @property
+    def attempts(self) -> str:
+        """``submissions/executions`` as kubectl's columns for the CRD show them."""
+        if self.kind is ResourceKind.SCHEDULED:
+            return ""
+        status = self.status
+        return f"{status.get('submissionAttempts', 0)}/{status.get('executionAttempts', 0)}"
+
+    @property
+    def waiting(self) -> str:
+        """Why the driver waits (ImagePullBackOff: ...), or why a schedule is not running."""
+        waiting = self.status.get("waiting") or {}
+        if waiting.get("reason"):
+            return f"{waiting['reason']}: {waiting.get('message', '')}".rstrip(": ")
+        return str(self.status.get("reason") or "")
+
+    @property
+    def error(self) -> str:
+        return str((self.status.get("applicationState") or {}).get("errorMessage") or "")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in self.status.get("compatNotes") or ())
+
+    @property
+    def executors(self) -> dict[str, str]:
+        """Executor pod -> state, as the operator records them."""
+        return {str(k): str(v) for k, v in (self.status.get("executorState") or {}).items()}
+
+    @property
+    def driver_pod(self) -> str:
+        return str((self.status.get("driverInfo") or {}).get("podName") or "")
+
+    def view(self) -> dict[str, Any]:
+        """The plain data ``-o json`` prints."""
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "namespace": self.namespace,
+            "name": self.name,
+            "state": self.state,
+            "suspended": self.suspended,
+            "sparkVersion": self.spark_version,
+            "created": self.created,
+        }
+        if self.kind is ResourceKind.APPLICATION:
+            out |= {
+                "submissionAttempts": self.status.get("submissionAttempts", 0),
+                "executionAttempts": self.status.get("executionAttempts", 0),
+                "driverPod": self.driver_pod,
+                "error": self.error,
+                "notes": list(self.notes),
+            }
+        else:
+            out |= {
+                "schedule": self.spec.get("schedule", ""),
+                "lastRun": self.status.get("lastRun"),
+                "lastRunName": self.status.get("lastRunName", ""),
+                "nextRun": self.status.get("nextRun"),
+            }
+        out["waiting"] = self.waiting
+        return out
+
+
+def _path(kind: ResourceKind, namespace: str | None, name: str | None = None) -> str:
+    where = f"/namespaces/{quote(namespace, safe='')}" if namespace is not None else ""
+    tail = f"/{quote(name, safe='')}" if name else ""
+    return f"{API}{where}/{kind.plural}{tail}"
+
+
+def _of(kind: ResourceKind, obj: Mapping[str, Any]) -> OperatorApp:
+    meta = obj.get("metadata") or {}
+    return OperatorApp(kind, str(meta.get("namespace", "")), str(meta.get("name", "")), obj)
+
+
+async def _list(
+    client: KubeClient, kind: ResourceKind, namespace: str | None, selector: str
+) -> list[OperatorApp]:
+    query = (("labelSelector", selector),) if selector else ()
+    try:
+        body = await client.send(KubeRequest("GET", _path(kind, namespace), query))
+    except NotFound:  # the CRD is not installed: no such applications here
+        return []
+    items = body.get("items") if isinstance(body, dict) else None
+    return [_of(kind, i) for i in items or [] if isinstance(i, dict)]
+
+
+async def find_operator_apps(
+    client: KubeClient, namespace: str | None, selector: str = ""
+) -> list[OperatorApp]:
+    """Every SparkApplication and ScheduledSparkApplication in ``namespace`` (None: all)."""
+    apps, scheduled = await asyncio.gather(
+        _list(client, ResourceKind.APPLICATION, namespace, selector),
+        _list(client, ResourceKind.SCHEDULED, namespace, selector),
+    )
+    return sorted([*apps, *scheduled], key=lambda a: (a.created, a.namespace, a.name), reverse=True)
+
+
+async def find_operator_app(
+    client: KubeClient, namespace: str, name: str, kind: ResourceKind | None = None
+) -> OperatorApp | None:
+    """The SparkApplication ``name`` (else the ScheduledSparkApplication), or None."""
+    for each in (kind,) if kind else tuple(ResourceKind):
+        try:
+            obj = await client.send(KubeRequest("GET", _path(each, namespace, name)))
+        except NotFound:
+            continue
+        if isinstance(obj, dict):
+            return _of(each, obj)
+    return None
+
+
+async def suspend(client: KubeClient, namespace: str, name: str, value: bool) -> OperatorApp:
+    """Set ``spec.suspend`` on the SparkApplication or ScheduledSparkApplication ``name``."""
+    found = await find_operator_app(client, namespace, name)
+    if found is None:
+        raise InputError(
+            f"no SparkApplication or ScheduledSparkApplication {name!r} in namespace "
+            f"{namespace!r} on {client.server}",
+            where=name,
+            fix="kubespark list -A shows every application and its namespace",
+        )
+    body = {"spec": {"suspend": value}}
+    request = KubeRequest(
+        "PATCH", _path(found.kind, namespace, name), body=body, content_type=MERGE_PATCH
+    )
+    return _of(found.kind, await client.send(request))
+
+
+async def events_of(client: KubeClient, app: OperatorApp) -> list[dict[str, Any]]:
+    """The Events about ``app`` (the operator's and the API server's), oldest first."""
+    return await events_about(client, app.namespace, {(app.kind.value, app.name)})
+
+
+async def events_about(
+    client: KubeClient, namespace: str, objects: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The Events in ``namespace`` about any of ``objects`` (kind, name), oldest first."""
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/events"
+    body = await client.send(KubeRequest("GET", path))
+    items = body.get("items") if isinstance(body, dict) else None
+    about = [
+        e
+        for e in items or []
+        if isinstance(e, dict)
+        and (
+            str((e.get("involvedObject") or {}).get("kind")),
+            str((e.get("involvedObject") or {}).get("name")),
+        )
+        in objects
+    ]
+    return sorted(about, key=_event_time)
+
+
+def _event_time(event: Mapping[str, Any]) -> str:
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    """``Normal SparkApplicationSubmitted: the message`` as a status shows it."""
+    count = int(event.get("count") or 1)
+    times = f" (x{count})" if count > 1 else ""
+    return f"{event.get('type', '')} {event.get('reason', '')}{times}: {event.get('message', '')}"
+
+
+async def delete_resource(client: KubeClient, app: OperatorApp, *, wait_seconds: float) -> Deleted:
+    """Delete the resource (its operator removes the driver it owns) and wait until it is gone."""
+    ref = ObjectRef("sparkoperator.k8s.io/v1beta2", app.kind.value, app.name, app.namespace)
+    path = _path(app.kind, app.namespace, app.name)
+    with contextlib.suppress(NotFound):  # gone already: what delete wanted
+        await client.send(KubeRequest("DELETE", path))
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            await client.send(KubeRequest("GET", path))
+        except NotFound:
+            return Deleted((ref,))
+        await asyncio.sleep(POLL_SECONDS)
+    return Deleted((ref,)) if wait_seconds <= 0 else Deleted((), (ref,))

@@ -1,0 +1,170 @@
+"""Start-up of the CLI: what an offline command imports, and the habits its ``--help`` keeps.
+
+Each command runs in a fresh interpreter (as a shell runs it) and reports the modules it loaded:
+an offline command that pulls the HTTP stack, the operator or the emulator fails here, whatever
+the machine's speed. Timings are ``bench/bench_startup.py``'s, never asserted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kubespark import __version__
+from kubespark.cli.app import COMMANDS, EXAMPLES, SUMMARIES, app
+
+runner = CliRunner()
+
+# What only a command that talks to a server, serves, or runs the operator may load.
+HEAVY = (
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "kopf",
+    "uvicorn",
+    "cryptography",
+    "prometheus_client",
+    "croniter",
+    "kubespark.kube.client",
+    "kubespark.kube.transport",
+    "kubespark.emulator",
+    "kubespark.operator",
+    "kubespark.submit",
+)
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: busybox
+"""
+
+# Run main() as the console script does, then write the loaded modules where stdout is not.
+_PROBE = """
+import json, sys
+out = sys.argv.pop(1)
+from kubespark.cli.app import main
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+else:
+    code = 0
+with open(out, "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+
+
+def _loaded(tmp_path: Path, *argv: str) -> tuple[object, set[str]]:
+    out = tmp_path / "modules.json"
+    subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *argv],
+        check=False,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    report = json.loads(out.read_text())
+    return report["code"], set(report["modules"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["check", "--k8s", "1.29", "--spark", "3.5.1"],
+        ["matrix"],
+        ["plan", "--from", "spark=3.4.1,k8s=1.19", "--to", "spark=3.5.1,k8s=1.29"],
+        ["validate", "-f", "{pod}", "--k8s", "1.29"],
+        ["completion", "bash"],
+    ],
+    ids=lambda argv: " ".join(argv[:1]),
+)
+def test_offline_commands_load_no_heavy_module(tmp_path: Path, argv: list[str]) -> None:
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(POD)
+    code, modules = _loaded(tmp_path, *(a.replace("{pod}", str(pod)) for a in argv))
+    assert code in (0, None), f"{argv} exited {code}"
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
+    assert heavy == [], f"kubespark {' '.join(argv)} imported {heavy}"
+
+
+def test_help_lists_commands_without_importing_them(tmp_path: Path) -> None:
+    _, modules = _loaded(tmp_path, "--help")
+    commands = {target.partition(":")[0] for target in COMMANDS.values()}
+    assert commands & modules == set()
+
+
+def test_summaries_are_the_commands_docstrings() -> None:
+    assert set(SUMMARIES) == set(COMMANDS)
+    for name, target in COMMANDS.items():
+        module, _, function = target.partition(":")
+        doc = getattr(importlib.import_module(module), function).__doc__ or ""
+        assert doc.strip().splitlines()[0] == SUMMARIES[name], name
+
+
+def test_version_and_short_help() -> None:
+    for flag in ("--version", "-V"):
+        result = runner.invoke(app, [flag])
+        assert result.exit_code == 0
+        assert result.output.strip() == f"kubespark {__version__}"
+    assert runner.invoke(app, ["-h"]).output == runner.invoke(app, ["--help"]).output
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_help_has_examples_fits_80_columns_and_no_bool_placeholder(name: str) -> None:
+    result = runner.invoke(app, [name, "-h"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Examples:" in text
+    assert name in EXAMPLES or name == "emulate"
+    assert "<bool>" not in text
+    assert "--no-no-" not in text
+    assert "K8S" not in text
+    too_wide = [line for line in text.splitlines() if len(line) > 80]
+    assert too_wide == []
+
+
+def test_check_refuses_an_unknown_kubernetes_version_as_plan_does() -> None:
+    check = runner.invoke(app, ["check", "--k8s", "1.99", "--spark", "3.5.1"])
+    plan = runner.invoke(
+        app, ["plan", "--from", "spark=3.5.1,k8s=1.29", "--to", "spark=3.5.1,k8s=1.99"]
+    )
+    assert check.exit_code == plan.exit_code == 2
+    assert "Kubernetes 1.99 is not a minor kubespark knows" in check.output
+    assert "fix: give a minor from 1.16 to" in check.output
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_and_answers(shell: str) -> None:
+    script = runner.invoke(app, ["completion", shell])
+    assert script.exit_code == 0
+    assert "_KUBESPARK_COMPLETE" in script.output
+    env = {**os.environ, "_KUBESPARK_COMPLETE": f"complete_{shell}"}
+    if shell == "bash":
+        env |= {"COMP_WORDS": "kubespark list --all", "COMP_CWORD": "2"}
+    else:
+        # fish asks twice (is-args, then get-args); the second returns the candidates.
+        env |= {"_TYPER_COMPLETE_ARGS": "kubespark list --all"}
+        env |= {"_TYPER_COMPLETE_FISH_ACTION": "get-args"} if shell == "fish" else {}
+    # The console script, as a shell calls it: the variable's name comes from the program's.
+    script_path = Path(sys.executable).with_name("kubespark")
+    answer = subprocess.run([script_path], env=env, capture_output=True, text=True, timeout=60)
+    assert "--all-namespaces" in answer.stdout
+
+
+def test_completion_refuses_an_unknown_shell() -> None:
+    result = runner.invoke(app, ["completion", "tcsh"])
+    assert result.exit_code == 2
