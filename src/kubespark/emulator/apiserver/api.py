@@ -443,8 +443,7 @@ class ApiServer:
         obj, warnings = self._prune(res, obj, opts)
         self._type_check(res, obj)
         m = meta(obj)
-        if m.get("resourceVersion"):
-            raise internal_error("resourceVersion should not be set on objects to be created")
+        _check_create_rv(m)
         if not m.get("name") and m.get("generateName"):
             m["name"] = generate_name(str(m["generateName"]), self.rng)
         name = str(m.get("name") or "")
@@ -720,7 +719,7 @@ class ApiServer:
         return removed if removed is not None else obj
 
     def _returned_delete(self, res: ServedResource, obj: Obj) -> Obj:
-        if res.custom is not None or (res.group == "" and res.plural == "pods"):
+        if res.custom is not None or self.facts.returns_deleted_object(res.group, res.plural):
             return self.present(res, obj)
         m = peek_meta(obj)
         return status_success(res.group, res.plural, m.get("name", ""), m.get("uid", ""))
@@ -757,6 +756,14 @@ class ApiServer:
         if not finalizers:
             new["metadata"].pop("finalizers")
         return self.write_object(res, new)
+
+
+def _check_create_rv(m: dict[str, Any]) -> None:
+    """As etcd3's store.Create: a resourceVersion that parses as a non-zero integer is refused
+    (500); anything else ("0", "v1", "") is cleared, as PrepareObjectForStorage does."""
+    rv = str(m.pop("resourceVersion", "") or "")
+    if rv.isascii() and rv.isdigit() and 0 < int(rv) < 2**64:
+        raise internal_error("resourceVersion should not be set on objects to be created")
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:

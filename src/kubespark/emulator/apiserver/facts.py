@@ -35,6 +35,7 @@ class ServerFacts:
     custom_resource_name_rule: str
     name_messages: dict[str, str]  # rule -> the message a bad name gets
     self_link: bool  # metadata.selfLink is filled
+    return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
 
     def version_info(self) -> dict[str, str]:
         """The body of ``GET /version``."""
@@ -55,6 +56,10 @@ class ServerFacts:
         if key in self.name_rules:
             return self.name_rules[key]
         return self.custom_resource_name_rule if custom else self.default_name_rule
+
+    def returns_deleted_object(self, group: str, plural: str) -> bool:
+        """Whether a DELETE of this built-in resource answers the object (else a Status)."""
+        return (f"{plural}.{group}" if group else plural) in self.return_deleted
 
 
 @functools.cache
@@ -100,6 +105,9 @@ def server_facts(minor: Version) -> ServerFacts:
             custom_resource_name_rule=str(rules["custom_resources"]),
             name_messages=messages,
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
+            return_deleted=frozenset(
+                str(e["resource"]) for e in data["return_deleted_object"] if _within(minor, e)
+            ),
         )
     except (KeyError, TypeError) as err:
         raise DataError(f"emulator/data/server.yaml: missing or malformed entry {err}") from None
