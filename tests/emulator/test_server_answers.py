@@ -190,3 +190,51 @@ def test_kubectl_scale_and_auth_can_i(
     assert (can.returncode, can.stdout.strip()) == (0, "yes")
     listed = _kubectl(emu, tmp_path, "auth", "can-i", "--list")
     assert listed.returncode == 0 and "*.*" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("version", "selector_key"),
+    [("1.19", "controller-uid"), ("1.29", "batch.kubernetes.io/controller-uid")],
+)
+def test_workloads_get_the_versions_defaults(
+    emulator_factory: Callable[..., RunningEmulator], version: str, selector_key: str
+) -> None:
+    emu = emulator_factory(version=version)
+    api = config.new_client_from_config(config_file=str(emu.kubeconfig_path))
+    try:
+        apps = client.AppsV1Api(api)
+        dep = _deployment("web")
+        dep.spec.replicas = None
+        got = apps.create_namespaced_deployment("default", dep).spec
+        assert (got.replicas, got.revision_history_limit, got.progress_deadline_seconds) == (
+            1,
+            10,
+            600,
+        )
+        assert got.strategy.type == "RollingUpdate"
+        assert got.strategy.rolling_update.max_surge == "25%"
+        container = got.template.spec.containers[0]
+        assert container.image_pull_policy == "Always"
+        assert got.template.spec.restart_policy == "Always"
+        job = client.V1Job(
+            metadata=client.V1ObjectMeta(name="pi"),
+            spec=client.V1JobSpec(
+                template=client.V1PodTemplateSpec(
+                    spec=client.V1PodSpec(
+                        restart_policy="Never",
+                        containers=[client.V1Container(name="c", image="busybox:1.36")],
+                    )
+                )
+            ),
+        )
+        created = client.BatchV1Api(api).create_namespaced_job("default", job)
+        spec = created.spec
+        assert (spec.backoff_limit, spec.completions, spec.parallelism) == (6, 1, 1)
+        uid = created.metadata.uid
+        assert spec.selector.match_labels == {selector_key: uid}
+        labels = spec.template.metadata.labels
+        assert labels["controller-uid"] == uid and labels["job-name"] == "pi"
+        assert created.metadata.labels == labels
+        assert (spec.completion_mode == "NonIndexed") == (version != "1.19")
+    finally:
+        api.close()

@@ -123,7 +123,12 @@ class ApiServer:
         self.registry = Registry.from_surface(surface)
         self.checks = BuiltinChecks(surface)
         self.rng = random.Random(seed)
-        self.kind_ctx = kinds.KindContext(surface, facts.name_messages["dns1123-label"])
+        self.kind_ctx = kinds.KindContext(
+            surface,
+            facts.name_messages["dns1123-label"],
+            job_selector_label=facts.job_selector_label,
+            job_template_labels=facts.job_template_labels,
+        )
         self.service_account_admission = service_account_admission
         self.patcher: Any = None  # set by the server: kubespark.emulator.apiserver.patching.Patcher
         self.field_manager: FieldManager | None = None  # set by the server with the patcher
@@ -468,6 +473,8 @@ class ApiServer:
             m.pop(key, None)
         m["uid"] = new_uid()
         m["creationTimestamp"] = rfc3339()
+        if kinds_rules is not None and kinds_rules.after_uid is not None:
+            kinds_rules.after_uid(obj, self.kind_ctx)
         if self._has_generation(res):
             m["generation"] = 1
         if self.facts.self_link:

@@ -36,6 +36,8 @@ class ServerFacts:
     name_messages: dict[str, str]  # rule -> the message a bad name gets
     self_link: bool  # metadata.selfLink is filled
     return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
+    job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
+    job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
 
     def version_info(self) -> dict[str, str]:
         """The body of ``GET /version``."""
@@ -94,6 +96,8 @@ def server_facts(minor: Version) -> ServerFacts:
             if parse_kube_version(str(entry["from"])) <= minor:
                 messages.update({k: v for k, v in entry.items() if k != "from"})
         rules = data["name_rules"]
+        jobs = [e for e in data["job_labels"] if parse_kube_version(str(e["from"])) <= minor]
+        job = jobs[-1] if jobs else data["job_labels"][0]  # older minors are refused elsewhere
         return ServerFacts(
             minor=minor,
             git_version=str(git),
@@ -105,6 +109,8 @@ def server_facts(minor: Version) -> ServerFacts:
             custom_resource_name_rule=str(rules["custom_resources"]),
             name_messages=messages,
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
+            job_selector_label=str(job["selector"]),
+            job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
             return_deleted=frozenset(
                 str(e["resource"]) for e in data["return_deleted_object"] if _within(minor, e)
             ),
