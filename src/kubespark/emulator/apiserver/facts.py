@@ -36,6 +36,7 @@ class ServerFacts:
     name_messages: dict[str, str]  # rule -> the message a bad name gets
     self_link: bool  # metadata.selfLink is filled
     return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
+    root_ca_configmap: bool = False  # kube-root-ca.crt is published in every namespace
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
 
@@ -109,6 +110,7 @@ def server_facts(minor: Version) -> ServerFacts:
             custom_resource_name_rule=str(rules["custom_resources"]),
             name_messages=messages,
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
+            root_ca_configmap=parse_kube_version(str(data["root_ca_configmap_from"])) <= minor,
             job_selector_label=str(job["selector"]),
             job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
             return_deleted=frozenset(
