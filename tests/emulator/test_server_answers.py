@@ -238,3 +238,45 @@ def test_workloads_get_the_versions_defaults(
         assert (spec.completion_mode == "NonIndexed") == (version != "1.19")
     finally:
         api.close()
+
+
+@pytest.mark.parametrize("version", ["1.19", "1.29"])
+def test_apply_to_a_posted_deployment_answers_as_the_version_does(
+    emulator_factory: Callable[..., RunningEmulator], version: str
+) -> None:
+    """kubernetes issue 92332: before 1.20 (PR 96480) an apply body whose container ports omit
+    ``protocol`` cannot be typed, whoever created the object; from 1.20 it applies."""
+    from kubernetes import utils
+
+    emu = emulator_factory(version=version)
+    api = config.new_client_from_config(config_file=str(emu.kubeconfig_path))
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "nginx-app", "namespace": "default"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "nginx"}},
+            "template": {
+                "metadata": {"labels": {"app": "nginx"}},
+                "spec": {
+                    "containers": [
+                        {"name": "nginx", "image": "nginx:1.15.4", "ports": [{"containerPort": 80}]}
+                    ]
+                },
+            },
+        },
+    }
+    try:
+        client.AppsV1Api(api).create_namespaced_deployment("default", body)
+        if version == "1.19":
+            with pytest.raises(utils.FailToCreateError) as failed:
+                utils.create_from_dict(api, body, apply=True)
+            text = str(failed.value)
+            assert "failed to create typed patch object" in text
+            assert 'omits key field \\"protocol\\"' in text
+        else:
+            applied = utils.create_from_dict(api, body, apply=True)
+            assert applied[0].metadata.name == "nginx-app"
+    finally:
+        api.close()
