@@ -207,3 +207,56 @@ def test_kube_root_ca_is_published_where_the_version_does(
             assert "kube-root-ca.crt" not in names()
     finally:
         api.close()
+
+
+@pytest.mark.parametrize(("version", "api_version"), [("1.19", "v1beta1"), ("1.29", "v1")])
+def test_endpoint_slices_follow_the_services_pods(
+    emulator_factory: Callable[..., RunningEmulator],
+    version: str,
+    api_version: str,
+    tmp_path: Path,
+) -> None:
+    emu = emulator_factory(version=version, speed=20)
+    api = config.new_client_from_config(config_file=str(emu.kubeconfig_path))
+    try:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_service(
+            "default",
+            client.V1Service(
+                metadata=client.V1ObjectMeta(name="web"),
+                spec=client.V1ServiceSpec(
+                    selector={"app": "web"}, ports=[client.V1ServicePort(name="http", port=80)]
+                ),
+            ),
+        )
+        core.create_namespaced_pod(
+            "default",
+            client.V1Pod(
+                metadata=client.V1ObjectMeta(name="p1", labels={"app": "web"}),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx")]),
+            ),
+        )
+        path = f"/apis/discovery.k8s.io/{api_version}/namespaces/default/endpointslices"
+        selector = "kubernetes.io%2Fservice-name%3Dweb"
+
+        def slices() -> list[dict[str, Any]]:
+            raw = ok(kubectl(emu, tmp_path, "get", "--raw", f"{path}?labelSelector={selector}"))
+            return list(json.loads(raw)["items"])
+
+        def ready() -> bool:
+            found = slices()
+            return bool(found and found[0].get("endpoints"))
+
+        _eventually(ready)
+        piece = slices()[0]
+        assert piece["addressType"] == "IPv4" and piece["ports"][0]["port"] == 80
+        endpoint = piece["endpoints"][0]
+        assert endpoint["conditions"]["ready"] is True
+        assert endpoint["targetRef"]["name"] == "p1"
+        owner = piece["metadata"]["ownerReferences"][0]
+        assert (owner["kind"], owner["name"]) == ("Service", "web")
+        assert piece["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == (
+            "endpointslice-controller.k8s.io"
+        )
+    finally:
+        api.close()

@@ -37,6 +37,8 @@ class ServerFacts:
     self_link: bool  # metadata.selfLink is filled
     return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
     root_ca_configmap: bool = False  # kube-root-ca.crt is published in every namespace
+    endpoint_slices: bool = False  # the EndpointSlice controller runs
+    endpoint_slice_serving: bool = False  # it writes the serving/terminating conditions
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
 
@@ -111,6 +113,10 @@ def server_facts(minor: Version) -> ServerFacts:
             name_messages=messages,
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
             root_ca_configmap=parse_kube_version(str(data["root_ca_configmap_from"])) <= minor,
+            endpoint_slices=parse_kube_version(str(data["endpoint_slices_from"])) <= minor,
+            endpoint_slice_serving=(
+                parse_kube_version(str(data["endpoint_slice_serving_from"])) <= minor
+            ),
             job_selector_label=str(job["selector"]),
             job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
             return_deleted=frozenset(

@@ -40,6 +40,10 @@ _NAMESPACES: BucketKey = ("", "namespaces")
 _DEPLOYMENTS: BucketKey = ("apps", "deployments")
 _REPLICASETS: BucketKey = ("apps", "replicasets")
 _JOBS: BucketKey = ("batch", "jobs")
+_SLICES: BucketKey = ("discovery.k8s.io", "endpointslices")
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+SLICE_MANAGER = "endpointslice-controller.k8s.io"
 ROOT_CA = "kube-root-ca.crt"
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
@@ -511,7 +515,7 @@ class WorkloadControllers:
         if svc is None or not selector:
             if current is not None and svc is None:
                 self.api.delete(res, ns, name, DeleteOptions())
-            return
+            return  # a Service's slices go with it (ownerReference, garbage collector)
         pods = [
             p
             for p in self.api.store.items(_PODS, ns)
@@ -520,6 +524,7 @@ class WorkloadControllers:
             and not peek_meta(p).get("deletionTimestamp")
             and _phase(p) not in ("Succeeded", "Failed")
         ]
+        self._endpoint_slice(ns, svc, pods)
         subsets = _subsets(svc, pods)
         body: Obj = {
             "apiVersion": "v1",
@@ -543,6 +548,29 @@ class WorkloadControllers:
             new["metadata"] = new_meta
             if subsets:
                 new["subsets"] = subsets
+            self._update(res, current, new)
+
+    # --- EndpointSlices -------------------------------------------------------------------------
+    def _endpoint_slice(self, ns: str, svc: Obj, pods: list[Obj]) -> None:
+        res = self._storage(_SLICES)
+        if res is None or not self.api.facts.endpoint_slices:
+            return
+        name = peek_meta(svc)["name"]
+        mine = [
+            s
+            for s in self.api.store.items(_SLICES, ns)
+            if (peek_meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
+            and (peek_meta(s).get("labels") or {}).get(MANAGED_BY_LABEL) == SLICE_MANAGER
+        ]
+        body = _slice_body(svc, pods, res.version, self.api.facts.endpoint_slice_serving)
+        if not mine:
+            self._create(res, ns, body)
+            return
+        current = mine[0]
+        fields = ("endpoints", "ports")
+        if any(current.get(k) != body.get(k) for k in fields):
+            new = {k: v for k, v in current.items() if k not in fields}
+            new.update({k: body[k] for k in fields if k in body})
             self._update(res, current, new)
 
     # --- kube-root-ca.crt ------------------------------------------------------------------------
@@ -635,3 +663,55 @@ def _subsets(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
         subset["notReadyAddresses"] = not_ready
     subset["ports"] = ports
     return [subset]
+
+
+def _slice_body(svc: Obj, pods: list[Obj], version: str, serving: bool) -> Obj:
+    """The EndpointSlice the controller keeps for a Service (one slice: IPv4, <= 100 pods)."""
+    m = peek_meta(svc)
+    endpoints = []
+    for pod in sorted(pods, key=lambda p: str((p.get("status") or {}).get("podIP"))):
+        pm = peek_meta(pod)
+        ready = _ready(pod)
+        conditions: dict[str, Any] = {"ready": ready}
+        if serving:
+            conditions.update({"serving": ready, "terminating": False})
+        endpoint: dict[str, Any] = {
+            "addresses": [pod["status"]["podIP"]],
+            "conditions": conditions,
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": pm["namespace"],
+                "name": pm["name"],
+                "uid": pm["uid"],
+            },
+        }
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and version == "v1":
+            endpoint["nodeName"] = node
+        elif node:
+            endpoint["topology"] = {"kubernetes.io/hostname": node}
+        endpoints.append(endpoint)
+    ports = []
+    for port in (svc.get("spec") or {}).get("ports") or [] if pods else []:
+        number = _target_port(port, pods[0])
+        if number is not None:
+            ports.append(
+                {"name": port.get("name", ""), "protocol": port.get("protocol"), "port": number}
+            )
+    labels = {**(m.get("labels") or {}), SERVICE_NAME_LABEL: m["name"]}
+    labels[MANAGED_BY_LABEL] = SLICE_MANAGER
+    body: Obj = {
+        "apiVersion": f"discovery.k8s.io/{version}",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "generateName": f"{m['name']}-",
+            "namespace": m["namespace"],
+            "labels": labels,
+            "ownerReferences": [_owner_ref(svc, "v1", "Service")],
+        },
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+    }
+    if ports:  # a Service without pods gets a placeholder slice without ports
+        body["ports"] = ports
+    return body
