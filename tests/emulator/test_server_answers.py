@@ -134,9 +134,15 @@ def test_the_scale_subresource_reads_puts_and_patches(api_client: client.ApiClie
     patched = apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 4}})
     assert patched.spec.replicas == 4
     assert apps.read_namespaced_deployment("web", "default").spec.replicas == 4
-    scale = apps.read_namespaced_deployment_scale("web", "default")
-    scale.spec.replicas = 1
-    assert apps.replace_namespaced_deployment_scale("web", "default", scale).spec.replicas == 1
+    for _ in range(20):  # the Deployment controller writes too: retry on conflict, as clients do
+        scale = apps.read_namespaced_deployment_scale("web", "default")
+        scale.spec.replicas = 1
+        try:
+            replaced = apps.replace_namespaced_deployment_scale("web", "default", scale)
+            break
+        except ApiException as err:
+            assert err.status == 409
+    assert replaced.spec.replicas == 1
     stale = client.V1Scale(
         metadata=client.V1ObjectMeta(name="web", resource_version="1"),
         spec=client.V1ScaleSpec(replicas=3),
