@@ -260,3 +260,50 @@ def test_endpoint_slices_follow_the_services_pods(
         )
     finally:
         api.close()
+
+
+@pytest.mark.emulator(version="1.29", speed=20)
+def test_statefulset_and_daemonset_roll_out(emulator: RunningEmulator, tmp_path: Path) -> None:
+    template = {
+        "metadata": {"labels": {"app": "db"}},
+        "spec": {"containers": [{"name": "c", "image": "postgres:16"}]},
+    }
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": "db",
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": template,
+        },
+    }
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "agent"}},
+                "spec": {"containers": [{"name": "c", "image": "fluentd:1"}]},
+            },
+        },
+    }
+    for obj in (sts, ds):
+        ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(obj)))
+    ok(kubectl(emulator, tmp_path, "set", "image", "statefulset/db", "c=postgres:17"))
+    ok(kubectl(emulator, tmp_path, "set", "image", "daemonset/agent", "c=fluentd:2"))
+    for target in ("statefulset/db", "daemonset/agent"):
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+    pods = json.loads(ok(kubectl(emulator, tmp_path, "get", "pods", "-o", "json")))["items"]
+    live = {p["metadata"]["name"]: p for p in pods if not p["metadata"].get("deletionTimestamp")}
+    assert {n for n in live if n.startswith("db-")} == {"db-0", "db-1"}
+    assert live["db-1"]["spec"]["containers"][0]["image"] == "postgres:17"
+    assert live["db-1"]["spec"]["hostname"] == "db-1"
+    assert live["db-1"]["spec"]["subdomain"] == "db"
+    agents = [p for n, p in live.items() if n.startswith("agent-")]
+    assert len(agents) == 1 and agents[0]["spec"]["containers"][0]["image"] == "fluentd:2"
+    sts_status = json.loads(ok(kubectl(emulator, tmp_path, "get", "sts/db", "-o", "json")))
+    assert sts_status["status"]["currentRevision"] == sts_status["status"]["updateRevision"]

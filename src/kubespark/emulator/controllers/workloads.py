@@ -5,7 +5,9 @@ Owns the Deployment controller (a ReplicaSet per pod template, named and labelle
 available, the status and conditions ``kubectl rollout status`` reads), the ReplicaSet
 controller (pods from the template, owned by the set, its replica counts), the Job controller
 (pods up to ``parallelism`` until ``completions`` succeed or ``backoffLimit`` failures, the
-``Complete``/``Failed`` conditions ``kubectl wait`` reads), the Endpoints controller (a
+``Complete``/``Failed`` conditions ``kubectl wait`` reads), the StatefulSet controller (ordinal
+pods, ordered or parallel, rolling replacement down to ``partition``), the DaemonSet controller
+(a pod per node), the Endpoints and EndpointSlice controllers (a
 Service's ready and not-ready pod addresses) and the root-CA publisher (``kube-root-ca.crt`` in
 every namespace, where the version runs it). Each hears the store's events synchronously (cheap:
 it only queues keys), and reconciles one key at a time through the API server's verbs. It must
@@ -40,6 +42,10 @@ _NAMESPACES: BucketKey = ("", "namespaces")
 _DEPLOYMENTS: BucketKey = ("apps", "deployments")
 _REPLICASETS: BucketKey = ("apps", "replicasets")
 _JOBS: BucketKey = ("batch", "jobs")
+_STATEFULSETS: BucketKey = ("apps", "statefulsets")
+_DAEMONSETS: BucketKey = ("apps", "daemonsets")
+_NODES: BucketKey = ("", "nodes")
+REVISION_LABEL = "controller-revision-hash"
 _SLICES: BucketKey = ("discovery.k8s.io", "endpointslices")
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -171,6 +177,10 @@ class WorkloadControllers:
                 self._enqueue(("deployment", ns, str(owner.get("name"))))
         elif bucket == _JOBS:
             self._enqueue(("job", ns, name))
+        elif bucket == _STATEFULSETS:
+            self._enqueue(("statefulset", ns, name))
+        elif bucket == _DAEMONSETS:
+            self._enqueue(("daemonset", ns, name))
         elif bucket == _SERVICES:
             self._on_service(event, ns, name)
         elif bucket == _NAMESPACES and event.type == "ADDED":
@@ -181,8 +191,8 @@ class WorkloadControllers:
     def _on_pod(self, event: Event, ns: str) -> None:
         for obj in (event.obj, event.old):
             owner = _controller_of(obj) if obj is not None else None
-            if owner is not None and owner.get("kind") in ("ReplicaSet", "Job"):
-                kind = "replicaset" if owner["kind"] == "ReplicaSet" else "job"
+            kind = _OWNER_KINDS.get(str((owner or {}).get("kind")))
+            if owner is not None and kind is not None:
                 self._enqueue((kind, ns, str(owner.get("name"))))
         selectors = self._selectors.get(ns)
         if not selectors:
@@ -216,6 +226,8 @@ class WorkloadControllers:
             "deployment": self._deployment,
             "replicaset": self._replicaset,
             "job": self._job,
+            "statefulset": self._statefulset,
+            "daemonset": self._daemonset,
             "endpoints": self._endpoints,
             "root-ca": self._root_ca,
         }
@@ -504,6 +516,174 @@ class WorkloadControllers:
             status["conditions"] = conditions
         self._set_status(res, job, status)
 
+    # --- StatefulSet -----------------------------------------------------------------------------
+    def _statefulset(self, ns: str, name: str) -> None:
+        res = self._storage(_STATEFULSETS)
+        pods_res = self._storage(_PODS)
+        sts = self.api.store.get(_STATEFULSETS, ns, name)
+        if res is None or pods_res is None or sts is None:
+            return
+        m = peek_meta(sts)
+        spec = sts.get("spec") or {}
+        want = int(spec.get("replicas", 1))
+        revision = f"{name}-{template_hash(spec.get('template') or {})}"
+        pods = {
+            _ordinal(p, name): p
+            for p in _owned(self.api.store.items(_PODS, ns), m["uid"])
+            if not peek_meta(p).get("deletionTimestamp")
+        }
+        ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
+        if not m.get("deletionTimestamp"):
+            self._statefulset_step(sts, pods_res, pods, want, revision, ordered)
+        ready = sum(1 for p in pods.values() if _ready(p))
+        updated = sum(1 for p in pods.values() if _labels(p).get(REVISION_LABEL) == revision)
+        old_status = sts.get("status") or {}
+        current = revision if updated == len(pods) else old_status.get("currentRevision", revision)
+        current_count = sum(1 for p in pods.values() if _labels(p).get(REVISION_LABEL) == current)
+        status: dict[str, Any] = {
+            "observedGeneration": m.get("generation", 1),
+            "replicas": len(pods),
+            "readyReplicas": ready,
+            "currentReplicas": current_count,
+            "updatedReplicas": updated,
+            "currentRevision": current,
+            "updateRevision": revision,
+            "collisionCount": 0,
+        }
+        if self.api.kind_ctx.has_field("io.k8s.api.apps.v1.StatefulSetStatus", "availableReplicas"):
+            status["availableReplicas"] = ready
+        status = {k: v for k, v in status.items() if v != 0 or k in ("replicas", "collisionCount")}
+        self._set_status(res, sts, status)
+
+    def _statefulset_step(
+        self,
+        sts: Obj,
+        pods_res: ServedResource,
+        pods: dict[int, Obj],
+        want: int,
+        revision: str,
+        ordered: bool,
+    ) -> None:
+        """One move of the StatefulSet controller: delete above ``want`` (highest first), create
+        missing ordinals (in order and one at a time under OrderedReady), then replace one
+        outdated pod (highest first) once all are ready."""
+        spec = sts.get("spec") or {}
+        extra = sorted((o for o in pods if o >= want), reverse=True)
+        for ordinal in extra[: 1 if ordered else len(extra)]:
+            self._delete_pod(pods.pop(ordinal))
+        if extra and ordered:
+            return
+        for ordinal in range(want):
+            if ordinal in pods:
+                if ordered and not _ready(pods[ordinal]):
+                    return
+                continue
+            pods[ordinal] = self._statefulset_pod(sts, pods_res, ordinal, revision) or {}
+            if ordered:
+                return
+        partition = int(
+            ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0)
+        )
+        if (spec.get("updateStrategy") or {}).get("type", "RollingUpdate") != "RollingUpdate":
+            return
+        if not all(_ready(p) for p in pods.values()):
+            return
+        for ordinal in sorted(pods, reverse=True):
+            if ordinal >= partition and _labels(pods[ordinal]).get(REVISION_LABEL) != revision:
+                self._delete_pod(pods[ordinal])
+                return
+
+    def _statefulset_pod(
+        self, sts: Obj, pods_res: ServedResource, ordinal: int, revision: str
+    ) -> Obj | None:
+        m = peek_meta(sts)
+        spec = sts.get("spec") or {}
+        pod_name = f"{m['name']}-{ordinal}"
+        body = self._pod_from(
+            spec.get("template") or {},
+            "",
+            m["namespace"],
+            _owner_ref(sts, "apps/v1", "StatefulSet"),
+        )
+        meta = body["metadata"]
+        meta.pop("generateName")
+        meta["name"] = pod_name
+        meta["labels"] = {
+            **(meta.get("labels") or {}),
+            REVISION_LABEL: revision,
+            "statefulset.kubernetes.io/pod-name": pod_name,
+        }
+        pod_spec = dict(body.get("spec") or {})
+        pod_spec["hostname"] = pod_name
+        if spec.get("serviceName"):
+            pod_spec["subdomain"] = spec["serviceName"]
+        body["spec"] = pod_spec
+        return self._create(pods_res, m["namespace"], body)
+
+    # --- DaemonSet -------------------------------------------------------------------------------
+    def _daemonset(self, ns: str, name: str) -> None:
+        res = self._storage(_DAEMONSETS)
+        pods_res = self._storage(_PODS)
+        ds = self.api.store.get(_DAEMONSETS, ns, name)
+        if res is None or pods_res is None or ds is None:
+            return
+        m = peek_meta(ds)
+        spec = ds.get("spec") or {}
+        revision = template_hash(spec.get("template") or {})
+        nodes = [peek_meta(n)["name"] for n in self.api.store.items(_NODES)]
+        pods = [p for p in _owned(self.api.store.items(_PODS, ns), m["uid"]) if _live(p)]
+        on_node = {(p.get("spec") or {}).get("nodeName") or _affinity_node(p): p for p in pods}
+        if not m.get("deletionTimestamp"):
+            for node in nodes:
+                pod = on_node.get(node)
+                if pod is not None and _labels(pod).get(REVISION_LABEL) != revision:
+                    if all(_ready(p) for p in pods):
+                        self._delete_pod(pod)  # replaced when its deletion is heard
+                    continue
+                if pod is None:
+                    created = self._daemon_pod(ds, pods_res, node, revision)
+                    if created is not None:
+                        on_node[node] = created
+        live = [on_node[n] for n in nodes if n in on_node]
+        ready = sum(1 for p in live if _ready(p))
+        updated = sum(1 for p in live if _labels(p).get(REVISION_LABEL) == revision)
+        status = {
+            "currentNumberScheduled": len(live),
+            "desiredNumberScheduled": len(nodes),
+            "numberMisscheduled": 0,
+            "numberReady": ready,
+            "numberAvailable": ready,
+            "numberUnavailable": len(nodes) - ready,
+            "updatedNumberScheduled": updated,
+            "observedGeneration": m.get("generation", 1),
+        }
+        status = {k: v for k, v in status.items() if v != 0 or not k.startswith("numberUn")}
+        self._set_status(res, ds, status)
+
+    def _daemon_pod(
+        self, ds: Obj, pods_res: ServedResource, node: str, revision: str
+    ) -> Obj | None:
+        m = peek_meta(ds)
+        spec = ds.get("spec") or {}
+        ref = _owner_ref(ds, "apps/v1", "DaemonSet")
+        body = self._pod_from(spec.get("template") or {}, f"{m['name']}-", m["namespace"], ref)
+        body["metadata"]["labels"] = {
+            **(body["metadata"].get("labels") or {}),
+            REVISION_LABEL: revision,
+            "pod-template-generation": str(m.get("generation", 1)),
+        }
+        pod_spec = dict(body.get("spec") or {})
+        # As the DaemonSet controller does: pin the pod to its node through node affinity.
+        term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+        pod_spec["affinity"] = {
+            **(pod_spec.get("affinity") or {}),
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}
+            },
+        }
+        body["spec"] = pod_spec
+        return self._create(pods_res, m["namespace"], body)
+
     # --- Endpoints -------------------------------------------------------------------------------
     def _endpoints(self, ns: str, name: str) -> None:
         res = self._storage(_ENDPOINTS)
@@ -593,6 +773,31 @@ class WorkloadControllers:
 
 
 _MANAGER = "kube-controller-manager"
+_OWNER_KINDS = {
+    "ReplicaSet": "replicaset",
+    "Job": "job",
+    "StatefulSet": "statefulset",
+    "DaemonSet": "daemonset",
+}
+
+
+def _labels(obj: Obj) -> dict[str, Any]:
+    return peek_meta(obj).get("labels") or {}
+
+
+def _ordinal(pod: Obj, set_name: str) -> int:
+    suffix = peek_meta(pod).get("name", "")[len(set_name) + 1 :]
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def _affinity_node(pod: Obj) -> str | None:
+    affinity = ((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}
+    required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    for term in required.get("nodeSelectorTerms") or []:
+        for field in term.get("matchFields") or []:
+            if field.get("key") == "metadata.name" and field.get("values"):
+                return str(field["values"][0])
+    return None
 
 
 def _ns_name(obj: Obj) -> tuple[str, str]:
