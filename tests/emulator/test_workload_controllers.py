@@ -307,3 +307,33 @@ def test_statefulset_and_daemonset_roll_out(emulator: RunningEmulator, tmp_path:
     assert len(agents) == 1 and agents[0]["spec"]["containers"][0]["image"] == "fluentd:2"
     sts_status = json.loads(ok(kubectl(emulator, tmp_path, "get", "sts/db", "-o", "json")))
     assert sts_status["status"]["currentRevision"] == sts_status["status"]["updateRevision"]
+
+
+@pytest.mark.parametrize(("version", "made"), [("1.19", True), ("1.29", False)])
+def test_service_account_token_secrets_until_1_24(
+    emulator_factory: Callable[..., RunningEmulator], version: str, made: bool
+) -> None:
+    emu = emulator_factory(version=version)
+    api = config.new_client_from_config(config_file=str(emu.kubeconfig_path))
+    try:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_service_account(
+            "default", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="spark"))
+        )
+        if made:
+            _eventually(
+                lambda: bool(core.read_namespaced_service_account("spark", "default").secrets)
+            )
+            ref = core.read_namespaced_service_account("spark", "default").secrets[0].name
+            assert ref.startswith("spark-token-")
+            secret = core.read_namespaced_secret(ref, "default")
+            assert secret.type == "kubernetes.io/service-account-token"
+            assert secret.metadata.annotations["kubernetes.io/service-account.name"] == "spark"
+            assert {"token", "namespace", "ca.crt"} <= set(secret.data)
+        else:
+            time.sleep(0.5)
+            assert not core.read_namespaced_service_account("spark", "default").secrets
+            types = {s.type for s in core.list_namespaced_secret("default").items}
+            assert "kubernetes.io/service-account-token" not in types
+    finally:
+        api.close()

@@ -38,6 +38,7 @@ class ServerFacts:
     return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
     root_ca_configmap: bool = False  # kube-root-ca.crt is published in every namespace
     endpoint_slices: bool = False  # the EndpointSlice controller runs
+    token_secrets: bool = False  # ServiceAccounts get a token Secret (the tokens controller)
     endpoint_slice_serving: bool = False  # it writes the serving/terminating conditions
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
@@ -114,6 +115,8 @@ def server_facts(minor: Version) -> ServerFacts:
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
             root_ca_configmap=parse_kube_version(str(data["root_ca_configmap_from"])) <= minor,
             endpoint_slices=parse_kube_version(str(data["endpoint_slices_from"])) <= minor,
+            token_secrets=minor
+            <= parse_kube_version(str(data["service_account_token_secrets_until"])),
             endpoint_slice_serving=(
                 parse_kube_version(str(data["endpoint_slice_serving_from"])) <= minor
             ),

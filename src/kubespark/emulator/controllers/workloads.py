@@ -17,6 +17,7 @@ not run pods (the kubelets do) or decide anything a real controller would not.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -45,6 +46,8 @@ _JOBS: BucketKey = ("batch", "jobs")
 _STATEFULSETS: BucketKey = ("apps", "statefulsets")
 _DAEMONSETS: BucketKey = ("apps", "daemonsets")
 _NODES: BucketKey = ("", "nodes")
+_ACCOUNTS: BucketKey = ("", "serviceaccounts")
+TOKEN_TYPE = "kubernetes.io/service-account-token"
 REVISION_LABEL = "controller-revision-hash"
 _SLICES: BucketKey = ("discovery.k8s.io", "endpointslices")
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -183,6 +186,8 @@ class WorkloadControllers:
             self._enqueue(("daemonset", ns, name))
         elif bucket == _SERVICES:
             self._on_service(event, ns, name)
+        elif bucket == _ACCOUNTS and event.type != DELETED:
+            self._enqueue(("token", ns, name))
         elif bucket == _NAMESPACES and event.type == "ADDED":
             self._enqueue(("root-ca", name, ROOT_CA))
         elif bucket == _CONFIGMAPS and name == ROOT_CA and event.type == DELETED:
@@ -230,6 +235,7 @@ class WorkloadControllers:
             "daemonset": self._daemonset,
             "endpoints": self._endpoints,
             "root-ca": self._root_ca,
+            "token": self._token_secret,
         }
         while True:
             key = await self._queue.get()
@@ -753,6 +759,41 @@ class WorkloadControllers:
             new.update({k: body[k] for k in fields if k in body})
             self._update(res, current, new)
 
+    # --- ServiceAccount token Secrets -----------------------------------------------------------
+    def _token_secret(self, ns: str, name: str) -> None:
+        accounts = self._storage(_ACCOUNTS)
+        secrets = self._res("v1", "Secret")
+        account = self.api.store.get(_ACCOUNTS, ns, name)
+        if accounts is None or secrets is None or account is None:
+            return
+        if not self.api.facts.token_secrets or peek_meta(account).get("deletionTimestamp"):
+            return
+        listed = [s.get("name") for s in account.get("secrets") or [] if isinstance(s, dict)]
+        if any(n and n.startswith(f"{name}-token-") for n in listed):
+            return
+        m = peek_meta(account)
+        data = {"namespace": ns, "token": _unsigned_token(ns, name, m["uid"])}
+        if self.ca_pem is not None:
+            data["ca.crt"] = self.ca_pem().decode()
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": TOKEN_TYPE,
+            "metadata": {
+                "generateName": f"{name}-token-",
+                "namespace": ns,
+                "annotations": {
+                    "kubernetes.io/service-account.name": name,
+                    "kubernetes.io/service-account.uid": m["uid"],
+                },
+            },
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+        }
+        secret = self._create(secrets, ns, body)
+        if secret is not None:
+            entry = {"name": peek_meta(secret)["name"]}
+            self._update(accounts, account, {**account, "secrets": [*listed_refs(account), entry]})
+
     # --- kube-root-ca.crt ------------------------------------------------------------------------
     def _root_ca(self, ns: str, name: str) -> None:
         res = self._storage(_CONFIGMAPS)
@@ -779,6 +820,28 @@ _OWNER_KINDS = {
     "StatefulSet": "statefulset",
     "DaemonSet": "daemonset",
 }
+
+
+def listed_refs(account: Obj) -> list[dict[str, Any]]:
+    return [s for s in account.get("secrets") or [] if isinstance(s, dict)]
+
+
+def _unsigned_token(ns: str, name: str, uid: str) -> str:
+    """A token in the legacy service-account JWT's form; unsigned (the emulator checks no
+    token signatures, and a real signing key is no test's business)."""
+    import orjson
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+    claims = {
+        "iss": "kubernetes/serviceaccount",
+        "kubernetes.io/serviceaccount/namespace": ns,
+        "kubernetes.io/serviceaccount/service-account.name": name,
+        "kubernetes.io/serviceaccount/service-account.uid": uid,
+        "sub": f"system:serviceaccount:{ns}:{name}",
+    }
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 def _labels(obj: Obj) -> dict[str, Any]:
