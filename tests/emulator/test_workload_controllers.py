@@ -111,6 +111,14 @@ def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path:
     }
     pods = json.loads(ok(kubectl(emulator, tmp_path, "get", "pods", "-l", "app=web", "-o", "json")))
     assert len([p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]) == 3
+    events = json.loads(ok(kubectl(emulator, tmp_path, "get", "events", "-o", "json")))["items"]
+    scaling = [
+        e["message"]
+        for e in events
+        if e["involvedObject"]["kind"] == "Deployment" and e["reason"] == "ScalingReplicaSet"
+    ]
+    assert f"Scaled up replica set web-{hash_label} to 2" in scaling
+    assert f"Scaled up replica set web-{hash_label} to 3" in scaling
 
 
 @pytest.mark.parametrize("version", ["1.19", "1.29"])
@@ -123,6 +131,9 @@ def test_wait_for_a_job_to_complete_and_create_job(
     assert ok(waited).strip() == "job.batch/pi condition met"
     job = json.loads(ok(kubectl(emu, tmp_path, "get", "job/pi", "-o", "json")))
     assert job["status"]["succeeded"] == 2 and "completionTime" in job["status"]
+    events = json.loads(ok(kubectl(emu, tmp_path, "get", "events", "-o", "json")))["items"]
+    reasons = [e["reason"] for e in events if e["involvedObject"]["name"] == "pi"]
+    assert reasons.count("SuccessfulCreate") == 2 and "Completed" in reasons
     ok(kubectl(emu, tmp_path, "create", "job", "j2", "--image=busybox:1.36"))
     pods = json.loads(ok(kubectl(emu, tmp_path, "get", "pods", "-l", "job-name=j2", "-o", "json")))
     owner = pods["items"][0]["metadata"]["ownerReferences"][0]

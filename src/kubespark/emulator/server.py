@@ -208,7 +208,9 @@ class Emulator:
         if self.options.tls and self.certificates is None:
             self.certificates = make_certificates(self.workdir / "pki", self.options.host)
         self.controllers = ControllerSet(self.api, self.clock)
-        self.workloads = WorkloadControllers(self.api, self.clock, ca_pem=self._ca_pem)
+        self.workloads = WorkloadControllers(
+            self.api, self.clock, ca_pem=self._ca_pem, events=self.options.events
+        )
         self._seed_objects()
         self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(

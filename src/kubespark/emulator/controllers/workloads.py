@@ -148,9 +148,15 @@ class WorkloadControllers:
     """Deployment, ReplicaSet, Job, Endpoints and root-CA controllers of one server."""
 
     def __init__(
-        self, api: ApiServer, clock: Clock, ca_pem: Callable[[], bytes] | None = None
+        self,
+        api: ApiServer,
+        clock: Clock,
+        ca_pem: Callable[[], bytes] | None = None,
+        *,
+        events: bool = True,
     ) -> None:
         self.api = api
+        self.events = events
         self.clock = clock
         self.ca_pem = ca_pem
         self._pending: set[Key] = set()
@@ -277,6 +283,41 @@ class WorkloadControllers:
         with contextlib.suppress(errors.NotFound):
             self.api.delete(res, m["namespace"], m["name"], DeleteOptions())
 
+    def _event(
+        self, obj: Obj, kind: str, reason: str, message: str, component: str, warn: bool = False
+    ) -> None:
+        """A core/v1 Event about ``obj`` from ``component``, best effort as in clusters."""
+        res = self._res("v1", "Event")
+        if not self.events or res is None:
+            return
+        m = peek_meta(obj)
+        now = rfc3339()
+        digest = hashlib.sha1(f"{m.get('uid')}{reason}{now}{message}".encode()).hexdigest()[:16]
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"{m.get('name')}.{digest}", "namespace": m.get("namespace")},
+            "involvedObject": {
+                "kind": kind,
+                "namespace": m.get("namespace"),
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+                "apiVersion": str(obj.get("apiVersion", "")),
+                "resourceVersion": m.get("resourceVersion", ""),
+            },
+            "reason": reason,
+            "message": message,
+            "type": "Warning" if warn else "Normal",
+            "source": {"component": component},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "reportingComponent": "",
+            "reportingInstance": "",
+        }
+        with contextlib.suppress(errors.APIError):
+            self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
+
     def _pod_from(self, template: Obj, prefix: str, ns: str, owner_ref: dict[str, Any]) -> Obj:
         tmeta = template.get("metadata") or {}
         meta: dict[str, Any] = {
@@ -308,10 +349,14 @@ class WorkloadControllers:
                     created = self._create(pods_res, ns, body)
                     if created is not None:
                         pods.append(created)
+                        message = f"Created pod: {peek_meta(created)['name']}"
+                        self._event(rs, "ReplicaSet", "SuccessfulCreate", message, _RS_CTL)
             elif len(pods) > want:
                 doomed = sorted(pods, key=lambda p: (_ready(p), p["metadata"]["name"]))
                 for pod in doomed[: len(pods) - want]:
                     self._delete_pod(pod)
+                    message = f"Deleted pod: {peek_meta(pod)['name']}"
+                    self._event(rs, "ReplicaSet", "SuccessfulDelete", message, _RS_CTL)
                 pods = doomed[len(pods) - want :]
         ready = sum(1 for p in pods if _ready(p))
         status: dict[str, Any] = {
@@ -345,6 +390,7 @@ class WorkloadControllers:
                 return
             sets.append(new)
         elif (new.get("spec") or {}).get("replicas") != want:
+            self._scaled(dep, new, want)
             new = self._update(rs_res, new, {**new, "spec": {**new["spec"], "replicas": want}})
         revision = peek_meta(new).get("annotations", {}).get(REVISION, "1")
         new_available = int((new.get("status") or {}).get("availableReplicas", 0))
@@ -354,12 +400,19 @@ class WorkloadControllers:
                 continue
             replicas = int((old.get("spec") or {}).get("replicas", 0))
             if replicas > room:
+                self._scaled(dep, old, room)
                 self._update(rs_res, old, {**old, "spec": {**old["spec"], "replicas": room}})
             room = max(0, room - replicas)
         if (m.get("annotations") or {}).get(REVISION) != revision:
             annotations = {**(m.get("annotations") or {}), REVISION: revision}
             dep = self._update(res, dep, {**dep, "metadata": {**m, "annotations": annotations}})
         self._deployment_status(res, dep, new, sets, want)
+
+    def _scaled(self, dep: Obj, rs: Obj, to: int) -> None:
+        before = int((rs.get("spec") or {}).get("replicas", 0))
+        way = "up" if to > before else "down"
+        message = f"Scaled {way} replica set {peek_meta(rs)['name']} to {to}"
+        self._event(dep, "Deployment", "ScalingReplicaSet", message, "deployment-controller")
 
     def _new_replicaset(
         self, res: ServedResource, dep: Obj, digest: str, revision: int
@@ -398,7 +451,11 @@ class WorkloadControllers:
                 "template": template,
             },
         }
-        return self._create(res, m["namespace"], body)
+        created = self._create(res, m["namespace"], body)
+        if created is not None:
+            message = f"Scaled up replica set {peek_meta(created)['name']} to {want}"
+            self._event(dep, "Deployment", "ScalingReplicaSet", message, "deployment-controller")
+        return created
 
     def _deployment_status(
         self, res: ServedResource, dep: Obj, new: Obj, sets: list[Obj], want: int
@@ -499,6 +556,14 @@ class WorkloadControllers:
                     "Job has reached the specified backoff limit",
                 )
             )
+            self._event(
+                job,
+                "Job",
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                _JOB_CTL,
+                warn=True,
+            )
         elif (completions is not None and succeeded >= int(completions)) or (
             completions is None and succeeded > 0 and not active
         ):
@@ -506,6 +571,7 @@ class WorkloadControllers:
             conditions[-1].pop("reason")
             conditions[-1].pop("message")
             status["completionTime"] = now
+            self._event(job, "Job", "Completed", "Job completed", _JOB_CTL)
         elif not spec.get("suspend"):
             remaining = parallelism if completions is None else int(completions) - succeeded
             for _ in range(max(0, min(parallelism, remaining) - len(active))):
@@ -514,6 +580,8 @@ class WorkloadControllers:
                 created = self._create(pods_res, ns, body)
                 if created is not None:
                     active.append(created)
+                    message = f"Created pod: {peek_meta(created)['name']}"
+                    self._event(job, "Job", "SuccessfulCreate", message, _JOB_CTL)
         for cond in conditions:
             cond.setdefault("lastProbeTime", cond["lastTransitionTime"])
         status.update({"active": len(active), "succeeded": succeeded, "failed": failed})
@@ -814,6 +882,8 @@ class WorkloadControllers:
 
 
 _MANAGER = "kube-controller-manager"
+_RS_CTL = "replicaset-controller"
+_JOB_CTL = "job-controller"
 _OWNER_KINDS = {
     "ReplicaSet": "replicaset",
     "Job": "job",
