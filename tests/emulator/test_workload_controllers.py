@@ -119,6 +119,14 @@ def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path:
     ]
     assert f"Scaled up replica set web-{hash_label} to 2" in scaling
     assert f"Scaled up replica set web-{hash_label} to 3" in scaling
+    ok(kubectl(emulator, tmp_path, "rollout", "undo", "deployment/web"))
+    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
+    sets = json.loads(ok(kubectl(emulator, tmp_path, "get", "rs", "-o", "json")))["items"]
+    assert len(sets) == 2  # the first set came back as revision 3, as real controllers do
+    back = by_revision["1"]["metadata"]["name"]
+    now = {s["metadata"]["name"]: s for s in sets}[back]
+    assert now["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+    assert now["spec"]["replicas"] == 3
 
 
 @pytest.mark.parametrize("version", ["1.19", "1.29"])

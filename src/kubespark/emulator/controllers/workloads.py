@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions
-from kubespark.emulator.apiserver.objects import Clock, Obj, peek_meta, rfc3339
+from kubespark.emulator.apiserver.objects import Clock, Obj, clone, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
 from kubespark.kube import errors
@@ -328,7 +328,9 @@ class WorkloadControllers:
         for key in ("labels", "annotations"):
             if tmeta.get(key):
                 meta[key] = dict(tmeta[key])
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec")}
+        # A copy: the create path defaults the pod's spec in place, the owner's must stay as stored.
+        spec = clone(template.get("spec") or {})
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
     # --- ReplicaSet ------------------------------------------------------------------------------
     def _replicaset(self, ns: str, name: str) -> None:
@@ -383,20 +385,21 @@ class WorkloadControllers:
         digest = template_hash(template)
         sets = _owned(self.api.store.items(_REPLICASETS, ns), m["uid"])
         revisions = [int(peek_meta(s).get("annotations", {}).get(REVISION, "0")) for s in sets]
-        new = next((s for s in sets if _hash_of(s) == digest), None)
+        # As EqualIgnoreHash: the set whose template is the Deployment's, its hash label aside
+        # (`kubectl rollout undo` copies an old set's template back).
+        new = next((s for s in sets if _same_template(s, template)), None)
         if new is None:
             new = self._new_replicaset(rs_res, dep, digest, max(revisions, default=0) + 1)
             if new is None:
                 return
             sets.append(new)
-        elif (new.get("spec") or {}).get("replicas") != want:
-            self._scaled(dep, new, want)
-            new = self._update(rs_res, new, {**new, "spec": {**new["spec"], "replicas": want}})
+        else:
+            new = self._current_replicaset(rs_res, dep, new, want, max(revisions, default=0))
         revision = peek_meta(new).get("annotations", {}).get(REVISION, "1")
         new_available = int((new.get("status") or {}).get("availableReplicas", 0))
         room = max(0, want - new_available)
         for old in sets:
-            if old is new:
+            if peek_meta(old)["uid"] == peek_meta(new)["uid"]:
                 continue
             replicas = int((old.get("spec") or {}).get("replicas", 0))
             if replicas > room:
@@ -407,6 +410,25 @@ class WorkloadControllers:
             annotations = {**(m.get("annotations") or {}), REVISION: revision}
             dep = self._update(res, dep, {**dep, "metadata": {**m, "annotations": annotations}})
         self._deployment_status(res, dep, new, sets, want)
+
+    def _current_replicaset(
+        self, res: ServedResource, dep: Obj, rs: Obj, want: int, newest: int
+    ) -> Obj:
+        """The ReplicaSet of the Deployment's template at ``want`` replicas; an older one
+        brought back (``kubectl rollout undo``) becomes the newest revision, as real ones do."""
+        m = peek_meta(rs)
+        annotations = dict(m.get("annotations") or {})
+        spec = dict(rs.get("spec") or {})
+        if int(annotations.get(REVISION, "0")) >= newest and spec.get("replicas") == want:
+            return rs
+        if int(annotations.get(REVISION, "0")) < newest:
+            annotations[REVISION] = str(newest + 1)
+        if spec.get("replicas") != want:
+            self._scaled(dep, rs, want)
+            spec["replicas"] = want
+        return self._update(
+            res, rs, {**rs, "metadata": {**m, "annotations": annotations}, "spec": spec}
+        )
 
     def _scaled(self, dep: Obj, rs: Obj, to: int) -> None:
         before = int((rs.get("spec") or {}).get("replicas", 0))
@@ -419,7 +441,7 @@ class WorkloadControllers:
     ) -> Obj | None:
         m = peek_meta(dep)
         spec = dep.get("spec") or {}
-        template = dict(spec.get("template") or {})
+        template = clone(spec.get("template") or {})
         tmeta = dict(template.get("metadata") or {})
         labels = {**(tmeta.get("labels") or {}), HASH_LABEL: digest}
         tmeta["labels"] = labels
@@ -938,10 +960,26 @@ def _ns_name(obj: Obj) -> tuple[str, str]:
     return m.get("namespace", ""), m.get("name", "")
 
 
-def _hash_of(obj: Obj) -> str | None:
-    labels = peek_meta(obj).get("labels") or {}
-    value = labels.get(HASH_LABEL)
-    return str(value) if value is not None else None
+def _same_template(rs: Obj, template: Obj) -> bool:
+    ours = dict((rs.get("spec") or {}).get("template") or {})
+    meta = dict(ours.get("metadata") or {})
+    meta["labels"] = {k: v for k, v in (meta.get("labels") or {}).items() if k != HASH_LABEL}
+    return _typed_equal({**ours, "metadata": meta}, template)
+
+
+def _typed_equal(a: Any, b: Any) -> bool:
+    """Equality as of Go structs: an absent field, null and an empty struct or map are alike
+    (``kubectl rollout undo`` sends ``resources: {}`` and ``creationTimestamp: null``)."""
+    return bool(_pruned(a) == _pruned(b))
+
+
+def _pruned(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, {})}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
