@@ -284,33 +284,36 @@ async def test_namespaces_exist_and_are_created_and_listed(api: Served) -> None:
 
 
 async def test_status_subresource_only_touches_status(api: Served) -> None:
+    # A CronJob: a kind with a status subresource and generation that no emulated controller
+    # writes (a Deployment's status is its controller's).
     _, client = api
-    deployments = "/apis/apps/v1/namespaces/default/deployments"
+    cronjobs = "/apis/batch/v1beta1/namespaces/default/cronjobs"
+    t1, t2, t9 = (f"2026-01-01T00:00:0{n}Z" for n in (1, 2, 9))
     body = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "apiVersion": "batch/v1beta1",
+        "kind": "CronJob",
         "metadata": {"name": "d"},
         "spec": {
-            "selector": {"matchLabels": {"app": "d"}},
-            "template": {"metadata": {"labels": {"app": "d"}}, "spec": pod("d")["spec"]},
+            "schedule": "*/5 * * * *",
+            "jobTemplate": {"spec": {"template": {"spec": pod("d")["spec"]}}},
         },
-        "status": {"replicas": 5},
+        "status": {"lastScheduleTime": t9},
     }
-    created = (await client.post(deployments, json=body)).json()
+    created = (await client.post(cronjobs, json=body)).json()
     assert created["metadata"]["generation"] == 1
-    assert "status" not in created  # a create never sets what /status owns
-    changed = dict(created, status={"replicas": 2, "readyReplicas": 1})
+    assert "status" not in created or created["status"] == {}  # what /status owns stays unset
+    changed = dict(created, status={"lastScheduleTime": t1, "active": []})
     changed["metadata"] = dict(created["metadata"], labels={"app": "other"})
-    resp = await client.put(f"{deployments}/d/status", json=changed)
+    resp = await client.put(f"{cronjobs}/d/status", json=changed)
     assert resp.status_code == 200, resp.text
     after = resp.json()
-    assert after["status"] == {"replicas": 2, "readyReplicas": 1}
+    assert after["status"]["lastScheduleTime"] == t1
     assert "labels" not in after["metadata"]
-    main = dict(after, status={"replicas": 9})
+    main = dict(after, status={"lastScheduleTime": t2})
     main["metadata"] = dict(after["metadata"], labels={"app": "relabelled"})
-    main["spec"] = dict(after["spec"], replicas=3)
-    updated = (await client.put(f"{deployments}/d", json=main)).json()
-    assert updated["status"] == {"replicas": 2, "readyReplicas": 1}
+    main["spec"] = dict(after["spec"], suspend=True)
+    updated = (await client.put(f"{cronjobs}/d", json=main)).json()
+    assert updated["status"]["lastScheduleTime"] == t1
     assert updated["metadata"]["labels"] == {"app": "relabelled"}
     assert updated["metadata"]["generation"] == 2
 

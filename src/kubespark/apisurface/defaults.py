@@ -96,6 +96,72 @@ def _container_requests(container: Any) -> Any:
     return {**container, "resources": {**res, "requests": {**requests, **missing}}}
 
 
+def _copied(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` as a fresh dict (set on ``parent``), so the input is never mutated."""
+    child = parent.get(key)
+    parent[key] = dict(child) if isinstance(child, dict) else {}
+    return parent[key]  # type: ignore[no-any-return]
+
+
+def _deployment_strategy(spec: dict[str, Any]) -> None:
+    strategy = _copied(spec, "strategy")
+    if _unset(strategy.get("type"), False):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate":
+        rolling = _copied(strategy, "rollingUpdate")
+        rolling.setdefault("maxUnavailable", "25%")
+        rolling.setdefault("maxSurge", "25%")
+
+
+def _statefulset_strategy(spec: dict[str, Any]) -> None:
+    strategy = _copied(spec, "updateStrategy")
+    if _unset(strategy.get("type"), False):
+        strategy["type"] = "RollingUpdate"
+        strategy.setdefault("rollingUpdate", {})
+    if strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict):
+        _copied(strategy, "rollingUpdate").setdefault("partition", 0)
+
+
+def _daemonset_rolling(spec: dict[str, Any]) -> dict[str, Any] | None:
+    strategy = _copied(spec, "updateStrategy")
+    if _unset(strategy.get("type"), False):
+        strategy["type"] = "RollingUpdate"
+    return _copied(strategy, "rollingUpdate") if strategy["type"] == "RollingUpdate" else None
+
+
+def _daemonset_strategy(spec: dict[str, Any]) -> None:
+    rolling = _daemonset_rolling(spec)
+    if rolling is not None:
+        rolling.setdefault("maxUnavailable", 1)
+
+
+def _daemonset_max_surge(spec: dict[str, Any]) -> None:
+    rolling = _daemonset_rolling(spec)
+    if rolling is not None:
+        rolling.setdefault("maxSurge", 0)
+
+
+def _job_labels(job: dict[str, Any]) -> None:
+    template = (job.get("spec") or {}).get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    meta = job.get("metadata")
+    if labels and isinstance(meta, dict) and not meta.get("labels"):
+        job["metadata"] = {**meta, "labels": dict(labels)}
+
+
+def _job_completions(spec: dict[str, Any]) -> None:
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    if spec.get("parallelism") is None:
+        spec["parallelism"] = 1
+
+
+def _job_pod_replacement_policy(spec: dict[str, Any]) -> None:
+    if spec.get("podReplacementPolicy") is None:
+        failure_policy = spec.get("podFailurePolicy") is not None
+        spec["podReplacementPolicy"] = "Failed" if failure_policy else "TerminatingOrFailed"
+
+
 _RULES: Mapping[str, _Rule] = {
     "image-pull-policy": _image_pull_policy,
     "target-port-from-port": _target_port_from_port,
@@ -103,6 +169,13 @@ _RULES: Mapping[str, _Rule] = {
     "internal-traffic-policy": _internal_traffic_policy,
     "load-balancer-node-ports": _load_balancer_node_ports,
     "requests-from-limits": _requests_from_limits,
+    "deployment-strategy": _deployment_strategy,
+    "statefulset-strategy": _statefulset_strategy,
+    "daemonset-strategy": _daemonset_strategy,
+    "daemonset-max-surge": _daemonset_max_surge,
+    "job-labels": _job_labels,
+    "job-completions": _job_completions,
+    "job-pod-replacement-policy": _job_pod_replacement_policy,
 }
 
 

@@ -34,6 +34,7 @@ from kubespark.emulator.apiserver.objects import Clock
 from kubespark.emulator.apiserver.patching import Patcher
 from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
+from kubespark.emulator.controllers.workloads import WorkloadControllers
 from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
@@ -145,6 +146,8 @@ class Emulator:
         self.certificates: ServerCertificates | None = None
         self.port = self.options.port
         self.controllers: ControllerSet | None = None
+        self.workloads: WorkloadControllers | None = None
+        self._root_ca: ServerCertificates | None = None  # plain HTTP: a CA only to publish
         self.kubelet: Kubelet | None = None
         self.app: EmulatorApp | None = None
         self.authn = TokenAuthority(self.options.bearer_tokens)
@@ -206,6 +209,9 @@ class Emulator:
         if self.options.tls and self.certificates is None:
             self.certificates = make_certificates(self.workdir / "pki", self.options.host)
         self.controllers = ControllerSet(self.api, self.clock)
+        self.workloads = WorkloadControllers(
+            self.api, self.clock, ca_pem=self._ca_pem, events=self.options.events
+        )
         self._seed_objects()
         self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(
@@ -218,11 +224,21 @@ class Emulator:
             bookmark_interval=self.options.bookmark_interval,
         )
         self.controllers.start()
+        self.workloads.start()
         self.kubelet.start()
         for logger in ("uvicorn.error", "uvicorn"):
             logging.getLogger(logger).addFilter(_QuietDrops())
         await self._serve()
         self._write_kubeconfig()
+
+    def _ca_pem(self) -> bytes:
+        """The cluster CA kube-root-ca.crt publishes: the serving CA, or (plain HTTP) one made
+        for the purpose on first use, as every real cluster has one."""
+        if self.certificates is not None:
+            return self.certificates.ca_pem()
+        if self._root_ca is None:
+            self._root_ca = make_certificates(self.workdir / "root-ca", self.options.host)
+        return self._root_ca.ca_pem()
 
     def _make_kubelet(self) -> Kubelet:
         if self.options.kubelet == "process":
@@ -333,6 +349,8 @@ class Emulator:
             await self.kubelet.stop()
         if self.controllers is not None:
             await self.controllers.stop()
+        if self.workloads is not None:
+            await self.workloads.stop()
         self._dir.cleanup()
 
     async def restart(self, downtime: float = 0.2) -> None:

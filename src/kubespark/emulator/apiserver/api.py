@@ -125,7 +125,12 @@ class ApiServer:
         self.registry = Registry.from_surface(surface)
         self.checks = BuiltinChecks(surface)
         self.rng = random.Random(seed)
-        self.kind_ctx = kinds.KindContext(surface, facts.name_messages["dns1123-label"])
+        self.kind_ctx = kinds.KindContext(
+            surface,
+            facts.name_messages["dns1123-label"],
+            job_selector_label=facts.job_selector_label,
+            job_template_labels=facts.job_template_labels,
+        )
         self.service_account_admission = service_account_admission
         self.patcher: Any = None  # set by the server: kubespark.emulator.apiserver.patching.Patcher
         self.field_manager: FieldManager | None = None  # set by the server with the patcher
@@ -451,8 +456,7 @@ class ApiServer:
         obj, warnings = self._prune(res, obj, opts)
         self._type_check(res, obj)
         m = meta(obj)
-        if m.get("resourceVersion"):
-            raise internal_error("resourceVersion should not be set on objects to be created")
+        _check_create_rv(m)
         if not m.get("name") and m.get("generateName"):
             m["name"] = generate_name(str(m["generateName"]), self.rng)
         name = str(m.get("name") or "")
@@ -477,6 +481,8 @@ class ApiServer:
             m.pop(key, None)
         m["uid"] = new_uid()
         m["creationTimestamp"] = rfc3339()
+        if kinds_rules is not None and kinds_rules.after_uid is not None:
+            kinds_rules.after_uid(obj, self.kind_ctx)
         if self._has_generation(res):
             m["generation"] = 1
         if self.facts.self_link:
@@ -728,7 +734,7 @@ class ApiServer:
         return removed if removed is not None else obj
 
     def _returned_delete(self, res: ServedResource, obj: Obj) -> Obj:
-        if res.custom is not None or (res.group == "" and res.plural == "pods"):
+        if res.custom is not None or self.facts.returns_deleted_object(res.group, res.plural):
             return self.present(res, obj)
         m = peek_meta(obj)
         return status_success(res.group, res.plural, m.get("name", ""), m.get("uid", ""))
@@ -765,6 +771,14 @@ class ApiServer:
         if not finalizers:
             new["metadata"].pop("finalizers")
         return self.write_object(res, new)
+
+
+def _check_create_rv(m: dict[str, Any]) -> None:
+    """As etcd3's store.Create: a resourceVersion that parses as a non-zero integer is refused
+    (500); anything else ("0", "v1", "") is cleared, as PrepareObjectForStorage does."""
+    rv = str(m.pop("resourceVersion", "") or "")
+    if rv.isascii() and rv.isdigit() and 0 < int(rv) < 2**64:
+        raise internal_error("resourceVersion should not be set on objects to be created")
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:

@@ -23,7 +23,15 @@ from typing import Any, Protocol
 import orjson
 import yaml
 
-from kubespark.emulator.apiserver import discovery, openapi, openapi_pb, protobuf, tables
+from kubespark.emulator.apiserver import (
+    discovery,
+    openapi,
+    openapi_pb,
+    protobuf,
+    reviews,
+    scale,
+    tables,
+)
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
 from kubespark.emulator.apiserver.faults import FaultInjector
 from kubespark.emulator.apiserver.objects import Clock, Obj
@@ -125,7 +133,8 @@ def _parse_accept(header: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def _status_response(status: Status, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
-    return Response(status.code, orjson.dumps(status.to_wire()), headers=headers or [])
+    # Go's json.Encoder, which writes every Status apiserver sends, ends it with a newline.
+    return Response(status.code, orjson.dumps(status.to_wire()) + b"\n", headers=headers or [])
 
 
 def _request(scope: dict[str, Any], method: str) -> Request:
@@ -633,6 +642,8 @@ class EmulatorApp:
                 return self._list(req, res, namespace)
             if method == "POST" and (namespace is not None or not res.namespaced):
                 self._need(res, "create")
+                if reviews.is_review(res):
+                    return self._json(req, reviews.answer(res, ns, self._body(req)), 201)
                 return self._write(
                     req, res, lambda body, opts: self.api.create(res, ns, body, opts)
                 )
@@ -890,32 +901,21 @@ class EmulatorApp:
             await asyncio.sleep(0.05)
 
     def _scale(self, req: Request, res: ServedResource, ns: str, name: str) -> Response:
-        obj = self.api.get(res, ns, name)
-        path = "spec.replicas"
-        if res.custom is not None and res.custom.scale:
-            path = str(res.custom.scale.get("specReplicasPath", ".spec.replicas")).lstrip(".")
-        section, _, key = path.partition(".")
-        if req.method in ("PUT",):
-            body = self._body(req)
-            replicas = ((body or {}).get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int):
-                raise bad_request("spec.replicas: Required value")
-            new = {**obj, section: {**(obj.get(section) or {}), key: replicas}}
-            obj = self.api.replace_object(res, obj, new, self._write_options(req)).obj
-        elif req.method != "GET":
-            raise method_not_allowed()
-        scale = {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: v
-                for k, v in obj["metadata"].items()
-                if k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-            },
-            "spec": {"replicas": (obj.get(section) or {}).get(key, 0)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0)},
-        }
-        return self._json(req, scale)
+        if req.method == "GET":
+            return self._json(req, scale.get_scale(self.api, res, ns, name))
+        opts = self._write_options(req)
+        if req.method == "PUT":
+            return self._json(
+                req, scale.update_scale(self.api, res, ns, name, self._body(req), opts)
+            )
+        if req.method == "PATCH":
+            media = req.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media not in PATCH_TYPES:
+                raise unsupported_media_type(list(PATCH_TYPES))
+            return self._json(
+                req, scale.patch_scale(self.api, res, ns, name, req.body, media, opts)
+            )
+        raise method_not_allowed()
 
     # --- watch -----------------------------------------------------------------------------------
     def _watch(self, req: Request, res: ServedResource, namespace: str | None) -> Response | Stream:

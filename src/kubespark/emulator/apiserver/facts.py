@@ -35,6 +35,13 @@ class ServerFacts:
     custom_resource_name_rule: str
     name_messages: dict[str, str]  # rule -> the message a bad name gets
     self_link: bool  # metadata.selfLink is filled
+    return_deleted: frozenset[str] = frozenset()  # "plural.group" whose DELETE returns the object
+    root_ca_configmap: bool = False  # kube-root-ca.crt is published in every namespace
+    endpoint_slices: bool = False  # the EndpointSlice controller runs
+    token_secrets: bool = False  # ServiceAccounts get a token Secret (the tokens controller)
+    endpoint_slice_serving: bool = False  # it writes the serving/terminating conditions
+    job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
+    job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
 
     def version_info(self) -> dict[str, str]:
         """The body of ``GET /version``."""
@@ -55,6 +62,10 @@ class ServerFacts:
         if key in self.name_rules:
             return self.name_rules[key]
         return self.custom_resource_name_rule if custom else self.default_name_rule
+
+    def returns_deleted_object(self, group: str, plural: str) -> bool:
+        """Whether a DELETE of this built-in resource answers the object (else a Status)."""
+        return (f"{plural}.{group}" if group else plural) in self.return_deleted
 
 
 @functools.cache
@@ -89,6 +100,8 @@ def server_facts(minor: Version) -> ServerFacts:
             if parse_kube_version(str(entry["from"])) <= minor:
                 messages.update({k: v for k, v in entry.items() if k != "from"})
         rules = data["name_rules"]
+        jobs = [e for e in data["job_labels"] if parse_kube_version(str(e["from"])) <= minor]
+        job = jobs[-1] if jobs else data["job_labels"][0]  # older minors are refused elsewhere
         return ServerFacts(
             minor=minor,
             git_version=str(git),
@@ -100,6 +113,18 @@ def server_facts(minor: Version) -> ServerFacts:
             custom_resource_name_rule=str(rules["custom_resources"]),
             name_messages=messages,
             self_link=minor <= parse_kube_version(str(data["self_link_until"])),
+            root_ca_configmap=parse_kube_version(str(data["root_ca_configmap_from"])) <= minor,
+            endpoint_slices=parse_kube_version(str(data["endpoint_slices_from"])) <= minor,
+            token_secrets=minor
+            <= parse_kube_version(str(data["service_account_token_secrets_until"])),
+            endpoint_slice_serving=(
+                parse_kube_version(str(data["endpoint_slice_serving_from"])) <= minor
+            ),
+            job_selector_label=str(job["selector"]),
+            job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
+            return_deleted=frozenset(
+                str(e["resource"]) for e in data["return_deleted_object"] if _within(minor, e)
+            ),
         )
     except (KeyError, TypeError) as err:
         raise DataError(f"emulator/data/server.yaml: missing or malformed entry {err}") from None

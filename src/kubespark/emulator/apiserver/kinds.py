@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubespark.apisurface.defaults import apply_defaults
 from kubespark.apisurface.model import ApiSurface
 from kubespark.emulator.apiserver.wire import FieldError
 
@@ -28,6 +29,8 @@ class KindContext:
 
     surface: ApiSurface
     label_message: str  # the version's DNS-1123 label message (container names)
+    job_selector_label: str = "controller-uid"
+    job_template_labels: tuple[tuple[str, str], ...] = ()
     _next_ip: int = 10
     _next_node_port: int = 30000
     _used_ips: set[str] = field(default_factory=set)
@@ -60,6 +63,7 @@ class KindRules:
     default: Defaulter | None = None
     validate: Validator | None = None
     validate_update: UpdateValidator | None = None
+    after_uid: Defaulter | None = None  # defaults that need the new object's uid (on create)
 
 
 # --- Pod ------------------------------------------------------------------------------------
@@ -316,7 +320,47 @@ def default_namespace(ns: Obj, ctx: KindContext) -> None:
         status.setdefault("phase", "Active")
 
 
+# --- Workloads ------------------------------------------------------------------------------
+def default_workload(obj: Obj, ctx: KindContext) -> None:
+    """The version's field defaults (``apisurface`` data), pod templates included."""
+    defaulted = apply_defaults(ctx.surface, obj)
+    obj.clear()
+    obj.update(defaulted)
+
+
+def job_selector(job: Obj, ctx: KindContext) -> None:
+    """jobStrategy's generateSelector: unless ``manualSelector``, the selector matches the
+    Job's uid and the pod template carries the uid and name labels the version adds."""
+    spec = job.get("spec")
+    meta = job.get("metadata") or {}
+    if not isinstance(spec, dict) or spec.get("manualSelector") is True:
+        return
+    values = {"uid": meta.get("uid", ""), "name": meta.get("name", "")}
+    template = spec.setdefault("template", {})
+    if not isinstance(template, dict):
+        return
+    tmeta = template.setdefault("metadata", {})
+    labels = tmeta.setdefault("labels", {}) if isinstance(tmeta, dict) else None
+    if isinstance(labels, dict):
+        for key, source in ctx.job_template_labels:
+            labels.setdefault(key, values[source])
+    if spec.get("selector") is None:
+        spec["selector"] = {"matchLabels": {ctx.job_selector_label: values["uid"]}}
+    if isinstance(labels, dict) and isinstance(meta, dict) and not meta.get("labels"):
+        # SetDefaults_Job runs again when the object is read back from etcd: a Job created
+        # without labels shows its template's, generated ones included.
+        meta["labels"] = dict(labels)
+
+
+_WORKLOAD = KindRules(default_workload)
+
 _RULES: Mapping[tuple[str, str], KindRules] = {
+    ("apps", "deployments"): _WORKLOAD,
+    ("apps", "replicasets"): _WORKLOAD,
+    ("apps", "statefulsets"): _WORKLOAD,
+    ("apps", "daemonsets"): _WORKLOAD,
+    ("batch", "cronjobs"): _WORKLOAD,
+    ("batch", "jobs"): KindRules(default_workload, after_uid=job_selector),
     ("", "pods"): KindRules(default_pod, validate_pod, validate_pod_update),
     ("", "services"): KindRules(default_service, validate_service, validate_service_update),
     ("", "configmaps"): KindRules(validate_update=validate_immutable_data),
