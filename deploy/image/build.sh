@@ -44,7 +44,8 @@ need_tools
 work=build/image
 mkdir -p "$work" "$(dirname "$out")"
 # The base layer is cached by what goes into it; everything after it is rebuilt each time.
-packages="python3.11-minimal,libpython3.11-stdlib,tzdata,ca-certificates"
+# libstdc++6: google-re2 (cel-python's regex engine, for the CRDs' CEL rules) is a C++ extension.
+packages="python3.11-minimal,libpython3.11-stdlib,libstdc++6,tzdata,ca-certificates"
 base="$work/base-$(echo "$suite $packages" | sha256sum | cut -c1-12).tar"
 if [ ! -s "$base" ]; then
   echo "image: mmdebstrap $suite ($packages)" >&2

@@ -183,8 +183,13 @@ class AsyncClient:
     async def create(self, app: AppSource) -> Application:
         """Create the SparkApplication for an operator (kubespark's or kubeflow's) to run."""
         model = as_application(app)
-        body = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        # What the caller wrote, not the model's filled-in defaults: an operator applies those
+        # itself, and kubeflow's webhook refuses some empty ones (nodeSelector: {} at two levels).
+        body = model.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, mode="json")
+        body.setdefault("apiVersion", "sparkoperator.k8s.io/v1beta2")
+        body.setdefault("kind", "SparkApplication")
         namespace = self._ns(model.metadata.namespace)
+        body.setdefault("metadata", {})["name"] = model.metadata.name
         body["metadata"]["namespace"] = namespace
         path = f"{API}/namespaces/{quote(namespace, safe='')}/sparkapplications"
         created = await self.kube.send(KubeRequest("POST", path, content_type=JSON, body=body))
