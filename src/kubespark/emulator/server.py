@@ -222,6 +222,7 @@ class Emulator:
             address=lambda: f"{self.options.host}:{self.port}",
             on_restart=self.restart,
             network=self.kubelet,
+            runtime=self.kubelet,
             bookmark_interval=self.options.bookmark_interval,
         )
         self.controllers.start()

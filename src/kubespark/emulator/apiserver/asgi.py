@@ -28,6 +28,7 @@ from kubespark.emulator.apiserver import (
     openapi,
     openapi_pb,
     podproxy,
+    podstreams,
     protobuf,
     reviews,
     scale,
@@ -75,6 +76,19 @@ class LogSource(Protocol):
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]: ...
 
     def container_done(self, namespace: str, pod: str, container: str) -> bool: ...
+
+
+def _no_upgrade(req: Request) -> str:
+    """Why a plain HTTP request to exec/attach/portforward is refused."""
+    if req.headers.get("upgrade", "").lower().startswith("spdy"):
+        # kubectl falls back to SPDY/3.1 when a WebSocket upgrade fails (or, for port-forward,
+        # tunnels SPDY inside one); the emulator speaks only the WebSocket channel protocols.
+        return (
+            "Upgrade request required: the emulator does not speak SPDY/3.1; use a client "
+            "that streams over WebSocket (kubectl 1.30+ exec and attach, the Python client's "
+            "stream() and portforward())"
+        )
+    return "Upgrade request required"
 
 
 class _NoPodNetwork:
@@ -174,6 +188,7 @@ class EmulatorApp:
         address: Callable[[], str],
         on_restart: Callable[[float], Awaitable[None]] | None = None,
         network: podproxy.PodNetwork | None = None,
+        runtime: podstreams.PodRuntime | None = None,
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
     ) -> None:
@@ -184,6 +199,7 @@ class EmulatorApp:
         self.address = address
         self.on_restart = on_restart
         self.network = network or _NoPodNetwork()
+        self.runtime = runtime
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self._cache: dict[str, tuple[int, Any]] = {}
@@ -317,6 +333,10 @@ class EmulatorApp:
         connect = await receive()
         if connect.get("type") != "websocket.connect":
             return
+        streamed = podstreams.parse_stream_path(req.path)
+        if streamed is not None:
+            await self._pod_stream(scope, receive, send, req, streamed)
+            return
         result = await self._answer(req)
         if not isinstance(result, Stream):
             await self._refuse_websocket(scope, send, result)
@@ -334,6 +354,37 @@ class EmulatorApp:
             await send({"type": "websocket.close", "code": 1000})
 
         await self._pump(result, disconnect, text, close)
+
+    async def _pod_stream(
+        self, scope: dict[str, Any], receive: Any, send: Any, req: Request, where: Any
+    ) -> None:
+        """exec, attach or port-forward: checks as apiserver makes them, then the session."""
+        query = podstreams.query_lists(req.raw_query)
+        offered = [str(p) for p in scope.get("subprotocols") or []]
+        try:
+            pod, container = podstreams.check_target(self.api, where, query)
+            if where.kind == "portforward":
+                podstreams.check_ports(query)
+            v5 = self.api.facts.remote_command_v5
+            protocol = podstreams.choose_protocol(where.kind, offered, v5)
+            if self.runtime is not None:
+                podstreams.prepare(self.runtime, where, pod, container)
+            if protocol is None or self.runtime is None:
+                served = podstreams.served_protocols(where.kind, v5)
+                raise bad_request(
+                    f"requested protocol(s) are not supported: [{' '.join(offered)}]; "
+                    f"supports [{' '.join(served)}]"
+                )
+        except APIError as err:
+            await self._refuse_websocket(scope, send, _status_response(err.status))
+            return
+        await send({"type": "websocket.accept", "subprotocol": protocol})
+        channels = podstreams.Channels(protocol, send, receive)
+        try:
+            await podstreams.run_session(channels, self.runtime, where, pod, container, query)
+        except APIError as err:
+            await channels.write(3, orjson.dumps(err.status.to_wire()))
+            await channels.close()
 
     async def _refuse_websocket(self, scope: dict[str, Any], send: Any, resp: Response) -> None:
         """Answer the upgrade with the plain HTTP error a real server gives before upgrading."""
@@ -363,6 +414,10 @@ class EmulatorApp:
                 if injected is not None:
                     extra = [(b"retry-after", b"1")] if injected.code in (429, 503) else []
                     return _status_response(injected, extra)
+            streamed = podstreams.parse_stream_path(req.path)
+            if streamed is not None:
+                podstreams.check_target(self.api, streamed, podstreams.query_lists(req.raw_query))
+                raise bad_request(_no_upgrade(req))
             proxied = podproxy.parse_proxy_path(req.path)
             if proxied is not None:
                 return await self._proxy(req, proxied)

@@ -31,6 +31,7 @@ import orjson
 from kubespark import sparkdist
 from kubespark.emulator.apiserver.api import ApiServer
 from kubespark.emulator.apiserver.objects import Clock, Obj, peek_meta
+from kubespark.emulator.apiserver.podstreams import ExecPlan
 from kubespark.emulator.kubelet.simulated import Kubelet, PodRun
 from kubespark.emulator.workloads import podexec, podvolumes, sparkimage
 from kubespark.emulator.workloads.sparkimage import SparkRuntime
@@ -77,6 +78,18 @@ class ProcessKubelet(Kubelet):
         self._next_ip += 1
         n = self._next_ip - 1
         return f"127.1.{n // 250 % 250}.{n % 250 + 2}"
+
+    def exec_plan(self, pod: Obj, container: str, command: list[str]) -> ExecPlan:
+        """A pod running as a process: the command joins its mount and UTS namespaces, in its
+        working directory, with the container's environment."""
+        key, uid = self._running_container(pod, container)
+        pid = self._group_of.get(key)
+        plan_file = self.root / f"{key[0]}_{key[1]}_{uid[:8]}" / "plan.json"
+        if pid is None or not plan_file.is_file():
+            return super().exec_plan(pod, container, command)
+        env = {str(k): str(v) for k, v in orjson.loads(plan_file.read_bytes())["env"].items()}
+        argv = ("nsenter", f"--target={pid}", "--mount", "--uts", "--wd", "--", *command)
+        return ExecPlan(argv, env)
 
     def reachable(self, ip: str) -> bool:
         """Pod addresses are loopback addresses of this machine: a real connection is made,
