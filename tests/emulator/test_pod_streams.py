@@ -231,4 +231,3 @@ def test_plain_http_and_spdy_are_refused_after_the_checks(
         assert missing.status_code == 404
         no_command = http.post(f"{base}/web/exec")
         assert no_command.json()["message"] == "you must specify at least 1 command"
-
