@@ -356,3 +356,48 @@ def test_service_account_token_secrets_until_1_24(
             assert "kubernetes.io/service-account-token" not in types
     finally:
         api.close()
+
+
+@pytest.mark.emulator(version="1.29", speed=20)
+def test_get_wide_shows_the_servers_extra_columns(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(DEPLOYMENT)))
+    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
+    job = _job("once", 1)
+    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(job)))
+    ok(kubectl(emulator, tmp_path, "wait", "--for=condition=complete", "job/once", "--timeout=60s"))
+
+    def table(kind: str) -> list[list[str]]:
+        out = ok(kubectl(emulator, tmp_path, "get", kind, "-o", "wide"))
+        return [line.split() for line in out.splitlines()]
+
+    deploy = table("deployments")
+    assert deploy[0] == [
+        "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert deploy[1][0:2] == ["web", "2/2"] and deploy[1][5:] == ["c", "nginx:1.25", "app=web"]
+    rs = table("replicasets")
+    assert rs[0] == [
+        "NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert rs[1][1:4] == ["2", "2", "2"] and rs[1][-1].startswith("app=web,pod-template-hash=")
+    pods = table("pods")
+    assert pods[0][5:] == ["IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    assert pods[1][6] == "emulated-node-1"
+    jobs = table("jobs")
+    assert jobs[0] == [
+        "NAME", "COMPLETIONS", "DURATION", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert jobs[1][1] == "1/1" and jobs[1][4:6] == ["c", "busybox:1.36"]
+    assert jobs[1][6].startswith("batch.kubernetes.io/controller-uid=")  # from 1.27
+    ok(kubectl(emulator, tmp_path, "expose", "deployment/web", "--port=8080", "--target-port=80"))
+
+    def endpoints() -> list[list[str]]:
+        return [row for row in table("endpoints") if row[0] == "web"]
+
+    _eventually(lambda: bool(endpoints()) and endpoints()[0][1] != "<none>")
+    (web,) = endpoints()
+    assert sorted(web[1].split(",")) == sorted(
+        f"{p[5]}:80" for p in pods if p[0].startswith("web-")
+    )
