@@ -307,7 +307,7 @@ def format_label_selector(selector: Mapping[str, Any] | None) -> str:
 def _workload_wide(obj: Obj, with_selector: bool = True) -> list[Any]:
     spec = obj.get("spec") or {}
     wide = _containers_images(spec.get("template") or {})
-    return wide + [format_label_selector(spec.get("selector"))] if with_selector else wide
+    return [*wide, format_label_selector(spec.get("selector"))] if with_selector else wide
 
 
 def _deployment_cells(obj: Obj, now: float) -> list[Any]:
