@@ -34,6 +34,7 @@ from kubespark.emulator.apiserver.objects import Clock
 from kubespark.emulator.apiserver.patching import Patcher
 from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
+from kubespark.emulator.controllers.cronjobs import CronJobController
 from kubespark.emulator.controllers.workloads import WorkloadControllers
 from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
@@ -147,6 +148,7 @@ class Emulator:
         self.port = self.options.port
         self.controllers: ControllerSet | None = None
         self.workloads: WorkloadControllers | None = None
+        self.cronjobs: CronJobController | None = None
         self._root_ca: ServerCertificates | None = None  # plain HTTP: a CA only to publish
         self.kubelet: Kubelet | None = None
         self.app: EmulatorApp | None = None
@@ -212,6 +214,7 @@ class Emulator:
         self.workloads = WorkloadControllers(
             self.api, self.clock, ca_pem=self._ca_pem, events=self.options.events
         )
+        self.cronjobs = CronJobController(self.api, self.clock, self.workloads.record_event)
         self._seed_objects()
         self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(
@@ -227,6 +230,7 @@ class Emulator:
         )
         self.controllers.start()
         self.workloads.start()
+        self.cronjobs.start()
         self.kubelet.start()
         for logger in ("uvicorn.error", "uvicorn"):
             logging.getLogger(logger).addFilter(_QuietDrops())
@@ -353,6 +357,8 @@ class Emulator:
             await self.controllers.stop()
         if self.workloads is not None:
             await self.workloads.stop()
+        if self.cronjobs is not None:
+            await self.cronjobs.stop()
         self._dir.cleanup()
 
     async def restart(self, downtime: float = 0.2) -> None:

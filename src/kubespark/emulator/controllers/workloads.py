@@ -283,6 +283,12 @@ class WorkloadControllers:
         with contextlib.suppress(errors.NotFound):
             self.api.delete(res, m["namespace"], m["name"], DeleteOptions())
 
+    def record_event(
+        self, obj: Obj, kind: str, reason: str, message: str, component: str, warn: bool
+    ) -> None:
+        """An Event for a controller that lives outside this module (the CronJob one)."""
+        self._event(obj, kind, reason, message, component, warn)
+
     def _event(
         self, obj: Obj, kind: str, reason: str, message: str, component: str, warn: bool = False
     ) -> None:
