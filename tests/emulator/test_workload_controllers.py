@@ -401,3 +401,68 @@ def test_get_wide_shows_the_servers_extra_columns(
     assert sorted(web[1].split(",")) == sorted(
         f"{p[5]}:80" for p in pods if p[0].startswith("web-")
     )
+
+
+@pytest.mark.emulator(version="1.29", speed=20)
+def test_rollout_history_and_undo_of_statefulsets_and_daemonsets(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    def workload(kind: str, name: str, image: str) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        }
+        if kind == "StatefulSet":
+            spec |= {"serviceName": name, "replicas": 1}
+        return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+    for kind, name, image in (("StatefulSet", "db", "postgres:16"), ("DaemonSet", "agent", "fl:1")):
+        target = f"{kind.lower()}/{name}"
+        ok(
+            kubectl(
+                emulator,
+                tmp_path,
+                "apply",
+                "-f",
+                "-",
+                stdin=json.dumps(workload(kind, name, image)),
+            )
+        )
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        ok(kubectl(emulator, tmp_path, "set", "image", target, "c=next:2"))
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        history = ok(kubectl(emulator, tmp_path, "rollout", "history", target))
+        rows = [line.split()[0] for line in history.splitlines()[2:] if line.strip()]
+        assert rows == ["1", "2"], history
+        first = ok(kubectl(emulator, tmp_path, "rollout", "history", target, "--revision=1"))
+        assert f"Image:\t{image}" in first  # the template the revision holds
+        ok(kubectl(emulator, tmp_path, "rollout", "undo", target))
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        revisions = json.loads(
+            ok(
+                kubectl(
+                    emulator,
+                    tmp_path,
+                    "get",
+                    "controllerrevisions",
+                    "-l",
+                    f"app={name}",
+                    "-o",
+                    "json",
+                )
+            )
+        )["items"]
+        by_number = {r["revision"]: r for r in revisions}
+        assert sorted(by_number) == [2, 3]  # the first template came back as revision 3
+        back = by_number[3]["data"]["spec"]["template"]
+        assert back["$patch"] == "replace" and back["spec"]["containers"][0]["image"] == image
+        (owner,) = by_number[3]["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"]) == (kind, name)
+        pods = json.loads(
+            ok(kubectl(emulator, tmp_path, "get", "pods", "-l", f"app={name}", "-o", "json"))
+        )
+        live = [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
+        assert [p["spec"]["containers"][0]["image"] for p in live] == [image]
