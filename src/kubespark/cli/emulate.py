@@ -104,6 +104,14 @@ def emulate(
             "--kubelet process)."
         ),
     ] = None,
+    authorization: Annotated[
+        str,
+        typer.Option(
+            help="always-allow: every request is allowed; rbac: Roles, ClusterRoles and "
+            "bindings decide for the users requests impersonate (kubectl --as=...), the "
+            "kubeconfig's own user being a cluster admin."
+        ),
+    ] = "always-allow",
 ) -> None:
     """Serve an emulated API server of one Kubernetes version, with a kubelet.
 
@@ -136,6 +144,7 @@ def emulate(
         service_account_admission=service_account_admission,
         kubelet=kubelet,
         spark_image_map=_image_map(spark_image_map or []),
+        authorization=authorization,
     )
     asyncio.run(_serve(options))
 

@@ -32,6 +32,7 @@ from kubespark.emulator.apiserver.faults import FaultInjector, Faults
 from kubespark.emulator.apiserver.guarded import MAX_CONNECTIONS
 from kubespark.emulator.apiserver.objects import Clock
 from kubespark.emulator.apiserver.patching import Patcher
+from kubespark.emulator.apiserver.rbac import RbacAuthorizer, bootstrap_objects
 from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
 from kubespark.emulator.controllers.cronjobs import CronJobController
@@ -55,6 +56,7 @@ T = TypeVar("T")
 log = logging.getLogger("kubespark.emulator")
 
 KUBELETS = ("simulated", "process")
+AUTHORIZERS = ("always-allow", "rbac")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -79,6 +81,9 @@ class EmulatorOptions:
     bearer_tokens: tuple[str, ...] = ()
     kubelet: str = "simulated"  # or "process": Apache Spark image pods run as local processes
     spark_image_map: tuple[tuple[str, str], ...] = ()  # (image, Spark version) for custom images
+    # "always-allow" (every request allowed) or "rbac": Roles, ClusterRoles and bindings decide
+    # for users a request impersonates (kubectl --as); the emulator's own user is an admin.
+    authorization: str = "always-allow"
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -92,6 +97,12 @@ class EmulatorOptions:
                 f"unknown kubelet {self.kubelet!r}",
                 where="--kubelet",
                 fix=f"choose one of: {', '.join(KUBELETS)}",
+            )
+        if self.authorization not in AUTHORIZERS:
+            raise InputError(
+                f"unknown authorization mode {self.authorization!r}",
+                where="--authorization",
+                fix=f"choose one of: {', '.join(AUTHORIZERS)}",
             )
         if not 0 <= self.port <= 65535:
             raise InputError(
@@ -226,6 +237,9 @@ class Emulator:
             on_restart=self.restart,
             network=self.kubelet,
             runtime=self.kubelet,
+            authorizer=RbacAuthorizer(self.api.store)
+            if self.options.authorization == "rbac"
+            else None,
             bookmark_interval=self.options.bookmark_interval,
         )
         self.controllers.start()
@@ -258,7 +272,17 @@ class Emulator:
             )
         return Kubelet(self.api, self.clock, events=self.options.events)
 
+    def _seed_rbac(self) -> None:
+        """The bootstrap policy an RBAC-authorizing server writes at start."""
+        for plural, body in bootstrap_objects():
+            res = self.api.registry.storage_version("rbac.authorization.k8s.io", plural)
+            name = body["metadata"]["name"]
+            if res is not None and self.api.store.get(res.bucket, "", name) is None:
+                self.api.create(res, "", body, WriteOptions(field_manager="kube-apiserver"))
+
     def _seed_objects(self) -> None:
+        if self.options.authorization == "rbac":
+            self._seed_rbac()
         res = self.api.registry.for_kind("v1", "Namespace")
         if res is None:
             raise InputError(f"Kubernetes {self.version} has no v1 Namespace in its API surface")

@@ -30,6 +30,7 @@ from kubespark.emulator.apiserver import (
     podproxy,
     podstreams,
     protobuf,
+    rbac,
     reviews,
     scale,
     tables,
@@ -50,6 +51,7 @@ from kubespark.emulator.apiserver.wire import (
     BODY_MEDIA_TYPES,
     bad_request,
     decode_body,
+    forbidden,
     method_not_allowed,
     not_acceptable,
     path_not_found,
@@ -58,6 +60,7 @@ from kubespark.emulator.apiserver.wire import (
 )
 from kubespark.errors import InputError
 from kubespark.kube.errors import APIError
+from kubespark.kube.errors import Forbidden as APIErrorForbidden
 from kubespark.kube.status import Status
 
 __all__ = ["MAX_BODY_BYTES", "EmulatorApp", "LogSource"]
@@ -189,6 +192,7 @@ class EmulatorApp:
         on_restart: Callable[[float], Awaitable[None]] | None = None,
         network: podproxy.PodNetwork | None = None,
         runtime: podstreams.PodRuntime | None = None,
+        authorizer: rbac.RbacAuthorizer | None = None,
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
     ) -> None:
@@ -200,6 +204,7 @@ class EmulatorApp:
         self.on_restart = on_restart
         self.network = network or _NoPodNetwork()
         self.runtime = runtime
+        self.authorizer = authorizer
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self._cache: dict[str, tuple[int, Any]] = {}
@@ -362,6 +367,8 @@ class EmulatorApp:
         query = podstreams.query_lists(req.raw_query)
         offered = [str(p) for p in scope.get("subprotocols") or []]
         try:
+            if self.authorizer is not None:
+                self._authorize(req)
             pod, container = podstreams.check_target(self.api, where, query)
             if where.kind == "portforward":
                 podstreams.check_ports(query)
@@ -414,6 +421,8 @@ class EmulatorApp:
                 if injected is not None:
                     extra = [(b"retry-after", b"1")] if injected.code in (429, 503) else []
                     return _status_response(injected, extra)
+            if self.authorizer is not None:
+                self._authorize(req)
             streamed = podstreams.parse_stream_path(req.path)
             if streamed is not None:
                 podstreams.check_target(self.api, streamed, podstreams.query_lists(req.raw_query))
@@ -463,6 +472,29 @@ class EmulatorApp:
         if self.api.facts.openapi_v3:
             paths.append("/openapi/v3")
         return {"paths": sorted(set(paths))}
+
+    # --- authorization (optional RBAC) ----------------------------------------------------------
+    def _authorize(self, req: Request) -> None:
+        """The 403 RBAC gives a request its bindings do not allow."""
+        assert self.authorizer is not None
+        user = rbac.requester(req.headers)
+        if "system:masters" in user.groups:
+            return  # the bootstrap cluster-admin binding: every request is allowed
+        attrs = rbac.request_attributes(req.method, req.path, req.query, user)
+        allowed, _ = self.authorizer.authorize(attrs)
+        if allowed:
+            return
+        why = rbac.forbidden_reason(attrs)
+        if not attrs.resource_request:
+            raise APIErrorForbidden(Status.failure(403, f"forbidden: {why}"))
+        raise forbidden(attrs.api_group, attrs.resource, attrs.name, why)
+
+    def _review_decider(self, req: Request) -> Callable[[str, Obj], dict[str, Any]] | None:
+        authorizer = self.authorizer
+        if authorizer is None:
+            return None
+        user = rbac.requester(req.headers)
+        return lambda plural, spec: rbac.review_status(authorizer, plural, spec, user)
 
     # --- proxy subresources ----------------------------------------------------------------------
     async def _proxy(self, req: Request, where: podproxy.ProxyPath) -> Response | Stream:
@@ -728,7 +760,8 @@ class EmulatorApp:
             if method == "POST" and (namespace is not None or not res.namespaced):
                 self._need(res, "create")
                 if reviews.is_review(res):
-                    return self._json(req, reviews.answer(res, ns, self._body(req)), 201)
+                    answer = reviews.answer(res, ns, self._body(req), self._review_decider(req))
+                    return self._json(req, answer, 201)
                 return self._write(
                     req, res, lambda body, opts: self.api.create(res, ns, body, opts)
                 )
