@@ -107,9 +107,12 @@ def emulate(
     authorization: Annotated[
         str,
         typer.Option(
+            "--authorization-mode",
+            # kube-apiserver's own flag name; a bare "--authorization: x" in an error would
+            # also read as a credential header to the redaction
             help="always-allow: every request is allowed; rbac: Roles, ClusterRoles and "
             "bindings decide for the users requests impersonate (kubectl --as=...), the "
-            "kubeconfig's own user being a cluster admin."
+            "kubeconfig's own user being a cluster admin.",
         ),
     ] = "always-allow",
 ) -> None:

@@ -101,7 +101,7 @@ class EmulatorOptions:
         if self.authorization not in AUTHORIZERS:
             raise InputError(
                 f"unknown authorization mode {self.authorization!r}",
-                where="--authorization",
+                where="--authorization-mode",
                 fix=f"choose one of: {', '.join(AUTHORIZERS)}",
             )
         if not 0 <= self.port <= 65535:
