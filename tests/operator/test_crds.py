@@ -140,9 +140,9 @@ def test_install_crds_dry_run_and_yaml() -> None:
     planned = runner.invoke(app, ["install-crds", "--dry-run", "--k8s", "1.16"])
     assert planned.exit_code == 0, planned.output
     assert "POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions" in planned.output
-    assert planned.output.count("CustomResourceDefinition") == 4
+    assert planned.output.count("CustomResourceDefinition") == 5  # 3 of kubeflow, 2 of kopf
     printed = runner.invoke(app, ["install-crds", "-o", "yaml", "--no-peering"])
-    assert printed.exit_code == 0 and printed.output.count("kind: CustomResourceDefinition") == 2
+    assert printed.exit_code == 0 and printed.output.count("kind: CustomResourceDefinition") == 3
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -154,7 +154,7 @@ async def test_install_on_a_server_and_bad_input_is_refused(
         arguments = ["install-crds", "--kubeconfig", str(cluster.kubeconfig)]
         result = await asyncio.to_thread(CliRunner().invoke, app, arguments)
         assert result.exit_code == 0, result.output
-        assert result.output.count("established ") == 4
+        assert result.output.count("established ") == 5
         bad = spark_pi("negative")
         bad["spec"]["executor"]["instances"] = -1
         with pytest.raises(Invalid) as caught:

@@ -25,6 +25,7 @@ from kubespark.errors import DataError
 __all__ = ["KINDS", "WebhookRule", "list_bounds", "rule_violations", "spec_root", "webhook_rules"]
 
 KINDS = ("SparkApplication", "ScheduledSparkApplication")
+CONNECT_KINDS = (*KINDS, "SparkConnect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def webhook_rules() -> tuple[WebhookRule, ...]:
         out.append(
             WebhookRule(
                 id=f"denied-spark-conf:{key}",
-                kinds=KINDS,
+                kinds=CONNECT_KINDS,
                 at="spec.sparkConf",
                 rule=f"!('{key}' in self)",
                 message=f'sparkConf key "{key}" is not allowed: {reason}',
