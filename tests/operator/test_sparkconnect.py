@@ -90,8 +90,10 @@ async def test_a_spark_connect_server_runs_with_its_executors_and_goes_with_it(
         await _send(cluster, "POST", CONNECT, spark_connect("sc"))
         ready = await _until(
             lambda: _send(cluster, "GET", f"{CONNECT}/sc"),
-            lambda o: (o or {}).get("status", {}).get("executors", {}).get("running") == 2
-            and o["status"].get("state") == "Ready",
+            lambda o: (
+                (o or {}).get("status", {}).get("executors", {}).get("running") == 2
+                and o["status"].get("state") == "Ready"
+            ),
         )
         status = ready["status"]
         assert status["server"]["podName"] == "sc-server"
