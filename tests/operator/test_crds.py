@@ -10,7 +10,7 @@ import pytest
 from operator_harness import GROUP_PATH, VERSIONS, running_cluster, spark_pi
 from typer.testing import CliRunner
 
-from kubespark.apisurface import check_object, load_surface
+from kubespark.apisurface import check_object, load_surface, newest_version
 from kubespark.cli.app import app
 from kubespark.kube.errors import Invalid
 from kubespark.kube.requests import KubeRequest
@@ -20,6 +20,7 @@ from kubespark.operator.crds import (
     shipped_crds,
     with_validation_rules,
 )
+from kubespark.operator.install import plan_crds
 from kubespark.spark.model import DriverSpec, ExecutorSpec, SparkApplicationSpec
 from kubespark.versions import parse_kube_version
 
@@ -166,3 +167,15 @@ async def test_install_on_a_server_and_bad_input_is_refused(
         assert "coress" not in json.dumps(stored["spec"])  # pruned: the structural schema at work
         listing = await cluster.client.send(KubeRequest("GET", f"{GROUP_PATH}/sparkapplications"))
         assert [i["metadata"]["name"] for i in listing["items"]] == ["typo"]
+
+
+@pytest.mark.parametrize("version", ["1.26", "1.27", str(newest_version())])
+def test_install_adds_message_expressions_where_the_server_has_them(version: str) -> None:
+    """kubeflow's messages with the value go in as messageExpression where ValidationRule has it."""
+    surface = load_surface(version)
+    docs = [w.body for w in plan_crds(surface, peering=False)]
+    text = str(docs)
+    has_expressions = parse_kube_version(version) >= parse_kube_version("1.27")
+    assert ("messageExpression" in text) == has_expressions
+    for crd in docs:
+        assert check_object(surface, crd) == []

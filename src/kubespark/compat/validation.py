@@ -180,8 +180,8 @@ def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
         return
     if obj.get("kind") not in KINDS:
         return
-    for path, rule in rule_violations(obj):
-        add(Rule.INVALID_FIELD, "." + path, rule.message, rule.fix)
+    for breach in rule_violations(obj):
+        add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
 
 
 def custom_resource_report(doc: Document, *, strict: bool = False) -> ObjectReport | None:

@@ -356,7 +356,7 @@ def _add_required_fields(schema: Obj, kind: str) -> None:
             node["required"] = sorted({*node.get("required", []), rule.required})
 
 
-def with_validation_rules(crd: Obj) -> Obj:
+def with_validation_rules(crd: Obj, *, message_expressions: bool = False) -> Obj:
     """A copy of one of kubespark's CRDs carrying kubeflow's webhook refusals as CEL rules.
 
     For servers that evaluate ``x-kubernetes-validations`` (the API surface's
@@ -364,7 +364,8 @@ def with_validation_rules(crd: Obj) -> Obj:
     fails ``kubectl apply`` validation there), so the shipped files and the chart stay without
     it and ``install-crds`` adds it where it works. The operator applies the same rules on every
     server. Lists the uniqueness rules compare pairwise get a ``maxItems`` so a real server's
-    cost estimate stays in budget.
+    cost estimate stays in budget. ``message_expressions`` (servers whose ``ValidationRule``
+    has ``messageExpression``, 1.27+) adds kubeflow's messages with the offending value.
     """
     out = copy.deepcopy(crd)
     kind = str(out["spec"]["names"]["kind"])
@@ -376,8 +377,11 @@ def with_validation_rules(crd: Obj) -> Obj:
             _schema_at(schema, at, kind)["maxItems"] = most
     for rule in webhook_rules():
         if kind in rule.kinds and rule.crd and rule.rule:
+            entry = {"rule": rule.rule, "message": rule.message}
+            if message_expressions and rule.message_expression:
+                entry["messageExpression"] = rule.message_expression
             _schema_at(schema, rule.at, kind).setdefault("x-kubernetes-validations", []).append(
-                {"rule": rule.rule, "message": rule.message}
+                entry
             )
     return out
 

@@ -248,11 +248,12 @@ def webhook_problems(
 ) -> list[Problem]:
     """kubeflow's validating-webhook refusals of a raw document, as problems with a fix."""
     out = []
-    for path, rule in rule_violations(document):
+    for breach in rule_violations(document):
+        path = breach.path
         loc = tuple(int(p) if p.isdigit() else p for p in _split_path(path))
         line = _line_of(root, loc) if root is not None else None
         where = f"{name}:{line} {path}" if line else path
-        out.append(Problem(where, rule.message, rule.fix))
+        out.append(Problem(where, breach.message, breach.rule.fix))
     return out
 
 

@@ -19,10 +19,18 @@ from typing import Any
 
 import yaml
 
-from kubespark.apisurface.cel import holds
+from kubespark.apisurface.cel import evaluated_message, holds
 from kubespark.errors import DataError
 
-__all__ = ["KINDS", "WebhookRule", "list_bounds", "rule_violations", "spec_root", "webhook_rules"]
+__all__ = [
+    "KINDS",
+    "Breach",
+    "WebhookRule",
+    "list_bounds",
+    "rule_violations",
+    "spec_root",
+    "webhook_rules",
+]
 
 KINDS = ("SparkApplication", "ScheduledSparkApplication")
 CONNECT_KINDS = (*KINDS, "SparkConnect")
@@ -42,6 +50,16 @@ class WebhookRule:
     required: str = ""
     reported_at: str = "metadata.name"
     crd: bool = True
+    message_expression: str = ""  # CEL giving kubeflow's message with the offending value
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """One rule a document breaks: where, which rule, and the message with the value in it."""
+
+    path: str
+    rule: WebhookRule
+    message: str
 
 
 @functools.cache
@@ -95,6 +113,7 @@ def _rule(raw: Mapping[str, Any]) -> WebhookRule:
         rule=" ".join(str(raw.get("rule") or "").split()),
         required=str(raw.get("required") or ""),
         crd=bool(raw.get("crd", True)),
+        message_expression=str(raw.get("message_expression") or "").strip(),
     )
 
 
@@ -103,8 +122,8 @@ def spec_root(kind: str) -> tuple[str, ...]:
     return ("spec", "template") if kind == "ScheduledSparkApplication" else ("spec",)
 
 
-def rule_violations(document: Mapping[str, Any]) -> list[tuple[str, WebhookRule]]:
-    """(field path, rule) for every rule the raw ``document`` breaks, in the file's order."""
+def rule_violations(document: Mapping[str, Any]) -> list[Breach]:
+    """Every rule the raw ``document`` breaks, in the file's order."""
     kind = str(document.get("kind", "SparkApplication"))
     out = []
     for rule in webhook_rules():
@@ -112,8 +131,15 @@ def rule_violations(document: Mapping[str, Any]) -> list[tuple[str, WebhookRule]
             continue
         for path, value in _bound(document, rule.at, kind):
             if not _passes(rule, value):
-                out.append((path or rule.reported_at, rule))
+                out.append(Breach(path or rule.reported_at, rule, _message(rule, value)))
     return out
+
+
+def _message(rule: WebhookRule, value: Any) -> str:
+    """kubeflow's message with the value when the expression gives one, else the fixed one."""
+    if rule.message_expression:
+        return evaluated_message(rule.message_expression, value) or rule.message
+    return rule.message
 
 
 def _passes(rule: WebhookRule, value: Any) -> bool:
