@@ -172,7 +172,8 @@ def connect_objects(conn: SparkConnect) -> ConnectObjects:
 
 def _config_map(conn: SparkConnect) -> Obj:
     # mutateConfigMap marshals the executor template as it is, ``null`` when there is none.
-    template = yaml.safe_dump(conn.spec.executor.template, sort_keys=True)
+    given = conn.spec.executor.template
+    template = "null\n" if given is None else yaml.safe_dump(given, sort_keys=True)
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

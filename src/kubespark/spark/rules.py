@@ -23,6 +23,7 @@ from kubespark.apisurface.cel import evaluated_message, holds
 from kubespark.errors import DataError
 
 __all__ = [
+    "CONNECT_KINDS",
     "KINDS",
     "Breach",
     "WebhookRule",
