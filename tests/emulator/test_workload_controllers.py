@@ -142,6 +142,20 @@ def test_wait_for_a_job_to_complete_and_create_job(
     events = json.loads(ok(kubectl(emu, tmp_path, "get", "events", "-o", "json")))["items"]
     reasons = [e["reason"] for e in events if e["involvedObject"]["name"] == "pi"]
     assert reasons.count("SuccessfulCreate") == 2 and "Completed" in reasons
+    created = next(e for e in events if e["reason"] == "SuccessfulCreate")
+    about = created["involvedObject"]
+    assert (about["kind"], about["apiVersion"], about["uid"]) == (
+        "Job",
+        "batch/v1",
+        job["metadata"]["uid"],
+    )
+    assert about["resourceVersion"] and created["source"] == {"component": "job-controller"}
+    assert created["metadata"]["name"].startswith("pi.") and created["count"] == 1
+    started = next(e for e in events if e["reason"] == "Started")
+    assert started["source"]["component"] == "kubelet" and started["source"]["host"]
+    scheduled = next(e for e in events if e["reason"] == "Scheduled")
+    assert scheduled["source"]["component"] == "default-scheduler"
+    assert (scheduled["involvedObject"]["kind"], scheduled["type"]) == ("Pod", "Normal")
     ok(kubectl(emu, tmp_path, "create", "job", "j2", "--image=busybox:1.36"))
     pods = json.loads(ok(kubectl(emu, tmp_path, "get", "pods", "-l", "job-name=j2", "-o", "json")))
     owner = pods["items"][0]["metadata"]["ownerReferences"][0]
