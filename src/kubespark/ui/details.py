@@ -22,13 +22,13 @@ from kubespark.doctor.live import fetch_app_inputs, fetch_pod_inputs
 from kubespark.doctor.report import report_view
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError
-from kubespark.redaction import redact
+from kubespark.redaction import REDACTED, is_secret_key, redact
 from kubespark.submit.driverstate import DRIVER_CONTAINER
 from kubespark.submit.operator_apps import ResourceKind
 from kubespark.ui.cache import AppKey, ClusterCache
 from kubespark.ui.rows import FAILED, SUBMISSION, AppRow
 
-__all__ = ["LABEL_SCHEDULED", "Diagnoses", "app_page", "spark_ui_target"]
+__all__ = ["LABEL_SCHEDULED", "Diagnoses", "app_page", "redact_spec", "spark_ui_target"]
 
 LABEL_SCHEDULED = "sparkoperator.k8s.io/scheduled-app-name"  # the operator's label on a run
 GROUPS = {
@@ -143,12 +143,26 @@ def app_page(
         "sparkUI": (
             f"/spark-ui/{namespace}/{target[0]}:{target[1]}/" if target is not None else None
         ),
-        "spec": redact(dict(obj.get("spec") or {})) if kind != SUBMISSION else None,
+        "spec": redact_spec(obj.get("spec") or {}) if kind != SUBMISSION else None,
         "diagnosable": row.state in FAILED,
     }
     if kind == ResourceKind.SCHEDULED.value:
         page["runs"] = _runs(cache, namespace, name, now)
     return page
+
+
+def redact_spec(value: Any) -> Any:
+    """``value`` with credentials replaced: what :func:`redact` finds by key and shape, and the
+    values of ``{name, value}`` pairs (env variables) whose name says they are secret."""
+    if isinstance(value, Mapping):
+        named = str(value.get("name") or "")
+        return {
+            str(k): REDACTED if k == "value" and is_secret_key(named) else redact_spec(v)
+            for k, v in redact(dict(value)).items()
+        }
+    if isinstance(value, list):
+        return [redact_spec(v) for v in value]
+    return value
 
 
 def _pod_waiting(row: AppRow) -> dict[str, str] | None:
