@@ -39,8 +39,12 @@ async def running_ui(
         yield server
     finally:
         await server.stop()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        try:
+            async with asyncio.timeout(30):
+                await task
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def create(client: KubeClient, obj: Obj, plural: str = "sparkapplications") -> Obj:

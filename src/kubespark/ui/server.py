@@ -92,6 +92,7 @@ class UIApp:
         self.options = options
         self.guard = Guard(options.host)
         self.diagnoses = Diagnoses(client, cache)
+        self.closing = asyncio.Event()  # set at shutdown: every open stream ends
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,9 +138,9 @@ class UIApp:
         elif path == "/api/cluster":
             await _json(send, 200, self._cluster())
         elif path == "/api/stream":
-            await _events(send, receive, self._changes())
+            await _events(send, receive, self._changes(), self.closing)
         elif path == "/api/log":
-            await _events(send, receive, self._log(query))
+            await _events(send, receive, self._log(query), self.closing)
         elif path.startswith("/spark-ui/"):
             await self._spark_ui(path, query, send)
         else:
@@ -295,11 +296,14 @@ async def _json(send: Send, code: int, data: Any) -> None:
     await _answer(send, code, body, "application/json")
 
 
-async def _events(send: Send, receive: Receive, source: AsyncIterator[tuple[str, str]]) -> None:
-    """Relay ``(event, data)`` pairs as server-sent events until the browser goes away."""
+async def _events(
+    send: Send, receive: Receive, source: AsyncIterator[tuple[str, str]], closing: asyncio.Event
+) -> None:
+    """Relay ``(event, data)`` pairs as server-sent events until the browser goes away or the
+    server closes."""
     headers = [(b"content-type", b"text/event-stream"), *SECURITY_HEADERS]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    gone = asyncio.create_task(_disconnected(receive))
+    gone = asyncio.create_task(_disconnected(receive, closing))
     try:
         async for name, data in _until(source, gone):
             text = ": keepalive\n\n" if not name else f"event: {name}\ndata: {data}\n\n"
@@ -314,9 +318,22 @@ async def _events(send: Send, receive: Receive, source: AsyncIterator[tuple[str,
             await aclose()
 
 
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+async def _disconnected(receive: Receive, closing: asyncio.Event) -> None:
+    """Return when the browser disconnects or the server closes."""
+    closed = asyncio.create_task(closing.wait())
+    try:
+        while not closing.is_set():
+            message = asyncio.create_task(receive())
+            await asyncio.wait({message, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if not message.done():
+                message.cancel()
+                await asyncio.gather(message, return_exceptions=True)
+                return
+            if message.result()["type"] == "http.disconnect":
+                return
+    finally:
+        closed.cancel()
+        await asyncio.gather(closed, return_exceptions=True)
 
 
 async def _until(
@@ -412,7 +429,8 @@ class UIServer:
             ready(self.url)
 
     async def stop(self) -> None:
+        """Close the open streams (they would hold a graceful exit forever), then stop."""
+        self.app.closing.set()
         if self._server is not None:
             self._server.should_exit = True
-            self._server.force_exit = True  # streams (SSE) would hold a graceful exit forever
             await asyncio.sleep(0)
