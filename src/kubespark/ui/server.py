@@ -323,7 +323,7 @@ async def _disconnected(receive: Receive, closing: asyncio.Event) -> None:
     closed = asyncio.create_task(closing.wait())
     try:
         while not closing.is_set():
-            message = asyncio.create_task(receive())
+            message = asyncio.ensure_future(receive())
             await asyncio.wait({message, closed}, return_when=asyncio.FIRST_COMPLETED)
             if not message.done():
                 message.cancel()
