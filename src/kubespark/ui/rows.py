@@ -10,12 +10,16 @@ fetches or writes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from kubespark.driver.kubeflow import LABEL_APP_NAME
+from kubespark.redaction import redact_text
 from kubespark.submit import DriverState, status_of_pod
 from kubespark.submit.operator_apps import OperatorApp, ResourceKind
 
@@ -39,7 +43,7 @@ PAGE_SIZES = (25, 50, 100, 200)
 ENDED = (DriverState.COMPLETED, DriverState.FAILED)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AppRow:
     """One application as the list shows it."""
 
@@ -58,7 +62,7 @@ class AppRow:
     driver_pod: str = ""
     schedule: str = ""
 
-    @property
+    @cached_property
     def group(self) -> str:
         """``failed``, ``waiting``, ``running``, ``completed`` or ``other``: the filter's word."""
         if self.state in FAILED:
@@ -73,13 +77,15 @@ class AppRow:
 
     def view(self, now: datetime) -> dict[str, Any]:
         return {
-            **asdict(self),
+            **{k: v for k, v in asdict(self).items() if k not in ("group", "haystack")},
             "group": self.group,
             "ageSeconds": _seconds_since(self.created, now),
             "durationSeconds": duration_seconds(self.started, self.finished, now),
         }
 
+    @cached_property
     def haystack(self) -> str:
+        """What a search looks in (worked out once per row: a search reads every row)."""
         return " ".join(
             (self.kind, self.namespace, self.name, self.state, self.reason, self.spark_version)
         ).lower()
@@ -109,7 +115,9 @@ def duration_seconds(started: str, finished: str, now: datetime) -> int | None:
 
 
 def _oneline(text: str, limit: int = 240) -> str:
-    line = " ".join(text.split())
+    """One line of at most ``limit`` characters, credentials redacted: a row is redacted once,
+    when built, so a page of rows is served as it is."""
+    line = " ".join(redact_text(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -213,6 +221,10 @@ class Filters:
             size=size if size in PAGE_SIZES else 50,
         )
 
+    @property
+    def active(self) -> bool:
+        return bool(self.search or self.group or self.kind or self.namespace)
+
     def keeps(self, row: AppRow) -> bool:
         if self.kind and row.kind != self.kind:
             return False
@@ -220,7 +232,7 @@ class Filters:
             return False
         if self.group and row.group != self.group:
             return False
-        return not self.search or all(w in row.haystack() for w in self.search.split())
+        return not self.search or all(w in row.haystack for w in self.search.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,14 +244,16 @@ class Page:
     counts: Mapping[str, int]  # per group, over every row (the filter buttons' numbers)
 
 
+_GROUP = attrgetter("group")
+_NEWEST = attrgetter("created", "namespace", "name")
+
+
 def page_of(rows: Iterable[AppRow], filters: Filters) -> Page:
     """The rows matching ``filters``, newest first, cut to one page."""
     everything = list(rows)
-    counts: dict[str, int] = {}
-    for row in everything:
-        counts[row.group] = counts.get(row.group, 0) + 1
-    kept = [r for r in everything if filters.keeps(r)]
-    kept.sort(key=lambda r: (r.created, r.namespace, r.name), reverse=True)
+    counts = Counter(map(_GROUP, everything))
+    kept = [r for r in everything if filters.keeps(r)] if filters.active else everything
+    kept.sort(key=_NEWEST, reverse=True)
     pages = max(1, -(-len(kept) // filters.size))
     page = min(filters.page, pages)
     start = (page - 1) * filters.size

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+import orjson
 import uvicorn
 
 from kubespark.errors import InputError
@@ -129,7 +130,7 @@ class UIApp:
         elif path == "/api/session":
             await _json(send, 200, self._session())
         elif path == "/api/apps":
-            await _json(send, 200, self._apps(query))
+            await _json(send, 200, self._apps(query), scrub=False)  # rows are redacted
         elif path == "/api/app":
             page = app_page(self.cache, _key(query))
             await _json(send, 200 if page else 404, page or {"error": "no such application"})
@@ -291,8 +292,9 @@ async def _answer(send: Send, code: int, body: bytes, content_type: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-async def _json(send: Send, code: int, data: Any) -> None:
-    body = json.dumps(redact(data), separators=(",", ":"), default=str).encode()
+async def _json(send: Send, code: int, data: Any, *, scrub: bool = True) -> None:
+    """``data`` as JSON, redacted unless the caller says it already is (``scrub=False``)."""
+    body = orjson.dumps(redact(data) if scrub else data, default=str)
     await _answer(send, code, body, "application/json")
 
 
