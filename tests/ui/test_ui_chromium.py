@@ -95,6 +95,8 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
                 "document.getElementById('first-error')?.textContent", 60
             )
             assert "boom from the driver" in error
+            source = await browser.js("document.getElementById('first-error').dataset.source")
+            assert source.startswith("cluster: log of pod default/crash-app-driver")
             assert await browser.js("document.getElementById('actions')") is None
             history = await browser.js("document.getElementById('history').textContent")
             assert "FAILED" in history

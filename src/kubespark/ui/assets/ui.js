@@ -14,7 +14,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -132,9 +132,12 @@ async function act(action, row, result) {
 function diagnosisBox(report) {
   if (!report) return el("p", { class: "muted" }, "the doctor found nothing to say");
   const parts = [];
-  const first = report.failure && report.failure.first_error;
+  const errors = (report.failure && report.failure.errors) || [];
+  // The driver's own words first: an error its log shows, else the first the doctor read.
+  const first = errors.find((c) => String(c.line.source).includes("log of pod")) || (report.failure && report.failure.first_error);
   if (first) {
-    parts.push(el("p", {}, el("strong", {}, "The driver's error: "), el("code", { id: "first-error" }, first.line.text)));
+    parts.push(el("p", {}, el("strong", {}, "The driver's error: "), el("code", { id: "first-error", "data-source": first.line.source }, first.line.text),
+      el("span", { class: "muted" }, ` (${first.line.source}, line ${first.line.line})`)));
     if (first.root_cause && first.root_cause.text !== first.line.text) {
       parts.push(el("p", {}, "root cause: ", el("code", {}, first.root_cause.text)));
     }
