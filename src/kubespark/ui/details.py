@@ -216,9 +216,13 @@ class Diagnoses:
         kind, namespace, name = key
         try:
             if kind == SUBMISSION:
-                return await fetch_pod_inputs(
+                inputs = await fetch_pod_inputs(
                     self.client, namespace, row.driver_pod, container=DRIVER_CONTAINER
                 )
-            return await fetch_app_inputs(self.client, name, namespace)
+            else:
+                inputs = await fetch_app_inputs(self.client, name, namespace)
         except APIError:
             return []
+        # The driver's log first: the error the page quotes is then the driver's own words,
+        # not the operator's or the pod's copy of them (the doctor keeps the first it reads).
+        return sorted(inputs, key=lambda i: not i.name.startswith("cluster: log of pod"))
