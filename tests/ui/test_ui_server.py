@@ -295,3 +295,112 @@ def test_bad_listen_addresses_are_input_errors(listen: str) -> None:
 
     with pytest.raises(InputError, match="--listen"):
         parse_listen(listen)
+
+
+async def test_a_schedules_runs_run_now_rerun_and_deleting_a_submission(
+    emulator_factory: Callable[..., Any],
+) -> None:
+    async with running_cluster(emulator_factory, operator=False) as cluster:
+        client = cluster.client
+        schedule = await create(
+            client, scheduled("nightly", spark_pi("t")), "scheduledsparkapplications"
+        )
+        assert schedule["metadata"]["uid"]
+        async with AsyncClient(cluster.kubeconfig) as ks:
+            await ks.submit(spark_pi("direct"))
+        async with (
+            running_ui(client, allow_actions=True) as ui,
+            httpx.AsyncClient(base_url=ui.url) as http,
+        ):
+            token = (await http.get("/api/session")).json()["csrf"]
+            headers = {"X-CSRF-Token": token}
+
+            async def listed() -> bool:
+                return (await http.get("/api/apps")).json()["all"] == 2
+
+            await wait_until(listed)
+            act = {"kind": "ScheduledSparkApplication", "namespace": "default", "name": "nightly"}
+            done = await http.post(
+                "/api/action", json={**act, "action": "run-now"}, headers=headers
+            )
+            assert done.status_code == 200, done.text
+            params = {
+                "kind": "ScheduledSparkApplication",
+                "namespace": "default",
+                "name": "nightly",
+            }
+
+            async def one_run() -> list[dict[str, Any]] | None:
+                runs = (await http.get("/api/app", params=params)).json()["runs"]
+                return runs or None
+
+            runs = await wait_until(one_run)
+            run = runs[0]["name"]
+            assert run.startswith("nightly-manual-")
+            # Rerun: the run is deleted and created again from its own spec (a new uid).
+            path = f"{API}/namespaces/default/sparkapplications/{run}"
+            before = (await client.send(KubeRequest("GET", path)))["metadata"]["uid"]
+            rerun = {"kind": "SparkApplication", "namespace": "default", "name": run}
+            done = await http.post(
+                "/api/action", json={**rerun, "action": "rerun"}, headers=headers
+            )
+            assert done.status_code == 200, done.text
+            after = await client.send(KubeRequest("GET", path))
+            assert after["metadata"]["uid"] != before
+            labels = after["metadata"]["labels"]
+            assert labels["sparkoperator.k8s.io/scheduled-app-name"] == "nightly"
+            # An action that does not fit the kind is refused before anything is sent.
+            wrong = await http.post("/api/action", json={**act, "action": "rerun"}, headers=headers)
+            assert wrong.status_code == 400
+            # Deleting a submission deletes its driver pod.
+            direct = {"kind": "Submission", "namespace": "default", "name": "direct"}
+            done = await http.post(
+                "/api/action", json={**direct, "action": "delete"}, headers=headers
+            )
+            assert done.status_code == 200, done.text
+
+            async def gone() -> bool:
+                data = (await http.get("/api/apps", params={"kind": "Submission"})).json()
+                return data["total"] == 0
+
+            await wait_until(gone)
+
+
+async def test_the_driver_log_streams_and_the_page_is_self_contained(
+    emulator_factory: Callable[..., Any],
+) -> None:
+    async with running_cluster(emulator_factory, operator=False) as cluster:
+        app = spark_pi("chatty")
+        app["spec"]["driver"]["annotations"] = {
+            "kubespark.io/emulate-run-seconds": "100000",
+            "kubespark.io/emulate-log": "hello from the driver\nBearer abc.def.ghi-token-xyz",
+        }
+        async with AsyncClient(cluster.kubeconfig) as ks:
+            await ks.submit(app)
+        async with (
+            running_ui(cluster.client) as ui,
+            httpx.AsyncClient(base_url=ui.url) as http,
+        ):
+
+            async def running() -> dict[str, Any] | None:
+                data = (await http.get("/api/apps", params={"q": "chatty"})).json()
+                rows = data["rows"]
+                return rows[0] if rows and rows[0]["state"] == "RUNNING" else None
+
+            row = await wait_until(running)
+            lines = []
+            query = f"/api/log?namespace=default&pod={row['driver_pod']}"
+            async for name, data in sse_events(http, query, 50):
+                assert name == "line"
+                lines.append(data)
+                if any("Bearer" in line for line in lines):
+                    break
+            assert any("hello from the driver" in line for line in lines)
+            assert not any("abc.def.ghi-token-xyz" in line for line in lines)
+            page = (await http.get("/")).text
+            assert "http://" not in page and "https://" not in page  # nothing from elsewhere
+            csp = (await http.get("/")).headers["content-security-policy"]
+            assert "default-src 'self'" in csp
+            for asset in ("/assets/ui.js", "/assets/ui.css"):
+                text = (await http.get(asset)).text
+                assert "https://" not in text and "http://" not in text
