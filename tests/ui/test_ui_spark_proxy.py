@@ -1,127 +1,106 @@
 """The Spark UI through the API server's service proxy, as the dashboard links it.
 
-The emulator's ``services/NAME:PORT/proxy/PATH`` relays to a ready pod the Service selects (here a
-real HTTP server on 127.0.0.1 standing in for a driver's UI: the pod's IP is set to it), with the
-API server's answers when it cannot (no endpoints, nothing listening); the dashboard's
-``/spark-ui/NS/SERVICE:PORT/...`` relays through it with the user's credentials.
+On the process kubelet a pod has a loopback address of its own (127.1.x.y); a real HTTP server
+bound to it stands in for a running driver's UI, behind a Service as spark-submit makes one. The
+dashboard's ``/spark-ui/NS/SERVICE:PORT/...`` relays through the API server's
+``services/NAME:PORT/proxy/...`` with the user's credentials, links in the page kept under its
+own prefix, and passes on the API server's refusals (no endpoints).
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.server
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import pytest
+from aiohttp import web
 from operator_harness import running_cluster
 from ui_harness import running_ui, wait_until
 
 from kubespark.kube.client import KubeClient
 from kubespark.kube.requests import JSON, KubeRequest
 
-PAGE = b"<html><title>Spark Jobs</title>fake driver UI</html>"
+NS = "/api/v1/namespaces/default"
+PAGE = b'<html><title>Spark Jobs</title><a href="/stages/">Stages</a></html>'
 
 
-class _SparkUI(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = PAGE + self.path.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+@asynccontextmanager
+async def spark_ui_on(ip: str) -> AsyncIterator[int]:
+    """An HTTP server on the pod's address, as the driver's UI would be; yields its port."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(body=PAGE + request.path.encode(), content_type="text/html")
 
-
-@pytest.fixture
-def spark_ui() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SparkUI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, ip, 0)
+    await site.start()
     try:
-        yield server.server_address[1]
+        server = site._server
+        assert server is not None and server.sockets
+        yield int(server.sockets[0].getsockname()[1])
     finally:
-        server.shutdown()
-        server.server_close()
+        await runner.cleanup()
 
 
-async def _driver_listening_on(client: KubeClient, port: int) -> None:
-    """A pod, Running and Ready, whose pod IP is the local UI server (a driver stand-in)."""
-    pods = "/api/v1/namespaces/default/pods"
+async def _pod_ip(client: KubeClient) -> str:
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "ui-driver", "labels": {"app": "ui"}},
-        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "apache/spark"}]},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]},
     }
-    await client.send(KubeRequest("POST", pods, (), JSON, pod))
+    await client.send(KubeRequest("POST", f"{NS}/pods", (), JSON, pod))
 
-    async def ready() -> dict[str, Any] | None:
-        got = await client.send(KubeRequest("GET", f"{pods}/ui-driver"))
-        conditions = (got.get("status") or {}).get("conditions") or []
-        is_ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-        return got if is_ready else None
+    async def address() -> str:
+        got = await client.send(KubeRequest("GET", f"{NS}/pods/ui-driver"))
+        status = got.get("status") or {}
+        return str(status.get("podIP") or "") if status.get("phase") == "Running" else ""
 
-    got = await wait_until(ready)
-    got["status"] = {**got["status"], "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}]}
-    await client.send(KubeRequest("PUT", f"{pods}/ui-driver/status", (), JSON, got))
+    return str(await wait_until(address))
+
+
+async def _service(client: KubeClient, name: str, app: str, target: int) -> None:
     service = {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": "ui-svc"},
+        "metadata": {"name": name},
         "spec": {
-            "selector": {"app": "ui"},
-            "ports": [{"name": "spark-driver-ui-port", "port": 4040, "targetPort": port}],
+            "selector": {"app": app},
+            "ports": [{"name": "spark-driver-ui-port", "port": 4040, "targetPort": target}],
         },
     }
-    await client.send(KubeRequest("POST", "/api/v1/namespaces/default/services", (), JSON, service))
-    empty = {**service, "metadata": {"name": "nobody"}, "spec": {**service["spec"]}}
-    empty["spec"]["selector"] = {"app": "none"}
-    await client.send(KubeRequest("POST", "/api/v1/namespaces/default/services", (), JSON, empty))
+    await client.send(KubeRequest("POST", f"{NS}/services", (), JSON, service))
 
 
-async def test_the_service_proxy_relays_to_the_driver_and_the_dashboard_through_it(
-    emulator_factory: Callable[..., Any], spark_ui: int
-) -> None:
-    async with running_cluster(emulator_factory, operator=False) as cluster:
-        client = cluster.client
-        await _driver_listening_on(client, spark_ui)
-        base = "/api/v1/namespaces/default/services"
-        code, content_type, body = await client.fetch_raw(
-            KubeRequest("GET", f"{base}/ui-svc:4040/proxy/jobs/", (("x", "1"),))
-        )
-        assert (code, content_type.split(";")[0]) == (200, "text/html"), body
-        assert body == PAGE + b"/jobs/?x=1"
-        by_name = await client.fetch_raw(
-            KubeRequest("GET", f"{base}/ui-svc:spark-driver-ui-port/proxy/")
-        )
-        assert by_name[0] == 200
-        code, _, body = await client.fetch_raw(KubeRequest("GET", f"{base}/nobody/proxy/"))
-        assert code == 503 and b'no endpoints available for service \\"nobody\\"' in body
-        code, _, _ = await client.fetch_raw(KubeRequest("GET", f"{base}/missing/proxy/"))
-        assert code == 404
-        async with running_ui(client) as ui, httpx.AsyncClient(base_url=ui.url) as http:
-            page = await http.get("/spark-ui/default/ui-svc:4040/stages/")
-            assert page.status_code == 200 and page.content == PAGE + b"/stages/"
-            refused = await http.get("/spark-ui/default/nobody:4040/")
-            assert refused.status_code == 503
-
-
-async def test_nothing_listening_is_the_api_servers_503(
+async def test_the_dashboard_relays_the_spark_ui_through_the_service_proxy(
     emulator_factory: Callable[..., Any],
 ) -> None:
-    async with running_cluster(emulator_factory, operator=False) as cluster:
+    async with running_cluster(
+        emulator_factory, "1.29", operator=False, emulator={"kubelet": "process"}
+    ) as cluster:
         client = cluster.client
-        await _driver_listening_on(client, 9)  # port 9 (discard): nothing listens on it here
-        code, _, body = await asyncio.wait_for(
-            client.fetch_raw(
-                KubeRequest("GET", "/api/v1/namespaces/default/services/ui-svc/proxy/")
-            ),
-            30,
-        )
-        assert code == 503 and b"error trying to reach service: dial tcp 127.0.0.1:9" in body
+        ip = await _pod_ip(client)
+        async with spark_ui_on(ip) as port:
+            await _service(client, "ui-svc", "ui", port)
+            await _service(client, "nobody", "none", port)
+            async with running_ui(client) as ui, httpx.AsyncClient(base_url=ui.url) as http:
+
+                async def served() -> httpx.Response | None:
+                    got = await http.get("/spark-ui/default/ui-svc:4040/jobs/")
+                    return got if got.status_code == 200 else None  # endpoints are ready
+
+                page = await wait_until(served)
+                assert page.headers["content-type"].startswith("text/html")
+                assert b"<title>Spark Jobs</title>" in page.content
+                assert page.content.endswith(b"/jobs/")
+                # The API server keeps links under its proxy path; the dashboard under its own.
+                assert b'href="/spark-ui/default/ui-svc:4040/stages/"' in page.content
+                refused = await http.get("/spark-ui/default/nobody:4040/")
+                assert refused.status_code == 503
+                assert b"no endpoints available" in refused.content
+                missing = await http.get("/spark-ui/default/missing:4040/")
+                assert missing.status_code == 404

@@ -245,13 +245,18 @@ class UIApp:
             return
         namespace, service = parts[2], parts[3]
         rest = parts[4] if len(parts) > 4 else ""
-        target = (
+        upstream = (
             f"/api/v1/namespaces/{quote(namespace, safe='')}/services/"
-            f"{quote(service, safe=':')}/proxy/{quote(rest, safe='/')}"
+            f"{quote(service, safe=':')}/proxy/"
         )
         status, content_type, body = await self.client.fetch_raw(
-            KubeRequest("GET", target, tuple(query.items()))
+            KubeRequest("GET", upstream + quote(rest, safe="/"), tuple(query.items()))
         )
+        if content_type.startswith("text/html"):
+            # The API server rewrote the page's links to stay under its proxy path; they are
+            # followed here, under this server's own prefix, with the same credentials.
+            own = f"/spark-ui/{namespace}/{service}/"
+            body = body.replace(upstream.encode(), own.encode())
         await _answer(send, status, body, content_type or "application/octet-stream")
 
 
