@@ -17,6 +17,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -158,8 +159,6 @@ class UIApp:
         }
 
     def _apps(self, query: dict[str, str]) -> dict[str, Any]:
-        from datetime import UTC, datetime
-
         now = datetime.now(UTC)
         page = page_of(self.cache.rows.values(), Filters.parse(query))
         return {
