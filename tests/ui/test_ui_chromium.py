@@ -150,3 +150,27 @@ async def test_actions_with_the_flag_and_the_api_servers_refusal(
             )
             assert "HTTP 403" in refusal and "is forbidden: User" in refusal
             assert await client.send(KubeRequest("GET", path))  # still there
+
+
+async def test_a_known_issue_is_diagnosed_with_ranked_remedies(
+    emulator_factory: Callable[..., Any], browser: Browser
+) -> None:
+    async with running_cluster(emulator_factory, operator=False) as cluster:
+        client = cluster.client
+        await create(client, _app("ssa-app"))
+        error = (
+            "failed to create typed patch object: .spec.ports: element 0: associative list "
+            'with keys has an element that omits key field "protocol"'
+        )
+        state = {"state": "SUBMISSION_FAILED", "errorMessage": error}
+        await set_status(client, "ssa-app", {"applicationState": state})
+        async with running_ui(client) as ui:
+            await browser.goto(ui.url + "#/app/SparkApplication/default/ssa-app")
+            remedies = await browser.wait_for(
+                "[...document.querySelectorAll("
+                "'#diagnosis [data-issue=spark35-ssa-old-k8s] ol.remedies li')]"
+                ".map(li => li.textContent)",
+                60,
+            )
+            assert remedies[0].startswith("[upgrade] Upgrade Kubernetes to 1.21")
+            assert any(r.startswith("[downgrade]") for r in remedies[1:])
