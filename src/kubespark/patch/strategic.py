@@ -10,6 +10,16 @@ elements; ``merge`` is refused), ``$retainKeys`` (clear what the list does not n
 for), with the library's errors. Resulting order follows the library: patch order, then live
 order, interleaved.
 
+How the server answers each error (the same in every release kubespark models, so a constant
+here rather than a fact in a data file): ``interpretStrategicMergePatchError`` in
+k8s.io/apiserver ``pkg/endpoints/handlers/patch.go`` makes the format errors of
+``pkg/util/mergepatch/errors.go`` (bad JSON document, primitive list, retainKeys,
+setElementOrder) a 400 BadRequest, lists of lists a 422 whose text is the generic "the server
+rejected our request"; every other error (unknown ``$patch`` values, ``merge`` on a list, a
+missing merge key, a wrong argument type) reaches the handler as a plain Go error: 500, no
+reason, its text formatted with Go's verbs (``%s`` of a non-string directive prints
+``%!s(int64=5)``).
+
 Custom resources have no strategic metadata: the handler refuses the content type (415) before
 this module is reached (see :func:`kubespark.patch.options.accepted_patch_types`).
 """
@@ -20,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kubespark.apisurface.model import Schema, SchemaKind, TypeDef
-from kubespark.patch.values import JSON, deep_copy, go_quote, go_type_name, go_v
+from kubespark.patch.values import JSON, deep_copy, go_quote, go_s, go_type_name, go_v
 
 __all__ = ["SMPError", "SmpSchema", "strategic_merge"]
 
@@ -130,7 +140,7 @@ def _handle_directive(directive: JSON, patch: dict[str, JSON]) -> dict[str, JSON
         return patch
     if directive == "delete":
         return {}
-    raise SMPError(500, f"unknown patch type: {go_v(directive)} in map: {go_v(patch)}")
+    raise SMPError(500, f"unknown patch type: {go_s(directive)} in map: {go_v(patch)}")
 
 
 def _retain_keys(original: dict[str, JSON], patch: dict[str, JSON]) -> None:
@@ -447,7 +457,7 @@ def _special_elements(
         elif directive == "merge":
             raise SMPError(500, "merging lists cannot yet be specified in the patch")
         else:
-            raise SMPError(500, f"unknown patch type: {go_v(directive)} in map: {go_v(item)}")
+            raise SMPError(500, f"unknown patch type: {go_s(directive)} in map: {go_v(item)}")
     if replace:
         return _GoSlice(plain), []
     return original, plain
