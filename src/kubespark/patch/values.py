@@ -303,7 +303,12 @@ _GO_V = _Printer("<nil>", _same, ("[", " ", "]"), ("map[", " ", "]"), lambda k, 
 # %s of a value that is not a string: fmt's bad-verb form for bools and numbers, inside
 # maps and lists too (mergepatch.ErrBadPatchType formats the directive with %s).
 _GO_S = _Printer(
-    "%!s(<nil>)", _same, ("[", " ", "]"), ("map[", " ", "]"), lambda k, v: f"{k}:{v}", True,
+    "%!s(<nil>)",
+    _same,
+    ("[", " ", "]"),
+    ("map[", " ", "]"),
+    lambda k, v: f"{k}:{v}",
+    True,
     scalar=_bad_s_verb,
 )
 _GO_SHARP_V = _Printer(
