@@ -31,6 +31,7 @@ import yaml
 from kubespark import bounded
 from kubespark.errors import InputError
 from kubespark.kube.credentials import CredentialSource, RefreshingAuth
+from kubespark.privatefiles import write_private
 from kubespark.redaction import is_secret_key, redact_text, redact_url, remember_secret
 
 __all__ = [
@@ -317,7 +318,7 @@ def _client_certificate(tls: ssl.SSLContext, user: User) -> None:
 def _written(path: Path, data: bytes | None) -> Path | None:
     if data is None:
         return None
-    path.write_bytes(data)
+    write_private(path, data)  # a private key: 0600 from the start, even in a private dir
     return path
 
 
