@@ -25,6 +25,7 @@ server's free text) can pass; credential files are never echoed in the first pla
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import re
 import threading
@@ -35,8 +36,10 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = [
     "REDACTED",
     "RedactingFilter",
+    "RedactingStream",
     "is_secret_key",
     "redact",
+    "redact_known",
     "redact_text",
     "redact_url",
     "remember_secret",
@@ -144,6 +147,12 @@ def remember_secret(value: str | bytes | None) -> None:
     _KNOWN.add(c for c in candidates if c)
 
 
+def redact_known(text: str) -> str:
+    """``text`` with the secrets this process has read replaced; shapes left alone (for text
+    shown as it is, a driver's log: only what is certainly a credential goes)."""
+    return _KNOWN.sub(text) if text else text
+
+
 def redact_text(text: str) -> str:
     """``text`` with every known secret and every credential shape replaced by ``<redacted>``."""
     if not text:
@@ -221,3 +230,41 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes through to another with the known secrets replaced.
+
+    The CLI puts its stdout and stderr behind one for a command's run: whatever a command
+    prints (a driver's log, a server's message, a table), a credential this process read is
+    not in it. A secret split across two writes can pass; every printer here writes whole
+    lines. Attributes other than writing (``isatty``, ``encoding``, ``buffer``) are the
+    wrapped stream's.
+    """
+
+    def __init__(self, wrapped: io.TextIOBase | Any) -> None:
+        super().__init__()
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        self.wrapped.write(redact_known(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.wrapped.isatty())
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self.wrapped.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.wrapped, "encoding", "utf-8"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)

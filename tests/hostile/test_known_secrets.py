@@ -240,3 +240,21 @@ def test_a_plugin_token_a_server_echoes_back_is_redacted_by_value(tmp_path: Path
     assert secret not in done.stdout + done.stderr, done.stderr
     # The server's free text is shown (it says why), the token in it is not.
     assert f"session {REDACTED} is unknown here" in done.stderr, done.stderr
+
+
+def test_every_command_output_is_redacted_by_value(tmp_path: Path) -> None:
+    """The CLI's stdout and stderr: a known secret any command prints (here quoted back in a
+    refusal of the flag that carried it) never reaches the terminal."""
+    from kubespark.cli.app import main
+
+    secret = _secret()
+    remember_secret(secret)
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        contextlib.suppress(SystemExit),
+    ):
+        main(["check", "--spark", "3.5.1", "--k8s", f"1.29{secret}"])
+    assert secret not in out.getvalue() + err.getvalue()
+    assert REDACTED in out.getvalue() + err.getvalue()  # the flag was quoted back, hidden
