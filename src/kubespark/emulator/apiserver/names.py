@@ -67,13 +67,16 @@ def check_name(name: str, generate_prefix: str, rule: str, facts: ServerFacts) -
     prefix, as apiserver generates it before validating), and a bad prefix fails both fields."""
     errs: list[FieldError] = []
     if generate_prefix:
-        # Judged as a prefix (prefix=true): masked, and for path segments "." / ".." allowed.
-        masked = _mask_trailing_dash(generate_prefix)
-        problems = (
-            [p for p in _rule_problems(masked, rule, facts) if not p.startswith("may not be '")]
-            if rule == "path-segment"
-            else _rule_problems(masked, rule, facts)
-        )
+        # Judged as a prefix (prefix=true): DNS rules mask the trailing dash; a path segment
+        # prefix is checked for '/' and '%' only (IsValidPathSegmentPrefix: "." is fine).
+        if rule == "path-segment":
+            problems = [
+                p
+                for p in _rule_problems(generate_prefix, rule, facts)
+                if not p.startswith("may not be '")
+            ]
+        else:
+            problems = _rule_problems(_mask_trailing_dash(generate_prefix), rule, facts)
         errs += [
             FieldError("Invalid", "metadata.generateName", problem, value=generate_prefix)
             for problem in problems
