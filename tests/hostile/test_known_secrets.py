@@ -160,6 +160,7 @@ def _kubespark(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # three fresh kubespark processes per case; the corpus runs them in-process
 @pytest.mark.parametrize("where", ["first line", "alone", "later line"])
 def test_a_failing_plugin_never_shows_its_shapeless_secret(tmp_path: Path, where: str) -> None:
     secret = _secret()
@@ -224,6 +225,7 @@ def _echoing() -> Iterator[str]:
         thread.join()
 
 
+@pytest.mark.slow  # a fresh kubespark process
 def test_a_plugin_token_a_server_echoes_back_is_redacted_by_value(tmp_path: Path) -> None:
     secret = _secret()
     credential = json.dumps(
