@@ -170,6 +170,11 @@ class Kubelet:
         self._next_ip += 1
         return f"10.244.0.{(self._next_ip - 1) % 250 + 2}"
 
+    def reachable(self, ip: str) -> bool:
+        """Whether a connection to a pod address can be made: simulated pods run no process,
+        so the proxy and port-forward answer as for a port nobody listens on."""
+        return False
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
