@@ -27,7 +27,7 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
-from kubespark.spark.rules import KINDS, rule_violations
+from kubespark.spark.rules import CONNECT_KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -174,14 +174,22 @@ class _Add(Protocol):
     ) -> None: ...
 
 
+_KUBEFLOW_VERSIONS = {
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "ScheduledSparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
+}
+
+
 def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
-    """kubeflow's validating-webhook refusals of a SparkApplication / ScheduledSparkApplication."""
-    if not isinstance(obj, dict) or obj.get("apiVersion") != "sparkoperator.k8s.io/v1beta2":
+    """kubeflow's validating-webhook refusals of its kinds (v1beta2 applications, SparkConnect)."""
+    if not isinstance(obj, dict) or obj.get("kind") not in CONNECT_KINDS:
         return
-    if obj.get("kind") not in KINDS:
+    expected = _KUBEFLOW_VERSIONS.get(str(obj.get("kind")))
+    if obj.get("apiVersion") != expected:
         return
-    for path, rule in rule_violations(obj):
-        add(Rule.INVALID_FIELD, "." + path, rule.message, rule.fix)
+    for breach in rule_violations(obj):
+        add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
 
 
 def custom_resource_report(doc: Document, *, strict: bool = False) -> ObjectReport | None:

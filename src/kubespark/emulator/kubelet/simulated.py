@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
-from kubespark.emulator.apiserver.objects import Clock, Obj, clone, peek_meta, rfc3339
+from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.podstreams import ExecPlan
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, Event
 from kubespark.emulator.workloads import podshell
+from kubespark.emulator.workloads.connectserver import is_connect_server, run_connect_server
 from kubespark.emulator.workloads.context import PodContext
 from kubespark.emulator.workloads.sparkdriver import is_driver, run_driver
 from kubespark.emulator.workloads.steering import ANNOTATIONS, annotation, flag, number
@@ -239,32 +240,10 @@ class Kubelet:
         if not self.events or res is None:
             return
         m = peek_meta(pod)
-        now = rfc3339()
-        digest = hashlib.sha1(f"{m.get('uid')}{reason}{now}{message}".encode()).hexdigest()[:16]
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{m.get('name')}.{digest}", "namespace": m.get("namespace")},
-            "involvedObject": {
-                "kind": "Pod",
-                "namespace": m.get("namespace"),
-                "name": m.get("name"),
-                "uid": m.get("uid"),
-                "apiVersion": "v1",
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {
-                "component": "kubelet" if reason != "Scheduled" else "default-scheduler",
-                "host": NODE_NAME,
-            },
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "reportingComponent": "",
-            "reportingInstance": "",
-        }
+        component = "kubelet" if reason != "Scheduled" else "default-scheduler"
+        source = {"component": component, "host": NODE_NAME}
+        reference = {"kind": "Pod", "apiVersion": "v1"}
+        body = core_event(pod, reference, reason, message, type_=kind, source=source)
         # Events are best effort, as in clusters; they skip the field manager (no
         # managedFields), which halves what a pod's life costs the server.
         with contextlib.suppress(errors.APIError):
@@ -495,6 +474,8 @@ class Kubelet:
         """Run the pod's containers until they exit; their exit code."""
         if is_driver(pod):
             return await run_driver(self._context(key, uid), pod)
+        if is_connect_server(pod):
+            return await run_connect_server(self._context(key, uid), pod)
         await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
         return int(number(pod, "exit-code", 0))
 
