@@ -253,6 +253,7 @@ class ProcessKubelet(Kubelet):
         ]
         mounts.append({"source": str(hosts), "target": "/etc/hosts", "read_only": True})
         return {
+            "kubelet_pid": os.getpid(),  # the pod's processes die with it (podexec)
             "stage": str(pod_dir / "stage"),
             "mounts": mounts,
             "hostname": env["HOSTNAME"],
