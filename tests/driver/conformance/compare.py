@@ -37,14 +37,17 @@ def ids_from_trace(writes: list[Obj]) -> GeneratedIds:
     service = next(w["body"] for w in writes if w["body"]["kind"] == "Service")
     config_map = writes[-1]["body"]
     resource_id = re.search(r"-([0-9a-f]{16})-driver-svc$", service["metadata"]["name"])
-    config_id = re.fullmatch(r"spark-drv-([0-9a-f]{16})-conf-map", config_map["metadata"]["name"])
+    config_id = re.fullmatch(
+        r"spark-drv-([0-9a-f]{16})-conf-map|.*-driver-conf-map",  # the second: Spark 3.0
+        config_map["metadata"]["name"],
+    )
     env = {e["name"]: e.get("value") for e in _driver_container(pod)["env"]}
     local_dir = re.search(r"/spark-([0-9a-f-]{36})$", env.get("SPARK_LOCAL_DIRS") or "")
     assert resource_id and config_id, "trace names are not spark-submit's"
     return GeneratedIds(
         app_id=pod["metadata"]["labels"]["spark-app-selector"],
         resource_id=resource_id.group(1),
-        configmap_id=config_id.group(1),
+        configmap_id=config_id.group(1) or "unused",
         local_dir_uuid=local_dir.group(1) if local_dir else "unused",
         service_id="unused",
     )

@@ -62,7 +62,9 @@ def test_reference_traces(trace: Path) -> None:
         behaviours=behaviours_for(parse_spark_version(version.group(1))),
         ids=ids_from_trace(writes),
         spark_user="root",
-        submit_time_ms=int(props["spark.app.submitTime"]),
+        submit_time_ms=int(props["spark.app.submitTime"])
+        if "spark.app.submitTime" in props
+        else None,
     )
     built = [out.pod, *out.dependents]
     assert [w["body"]["kind"] for w in writes] == [b["kind"] for b in built]
