@@ -27,6 +27,8 @@ from typer.testing import CliRunner
 from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.spark.executor_fidelity import executor_fields_lost
+from kubespark.versions import parse_spark_version
 
 pytestmark = [pytest.mark.realspark, pytest.mark.slow]
 
@@ -387,11 +389,18 @@ def _fidelity(pod: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-# What each release's driver makes of them: memoryLimit is overwritten by all of them (the limit
-# is the request: 512m + 384m overhead); everything else survives.
-KEPT = {key: "survives" for key in FIDELITY_EXECUTOR} | {"memoryLimit": "overwritten: 896Mi"}
-OVERWRITTEN = {"3.2.4": {"ports": "overwritten: [7079]"}}
+# What the driver puts instead of a field it overwrites: the limit is the request (512m + 384m
+# overhead); the block-manager port alone.
+INSTEAD = {"memoryLimit": "overwritten: 896Mi", "ports": "overwritten: [7079]"}
 EXECUTOR = "spark-kubernetes-executor"
+
+
+def _expected(spark: str) -> dict[str, str]:
+    """Every field survives but those the data file says this release overwrites."""
+    lost = executor_fields_lost({"executor": FIDELITY_EXECUTOR}, parse_spark_version(spark))
+    overwritten = {item.path.removeprefix("executor.") for item in lost}
+    assert overwritten <= set(INSTEAD)
+    return dict.fromkeys(FIDELITY_EXECUTOR, "survives") | {k: INSTEAD[k] for k in overwritten}
 
 
 @pytest.mark.parametrize("spark", ["3.2.4", "3.4.4", "3.5.1", "4.0.5"])
@@ -413,7 +422,7 @@ def test_what_the_real_driver_keeps_of_webhook_executor_fields(
     result = _submit(emulator, tmp_path, app)
     assert result.exit_code == 0, result.output
     pod = _pods(emulator, "spark-role=executor")[0]
-    assert _fidelity(pod) == KEPT | OVERWRITTEN.get(spark, {})
+    assert _fidelity(pod) == _expected(spark)
     containers = pod["spec"]["containers"]
     # Spark puts the executor container after the template's others (the sidecar comes first).
     assert [c["name"] for c in containers] == ["logger", EXECUTOR]
