@@ -1,4 +1,4 @@
-"""Fields Spark's driver overwrites in executors: the facts, and the notes validate/check/submit give.
+"""Fields Spark's driver overwrites in executors: the facts, and what validate, check, submit say.
 
 The facts (data/executor_fidelity.yaml) come from the real drivers' executor pods
 (tests/realspark/test_process_kubelet.py, which reads the same file for what it expects).
