@@ -286,9 +286,13 @@ class _KubernetesDriver:
 
     # -- feature steps ----------------------------------------------------------------------
 
+    def _substituted(self, value: str) -> str:
+        """A label or annotation value with {{APP_ID}} replaced, where this Spark does that."""
+        return _substitute(value, self.ids.app_id) if self.has("app_id_substitution") else value
+
     def _labels(self) -> dict[str, str]:
         custom = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(self.conf, "spark.kubernetes.driver.label.").items()
         }
         preset = {
@@ -410,7 +414,7 @@ class _KubernetesDriver:
         meta["name"] = self.pod_name
         meta.setdefault("labels", {}).update(self._labels())
         annotations = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(conf, "spark.kubernetes.driver.annotation.").items()
         }
         if annotations or self.has("empty_maps_serialised"):
@@ -473,10 +477,10 @@ class _KubernetesDriver:
         name = self._service_name()
         driver_port, block, ui = self._ports()
         meta: Obj = {"name": name}
-        if self.has("service_namespace_in_body"):
+        if self.has("namespace_in_other_resources"):
             meta["namespace"] = self.namespace
         annotations = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(self.conf, "spark.kubernetes.driver.service.annotation.").items()
         }
         if annotations or self.has("empty_maps_serialised"):
@@ -641,6 +645,8 @@ class _KubernetesDriver:
             "metadata": {"name": name},
             "data": {d["pod_template_key"]: self.files[path]},
         }
+        if self.has("namespace_in_other_resources"):
+            config_map["metadata"]["namespace"] = self.namespace
         if self.has("configmap_immutable"):
             config_map["immutable"] = True
         self.resources.append(config_map)
