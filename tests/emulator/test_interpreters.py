@@ -40,8 +40,9 @@ def test_uv_pythons_count_and_none_found_is_none(places: Path) -> None:
     assert interpreters.older_python((3, 9)) == found.parent / "python3.8"
 
 
-def test_spark_3_2_has_a_python_ceiling_and_3_3_on_none() -> None:
+def test_spark_3_0_to_3_3_have_a_python_ceiling_and_3_4_on_none() -> None:
     assert sparkimage.python_ceiling("3.2.4") == (3, 9)
     assert sparkimage.python_ceiling("3.0.3") == (3, 9)
+    assert sparkimage.python_ceiling("3.3.4") == (3, 10)
     assert sparkimage.python_ceiling("3.4.4") is None
     assert sparkimage.python_ceiling("4.0.5") is None

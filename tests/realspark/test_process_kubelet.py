@@ -406,7 +406,7 @@ def _expected(spark: str) -> dict[str, str]:
     return dict.fromkeys(FIDELITY_EXECUTOR, "survives") | {k: INSTEAD[k] for k in overwritten}
 
 
-@pytest.mark.parametrize("spark", ["3.2.4", "3.4.4", "3.5.1", "4.0.5"])
+@pytest.mark.parametrize("spark", ["3.2.4", "3.3.4", "3.4.4", "3.5.1", "4.0.5"])
 def test_what_the_real_driver_keeps_of_webhook_executor_fields(
     emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, spark: str
 ) -> None:
@@ -431,6 +431,6 @@ def test_what_the_real_driver_keeps_of_webhook_executor_fields(
     assert [c["name"] for c in containers] == ["logger", EXECUTOR]
     container = next(c for c in containers if c["name"] == EXECUTOR)
     assert container["resources"]["requests"]["memory"] == "896Mi"
-    # Spark 3.4+ append their block-manager port to the template's; 3.2 replaces them.
+    # Spark 3.4+ append their block-manager port to the template's; 3.2 and 3.3 replace them.
     ports = [p["containerPort"] for p in container["ports"]]
-    assert ports == ([7079] if spark.startswith("3.2.") else [8090, 7079])
+    assert ports == ([7079] if _expected(spark)["ports"] != "survives" else [8090, 7079])
