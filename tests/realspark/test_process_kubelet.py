@@ -21,13 +21,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from realspark_support import need_spark
+from realspark_support import need_python_for, need_spark
 from typer.testing import CliRunner
 
 from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
-from kubespark.emulator.workloads import interpreters
 from kubespark.spark.executor_fidelity import executor_fields_lost
 from kubespark.versions import parse_spark_version
 
@@ -135,8 +134,7 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
     emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, k8s: str, spark: str
 ) -> None:
     need_spark(spark)
-    if spark.startswith("3.2.") and interpreters.older_python((3, 9)) is None:
-        pytest.skip("Spark 3.2's PySpark needs Python <= 3.9 here (pyenv, uv or PATH): none found")
+    need_python_for(spark)
     emulator = emulator_factory(version=k8s, kubelet="process", tls=True, speed=1)
     _prepare(emulator)
     result = _submit(emulator, tmp_path, _app(spark))
@@ -411,6 +409,7 @@ def test_what_the_real_driver_keeps_of_webhook_executor_fields(
     emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, spark: str
 ) -> None:
     need_spark(spark)
+    need_python_for(spark)
     emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
     _prepare(emulator, "fidelity")
     with _client(emulator) as client:
