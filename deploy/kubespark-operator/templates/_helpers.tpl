@@ -93,4 +93,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [sparkoperator.k8s.io]
   resources: [sparkapplications/status, scheduledsparkapplications/status]
   verbs: [get, update]
+# SparkConnect servers: watched; their status written (the server pod, Service and ConfigMap
+# are covered above).
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkconnects]
+  verbs: [get, list, watch]
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkconnects/status]
+  verbs: [get, update]
 {{- end }}

@@ -28,7 +28,7 @@ from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
 from kubespark.spark.executor_fidelity import executor_fields_lost, spark_release_of
-from kubespark.spark.rules import KINDS, rule_violations
+from kubespark.spark.rules import CONNECT_KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -180,19 +180,34 @@ class _Add(Protocol):
     ) -> None: ...
 
 
+_KUBEFLOW_VERSIONS = {
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "ScheduledSparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
+}
+
+
 def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
-    """kubeflow's validating-webhook refusals of a SparkApplication / ScheduledSparkApplication."""
-    if not isinstance(obj, dict) or obj.get("apiVersion") != "sparkoperator.k8s.io/v1beta2":
+    """kubeflow's validating-webhook refusals of its kinds (v1beta2 applications, SparkConnect)."""
+    if not isinstance(obj, dict) or obj.get("kind") not in CONNECT_KINDS:
         return
-    if obj.get("kind") not in KINDS:
+    expected = _KUBEFLOW_VERSIONS.get(str(obj.get("kind")))
+    if obj.get("apiVersion") != expected:
         return
-    for path, rule in rule_violations(obj):
-        add(Rule.INVALID_FIELD, "." + path, rule.message, rule.fix)
+    for breach in rule_violations(obj):
+        add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
+    _add_executor_fields_lost(obj, add)
+
+
+def _add_executor_fields_lost(obj: dict[str, Any], add: _Add) -> None:
+    """Executor fields the application's Spark driver overwrites (warnings, with what to do)."""
     spec = obj.get("spec")
     if obj.get("kind") == "ScheduledSparkApplication" and isinstance(spec, dict):
         spec, where = spec.get("template"), ".spec.template."
-    else:
+    elif obj.get("kind") == "SparkApplication":
         where = ".spec."
+    else:
+        return
     release = spark_release_of(spec) if isinstance(spec, dict) else None
     if isinstance(spec, dict) and release is not None:
         for lost in executor_fields_lost(spec, release):

@@ -21,6 +21,7 @@ from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, Event
+from kubespark.emulator.workloads.connectserver import is_connect_server, run_connect_server
 from kubespark.emulator.workloads.context import PodContext
 from kubespark.emulator.workloads.sparkdriver import is_driver, run_driver
 from kubespark.emulator.workloads.steering import ANNOTATIONS, annotation, flag, number
@@ -454,6 +455,8 @@ class Kubelet:
         """Run the pod's containers until they exit; their exit code."""
         if is_driver(pod):
             return await run_driver(self._context(key, uid), pod)
+        if is_connect_server(pod):
+            return await run_connect_server(self._context(key, uid), pod)
         await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
         return int(number(pod, "exit-code", 0))
 

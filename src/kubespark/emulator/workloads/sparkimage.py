@@ -211,6 +211,21 @@ def _executor(runtime: SparkRuntime, env: Mapping[str, str]) -> list[str]:
     return cmd
 
 
+def _connect_server(args: list[str], api_url: str) -> list[str]:
+    """``bash -c`` args running the image's ``start-connect-server.sh``, as the script would.
+
+    The server is a client-mode driver: its Kubernetes client talks to ``--master``, so the
+    emulator's address goes last (spark-submit takes the last ``--master`` given).
+    """
+    facts = _facts()["connect_server"]
+    script = str(facts["script"])
+    if len(args) != 1 or not args[0].lstrip().startswith(script):
+        return args
+    submit = f'"${{SPARK_HOME}}/bin/spark-submit" --class {facts["class"]} --name "{facts["name"]}"'
+    line = args[0].replace(script, submit, 1)
+    return [f"{line} --master k8s://{api_url}"]
+
+
 def container_command(
     container: Obj, runtime: SparkRuntime, env: Mapping[str, str], api_url: str
 ) -> list[str]:
@@ -224,7 +239,7 @@ def container_command(
         for a in (container.get("args") or [])
     ]
     if container.get("command"):
-        return [*container["command"], *args]
+        return [*container["command"], *_connect_server(args, api_url)]
     role = args[0] if args else ""
     if role == "driver":
         submit = str(runtime.spark_home / "bin" / "spark-submit")
