@@ -12,7 +12,7 @@ import pyspark_env
 
 
 def need_spark(version: str) -> None:
-    """Skip unless Java and root with unshare(1) are here; install pyspark ``version`` if missing."""
+    """Skip unless Java and root with unshare(1) are here; install pyspark ``version`` if absent."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java on PATH")
     if os.geteuid() != 0 or shutil.which("unshare") is None:
