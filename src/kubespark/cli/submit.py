@@ -254,7 +254,7 @@ def render_submission(
 
 
 def _render_notes(console: Console, submission: Submission) -> None:
-    if not submission.notes:
+    if not submission.notes and not submission.messages:
         console.print(
             "  compat notes: none; this server takes every write as spark-submit sends it"
         )

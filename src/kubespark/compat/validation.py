@@ -27,6 +27,7 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
+from kubespark.spark.executor_fidelity import executor_fields_lost, spark_release_of
 from kubespark.spark.rules import CONNECT_KINDS, rule_violations
 from kubespark.versions import Version
 
@@ -48,6 +49,11 @@ class Rule(Enum):
     MISSING_REQUIRED = ("missing-required", Severity.ERROR, "Required field missing")
     APPLY_WOULD_FAIL = ("apply-would-fail", Severity.WARNING, "Server-side apply would fail")
     DUPLICATE_KEY = ("duplicate-key", Severity.WARNING, "Key given twice")
+    EXECUTOR_FIELD_LOST = (
+        "executor-field-lost",
+        Severity.WARNING,
+        "Executor field the real Spark driver overwrites",
+    )
 
     def __init__(self, rule_id: str, severity: Severity, title: str) -> None:
         self.id = rule_id
@@ -190,6 +196,22 @@ def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
         return
     for breach in rule_violations(obj):
         add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
+    _add_executor_fields_lost(obj, add)
+
+
+def _add_executor_fields_lost(obj: dict[str, Any], add: _Add) -> None:
+    """Executor fields the application's Spark driver overwrites (warnings, with what to do)."""
+    spec = obj.get("spec")
+    if obj.get("kind") == "ScheduledSparkApplication" and isinstance(spec, dict):
+        spec, where = spec.get("template"), ".spec.template."
+    elif obj.get("kind") == "SparkApplication":
+        where = ".spec."
+    else:
+        return
+    release = spark_release_of(spec) if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and release is not None:
+        for lost in executor_fields_lost(spec, release):
+            add(Rule.EXECUTOR_FIELD_LOST, where + lost.path, lost.message, lost.fix)
 
 
 def custom_resource_report(doc: Document, *, strict: bool = False) -> ObjectReport | None:

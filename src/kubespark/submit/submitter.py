@@ -52,6 +52,7 @@ from kubespark.knowledge import load_knowledge
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, NotFound, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
+from kubespark.spark.executor_fidelity import executor_fields_lost
 from kubespark.spark.model import SparkApplication
 from kubespark.submit.batch import ensure_served, plan_batch, pod_group_write, write_pod_group
 from kubespark.submit.errors import SubmissionConflict, SubmissionFailed
@@ -469,8 +470,16 @@ async def submit_application(
         written=tuple(progress.written),
         adopted=tuple(progress.adopted),
         notes=tuple(n for w in (first, *dependents, *extras) for n in w.notes),
-        messages=tuple(progress.messages),
+        messages=(*progress.messages, *executor_notes(app, resources.spark_version)),
         **ui,
+    )
+
+
+def executor_notes(app: SparkApplication, spark: Version) -> tuple[str, ...]:
+    """A compat note per field set in the application that Spark overwrites in executors."""
+    spec = app.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return tuple(
+        f"{lost.message}; instead, {lost.fix}" for lost in executor_fields_lost(spec, spark)
     )
 
 

@@ -78,6 +78,8 @@ class LogSource(Protocol):
 
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]: ...
 
+    def previous_log_lines(self, namespace: str, pod: str, container: str) -> list[str]: ...
+
     def container_done(self, namespace: str, pod: str, container: str) -> bool: ...
 
 
@@ -984,17 +986,29 @@ class EmulatorApp:
         if container not in containers:
             raise bad_request(f"container {container} is not valid for pod {name}")
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        state = next((s.get("state") or {} for s in statuses if s.get("name") == container), {})
-        if not state or "waiting" in state:
+        status: Obj = next((s for s in statuses if s.get("name") == container), {})
+        state = status.get("state") or {}
+        # The kubelet's validateContainerLogStatus: previous=true reads lastState.terminated;
+        # a container waiting to restart shows the instance that last ended.
+        last_ended = bool((status.get("lastState") or {}).get("terminated"))
+        if req.flag("previous") and not last_ended:
+            raise bad_request(
+                f'previous terminated container "{container}" in pod "{name}" not found'
+            )
+        ended = req.flag("previous") or (last_ended and "waiting" in state)
+        if not ended and (not state or "waiting" in state):
             reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
             raise bad_request(
                 f'container "{container}" in pod "{name}" is waiting to start: {reason}'
             )
-        lines = self.logs.log_lines(ns, name, container)
+        if ended:
+            lines = self.logs.previous_log_lines(ns, name, container)
+        else:
+            lines = self.logs.log_lines(ns, name, container)
         tail = req.query.get("tailLines")
         if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
             lines = lines[-int(tail) :] if int(tail) else []
-        if not req.flag("follow"):
+        if ended or not req.flag("follow"):  # an ended instance's log has nothing to follow
             return Response(
                 200, "".join(f"{line}\n" for line in lines).encode(), content_type=b"text/plain"
             )

@@ -51,6 +51,8 @@ class PodRun:
     ip: str
     uid: str
     logs: dict[str, list[str]] = field(default_factory=dict)
+    # the log of each container's previous instance (its lastState.terminated), for previous=true
+    previous_logs: dict[str, list[str]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     terminating: bool = False
     messages: list[str] = field(default_factory=list)  # why the next termination happened
@@ -254,6 +256,11 @@ class Kubelet:
         run = self._runs.get((namespace, pod))
         return list(run.logs.get(container, [])) if run is not None else []
 
+    def previous_log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
+        """The log of the container's previous (last terminated, restarted) instance."""
+        run = self._runs.get((namespace, pod))
+        return list(run.previous_logs.get(container, [])) if run is not None else []
+
     def container_done(self, namespace: str, pod: str, container: str) -> bool:
         run = self._runs.get((namespace, pod))
         return run is None or container in run.done
@@ -422,11 +429,17 @@ class Kubelet:
             {"phase": "Running", "hostIP": NODE_IP, "podIP": run.ip, "podIPs": [{"ip": run.ip}]}
         )
         status.setdefault("startTime", started)
+        # A restarted container keeps the instance that ended as lastState (kubectl logs -p).
+        last = {
+            s.get("name"): s.get("lastState") or {}
+            for s in status.get("containerStatuses") or []
+            if restarts
+        }
         status["containerStatuses"] = [
             {
                 "name": c.get("name"),
                 "state": {"running": {"startedAt": started}},
-                "lastState": {},
+                "lastState": last.get(c.get("name"), {}),
                 "ready": True,
                 "restartCount": restarts,
                 "image": c.get("image"),
@@ -466,6 +479,9 @@ class Kubelet:
             self._terminated(key, uid, pod, exit_code, started, restarts, final=not restart)
             if not restart:
                 return
+            # The instance that ended is now lastState.terminated: its log is the previous one.
+            run.previous_logs = run.logs
+            run.logs = {}
             restarts += 1
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, 300.0)

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 CONF_VOLUME = "spark-conf-volume-driver"
+CONF_VOLUME_SPARK_3_0 = "spark-conf-volume"  # the name before Spark 3.1 (trace 3.0.3)
 PROPERTIES_KEY = "spark.properties"
 DEFAULT_RUN_SECONDS = 5.0
 _DRIVER_CONTAINER = "spark-kubernetes-driver"
@@ -86,7 +87,9 @@ def _log_time() -> str:
 def _properties(ctx: PodContext, pod: Obj) -> dict[str, str] | None:
     namespace = peek_meta(pod).get("namespace", "")
     for vol in (pod.get("spec") or {}).get("volumes") or []:
-        if vol.get("name") == CONF_VOLUME and isinstance(vol.get("configMap"), dict):
+        if vol.get("name") in (CONF_VOLUME, CONF_VOLUME_SPARK_3_0) and isinstance(
+            vol.get("configMap"), dict
+        ):
             cm = ctx.api.store.get(("", "configmaps"), namespace, vol["configMap"].get("name", ""))
             if cm is not None:
                 return parse_properties((cm.get("data") or {}).get(PROPERTIES_KEY, ""))

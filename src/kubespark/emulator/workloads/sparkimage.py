@@ -50,6 +50,8 @@ class SparkRuntime:
     spark_home: Path
     java_home: Path
     python_bin: Path  # the directory whose python3 has this pyspark
+    # the interpreter PySpark's driver and workers run, when the venv's is too new for it
+    pyspark_python: Path | None = None
 
 
 @cache
@@ -70,6 +72,15 @@ def _since(entries: Sequence[Mapping[str, Any]], version: str) -> Mapping[str, A
 def java_major(version: str) -> int:
     """The Java major version the Apache Spark image of ``version`` runs on."""
     return int(_since(_facts()["java"], version)["major"])
+
+
+def python_ceiling(version: str) -> tuple[int, int] | None:
+    """The newest Python (major, minor) the PySpark of ``version`` runs on; None: no limit."""
+    ceiling = _since(_facts()["python"], version).get("max")
+    if not ceiling:
+        return None
+    major, minor = str(ceiling).split(".")
+    return int(major), int(minor)
 
 
 def image_work_dir() -> str:
