@@ -183,3 +183,14 @@ def test_kubectl_get_raw_through_the_service_proxy(
     assert '"path": "/api/v1/applications"' in out or '"path":"/api/v1/applications"' in out
     assert refused.returncode == 1
     assert "Error from server (ServiceUnavailable)" in refused.stderr
+
+
+async def test_a_websocket_through_the_proxy_is_refused_not_garbled(serve: Serve) -> None:
+    from httpx_ws import WebSocketUpgradeError, aconnect_ws
+
+    async with serve("1.29") as (_, client):
+        await _running_pod(client, "ws")
+        with pytest.raises(WebSocketUpgradeError) as refused:
+            async with aconnect_ws(f"{NS}/pods/ws:80/proxy/socket", client):
+                pass
+        assert refused.value.response.status_code == 400

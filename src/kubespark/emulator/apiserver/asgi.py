@@ -344,6 +344,12 @@ class EmulatorApp:
         if streamed is not None:
             await self._pod_stream(scope, receive, send, req, streamed)
             return
+        if podproxy.parse_proxy_path(req.path) is not None:
+            refusal = bad_request(
+                "WebSocket upgrades through the proxy subresources are not emulated"
+            )
+            await self._refuse_websocket(scope, send, _status_response(refusal.status))
+            return
         result = await self._answer(req)
         if not isinstance(result, Stream):
             await self._refuse_websocket(scope, send, result)
