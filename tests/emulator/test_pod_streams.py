@@ -231,3 +231,84 @@ def test_plain_http_and_spdy_are_refused_after_the_checks(
         assert missing.status_code == 404
         no_command = http.post(f"{base}/web/exec")
         assert no_command.json()["message"] == "you must specify at least 1 command"
+
+
+def _serving_pod(api: client.CoreV1Api, stop: threading.Event) -> tuple[threading.Thread, int]:
+    """A process-kubelet pod with an HTTP server on its address; (thread, port)."""
+    ip = _running(api, "web")
+    ready = threading.Event()
+    port_box: list[int] = []
+
+    async def serve() -> None:
+        async with listening(ip) as port:
+            port_box.append(port)
+            ready.set()
+            await asyncio.to_thread(stop.wait)
+
+    server = threading.Thread(target=lambda: asyncio.run(serve()))
+    server.start()
+    assert ready.wait(10)
+    return server, port_box[0]
+
+
+def _kubectl_forward(emu: RunningEmulator, target: str) -> tuple[subprocess.Popen[str], int]:
+    """``kubectl port-forward`` on a local port it picks; (process, local port)."""
+    assert KUBECTL is not None
+    cmd = [KUBECTL, "--kubeconfig", str(emu.kubeconfig_path), "port-forward", "pod/web", target]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:NNNN -> PORT"
+    if not line.startswith("Forwarding from 127.0.0.1:"):
+        proc.kill()
+        _, err = proc.communicate(timeout=20)
+        raise AssertionError(f"kubectl port-forward did not start: {line!r} {err}")
+    return proc, int(line.split(":")[1].split()[0])
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.terminate()
+    _, err = proc.communicate(timeout=20)
+    return err
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("version", ["1.32", "1.31"])
+def test_kubectl_port_forward_over_tunnelled_spdy(
+    core: Core, emulator_factory: Factory, version: str
+) -> None:
+    """kubectl 1.31+ (the version the dispatcher picks for the server) tunnels SPDY in a
+    WebSocket; several requests, each its own stream pair, one larger than a SPDY window."""
+    emu = emulator_factory(version, kubelet="process")
+    stop = threading.Event()
+    server, port = _serving_pod(core(emu), stop)
+    proc: subprocess.Popen[str] | None = None
+    try:
+        proc, local = _kubectl_forward(emu, f":{port}")
+        with httpx.Client(timeout=10) as http:
+            for path in ("/through/spdy", "/again"):
+                got = http.get(f"http://127.0.0.1:{local}{path}", headers={"Connection": "close"})
+                assert got.status_code == 200 and got.json()["path"] == path
+            big = http.post(f"http://127.0.0.1:{local}/upload", content=b"x" * 300_000)
+            assert big.status_code == 200 and len(big.json()["body"]) == 300_000
+        err = _stop(proc)
+        assert "error" not in err.lower(), err
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        stop.set()
+        server.join()
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_port_forward_to_a_simulated_pod_reports_the_refusal(
+    core: Core, emulator_factory: Factory
+) -> None:
+    emu = emulator_factory("1.32")
+    _running(core(emu), "web")
+    proc, local = _kubectl_forward(emu, ":80")
+    try:
+        with httpx.Client(timeout=10) as http, pytest.raises(httpx.HTTPError):
+            http.get(f"http://127.0.0.1:{local}/")
+    finally:
+        err = _stop(proc)
+    assert "connect: connection refused" in err

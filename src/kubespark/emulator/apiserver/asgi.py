@@ -12,6 +12,7 @@ that no request can crash the server: every failure becomes the Status a real se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ from kubespark.emulator.apiserver import (
     rbac,
     reviews,
     scale,
+    spdysession,
     tables,
 )
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
@@ -378,10 +380,14 @@ class EmulatorApp:
             if self.authorizer is not None:
                 self._authorize(req)
             pod, container = podstreams.check_target(self.api, where, query)
-            if where.kind == "portforward":
+            # kubectl's port-forward (1.31+) tunnels SPDY, naming ports in stream headers.
+            tunnel = where.kind == "portforward" and spdysession.TUNNEL_PROTOCOL in offered
+            if where.kind == "portforward" and not tunnel:
                 podstreams.check_ports(query)
             v5 = self.api.facts.remote_command_v5
             protocol = podstreams.choose_protocol(where.kind, offered, v5)
+            if tunnel and protocol is None:
+                protocol = spdysession.TUNNEL_PROTOCOL
             if self.runtime is not None:
                 podstreams.prepare(self.runtime, where, pod, container)
             if protocol is None or self.runtime is None:
@@ -394,6 +400,14 @@ class EmulatorApp:
             await self._refuse_websocket(scope, send, _status_response(err.status))
             return
         await send({"type": "websocket.accept", "subprotocol": protocol})
+        if protocol == spdysession.TUNNEL_PROTOCOL:
+            write, read = spdysession.websocket_transport(send, receive)
+            try:
+                await spdysession.serve_port_forward(write, read, self.runtime, pod)
+            finally:
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": 1000})
+            return
         channels = podstreams.Channels(protocol, send, receive)
         try:
             await podstreams.run_session(channels, self.runtime, where, pod, container, query)

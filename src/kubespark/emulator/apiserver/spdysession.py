@@ -1,0 +1,209 @@
+"""kubectl port-forward over SPDY/3.1 tunnelled in a WebSocket (``SPDY/3.1+portforward.k8s.io``).
+
+Owns the port-forward protocol as the kubelet serves it over SPDY streams: the client opens,
+per forwarded connection, an ``error`` stream and a ``data`` stream sharing a ``requestID``
+and naming the ``port``; the server replies to each, relays the data stream to the pod's
+address:port, writes a failure on the error stream, and half-closes both when the pod's side
+ends. PINGs are echoed. The WebSocket carries the SPDY byte stream in binary messages (cut
+anywhere, as kubectl's tunnelling connection writes them). Framing is spdy's; this module
+never writes objects and does not enforce the client's receive window (kubectl's spdystream
+sends no WINDOW_UPDATE and reads without one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubespark.emulator.apiserver import spdy
+from kubespark.emulator.apiserver.objects import Obj
+from kubespark.emulator.apiserver.podstreams import PodRuntime
+
+__all__ = ["TUNNEL_PROTOCOL", "serve_port_forward", "websocket_transport"]
+
+TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
+_READ = 32 * 1024
+_CANCEL = 5  # RST_STREAM status CANCEL
+
+Send = Callable[[bytes], Awaitable[None]]
+Receive = Callable[[], Awaitable[bytes | None]]
+
+
+@dataclass
+class _Request:
+    """One forwarded connection: its two streams and the client's bytes for the pod."""
+
+    port: int
+    error_id: int = 0
+    data_id: int = 0
+    inbound: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+class _Wire:
+    """Frames out, in order: header compression state forbids interleaving encodes."""
+
+    def __init__(self, send: Send) -> None:
+        self.codec = spdy.Codec()
+        self._send = send
+        self._lock = asyncio.Lock()
+        self.closed = False
+
+    async def write(self, *frames: spdy.Frame) -> None:
+        async with self._lock:
+            if self.closed:
+                return
+            payload = b"".join(self.codec.encode(frame) for frame in frames)
+            try:
+                await self._send(payload)
+            except Exception:  # the client went; the reader loop notices and ends the session
+                self.closed = True
+
+
+async def serve_port_forward(send: Send, receive: Receive, runtime: PodRuntime, pod: Obj) -> None:
+    """Serve one tunnelled SPDY connection until the client goes."""
+    wire = _Wire(send)
+    requests: dict[str, _Request] = {}
+    by_stream: dict[int, _Request] = {}
+    try:
+        while (chunk := await receive()) is not None:
+            try:
+                frames = wire.codec.feed(chunk)
+            except spdy.FrameError:
+                await wire.write(spdy.GoAway(0, 1))
+                return
+            for frame in frames:
+                if isinstance(frame, spdy.GoAway):
+                    return
+                await _dispatch(frame, wire, requests, by_stream, runtime, pod)
+    finally:
+        wire.closed = True
+        for request in requests.values():
+            if request.task is not None:
+                request.task.cancel()
+
+
+async def _dispatch(
+    frame: spdy.Frame,
+    wire: _Wire,
+    requests: dict[str, _Request],
+    by_stream: dict[int, _Request],
+    runtime: PodRuntime,
+    pod: Obj,
+) -> None:
+    if isinstance(frame, spdy.SynStream):
+        await _open_stream(frame, wire, requests, by_stream, runtime, pod)
+    elif isinstance(frame, spdy.Data):
+        request = by_stream.get(frame.stream_id)
+        if request is not None and frame.stream_id == request.data_id:
+            if frame.data:
+                request.inbound.put_nowait(frame.data)
+            if frame.fin:
+                request.inbound.put_nowait(None)
+    elif isinstance(frame, spdy.Ping):
+        await wire.write(frame)  # a client's ping (odd id) is echoed back unchanged
+    elif isinstance(frame, spdy.RstStream):
+        request = by_stream.get(frame.stream_id)
+        if request is not None and request.task is not None:
+            request.task.cancel()
+
+
+async def _open_stream(
+    frame: spdy.SynStream,
+    wire: _Wire,
+    requests: dict[str, _Request],
+    by_stream: dict[int, _Request],
+    runtime: PodRuntime,
+    pod: Obj,
+) -> None:
+    headers = frame.headers
+    kind, port_text = headers.get("streamtype", ""), headers.get("port", "")
+    # kubectl before 1.11 sent no requestID: the port alone pairs the streams then.
+    request_id = headers.get("requestid") or f"port-{port_text}"
+    if kind not in ("error", "data") or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        await wire.write(spdy.RstStream(frame.stream_id, 1))
+        return
+    await wire.write(spdy.SynReply(frame.stream_id))
+    request = requests.setdefault(request_id, _Request(int(port_text)))
+    by_stream[frame.stream_id] = request
+    if kind == "error":
+        request.error_id = frame.stream_id
+    else:
+        request.data_id = frame.stream_id
+    if request.error_id and request.data_id and request.task is None:
+        request.task = asyncio.ensure_future(_forward(request, wire, runtime, pod))
+
+
+def _refusal(pod: Obj, port: int, why: object) -> bytes:
+    uid = (pod.get("metadata") or {}).get("uid", "")
+    return (
+        f"error forwarding port {port} to pod {uid}, uid : failed to connect to "
+        f"localhost:{port} inside the pod's network namespace: dial tcp4 127.0.0.1:{port}: "
+        f"{why}"
+    ).encode()
+
+
+async def _forward(request: _Request, wire: _Wire, runtime: PodRuntime, pod: Obj) -> None:
+    """Relay one connection to the pod, then half-close the data and error streams."""
+    ip = str((pod.get("status") or {}).get("podIP") or "")
+    fin = spdy.FLAG_FIN
+    try:
+        if not runtime.reachable(ip):
+            raise ConnectionRefusedError
+        reader, writer = await asyncio.open_connection(ip, request.port)
+    except OSError as err:
+        why = "connect: connection refused" if isinstance(err, ConnectionRefusedError) else err
+        await wire.write(
+            spdy.Data(request.error_id, _refusal(pod, request.port, why)),
+            spdy.Data(request.data_id, b"", fin),
+            spdy.Data(request.error_id, b"", fin),
+        )
+        return
+    upload = asyncio.ensure_future(_upload(request, writer))
+    try:
+        while chunk := await reader.read(_READ):
+            await wire.write(spdy.Data(request.data_id, chunk))
+        ends = spdy.Data(request.data_id, b"", fin), spdy.Data(request.error_id, b"", fin)
+        await wire.write(*ends)
+    except asyncio.CancelledError:
+        await wire.write(spdy.RstStream(request.data_id, _CANCEL))
+        raise
+    finally:
+        upload.cancel()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def _upload(request: _Request, writer: asyncio.StreamWriter) -> None:
+    """The client's bytes to the pod; its FIN half-closes the pod's connection."""
+    while (data := await request.inbound.get()) is not None:
+        writer.write(data)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+    with contextlib.suppress(OSError):
+        if writer.can_write_eof():
+            writer.write_eof()
+
+
+def websocket_transport(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+) -> tuple[Send, Receive]:
+    """The SPDY byte stream over ASGI WebSocket messages (binary, cut anywhere)."""
+
+    async def write(payload: bytes) -> None:
+        await send({"type": "websocket.send", "bytes": payload})
+
+    async def read() -> bytes | None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            if message.get("bytes"):
+                return bytes(message["bytes"])
+
+    return write, read
