@@ -402,9 +402,10 @@ def _http_implementation() -> Any:
     except ImportError:  # pragma: no cover - httptools is a pinned dependency
         return "h11"
     # httptools with a header timeout and an idle timeout for new connections (apiserver.guarded)
-    from kubespark.emulator.apiserver.guarded import GuardedHttpToolsProtocol
+    # that hands SPDY/3.1 upgrades to the app (apiserver.upgrades)
+    from kubespark.emulator.apiserver.upgrades import UpgradingHttpToolsProtocol
 
-    return GuardedHttpToolsProtocol
+    return UpgradingHttpToolsProtocol
 
 
 @contextlib.asynccontextmanager

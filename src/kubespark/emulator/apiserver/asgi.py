@@ -36,6 +36,7 @@ from kubespark.emulator.apiserver import (
     scale,
     spdysession,
     tables,
+    upgrades,
 )
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions, WriteResult
 from kubespark.emulator.apiserver.faults import FaultInjector
@@ -231,8 +232,15 @@ class EmulatorApp:
         headers = req.headers
         result: Response | Stream
         too_big = await self._read_body(req, receive)
+        takeover = (scope.get("extensions") or {}).get(upgrades.EXTENSION)
+        streamed = podstreams.parse_stream_path(req.path)
         if too_big is not None:
             result = too_big
+        elif takeover is not None and streamed is not None:
+            refused = await self._spdy_stream(scope, req, streamed, takeover)
+            if refused is None:
+                return
+            result = refused
         else:
             result = await self._answer(req)
         if isinstance(result, Stream):
@@ -414,6 +422,42 @@ class EmulatorApp:
         except APIError as err:
             await channels.write(3, orjson.dumps(err.status.to_wire()))
             await channels.close()
+
+    async def _spdy_stream(
+        self, scope: dict[str, Any], req: Request, where: Any, takeover: Any
+    ) -> Response | None:
+        """exec, attach or port-forward over a plain SPDY/3.1 upgrade (kubectl < 1.30/1.31):
+        the same checks, then the connection handed to spdysession; a refusal is returned."""
+        query = podstreams.query_lists(req.raw_query)
+        offered = spdysession.offered_protocols(scope.get("headers") or [])
+        try:
+            if self.authorizer is not None:
+                self._authorize(req)
+            pod, container = podstreams.check_target(self.api, where, query)
+            protocol = spdysession.choose_protocol(where.kind, offered)
+            if self.runtime is not None:
+                podstreams.prepare(self.runtime, where, pod, container)
+            if protocol is None or self.runtime is None:
+                served = spdysession.served_protocols(where.kind)
+                raise bad_request(
+                    "unable to upgrade: unable to negotiate protocol: client supports "
+                    f"[{' '.join(offered)}], server supports [{' '.join(served)}]"
+                )
+        except APIError as err:
+            return _status_response(err.status)
+        runtime = self.runtime
+        headers = [("X-Stream-Protocol-Version", protocol)]
+
+        async def session(write: Any, read: Any) -> None:
+            if where.kind == "portforward":
+                await spdysession.serve_port_forward(write, read, runtime, pod)
+            else:
+                await spdysession.serve_remote_command(
+                    write, read, runtime, where, pod, container, query
+                )
+
+        await takeover(headers, session)
+        return None
 
     async def _refuse_websocket(self, scope: dict[str, Any], send: Any, resp: Response) -> None:
         """Answer the upgrade with the plain HTTP error a real server gives before upgrading."""

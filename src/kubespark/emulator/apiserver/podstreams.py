@@ -32,6 +32,7 @@ from kubespark.emulator.apiserver.objects import Obj
 from kubespark.emulator.apiserver.wire import bad_request, not_found
 
 __all__ = [
+    "ChannelIO",
     "ExecPlan",
     "PodRuntime",
     "StreamPath",
@@ -138,6 +139,16 @@ def served_protocols(kind: str, v5: bool) -> list[str]:
     return [p for p in served if v5 or not p.startswith("v5.")]
 
 
+class ChannelIO(Protocol):
+    """Numbered channels both ways: a WebSocket's (:class:`Channels`) or SPDY streams'."""
+
+    async def write(self, channel: int, data: bytes) -> None: ...
+
+    async def read(self) -> tuple[int, bytes] | None: ...
+
+    async def close(self) -> None: ...
+
+
 class Channels:
     """One WebSocket carrying numbered channels, binary or base64 framed."""
 
@@ -211,7 +222,7 @@ def _failure(message: str) -> dict[str, Any]:
 
 
 async def run_session(
-    channels: Channels,
+    channels: ChannelIO,
     runtime: PodRuntime,
     where: StreamPath,
     pod: Obj,
@@ -244,7 +255,7 @@ def prepare(runtime: PodRuntime, where: StreamPath, pod: Obj, container: str) ->
         runtime.exec_plan(pod, container, ["true"])
 
 
-async def _exec(channels: Channels, plan: ExecPlan, query: dict[str, list[str]]) -> None:
+async def _exec(channels: ChannelIO, plan: ExecPlan, query: dict[str, list[str]]) -> None:
     command = query["command"]
     stdin, tty = _flag(query, "stdin", False), _flag(query, "tty", False)
     want_out, want_err = _flag(query, "stdout", True), _flag(query, "stderr", not tty)
@@ -293,14 +304,14 @@ async def _exec(channels: Channels, plan: ExecPlan, query: dict[str, list[str]])
     )
 
 
-async def _pump(stream: asyncio.StreamReader | None, channels: Channels, channel: int) -> None:
+async def _pump(stream: asyncio.StreamReader | None, channels: ChannelIO, channel: int) -> None:
     if stream is None:
         return
     while chunk := await stream.read(_READ):
         await channels.write(channel, chunk)
 
 
-async def _feed(channels: Channels, proc: asyncio.subprocess.Process) -> None:
+async def _feed(channels: ChannelIO, proc: asyncio.subprocess.Process) -> None:
     """The client's stdin into the process; the end of stdin when the client closes it."""
     stdin = proc.stdin
     while (frame := await channels.read()) is not None:
@@ -321,7 +332,7 @@ async def _feed(channels: Channels, proc: asyncio.subprocess.Process) -> None:
 
 
 async def _attach(
-    channels: Channels, runtime: PodRuntime, where: StreamPath, container: str
+    channels: ChannelIO, runtime: PodRuntime, where: StreamPath, container: str
 ) -> None:
     """The container's output from now on, until it ends or the client goes."""
     seen = len(runtime.log_lines(where.namespace, where.pod, container))
@@ -340,7 +351,7 @@ async def _attach(
         gone.cancel()
 
 
-async def _drain(channels: Channels) -> None:
+async def _drain(channels: ChannelIO) -> None:
     """Read (and drop: simulated programs read no stdin) until the client goes."""
     while await channels.read() is not None:
         pass
@@ -364,7 +375,7 @@ def check_ports(query: dict[str, list[str]]) -> None:
 
 
 async def _port_forward(
-    channels: Channels, runtime: PodRuntime, pod: Obj, query: dict[str, list[str]]
+    channels: ChannelIO, runtime: PodRuntime, pod: Obj, query: dict[str, list[str]]
 ) -> None:
     ports = _ports(query)
     ip = str((pod.get("status") or {}).get("podIP") or "")
@@ -405,7 +416,7 @@ async def _port_forward(
             writer.close()
 
 
-async def _relay_client(channels: Channels, writers: dict[int, asyncio.StreamWriter]) -> None:
+async def _relay_client(channels: ChannelIO, writers: dict[int, asyncio.StreamWriter]) -> None:
     while (frame := await channels.read()) is not None:
         channel, data = frame
         writer = writers.get(channel)

@@ -1,6 +1,11 @@
-"""kubectl port-forward over SPDY/3.1 tunnelled in a WebSocket (``SPDY/3.1+portforward.k8s.io``).
+"""exec, attach and port-forward over SPDY/3.1: plain upgrades and kubectl's WebSocket tunnel.
 
-Owns the port-forward protocol as the kubelet serves it over SPDY streams: the client opens,
+Owns the kubelet's SPDY stream protocols. Remote command (exec, attach; ``v4.channel.k8s.io``
+down to ``channel.k8s.io``): the client opens one stream per channel, named by ``streamtype``
+(error, stdin, stdout, stderr, resize); once those the query asks for exist, the session of
+podstreams runs over them (a stdin FIN closes the command's stdin) and the exit Status goes
+on the error stream. Port-forward (``portforward.k8s.io``, plain or tunnelled as
+``SPDY/3.1+portforward.k8s.io``): the client opens,
 per forwarded connection, an ``error`` stream and a ``data`` stream sharing a ``requestID``
 and naming the ``port``; the server replies to each, relays the data stream to the pod's
 address:port, writes a failure on the error stream, and half-closes both when the pod's side
@@ -20,11 +25,25 @@ from typing import Any
 
 from kubespark.emulator.apiserver import spdy
 from kubespark.emulator.apiserver.objects import Obj
-from kubespark.emulator.apiserver.podstreams import PodRuntime
+from kubespark.emulator.apiserver.podstreams import PodRuntime, StreamPath, run_session
 
-__all__ = ["TUNNEL_PROTOCOL", "serve_port_forward", "websocket_transport"]
+__all__ = [
+    "TUNNEL_PROTOCOL",
+    "choose_protocol",
+    "offered_protocols",
+    "serve_port_forward",
+    "serve_remote_command",
+    "served_protocols",
+    "websocket_transport",
+]
 
 TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
+_PORT_FORWARD = ("portforward.k8s.io",)
+# The kubelet's remote command versions, newest first (v5 exists only over WebSocket).
+_REMOTE_COMMAND = ("v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io")
+_CHANNELS = {"stdin": 0, "stdout": 1, "stderr": 2, "error": 3, "resize": 4}
+_CLOSE_STDIN = (255, b"\x00")  # podstreams' v5 "close stdin" frame, for a stdin FIN
+_STREAMS_WAIT = 30.0  # seconds the kubelet waits for the client's streams
 _READ = 32 * 1024
 _CANCEL = 5  # RST_STREAM status CANCEL
 
@@ -207,3 +226,118 @@ def websocket_transport(
                 return bytes(message["bytes"])
 
     return write, read
+
+
+def offered_protocols(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    """Every ``X-Stream-Protocol-Version`` the client sent (one header each, or comma lists)."""
+    offered: list[str] = []
+    for name, value in headers:
+        if name.lower() == b"x-stream-protocol-version":
+            offered += [v.strip() for v in value.decode("latin-1").split(",") if v.strip()]
+    return offered
+
+
+def served_protocols(kind: str) -> list[str]:
+    return list(_PORT_FORWARD if kind == "portforward" else _REMOTE_COMMAND)
+
+
+def choose_protocol(kind: str, offered: list[str]) -> str | None:
+    """The client's first protocol the kubelet speaks (httpstream.Handshake)."""
+    served = served_protocols(kind)
+    return next((p for p in offered if p in served), None)
+
+
+class SpdyChannels:
+    """podstreams' numbered channels over SPDY streams named by ``streamtype``."""
+
+    def __init__(self, wire: _Wire) -> None:
+        self.wire = wire
+        self.streams: dict[int, int] = {}  # channel -> stream id
+        self.inbound: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+        self.opened = asyncio.Event()
+
+    async def write(self, channel: int, data: bytes) -> None:
+        stream = self.streams.get(channel)
+        if stream is not None and data:
+            await self.wire.write(spdy.Data(stream, data))
+
+    async def read(self) -> tuple[int, bytes] | None:
+        return await self.inbound.get()
+
+    async def close(self) -> None:
+        ends = [spdy.Data(s, b"", spdy.FLAG_FIN) for c, s in self.streams.items() if c != 0]
+        await self.wire.write(*ends, spdy.GoAway(0))
+
+
+def _expected(kind: str, query: dict[str, list[str]]) -> set[int]:
+    """The channels the client opens for this request (the kubelet waits for all of them)."""
+
+    def flag(name: str, default: bool) -> bool:
+        values = query.get(name)
+        return values[0].lower() in ("1", "true") if values else default
+
+    tty = flag("tty", False)
+    wanted = {3}
+    if flag("stdin", False):
+        wanted.add(0)
+    if flag("stdout", True):
+        wanted.add(1)
+    if flag("stderr", not tty and kind == "exec") and not tty:
+        wanted.add(2)
+    return wanted
+
+
+async def serve_remote_command(
+    send: Send,
+    receive: Receive,
+    runtime: PodRuntime,
+    where: StreamPath,
+    pod: Obj,
+    container: str,
+    query: dict[str, list[str]],
+) -> None:
+    """exec or attach over one SPDY connection: wait for the streams, then the session."""
+    wire = _Wire(send)
+    channels = SpdyChannels(wire)
+    wanted = _expected(where.kind, query)
+    reader = asyncio.ensure_future(_read_channels(receive, wire, channels, wanted))
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(channels.opened.wait(), _STREAMS_WAIT)
+        if channels.opened.is_set():
+            await run_session(channels, runtime, where, pod, container, query)
+    finally:
+        reader.cancel()
+        wire.closed = True
+
+
+async def _read_channels(
+    receive: Receive, wire: _Wire, channels: SpdyChannels, wanted: set[int]
+) -> None:
+    by_stream: dict[int, int] = {}
+    while (chunk := await receive()) is not None:
+        try:
+            frames = wire.codec.feed(chunk)
+        except spdy.FrameError:
+            break
+        for frame in frames:
+            if isinstance(frame, spdy.SynStream):
+                channel = _CHANNELS.get(frame.headers.get("streamtype", ""))
+                if channel is None:
+                    await wire.write(spdy.RstStream(frame.stream_id, 1))
+                    continue
+                await wire.write(spdy.SynReply(frame.stream_id))
+                channels.streams[channel] = frame.stream_id
+                by_stream[frame.stream_id] = channel
+                if wanted <= set(channels.streams):
+                    channels.opened.set()
+            elif isinstance(frame, spdy.Data) and by_stream.get(frame.stream_id) == 0:
+                if frame.data:
+                    channels.inbound.put_nowait((0, frame.data))
+                if frame.fin:
+                    channels.inbound.put_nowait(_CLOSE_STDIN)
+            elif isinstance(frame, spdy.Ping):
+                await wire.write(frame)
+            elif isinstance(frame, spdy.GoAway):
+                break
+    channels.inbound.put_nowait(None)
