@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +28,13 @@ from kubernetes.stream import portforward, stream
 from kubespark.emulator.testing import RunningEmulator
 
 KUBECTL = shutil.which("kubectl")
+# The kubectl on PATH may be Google Cloud SDK's dispatcher, which runs the release matching the
+# server's version; a newer one against an older server is what exercises kubectl's fallbacks.
+NEW_KUBECTL = (
+    Path(os.path.realpath(KUBECTL)).parent / "kubectl.1.32" if KUBECTL is not None else None
+)
+if NEW_KUBECTL is not None and not NEW_KUBECTL.exists():
+    NEW_KUBECTL = None
 POD: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Pod",
@@ -256,10 +265,12 @@ def _serving_pod(api: client.CoreV1Api, stop: threading.Event) -> tuple[threadin
     return server, port_box[0]
 
 
-def _kubectl_forward(emu: RunningEmulator, target: str) -> tuple[subprocess.Popen[str], int]:
+def _kubectl_forward(
+    emu: RunningEmulator, target: str, kubectl: str | None = KUBECTL
+) -> tuple[subprocess.Popen[str], int]:
     """``kubectl port-forward`` on a local port it picks; (process, local port)."""
-    assert KUBECTL is not None
-    cmd = [KUBECTL, "--kubeconfig", str(emu.kubeconfig_path), "port-forward", "pod/web", target]
+    assert kubectl is not None
+    cmd = [kubectl, "--kubeconfig", str(emu.kubeconfig_path), "port-forward", "pod/web", target]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:NNNN -> PORT"
@@ -282,7 +293,8 @@ def test_kubectl_port_forward_over_spdy(
     core: Core, emulator_factory: Factory, version: str
 ) -> None:
     """kubectl 1.31+ (the version the dispatcher picks for the server) tunnels SPDY in a
-    WebSocket, older ones upgrade to plain SPDY/3.1; several requests, each its own stream pair, one larger than a SPDY window."""
+    WebSocket, older ones upgrade to plain SPDY/3.1; several requests, each its own stream
+    pair, one larger than a SPDY window."""
     emu = emulator_factory(version, kubelet="process")
     stop = threading.Event()
     server, port = _serving_pod(core(emu), stop)
@@ -317,3 +329,33 @@ def test_kubectl_port_forward_to_a_simulated_pod_reports_the_refusal(
     finally:
         err = _stop(proc)
     assert "connect: connection refused" in err
+
+
+@pytest.mark.skipif(NEW_KUBECTL is None, reason="kubectl 1.32 is not installed")
+def test_new_kubectl_falls_back_to_spdy_against_an_old_server(
+    core: Core, emulator_factory: Factory
+) -> None:
+    """1.29 refuses exec's v5 and port-forward's tunnel, as a real one: kubectl 1.32 falls back
+    to plain SPDY/3.1 for both."""
+    emu = emulator_factory("1.29", kubelet="process")
+    stop = threading.Event()
+    server, port = _serving_pod(core(emu), stop)
+    proc: subprocess.Popen[str] | None = None
+    try:
+        kubectl = [str(NEW_KUBECTL), "--kubeconfig", str(emu.kubeconfig_path)]
+        piped = subprocess.run(
+            [*kubectl, "exec", "-i", "web", "--", "sh", "-c", "cat; exit 4"],
+            input="through SPDY\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (piped.returncode, piped.stdout) == (4, "through SPDY\n"), piped.stderr
+        proc, local = _kubectl_forward(emu, f":{port}", str(NEW_KUBECTL))
+        got = httpx.get(f"http://127.0.0.1:{local}/fallback", timeout=10)
+        assert got.json()["path"] == "/fallback"
+    finally:
+        if proc is not None:
+            _stop(proc)
+        stop.set()
+        server.join()

@@ -89,12 +89,12 @@ class LogSource(Protocol):
 def _no_upgrade(req: Request) -> str:
     """Why a plain HTTP request to exec/attach/portforward is refused."""
     if req.headers.get("upgrade", "").lower().startswith("spdy"):
-        # kubectl falls back to SPDY/3.1 when a WebSocket upgrade fails (or, for port-forward,
-        # tunnels SPDY inside one); the emulator speaks only the WebSocket channel protocols.
+        # Only the emulator's own HTTP protocol (apiserver.upgrades) can hand the connection
+        # over; served by another (uvicorn's h11 fallback) the upgrade cannot happen.
         return (
-            "Upgrade request required: the emulator does not speak SPDY/3.1; use a client "
-            "that streams over WebSocket (kubectl 1.30+ exec and attach, the Python client's "
-            "stream() and portforward())"
+            "Upgrade request required: this server cannot switch the connection to SPDY/3.1; "
+            "use a client that streams over WebSocket (kubectl 1.30+ exec and attach, the "
+            "Python client's stream() and portforward())"
         )
     return "Upgrade request required"
 
@@ -389,7 +389,11 @@ class EmulatorApp:
                 self._authorize(req)
             pod, container = podstreams.check_target(self.api, where, query)
             # kubectl's port-forward (1.31+) tunnels SPDY, naming ports in stream headers.
-            tunnel = where.kind == "portforward" and spdysession.TUNNEL_PROTOCOL in offered
+            tunnel = (
+                where.kind == "portforward"
+                and spdysession.TUNNEL_PROTOCOL in offered
+                and self.api.facts.port_forward_websockets
+            )
             if where.kind == "portforward" and not tunnel:
                 podstreams.check_ports(query)
             v5 = self.api.facts.remote_command_v5

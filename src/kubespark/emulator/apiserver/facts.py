@@ -44,6 +44,7 @@ class ServerFacts:
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
     remote_command_v5: bool = False  # exec/attach speak v5.channel.k8s.io (stdin close)
+    port_forward_websockets: bool = False  # port-forward's SPDY tunnelled in a WebSocket
 
     def version_info(self) -> dict[str, Any]:
         """The body of ``GET /version`` (the release ``git_version`` names)."""
@@ -113,6 +114,9 @@ def server_facts(minor: Version) -> ServerFacts:
                 parse_kube_version(str(data["endpoint_slice_serving_from"])) <= minor
             ),
             remote_command_v5=parse_kube_version(str(data["remote_command_v5_from"])) <= minor,
+            port_forward_websockets=(
+                parse_kube_version(str(data["port_forward_websockets_from"])) <= minor
+            ),
             job_selector_label=str(job["selector"]),
             job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
             return_deleted=frozenset(

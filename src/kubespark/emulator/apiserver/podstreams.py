@@ -8,8 +8,8 @@ forms), the framing (one channel byte, or a channel digit and base64), and the s
 runs the command the kubelet plans (:class:`PodRuntime`) with its stdin, stdout and stderr on
 channels 0-2 and the exit status on channel 3 (a ``Status`` with an ``ExitCode`` cause); attach
 streams the container's output from now on; port-forward relays each port's bytes over a data
-and an error channel, each opened with the port number. It does not speak SPDY (see
-docs/emulator.md) and never writes objects.
+and an error channel, each opened with the port number. SPDY is spdysession's; this module
+never writes objects.
 """
 
 from __future__ import annotations
@@ -126,11 +126,8 @@ def choose_protocol(kind: str, offered: list[str], v5: bool) -> str | None:
     for protocol in offered:
         if protocol in served and (v5 or not protocol.startswith("v5.")):
             return protocol
-    # kubectl 1.30+ offers v5 alone and, refused by an older server, falls back to SPDY/3.1,
-    # which the emulator does not speak: v5 stands in for that fallback (the same bytes reach
-    # the terminal), so kubectl exec works against every emulated version.
-    if kind != "portforward" and _REMOTE_COMMAND[0] in offered:
-        return _REMOTE_COMMAND[0]
+    # kubectl 1.30+ offers v5 alone and, refused by an older server, falls back to SPDY/3.1
+    # (spdysession), as against a real one.
     return None
 
 

@@ -71,13 +71,18 @@ class UpgradingHttpToolsProtocol(GuardedHttpToolsProtocol):
         """From now on the connection's bytes go to ``inbound``; uvicorn writes no response."""
         self._raw = inbound
         self.cycle.disconnected = True  # uvicorn's cycle then sends nothing when the app returns
-        self.connections.discard(self)  # a long session is not an HTTP connection to limit
 
     def data_received(self, data: bytes) -> None:
         if self._raw is not None:
             self._raw.put_nowait(data)
             return
         super().data_received(data)
+
+    def shutdown(self) -> None:
+        if self._raw is not None:  # a session has no response to finish: end it now
+            self.transport.close()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._raw is not None:
