@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -25,6 +26,7 @@ from emu_helpers import listening
 from kubernetes import client, config
 from kubernetes.stream import portforward, stream
 
+from kubespark.emulator.apiserver import spdy
 from kubespark.emulator.testing import RunningEmulator
 
 KUBECTL = shutil.which("kubectl")
@@ -359,3 +361,30 @@ def test_new_kubectl_falls_back_to_spdy_against_an_old_server(
             _stop(proc)
         stop.set()
         server.join()
+
+
+def test_a_spdy_upgrade_then_garbage_ends_with_goaway(
+    core: Core, emulator_factory: Factory
+) -> None:
+    """Bad bytes after a plain SPDY upgrade: a GOAWAY (PROTOCOL_ERROR), then the connection
+    closes; the server keeps serving."""
+    emu = emulator_factory("1.29")
+    _running(core(emu), "web")
+    host, port = emu.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/v1/namespaces/default/pods/web/portforward HTTP/1.1\r\nHost: x\r\n"
+            b"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+            b"X-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101 ")
+        assert b"X-Stream-Protocol-Version: portforward.k8s.io" in head
+        sock.sendall(bytes.fromhex("80020006 00000004 00000001"))  # a SPDY/2 PING
+        rest = head.split(b"\r\n\r\n", 1)[1]
+        while chunk := sock.recv(4096):
+            rest += chunk
+    assert spdy.Codec().feed(rest) == [spdy.GoAway(0, 1)]
+    assert httpx.get(f"{emu.url}/version", timeout=10).status_code == 200
