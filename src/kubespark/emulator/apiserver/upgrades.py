@@ -67,6 +67,10 @@ class UpgradingHttpToolsProtocol(GuardedHttpToolsProtocol):
             scope: dict[str, Any] = self.scope  # type: ignore[assignment]
             scope.setdefault("extensions", {})[EXTENSION] = SpdyTakeover(self)
 
+    def _unsupported_upgrade_warning(self) -> None:
+        if not (self._get_upgrade() or b"").startswith(b"spdy/"):  # SPDY is served, not odd
+            super()._unsupported_upgrade_warning()
+
     def take_over(self, inbound: asyncio.Queue[bytes | None]) -> None:
         """From now on the connection's bytes go to ``inbound``; uvicorn writes no response."""
         self._raw = inbound
