@@ -99,8 +99,9 @@ def free_port() -> int:
         return port
 
 
-def api_requests(port: int) -> Counter[str]:
-    """The operator's own count of the API requests its client sent, by verb (/metrics)."""
+def api_requests(port: int) -> Counter[tuple[str, str]]:
+    """The operator's own count of the API requests its client sent, by verb and resource
+    (/metrics)."""
     for _ in range(100):  # its HTTP server starts after discovery
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
@@ -110,8 +111,9 @@ def api_requests(port: int) -> Counter[str]:
             time.sleep(0.2)
     else:
         raise SystemExit(f"the operator serves no /metrics on port {port}")
-    found = re.findall(r'^kubespark_operator_api_request_count\{verb="(\w+)"\} (\S+)$', text, re.M)
-    return Counter({verb: int(float(value)) for verb, value in found})
+    pattern = r'^kubespark_operator_api_request_count\{resource="([^"]*)",verb="(\w+)"\} (\S+)$'
+    found = re.findall(pattern, text, re.M)
+    return Counter({(verb, resource): int(float(n)) for resource, verb, n in found})
 
 
 def start_operator(
@@ -211,12 +213,18 @@ async def run(args: argparse.Namespace) -> None:
                         process.kill()
 
 
-def report_requests(requests: Counter[str], n: int) -> None:
-    """API requests per application over its lifecycle, by verb (kubespark's client only:
-    kopf's few long-lived watch streams are not per application)."""
+def report_requests(requests: Counter[tuple[str, str]], n: int) -> None:
+    """API requests per application over its lifecycle, by verb and by verb and resource
+    (kubespark's client only: kopf's few long-lived watch streams are not per application)."""
     total = sum(requests.values())
-    by_verb = ", ".join(f"{verb} {count / n:.2f}" for verb, count in sorted(requests.items()))
+    verbs: Counter[str] = Counter()
+    for (verb, _), count in requests.items():
+        verbs[verb] += count
+    by_verb = ", ".join(f"{verb} {count / n:.2f}" for verb, count in sorted(verbs.items()))
     print(f"  API requests/application  {total / n:8.2f}     ({by_verb}; goal <= 8)")
+    for (verb, resource), count in sorted(requests.items(), key=lambda kv: -kv[1]):
+        if count / n >= 0.005:
+            print(f"    {verb:6} {resource:32} {count / n:6.2f}")
 
 
 def finished(times: dict[str, dict[str, float]]) -> list[str]:

@@ -173,7 +173,7 @@ class KubeClient:
         """
         timeout = httpx.Timeout(self._http.timeout.connect, read=None)
         if self.budget is not None:
-            await self.budget.take("WATCH")
+            await self.budget.take("WATCH", request.path)
         try:
             async with self._http.stream(
                 request.method, request.target, headers=self._headers(request), timeout=timeout
@@ -207,7 +207,7 @@ class KubeClient:
 
     async def _send_once(self, request: KubeRequest) -> Any:
         if self.budget is not None:
-            await self.budget.take(request.method)
+            await self.budget.take(request.method, request.path)
         if self._exchange is not None:
             return await self._send_exchanged(self._exchange, request)
         return await self._send_httpx(request)
