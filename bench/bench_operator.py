@@ -199,9 +199,10 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.gather(watcher, return_exceptions=True)
                 cpu = cpu_seconds(operator.pid) - cpu_before
                 rss = peak_rss_mb(operator.pid)
-                await asyncio.sleep(1.5)  # the operator moves its counts to /metrics each second
-                requests = api_requests(port) - requests_before
+                emulator_rss = peak_rss_mb(emulator.pid)
+                requests = await settled_requests(port) - requests_before
             report(args, names, times, created, cpu, rss)
+            print(f"  emulator peak RSS         {emulator_rss:8.1f} MB")
             report_requests(requests, len(names))
         finally:
             for process in (operator, emulator):
@@ -211,6 +212,20 @@ async def run(args: argparse.Namespace) -> None:
                         process.wait(20)
                     except subprocess.TimeoutExpired:
                         process.kill()
+
+
+async def settled_requests(port: int, within: float = 60.0) -> Counter[tuple[str, str]]:
+    """The request counts once they stop moving: Events and the last executor writes go out
+    after the final state, and the operator moves its counts to /metrics each second."""
+    deadline = time.monotonic() + within
+    last = api_requests(port)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(2.0)
+        now = api_requests(port)
+        if now == last:
+            break
+        last = now
+    return last
 
 
 def report_requests(requests: Counter[tuple[str, str]], n: int) -> None:
