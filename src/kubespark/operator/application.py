@@ -529,6 +529,10 @@ class ApplicationController:
             if failure.temporary:
                 raise  # the work queue retries the same attempt with back-off
             return await self._submission_failed(ctx, base, failure)
+        if submission.driver_body:
+            # The pod watch brings the same object, maybe late on a busy server: cached now, the
+            # grace-period check finds it without a GET (kubeflow reads its informer cache too).
+            self.pods.put(dict(submission.driver_body))
         submitted = replace(
             base,
             state=AppState.SUBMITTED,

@@ -115,6 +115,9 @@ class Submission:
     ui_address: str = ""
     ui_ingress: str = ""
     messages: tuple[str, ...] = field(default=())
+    # The driver pod as the server answered the create (or as read when adopted): the operator
+    # caches it, so it follows the driver from its watch without reading the pod back.
+    driver_body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def note_lines(self) -> tuple[str, ...]:
         """Every compat note and adoption, as one sentence each, without repeats."""
@@ -448,6 +451,7 @@ async def submit_application(
         adopted=tuple(progress.adopted),
         notes=tuple(n for w in (first, *dependents, *extras) for n in w.notes),
         messages=tuple(progress.messages),
+        driver_body=pod,
         **ui,
     )
 
