@@ -26,7 +26,7 @@ import typer.main
 
 from kubespark.cli.output import EXIT_INPUT, EXIT_INTERNAL, fail_on_input_errors, stderr
 from kubespark.errors import KubesparkError
-from kubespark.redaction import redact_text
+from kubespark.redaction import RedactingStream, redact_text
 
 COMMANDS: dict[str, str] = {
     "demo": "kubespark.cli.demo:demo",
@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "suspend": "kubespark.cli.suspend:suspend",
     "resume": "kubespark.cli.suspend:resume",
     "completion": "kubespark.cli.completion:completion",
+    "ui": "kubespark.cli.ui:ui",
 }
 
 # The first line of each command's docstring, listed by ``kubespark --help`` without importing the
@@ -86,6 +87,7 @@ SUMMARIES: dict[str, str] = {
         "Delete an application: a submission's driver pod and objects, or the operator's resource."
     ),
     "completion": "Print the shell completion script for bash, zsh or fish.",
+    "ui": "Serve a dashboard of the cluster's Spark applications: states, why they wait or failed.",
 }
 
 # Shown under each command's --help (the emulate command's are in its docstring).
@@ -127,6 +129,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "suspend": ("kubespark suspend nightly-report -n spark",),
     "resume": ("kubespark resume nightly-report -n spark",),
     "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
+    "ui": ("kubespark ui", "kubespark ui --listen 127.0.0.1:0 -n spark --allow-actions"),
     "completion": (
         "source <(kubespark completion bash)",
         "kubespark completion fish > ~/.config/fish/completions/kubespark.fish",
@@ -246,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("KUBESPARK_DEBUG", "") not in ("", "0")
     # --debug is accepted after the subcommand too, where users type it.
     args = [a for a in args if a != "--debug"]
+    streams = sys.stdout, sys.stderr
+    # Whatever a command prints, a credential this process has read is not in it.
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     try:
         app(args=args, prog_name="kubespark")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
@@ -255,6 +261,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INPUT)
     except Exception as err:  # the contract: no traceback unless asked for
         sys.exit(_internal_error(err, debug=debug))
+    finally:
+        sys.stdout, sys.stderr = streams
 
 
 def _internal_error(err: BaseException, *, debug: bool) -> int:

@@ -2,9 +2,10 @@
 
 Finds the driver pod as ``status`` does and reads the log of its Spark container
 (``spark-kubernetes-driver``); ``-f`` streams it until the container ends, waiting first (up to
-``--timeout``) for a driver that has not started yet. Lines go to stdout untouched. Exit codes:
-0 the log was shown; 1 the driver never started (its waiting reason is printed); 2 no such
-application.
+``--timeout``) for a driver that has not started yet. Lines go to stdout as they are, but for
+the credentials this process read (the CLI's streams redact those, ``kubespark.redaction``).
+Exit codes: 0 the log was shown; 1 the driver never started (its waiting reason is printed);
+2 no such application.
 """
 
 from __future__ import annotations
