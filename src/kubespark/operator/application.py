@@ -831,7 +831,7 @@ class ApplicationController:
             await self._refresh(ctx.key)
             return 0.0
         # Any status write counts for the executor-only write interval: executor changes right
-        # after a transition wait for the next one (or the interval) instead of a write of their own.
+        # after a transition wait for the next one (or the interval), not a write of their own.
         self._executor_writes[ctx.key] = self.clock.monotonic()
         if isinstance(written, dict):
             self._remember(written)
