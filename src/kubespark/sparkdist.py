@@ -5,8 +5,11 @@ Owns where a pyspark release is cached (``<cache>/pyspark/<version>/``, a venv w
 else ``$XDG_CACHE_HOME/kubespark``, else ``~/.cache/kubespark``, so every checkout and CI run on a
 machine shares one copy), installing one when explicitly asked, finding Java, the cluster-mode
 SparkPi command (the one the test tier runs), and running it against a kubeconfig. Used by the
-demo, the benchmarks, the test tiers and anything that runs real Spark. It never installs
-anything unless its caller asks (``kubespark demo --with-spark-submit``).
+demo, the benchmarks, the test tiers and anything that runs real Spark. Also owns the Spark
+Connect Python client's dependencies for a cached release (``<cache>/connect-client/<version>``,
+a ``--target`` directory for ``PYTHONPATH``, what that pyspark's own metadata lists for its
+``connect`` extra). It never installs anything unless its caller asks (``kubespark demo
+--with-spark-submit``, :func:`install_connect_client`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from pathlib import Path
 __all__ = [
     "cache_root",
     "cached_spark_submit",
+    "connect_client_requirements",
     "failure_excerpt",
+    "install_connect_client",
     "install_pyspark",
     "java_home",
     "run_spark_pi",
@@ -73,6 +78,45 @@ def install_pyspark(version: str, *, log: Path | None = None) -> Path:
             out.close()  # type: ignore[union-attr]
     (home / INSTALLED).touch()
     return home / "bin" / "spark-submit"
+
+
+def connect_client_requirements(version: str) -> list[str]:
+    """The requirements of the cached pyspark ``version``'s ``connect`` extra (its METADATA)."""
+    home = cache_root() / version
+    found = sorted(home.glob(f"lib/python3*/site-packages/pyspark-{version}.dist-info/METADATA"))
+    if not found:
+        return []
+    out = []
+    for line in found[0].read_text().splitlines():
+        head, _, marker = line.removeprefix("Requires-Dist: ").partition(";")
+        if line.startswith("Requires-Dist: ") and marker.strip() == 'extra == "connect"':
+            out.append(head.strip())
+    return out
+
+
+def install_connect_client(version: str) -> Path:
+    """A directory holding the Spark Connect client's dependencies for pyspark ``version``.
+
+    Installed once (network; hundreds of MB) with the release's own pip into a fresh directory,
+    then moved into place, so concurrent callers never see half of it.
+    """
+    target = cache_root().parent / "connect-client" / version
+    if (target / INSTALLED).exists():
+        return target
+    requirements = connect_client_requirements(version)
+    if not requirements:
+        raise FileNotFoundError(f"pyspark {version} is not cached, or has no connect extra")
+    staging = target.with_name(f"{version}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    pip = [str(cache_root() / version / "bin" / "python"), "-m", "pip", "install", "-q"]
+    pip += ["--disable-pip-version-check", "--target", str(staging), *requirements]
+    subprocess.run(pip, check=True, timeout=1800, capture_output=True)
+    (staging / INSTALLED).touch()
+    try:
+        staging.rename(target)
+    except OSError:  # another caller finished first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def java_home() -> str | None:

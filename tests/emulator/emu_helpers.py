@@ -6,12 +6,14 @@ import asyncio
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from kubespark.emulator import Emulator
 from kubespark.emulator.testing import RunningEmulator
@@ -84,3 +86,53 @@ def phase(resp: httpx.Response) -> str:
 def kubectl_get(emu: RunningEmulator, tmp: Path, *args: str) -> Any:
     """``kubectl get ARGS -o json``, decoded."""
     return json.loads(kubectl(emu, tmp, "get", *args, "-o", "json").stdout)
+
+
+# --- a program listening in a pod (the process kubelet gives pods loopback addresses) ---------
+PAGE = (
+    b"<html><head><link rel=stylesheet href='/static/ui.css'>"
+    b'<script src="/static/ui.js">var a = "<a href=/not-a-link>";</script></head>'
+    b'<body><a href="/jobs/">Jobs</a> <a href="stages/">relative</a> '
+    b'<a href="http://example.com/x">elsewhere</a><!-- <a href="/comment"> --></body></html>'
+)
+
+
+def _app() -> web.Application:
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "body": (await request.read()).decode(),
+                "authorization": request.headers.get("Authorization"),
+                "header": request.headers.get("X-Test"),
+            }
+        )
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(body=PAGE, content_type="text/html")
+
+    async def moved(_: web.Request) -> web.Response:
+        raise web.HTTPFound("/jobs/")
+
+    app = web.Application()
+    app.router.add_route("GET", "/page", page)
+    app.router.add_route("GET", "/moved", moved)
+    app.router.add_route("*", "/{tail:.*}", echo)
+    return app
+
+
+@asynccontextmanager
+async def listening(ip: str) -> AsyncIterator[int]:
+    """An HTTP server on the pod's address (as the pod's program would be); yields its port."""
+    runner = web.AppRunner(_app())
+    await runner.setup()
+    site = web.TCPSite(runner, ip, 0)
+    await site.start()
+    try:
+        server = site._server
+        assert server is not None and server.sockets
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        await runner.cleanup()

@@ -287,3 +287,18 @@ def test_typed_create_commands_send_protobuf(emulator: RunningEmulator, tmp_path
         kubectl(emulator, tmp_path, "get", "sa", "spark", "-n", "spark-jobs", "-o", "yaml").stdout
     )
     assert account["metadata"]["namespace"] == "spark-jobs"
+
+
+@pytest.mark.parametrize("version", ["1.19", "1.29"])
+def test_explain_prints_the_versions_descriptions(
+    emulator_factory: Any, tmp_path: Path, version: str
+) -> None:
+    """1.19's kubectl reads the protobuf /openapi/v2, 1.29's /openapi/v3: both carry the
+    descriptions of that minor's schemas (1.29 added a sentence to restartPolicy's)."""
+    emu = emulator_factory(version)
+    field = kubectl(emu, tmp_path, "explain", "pod.spec.restartPolicy").stdout
+    assert "Restart policy for all containers within the pod." in field
+    assert ("only a subset of those values may be permitted" in field) == (version == "1.29")
+    spec = kubectl(emu, tmp_path, "explain", "deployment.spec").stdout
+    assert "Minimum number of seconds for which a newly created pod should be ready" in spec
+    assert "<no description>" not in spec

@@ -11,69 +11,20 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
-from emu_helpers import Served, eventually, pod
+from emu_helpers import Served, eventually, listening, pod
 
 from kubespark.emulator.testing import RunningEmulator
 
 Serve = Callable[..., AbstractAsyncContextManager[Served]]
 NS = "/api/v1/namespaces/default"
 KUBECTL = shutil.which("kubectl")
-
-PAGE = (
-    b"<html><head><link rel=stylesheet href='/static/ui.css'>"
-    b'<script src="/static/ui.js">var a = "<a href=/not-a-link>";</script></head>'
-    b'<body><a href="/jobs/">Jobs</a> <a href="stages/">relative</a> '
-    b'<a href="http://example.com/x">elsewhere</a><!-- <a href="/comment"> --></body></html>'
-)
-
-
-def _app() -> web.Application:
-    async def echo(request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": dict(request.query),
-                "body": (await request.read()).decode(),
-                "authorization": request.headers.get("Authorization"),
-                "header": request.headers.get("X-Test"),
-            }
-        )
-
-    async def page(_: web.Request) -> web.Response:
-        return web.Response(body=PAGE, content_type="text/html")
-
-    async def moved(_: web.Request) -> web.Response:
-        raise web.HTTPFound("/jobs/")
-
-    app = web.Application()
-    app.router.add_route("GET", "/page", page)
-    app.router.add_route("GET", "/moved", moved)
-    app.router.add_route("*", "/{tail:.*}", echo)
-    return app
-
-
-@asynccontextmanager
-async def listening(ip: str) -> AsyncIterator[int]:
-    """An HTTP server on the pod's address (as the pod's program would be); yields its port."""
-    runner = web.AppRunner(_app())
-    await runner.setup()
-    site = web.TCPSite(runner, ip, 0)
-    await site.start()
-    try:
-        server = site._server
-        assert server is not None and server.sockets
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        await runner.cleanup()
 
 
 async def _running_pod(client: httpx.AsyncClient, name: str) -> str:
@@ -232,3 +183,14 @@ def test_kubectl_get_raw_through_the_service_proxy(
     assert '"path": "/api/v1/applications"' in out or '"path":"/api/v1/applications"' in out
     assert refused.returncode == 1
     assert "Error from server (ServiceUnavailable)" in refused.stderr
+
+
+async def test_a_websocket_through_the_proxy_is_refused_not_garbled(serve: Serve) -> None:
+    from httpx_ws import WebSocketUpgradeError, aconnect_ws
+
+    async with serve("1.29") as (_, client):
+        await _running_pod(client, "ws")
+        with pytest.raises(WebSocketUpgradeError) as refused:
+            async with aconnect_ws(f"{NS}/pods/ws:80/proxy/socket", client):
+                pass
+        assert refused.value.response.status_code == 400

@@ -284,8 +284,8 @@ async def test_namespaces_exist_and_are_created_and_listed(api: Served) -> None:
 
 
 async def test_status_subresource_only_touches_status(api: Served) -> None:
-    # A CronJob: a kind with a status subresource and generation that no emulated controller
-    # writes (a Deployment's status is its controller's).
+    # A suspended CronJob: a kind with a status subresource and generation whose controller
+    # leaves a suspended object's status alone (a Deployment's status is its controller's).
     _, client = api
     cronjobs = "/apis/batch/v1beta1/namespaces/default/cronjobs"
     t1, t2, t9 = (f"2026-01-01T00:00:0{n}Z" for n in (1, 2, 9))
@@ -295,6 +295,7 @@ async def test_status_subresource_only_touches_status(api: Served) -> None:
         "metadata": {"name": "d"},
         "spec": {
             "schedule": "*/5 * * * *",
+            "suspend": True,
             "jobTemplate": {"spec": {"template": {"spec": pod("d")["spec"]}}},
         },
         "status": {"lastScheduleTime": t9},
@@ -302,7 +303,7 @@ async def test_status_subresource_only_touches_status(api: Served) -> None:
     created = (await client.post(cronjobs, json=body)).json()
     assert created["metadata"]["generation"] == 1
     assert "status" not in created or created["status"] == {}  # what /status owns stays unset
-    changed = dict(created, status={"lastScheduleTime": t1, "active": []})
+    changed = dict(created, status={"lastScheduleTime": t1})
     changed["metadata"] = dict(created["metadata"], labels={"app": "other"})
     resp = await client.put(f"{cronjobs}/d/status", json=changed)
     assert resp.status_code == 200, resp.text
@@ -311,7 +312,7 @@ async def test_status_subresource_only_touches_status(api: Served) -> None:
     assert "labels" not in after["metadata"]
     main = dict(after, status={"lastScheduleTime": t2})
     main["metadata"] = dict(after["metadata"], labels={"app": "relabelled"})
-    main["spec"] = dict(after["spec"], suspend=True)
+    main["spec"] = dict(after["spec"], suspend=False)
     updated = (await client.put(f"{cronjobs}/d", json=main)).json()
     assert updated["status"]["lastScheduleTime"] == t1
     assert updated["metadata"]["labels"] == {"app": "relabelled"}

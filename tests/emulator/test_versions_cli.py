@@ -132,6 +132,10 @@ def test_cli_serves_writes_a_kubeconfig_and_stops(tmp_path: Path) -> None:
         (["--error-codes", "404"], "cannot inject HTTP"),
         (["--speed", "0"], "--speed"),
         (["--kubelet", "docker"], "--kubelet: unknown kubelet 'docker'"),
+        (
+            ["--authorization-mode", "abac"],
+            "--authorization-mode: unknown authorization mode 'abac'",
+        ),
         (["--spark-image-map", "corp/spark"], "--spark-image-map: 'corp/spark' is not IMAGE"),
     ],
 )

@@ -59,6 +59,11 @@ def _job(name: str, completions: int, exit_code: int = 0, backoff: int = 6) -> d
     }
 
 
+def ok(proc: Any) -> str:
+    """The output of a kubectl run (``kubectl`` has already checked it succeeded)."""
+    return str(proc.stdout)
+
+
 def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -357,3 +362,113 @@ def test_service_account_token_secrets_until_1_24(
             assert "kubernetes.io/service-account-token" not in types
     finally:
         api.close()
+
+
+@pytest.mark.emulator(version="1.29", speed=20)
+def test_get_wide_shows_the_servers_extra_columns(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(DEPLOYMENT)))
+    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
+    job = _job("once", 1)
+    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(job)))
+    ok(kubectl(emulator, tmp_path, "wait", "--for=condition=complete", "job/once", "--timeout=60s"))
+
+    def table(kind: str) -> list[list[str]]:
+        out = ok(kubectl(emulator, tmp_path, "get", kind, "-o", "wide"))
+        return [line.split() for line in out.splitlines()]
+
+    deploy = table("deployments")
+    assert deploy[0] == [
+        "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert deploy[1][0:2] == ["web", "2/2"] and deploy[1][5:] == ["c", "nginx:1.25", "app=web"]
+    rs = table("replicasets")
+    assert rs[0] == [
+        "NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert rs[1][1:4] == ["2", "2", "2"] and rs[1][-1].startswith("app=web,pod-template-hash=")
+    pods = table("pods")
+    assert pods[0][5:] == ["IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    assert pods[1][6] == "emulated-node-1"
+    jobs = table("jobs")
+    assert jobs[0] == [
+        "NAME", "COMPLETIONS", "DURATION", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
+    ]  # fmt: skip
+    assert jobs[1][1] == "1/1" and jobs[1][4:6] == ["c", "busybox:1.36"]
+    assert jobs[1][6].startswith("batch.kubernetes.io/controller-uid=")  # from 1.27
+    ok(kubectl(emulator, tmp_path, "expose", "deployment/web", "--port=8080", "--target-port=80"))
+
+    def endpoints() -> list[list[str]]:
+        return [row for row in table("endpoints") if row[0] == "web"]
+
+    _eventually(lambda: bool(endpoints()) and endpoints()[0][1] != "<none>")
+    (web,) = endpoints()
+    assert sorted(web[1].split(",")) == sorted(
+        f"{p[5]}:80" for p in pods if p[0].startswith("web-")
+    )
+
+
+@pytest.mark.emulator(version="1.29", speed=20)
+def test_rollout_history_and_undo_of_statefulsets_and_daemonsets(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    def workload(kind: str, name: str, image: str) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        }
+        if kind == "StatefulSet":
+            spec |= {"serviceName": name, "replicas": 1}
+        return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+    for kind, name, image in (("StatefulSet", "db", "postgres:16"), ("DaemonSet", "agent", "fl:1")):
+        target = f"{kind.lower()}/{name}"
+        ok(
+            kubectl(
+                emulator,
+                tmp_path,
+                "apply",
+                "-f",
+                "-",
+                stdin=json.dumps(workload(kind, name, image)),
+            )
+        )
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        ok(kubectl(emulator, tmp_path, "set", "image", target, "c=next:2"))
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        history = ok(kubectl(emulator, tmp_path, "rollout", "history", target))
+        rows = [line.split()[0] for line in history.splitlines()[2:] if line.strip()]
+        assert rows == ["1", "2"], history
+        first = ok(kubectl(emulator, tmp_path, "rollout", "history", target, "--revision=1"))
+        assert f"Image:\t{image}" in first  # the template the revision holds
+        ok(kubectl(emulator, tmp_path, "rollout", "undo", target))
+        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
+        revisions = json.loads(
+            ok(
+                kubectl(
+                    emulator,
+                    tmp_path,
+                    "get",
+                    "controllerrevisions",
+                    "-l",
+                    f"app={name}",
+                    "-o",
+                    "json",
+                )
+            )
+        )["items"]
+        by_number = {r["revision"]: r for r in revisions}
+        assert sorted(by_number) == [2, 3]  # the first template came back as revision 3
+        back = by_number[3]["data"]["spec"]["template"]
+        assert back["$patch"] == "replace" and back["spec"]["containers"][0]["image"] == image
+        (owner,) = by_number[3]["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"]) == (kind, name)
+        pods = json.loads(
+            ok(kubectl(emulator, tmp_path, "get", "pods", "-l", f"app={name}", "-o", "json"))
+        )
+        live = [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
+        assert [p["spec"]["containers"][0]["image"] for p in live] == [image]

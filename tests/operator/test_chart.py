@@ -77,7 +77,7 @@ def test_chart_lints_without_errors() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_rendered_chart_validates(values: str, version: str, tmp_path: Path) -> None:
     docs = list(yaml.load_all(_rendered(values), Loader=yaml.CSafeLoader))
-    assert "Deployment" in _kinds(docs) and _kinds(docs).count("CustomResourceDefinition") == 4
+    assert "Deployment" in _kinds(docs) and _kinds(docs).count("CustomResourceDefinition") == 5
     # Prometheus Operator's kinds are not Kubernetes'; validated by their own test below.
     docs = [d for d in docs if d["apiVersion"] != "monitoring.coreos.com/v1"]
     if version in ("1.16", "1.19"):

@@ -10,7 +10,7 @@ import pytest
 from operator_harness import GROUP_PATH, VERSIONS, running_cluster, spark_pi
 from typer.testing import CliRunner
 
-from kubespark.apisurface import check_object, load_surface
+from kubespark.apisurface import check_object, load_surface, newest_version
 from kubespark.cli.app import app
 from kubespark.kube.errors import Invalid
 from kubespark.kube.requests import KubeRequest
@@ -20,6 +20,7 @@ from kubespark.operator.crds import (
     shipped_crds,
     with_validation_rules,
 )
+from kubespark.operator.install import plan_crds
 from kubespark.spark.model import DriverSpec, ExecutorSpec, SparkApplicationSpec
 from kubespark.versions import parse_kube_version
 
@@ -140,9 +141,9 @@ def test_install_crds_dry_run_and_yaml() -> None:
     planned = runner.invoke(app, ["install-crds", "--dry-run", "--k8s", "1.16"])
     assert planned.exit_code == 0, planned.output
     assert "POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions" in planned.output
-    assert planned.output.count("CustomResourceDefinition") == 4
+    assert planned.output.count("CustomResourceDefinition") == 5  # 3 of kubeflow, 2 of kopf
     printed = runner.invoke(app, ["install-crds", "-o", "yaml", "--no-peering"])
-    assert printed.exit_code == 0 and printed.output.count("kind: CustomResourceDefinition") == 2
+    assert printed.exit_code == 0 and printed.output.count("kind: CustomResourceDefinition") == 3
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -154,7 +155,7 @@ async def test_install_on_a_server_and_bad_input_is_refused(
         arguments = ["install-crds", "--kubeconfig", str(cluster.kubeconfig)]
         result = await asyncio.to_thread(CliRunner().invoke, app, arguments)
         assert result.exit_code == 0, result.output
-        assert result.output.count("established ") == 4
+        assert result.output.count("established ") == 5
         bad = spark_pi("negative")
         bad["spec"]["executor"]["instances"] = -1
         with pytest.raises(Invalid) as caught:
@@ -166,3 +167,15 @@ async def test_install_on_a_server_and_bad_input_is_refused(
         assert "coress" not in json.dumps(stored["spec"])  # pruned: the structural schema at work
         listing = await cluster.client.send(KubeRequest("GET", f"{GROUP_PATH}/sparkapplications"))
         assert [i["metadata"]["name"] for i in listing["items"]] == ["typo"]
+
+
+@pytest.mark.parametrize("version", ["1.26", "1.27", str(newest_version())])
+def test_install_adds_message_expressions_where_the_server_has_them(version: str) -> None:
+    """kubeflow's messages with the value go in as messageExpression where ValidationRule has it."""
+    surface = load_surface(version)
+    docs = [w.body for w in plan_crds(surface, peering=False)]
+    text = str(docs)
+    has_expressions = parse_kube_version(version) >= parse_kube_version("1.27")
+    assert ("messageExpression" in text) == has_expressions
+    for crd in docs:
+        assert check_object(surface, crd) == []

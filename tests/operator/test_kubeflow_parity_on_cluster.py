@@ -43,9 +43,27 @@ async def test_a_cel_server_refuses_at_create_with_kubeflows_message(emulator_fa
         assert 'sparkConf key "spark.master" is not allowed' in caught.value.message
         with pytest.raises(Invalid) as caught:
             await cluster.create(spark_pi("9lives"))
-        assert "DNS-1035" in caught.value.message
+        # 1.27+: the CRD's messageExpression gives kubeflow's message with the name in it
+        assert 'invalid SparkApplication name "9lives": a DNS-1035' in caught.value.message
         stored = await cluster.create(spark_pi("fine", timeToLiveSeconds=0, retryInterval=0))
         assert stored["spec"]["timeToLiveSeconds"] == 0
+
+
+async def test_a_server_without_message_expressions_refuses_with_the_fixed_message(
+    emulator_factory: Any,
+) -> None:
+    async with running_cluster(emulator_factory, "1.26", operator=False) as cluster:
+        with pytest.raises(Invalid) as caught:
+            await cluster.create(spark_pi("9lives"))
+        assert "invalid SparkApplication name: a DNS-1035" in caught.value.message
+        crd = await cluster.client.send(
+            KubeRequest(
+                "GET",
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                "sparkapplications.sparkoperator.k8s.io",
+            )
+        )
+        assert "messageExpression" not in str(crd)
 
 
 async def test_an_old_server_accepts_and_the_operator_fails_it_creating_nothing(

@@ -453,3 +453,46 @@ async def test_a_server_url_with_a_path_prefix_keeps_it(
     ):
         await client.get("/api/v1/pods?limit=1")
     assert upstream.seen[-1].target == "/k8s/clusters/c-1/api/v1/pods?limit=1"
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+async def test_kubectl_exec_through_the_proxy_into_an_emulated_pod(
+    tmp_path: Path, start_proxy: StartProxy
+) -> None:
+    """The whole path: kubectl -> kubespark proxy -> the emulator's exec (WebSocket v5), the
+    command run by the emulator's kubelet and its exit code back through the proxy."""
+    from kubespark.emulator import run_emulator
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "runner"},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]},
+    }
+    async with run_emulator("1.31", speed=50.0) as emu:
+        async with httpx.AsyncClient(base_url=emu.url) as api:
+            assert (await api.post("/api/v1/namespaces/default/pods", json=pod)).is_success
+            for _ in range(200):
+                got = (await api.get("/api/v1/namespaces/default/pods/runner")).json()
+                if got.get("status", {}).get("phase") == "Running":
+                    break
+                await asyncio.sleep(0.05)
+        out = tmp_path / "client.yaml"
+        async with start_proxy(emu.kubeconfig_path, kubeconfig_out=out, reject_paths=()) as proxy:
+            process = await asyncio.create_subprocess_exec(
+                shutil.which("kubectl") or "kubectl",
+                "--kubeconfig",
+                str(out),
+                "exec",
+                "runner",
+                "--",
+                "sh",
+                "-c",
+                "echo through the proxy; exit 4",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 4, stderr.decode()
+    assert stdout.decode() == "through the proxy\n"
+    assert proxy.upgrades == 1

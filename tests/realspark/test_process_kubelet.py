@@ -11,6 +11,7 @@ import copy
 import os
 import signal
 import ssl
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,17 +21,18 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from realspark_support import need_spark
+from realspark_support import need_python_for, need_spark
 from typer.testing import CliRunner
 
 from kubespark.apisurface.load import newest_version
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.spark.executor_fidelity import executor_fields_lost
+from kubespark.versions import parse_spark_version
 
 pytestmark = [pytest.mark.realspark, pytest.mark.slow]
 
 JOB = (Path(__file__).parent / "jobs" / "squares.py").read_text()
-SQL_JOB = (Path(__file__).parent / "jobs" / "squares_sql.py").read_text()
 ANSWER = sum(x * x for x in range(1, 100_001))
 NS = "spark-jobs"
 NEWEST = str(newest_version())
@@ -132,13 +134,17 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
     emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, k8s: str, spark: str
 ) -> None:
     need_spark(spark)
+    need_python_for(spark)
     emulator = emulator_factory(version=k8s, kubelet="process", tls=True, speed=1)
-    _prepare(emulator, code=SQL_JOB if spark.startswith("3.2.") else JOB)
+    _prepare(emulator)
     result = _submit(emulator, tmp_path, _app(spark))
     driver = _pods(emulator, "spark-role=driver")[0]
     log = _log(emulator, driver["metadata"]["name"])
     assert result.exit_code == 0, f"{result.output}\n--- driver log ---\n{log[-4000:]}"
     assert f"kubespark-answer {ANSWER}" in log
+    # Spark 3.2's PySpark (its lambdas pickled by its own cloudpickle) runs on Python 3.9 at most
+    python = "3.9" if spark.startswith("3.2.") else f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"kubespark-python {python}" in log
     assert driver["status"]["phase"] == "Succeeded"
     assert driver["status"]["podIP"].startswith("127.")
     executors = _pods(emulator, "spark-role=executor")
@@ -308,7 +314,9 @@ def test_dynamic_allocation_scales_real_executors_up_and_down(
 
 
 # Executor fields kubeflow's webhook sets, asked for in the application; what the executor pods
-# the real Spark 3.5.1 driver creates carry (docs/driver-conformance.md, "Executor fidelity").
+# the real driver creates carry, per Spark release (docs/driver-conformance.md, "Executor
+# fidelity"; the releases whose Spark overwrites a field are facts in
+# src/kubespark/driver/data/executor_fidelity.yaml, which the compat note reads).
 FIDELITY_EXECUTOR: dict[str, Any] = {
     "ports": [{"name": "jmx", "containerPort": 8090, "protocol": "TCP"}],
     "memoryLimit": "1500m",
@@ -320,10 +328,27 @@ FIDELITY_EXECUTOR: dict[str, Any] = {
     "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]},
     "securityContext": {"runAsNonRoot": False},
     "nodeSelector": {"kubernetes.io/os": "linux"},
+    "affinity": {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 1,
+                    "preference": {
+                        "matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]
+                    },
+                }
+            ]
+        }
+    },
+    "sidecars": [{"name": "logger", "image": "busybox:1.36", "command": ["sleep", "3600"]}],
+    "initContainers": [{"name": "prepare", "image": "busybox:1.36", "command": ["true"]}],
+    "hostNetwork": True,
+    "gpu": {"name": "nvidia.com/gpu", "quantity": 1},
+    "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "echo bye"]}}},
+    "envFrom": [{"configMapRef": {"name": "fidelity-env"}}],
 }
 
-
-SURVIVES_IN_POD = (
+POD_FIELDS = (
     "schedulerName",
     "priorityClassName",
     "terminationGracePeriodSeconds",
@@ -331,28 +356,80 @@ SURVIVES_IN_POD = (
     "hostAliases",
     "dnsConfig",
     "nodeSelector",
+    "affinity",
+    "hostNetwork",
 )
+CONTAINER_FIELDS = ("securityContext", "lifecycle", "envFrom")
 
 
+def _fidelity(pod: dict[str, Any]) -> dict[str, str]:
+    """Per asked-for field: ``survives``, or what the executor pod has instead."""
+    spec = pod["spec"]
+    container = next(c for c in spec["containers"] if c["name"] != "logger")
+    out = {
+        key: "survives" if spec.get(key) == FIDELITY_EXECUTOR[key] else f"{spec.get(key)!r}"
+        for key in POD_FIELDS
+    }
+    out |= {
+        key: "survives"
+        if container.get(key) == FIDELITY_EXECUTOR[key]
+        else repr(container.get(key))
+        for key in CONTAINER_FIELDS
+    }
+    names = [c["name"] for c in spec["containers"]]
+    out["sidecars"] = "survives" if "logger" in names else repr(names)
+    init = [c["name"] for c in spec.get("initContainers") or []]
+    out["initContainers"] = "survives" if init == ["prepare"] else repr(init)
+    ports = [p["containerPort"] for p in container.get("ports") or []]
+    out["ports"] = "survives" if 8090 in ports else f"overwritten: {ports}"
+    limits = (container.get("resources") or {}).get("limits") or {}
+    gpu = str(limits.get("nvidia.com/gpu"))
+    out["gpu"] = "survives" if gpu == "1" else f"overwritten: {gpu}"
+    memory = str(limits.get("memory"))
+    out["memoryLimit"] = "survives" if memory == "1500m" else f"overwritten: {memory}"
+    return out
+
+
+# What the driver puts instead of a field it overwrites: the limit is the request (512m + 384m
+# overhead); the block-manager port alone.
+INSTEAD = {"memoryLimit": "overwritten: 896Mi", "ports": "overwritten: [7079]"}
+EXECUTOR = "spark-kubernetes-executor"
+
+
+def _expected(spark: str) -> dict[str, str]:
+    """Every field survives but those the data file says this release overwrites."""
+    lost = executor_fields_lost({"executor": FIDELITY_EXECUTOR}, parse_spark_version(spark))
+    overwritten = {item.path.removeprefix("executor.") for item in lost}
+    assert overwritten <= set(INSTEAD)
+    return dict.fromkeys(FIDELITY_EXECUTOR, "survives") | {k: INSTEAD[k] for k in overwritten}
+
+
+@pytest.mark.parametrize("spark", ["3.2.4", "3.3.4", "3.4.4", "3.5.1", "4.0.5"])
 def test_what_the_real_driver_keeps_of_webhook_executor_fields(
-    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path
+    emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, spark: str
 ) -> None:
-    need_spark("3.5.1")
+    need_spark(spark)
+    need_python_for(spark)
     emulator = emulator_factory(version="1.21", kubelet="process", tls=True, speed=1)
     _prepare(emulator, "fidelity")
-    app = _app("3.5.1", "fidelity")
+    with _client(emulator) as client:
+        client.post(
+            f"/api/v1/namespaces/{NS}/configmaps",
+            json={"metadata": {"name": "fidelity-env"}, "data": {"FROM_CONFIGMAP": "yes"}},
+        )
+    app = _app(spark, "fidelity")
     app["metadata"]["name"] = "fidelity"
     app["spec"]["executor"] |= FIDELITY_EXECUTOR
     app["spec"]["executor"]["instances"] = 1
     result = _submit(emulator, tmp_path, app)
     assert result.exit_code == 0, result.output
     pod = _pods(emulator, "spark-role=executor")[0]
-    spec, container = pod["spec"], pod["spec"]["containers"][0]
-    kept = {key: spec.get(key) for key in SURVIVES_IN_POD}
-    assert kept == {key: FIDELITY_EXECUTOR[key] for key in SURVIVES_IN_POD}
-    assert container["securityContext"] == FIDELITY_EXECUTOR["securityContext"]
-    # Spark 3.5.1 appends its block-manager port to the template's ports: the JMX port stays.
-    assert [p["containerPort"] for p in container["ports"]] == [8090, 7079]
-    # The memory limit is overwritten: Spark sets it to the request (512m + 384m overhead).
-    assert container["resources"]["limits"]["memory"] == "896Mi"
+    assert _fidelity(pod) == _expected(spark)
+    containers = pod["spec"]["containers"]
+    # Spark puts the executor container after the template's others (the sidecar comes first).
+    assert [c["name"] for c in containers] == ["logger", EXECUTOR]
+    container = next(c for c in containers if c["name"] == EXECUTOR)
     assert container["resources"]["requests"]["memory"] == "896Mi"
+    # Spark 3.4+ append their block-manager port to the template's; 3.2 and 3.3 replace them.
+    ports = [p["containerPort"] for p in container["ports"]]
+    assert ports == ([7079] if _expected(spark)["ports"] != "survives" else [8090, 7079])

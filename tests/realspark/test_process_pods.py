@@ -7,6 +7,7 @@ the whole process tree), a stopping emulator leaving no process, and failures wi
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -238,3 +239,46 @@ def test_a_mapped_custom_image_runs_as_that_release(emulator: RunningEmulator) -
     _create(emulator, body)
     _phase(emulator, "custom", "Succeeded")
     assert _log(emulator, "custom").strip().endswith("pyspark")
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process", speed=10)
+def test_a_restarted_container_keeps_its_previous_log_for_kubectl_logs_previous(
+    emulator: RunningEmulator,
+) -> None:
+    # The first instance fails; the restarted one keeps running (the emptyDir outlives it).
+    script = (
+        "if [ -e /mnt/state/ran ]; then echo second instance; sleep 300; "
+        "else touch /mnt/state/ran; echo first instance; echo it fails >&2; exit 3; fi"
+    )
+    container = {"volumeMounts": [{"name": "state", "mountPath": "/mnt/state"}]}
+    body = _pod(
+        "flaky",
+        ["sh", "-c", script],
+        container=container,
+        volumes=[{"name": "state", "emptyDir": {}}],
+    )
+    body["spec"]["restartPolicy"] = "OnFailure"
+    never = _pod("steady", ["sh", "-c", "echo only; sleep 300"])
+    _create(emulator, body)
+    _create(emulator, never)
+
+    def restarted() -> dict[str, Any] | None:
+        pod = _get(emulator, "flaky")
+        status = ((pod or {}).get("status", {}).get("containerStatuses") or [{}])[0]
+        running = "running" in (status.get("state") or {})
+        return status if running and status.get("restartCount") == 1 else None
+
+    status = _until(restarted)
+    assert status["lastState"]["terminated"]["exitCode"] == 3
+    _until(lambda: _log(emulator, "flaky") == "second instance\n")
+    kubectl = ["kubectl", "--kubeconfig", str(emulator.kubeconfig_path), "-n", NS, "logs"]
+    previous = subprocess.run(
+        [*kubectl, "flaky", "--previous"], capture_output=True, text=True, timeout=30
+    )
+    assert (previous.returncode, previous.stdout) == (0, "first instance\nit fails\n")
+    _phase(emulator, "steady", "Running")
+    none = subprocess.run(
+        [*kubectl, "steady", "--previous"], capture_output=True, text=True, timeout=30
+    )
+    assert none.returncode == 1
+    assert 'previous terminated container "main" in pod "steady" not found' in none.stderr

@@ -46,8 +46,8 @@ INGRESS = {"servicePort": 4040, "servicePortName": "ui", "ingressURLFormat": "a.
 
 REFUSED = [
     (_app(name="spark.pi"), "metadata.name", "invalid SparkApplication name"),
-    (_app(name="1st"), "metadata.name", "DNS-1035"),
-    (_app(name="a" * 64), "metadata.name", "DNS-1035"),
+    (_app(name="1st"), "metadata.name", 'invalid SparkApplication name "1st": a DNS-1035 label'),
+    (_app(name="a" * 64), "metadata.name", "must be no more than 63 characters"),
     (
         _app(nodeSelector={"a": "b"}, driver={"nodeSelector": {"c": "d"}}),
         "spec",
@@ -61,12 +61,12 @@ REFUSED = [
     (
         _app(driverIngressOptions=[INGRESS, {**INGRESS, "ingressURLFormat": "b.example.com"}]),
         "spec",
-        "DriverIngressOptions has duplicate ServicePort",
+        "DriverIngressOptions has duplicate ServicePort: 4040",
     ),
     (
         _app(driverIngressOptions=[INGRESS, {**INGRESS, "servicePort": 4041}]),
         "spec",
-        "DriverIngressOptions has duplicate IngressURLFormat",
+        "DriverIngressOptions has duplicate IngressURLFormat: a.example.com",
     ),
     (
         _app(driverIngressOptions=[{**INGRESS, "ingressURLFormat": ""}]),
@@ -96,7 +96,7 @@ REFUSED = [
     (
         _app(namespace="team", sparkConf={"spark.kubernetes.namespace": "other"}),
         "spec.sparkConf",
-        "must equal the application namespace",
+        'must equal the application namespace "team", got "other"',
     ),
     (
         _app(sparkVersion="2.4.5", image="x:2.4.5", driver={"template": {"metadata": {}}}),
@@ -161,7 +161,7 @@ def test_a_scheduled_application_is_checked_for_its_name_and_template_spark_conf
 
 def test_the_crd_rules_give_the_same_refusals_as_offline() -> None:
     """The CRD's x-kubernetes-validations, evaluated as a CEL server does, agree with offline."""
-    crd = with_validation_rules(spark_application_crd())
+    crd = with_validation_rules(spark_application_crd(), message_expressions=True)
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for doc, _, message in REFUSED:
         found = [v.message for v in violations(schema, doc)]

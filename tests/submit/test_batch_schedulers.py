@@ -349,3 +349,53 @@ async def _send(kubeconfig: str, method: str, path: str, body: Any = None) -> An
         return await client.send(request)
     finally:
         await client.aclose()
+
+
+# ---- --dry-run lists what the batch scheduler adds ---------------------------------------------
+
+
+def _dry_run(tmp_path: Path, doc: dict[str, Any], *flags: str) -> Any:
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return CliRunner().invoke(cli, ["submit", str(path), "--dry-run", *flags])
+
+
+def test_dry_run_lists_the_volcano_pod_group_after_the_driver_pod(tmp_path: Path) -> None:
+    doc = _doc(batchSchedulerOptions={"queue": "q1"})
+    result = _dry_run(tmp_path, doc, "--k8s", "1.30", "-o", "json")
+    assert result.exit_code == 0, result.output
+    writes = json.loads(result.output)["writes"]
+    kinds = [w["object"]["kind"] for w in writes]
+    assert kinds[:2] == ["Pod", "PodGroup"]  # the pod owns it: written right after it
+    group = writes[1]
+    assert group["path"] == "/apis/scheduling.volcano.sh/v1beta1/namespaces/default/podgroups"
+    assert group["body"]["spec"]["queue"] == "q1"
+    assert group["body"]["metadata"]["ownerReferences"][0]["kind"] == "Pod"
+    assert writes[0]["body"]["metadata"]["annotations"][GROUP_ANNOTATION] == "spark-test-app-pg"
+    assert any("podgroups.scheduling.volcano.sh" in n["message"] for n in group["notes"])
+    text = _dry_run(tmp_path, doc, "--k8s", "1.30")
+    assert text.exit_code == 0, text.output
+    assert "PodGroup default/spark-test-app-pg" in text.output
+
+
+def test_dry_run_lists_the_coscheduling_pod_group_for_a_kube_scheduler(tmp_path: Path) -> None:
+    doc = _doc(batchScheduler="scheduler-plugins-scheduler")
+    flags = ("--k8s", "1.30", "-o", "json", "--kube-scheduler-name", "scheduler-plugins-scheduler")
+    result = _dry_run(tmp_path, doc, *flags)
+    assert result.exit_code == 0, result.output
+    writes = json.loads(result.output)["writes"]
+    group = next(w for w in writes if w["object"]["kind"] == "PodGroup")
+    assert group["object"]["apiVersion"] == "scheduling.x-k8s.io/v1alpha1"
+    assert group["object"]["name"] == "test-app-pg"
+    assert writes[0]["body"]["metadata"]["labels"][POD_GROUP_LABEL] == "test-app-pg"
+    plain = _dry_run(tmp_path, _doc(batchScheduler=None), "--k8s", "1.30", "-o", "json")
+    assert "PodGroup" not in [w["object"]["kind"] for w in json.loads(plain.output)["writes"]]
+
+
+def test_dry_run_against_a_server_without_volcano_exits_2(
+    emulator_factory: Any, tmp_path: Path
+) -> None:
+    running = emulator_factory(version=str(newest_version()))
+    result = _dry_run(tmp_path, _doc(), "--kubeconfig", str(running.kubeconfig_path))
+    assert result.exit_code == 2, result.output
+    assert "CRD PodGroup does not exist" in result.output

@@ -93,6 +93,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [sparkoperator.k8s.io]
   resources: [sparkapplications/status, scheduledsparkapplications/status]
   verbs: [get, update]
+# SparkConnect servers: watched; their status written (the server pod, Service and ConfigMap
+# are covered above).
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkconnects]
+  verbs: [get, list, watch]
+- apiGroups: [sparkoperator.k8s.io]
+  resources: [sparkconnects/status]
+  verbs: [get, update]
 {{- end }}
 
 {{/* Grants behind values: what the operator's flags that the values turn on write. */}}

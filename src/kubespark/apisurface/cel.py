@@ -20,7 +20,7 @@ import celpy
 from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError
 
-__all__ = ["RuleViolation", "holds", "violations"]
+__all__ = ["RuleViolation", "evaluated_message", "holds", "violations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,22 @@ def holds(rule: str, value: Any) -> bool:
     return bool(result) and not isinstance(result, CELEvalError)
 
 
+def evaluated_message(expression: str, value: Any) -> str | None:
+    """A rule's ``messageExpression`` with ``self`` bound to ``value``; None when it fails.
+
+    As the API server: an expression that errors, or gives no string or an empty or
+    multi-line one, leaves the rule's static ``message`` in force.
+    """
+    try:
+        result = _program(expression).evaluate({"self": json_to_cel(value)})
+    except (CELEvalError, ValueError, OverflowError, TypeError):
+        return None
+    if isinstance(result, CELEvalError) or not isinstance(result, str):
+        return None
+    text = str(result)
+    return text if text.strip() and "\n" not in text else None
+
+
 def violations(schema: Mapping[str, Any], obj: Any, path: str = "") -> list[RuleViolation]:
     """Every rule of ``schema`` (and its sub-schemas) that ``obj`` breaks, outermost first."""
     out: list[RuleViolation] = []
@@ -64,7 +80,10 @@ def violations(schema: Mapping[str, Any], obj: Any, path: str = "") -> list[Rule
     for entry in schema.get("x-kubernetes-validations") or []:
         rule = str(entry.get("rule", ""))
         if rule and not holds(rule, value):
-            message = str(entry.get("message") or f"failed rule: {rule}")
+            expression = str(entry.get("messageExpression") or "")
+            message = (evaluated_message(expression, value) if expression else None) or str(
+                entry.get("message") or f"failed rule: {rule}"
+            )
             out.append(RuleViolation(path or "<root>", message, rule))
     if isinstance(obj, Mapping):
         for key, sub in (schema.get("properties") or {}).items():

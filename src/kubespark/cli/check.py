@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 
 from kubespark.cli.flags import ContextFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
@@ -36,6 +37,7 @@ __all__ = ["check"]
 # and the HTTP stack (--kubeconfig) cost more than an offline check itself.
 if TYPE_CHECKING:
     from kubespark.kube.discovery import ClusterFacts
+    from kubespark.spark.executor_fidelity import ExecutorFieldLost
 
 T = TypeVar("T")
 
@@ -85,10 +87,16 @@ def check(
         jdk=None if jdk is None else _parsed("--jdk", parse_jdk_version, jdk),
     )
     assessment = evaluate(combination)
+    lost = _executor_fields_lost(file)
     if output is OutputFormat.JSON:
         view = assessment_view(assessment)
         if cluster is not None:
             view["cluster"] = _cluster_view(cluster)
+        if file is not None:
+            view["executorFieldsLost"] = [
+                {"field": f"spec.{item.path}", "message": item.message, "fix": item.fix}
+                for item in lost
+            ]
         print_json(view)
     else:
         console = stdout()
@@ -96,6 +104,8 @@ def check(
             console.print(f"[dim]server {cluster.server}: {cluster.git_version}[/]")
             for note in cluster.notes:
                 console.print(f"[yellow]note:[/] {note}")
+        for item in lost:
+            console.print(f"[yellow]note:[/] {escape(item.message)}; instead, {escape(item.fix)}")
         render_assessment(console, assessment, _title(combination))
     raise typer.Exit(EXIT_OK if assessment.compatible else EXIT_FINDING)
 
@@ -142,6 +152,15 @@ def _spark(spark: str | None, image: str | None, file: Path | None) -> Version |
         said = ", ".join(f"{where} says {v}" for where, v in found.items())
         raise InputError(f"conflicting Spark versions: {said}", fix="give one Spark version")
     return next(iter(found.values()), None)
+
+
+def _executor_fields_lost(file: Path | None) -> tuple[ExecutorFieldLost, ...]:
+    """Fields of the -f application its Spark driver overwrites in executors (compat notes)."""
+    if file is None:
+        return ()
+    from kubespark.spark.app_versions import read_spark_application
+
+    return read_spark_application(file).executor_fields_lost
 
 
 def _kube(text: str | None) -> Version | None:

@@ -12,18 +12,28 @@ share), so a new capability appends a step:
 4. the kubespark operator on an emulated 1.19 of its own: the CRDs installed, a Spark 3.5.1
    SparkApplication applied and run to COMPLETED, with its compat notes.
 
-It must stay fast (well under 20 s without spark-submit) and never download unless asked.
+``--real`` runs steps 2 and 3 with real Spark: the emulated 1.19 runs Apache Spark image pods as
+local processes (``--kubelet process``), and step 3 submits a PySpark job kept in a ConfigMap
+(``data/squares*.yaml``) whose real driver starts two real executors and prints its answer. It
+installs pyspark 3.5.1 on demand, needs Java 17, root and unshare(1), and takes about a minute.
+
+By default it must stay fast (well under 20 s without spark-submit) and never download unless
+asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
+import yaml
 from rich.console import Console
 
 from kubespark import sparkdist
@@ -47,6 +57,10 @@ from kubespark.versions import parse_kube_version, parse_spark_version
 SEED_SPARK = "3.5.1"
 SEED_KUBERNETES = "1.19"
 DEMO_APP = Path(__file__).resolve().parent / "data" / "spark-pi.yaml"
+REAL_APP = Path(__file__).resolve().parent / "data" / "squares.yaml"
+REAL_JOB = Path(__file__).resolve().parent / "data" / "squares-job.yaml"
+REAL_ANSWER = sum(x * x for x in range(1, 100_001))  # what squares-job.yaml's job prints
+REAL_FOLLOW_SECONDS = 600.0  # real JVMs: about a minute on two busy cores
 NAMESPACE = "spark-jobs"
 SPEED = 10.0  # the simulated driver and kubelet run ten times faster than real time
 FOLLOW_SECONDS = 120.0  # SparkPi ends in about a second at this speed; this only bounds a bug
@@ -61,11 +75,22 @@ def demo(
             "minutes) if it is missing, to show the real spark-submit failing too",
         ),
     ] = False,
+    real: Annotated[
+        bool,
+        typer.Option(
+            "--real",
+            help=f"run the Spark pods as real Spark {SEED_SPARK} processes (a PySpark job, a "
+            "driver and 2 executors; installs pyspark on demand; needs Java 17, root and "
+            "unshare; about a minute)",
+        ),
+    ] = False,
 ) -> None:
     """Spark 3.5.1 on Kubernetes 1.19: the verdict, spark-submit failing, kubespark succeeding."""
     console = stdout()
     console.print(f"[bold]kubespark demo[/]: Spark {SEED_SPARK} on Kubernetes {SEED_KUBERNETES}")
     show_check_verdict(console)
+    if real:
+        raise typer.Exit(show_real_spark(console))
     with seed_server() as server:
         theirs = show_spark_submit_on_emulator(console, server, install=with_spark_submit)
         ours = show_kubespark_submit(console, server)
@@ -89,9 +114,12 @@ def show_check_verdict(console: Console) -> None:
 
 
 @contextlib.contextmanager
-def seed_server() -> Iterator[RunningEmulator]:
+def seed_server(kubelet: str = "simulated") -> Iterator[RunningEmulator]:
     """An emulated Kubernetes 1.19 with the namespace and service account SparkPi runs in."""
-    options = EmulatorOptions(version=SEED_KUBERNETES, speed=SPEED, namespaces=(NAMESPACE,))
+    speed = SPEED if kubelet == "simulated" else 1.0  # real processes run in real time
+    options = EmulatorOptions(
+        version=SEED_KUBERNETES, speed=speed, namespaces=(NAMESPACE,), kubelet=kubelet
+    )
     with emulator_in_thread(options=options) as running:
         emu = running.emulator
         assert emu is not None
@@ -160,17 +188,22 @@ def _say_how_to_enable(console: Console, no_java: bool) -> None:
 # ---- step 3: kubespark submit ------------------------------------------------------------------
 
 
-def show_kubespark_submit(console: Console, server: RunningEmulator) -> bool:
+def show_kubespark_submit(
+    console: Console,
+    server: RunningEmulator,
+    path: Path = DEMO_APP,
+    follow_seconds: float = FOLLOW_SECONDS,
+) -> bool:
     """Step 3: ``kubespark submit --wait`` of the same SparkPi on the same server."""
-    console.rule("kubespark submit spark-pi.yaml --wait: the same SparkPi, the same server")
-    app = load_application(DEMO_APP)
+    console.rule(f"kubespark submit {path.name} --wait: the same Spark, the same server")
+    app = load_application(path)
     progress = TextProgress(console)
     try:
         outcome = asyncio.run(
             submit_and_follow(
                 app,
                 Target(kubeconfig=str(server.kubeconfig_path)),
-                follow_seconds=FOLLOW_SECONDS,
+                follow_seconds=follow_seconds,
                 on_submitted=progress.submitted,
                 on_progress=progress.progress,
             )
@@ -181,9 +214,66 @@ def show_kubespark_submit(console: Console, server: RunningEmulator) -> bool:
     return outcome.succeeded
 
 
-def show_both_sides(console: Console, spark_submit: int | None, kubespark: bool) -> None:
+# ---- --real: the same steps with real Spark processes ------------------------------------------
+
+
+def show_real_spark(console: Console) -> int:
+    """Steps 2 and 3 on a process kubelet: real spark-submit fails, real Spark runs the job."""
+    missing = _real_spark_missing()
+    if missing:
+        console.print(f"[red]cannot run real Spark here[/]: {missing}", highlight=False)
+        return EXIT_FINDING
+    with seed_server(kubelet="process") as server:
+        theirs = show_spark_submit_on_emulator(console, server, install=True)
+        server.call(_create(server.emulator, "configmaps", _job_config_map()))
+        ours = show_kubespark_submit(console, server, REAL_APP, REAL_FOLLOW_SECONDS)
+        answer = _job_answer(server)
+    show_both_sides(console, theirs, ours, "spark-submit's SparkPi, kubespark's PySpark job")
+    if answer is None:
+        console.print("[red]the driver's log has no answer[/]")
+        return EXIT_FINDING
+    right = "right" if answer == REAL_ANSWER else f"wrong: {REAL_ANSWER} expected"
+    console.print(
+        f"the real Spark {SEED_SPARK} driver and its 2 executors computed "
+        f"sum(x*x for x in 1..100000) = {answer} ({right})",
+        highlight=False,
+    )
+    return EXIT_OK if ours and answer == REAL_ANSWER else EXIT_FINDING
+
+
+def _real_spark_missing() -> str:
+    """What this machine lacks to run Spark pods as processes ('' when nothing)."""
+    if sparkdist.java_home() is None:
+        return f"Spark {SEED_SPARK} runs on Java 17 and no java is on PATH: install a JDK 17"
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return (
+            "the process kubelet gives each pod its own mount namespace, which needs root and "
+            "unshare(1) (util-linux): run as root, or without --real"
+        )
+    return ""
+
+
+def _job_config_map() -> dict[str, Any]:
+    loaded = yaml.safe_load(REAL_JOB.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _job_answer(server: RunningEmulator) -> int | None:
+    """The number the job printed in the driver pod's log."""
+    kubelet = server.emulator.kubelet
+    if kubelet is None:
+        return None
+    lines = kubelet.log_lines(NAMESPACE, "squares-driver", "spark-kubernetes-driver")
+    found = [m for line in lines if (m := re.search(r"kubespark-answer (\d+)", line))]
+    return int(found[-1].group(1)) if found else None
+
+
+def show_both_sides(
+    console: Console, spark_submit: int | None, kubespark: bool, what: str = "the same SparkPi"
+) -> None:
     """The two results on one server, side by side."""
-    console.rule(f"the same SparkPi on the same emulated Kubernetes {SEED_KUBERNETES}")
+    console.rule(f"{what} on the same emulated Kubernetes {SEED_KUBERNETES}")
     if spark_submit is None:
         console.print(f"spark-submit {SEED_SPARK}: not run here (see above how to enable it)")
     else:

@@ -112,6 +112,17 @@ def emulate(
             "--kubelet process)."
         ),
     ] = None,
+    authorization: Annotated[
+        str,
+        typer.Option(
+            "--authorization-mode",
+            # kube-apiserver's own flag name; a bare "--authorization: x" in an error would
+            # also read as a credential header to the redaction
+            help="always-allow: every request is allowed; rbac: Roles, ClusterRoles and "
+            "bindings decide for the users requests impersonate (kubectl --as=...), the "
+            "kubeconfig's own user being a cluster admin.",
+        ),
+    ] = "always-allow",
 ) -> None:
     """Serve an emulated API server of one Kubernetes version, with a kubelet.
 
@@ -144,6 +155,7 @@ def emulate(
         service_account_admission=service_account_admission,
         kubelet=kubelet,
         spark_image_map=_image_map(spark_image_map or []),
+        authorization=authorization,
     )
     asyncio.run(_serve(options))
 

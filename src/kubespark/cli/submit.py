@@ -105,7 +105,7 @@ def submit(
         )
     console = stdout()
     if dry_run:
-        target = Target(kubeconfig, context, namespace)
+        target = Target(kubeconfig, context, namespace, tuple(kube_scheduler_name or ()))
         plan, server = asyncio.run(plan_dry_run(app, target, k8s))
         if output is OutputFormat.JSON:
             print_json(plan_view(plan, server))
@@ -254,7 +254,7 @@ def render_submission(
 
 
 def _render_notes(console: Console, submission: Submission) -> None:
-    if not submission.notes:
+    if not submission.notes and not submission.messages:
         console.print(
             "  compat notes: none; this server takes every write as spark-submit sends it"
         )

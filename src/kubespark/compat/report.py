@@ -38,6 +38,10 @@ _RULE_HELP = {
     "typed patch object'. Create/update still work; kubespark falls back to them.",
     Rule.DUPLICATE_KEY: "A key appears twice in one mapping; the last value counts, and newer "
     "kubectl rejects the document.",
+    Rule.EXECUTOR_FIELD_LOST: "The application sets an executor field that the real Spark "
+    "driver of its release overwrites when it builds executor pods from the pod template "
+    "(kubeflow's webhook patched it in after Spark; kubespark has no webhook). The server "
+    "takes the application, but the executors do not carry the field.",
 }
 
 

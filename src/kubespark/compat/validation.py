@@ -27,7 +27,8 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
-from kubespark.spark.rules import KINDS, rule_violations
+from kubespark.spark.executor_fidelity import executor_fields_lost, spark_release_of
+from kubespark.spark.rules import CONNECT_KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -48,6 +49,11 @@ class Rule(Enum):
     MISSING_REQUIRED = ("missing-required", Severity.ERROR, "Required field missing")
     APPLY_WOULD_FAIL = ("apply-would-fail", Severity.WARNING, "Server-side apply would fail")
     DUPLICATE_KEY = ("duplicate-key", Severity.WARNING, "Key given twice")
+    EXECUTOR_FIELD_LOST = (
+        "executor-field-lost",
+        Severity.WARNING,
+        "Executor field the real Spark driver overwrites",
+    )
 
     def __init__(self, rule_id: str, severity: Severity, title: str) -> None:
         self.id = rule_id
@@ -174,14 +180,38 @@ class _Add(Protocol):
     ) -> None: ...
 
 
+_KUBEFLOW_VERSIONS = {
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "ScheduledSparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
+}
+
+
 def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
-    """kubeflow's validating-webhook refusals of a SparkApplication / ScheduledSparkApplication."""
-    if not isinstance(obj, dict) or obj.get("apiVersion") != "sparkoperator.k8s.io/v1beta2":
+    """kubeflow's validating-webhook refusals of its kinds (v1beta2 applications, SparkConnect)."""
+    if not isinstance(obj, dict) or obj.get("kind") not in CONNECT_KINDS:
         return
-    if obj.get("kind") not in KINDS:
+    expected = _KUBEFLOW_VERSIONS.get(str(obj.get("kind")))
+    if obj.get("apiVersion") != expected:
         return
-    for path, rule in rule_violations(obj):
-        add(Rule.INVALID_FIELD, "." + path, rule.message, rule.fix)
+    for breach in rule_violations(obj):
+        add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
+    _add_executor_fields_lost(obj, add)
+
+
+def _add_executor_fields_lost(obj: dict[str, Any], add: _Add) -> None:
+    """Executor fields the application's Spark driver overwrites (warnings, with what to do)."""
+    spec = obj.get("spec")
+    if obj.get("kind") == "ScheduledSparkApplication" and isinstance(spec, dict):
+        spec, where = spec.get("template"), ".spec.template."
+    elif obj.get("kind") == "SparkApplication":
+        where = ".spec."
+    else:
+        return
+    release = spark_release_of(spec) if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and release is not None:
+        for lost in executor_fields_lost(spec, release):
+            add(Rule.EXECUTOR_FIELD_LOST, where + lost.path, lost.message, lost.fix)
 
 
 def custom_resource_report(doc: Document, *, strict: bool = False) -> ObjectReport | None:

@@ -286,9 +286,13 @@ class _KubernetesDriver:
 
     # -- feature steps ----------------------------------------------------------------------
 
+    def _substituted(self, value: str) -> str:
+        """A label or annotation value with {{APP_ID}} replaced, where this Spark does that."""
+        return _substitute(value, self.ids.app_id) if self.has("app_id_substitution") else value
+
     def _labels(self) -> dict[str, str]:
         custom = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(self.conf, "spark.kubernetes.driver.label.").items()
         }
         preset = {
@@ -296,6 +300,8 @@ class _KubernetesDriver:
             "spark-app-selector": self.ids.app_id,
             "spark-role": "driver",
         }
+        if not self.has("version_label"):
+            del preset["spark-version"]
         if self.has("app_name_label"):
             preset = {
                 "spark-app-name": _sanitise(self.app_name)[: self.d["label_max_length"]],
@@ -408,7 +414,7 @@ class _KubernetesDriver:
         meta["name"] = self.pod_name
         meta.setdefault("labels", {}).update(self._labels())
         annotations = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(conf, "spark.kubernetes.driver.annotation.").items()
         }
         if annotations or self.has("empty_maps_serialised"):
@@ -471,13 +477,16 @@ class _KubernetesDriver:
         name = self._service_name()
         driver_port, block, ui = self._ports()
         meta: Obj = {"name": name}
+        if self.has("namespace_in_other_resources"):
+            meta["namespace"] = self.namespace
         annotations = {
-            k: _substitute(v, self.ids.app_id)
+            k: self._substituted(v)
             for k, v in _prefixed(self.conf, "spark.kubernetes.driver.service.annotation.").items()
         }
         if annotations or self.has("empty_maps_serialised"):
             meta["annotations"] = annotations
-        meta["labels"] = {"spark-app-selector": self.ids.app_id}
+        if self.has("service_app_selector_label"):
+            meta["labels"] = {"spark-app-selector": self.ids.app_id}
         if self.has("service_labels"):
             meta["labels"] |= _prefixed(self.conf, "spark.kubernetes.driver.service.label.")
         ports: list[Obj] = [
@@ -636,6 +645,8 @@ class _KubernetesDriver:
             "metadata": {"name": name},
             "data": {d["pod_template_key"]: self.files[path]},
         }
+        if self.has("namespace_in_other_resources"):
+            config_map["metadata"]["namespace"] = self.namespace
         if self.has("configmap_immutable"):
             config_map["immutable"] = True
         self.resources.append(config_map)
@@ -682,27 +693,25 @@ class _KubernetesDriver:
             epoch_ms=_int_or_none(self.props.get("spark.app.submitTime")),
         )
         c.setdefault("env", []).append({"name": "SPARK_CONF_DIR", "value": d["conf_dir"]})
-        c.setdefault("volumeMounts", []).append(
-            {"mountPath": d["conf_dir"], "name": d["conf_volume"]}
-        )
-        pod["spec"].setdefault("volumes", []).append(
-            {
-                "configMap": {
-                    "items": [{"key": "spark.properties", "mode": 420, "path": "spark.properties"}],
-                    "name": name,
-                },
-                "name": d["conf_volume"],
-            }
-        )
+        items = self.has("conf_volume_items")
+        volume = d["conf_volume"] if items else d["conf_volume_before_3_1"]
+        c.setdefault("volumeMounts", []).append({"mountPath": d["conf_dir"], "name": volume})
+        source: Obj = {"name": name}
+        if items:
+            entry = {"key": "spark.properties", "mode": 420, "path": "spark.properties"}
+            source = {"items": [entry], "name": name}
+        pod["spec"].setdefault("volumes", []).append({"configMap": source, "name": volume})
         meta: Obj = {"name": name, "namespace": self.namespace}
-        if self.has("empty_maps_serialised"):
+        if self.has("empty_maps_serialised") and self.has("configmap_empty_labels"):
             meta["labels"] = {}
         config_map: Obj = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": meta,
-            "data": {"spark.properties": text, "spark.kubernetes.namespace": self.namespace},
+            "data": {"spark.properties": text},
         }
+        if self.has("configmap_namespace_key"):
+            config_map["data"]["spark.kubernetes.namespace"] = self.namespace
         if self.has("configmap_immutable"):
             config_map["immutable"] = True
         return config_map

@@ -32,8 +32,10 @@ from kubespark.emulator.apiserver.faults import FaultInjector, Faults
 from kubespark.emulator.apiserver.guarded import MAX_CONNECTIONS
 from kubespark.emulator.apiserver.objects import Clock
 from kubespark.emulator.apiserver.patching import Patcher
+from kubespark.emulator.apiserver.rbac import RbacAuthorizer, bootstrap_objects
 from kubespark.emulator.apiserver.tls import ServerCertificates, make_certificates
 from kubespark.emulator.controllers import ControllerSet
+from kubespark.emulator.controllers.cronjobs import CronJobController
 from kubespark.emulator.controllers.workloads import WorkloadControllers
 from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
@@ -54,6 +56,7 @@ T = TypeVar("T")
 log = logging.getLogger("kubespark.emulator")
 
 KUBELETS = ("simulated", "process")
+AUTHORIZERS = ("always-allow", "rbac")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -78,6 +81,9 @@ class EmulatorOptions:
     bearer_tokens: tuple[str, ...] = ()
     kubelet: str = "simulated"  # or "process": Apache Spark image pods run as local processes
     spark_image_map: tuple[tuple[str, str], ...] = ()  # (image, Spark version) for custom images
+    # "always-allow" (every request allowed) or "rbac": Roles, ClusterRoles and bindings decide
+    # for users a request impersonates (kubectl --as); the emulator's own user is an admin.
+    authorization: str = "always-allow"
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -91,6 +97,12 @@ class EmulatorOptions:
                 f"unknown kubelet {self.kubelet!r}",
                 where="--kubelet",
                 fix=f"choose one of: {', '.join(KUBELETS)}",
+            )
+        if self.authorization not in AUTHORIZERS:
+            raise InputError(
+                f"unknown authorization mode {self.authorization!r}",
+                where="--authorization-mode",
+                fix=f"choose one of: {', '.join(AUTHORIZERS)}",
             )
         if not 0 <= self.port <= 65535:
             raise InputError(
@@ -147,6 +159,7 @@ class Emulator:
         self.port = self.options.port
         self.controllers: ControllerSet | None = None
         self.workloads: WorkloadControllers | None = None
+        self.cronjobs: CronJobController | None = None
         self._root_ca: ServerCertificates | None = None  # plain HTTP: a CA only to publish
         self.kubelet: Kubelet | None = None
         self.app: EmulatorApp | None = None
@@ -212,6 +225,7 @@ class Emulator:
         self.workloads = WorkloadControllers(
             self.api, self.clock, ca_pem=self._ca_pem, events=self.options.events
         )
+        self.cronjobs = CronJobController(self.api, self.clock, self.workloads.record_event)
         self._seed_objects()
         self.kubelet = self._make_kubelet()
         self.app = EmulatorApp(
@@ -222,10 +236,15 @@ class Emulator:
             address=lambda: f"{self.options.host}:{self.port}",
             on_restart=self.restart,
             network=self.kubelet,
+            runtime=self.kubelet,
+            authorizer=RbacAuthorizer(self.api.store)
+            if self.options.authorization == "rbac"
+            else None,
             bookmark_interval=self.options.bookmark_interval,
         )
         self.controllers.start()
         self.workloads.start()
+        self.cronjobs.start()
         self.kubelet.start()
         for logger in ("uvicorn.error", "uvicorn"):
             logging.getLogger(logger).addFilter(_QuietDrops())
@@ -253,7 +272,17 @@ class Emulator:
             )
         return Kubelet(self.api, self.clock, events=self.options.events)
 
+    def _seed_rbac(self) -> None:
+        """The bootstrap policy an RBAC-authorizing server writes at start."""
+        for plural, body in bootstrap_objects():
+            res = self.api.registry.storage_version("rbac.authorization.k8s.io", plural)
+            name = body["metadata"]["name"]
+            if res is not None and self.api.store.get(res.bucket, "", name) is None:
+                self.api.create(res, "", body, WriteOptions(field_manager="kube-apiserver"))
+
     def _seed_objects(self) -> None:
+        if self.options.authorization == "rbac":
+            self._seed_rbac()
         res = self.api.registry.for_kind("v1", "Namespace")
         if res is None:
             raise InputError(f"Kubernetes {self.version} has no v1 Namespace in its API surface")
@@ -352,6 +381,8 @@ class Emulator:
             await self.controllers.stop()
         if self.workloads is not None:
             await self.workloads.stop()
+        if self.cronjobs is not None:
+            await self.cronjobs.stop()
         self._dir.cleanup()
 
     async def restart(self, downtime: float = 0.2) -> None:

@@ -1,16 +1,16 @@
 """The CustomResourceDefinitions kubespark installs, derived from its own models.
 
 Owns building the ``apiextensions.k8s.io/v1`` CRDs of SparkApplication and
-ScheduledSparkApplication (``sparkoperator.k8s.io/v1beta2``, kubeflow's group, names, short
-names and printer columns, so existing manifests and dashboards keep working) and the kopf
-peering CRDs leader election needs. Each schema is structural: the spec comes from the pydantic
-model in ``kubespark.spark`` (types, enums, bounds, required fields), and every Kubernetes
-sub-object the model keeps as a mapping (volumes, affinity, tolerations, containers, env...) is
-typed from the API surface's ``core/v1`` definitions of the newest Kubernetes minor kubespark
-knows: a superset, so the server never prunes a field a user set for a newer cluster (the compat
-planner drops those per server when it writes the pods). Pod templates stay schemaless
-(``x-kubernetes-preserve-unknown-fields``), as kubeflow's do, to keep the CRD well under the
-size limits of ``kubectl apply``.
+ScheduledSparkApplication (``sparkoperator.k8s.io/v1beta2``) and SparkConnect (``v1alpha1``), with
+kubeflow's group, names, short names and printer columns, so existing manifests and dashboards keep
+working, and the kopf peering CRDs leader election needs. Each schema is structural: the spec comes
+from the pydantic model in ``kubespark.spark`` (types, enums, bounds, required fields), and every
+Kubernetes sub-object the model keeps as a mapping (volumes, affinity, tolerations, containers,
+env...) is typed from the API surface's ``core/v1`` definitions of the newest Kubernetes minor
+kubespark knows: a superset, so the server never prunes a field a user set for a newer cluster (the
+compat planner drops those per server when it writes the pods). Pod templates stay schemaless
+(``x-kubernetes-preserve-unknown-fields``), as kubeflow's do, to keep the CRD well under the size
+limits of ``kubectl apply``.
 
 ``render_crds`` builds them; the YAML shipped under ``operator/data/crds`` and in ``deploy/`` is
 its output, and a test fails when they drift. Those files fit every version; kubeflow's webhook
@@ -29,10 +29,12 @@ from typing import Any
 import yaml
 
 from kubespark.apisurface import ApiSurface, Schema, SchemaKind, load_surface, newest_version
+from kubespark.spark.connect import SparkConnect
 from kubespark.spark.model import ScheduledSparkApplication, SparkApplication
 from kubespark.spark.rules import list_bounds, spec_root, webhook_rules
 
 __all__ = [
+    "CONNECT_VERSION",
     "GROUP",
     "VERSION",
     "crd_documents",
@@ -40,11 +42,13 @@ __all__ = [
     "render_crds",
     "scheduled_crd",
     "spark_application_crd",
+    "spark_connect_crd",
     "with_validation_rules",
 ]
 
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
+CONNECT_VERSION = "v1alpha1"
 Obj = dict[str, Any]
 
 # The model's plain-mapping fields, by JSON name, and the core type each one holds.
@@ -64,6 +68,7 @@ _SUB_OBJECTS: Mapping[str, tuple[str, bool]] = {  # name -> (type, is a list)
     "hostAliases": (_CORE + "HostAlias", True),
     "lifecycle": (_CORE + "Lifecycle", False),
     "ingressTLS": ("io.k8s.api.networking.v1.IngressTLS", True),
+    "service": (_CORE + "Service", False),  # SparkConnect's server.service, typed as kubeflow's
 }
 # Too large to inline and free-form in kubeflow's CRD too: the user's pod templates.
 _SCHEMALESS = {"template"}
@@ -192,7 +197,9 @@ def _is_free_form(node: Mapping[str, Any]) -> bool:
 
 
 @functools.cache
-def _spec_schema(model: type[SparkApplication] | type[ScheduledSparkApplication]) -> Obj:
+def _spec_schema(
+    model: type[SparkApplication] | type[ScheduledSparkApplication] | type[SparkConnect],
+) -> Obj:
     schema = model.model_json_schema(by_alias=True, mode="validation")
     defs = schema.get("$defs", {})
     return _structural(_resolved(schema["properties"]["spec"], defs), defs)
@@ -250,6 +257,41 @@ SCHEDULED_STATUS: Obj = {
 }
 
 
+# SparkConnectStatus (api/v1alpha1/sparkconnect_types.go): conditions are metav1.Condition.
+_CONDITION: Obj = {
+    "type": "object",
+    "properties": {
+        "type": _STR,
+        "status": _STR,
+        "reason": _STR,
+        "message": _STR,
+        "lastTransitionTime": {"type": "string", "format": "date-time"},
+        "observedGeneration": {"type": "integer", "format": "int64"},
+    },
+    "required": ["lastTransitionTime", "message", "reason", "status", "type"],
+}
+SPARK_CONNECT_STATUS: Obj = {
+    "type": "object",
+    "properties": {
+        "conditions": {
+            "type": "array",
+            "items": _CONDITION,
+            "x-kubernetes-list-map-keys": ["type"],
+            "x-kubernetes-list-type": "map",
+        },
+        "state": _STR,
+        "errorMessage": _STR,  # kubespark's: why a SparkConnect is Failed (kubeflow refuses it)
+        "server": {
+            "type": "object",
+            "properties": {"podName": _STR, "podIp": _STR, "serviceName": _STR},
+        },
+        "executors": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "startTime": {"type": "string", "format": "date-time"},
+        "lastUpdateTime": {"type": "string", "format": "date-time"},
+    },
+}
+
+
 def _crd(
     kind: str,
     plural: str,
@@ -257,6 +299,7 @@ def _crd(
     spec: Obj,
     status: Obj,
     columns: list[Obj],
+    version: str = VERSION,
 ) -> Obj:
     schema: Obj = {
         "type": "object",
@@ -293,7 +336,7 @@ def _crd(
             "scope": "Namespaced",
             "versions": [
                 {
-                    "name": VERSION,
+                    "name": version,
                     "served": True,
                     "storage": True,
                     "schema": {"openAPIV3Schema": schema},
@@ -313,7 +356,7 @@ def _add_required_fields(schema: Obj, kind: str) -> None:
             node["required"] = sorted({*node.get("required", []), rule.required})
 
 
-def with_validation_rules(crd: Obj) -> Obj:
+def with_validation_rules(crd: Obj, *, message_expressions: bool = False) -> Obj:
     """A copy of one of kubespark's CRDs carrying kubeflow's webhook refusals as CEL rules.
 
     For servers that evaluate ``x-kubernetes-validations`` (the API surface's
@@ -321,7 +364,8 @@ def with_validation_rules(crd: Obj) -> Obj:
     fails ``kubectl apply`` validation there), so the shipped files and the chart stay without
     it and ``install-crds`` adds it where it works. The operator applies the same rules on every
     server. Lists the uniqueness rules compare pairwise get a ``maxItems`` so a real server's
-    cost estimate stays in budget.
+    cost estimate stays in budget. ``message_expressions`` (servers whose ``ValidationRule``
+    has ``messageExpression``, 1.27+) adds kubeflow's messages with the offending value.
     """
     out = copy.deepcopy(crd)
     kind = str(out["spec"]["names"]["kind"])
@@ -329,13 +373,20 @@ def with_validation_rules(crd: Obj) -> Obj:
         return out
     schema = out["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for at, most in list_bounds().items():
-        _schema_at(schema, at, kind)["maxItems"] = most
+        if kind in _KINDS_WITH_LISTS:
+            _schema_at(schema, at, kind)["maxItems"] = most
     for rule in webhook_rules():
         if kind in rule.kinds and rule.crd and rule.rule:
+            entry = {"rule": rule.rule, "message": rule.message}
+            if message_expressions and rule.message_expression:
+                entry["messageExpression"] = rule.message_expression
             _schema_at(schema, rule.at, kind).setdefault("x-kubernetes-validations", []).append(
-                {"rule": rule.rule, "message": rule.message}
+                entry
             )
     return out
+
+
+_KINDS_WITH_LISTS = ("SparkApplication", "ScheduledSparkApplication")  # the bounded lists' owners
 
 
 def _schema_at(schema: Obj, at: str, kind: str) -> Obj:
@@ -388,6 +439,25 @@ def scheduled_crd() -> Obj:
     )
 
 
+def spark_connect_crd() -> Obj:
+    """kubeflow's ``sparkconnects.sparkoperator.k8s.io`` (v1alpha1), from kubespark's model."""
+    columns = [
+        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
+        {"jsonPath": ".status.state", "name": "Status", "type": "string"},
+        {"jsonPath": ".status.server.podName", "name": "PodName", "type": "string"},
+    ]
+    spec = copy.deepcopy(_spec_schema(SparkConnect))
+    return _crd(
+        "SparkConnect",
+        "sparkconnects",
+        ["sparkconn"],
+        spec,
+        SPARK_CONNECT_STATUS,
+        columns,
+        CONNECT_VERSION,
+    )
+
+
 def peering_crds() -> list[Obj]:
     """kopf's peering CRDs (kopf.dev/v1): replicas announce themselves there to elect one."""
     out = []
@@ -433,7 +503,7 @@ def peering_crds() -> list[Obj]:
 
 def crd_documents(*, peering: bool = True) -> list[Obj]:
     """Every CRD the operator needs, in install order."""
-    docs = [spark_application_crd(), scheduled_crd()]
+    docs = [spark_application_crd(), scheduled_crd(), spark_connect_crd()]
     return docs + peering_crds() if peering else docs
 
 
@@ -451,6 +521,7 @@ def render_crds(docs: list[Obj]) -> str:
 CRD_FILES = {
     "sparkoperator.k8s.io_sparkapplications.yaml": spark_application_crd,
     "sparkoperator.k8s.io_scheduledsparkapplications.yaml": scheduled_crd,
+    "sparkoperator.k8s.io_sparkconnects.yaml": spark_connect_crd,
 }
 PEERING_FILE = "kopf.dev_peerings.yaml"
 

@@ -37,13 +37,22 @@ def plan_crds(surface: ApiSurface, *, peering: bool = True) -> Plan:
     """
     docs = shipped_crds(peering=peering)
     if surface.behaviours.crd_validation_rules:
-        docs = [with_validation_rules(d) for d in docs]
+        expressions = _knows_message_expressions(surface)
+        docs = [with_validation_rules(d, message_expressions=expressions) for d in docs]
     return plan_writes(
         docs,
         surface,
         Intent.CREATE_OR_REPLACE,
         field_manager="kubespark",
     )
+
+
+def _knows_message_expressions(surface: ApiSurface) -> bool:
+    """Whether the server's ``ValidationRule`` has ``messageExpression`` (its schema says)."""
+    rule = surface.types.get(
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule"
+    )
+    return rule is not None and "messageExpression" in rule.properties
 
 
 async def install_crds(

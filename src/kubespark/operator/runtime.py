@@ -1,7 +1,8 @@
 """One operator process: kopf's watchers and peering, kubespark's controllers, HTTP, shutdown.
 
 Owns wiring everything together for ``kubespark operator``. kopf (pinned) does what it is made
-for: the watch streams of SparkApplications, ScheduledSparkApplications and Spark pods (pods
+for: the watch streams of SparkApplications, ScheduledSparkApplications, SparkConnects and
+Spark pods (pods
 filtered server-side by kubeflow's ``launched-by-spark-operator`` label) with relisting after a
 dropped or expired watch, namespace scoping, peering for leader election, and signal handling.
 Its handlers are ``on.event`` only: they feed caches and work queues, so kopf writes nothing to
@@ -43,13 +44,14 @@ from kubespark.operator.connect import (
     kopf_login,
     label_selector_matcher,
 )
-from kubespark.operator.crds import GROUP, VERSION
+from kubespark.operator.crds import CONNECT_VERSION, GROUP, VERSION
 from kubespark.operator.events import EventRecorder
 from kubespark.operator.http import OperatorHTTP
 from kubespark.operator.leadership import Leadership
 from kubespark.operator.metrics import OperatorMetrics
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.scheduled import ScheduledController
+from kubespark.operator.sparkconnect import ConnectController
 from kubespark.operator.workqueue import run_workers
 from kubespark.redaction import RedactingFilter
 from kubespark.submit import server_capabilities
@@ -100,6 +102,7 @@ class Operator:
     recorder: EventRecorder
     applications: ApplicationController
     scheduled: ScheduledController
+    connects: ConnectController
     leadership: Leadership
     http: OperatorHTTP | None
     started: float = field(default_factory=time.monotonic)
@@ -128,7 +131,7 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
     registry = kopf.OperatorRegistry()
     options = op.options
     kopf.on.login(registry=registry)(kopf_login(options.kubeconfig, options.context, op.connection))
-    apps, scheduled = op.applications, op.scheduled
+    apps, scheduled, connects = op.applications, op.scheduled, op.connects
 
     # Everything is cached; the controllers queue and reconcile only what their namespace
     # filter admits, so a namespace admitted later (a label added) finds its objects cached.
@@ -143,9 +146,14 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
     async def scheduled_event(event: kopf.RawEvent, **_: Any) -> None:
         scheduled.on_event(event["type"], cast(dict[str, Any], event["object"]))
 
+    @kopf.on.event(GROUP, CONNECT_VERSION, "sparkconnects", registry=registry)
+    async def connect_event(event: kopf.RawEvent, **_: Any) -> None:
+        connects.on_event(event["type"], cast(dict[str, Any], event["object"]))
+
     @kopf.on.event("", "v1", "pods", labels={LAUNCHED_BY: "true"}, registry=registry)
     async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
         apps.on_pod_event(event["type"], cast(dict[str, Any], event["object"]))
+        connects.on_pod_event(cast(dict[str, Any], event["object"]))
 
     if options.namespace_selector:
         matches = label_selector_matcher(options.namespace_selector)
@@ -160,11 +168,11 @@ def _registry(op: Operator, selector_labels: dict[str, dict[str, str]]) -> kopf.
             was = op.namespace_ok(name)
             selector_labels[name] = dict(meta.get("labels") or {})
             if op.namespace_ok(name) and not was:
-                for controller in (apps, scheduled):
+                for controller in (apps, scheduled, connects):
                     controller.admit_namespace(name)
 
         op.namespace_ok = lambda ns: ns in selector_labels and matches(selector_labels[ns])
-        apps.admits = scheduled.admits = op.namespace_ok
+        apps.admits = scheduled.admits = connects.admits = op.namespace_ok
     return registry
 
 
@@ -219,6 +227,7 @@ async def build_operator(options: OperatorOptions, clock: OperatorClock | None =
         client, capabilities, options, recorder, metrics, clock=clock
     )
     scheduled = ScheduledController(client, recorder, applications.apps, clock=clock)
+    connects = ConnectController(client, recorder, clock=clock)
     scopes = () if options.clusterwide else options.namespaces
     leadership = Leadership(
         client,
@@ -239,6 +248,7 @@ async def build_operator(options: OperatorOptions, clock: OperatorClock | None =
         recorder,
         applications,
         scheduled,
+        connects,
         leadership,
         None,
     )
@@ -284,6 +294,7 @@ async def _run(op: Operator, stop: asyncio.Event | None) -> None:
         asyncio.create_task(op.recorder.run(), name="events"),
         _workers(op, op.applications, "sparkapplication", options.workers),
         _workers(op, op.scheduled, "scheduledsparkapplication", options.scheduled_workers),
+        _workers(op, op.connects, "sparkconnect", options.scheduled_workers),
         asyncio.create_task(_gauges(op), name="gauges"),
     ]
     if op.http is not None:
@@ -329,7 +340,7 @@ async def _relay(stop: asyncio.Event, kopf_stop: asyncio.Future[None]) -> None:
 
 def _workers(
     op: Operator,
-    controller: ApplicationController | ScheduledController,
+    controller: ApplicationController | ScheduledController | ConnectController,
     kind: str,
     workers: int,
 ) -> asyncio.Task[None]:
@@ -365,8 +376,9 @@ async def _drain(op: Operator, background: list[asyncio.Task[Any]]) -> None:
     op.leadership.active.clear()  # workers take no new key
     op.applications.queue.close()
     op.scheduled.queue.close()
+    op.connects.queue.close()
     deadline = time.monotonic() + DRAIN_SECONDS
-    busy = op.applications.queue, op.scheduled.queue
+    busy = op.applications.queue, op.scheduled.queue, op.connects.queue
     while any(q.busy for q in busy) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # two queues to watch, and a deadline: polling is simplest
     with contextlib.suppress(Exception):

@@ -1,7 +1,8 @@
 """The SparkApplication model (``sparkoperator.k8s.io/v1beta2``) with kubeflow's defaults.
 
-Owns parsing and validation of SparkApplication and ScheduledSparkApplication documents; errors
-name the field path and the fix. It knows nothing of Kubernetes servers or HTTP.
+Owns parsing and validation of SparkApplication, ScheduledSparkApplication and SparkConnect
+(``v1alpha1``) documents; errors name the field path and the fix. It knows nothing of
+Kubernetes servers or HTTP.
 """
 
 from kubespark.spark.loading import (
@@ -10,6 +11,7 @@ from kubespark.spark.loading import (
     apply_defaults,
     load_application,
     load_scheduled_application,
+    load_spark_connect,
     spark_version_of,
 )
 from kubespark.spark.model import (
@@ -29,5 +31,6 @@ __all__ = [
     "apply_defaults",
     "load_application",
     "load_scheduled_application",
+    "load_spark_connect",
     "spark_version_of",
 ]

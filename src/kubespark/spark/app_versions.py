@@ -3,7 +3,8 @@
 Owns reading a file for ``kubespark check -f``: the kind decides the model, the file is loaded
 and validated as a submission would load it (so a malformed application is reported the same
 way: field path, ``file:line``, fix), and ``sparkVersion`` must agree with the image's tag. It
-judges no compatibility.
+judges no compatibility, but names the fields set in the file that the Spark driver of that
+release overwrites in executors (``executor_fidelity``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import yaml
 
 from kubespark import bounded
 from kubespark.errors import InputError
+from kubespark.spark.executor_fidelity import ExecutorFieldLost, executor_fields_lost
 from kubespark.spark.loading import (
     ApplicationError,
     load_application,
@@ -33,6 +35,8 @@ class AppVersions:
 
     spark: Version
     origin: str
+    # fields set in the application that this Spark's driver overwrites in executors
+    executor_fields_lost: tuple[ExecutorFieldLost, ...] = ()
 
 
 def read_spark_application(path: Path) -> AppVersions:
@@ -54,7 +58,8 @@ def read_spark_application(path: Path) -> AppVersions:
             where=f"{path}: {where}.sparkVersion",
             fix="make sparkVersion the Spark release in the image",
         )
-    return AppVersions(version, f"{path}: {where}")
+    raw = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return AppVersions(version, f"{path}: {where}", executor_fields_lost(raw, version))
 
 
 def _load_spec(path: Path) -> tuple[SparkApplicationSpec, str]:

@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from kubespark import bounded
 from kubespark.errors import InputError, VersionError
+from kubespark.spark.connect import SparkConnect
 from kubespark.spark.model import (
     DynamicAllocation,
     ScheduledSparkApplication,
@@ -38,11 +39,17 @@ __all__ = [
     "apply_defaults",
     "load_application",
     "load_scheduled_application",
+    "load_spark_connect",
     "spark_version_of",
     "webhook_problems",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
+_API_VERSIONS = {
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "ScheduledSparkApplication": "sparkoperator.k8s.io/v1beta2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
+}
 Loc = tuple[int | str, ...]
 
 
@@ -83,6 +90,14 @@ def load_scheduled_application(source: str | Path) -> ScheduledSparkApplication:
     return scheduled.model_copy(
         update={"spec": scheduled.spec.model_copy(update={"template": template})}
     )
+
+
+def load_spark_connect(source: str | Path) -> SparkConnect:
+    """A SparkConnect (``v1alpha1``) from YAML/JSON text or a file path, with kubeflow's refusals.
+
+    kubeflow's defaulter sets nothing for it; its webhook's checks are rules of the data file.
+    """
+    return _load(source, SparkConnect)
 
 
 def spark_version_of(spec: SparkApplicationSpec, *, where: str = "spec") -> Version:
@@ -210,7 +225,7 @@ def _load(source: str | Path, model: type[_M], *, refusals: bool = True) -> _M:
                 Problem(
                     name,
                     f"expected one {kind} document (a mapping), found {len(documents)} documents",
-                    f"give a single YAML document with apiVersion: sparkoperator.k8s.io/v1beta2 "
+                    f"give a single YAML document with apiVersion: {_API_VERSIONS.get(kind)} "
                     f"and kind: {kind}",
                 )
             ]
@@ -233,11 +248,12 @@ def webhook_problems(
 ) -> list[Problem]:
     """kubeflow's validating-webhook refusals of a raw document, as problems with a fix."""
     out = []
-    for path, rule in rule_violations(document):
+    for breach in rule_violations(document):
+        path = breach.path
         loc = tuple(int(p) if p.isdigit() else p for p in _split_path(path))
         line = _line_of(root, loc) if root is not None else None
         where = f"{name}:{line} {path}" if line else path
-        out.append(Problem(where, rule.message, rule.fix))
+        out.append(Problem(where, breach.message, breach.rule.fix))
     return out
 
 

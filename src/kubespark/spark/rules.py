@@ -19,12 +19,22 @@ from typing import Any
 
 import yaml
 
-from kubespark.apisurface.cel import holds
+from kubespark.apisurface.cel import evaluated_message, holds
 from kubespark.errors import DataError
 
-__all__ = ["KINDS", "WebhookRule", "list_bounds", "rule_violations", "spec_root", "webhook_rules"]
+__all__ = [
+    "CONNECT_KINDS",
+    "KINDS",
+    "Breach",
+    "WebhookRule",
+    "list_bounds",
+    "rule_violations",
+    "spec_root",
+    "webhook_rules",
+]
 
 KINDS = ("SparkApplication", "ScheduledSparkApplication")
+CONNECT_KINDS = (*KINDS, "SparkConnect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,16 @@ class WebhookRule:
     required: str = ""
     reported_at: str = "metadata.name"
     crd: bool = True
+    message_expression: str = ""  # CEL giving kubeflow's message with the offending value
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """One rule a document breaks: where, which rule, and the message with the value in it."""
+
+    path: str
+    rule: WebhookRule
+    message: str
 
 
 @functools.cache
@@ -67,7 +87,7 @@ def webhook_rules() -> tuple[WebhookRule, ...]:
         out.append(
             WebhookRule(
                 id=f"denied-spark-conf:{key}",
-                kinds=KINDS,
+                kinds=CONNECT_KINDS,
                 at="spec.sparkConf",
                 rule=f"!('{key}' in self)",
                 message=f'sparkConf key "{key}" is not allowed: {reason}',
@@ -94,6 +114,7 @@ def _rule(raw: Mapping[str, Any]) -> WebhookRule:
         rule=" ".join(str(raw.get("rule") or "").split()),
         required=str(raw.get("required") or ""),
         crd=bool(raw.get("crd", True)),
+        message_expression=str(raw.get("message_expression") or "").strip(),
     )
 
 
@@ -102,8 +123,8 @@ def spec_root(kind: str) -> tuple[str, ...]:
     return ("spec", "template") if kind == "ScheduledSparkApplication" else ("spec",)
 
 
-def rule_violations(document: Mapping[str, Any]) -> list[tuple[str, WebhookRule]]:
-    """(field path, rule) for every rule the raw ``document`` breaks, in the file's order."""
+def rule_violations(document: Mapping[str, Any]) -> list[Breach]:
+    """Every rule the raw ``document`` breaks, in the file's order."""
     kind = str(document.get("kind", "SparkApplication"))
     out = []
     for rule in webhook_rules():
@@ -111,8 +132,15 @@ def rule_violations(document: Mapping[str, Any]) -> list[tuple[str, WebhookRule]
             continue
         for path, value in _bound(document, rule.at, kind):
             if not _passes(rule, value):
-                out.append((path or rule.reported_at, rule))
+                out.append(Breach(path or rule.reported_at, rule, _message(rule, value)))
     return out
+
+
+def _message(rule: WebhookRule, value: Any) -> str:
+    """kubeflow's message with the value when the expression gives one, else the fixed one."""
+    if rule.message_expression:
+        return evaluated_message(rule.message_expression, value) or rule.message
+    return rule.message
 
 
 def _passes(rule: WebhookRule, value: Any) -> bool:

@@ -33,6 +33,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from kubespark.apisurface import ApiSurface
+from kubespark.apisurface.model import GroupVersionKind, Resource
+from kubespark.compat.model import (
+    ConflictAction,
+    Note,
+    NoteCode,
+    ObjectRef,
+    OnConflict,
+    PlannedWrite,
+    WriteMethod,
+)
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, NotFound
@@ -53,6 +64,7 @@ __all__ = [
     "ensure_served",
     "min_resources",
     "plan_batch",
+    "pod_group_write",
     "write_pod_group",
 ]
 
@@ -171,6 +183,64 @@ async def ensure_served(client: KubeClient, plan: BatchPlan) -> None:
             where="spec.batchScheduler",
         )
         raise SubmissionFailed(problem.message, cause=problem, where=problem.where)
+
+
+def pod_group_write(
+    plan: BatchPlan, surface: ApiSurface, owner: Obj | None
+) -> tuple[PlannedWrite, ...]:
+    """The PodGroup as one planned write (none without one), for ``--dry-run`` to list.
+
+    The compat planner knows built-in kinds only, and the scheduler's CRD is the cluster's: the
+    write is planned here, as :func:`write_pod_group` sends it (a POST; when it exists, its
+    ``minMember`` reset to 1), with a note when ``surface`` does not show the CRD served.
+    """
+    group = plan.pod_group
+    if group is None:
+        return ()
+    body = {**group, "metadata": dict(group["metadata"])}
+    if owner is not None and "ownerReferences" not in body["metadata"]:
+        body["metadata"]["ownerReferences"] = [owner]
+    api_version = str(body["apiVersion"])
+    group_name, version = api_version.split("/")
+    namespace = str(body["metadata"]["namespace"])
+    path = f"/apis/{api_version}/namespaces/{namespace}/podgroups"
+    ref = ObjectRef(api_version, "PodGroup", str(body["metadata"]["name"]), namespace)
+    served = surface.resource(api_version, "PodGroup")
+    resource = served or Resource(
+        GroupVersionKind(group_name, version, "PodGroup"),
+        "podgroups",
+        "podgroup",
+        True,
+        frozenset({"create", "get", "patch"}),
+    )
+    notes: tuple[Note, ...] = ()
+    if served is None:
+        notes = (
+            Note(
+                NoteCode.CUSTOM_RESOURCE,
+                ref,
+                "",
+                f"PodGroup is the batch scheduler's custom resource (podgroups.{group_name}): "
+                "kubespark submit refuses (exit 2) when the server does not serve it",
+            ),
+        )
+    patch = KubeRequest(
+        "PATCH",
+        f"{path}/{ref.name}",
+        (),
+        "application/merge-patch+json",
+        {"spec": {"minMember": 1}},
+    )
+    return (
+        PlannedWrite(
+            ref,
+            resource,
+            WriteMethod.CREATE,
+            KubeRequest("POST", path, (), JSON, body),
+            OnConflict(ConflictAction.MERGE_PATCH, then=patch),
+            notes,
+        ),
+    )
 
 
 async def write_pod_group(client: KubeClient, plan: BatchPlan, owner: Obj | None) -> None:

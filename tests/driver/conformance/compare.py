@@ -32,19 +32,32 @@ def read_trace(path: Path) -> tuple[Obj, list[Obj]]:
     return settings, writes
 
 
+def properties_config_map(writes: list[Obj]) -> Obj:
+    """The spark.properties ConfigMap of a trace (the last write from Spark 3.3 on; 3.0-3.2
+    write it before the pod-template ConfigMap)."""
+    return next(
+        w["body"]
+        for w in writes
+        if w["body"].get("kind") == "ConfigMap" and "spark.properties" in w["body"].get("data", {})
+    )
+
+
 def ids_from_trace(writes: list[Obj]) -> GeneratedIds:
     pod = writes[0]["body"]
     service = next(w["body"] for w in writes if w["body"]["kind"] == "Service")
-    config_map = writes[-1]["body"]
+    config_map = properties_config_map(writes)
     resource_id = re.search(r"-([0-9a-f]{16})-driver-svc$", service["metadata"]["name"])
-    config_id = re.fullmatch(r"spark-drv-([0-9a-f]{16})-conf-map", config_map["metadata"]["name"])
+    config_id = re.fullmatch(
+        r"spark-drv-([0-9a-f]{16})-conf-map|.*-driver-conf-map",  # the second: Spark 3.0
+        config_map["metadata"]["name"],
+    )
     env = {e["name"]: e.get("value") for e in _driver_container(pod)["env"]}
     local_dir = re.search(r"/spark-([0-9a-f-]{36})$", env.get("SPARK_LOCAL_DIRS") or "")
     assert resource_id and config_id, "trace names are not spark-submit's"
     return GeneratedIds(
         app_id=pod["metadata"]["labels"]["spark-app-selector"],
         resource_id=resource_id.group(1),
-        configmap_id=config_id.group(1),
+        configmap_id=config_id.group(1) or "unused",
         local_dir_uuid=local_dir.group(1) if local_dir else "unused",
         service_id="unused",
     )
@@ -56,7 +69,7 @@ def _driver_container(pod: Obj) -> Obj:
 
 
 def build_like_trace(app: SparkApplication, settings: Obj, writes: list[Obj]) -> DriverResources:
-    props = load_properties(writes[-1]["body"]["data"]["spark.properties"])
+    props = load_properties(properties_config_map(writes)["data"]["spark.properties"])
     options = BuildOptions(
         master=props["spark.master"],
         spark_user=settings.get("spark_user", "root"),
@@ -150,6 +163,20 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     return [] if expected == actual else [f"{path}: trace {expected!r} != built {actual!r}"]
 
 
+def _in_trace_order(writes: list[Obj], built: list[Obj]) -> list[Obj]:
+    """The built objects in the trace's order, matched by kind and name.
+
+    Spark 3.0-3.2 create the driver's other resources with fabric8 5.x's createOrReplace of a
+    resource list, which writes them in no fixed order (the 17 applications' traces 3.2.4 have
+    the two ConfigMaps either way round); the builder keeps 3.3+'s order.
+    """
+    by_name = {(o["kind"], o["metadata"].get("name")): o for o in built}
+    keys = [(w["body"].get("kind"), w["body"].get("metadata", {}).get("name")) for w in writes]
+    if len(keys) != len(built) or set(keys) != set(by_name):
+        return built
+    return [by_name[key] for key in keys]
+
+
 def compare(app: SparkApplication, settings: Obj, writes: list[Obj]) -> list[str]:
     """Every difference between the trace and the builder, beyond the intended ones."""
     built = build_like_trace(app, settings, writes)
@@ -157,7 +184,7 @@ def compare(app: SparkApplication, settings: Obj, writes: list[Obj]) -> list[str
     problems = (
         [] if len(writes) == len(mine) else [f"trace has {len(writes)} writes, built {len(mine)}"]
     )
-    for index, (write, obj) in enumerate(zip(writes, mine, strict=False)):
+    for index, (write, obj) in enumerate(zip(writes, _in_trace_order(writes, mine), strict=False)):
         trace = write["body"]
         where = f"[{index}] {trace['kind']}"
         if index == 0:

@@ -62,7 +62,9 @@ def test_reference_traces(trace: Path) -> None:
         behaviours=behaviours_for(parse_spark_version(version.group(1))),
         ids=ids_from_trace(writes),
         spark_user="root",
-        submit_time_ms=int(props["spark.app.submitTime"]),
+        submit_time_ms=int(props["spark.app.submitTime"])
+        if "spark.app.submitTime" in props
+        else None,
     )
     built = [out.pod, *out.dependents]
     assert [w["body"]["kind"] for w in writes] == [b["kind"] for b in built]
@@ -100,8 +102,21 @@ def test_every_app_was_captured_with_every_version() -> None:
 def test_captured_traces(app_path: Path, trace: Path) -> None:
     settings, writes = read_trace(trace)
     app = for_version(load_application(app_path, kubeflow_refusals=False), settings["spark"])
-    assert settings["returncode"] == 0
-    assert compare(app, settings, writes) == []
+    # Spark 3.0-3.2 exit 1 after their writes: the endpoint refuses the watch they open then
+    assert settings["returncode"] == 0 or settings.get("watch_refused_after_writes")
+    known = KNOWN_DIFFERENCES.get((trace.parent.name, settings["spark"]), set())
+    assert [p for p in compare(app, settings, writes) if p not in known] == []
+
+
+# Differences the builder does not model, each in docs/driver-conformance.md: the fabric8 5.x of
+# Spark 3.2 reads a pod template into its typed model and drops what the type lacks (here
+# container-only fields written in the pod's securityContext); fabric8 6 (3.4+) keeps them.
+KNOWN_DIFFERENCES = {
+    ("spark-pi-pod-template", "3.2.4"): {
+        "[0] Pod.spec.securityContext.allowPrivilegeEscalation: extra False",
+        "[0] Pod.spec.securityContext.capabilities: extra {'drop': ['ALL']}",
+    },
+}
 
 
 @pytest.mark.parametrize(("app_path", "trace"), _captured(), ids=lambda p: p.stem)

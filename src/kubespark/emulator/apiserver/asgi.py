@@ -28,7 +28,9 @@ from kubespark.emulator.apiserver import (
     openapi,
     openapi_pb,
     podproxy,
+    podstreams,
     protobuf,
+    rbac,
     reviews,
     scale,
     tables,
@@ -49,6 +51,7 @@ from kubespark.emulator.apiserver.wire import (
     BODY_MEDIA_TYPES,
     bad_request,
     decode_body,
+    forbidden,
     method_not_allowed,
     not_acceptable,
     path_not_found,
@@ -57,6 +60,7 @@ from kubespark.emulator.apiserver.wire import (
 )
 from kubespark.errors import InputError
 from kubespark.kube.errors import APIError
+from kubespark.kube.errors import Forbidden as APIErrorForbidden
 from kubespark.kube.status import Status
 
 __all__ = ["MAX_BODY_BYTES", "EmulatorApp", "LogSource"]
@@ -74,7 +78,22 @@ class LogSource(Protocol):
 
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]: ...
 
+    def previous_log_lines(self, namespace: str, pod: str, container: str) -> list[str]: ...
+
     def container_done(self, namespace: str, pod: str, container: str) -> bool: ...
+
+
+def _no_upgrade(req: Request) -> str:
+    """Why a plain HTTP request to exec/attach/portforward is refused."""
+    if req.headers.get("upgrade", "").lower().startswith("spdy"):
+        # kubectl falls back to SPDY/3.1 when a WebSocket upgrade fails (or, for port-forward,
+        # tunnels SPDY inside one); the emulator speaks only the WebSocket channel protocols.
+        return (
+            "Upgrade request required: the emulator does not speak SPDY/3.1; use a client "
+            "that streams over WebSocket (kubectl 1.30+ exec and attach, the Python client's "
+            "stream() and portforward())"
+        )
+    return "Upgrade request required"
 
 
 class _NoPodNetwork:
@@ -174,6 +193,8 @@ class EmulatorApp:
         address: Callable[[], str],
         on_restart: Callable[[float], Awaitable[None]] | None = None,
         network: podproxy.PodNetwork | None = None,
+        runtime: podstreams.PodRuntime | None = None,
+        authorizer: rbac.RbacAuthorizer | None = None,
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
     ) -> None:
@@ -184,6 +205,8 @@ class EmulatorApp:
         self.address = address
         self.on_restart = on_restart
         self.network = network or _NoPodNetwork()
+        self.runtime = runtime
+        self.authorizer = authorizer
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self._cache: dict[str, tuple[int, Any]] = {}
@@ -317,6 +340,16 @@ class EmulatorApp:
         connect = await receive()
         if connect.get("type") != "websocket.connect":
             return
+        streamed = podstreams.parse_stream_path(req.path)
+        if streamed is not None:
+            await self._pod_stream(scope, receive, send, req, streamed)
+            return
+        if podproxy.parse_proxy_path(req.path) is not None:
+            refusal = bad_request(
+                "WebSocket upgrades through the proxy subresources are not emulated"
+            )
+            await self._refuse_websocket(scope, send, _status_response(refusal.status))
+            return
         result = await self._answer(req)
         if not isinstance(result, Stream):
             await self._refuse_websocket(scope, send, result)
@@ -334,6 +367,39 @@ class EmulatorApp:
             await send({"type": "websocket.close", "code": 1000})
 
         await self._pump(result, disconnect, text, close)
+
+    async def _pod_stream(
+        self, scope: dict[str, Any], receive: Any, send: Any, req: Request, where: Any
+    ) -> None:
+        """exec, attach or port-forward: checks as apiserver makes them, then the session."""
+        query = podstreams.query_lists(req.raw_query)
+        offered = [str(p) for p in scope.get("subprotocols") or []]
+        try:
+            if self.authorizer is not None:
+                self._authorize(req)
+            pod, container = podstreams.check_target(self.api, where, query)
+            if where.kind == "portforward":
+                podstreams.check_ports(query)
+            v5 = self.api.facts.remote_command_v5
+            protocol = podstreams.choose_protocol(where.kind, offered, v5)
+            if self.runtime is not None:
+                podstreams.prepare(self.runtime, where, pod, container)
+            if protocol is None or self.runtime is None:
+                served = podstreams.served_protocols(where.kind, v5)
+                raise bad_request(
+                    f"requested protocol(s) are not supported: [{' '.join(offered)}]; "
+                    f"supports [{' '.join(served)}]"
+                )
+        except APIError as err:
+            await self._refuse_websocket(scope, send, _status_response(err.status))
+            return
+        await send({"type": "websocket.accept", "subprotocol": protocol})
+        channels = podstreams.Channels(protocol, send, receive)
+        try:
+            await podstreams.run_session(channels, self.runtime, where, pod, container, query)
+        except APIError as err:
+            await channels.write(3, orjson.dumps(err.status.to_wire()))
+            await channels.close()
 
     async def _refuse_websocket(self, scope: dict[str, Any], send: Any, resp: Response) -> None:
         """Answer the upgrade with the plain HTTP error a real server gives before upgrading."""
@@ -363,6 +429,12 @@ class EmulatorApp:
                 if injected is not None:
                     extra = [(b"retry-after", b"1")] if injected.code in (429, 503) else []
                     return _status_response(injected, extra)
+            if self.authorizer is not None:
+                self._authorize(req)
+            streamed = podstreams.parse_stream_path(req.path)
+            if streamed is not None:
+                podstreams.check_target(self.api, streamed, podstreams.query_lists(req.raw_query))
+                raise bad_request(_no_upgrade(req))
             proxied = podproxy.parse_proxy_path(req.path)
             if proxied is not None:
                 return await self._proxy(req, proxied)
@@ -408,6 +480,29 @@ class EmulatorApp:
         if self.api.facts.openapi_v3:
             paths.append("/openapi/v3")
         return {"paths": sorted(set(paths))}
+
+    # --- authorization (optional RBAC) ----------------------------------------------------------
+    def _authorize(self, req: Request) -> None:
+        """The 403 RBAC gives a request its bindings do not allow."""
+        assert self.authorizer is not None
+        user = rbac.requester(req.headers)
+        if "system:masters" in user.groups:
+            return  # the bootstrap cluster-admin binding: every request is allowed
+        attrs = rbac.request_attributes(req.method, req.path, req.query, user)
+        allowed, _ = self.authorizer.authorize(attrs)
+        if allowed:
+            return
+        why = rbac.forbidden_reason(attrs)
+        if not attrs.resource_request:
+            raise APIErrorForbidden(Status.failure(403, f"forbidden: {why}"))
+        raise forbidden(attrs.api_group, attrs.resource, attrs.name, why)
+
+    def _review_decider(self, req: Request) -> Callable[[str, Obj], dict[str, Any]] | None:
+        authorizer = self.authorizer
+        if authorizer is None:
+            return None
+        user = rbac.requester(req.headers)
+        return lambda plural, spec: rbac.review_status(authorizer, plural, spec, user)
 
     # --- proxy subresources ----------------------------------------------------------------------
     async def _proxy(self, req: Request, where: podproxy.ProxyPath) -> Response | Stream:
@@ -673,7 +768,8 @@ class EmulatorApp:
             if method == "POST" and (namespace is not None or not res.namespaced):
                 self._need(res, "create")
                 if reviews.is_review(res):
-                    return self._json(req, reviews.answer(res, ns, self._body(req)), 201)
+                    answer = reviews.answer(res, ns, self._body(req), self._review_decider(req))
+                    return self._json(req, answer, 201)
                 return self._write(
                     req, res, lambda body, opts: self.api.create(res, ns, body, opts)
                 )
@@ -896,17 +992,29 @@ class EmulatorApp:
         if container not in containers:
             raise bad_request(f"container {container} is not valid for pod {name}")
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        state = next((s.get("state") or {} for s in statuses if s.get("name") == container), {})
-        if not state or "waiting" in state:
+        status: Obj = next((s for s in statuses if s.get("name") == container), {})
+        state = status.get("state") or {}
+        # The kubelet's validateContainerLogStatus: previous=true reads lastState.terminated;
+        # a container waiting to restart shows the instance that last ended.
+        last_ended = bool((status.get("lastState") or {}).get("terminated"))
+        if req.flag("previous") and not last_ended:
+            raise bad_request(
+                f'previous terminated container "{container}" in pod "{name}" not found'
+            )
+        ended = req.flag("previous") or (last_ended and "waiting" in state)
+        if not ended and (not state or "waiting" in state):
             reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
             raise bad_request(
                 f'container "{container}" in pod "{name}" is waiting to start: {reason}'
             )
-        lines = self.logs.log_lines(ns, name, container)
+        if ended:
+            lines = self.logs.previous_log_lines(ns, name, container)
+        else:
+            lines = self.logs.log_lines(ns, name, container)
         tail = req.query.get("tailLines")
         if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
             lines = lines[-int(tail) :] if int(tail) else []
-        if not req.flag("follow"):
+        if ended or not req.flag("follow"):  # an ended instance's log has nothing to follow
             return Response(
                 200, "".join(f"{line}\n" for line in lines).encode(), content_type=b"text/plain"
             )

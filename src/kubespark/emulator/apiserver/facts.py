@@ -43,6 +43,7 @@ class ServerFacts:
     endpoint_slice_serving: bool = False  # it writes the serving/terminating conditions
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
+    remote_command_v5: bool = False  # exec/attach speak v5.channel.k8s.io (stdin close)
 
     def version_info(self) -> dict[str, Any]:
         """The body of ``GET /version`` (the release ``git_version`` names)."""
@@ -111,6 +112,7 @@ def server_facts(minor: Version) -> ServerFacts:
             endpoint_slice_serving=(
                 parse_kube_version(str(data["endpoint_slice_serving_from"])) <= minor
             ),
+            remote_command_v5=parse_kube_version(str(data["remote_command_v5_from"])) <= minor,
             job_selector_label=str(job["selector"]),
             job_template_labels=tuple((str(k), str(v)) for k, v in job["template"].items()),
             return_deleted=frozenset(

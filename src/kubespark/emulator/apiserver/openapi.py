@@ -3,8 +3,9 @@
 Owns ``/openapi/v2`` (Swagger 2.0: definitions from the API surface's types plus each CRD's
 schema, and a PATCH path per resource whose parameters tell clients such as kubectl whether
 the server honours ``fieldValidation`` and ``dryRun``) and the ``/openapi/v3`` root and
-per-group-version documents for versions that serve them. Descriptions are not part of the
-surface, so the documents carry none. No HTTP framing; ``openapi_pb`` encodes v2 as protobuf.
+per-group-version documents for versions that serve them. Descriptions (``kubectl explain``)
+come from the surface's separate descriptions file, for the types and fields of that minor.
+No HTTP framing; ``openapi_pb`` encodes v2 as protobuf.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from kubespark.apisurface.descriptions import TypeDescription, descriptions
 from kubespark.apisurface.model import ApiSurface, FieldValidation, Schema, SchemaKind, TypeDef
 from kubespark.emulator.apiserver.registry import Registry, ServedResource
 
@@ -74,14 +76,26 @@ def _schema(schema: Schema, prefix: str) -> dict[str, Any]:
     return out
 
 
+def _described(schema: dict[str, Any], text: str | None) -> dict[str, Any]:
+    # Kubernetes' own documents put a field's description beside its $ref or type.
+    return {"description": text, **schema} if text else schema
+
+
 def _gvk_ext(gvks: Any) -> list[dict[str, str]]:
     return [{"group": g.group, "kind": g.kind, "version": g.version} for g in gvks]
 
 
-def _definition(typedef: TypeDef, prefix: str) -> dict[str, Any]:
+def _definition(
+    typedef: TypeDef, prefix: str, described: TypeDescription | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object"}
+    if described is not None and described.text:
+        out["description"] = described.text
     if typedef.properties:
-        out["properties"] = {k: _schema(v, prefix) for k, v in typedef.properties.items()}
+        texts = described.properties if described is not None else {}
+        out["properties"] = {
+            k: _described(_schema(v, prefix), texts.get(k)) for k, v in typedef.properties.items()
+        }
     if typedef.required:
         out["required"] = sorted(typedef.required)
     if typedef.gvks:
@@ -116,8 +130,9 @@ def _custom_definition(res: ServedResource, meta_ref: str) -> dict[str, Any]:
 
 def _definitions(surface: ApiSurface, registry: Registry, prefix: str) -> dict[str, Any]:
     defs: dict[str, Any] = {}
+    texts = descriptions(surface.version)
     for name in sorted(surface.types):
-        defs[name] = _definition(surface.types[name], prefix)
+        defs[name] = _definition(surface.types[name], prefix, texts.get(name))
     for name, body in _SCALAR_DEFS.values():
         defs.setdefault(name, body)
     meta_ref = f"{prefix}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"

@@ -1,16 +1,17 @@
 """Access reviews: ``SelfSubjectAccessReview`` and ``SelfSubjectRulesReview`` (and the
-``SubjectAccessReview`` kinds) answered as a server whose authorizer allows everything.
+``SubjectAccessReview`` kinds) answered as the server's authorizer decides.
 
 Owns recognising the review resources and building their answers. A review is never stored:
-apiserver's review registries evaluate the request and echo it with a ``status``, 201. The
-emulator has no authorizer (every request is allowed; the optional bearer tokens only
-authenticate), so this is kube-apiserver's ``AlwaysAllow`` answer: ``allowed: true``, and for a
-rules review one rule of ``*`` for resources and one for non-resource URLs, ``incomplete:
-false``. It must not pretend to evaluate RBAC objects.
+apiserver's review registries evaluate the request and echo it with a ``status``, 201. By
+default the emulator authorizes everything, and this is kube-apiserver's ``AlwaysAllow``
+answer: ``allowed: true``, and for a rules review one rule of ``*`` for resources and one for
+non-resource URLs, ``incomplete: false``. With RBAC on, the caller passes the status the RBAC
+authorizer computes (``rbac.review_status``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kubespark.emulator.apiserver.objects import Obj
@@ -29,8 +30,13 @@ def is_review(res: ServedResource) -> bool:
     return res.group == "authorization.k8s.io" and (res.plural in _ACCESS or res.plural == _RULES)
 
 
-def answer(res: ServedResource, namespace: str, body: Any) -> Obj:
-    """The review echoed with the AlwaysAllow authorizer's status."""
+def answer(
+    res: ServedResource,
+    namespace: str,
+    body: Any,
+    decide: Callable[[str, Obj], dict[str, Any]] | None = None,
+) -> Obj:
+    """The review echoed with the status ``decide(plural, spec)`` gives (AlwaysAllow's if none)."""
     if not isinstance(body, dict):
         raise bad_request(f"the body of a {res.kind} must be a JSON object")
     meta = dict(body.get("metadata") or {})
@@ -38,7 +44,10 @@ def answer(res: ServedResource, namespace: str, body: Any) -> Obj:
     if res.plural == "localsubjectaccessreviews" and namespace:
         meta.setdefault("namespace", namespace)
     status: dict[str, Any]
-    if res.plural == _RULES:
+    spec = body.get("spec") or {}
+    if decide is not None:
+        status = decide(res.plural, spec if isinstance(spec, dict) else {})
+    elif res.plural == _RULES:
         status = {
             "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],

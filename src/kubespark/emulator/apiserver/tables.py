@@ -277,6 +277,39 @@ def _crd_cells(obj: Obj, now: float) -> list[Any]:
     return [_name(obj), peek_meta(obj).get("creationTimestamp", "")]
 
 
+def _containers_images(template: Mapping[str, Any]) -> list[str]:
+    """The wide columns every workload printer ends with: its template's containers, images."""
+    containers = ((template.get("spec") or {}).get("containers")) or []
+    return [
+        ",".join(str(c.get("name", "")) for c in containers),
+        ",".join(str(c.get("image", "")) for c in containers),
+    ]
+
+
+def format_label_selector(selector: Mapping[str, Any] | None) -> str:
+    """``metav1.FormatLabelSelector``: ``<none>`` for none, ``<error>`` never arises here."""
+    if not selector:
+        return "<none>"
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        op, key, values = expr.get("operator", ""), expr.get("key", ""), expr.get("values") or []
+        if op == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts) if parts else "<none>"
+
+
+def _workload_wide(obj: Obj, with_selector: bool = True) -> list[Any]:
+    spec = obj.get("spec") or {}
+    wide = _containers_images(spec.get("template") or {})
+    return [*wide, format_label_selector(spec.get("selector"))] if with_selector else wide
+
+
 def _deployment_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     return [
@@ -285,17 +318,107 @@ def _deployment_cells(obj: Obj, now: float) -> list[Any]:
         status.get("updatedReplicas", 0),
         status.get("availableReplicas", 0),
         _age(obj, now),
+        *_workload_wide(obj),
     ]
+
+
+def _replicaset_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        _name(obj),
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("readyReplicas", 0),
+        _age(obj, now),
+        *_workload_wide(obj),
+    ]
+
+
+def _statefulset_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        _name(obj),
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        _age(obj, now),
+        *_workload_wide(obj, with_selector=False),
+    ]
+
+
+def _daemonset_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
+    return [
+        _name(obj),
+        status.get("desiredNumberScheduled", 0),
+        status.get("currentNumberScheduled", 0),
+        status.get("numberReady", 0),
+        status.get("updatedNumberScheduled", 0),
+        status.get("numberAvailable", 0),
+        _selector(node_selector),
+        _age(obj, now),
+        *_workload_wide(obj),
+    ]
+
+
+def _since(start: str | None, end: float) -> str:
+    return human_duration(end - parse_rfc3339(start)) if start else "<none>"
 
 
 def _job_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    succeeded = status.get("succeeded", 0)
+    parallelism = spec.get("parallelism")
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif parallelism is not None and parallelism > 1:
+        completions = f"{succeeded}/1 of {parallelism}"
+    else:
+        completions = f"{succeeded}/1"
+    start, end = status.get("startTime"), status.get("completionTime")
+    duration = ""
+    if start:
+        duration = human_duration((parse_rfc3339(end) if end else now) - parse_rfc3339(start))
+    return [_name(obj), completions, duration, _age(obj, now), *_workload_wide(obj)]
+
+
+def _cronjob_cells(obj: Obj, now: float) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    suspend = spec.get("suspend")
     return [
         _name(obj),
-        f"{status.get('succeeded', 0)}/{spec.get('completions', 1)}",
-        "",
+        spec.get("schedule", ""),
+        "<unset>" if suspend is None else str(bool(suspend)),
+        len(status.get("active") or []),
+        _since(status.get("lastScheduleTime"), now),
         _age(obj, now),
+        *_containers_images(job_spec.get("template") or {}),
+        format_label_selector(job_spec.get("selector")),
     ]
+
+
+def _endpoints_cells(obj: Obj, now: float) -> list[Any]:
+    """formatEndpoints: up to three ip:port pairs, then how many more."""
+    pairs = [
+        f"{address.get('ip', '')}:{port.get('port')}" if port else str(address.get("ip", ""))
+        for subset in obj.get("subsets") or []
+        for port in (subset.get("ports") or [None])
+        for address in subset.get("addresses") or []
+    ]
+    text = ",".join(pairs[:3]) if pairs else "<none>"
+    if len(pairs) > 3:
+        text += f" + {len(pairs) - 3} more..."
+    return [_name(obj), text, _age(obj, now)]
+
+
+_CONTAINERS = Column(
+    "Containers", priority=1, description="Names of each container in the template."
+)
+_IMAGES = Column(
+    "Images", priority=1, description="Images referenced by each container in the template."
+)
+_SELECTOR = Column("Selector", priority=1, description="A label query over pods.")
+_WIDE = (_CONTAINERS, _IMAGES, _SELECTOR)
 
 
 _PRINTERS: Mapping[tuple[str, str], tuple[tuple[Column, ...], Cells]] = {
@@ -311,17 +434,63 @@ _PRINTERS: Mapping[tuple[str, str], tuple[tuple[Column, ...], Cells]] = {
         (_NAME, Column("Created At", type="date")),
         _crd_cells,
     ),
+    ("", "endpoints"): ((_NAME, Column("Endpoints"), _AGE), _endpoints_cells),
     ("apps", "deployments"): (
         (
             _NAME,
-            Column("Ready"),
+            Column("Ready", description="Number of the pod with ready state"),
             Column("Up-to-date", type="integer"),
             Column("Available", type="integer"),
             _AGE,
+            *_WIDE,
         ),
         _deployment_cells,
     ),
-    ("batch", "jobs"): ((_NAME, Column("Completions"), Column("Duration"), _AGE), _job_cells),
+    ("apps", "replicasets"): (
+        (
+            _NAME,
+            Column("Desired", type="integer"),
+            Column("Current", type="integer"),
+            Column("Ready", type="integer"),
+            _AGE,
+            *_WIDE,
+        ),
+        _replicaset_cells,
+    ),
+    ("apps", "statefulsets"): (
+        (_NAME, Column("Ready"), _AGE, _CONTAINERS, _IMAGES),
+        _statefulset_cells,
+    ),
+    ("apps", "daemonsets"): (
+        (
+            _NAME,
+            Column("Desired", type="integer"),
+            Column("Current", type="integer"),
+            Column("Ready", type="integer"),
+            Column("Up-to-date", type="integer"),
+            Column("Available", type="integer"),
+            Column("Node Selector"),
+            _AGE,
+            *_WIDE,
+        ),
+        _daemonset_cells,
+    ),
+    ("batch", "jobs"): (
+        (_NAME, Column("Completions"), Column("Duration"), _AGE, *_WIDE),
+        _job_cells,
+    ),
+    ("batch", "cronjobs"): (
+        (
+            _NAME,
+            Column("Schedule"),
+            Column("Suspend", type="boolean"),
+            Column("Active", type="integer"),
+            Column("Last Schedule"),
+            _AGE,
+            *_WIDE,
+        ),
+        _cronjob_cells,
+    ),
 }
 
 

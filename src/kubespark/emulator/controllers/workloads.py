@@ -29,6 +29,7 @@ from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOpti
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
+from kubespark.emulator.controllers.revisions import record_revision
 from kubespark.kube import errors
 
 __all__ = ["WorkloadControllers", "template_hash"]
@@ -294,6 +295,12 @@ class WorkloadControllers:
         m = peek_meta(pod)
         with contextlib.suppress(errors.NotFound):
             self.api.delete(res, m["namespace"], m["name"], DeleteOptions())
+
+    def record_event(
+        self, obj: Obj, kind: str, reason: str, message: str, component: str, warn: bool
+    ) -> None:
+        """An Event for a controller that lives outside this module (the CronJob one)."""
+        self._event(obj, kind, reason, message, component, warn)
 
     def _event(
         self, obj: Obj, kind: str, reason: str, message: str, component: str, warn: bool = False
@@ -619,6 +626,9 @@ class WorkloadControllers:
         }
         ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
         if not m.get("deletionTimestamp"):
+            in_use = {str(_labels(p).get(REVISION_LABEL)) for p in pods.values()}
+            hash_ = revision.rsplit("-", 1)[1]
+            record_revision(self.api, sts, "StatefulSet", revision, hash_, in_use)
             self._statefulset_step(sts, pods_res, pods, want, revision, ordered)
         ready = sum(1 for p in pods.values() if _ready(p))
         updated = sum(1 for p in pods.values() if _labels(p).get(REVISION_LABEL) == revision)
@@ -718,6 +728,8 @@ class WorkloadControllers:
         pods = [p for p in _owned(self.api.store.items(_PODS, ns), m["uid"]) if _live(p)]
         on_node = {(p.get("spec") or {}).get("nodeName") or _affinity_node(p): p for p in pods}
         if not m.get("deletionTimestamp"):
+            in_use = {f"{name}-{_labels(p).get(REVISION_LABEL)}" for p in pods}
+            record_revision(self.api, ds, "DaemonSet", f"{name}-{revision}", revision, in_use)
             for node in nodes:
                 pod = on_node.get(node)
                 if pod is not None and _labels(pod).get(REVISION_LABEL) != revision:

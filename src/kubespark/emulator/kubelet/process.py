@@ -31,8 +31,9 @@ import orjson
 from kubespark import sparkdist
 from kubespark.emulator.apiserver.api import ApiServer
 from kubespark.emulator.apiserver.objects import Clock, Obj, peek_meta
+from kubespark.emulator.apiserver.podstreams import ExecPlan
 from kubespark.emulator.kubelet.simulated import Kubelet, PodRun
-from kubespark.emulator.workloads import podexec, podvolumes, sparkimage
+from kubespark.emulator.workloads import interpreters, podexec, podvolumes, sparkimage
 from kubespark.emulator.workloads.sparkimage import SparkRuntime
 
 __all__ = ["ProcessKubelet", "RuntimeUnavailable"]
@@ -77,6 +78,18 @@ class ProcessKubelet(Kubelet):
         self._next_ip += 1
         n = self._next_ip - 1
         return f"127.1.{n // 250 % 250}.{n % 250 + 2}"
+
+    def exec_plan(self, pod: Obj, container: str, command: list[str]) -> ExecPlan:
+        """A pod running as a process: the command joins its mount and UTS namespaces, in its
+        working directory, with the container's environment."""
+        key, uid = self._running_container(pod, container)
+        pid = self._group_of.get(key)
+        plan_file = self.root / f"{key[0]}_{key[1]}_{uid[:8]}" / "plan.json"
+        if pid is None or not plan_file.is_file():
+            return super().exec_plan(pod, container, command)
+        env = {str(k): str(v) for k, v in orjson.loads(plan_file.read_bytes())["env"].items()}
+        argv = ("nsenter", f"--target={pid}", "--mount", "--uts", "--wd", "--", *command)
+        return ExecPlan(argv, env)
 
     def reachable(self, ip: str) -> bool:
         """Pod addresses are loopback addresses of this machine: a real connection is made,
@@ -139,7 +152,28 @@ class ProcessKubelet(Kubelet):
                 exe = await self._install(version, pod)
             java = await self._java(version, exe, pod)
         site = next((exe.parent.parent / "lib").glob("python3*/site-packages"))
-        return SparkRuntime(version, site / "pyspark", java, exe.parent)
+        python = self._pyspark_python(version, site.parent.name.removeprefix("python"), pod)
+        return SparkRuntime(version, site / "pyspark", java, exe.parent, python)
+
+    def _pyspark_python(self, version: str, venv_python: str, pod: Obj) -> Path | None:
+        """An older interpreter for PySpark when the venv's is newer than it supports."""
+        ceiling = sparkimage.python_ceiling(version)
+        major, minor = (int(part) for part in venv_python.split(".")[:2])
+        if ceiling is None or (major, minor) <= ceiling:
+            return None
+        found = interpreters.older_python(ceiling)
+        if found is None:
+            wanted = ".".join(map(str, ceiling))
+            self.event(
+                pod,
+                "PythonTooNew",
+                f"PySpark {version} supports Python {wanted} at most and no such interpreter is "
+                f"installed (pyenv, uv, python{wanted} on PATH); the pod runs Python "
+                f"{venv_python}, where Python UDFs and RDD lambdas fail in cloudpickle: install "
+                f"Python {wanted} (pyenv install {wanted}) or use Spark 3.3 or later",
+                "Warning",
+            )
+        return found
 
     async def _install(self, version: str, pod: Obj) -> Path:
         if not self.install:
@@ -242,6 +276,8 @@ class ProcessKubelet(Kubelet):
             "KUBERNETES_SERVICE_PORT": port,
             "KUBERNETES_SERVICE_PORT_HTTPS": port,
         }
+        if runtime.pyspark_python is not None:  # the image's own python3 would be this old
+            base["PYSPARK_PYTHON"] = str(runtime.pyspark_python)
         env = sparkimage.container_env(pod, container, lookup, base)
         volumes = podvolumes.write_volumes(pod_dir, pod, lookup, TOKEN)
         automount = (pod.get("spec") or {}).get("automountServiceAccountToken", True)
@@ -258,6 +294,7 @@ class ProcessKubelet(Kubelet):
         ]
         mounts.append({"source": str(hosts), "target": "/etc/hosts", "read_only": True})
         return {
+            "kubelet_pid": os.getpid(),  # the pod's processes die with it (podexec)
             "stage": str(pod_dir / "stage"),
             "mounts": mounts,
             "hostname": env["HOSTNAME"],

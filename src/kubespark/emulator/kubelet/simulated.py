@@ -14,17 +14,25 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
+from kubespark.emulator.apiserver.podstreams import ExecPlan
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, Event
+from kubespark.emulator.workloads import podshell
+from kubespark.emulator.workloads.connectserver import is_connect_server, run_connect_server
 from kubespark.emulator.workloads.context import PodContext
 from kubespark.emulator.workloads.sparkdriver import is_driver, run_driver
 from kubespark.emulator.workloads.steering import ANNOTATIONS, annotation, flag, number
 from kubespark.kube import errors
+from kubespark.kube.status import Status
 
 __all__ = ["ANNOTATIONS", "NODE_NAME", "Kubelet"]
 
@@ -43,6 +51,8 @@ class PodRun:
     ip: str
     uid: str
     logs: dict[str, list[str]] = field(default_factory=dict)
+    # the log of each container's previous instance (its lastState.terminated), for previous=true
+    previous_logs: dict[str, list[str]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     terminating: bool = False
     messages: list[str] = field(default_factory=list)  # why the next termination happened
@@ -59,6 +69,7 @@ class Kubelet:
         self._next_ip = 1
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
+        self._exec_root: Path | None = None  # sandboxes of exec'd commands, made on first use
         self.pods: ServedResource = api.must_resource("v1", "Pod")
         api.store.listen(self.on_event)
 
@@ -77,6 +88,8 @@ class Kubelet:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runs.clear()
         self._tasks.clear()
+        if self._exec_root is not None:
+            shutil.rmtree(self._exec_root, ignore_errors=True)
 
     def _ensure_node(self) -> None:
         res = self.api.registry.for_kind("v1", "Node")
@@ -170,6 +183,31 @@ class Kubelet:
         self._next_ip += 1
         return f"10.244.0.{(self._next_ip - 1) % 250 + 2}"
 
+    # --- exec (podstreams.PodRuntime) -----------------------------------------------------------
+    def exec_plan(self, pod: Obj, container: str, command: list[str]) -> ExecPlan:
+        """How ``kubectl exec`` runs here: a local process in the pod's own sandbox directory."""
+        key, uid = self._running_container(pod, container)
+        if self._exec_root is None:
+            self._exec_root = Path(tempfile.mkdtemp(prefix="kubespark-exec-"))
+        sandbox = self._exec_root / f"{key[0]}_{key[1]}_{uid[:8]}"
+        lookup = self._namespace_lookup(key[0])
+        return podshell.sandbox_plan(pod, container, command, sandbox, lookup)
+
+    def _running_container(self, pod: Obj, container: str) -> tuple[tuple[str, str], str]:
+        """The pod's key and uid if ``container`` runs, else the error the kubelet answers."""
+        m = peek_meta(pod)
+        key = (str(m.get("namespace", "")), str(m.get("name", "")))
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        running = any(
+            s.get("name") == container and "running" in (s.get("state") or {}) for s in statuses
+        )
+        if key not in self._runs or not running:
+            raise errors.BadRequest(Status.failure(400, f'container not found ("{container}")'))
+        return key, str(m.get("uid", ""))
+
+    def _namespace_lookup(self, namespace: str) -> Callable[[str, str], Obj | None]:
+        return lambda plural, name: self.api.store.get(("", plural), namespace, name)
+
     def reachable(self, ip: str) -> bool:
         """Whether a connection to a pod address can be made: simulated pods run no process,
         so the proxy and port-forward answer as for a port nobody listens on."""
@@ -217,6 +255,11 @@ class Kubelet:
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
         run = self._runs.get((namespace, pod))
         return list(run.logs.get(container, [])) if run is not None else []
+
+    def previous_log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
+        """The log of the container's previous (last terminated, restarted) instance."""
+        run = self._runs.get((namespace, pod))
+        return list(run.previous_logs.get(container, [])) if run is not None else []
 
     def container_done(self, namespace: str, pod: str, container: str) -> bool:
         run = self._runs.get((namespace, pod))
@@ -386,11 +429,17 @@ class Kubelet:
             {"phase": "Running", "hostIP": NODE_IP, "podIP": run.ip, "podIPs": [{"ip": run.ip}]}
         )
         status.setdefault("startTime", started)
+        # A restarted container keeps the instance that ended as lastState (kubectl logs -p).
+        last = {
+            s.get("name"): s.get("lastState") or {}
+            for s in status.get("containerStatuses") or []
+            if restarts
+        }
         status["containerStatuses"] = [
             {
                 "name": c.get("name"),
                 "state": {"running": {"startedAt": started}},
-                "lastState": {},
+                "lastState": last.get(c.get("name"), {}),
                 "ready": True,
                 "restartCount": restarts,
                 "image": c.get("image"),
@@ -430,6 +479,9 @@ class Kubelet:
             self._terminated(key, uid, pod, exit_code, started, restarts, final=not restart)
             if not restart:
                 return
+            # The instance that ended is now lastState.terminated: its log is the previous one.
+            run.previous_logs = run.logs
+            run.logs = {}
             restarts += 1
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, 300.0)
@@ -438,6 +490,8 @@ class Kubelet:
         """Run the pod's containers until they exit; their exit code."""
         if is_driver(pod):
             return await run_driver(self._context(key, uid), pod)
+        if is_connect_server(pod):
+            return await run_connect_server(self._context(key, uid), pod)
         await self.clock.sleep(number(pod, "run-seconds", _FOREVER))
         return int(number(pod, "exit-code", 0))
 

@@ -7,12 +7,20 @@ whose directory does not exist on this machine is made by *shadowing* its deepes
 ancestor: that directory's entries are re-bound onto a private tmpfs laid over it, so the host's
 content stays visible and nothing outside the namespace changes. It must not talk to the API
 server; it reads one JSON plan (``python -m kubespark.emulator.workloads.podexec PLAN``).
+
+It also ties the pod's processes to the kubelet: the container's first process gets
+``PR_SET_PDEATHSIG`` (SIGKILL when the kubelet dies, kept across ``exec``), and a small guard
+process kills the pod's whole process group once that first process is gone, as a container
+runtime ends what is left in a container whose main process exited. So a killed emulator leaves
+no JVM (nor the Python workers a JVM started) behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +28,48 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
+
+_PR_SET_PDEATHSIG = 1  # prctl(2), linux/prctl.h
+
+
+def _die_with_parent(sig: int) -> None:
+    """Have the kernel send ``sig`` to this process when the thread that started it ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+def _tie_to_kubelet(kubelet_pid: int) -> None:
+    """SIGKILL when the kubelet dies (inherited by the exec'd command, not by its children)."""
+    _die_with_parent(signal.SIGKILL)
+    if os.getppid() != kubelet_pid:  # the kubelet died before the line above: nothing to serve
+        os.killpg(0, signal.SIGKILL)
+
+
+def _guard_group() -> None:
+    """Fork a guard that kills the process group when this process (soon the command) ends.
+
+    The guard ignores the kubelet's SIGTERM to the group (the command decides what to do with
+    it) and waits for SIGUSR1, its parent-death signal; killing the group ends the command's
+    children too, which carry no parent-death signal of their own.
+    """
+    main = os.getpid()
+    if os.fork() != 0:
+        return
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # the log pipe must close when the command's processes end
+            os.dup2(null, fd)
+        os.closerange(3, 1 << 16)
+        _die_with_parent(signal.SIGUSR1)
+        if os.getppid() == main:
+            signal.sigwait({signal.SIGUSR1})
+    finally:
+        os.killpg(0, signal.SIGKILL)
+        os._exit(0)
 
 
 def _mount(*args: str) -> None:
@@ -88,6 +138,7 @@ def _lay_out(plan: dict[str, Any]) -> _Layout:
 
 def main(argv: list[str]) -> None:
     plan = json.loads(Path(argv[1]).read_text())
+    _tie_to_kubelet(int(plan["kubelet_pid"]))
     try:
         layout = _lay_out(plan)
         workdir = Path(plan["workdir"])
@@ -97,6 +148,7 @@ def main(argv: list[str]) -> None:
     socket.sethostname(plan["hostname"])
     os.chdir(workdir)
     command = plan["command"]
+    _guard_group()
     try:
         os.execvpe(command[0], command, plan["env"])
     except OSError as err:

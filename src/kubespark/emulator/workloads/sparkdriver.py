@@ -24,9 +24,17 @@ from kubespark.emulator.workloads.context import PodContext
 from kubespark.emulator.workloads.steering import number
 from kubespark.kube import errors
 
-__all__ = ["is_driver", "parse_properties", "run_driver"]
+__all__ = [
+    "PodLogger",
+    "executor_pod",
+    "is_driver",
+    "parse_properties",
+    "run_driver",
+    "wait_running",
+]
 
 CONF_VOLUME = "spark-conf-volume-driver"
+CONF_VOLUME_SPARK_3_0 = "spark-conf-volume"  # the name before Spark 3.1 (trace 3.0.3)
 PROPERTIES_KEY = "spark.properties"
 DEFAULT_RUN_SECONDS = 5.0
 _DRIVER_CONTAINER = "spark-kubernetes-driver"
@@ -79,7 +87,9 @@ def _log_time() -> str:
 def _properties(ctx: PodContext, pod: Obj) -> dict[str, str] | None:
     namespace = peek_meta(pod).get("namespace", "")
     for vol in (pod.get("spec") or {}).get("volumes") or []:
-        if vol.get("name") == CONF_VOLUME and isinstance(vol.get("configMap"), dict):
+        if vol.get("name") in (CONF_VOLUME, CONF_VOLUME_SPARK_3_0) and isinstance(
+            vol.get("configMap"), dict
+        ):
             cm = ctx.api.store.get(("", "configmaps"), namespace, vol["configMap"].get("name", ""))
             if cm is not None:
                 return parse_properties((cm.get("data") or {}).get(PROPERTIES_KEY, ""))
@@ -94,7 +104,7 @@ def _memory_mib(text: str) -> int:
     return int(float(text or "1024"))
 
 
-def _executor_pod(
+def executor_pod(
     driver: Obj, conf: Mapping[str, str], exec_id: int, prefix: str, app_id: str
 ) -> Obj:
     dm = peek_meta(driver)
@@ -216,7 +226,7 @@ async def run_driver(ctx: PodContext, pod: Obj) -> int:
     """The driver's life once its container runs; returns its exit code."""
     key = ctx.key
     containers = (pod.get("spec") or {}).get("containers") or [{}]
-    say = _Logger(ctx, str(containers[0].get("name") or _DRIVER_CONTAINER))
+    say = PodLogger(ctx, str(containers[0].get("name") or _DRIVER_CONTAINER))
     conf = _properties(ctx, pod)
     if conf is None:
         say(
@@ -235,7 +245,7 @@ async def run_driver(ctx: PodContext, pod: Obj) -> int:
     pods = ctx.pods
     created: list[str] = []
     for exec_id in range(1, count + 1):
-        body = _executor_pod(pod, conf, exec_id, prefix, app_id)
+        body = executor_pod(pod, conf, exec_id, prefix, app_id)
         try:
             ctx.api.create(pods, key[0], body, WriteOptions(field_manager="fabric8"))
         except errors.APIError as err:
@@ -252,7 +262,7 @@ async def run_driver(ctx: PodContext, pod: Obj) -> int:
             f"ResourceProfile Id: 0, target: {count}, known: {exec_id - 1}, "
             "sharedSlotFromPendingPods: 2147483647."
         )
-    await _wait_running(ctx, key[0], created)
+    await wait_running(ctx, key[0], created)
     say(
         "INFO KubernetesClusterSchedulerBackend: SchedulerBackend is ready for scheduling "
         "beginning after reached minRegisteredResourcesRatio: 0.8"
@@ -269,7 +279,7 @@ async def run_driver(ctx: PodContext, pod: Obj) -> int:
     return int(number(pod, "exit-code", 0))
 
 
-async def _wait_running(ctx: PodContext, namespace: str, names: list[str]) -> None:
+async def wait_running(ctx: PodContext, namespace: str, names: list[str]) -> None:
     for _ in range(200):  # bounded: the driver proceeds after ~20 emulated seconds regardless
         pending = [
             n
@@ -291,7 +301,9 @@ def _delete_executors(ctx: PodContext, namespace: str, app_id: str) -> None:
     ctx.api.delete_collection(ctx.pods, namespace, labels, fields, DeleteOptions())
 
 
-class _Logger:
+class PodLogger:
+    """Lines of one container's log, stamped as Spark's log4j layout stamps them."""
+
     def __init__(self, ctx: PodContext, container: str) -> None:
         self.ctx = ctx
         self.container = container

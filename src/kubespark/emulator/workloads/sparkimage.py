@@ -50,6 +50,8 @@ class SparkRuntime:
     spark_home: Path
     java_home: Path
     python_bin: Path  # the directory whose python3 has this pyspark
+    # the interpreter PySpark's driver and workers run, when the venv's is too new for it
+    pyspark_python: Path | None = None
 
 
 @cache
@@ -70,6 +72,15 @@ def _since(entries: Sequence[Mapping[str, Any]], version: str) -> Mapping[str, A
 def java_major(version: str) -> int:
     """The Java major version the Apache Spark image of ``version`` runs on."""
     return int(_since(_facts()["java"], version)["major"])
+
+
+def python_ceiling(version: str) -> tuple[int, int] | None:
+    """The newest Python (major, minor) the PySpark of ``version`` runs on; None: no limit."""
+    ceiling = _since(_facts()["python"], version).get("max")
+    if not ceiling:
+        return None
+    major, minor = str(ceiling).split(".")
+    return int(major), int(minor)
 
 
 def image_work_dir() -> str:
@@ -200,6 +211,21 @@ def _executor(runtime: SparkRuntime, env: Mapping[str, str]) -> list[str]:
     return cmd
 
 
+def _connect_server(args: list[str], api_url: str) -> list[str]:
+    """``bash -c`` args running the image's ``start-connect-server.sh``, as the script would.
+
+    The server is a client-mode driver: its Kubernetes client talks to ``--master``, so the
+    emulator's address goes last (spark-submit takes the last ``--master`` given).
+    """
+    facts = _facts()["connect_server"]
+    script = str(facts["script"])
+    if len(args) != 1 or not args[0].lstrip().startswith(script):
+        return args
+    submit = f'"${{SPARK_HOME}}/bin/spark-submit" --class {facts["class"]} --name "{facts["name"]}"'
+    line = args[0].replace(script, submit, 1)
+    return [f"{line} --master k8s://{api_url}"]
+
+
 def container_command(
     container: Obj, runtime: SparkRuntime, env: Mapping[str, str], api_url: str
 ) -> list[str]:
@@ -213,7 +239,7 @@ def container_command(
         for a in (container.get("args") or [])
     ]
     if container.get("command"):
-        return [*container["command"], *args]
+        return [*container["command"], *_connect_server(args, api_url)]
     role = args[0] if args else ""
     if role == "driver":
         submit = str(runtime.spark_home / "bin" / "spark-submit")
