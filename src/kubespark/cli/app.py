@@ -77,7 +77,7 @@ SUMMARIES: dict[str, str] = {
         "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
     ),
     "status": "Show an application: state, why it waits, attempts, compat notes, events.",
-    "logs": "Print (or follow) the driver's log of an application.",
+    "logs": "Print (or follow) the driver's log of an application, or its executors'.",
     "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
     "events": "Show the Events about an application: its driver, executors and operator resource.",
     "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",

@@ -42,7 +42,9 @@ class PodRun:
     task: asyncio.Task[None]
     ip: str
     uid: str
-    logs: dict[str, list[str]] = field(default_factory=dict)
+    logs: dict[str, list[str]] = field(default_factory=dict)  # the current container instance's
+    # The instance before it, per container (``lastState``): what ``log?previous=true`` reads.
+    previous: dict[str, list[str]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     terminating: bool = False
     messages: list[str] = field(default_factory=list)  # why the next termination happened
@@ -235,6 +237,11 @@ class Kubelet:
         run = self._runs.get((namespace, pod))
         return list(run.logs.get(container, [])) if run is not None else []
 
+    def previous_log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
+        """The log of the container's previous instance (the one in ``lastState``)."""
+        run = self._runs.get((namespace, pod))
+        return list(run.previous.get(container, [])) if run is not None else []
+
     def container_done(self, namespace: str, pod: str, container: str) -> bool:
         run = self._runs.get((namespace, pod))
         return run is None or container in run.done
@@ -403,11 +410,15 @@ class Kubelet:
             {"phase": "Running", "hostIP": NODE_IP, "podIP": run.ip, "podIPs": [{"ip": run.ip}]}
         )
         status.setdefault("startTime", started)
+        # A restarted container keeps the instance before it in lastState, as the kubelet does.
+        before = {s.get("name"): s for s in status.get("containerStatuses") or []}
         status["containerStatuses"] = [
             {
                 "name": c.get("name"),
                 "state": {"running": {"startedAt": started}},
-                "lastState": {},
+                "lastState": (before.get(c.get("name")) or {}).get("lastState") or {}
+                if restarts
+                else {},
                 "ready": True,
                 "restartCount": restarts,
                 "image": c.get("image"),
@@ -513,6 +524,8 @@ class Kubelet:
             run = self._runs.get(key)
             if run is not None and final:
                 run.done.add(c.get("name", ""))
+            elif run is not None:  # this instance becomes the previous one; the next starts empty
+                run.previous[c.get("name", "")] = run.logs.pop(c.get("name", ""), [])
         status["containerStatuses"] = statuses
         if final:
             status["phase"] = "Succeeded" if code == 0 else "Failed"
