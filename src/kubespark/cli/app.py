@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "events": "kubespark.cli.events:events",
     "suspend": "kubespark.cli.suspend:suspend",
     "resume": "kubespark.cli.suspend:resume",
+    "run-now": "kubespark.cli.run_now:run_now",
     "completion": "kubespark.cli.completion:completion",
 }
 
@@ -82,6 +83,7 @@ SUMMARIES: dict[str, str] = {
     "events": "Show the Events about an application: its driver, executors and operator resource.",
     "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
     "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
+    "run-now": "Start one run of a ScheduledSparkApplication now, under its concurrencyPolicy.",
     "delete": (
         "Delete an application: a submission's driver pod and objects, or the operator's resource."
     ),
@@ -120,12 +122,23 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "kubespark submit examples/spark-pi.yaml --wait",
         "kubespark submit examples/spark-pi.yaml --dry-run --k8s 1.19",
     ),
-    "status": ("kubespark status spark-pi", "kubespark status spark-pi -n spark -o json"),
-    "logs": ("kubespark logs spark-pi -f", "kubespark logs spark-pi --tail 50"),
+    "status": (
+        "kubespark status spark-pi",
+        "kubespark status spark-pi -n spark -o json",
+        "kubespark status spark-pi -o wide",
+    ),
+    "logs": (
+        "kubespark logs spark-pi -f",
+        "kubespark logs spark-pi --tail 50",
+        "kubespark logs spark-pi --previous",
+        "kubespark logs spark-pi --all-executors",
+        "kubespark logs spark-pi --executor 2 -f",
+    ),
     "list": ("kubespark list", "kubespark list -A -o wide", "kubespark list -l team=data -o name"),
     "events": ("kubespark events spark-pi", "kubespark events spark-pi -n spark -o yaml"),
     "suspend": ("kubespark suspend nightly-report -n spark",),
     "resume": ("kubespark resume nightly-report -n spark",),
+    "run-now": ("kubespark run-now nightly-report -n spark", "kubespark run-now nightly -o json"),
     "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
     "completion": (
         "source <(kubespark completion bash)",
