@@ -150,6 +150,7 @@ class OperatorApp:
                 "submissionAttempts": self.status.get("submissionAttempts", 0),
                 "executionAttempts": self.status.get("executionAttempts", 0),
                 "driverPod": self.driver_pod,
+                "sparkApplicationId": str(self.status.get("sparkApplicationId") or ""),
                 "error": self.error,
                 "notes": list(self.notes),
             }
