@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -208,3 +212,42 @@ def test_previous_log_of_a_restarted_driver(emulator: RunningEmulator) -> None:
     )
     view = yaml.safe_load(ok(emulator, "status", "spark-pi", "-o", "yaml").stdout)
     assert view["kind"] == "SparkApplication" and view["state"] == "RUNNING"
+
+
+def test_ui_proxy_forwards_to_the_service_proxy_until_interrupted(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    kubeconfig = str(emulator.kubeconfig_path)
+    not_loopback = run(emulator, "ui-proxy", "spark-pi", "--address", "0.0.0.0")
+    assert not_loopback.exit_code == 2 and "is not a loopback address" in not_loopback.stderr
+    absent = run(emulator, "ui-proxy", "spark-pi")
+    assert absent.exit_code == 2 and "no application 'spark-pi'" in absent.stderr
+    view = running_submission(emulator, tmp_path)
+    service = view["uiService"].split(":")[0]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg-cache")}
+    command = [sys.executable, "-m", "kubespark", "ui-proxy", "spark-pi"]
+    with subprocess.Popen(
+        [*command, "--kubeconfig", kubeconfig],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as process:
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            line = process.stdout.readline()
+            found = re.fullmatch(r"Forwarding from (http://127\.0\.0\.1:\d+/) -> (\S+)\n", line)
+            assert found, line + (process.stderr.read() if process.poll() is not None else "")
+            assert found.group(2) == (
+                f"{emulator.url}/api/v1/namespaces/default/services/{service}:4040/proxy/"
+            )
+            # The answer is the API server's (a Kubernetes Status or the UI), not the forward's.
+            answer = httpx.get(found.group(1) + "jobs/", timeout=10)
+            assert answer.status_code != 400, answer.text
+            if answer.headers.get("content-type", "").startswith("application/json"):
+                assert answer.json().get("kind") == "Status"
+        finally:
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=20)
+        errors = process.stderr.read() if process.stderr else ""
+    assert code == 0, errors
