@@ -24,6 +24,7 @@ import typer
 import typer.core
 import typer.main
 
+from kubespark.cli.coercion import install as install_plain_coercion
 from kubespark.cli.output import EXIT_INPUT, EXIT_INTERNAL, fail_on_input_errors, stderr
 from kubespark.errors import KubesparkError
 from kubespark.redaction import redact_text
@@ -161,6 +162,11 @@ class _LazyCommands(typer.core.TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        install_plain_coercion(self, ctx)  # --version, --debug, --help: no pydantic either
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         target = COMMANDS.get(cmd_name)
         if target is None:
@@ -174,6 +180,7 @@ class _LazyCommands(typer.core.TyperGroup):
         )
         command = typer.main.get_command(single)
         _drop_flag_placeholders(command)
+        install_plain_coercion(command, ctx)
         return command
 
     def _main_shell_completion(
