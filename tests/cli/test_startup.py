@@ -54,7 +54,7 @@ spec:
 _PROBE = """
 import json, sys
 out = sys.argv.pop(1)
-from kubespark.cli.app import main
+from kubespark.cli.entry import main
 try:
     main()
 except SystemExit as exit:
