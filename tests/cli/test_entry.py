@@ -17,6 +17,7 @@ import pytest
 
 from kubespark import __version__
 from kubespark.cli.entry import help_cache_key
+from kubespark.emulator.testing import RunningEmulator
 
 PROBE = """
 import json, sys
@@ -29,7 +30,7 @@ except SystemExit as exit:
 else:
     code = 0
 with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
 """
 FRAMEWORK = ("typer", "rich", "click", "pydantic", "yaml")
 
@@ -82,3 +83,15 @@ def test_version_and_other_commands(tmp_path: Path) -> None:
     _, code, _ = run(tmp_path, "check", "--nosuch")
     assert code == 2
     assert not (tmp_path / "cache" / "cli").exists()
+
+
+def test_a_command_that_talks_to_a_server_loads_no_aiohttp(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """One command's few requests go through httpx's own connections (``pooled=False``)."""
+    _, code, loaded = run(
+        tmp_path, "status", "absent", "--kubeconfig", str(emulator.kubeconfig_path)
+    )
+    assert code == 2  # it asked the server: no such application
+    assert "httpx" in loaded
+    assert sorted(m for m in loaded if m.startswith(("aiohttp", "httpx._main", "click"))) == []

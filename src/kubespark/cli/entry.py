@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: list[str]) -> None:
+    # httpx's package imports its own command line (httpx._main: click, rich.progress, pygments)
+    # when it can; a None entry makes that import fail, which httpx handles (its `httpx` command
+    # is not ours to run). Nothing in kubespark uses it; a command process need not load it.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from kubespark.cli.app import main as run_app
 
     run_app(args)

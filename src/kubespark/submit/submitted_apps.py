@@ -57,8 +57,9 @@ Obj = dict[str, Any]
 
 
 def connect(kubeconfig: str | None, context: str | None) -> KubeClient:
-    """A client of the kubeconfig's server (``$KUBECONFIG``, ``~/.kube/config``, or the flag)."""
-    return KubeClient.from_kubeconfig(kubeconfig, context, retry=CLI_RETRY)
+    """A client of the kubeconfig's server (``$KUBECONFIG``, ``~/.kube/config``, or the flag),
+    for one command's few requests (httpx's own connections: no aiohttp to import)."""
+    return KubeClient.from_kubeconfig(kubeconfig, context, retry=CLI_RETRY, pooled=False)
 
 
 def marked(app: SparkApplication, namespace: str) -> SparkApplication:
