@@ -155,7 +155,7 @@ def _run_once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
 def _row(label: str, samples: list[tuple[float, float]], peer: tuple[float, float] | None) -> str:
     wall = statistics.median(s[0] for s in samples) * 1000
     cpu = statistics.median(s[1] for s in samples) * 1000
-    ratios = f"{wall / peer[0]:8.1f}x {cpu / peer[1]:7.1f}x" if peer else ""
+    ratios = f"{wall / peer[0] / 1000:11.1f}x {cpu / peer[1] / 1000:10.1f}x" if peer else ""
     print(f"{label:46} {wall:8.0f} {cpu:8.0f} {ratios}", flush=True)
     return label
 
