@@ -11,14 +11,19 @@
   a loaded machine must not turn a slow example into a failure.
 - Every async test ends with no task of its own still pending (a leaked-task check, as kopf's
   own suite does): a task left running is a bug in the code under test or in the test.
+- Fixtures many areas share: ``own_caches`` (kubespark's caches in the test's folder, never the
+  user's) and ``spark_pi`` (a fresh SparkPi SparkApplication to submit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -98,3 +103,39 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
         for task in leaked:
             task.cancel()
         pytest.fail(f"test leaked {len(leaked)} pending task(s): {leaked!r}")
+
+
+@pytest.fixture
+def own_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kubespark's caches (discovery, ...) in the test's own folder, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+# SparkPi as a user writes it for ``kubespark submit`` or ``Client.submit``: no sparkVersion (the
+# image says it), the default namespace (the caller's).
+_SPARK_PI: dict[str, Any] = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": {"name": "spark-pi"},
+    "spec": {
+        "type": "Scala",
+        "mode": "cluster",
+        "image": "apache/spark:3.5.1",
+        "mainClass": "org.apache.spark.examples.SparkPi",
+        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples_2.12-3.5.1.jar",
+        "driver": {"cores": 1, "memory": "512m"},
+        "executor": {"instances": 2, "cores": 1, "memory": "512m"},
+    },
+}
+
+
+@pytest.fixture
+def spark_pi() -> Callable[[str], dict[str, Any]]:
+    """Makes a fresh SparkPi SparkApplication (a copy the test may change) with the given name."""
+
+    def make(name: str = "spark-pi") -> dict[str, Any]:
+        app = copy.deepcopy(_SPARK_PI)
+        app["metadata"]["name"] = name
+        return app
+
+    return make

@@ -7,8 +7,8 @@ and a Dagster op make (``docs/integrations.md``) are the ones exercised here.
 
 from __future__ import annotations
 
-import copy
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +23,8 @@ from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
 
 runner = CliRunner()
-
-SPARK_PI: dict[str, Any] = {
-    "apiVersion": "sparkoperator.k8s.io/v1beta2",
-    "kind": "SparkApplication",
-    "metadata": {"name": "spark-pi"},
-    "spec": {
-        "type": "Scala",
-        "mode": "cluster",
-        "image": "apache/spark:3.5.1",
-        "mainClass": "org.apache.spark.examples.SparkPi",
-        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples_2.12-3.5.1.jar",
-        "driver": {"cores": 1, "memory": "512m"},
-        "executor": {"instances": 2, "cores": 1, "memory": "512m"},
-    },
-}
-
-
-@pytest.fixture(autouse=True)
-def _own_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-
-
-def _named(name: str) -> dict[str, Any]:
-    app = copy.deepcopy(SPARK_PI)
-    app["metadata"]["name"] = name
-    return app
+pytestmark = pytest.mark.usefixtures("own_caches")
+MakeApp = Callable[[str], dict[str, Any]]
 
 
 def test_the_client_is_public_and_typed() -> None:
@@ -57,9 +33,11 @@ def test_the_client_is_public_and_typed() -> None:
     assert kubespark.Client is Client
 
 
-def test_client_submits_waits_reads_and_deletes(emulator: RunningEmulator) -> None:
+def test_client_submits_waits_reads_and_deletes(
+    emulator: RunningEmulator, spark_pi: MakeApp
+) -> None:
     ks = Client(emulator.kubeconfig_path)
-    app = ks.submit(_named("spark-pi"), wait=True)
+    app = ks.submit(spark_pi("spark-pi"), wait=True)
     assert isinstance(app, Application)
     assert (app.kind, app.name, app.namespace, app.state) == (
         "Submission",
@@ -80,14 +58,14 @@ def test_client_submits_waits_reads_and_deletes(emulator: RunningEmulator) -> No
 
 
 async def test_async_client_takes_yaml_text_a_path_and_a_model(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, tmp_path: Path, spark_pi: MakeApp
 ) -> None:
     path = tmp_path / "from-path.yaml"
-    path.write_text(yaml.safe_dump(_named("from-path")))
-    model = kubespark.load_application(yaml.safe_dump(_named("from-model")))
+    path.write_text(yaml.safe_dump(spark_pi("from-path")))
+    model = kubespark.load_application(yaml.safe_dump(spark_pi("from-model")))
     assert isinstance(model, SparkApplication)
     async with AsyncClient(emulator.kubeconfig_path) as ks:
-        text = await ks.submit(yaml.safe_dump(_named("from-text")))
+        text = await ks.submit(yaml.safe_dump(spark_pi("from-text")))
         by_path = await ks.submit(path)
         by_model = await ks.submit(model)
         assert {text.name, by_path.name, by_model.name} == {"from-text", "from-path", "from-model"}
@@ -100,16 +78,20 @@ async def test_async_client_takes_yaml_text_a_path_and_a_model(
         }
 
 
-def test_bad_input_is_an_input_error_naming_the_field(emulator: RunningEmulator) -> None:
-    broken = _named("broken")
+def test_bad_input_is_an_input_error_naming_the_field(
+    emulator: RunningEmulator, spark_pi: MakeApp
+) -> None:
+    broken = spark_pi("broken")
     broken["spec"]["executor"]["instances"] = "two"
     with pytest.raises(InputError) as caught:
         Client(emulator.kubeconfig_path).submit(broken)
     assert "spec.executor.instances" in caught.value.render()
 
 
-def test_executor_and_previous_logs_and_run_now(emulator: RunningEmulator) -> None:
-    app = _named("long-pi")
+def test_executor_and_previous_logs_and_run_now(
+    emulator: RunningEmulator, spark_pi: MakeApp
+) -> None:
+    app = spark_pi("long-pi")
     app["spec"]["driver"]["annotations"] = {"kubespark.io/emulate-run-seconds": "3600"}
     app["spec"]["executor"]["annotations"] = {"kubespark.io/emulate-log": "executor up"}
     ks = Client(emulator.kubeconfig_path)

@@ -51,9 +51,7 @@ def ok(emu: RunningEmulator, *args: str) -> Result:
     return result
 
 
-@pytest.fixture(autouse=True)
-def _own_caches(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+pytestmark = pytest.mark.usefixtures("own_caches")
 
 
 def _create(emu: RunningEmulator, plural: str, obj: dict[str, Any], ns: str = "default") -> None:

@@ -25,10 +25,7 @@ from kubespark.emulator.testing import RunningEmulator
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test keeps kubespark's discovery cache in its own folder, not the user's."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+pytestmark = pytest.mark.usefixtures("own_caches")
 
 
 NEWEST = str(newest_version())

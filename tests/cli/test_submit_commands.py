@@ -7,7 +7,6 @@ annotation ``submit`` wrote; ``delete`` removes the driver and everything its su
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -28,47 +27,34 @@ from kubespark.emulator.testing import RunningEmulator
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test keeps kubespark's discovery cache in its own folder, not the user's."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-
+pytestmark = pytest.mark.usefixtures("own_caches")
 
 NEWEST = str(newest_version())
 NETWORKING = "/apis/networking.k8s.io/v1"
 RUN_LONG = {"kubespark.io/emulate-run-seconds": "3600"}  # emulated seconds: stays RUNNING
 
-SPARK_PI: dict[str, Any] = {
-    "apiVersion": "sparkoperator.k8s.io/v1beta2",
-    "kind": "SparkApplication",
-    "metadata": {"name": "spark-pi"},
-    "spec": {
-        "type": "Scala",
-        "mode": "cluster",
-        "image": "apache/spark:3.5.1",
-        "mainClass": "org.apache.spark.examples.SparkPi",
-        "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples_2.12-3.5.1.jar",
-        "driver": {"cores": 1, "memory": "512m"},
-        "executor": {"instances": 2, "cores": 1, "memory": "512m"},
-    },
-}
+WriteApp = Callable[..., str]
 
 
-def app_file(
-    tmp_path: Path,
-    name: str = "spark-pi",
-    annotations: dict[str, str] | None = None,
-    driver_ingress: dict[str, Any] | None = None,
-) -> str:
-    app = copy.deepcopy(SPARK_PI)
-    app["metadata"]["name"] = name
-    if annotations:
-        app["spec"]["driver"]["annotations"] = annotations
-    if driver_ingress:
-        app["spec"]["driverIngressOptions"] = [driver_ingress]
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(app))
-    return str(path)
+@pytest.fixture
+def app_file(tmp_path: Path, spark_pi: Callable[[str], dict[str, Any]]) -> WriteApp:
+    """Writes a SparkPi named as asked, with driver annotations and ingress, to a file."""
+
+    def write(
+        name: str = "spark-pi",
+        annotations: dict[str, str] | None = None,
+        driver_ingress: dict[str, Any] | None = None,
+    ) -> str:
+        app = spark_pi(name)
+        if annotations:
+            app["spec"]["driver"]["annotations"] = annotations
+        if driver_ingress:
+            app["spec"]["driverIngressOptions"] = [driver_ingress]
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(app))
+        return str(path)
+
+    return write
 
 
 def run(emu: RunningEmulator, *args: str) -> Result:
@@ -104,8 +90,8 @@ def names(
     return [i["metadata"]["name"] for i in items if i["metadata"]["name"] != "kubernetes"]
 
 
-def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: Path) -> None:
-    ok(emulator, "submit", app_file(tmp_path), "--wait")
+def test_status_of_a_completed_application(emulator: RunningEmulator, app_file: WriteApp) -> None:
+    ok(emulator, "submit", app_file(), "--wait")
     result = ok(emulator, "status", "spark-pi")
     out = result.stdout
     assert "spark-pi in default · Spark 3.5.1" in out
@@ -121,9 +107,9 @@ def test_status_of_a_completed_application(emulator: RunningEmulator, tmp_path: 
 
 
 def test_status_of_a_running_application_shows_its_executors(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
-    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    ok(emulator, "submit", app_file(annotations=RUN_LONG))
     until(lambda: len(status_json(emulator, "spark-pi")["executors"]) == 2)
     until(
         lambda: {e["state"] for e in status_json(emulator, "spark-pi")["executors"]} == {"RUNNING"}
@@ -135,10 +121,10 @@ def test_status_of_a_running_application_shows_its_executors(
 
 
 def test_list_finds_submitted_applications_by_label_only(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
-    ok(emulator, "submit", app_file(tmp_path, "first", RUN_LONG))
-    ok(emulator, "submit", app_file(tmp_path, "second", RUN_LONG), "-n", "kube-public")
+    ok(emulator, "submit", app_file("first", RUN_LONG))
+    ok(emulator, "submit", app_file("second", RUN_LONG), "-n", "kube-public")
     # A driver pod that kubespark did not submit (spark-submit, the kubeflow operator).
     foreign = {
         "apiVersion": "v1",
@@ -166,8 +152,8 @@ def test_list_in_an_empty_namespace_and_conflicting_flags(emulator: RunningEmula
     assert result.exit_code == 2 and "-A/--all-namespaces" in result.stderr
 
 
-def test_logs_of_the_driver(emulator: RunningEmulator, tmp_path: Path) -> None:
-    ok(emulator, "submit", app_file(tmp_path), "--wait")
+def test_logs_of_the_driver(emulator: RunningEmulator, app_file: WriteApp) -> None:
+    ok(emulator, "submit", app_file(), "--wait")
     log = ok(emulator, "logs", "spark-pi").stdout
     assert "Running Spark version 3.5.1" in log and "Pi is roughly" in log
     last = ok(emulator, "logs", "spark-pi", "--tail", "1").stdout
@@ -175,19 +161,19 @@ def test_logs_of_the_driver(emulator: RunningEmulator, tmp_path: Path) -> None:
 
 
 def test_logs_follow_waits_for_the_driver_and_streams_to_its_end(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
     slow_start = {"kubespark.io/emulate-start-seconds": "20"}  # 1 s at the test speed
-    ok(emulator, "submit", app_file(tmp_path, annotations=slow_start))
+    ok(emulator, "submit", app_file(annotations=slow_start))
     followed = ok(emulator, "logs", "spark-pi", "-f").stdout
     assert followed.splitlines()[0].endswith("Running Spark version 3.5.1")
     assert "Successfully stopped SparkContext" in followed
     assert status_json(emulator, "spark-pi")["state"] == "COMPLETED"
 
 
-def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, tmp_path: Path) -> None:
+def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, app_file: WriteApp) -> None:
     stuck = {"kubespark.io/emulate-image-pull-failure": "true"}
-    ok(emulator, "submit", app_file(tmp_path, annotations=stuck))
+    ok(emulator, "submit", app_file(annotations=stuck))
     until(lambda: status_json(emulator, "spark-pi")["waiting"] is not None)
     result = run(emulator, "logs", "spark-pi", "-f", "--timeout", "5")
     assert result.exit_code == 1, result.output
@@ -196,14 +182,14 @@ def test_logs_of_a_driver_that_cannot_start(emulator: RunningEmulator, tmp_path:
 
 
 def test_delete_removes_the_driver_and_everything_it_wrote(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
     ingress = {
         "servicePort": 4041,
         "servicePortName": "ui-4041",
         "ingressURLFormat": "{{$appName}}.spark.example.com",
     }
-    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG, driver_ingress=ingress))
+    ok(emulator, "submit", app_file(annotations=RUN_LONG, driver_ingress=ingress))
     until(lambda: len(names(emulator, "pods")) == 3)  # the driver and two executors
     assert names(emulator, "ingresses", api=NETWORKING) == ["spark-pi-ing-4041"]
     result = ok(emulator, "delete", "spark-pi")
@@ -227,16 +213,16 @@ def test_delete_removes_the_driver_and_everything_it_wrote(
 
 
 def test_a_name_in_use_is_refused_with_the_way_out(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
-    ok(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
-    again = run(emulator, "submit", app_file(tmp_path, annotations=RUN_LONG))
+    ok(emulator, "submit", app_file(annotations=RUN_LONG))
+    again = run(emulator, "submit", app_file(annotations=RUN_LONG))
     assert again.exit_code == 1
     assert "Pod default/spark-pi-driver already exists" in again.stdout
     assert "kubespark delete spark-pi -n default, then submit again" in again.stdout
     assert len([n for n in names(emulator, "configmaps") if n.endswith("conf-map")]) == 2
     ok(emulator, "delete", "spark-pi")
-    ok(emulator, "submit", app_file(tmp_path), "--wait")
+    ok(emulator, "submit", app_file(), "--wait")
 
 
 def test_unknown_application(emulator: RunningEmulator) -> None:
@@ -248,9 +234,9 @@ def test_unknown_application(emulator: RunningEmulator) -> None:
 
 @pytest.mark.emulator(version=NEWEST)
 def test_where_the_server_needed_nothing_no_notes_are_recorded(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, app_file: WriteApp
 ) -> None:
-    ok(emulator, "submit", app_file(tmp_path))
+    ok(emulator, "submit", app_file())
     with httpx.Client(base_url=emulator.url) as client:
         pod = client.get("/api/v1/namespaces/default/pods/spark-pi-driver").json()
     assert "kubespark.io/compat-notes" not in (pod["metadata"].get("annotations") or {})

@@ -40,9 +40,7 @@ SPARK_PI: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+pytestmark = pytest.mark.usefixtures("own_caches")
 
 
 @pytest.mark.emulator(version="1.19")

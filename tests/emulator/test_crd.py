@@ -330,3 +330,74 @@ async def test_metadata_declared_as_a_bare_object_is_not_pruned(api: Served) -> 
     assert stored.status_code == 201, stored.text
     meta = stored.json()["metadata"]
     assert meta["name"] == "pi" and meta["labels"] == {"team": "data"} and meta["uid"]
+
+
+BOUNDED: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string", "minLength": 2, "maxLength": 4},
+                "cores": {"type": "number", "minimum": 1, "maximum": 8},
+                "args": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 2,
+                    "items": {"type": "string"},
+                },
+                "memory": {"x-kubernetes-int-or-string": True},
+                "note": {"type": "string", "nullable": True},
+                "label": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+async def test_size_range_and_type_bounds(api: Served) -> None:
+    """Each bound keyword breaks with apiextensions' own cause; values inside pass."""
+    _, client = api
+    await client.post(CRDS, json=crd(BOUNDED))
+    await established(client)
+
+    async def causes(name: str, **spec: Any) -> list[tuple[str, str, str]]:
+        resp = await client.post(APPS, json={**app(name=name), "spec": spec})
+        if resp.status_code == 201:
+            return []
+        assert resp.status_code == 422, resp.text
+        found = resp.json()["details"]["causes"]
+        return [(c["reason"], c["field"], c["message"]) for c in found]
+
+    assert await causes("ok", title="ab", cores=8, args=["a"], memory=1, note=None) == []
+    assert await causes("long", title="abcde", cores=0.5, args=["a", "b", "c"]) == [
+        ("FieldValueTooLong", "spec.title", "Too long: may not be longer than 4"),
+        (
+            "FieldValueInvalid",
+            "spec.cores",
+            "Invalid value: 0.5: spec.cores in body should be greater than or equal to 1",
+        ),
+        ("FieldValueTooMany", "spec.args", "Too many: must have at most 2 items"),
+    ]
+    short = await causes("short", title="a", cores=9, args=[])
+    assert [(reason, field) for reason, field, _ in short] == [
+        ("FieldValueInvalid", "spec.title"),
+        ("FieldValueInvalid", "spec.cores"),
+        ("FieldValueInvalid", "spec.args"),
+    ]
+    assert "spec.title in body should be at least 2 chars long" in short[0][2]
+    assert "spec.cores in body should be less than or equal to 8" in short[1][2]
+    assert "spec.args in body should have at least 1 items" in short[2][2]
+    assert await causes("types", memory=True, label=None) == [
+        (
+            "FieldValueInvalid",
+            "spec.memory",
+            'Invalid value: "boolean": spec.memory in body must be of type integer,string: '
+            '"boolean"',
+        ),
+        (
+            "FieldValueInvalid",
+            "spec.label",
+            'Invalid value: "null": spec.label in body must be of type string: "null"',
+        ),
+    ]

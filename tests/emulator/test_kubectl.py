@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -11,11 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from emu_helpers import kubectl, kubectl_command, needs_kubectl
 
 from kubespark.emulator.testing import RunningEmulator
 
-KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+pytestmark = needs_kubectl
 
 POD = """\
 apiVersion: v1
@@ -42,24 +41,6 @@ spec:
     targetPort: 7078
   selector: {app: web}
 """
-
-
-def kubectl(
-    emu: RunningEmulator, tmp: Path, *args: str, stdin: str | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    cmd = [
-        KUBECTL,
-        "--kubeconfig",
-        str(emu.kubeconfig_path),
-        "--cache-dir",
-        str(tmp / "cache"),
-        *args,
-    ]
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")
-    return proc
 
 
 def test_create_get_yaml_and_delete(emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -101,18 +82,7 @@ def test_server_side_field_validation_on_1_27(emulator: RunningEmulator, tmp_pat
 
 
 def test_get_watch(emulator: RunningEmulator, tmp_path: Path) -> None:
-    assert KUBECTL is not None
-    cmd = [
-        KUBECTL,
-        "--kubeconfig",
-        str(emulator.kubeconfig_path),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "get",
-        "pods",
-        "-w",
-        "--request-timeout=30s",
-    ]
+    cmd = kubectl_command(emulator, tmp_path, "get", "pods", "-w", "--request-timeout=30s")
     lines: list[str] = []
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

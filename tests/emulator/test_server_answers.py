@@ -4,19 +4,15 @@ access reviews. Checked with the official Python client, kubectl and raw HTTP.""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from emu_helpers import kubectl, needs_kubectl
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from kubespark.emulator.testing import RunningEmulator
-
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
 @pytest.fixture
@@ -171,12 +167,6 @@ def test_access_reviews_allow_everything(api_client: client.ApiClient) -> None:
     assert rules.status.resource_rules[0].verbs == ["*"]
 
 
-def _kubectl(emu: RunningEmulator, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    cmd = [KUBECTL, "--kubeconfig", str(emu.kubeconfig_path), "--cache-dir", str(tmp), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
-
-
 @needs_kubectl
 @pytest.mark.parametrize("version", ["1.19", "1.29"])
 def test_kubectl_scale_and_auth_can_i(
@@ -188,13 +178,12 @@ def test_kubectl_scale_and_auth_can_i(
         client.AppsV1Api(api).create_namespaced_deployment("default", _deployment("web"))
     finally:
         api.close()
-    scaled = _kubectl(emu, tmp_path, "scale", "deployment/web", "--replicas=3")
-    assert scaled.returncode == 0, scaled.stderr
-    got = _kubectl(emu, tmp_path, "get", "deployment/web", "-o", "jsonpath={.spec.replicas}")
+    kubectl(emu, tmp_path, "scale", "deployment/web", "--replicas=3")
+    got = kubectl(emu, tmp_path, "get", "deployment/web", "-o", "jsonpath={.spec.replicas}")
     assert got.stdout == "3"
-    can = _kubectl(emu, tmp_path, "auth", "can-i", "create", "pods")
+    can = kubectl(emu, tmp_path, "auth", "can-i", "create", "pods")
     assert (can.returncode, can.stdout.strip()) == (0, "yes")
-    listed = _kubectl(emu, tmp_path, "auth", "can-i", "--list")
+    listed = kubectl(emu, tmp_path, "auth", "can-i", "--list")
     assert listed.returncode == 0 and "*.*" in listed.stdout
 
 

@@ -4,20 +4,18 @@ and create job, and the official Python client reading what the controllers wrot
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from emu_helpers import kubectl, kubectl_get, needs_kubectl
 from kubernetes import client, config
 
 from kubespark.emulator.testing import RunningEmulator
 
-KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+pytestmark = needs_kubectl
 
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -61,19 +59,6 @@ def _job(name: str, completions: int, exit_code: int = 0, backoff: int = 6) -> d
     }
 
 
-def kubectl(
-    emu: RunningEmulator, tmp: Path, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    cmd = [KUBECTL, "--kubeconfig", str(emu.kubeconfig_path), "--cache-dir", str(tmp), *args]
-    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=90, check=False)
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
 def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -83,12 +68,14 @@ def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 @pytest.mark.emulator(version="1.29", speed=20)
 def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path: Path) -> None:
-    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(DEPLOYMENT)))
-    status = ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
+    kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(DEPLOYMENT))
+    status = kubectl(
+        emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"
+    ).stdout
     assert 'deployment "web" successfully rolled out' in status
-    ok(kubectl(emulator, tmp_path, "set", "image", "deployment/web", "c=nginx:1.26"))
-    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
-    sets = json.loads(ok(kubectl(emulator, tmp_path, "get", "rs", "-o", "json")))["items"]
+    kubectl(emulator, tmp_path, "set", "image", "deployment/web", "c=nginx:1.26")
+    kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s")
+    sets = kubectl_get(emulator, tmp_path, "rs")["items"]
     by_revision = {
         s["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: s for s in sets
     }
@@ -98,9 +85,9 @@ def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path:
     assert image == "nginx:1.26"
     hash_label = by_revision["2"]["metadata"]["labels"]["pod-template-hash"]
     assert by_revision["2"]["metadata"]["name"] == f"web-{hash_label}"
-    ok(kubectl(emulator, tmp_path, "scale", "deployment/web", "--replicas=3"))
-    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
-    dep = json.loads(ok(kubectl(emulator, tmp_path, "get", "deployment/web", "-o", "json")))
+    kubectl(emulator, tmp_path, "scale", "deployment/web", "--replicas=3")
+    kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s")
+    dep = kubectl_get(emulator, tmp_path, "deployment/web")
     assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
     status_now = dep["status"]
     assert status_now["observedGeneration"] == dep["metadata"]["generation"]
@@ -109,9 +96,9 @@ def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path:
         "Available": "MinimumReplicasAvailable",
         "Progressing": "NewReplicaSetAvailable",
     }
-    pods = json.loads(ok(kubectl(emulator, tmp_path, "get", "pods", "-l", "app=web", "-o", "json")))
+    pods = kubectl_get(emulator, tmp_path, "pods", "-l", "app=web")
     assert len([p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]) == 3
-    events = json.loads(ok(kubectl(emulator, tmp_path, "get", "events", "-o", "json")))["items"]
+    events = kubectl_get(emulator, tmp_path, "events")["items"]
     scaling = [
         e["message"]
         for e in events
@@ -119,9 +106,9 @@ def test_rollout_status_set_image_and_scale(emulator: RunningEmulator, tmp_path:
     ]
     assert f"Scaled up replica set web-{hash_label} to 2" in scaling
     assert f"Scaled up replica set web-{hash_label} to 3" in scaling
-    ok(kubectl(emulator, tmp_path, "rollout", "undo", "deployment/web"))
-    ok(kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s"))
-    sets = json.loads(ok(kubectl(emulator, tmp_path, "get", "rs", "-o", "json")))["items"]
+    kubectl(emulator, tmp_path, "rollout", "undo", "deployment/web")
+    kubectl(emulator, tmp_path, "rollout", "status", "deployment/web", "--timeout=60s")
+    sets = kubectl_get(emulator, tmp_path, "rs")["items"]
     assert len(sets) == 2  # the first set came back as revision 3, as real controllers do
     back = by_revision["1"]["metadata"]["name"]
     now = {s["metadata"]["name"]: s for s in sets}[back]
@@ -134,16 +121,30 @@ def test_wait_for_a_job_to_complete_and_create_job(
     emulator_factory: Callable[..., RunningEmulator], version: str, tmp_path: Path
 ) -> None:
     emu = emulator_factory(version=version, speed=20)
-    ok(kubectl(emu, tmp_path, "apply", "-f", "-", stdin=json.dumps(_job("pi", 2))))
+    kubectl(emu, tmp_path, "apply", "-f", "-", stdin=json.dumps(_job("pi", 2)))
     waited = kubectl(emu, tmp_path, "wait", "--for=condition=complete", "job/pi", "--timeout=60s")
-    assert ok(waited).strip() == "job.batch/pi condition met"
-    job = json.loads(ok(kubectl(emu, tmp_path, "get", "job/pi", "-o", "json")))
+    assert waited.stdout.strip() == "job.batch/pi condition met"
+    job = kubectl_get(emu, tmp_path, "job/pi")
     assert job["status"]["succeeded"] == 2 and "completionTime" in job["status"]
-    events = json.loads(ok(kubectl(emu, tmp_path, "get", "events", "-o", "json")))["items"]
+    events = kubectl_get(emu, tmp_path, "events")["items"]
     reasons = [e["reason"] for e in events if e["involvedObject"]["name"] == "pi"]
     assert reasons.count("SuccessfulCreate") == 2 and "Completed" in reasons
-    ok(kubectl(emu, tmp_path, "create", "job", "j2", "--image=busybox:1.36"))
-    pods = json.loads(ok(kubectl(emu, tmp_path, "get", "pods", "-l", "job-name=j2", "-o", "json")))
+    created = next(e for e in events if e["reason"] == "SuccessfulCreate")
+    about = created["involvedObject"]
+    assert (about["kind"], about["apiVersion"], about["uid"]) == (
+        "Job",
+        "batch/v1",
+        job["metadata"]["uid"],
+    )
+    assert about["resourceVersion"] and created["source"] == {"component": "job-controller"}
+    assert created["metadata"]["name"].startswith("pi.") and created["count"] == 1
+    started = next(e for e in events if e["reason"] == "Started")
+    assert started["source"]["component"] == "kubelet" and started["source"]["host"]
+    scheduled = next(e for e in events if e["reason"] == "Scheduled")
+    assert scheduled["source"]["component"] == "default-scheduler"
+    assert (scheduled["involvedObject"]["kind"], scheduled["type"]) == ("Pod", "Normal")
+    kubectl(emu, tmp_path, "create", "job", "j2", "--image=busybox:1.36")
+    pods = kubectl_get(emu, tmp_path, "pods", "-l", "job-name=j2")
     owner = pods["items"][0]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("Job", "j2", True)
 
@@ -151,12 +152,12 @@ def test_wait_for_a_job_to_complete_and_create_job(
 @pytest.mark.emulator(version="1.29", speed=20)
 def test_a_job_past_its_backoff_limit_fails(emulator: RunningEmulator, tmp_path: Path) -> None:
     failing = _job("bad", 1, exit_code=1, backoff=1)
-    ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(failing)))
+    kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(failing))
     waited = kubectl(
         emulator, tmp_path, "wait", "--for=condition=failed", "job/bad", "--timeout=60s"
     )
-    assert ok(waited).strip() == "job.batch/bad condition met"
-    job = json.loads(ok(kubectl(emulator, tmp_path, "get", "job/bad", "-o", "json")))
+    assert waited.stdout.strip() == "job.batch/bad condition met"
+    job = kubectl_get(emulator, tmp_path, "job/bad")
     assert job["status"]["failed"] == 2
     assert job["status"]["conditions"][0]["reason"] == "BackoffLimitExceeded"
 
@@ -259,7 +260,7 @@ def test_endpoint_slices_follow_the_services_pods(
         selector = "kubernetes.io%2Fservice-name%3Dweb"
 
         def slices() -> list[dict[str, Any]]:
-            raw = ok(kubectl(emu, tmp_path, "get", "--raw", f"{path}?labelSelector={selector}"))
+            raw = kubectl(emu, tmp_path, "get", "--raw", f"{path}?labelSelector={selector}").stdout
             return list(json.loads(raw)["items"])
 
         def ready() -> bool:
@@ -311,12 +312,12 @@ def test_statefulset_and_daemonset_roll_out(emulator: RunningEmulator, tmp_path:
         },
     }
     for obj in (sts, ds):
-        ok(kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(obj)))
-    ok(kubectl(emulator, tmp_path, "set", "image", "statefulset/db", "c=postgres:17"))
-    ok(kubectl(emulator, tmp_path, "set", "image", "daemonset/agent", "c=fluentd:2"))
+        kubectl(emulator, tmp_path, "apply", "-f", "-", stdin=json.dumps(obj))
+    kubectl(emulator, tmp_path, "set", "image", "statefulset/db", "c=postgres:17")
+    kubectl(emulator, tmp_path, "set", "image", "daemonset/agent", "c=fluentd:2")
     for target in ("statefulset/db", "daemonset/agent"):
-        ok(kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s"))
-    pods = json.loads(ok(kubectl(emulator, tmp_path, "get", "pods", "-o", "json")))["items"]
+        kubectl(emulator, tmp_path, "rollout", "status", target, "--timeout=60s")
+    pods = kubectl_get(emulator, tmp_path, "pods")["items"]
     live = {p["metadata"]["name"]: p for p in pods if not p["metadata"].get("deletionTimestamp")}
     assert {n for n in live if n.startswith("db-")} == {"db-0", "db-1"}
     assert live["db-1"]["spec"]["containers"][0]["image"] == "postgres:17"
@@ -324,7 +325,7 @@ def test_statefulset_and_daemonset_roll_out(emulator: RunningEmulator, tmp_path:
     assert live["db-1"]["spec"]["subdomain"] == "db"
     agents = [p for n, p in live.items() if n.startswith("agent-")]
     assert len(agents) == 1 and agents[0]["spec"]["containers"][0]["image"] == "fluentd:2"
-    sts_status = json.loads(ok(kubectl(emulator, tmp_path, "get", "sts/db", "-o", "json")))
+    sts_status = kubectl_get(emulator, tmp_path, "sts/db")
     assert sts_status["status"]["currentRevision"] == sts_status["status"]["updateRevision"]
 
 

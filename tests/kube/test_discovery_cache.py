@@ -11,10 +11,7 @@ from kubespark.emulator.testing import RunningEmulator
 from kubespark.kube.discovery_cache import CACHE_SECONDS, cache_file, cached_surface
 from kubespark.submit.submitted_apps import connect
 
-
-@pytest.fixture(autouse=True)
-def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+pytestmark = pytest.mark.usefixtures("own_caches")
 
 
 def _without_batch(path: Path) -> dict[str, object]:

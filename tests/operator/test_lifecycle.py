@@ -46,16 +46,14 @@ async def _completes(cluster: Cluster, version: str) -> None:
     )
     [executor] = settled["status"]["executorState"]
     assert re.fullmatch(r"pi-[0-9a-f]{16}-exec-1", executor)
+    # Events are written after the status they describe: wait for the last one, not a snapshot.
+    await cluster.wait_event("pi", "SparkApplicationCompleted")
     reasons = {e["reason"] for e in await cluster.events("pi")}
-    assert {
-        "SparkApplicationSubmitted",
-        "SparkDriverRunning",
-        "SparkApplicationCompleted",
-    } <= reasons
+    assert {"SparkApplicationSubmitted", "SparkDriverRunning"} <= reasons
 
 
 async def _fails_without_retry(cluster: Cluster) -> None:
-    await cluster.create(spark_pi("crash", **_driver(**{"exit-code": "3"})))
+    await cluster.create(spark_pi("crash", **_driver(**{"exit-code": "3", "run-seconds": "4"})))
     done = await cluster.wait_state("crash", "FAILED")
     assert cluster.log.states["crash"] == ["", "SUBMITTED", "RUNNING", "FAILING", "FAILED"]
     assert "ExitCode: 3" in done["status"]["applicationState"]["errorMessage"]
@@ -174,7 +172,7 @@ async def _spec_change_reruns(cluster: Cluster) -> None:
 
     def change(spec: dict[str, Any]) -> None:
         spec["arguments"] = ["1000"]
-        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "8"
         # Real Spark names executors after a prefix drawn at each driver start; the emulated
         # driver names them after the pod, so a rerun must not meet the old executors.
         spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "change-rerun"}

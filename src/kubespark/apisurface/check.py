@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -73,44 +73,32 @@ class FieldProblem:
 _QUANTITY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$")
 
 
+# The compiled checker's nodes: plain slotted records (identity, not value, equality: a node is
+# a place in one compiled tree).
+@dataclass(slots=True, eq=False)
 class _Leaf:
-    __slots__ = ("enum", "expected", "types", "valid")
-
-    def __init__(
-        self,
-        types: frozenset[type],
-        expected: str,
-        enum: frozenset[str] | None = None,
-        valid: Callable[[Any], bool] | None = None,
-    ) -> None:
-        self.types = types
-        self.expected = expected
-        self.enum = enum
-        self.valid = valid
+    types: frozenset[type]
+    expected: str
+    enum: frozenset[str] | None = None
+    valid: Callable[[Any], bool] | None = None
 
 
+@dataclass(slots=True, eq=False)
 class _Obj:
-    __slots__ = ("keep_unknown", "name", "props", "required")
-
-    def __init__(self, name: str, keep_unknown: bool, required: frozenset[str]) -> None:
-        self.name = name
-        self.keep_unknown = keep_unknown
-        self.required = required
-        self.props: dict[str, _Node] = {}
+    name: str
+    keep_unknown: bool
+    required: frozenset[str]
+    props: dict[str, _Node] = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _Arr:
-    __slots__ = ("item",)
-
-    def __init__(self, item: _Node) -> None:
-        self.item = item
+    item: _Node
 
 
+@dataclass(slots=True, eq=False)
 class _Map:
-    __slots__ = ("item",)
-
-    def __init__(self, item: _Node) -> None:
-        self.item = item
+    item: _Node
 
 
 class _Any:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
 from kubespark.cli.output import EXIT_OK, print_json
 from kubespark.errors import InputError
 from kubespark.submit.operator_apps import event_line, events_about, find_operator_app
@@ -31,11 +32,9 @@ class EventsFormat(StrEnum):
 
 def events(
     name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-    ] = None,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")] = None,
-    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    namespace: NamespaceFlag = None,
+    kubeconfig: KubeconfigFlag = None,
+    context: ContextFlag = None,
     output: Annotated[EventsFormat, typer.Option("-o", "--output")] = EventsFormat.TEXT,
 ) -> None:
     """Show the Events about an application: its driver, executors and operator resource."""

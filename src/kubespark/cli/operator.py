@@ -15,6 +15,13 @@ import typer
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import configure_logging, run_operator
 
+# The flags' defaults are the options' own: one place says what the operator does unasked.
+_DEFAULT = OperatorOptions()
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
 
 def operator(
     kubeconfig: Annotated[
@@ -31,10 +38,10 @@ def operator(
     ] = None,
     peering: Annotated[
         str, typer.Option(help="kopf peering object for leader election among replicas.")
-    ] = "kubespark-operator",
+    ] = _DEFAULT.peering,
     standalone: Annotated[
         bool, typer.Option(help="No leader election: this process is always active.")
-    ] = False,
+    ] = _DEFAULT.standalone,
     priority: Annotated[
         int | None,
         typer.Option(help="Peering priority (default: random; the highest live one leads)."),
@@ -42,25 +49,35 @@ def operator(
     peering_lifetime: Annotated[
         int,
         typer.Option(help="Seconds a silent replica stays leader (a crash's takeover delay)."),
-    ] = 15,
-    workers: Annotated[int, typer.Option(help="Concurrent SparkApplication reconciles.")] = 32,
+    ] = _DEFAULT.peering_lifetime,
+    workers: Annotated[
+        int, typer.Option(help="Concurrent SparkApplication reconciles.")
+    ] = _DEFAULT.workers,
     metrics_port: Annotated[
         int, typer.Option(help="Port of /metrics, /healthz and /readyz (0: none).")
-    ] = 8080,
-    metrics_host: Annotated[str, typer.Option(help="Address /metrics listens on.")] = "127.0.0.1",
-    metrics_prefix: Annotated[str, typer.Option(help="Prefix of every kubeflow metric name.")] = "",
+    ] = _DEFAULT.metrics_port,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address /metrics listens on.")
+    ] = _DEFAULT.metrics_host,
+    metrics_prefix: Annotated[
+        str, typer.Option(help="Prefix of every kubeflow metric name.")
+    ] = _DEFAULT.metrics_prefix,
     metrics_labels: Annotated[
         str, typer.Option(help="Application labels to add to the metrics, comma-separated.")
-    ] = "app_type",
-    log_json: Annotated[bool, typer.Option("--log-json", help="Structured JSON logs.")] = False,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    ] = ",".join(_DEFAULT.metrics_labels),
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Structured JSON logs.")
+    ] = _DEFAULT.log_json,
+    log_level: Annotated[
+        str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")
+    ] = _DEFAULT.log_level,
     kubernetes_version: Annotated[
         str | None,
         typer.Option("--k8s", help="Assume this server version instead of discovering it."),
     ] = None,
     ui_service: Annotated[
         bool, typer.Option(help="Create the web UI Service per application.")
-    ] = True,
+    ] = _DEFAULT.ui_service,
     ingress_url_format: Annotated[
         str | None, typer.Option(help="Web UI Ingress URL format, e.g. {{$appName}}.example.com.")
     ] = None,
@@ -69,19 +86,19 @@ def operator(
     ] = None,
     max_tracked_executors: Annotated[
         int, typer.Option(help="Executors per application tracked in status.executorState.")
-    ] = 1000,
+    ] = _DEFAULT.max_tracked_executors,
     driver_pod_creation_grace: Annotated[
         float, typer.Option(help="Seconds a missing driver pod is waited for after submission.")
-    ] = 10.0,
+    ] = _DEFAULT.driver_pod_creation_grace,
     kube_api_qps: Annotated[
         float, typer.Option(help="API requests per second, sustained (0: no limit).")
-    ] = 0.0,
+    ] = _DEFAULT.kube_api_qps,
     kube_api_burst: Annotated[
         int, typer.Option(help="API requests at once above the QPS (the bucket's size).")
-    ] = 0,
+    ] = _DEFAULT.kube_api_burst,
     request_retries: Annotated[
         int, typer.Option(help="Attempts per API request on 429/5xx/connection errors.")
-    ] = 6,
+    ] = _DEFAULT.request_retries,
     default_batch_scheduler: Annotated[
         str | None,
         typer.Option(help="Batch scheduler of applications that set none (kubeflow's flag)."),
@@ -93,11 +110,11 @@ def operator(
     enable_driver_pdb: Annotated[
         bool,
         typer.Option(help="PodDisruptionBudget over drivers asking for one (kubeflow's flag)."),
-    ] = False,
+    ] = _DEFAULT.enable_driver_pdb,
     kube_scheduler_names: Annotated[
         str,
         typer.Option(help="Coscheduling kube-scheduler names, comma-separated (kubeflow's flag)."),
-    ] = "",
+    ] = ",".join(_DEFAULT.kube_scheduler_names),
 ) -> None:
     """Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."""
     options = OperatorOptions(
@@ -113,7 +130,7 @@ def operator(
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         metrics_prefix=metrics_prefix,
-        metrics_labels=tuple(label.strip() for label in metrics_labels.split(",") if label.strip()),
+        metrics_labels=_comma_list(metrics_labels),
         log_json=log_json,
         log_level=log_level,
         kubernetes_version=kubernetes_version,
@@ -128,7 +145,7 @@ def operator(
         default_batch_scheduler=default_batch_scheduler,
         default_ttl_seconds=default_time_to_live_seconds,
         enable_driver_pdb=enable_driver_pdb,
-        kube_scheduler_names=tuple(n.strip() for n in kube_scheduler_names.split(",") if n.strip()),
+        kube_scheduler_names=_comma_list(kube_scheduler_names),
     )
     configure_logging(options)
     asyncio.run(run_operator(options))

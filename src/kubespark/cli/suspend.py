@@ -8,10 +8,12 @@ ScheduledSparkApplication starts no run until resumed), as kubeflow's does. Exit
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_OK, OutputFormat, print_json
 from kubespark.submit.operator_apps import OperatorApp
 from kubespark.submit.operator_apps import suspend as set_suspend
@@ -20,34 +22,29 @@ from kubespark.submit.submitted_apps import connect
 __all__ = ["resume", "suspend"]
 
 Name = Annotated[str, typer.Argument(help="the SparkApplication or ScheduledSparkApplication")]
-Namespace = Annotated[
-    str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
-]
-Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")]
-Context = Annotated[str | None, typer.Option("--context", help="kubeconfig context")]
-Output = Annotated[OutputFormat, typer.Option("-o", "--output")]
 
 
-def suspend(
-    name: Name,
-    namespace: Namespace = None,
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    output: Output = OutputFormat.TEXT,
-) -> None:
-    """Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true)."""
-    _set(name, namespace, kubeconfig, context, output, value=True)
+def _command(value: bool, doc: str) -> Callable[..., None]:
+    """The command that sets ``spec.suspend`` to ``value``: suspend and resume differ in no
+    other way."""
+
+    def command(
+        name: Name,
+        namespace: NamespaceFlag = None,
+        kubeconfig: KubeconfigFlag = None,
+        context: ContextFlag = None,
+        output: OutputFlag = OutputFormat.TEXT,
+    ) -> None:
+        _set(name, namespace, kubeconfig, context, output, value=value)
+
+    command.__doc__ = doc
+    return command
 
 
-def resume(
-    name: Name,
-    namespace: Namespace = None,
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    output: Output = OutputFormat.TEXT,
-) -> None:
-    """Resume a suspended SparkApplication or ScheduledSparkApplication."""
-    _set(name, namespace, kubeconfig, context, output, value=False)
+suspend = _command(
+    True, "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true)."
+)
+resume = _command(False, "Resume a suspended SparkApplication or ScheduledSparkApplication.")
 
 
 def _set(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubespark.apisurface.model import ApiSurface, ListType, Schema, SchemaKind, TypeDef
@@ -121,31 +121,24 @@ _SCALARS: Mapping[SchemaKind, frozenset[type]] = {
 }
 
 
+# The compiled first pass's nodes: plain slotted records compared by identity.
+@dataclass(slots=True, eq=False)
 class _Obj:
-    __slots__ = ("keep_unknown", "props")
-
-    def __init__(self, keep_unknown: bool) -> None:
-        self.keep_unknown = keep_unknown
-        self.props: dict[str, _Node] = {}
+    keep_unknown: bool
+    props: dict[str, _Node] = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _List:
-    __slots__ = ("defaults", "item", "keys", "list_type")
-
-    def __init__(
-        self, item: _Node, list_type: ListType, keys: tuple[str, ...], defaults: Mapping[str, str]
-    ) -> None:
-        self.item = item
-        self.list_type = list_type
-        self.keys = keys
-        self.defaults = defaults
+    item: _Node
+    list_type: ListType
+    keys: tuple[str, ...]
+    defaults: Mapping[str, str]
 
 
+@dataclass(slots=True, eq=False)
 class _Map:
-    __slots__ = ("item",)
-
-    def __init__(self, item: _Node) -> None:
-        self.item = item
+    item: _Node
 
 
 _ANY = object()  # anything goes (preserve-unknown-fields, RawExtension)

@@ -221,6 +221,7 @@ class Emulator:
             self.clock,
             address=lambda: f"{self.options.host}:{self.port}",
             on_restart=self.restart,
+            network=self.kubelet,
             bookmark_interval=self.options.bookmark_interval,
         )
         self.controllers.start()

@@ -52,6 +52,15 @@ __all__ = ["ApiServer", "DeleteOptions", "WriteOptions", "WriteResult"]
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
+# Metadata only the server writes: a create drops what the client sent, an update keeps the
+# stored values whatever the client sent.
+_SERVER_SET_META = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+)
 _CORE_NO_GENERATION = frozenset(
     {
         "pods",
@@ -470,14 +479,7 @@ class ApiServer:
         if self.store.get(res.bucket, namespace, name) is not None:
             raise already_exists(res.group, res.plural, name)
         self._admit_pod(res, obj, namespace, name)
-        for key in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "selfLink",
-            *(() if managed else ("managedFields",)),
-        ):
+        for key in (*_SERVER_SET_META, *(() if managed else ("managedFields",))):
             m.pop(key, None)
         m["uid"] = new_uid()
         m["creationTimestamp"] = rfc3339()
@@ -547,14 +549,7 @@ class ApiServer:
                 obj["status"] = clone(old["status"])
             else:
                 obj.pop("status", None)
-        for key in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "selfLink",
-            "generation",
-        ):
+        for key in (*_SERVER_SET_META, "generation"):
             if key in old_meta:
                 m[key] = old_meta[key]
             else:

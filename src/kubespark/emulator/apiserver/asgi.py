@@ -27,6 +27,7 @@ from kubespark.emulator.apiserver import (
     discovery,
     openapi,
     openapi_pb,
+    podproxy,
     protobuf,
     reviews,
     scale,
@@ -78,6 +79,13 @@ class LogSource(Protocol):
     def container_done(self, namespace: str, pod: str, container: str) -> bool: ...
 
 
+class _NoPodNetwork:
+    """Without a kubelet no pod address answers."""
+
+    def reachable(self, ip: str) -> bool:
+        return False
+
+
 class DropConnection(Exception):
     """Raised inside a streaming answer to cut the connection without a final chunk."""
 
@@ -89,6 +97,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes = b""
+    raw_query: bytes = b""
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("1", "true")
@@ -143,7 +152,8 @@ def _request(scope: dict[str, Any], method: str) -> Request:
     headers = {
         k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
     }
-    return Request(method, scope["path"], _query(scope.get("query_string", b"")), headers)
+    raw_query = scope.get("query_string", b"")
+    return Request(method, scope["path"], _query(raw_query), headers, raw_query=raw_query)
 
 
 def _query(raw: bytes) -> dict[str, str]:
@@ -165,6 +175,7 @@ class EmulatorApp:
         *,
         address: Callable[[], str],
         on_restart: Callable[[float], Awaitable[None]] | None = None,
+        network: podproxy.PodNetwork | None = None,
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
     ) -> None:
@@ -174,6 +185,7 @@ class EmulatorApp:
         self.clock = clock
         self.address = address
         self.on_restart = on_restart
+        self.network = network or _NoPodNetwork()
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self._cache: dict[str, tuple[int, Any]] = {}
@@ -353,6 +365,9 @@ class EmulatorApp:
                 if injected is not None:
                     extra = [(b"retry-after", b"1")] if injected.code in (429, 503) else []
                     return _status_response(injected, extra)
+            proxied = podproxy.parse_proxy_path(req.path)
+            if proxied is not None:
+                return await self._proxy(req, proxied)
             return self._route(req)
         except APIError as err:
             return _status_response(err.status)
@@ -395,6 +410,21 @@ class EmulatorApp:
         if self.api.facts.openapi_v3:
             paths.append("/openapi/v3")
         return {"paths": sorted(set(paths))}
+
+    # --- proxy subresources ----------------------------------------------------------------------
+    async def _proxy(self, req: Request, where: podproxy.ProxyPath) -> Response | Stream:
+        target = podproxy.resolve(self.api, where)
+        if not where.rest:
+            # UpgradeAwareHandler redirects an empty path to the same one ending in '/'
+            # (kubernetes#4958), so relative links on the pod's root page resolve under it.
+            query = b"?" + req.raw_query if req.raw_query else b""
+            location = urllib.parse.quote(req.path, safe="/:@!$&'()*+,;=").encode() + b"/" + query
+            return Response(301, b"", b"text/plain; charset=utf-8", [(b"location", location)])
+        prefix = req.path[: len(req.path) - len(where.rest)]
+        upstream = await podproxy.forward(
+            self.network, target, req.method, prefix, req.raw_query, req.headers, req.body
+        )
+        return Stream(upstream.code, upstream.chunks, upstream.content_type, upstream.headers)
 
     # --- discovery ------------------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:

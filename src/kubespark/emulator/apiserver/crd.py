@@ -13,10 +13,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kubespark.emulator.apiserver.registry import CustomVersion, ServedResource
 from kubespark.emulator.apiserver.wire import FieldError
+from kubespark.patch.values import json_kind
 
 __all__ = [
     "apply_defaults",
@@ -280,20 +282,20 @@ def apply_defaults(obj: Any, schema: Schema) -> None:
                 apply_defaults(item, items)
 
 
+# OpenAPI's words for the JSON kinds: integers apart from other numbers, as a schema's ``type``.
+_OPENAPI_TYPES = {
+    "null": "null",
+    "bool": "boolean",
+    "int": "integer",
+    "float": "number",
+    "str": "string",
+    "list": "array",
+    "map": "object",
+}
+
+
 def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return _OPENAPI_TYPES[json_kind(value)]
 
 
 def _type_ok(value: Any, want: str) -> bool:
@@ -305,43 +307,29 @@ def _type_ok(value: Any, want: str) -> bool:
     return have == want
 
 
+def _unmet_type(obj: Any, schema: Schema) -> str | None:
+    """The type ``schema`` asks for when ``obj`` is not of it; None when it is or none is asked."""
+    if obj is None:
+        want = schema.get("type")
+        return None if schema.get("nullable") or not want else str(want)
+    if schema.get("x-kubernetes-int-or-string"):
+        ok = isinstance(obj, int | str) and not isinstance(obj, bool)
+        return None if ok else "integer,string"
+    want = schema.get("type")
+    return str(want) if want and not _type_ok(obj, str(want)) else None
+
+
 def validate_custom(obj: Any, schema: Schema, path: str = "") -> list[FieldError]:
     """apiextensions' schema validation of a custom object (or any value under a schema)."""
-    errs: list[FieldError] = []
     where = path or "<root>"
-    if obj is None:
-        if schema.get("nullable"):
-            return errs
-        want = schema.get("type")
-        if want:
-            errs.append(
-                FieldError(
-                    "Invalid", path, f'{where} in body must be of type {want}: "null"', value="null"
-                )
-            )
-        return errs
-    if schema.get("x-kubernetes-int-or-string"):
-        if not isinstance(obj, int | str) or isinstance(obj, bool):
-            errs.append(
-                FieldError(
-                    "Invalid",
-                    path,
-                    f'{where} in body must be of type integer,string: "{_json_type(obj)}"',
-                    value=_json_type(obj),
-                )
-            )
-        return errs
-    want = schema.get("type")
-    if want and not _type_ok(obj, str(want)):
-        errs.append(
-            FieldError(
-                "Invalid",
-                path,
-                f'{where} in body must be of type {want}: "{_json_type(obj)}"',
-                value=_json_type(obj),
-            )
-        )
-        return errs
+    wanted = _unmet_type(obj, schema)
+    if wanted is not None:
+        have = _json_type(obj)
+        detail = f'{where} in body must be of type {wanted}: "{have}"'
+        return [FieldError("Invalid", path, detail, value=have)]
+    if obj is None or schema.get("x-kubernetes-int-or-string"):
+        return []  # nothing more to check of a null or an int-or-string
+    errs: list[FieldError] = []
     enum = schema.get("enum")
     if isinstance(enum, list) and obj not in enum:
         errs.append(
@@ -373,6 +361,27 @@ def _validate_object(obj: Mapping[str, Any], schema: Schema, path: str) -> list[
     return errs
 
 
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """One of the schema's size and range keywords: which way it bounds, and the error."""
+
+    upper: bool  # broken when the measure is above the limit (else below)
+    kind: str
+    detail: str  # formatted with ``where`` and ``limit``
+
+
+_BOUNDS = {
+    "maxLength": _Bound(True, "TooLong", "may not be longer than {limit}"),
+    "minLength": _Bound(False, "Invalid", "{where} in body should be at least {limit} chars long"),
+    "minimum": _Bound(
+        False, "Invalid", "{where} in body should be greater than or equal to {limit}"
+    ),
+    "maximum": _Bound(True, "Invalid", "{where} in body should be less than or equal to {limit}"),
+    "maxItems": _Bound(True, "TooMany", "must have at most {limit} items"),
+    "minItems": _Bound(False, "Invalid", "{where} in body should have at least {limit} items"),
+}
+
+
 def _constraints(obj: Any, schema: Schema, path: str, where: str) -> list[FieldError]:
     errs: list[FieldError] = []
     if isinstance(obj, str):
@@ -381,52 +390,26 @@ def _constraints(obj: Any, schema: Schema, path: str, where: str) -> list[FieldE
             errs.append(
                 FieldError("Invalid", path, f"{where} in body should match '{pattern}'", value=obj)
             )
-        max_len = schema.get("maxLength")
-        if isinstance(max_len, int) and len(obj) > max_len:
-            errs.append(FieldError("TooLong", path, f"may not be longer than {max_len}"))
-        min_len = schema.get("minLength")
-        if isinstance(min_len, int) and len(obj) < min_len:
-            errs.append(
-                FieldError(
-                    "Invalid",
-                    path,
-                    f"{where} in body should be at least {min_len} chars long",
-                    value=obj,
-                )
-            )
+        errs += _bounded(obj, len(obj), schema, ("maxLength", "minLength"), path, where)
     elif isinstance(obj, int | float) and not isinstance(obj, bool):
-        low = schema.get("minimum")
-        if isinstance(low, int | float) and obj < low:
-            errs.append(
-                FieldError(
-                    "Invalid",
-                    path,
-                    f"{where} in body should be greater than or equal to {low}",
-                    value=obj,
-                )
-            )
-        high = schema.get("maximum")
-        if isinstance(high, int | float) and obj > high:
-            errs.append(
-                FieldError(
-                    "Invalid",
-                    path,
-                    f"{where} in body should be less than or equal to {high}",
-                    value=obj,
-                )
-            )
+        errs += _bounded(obj, obj, schema, ("minimum", "maximum"), path, where)
     elif isinstance(obj, list):
-        max_items = schema.get("maxItems")
-        if isinstance(max_items, int) and len(obj) > max_items:
-            errs.append(FieldError("TooMany", path, f"must have at most {max_items} items"))
-        min_items = schema.get("minItems")
-        if isinstance(min_items, int) and len(obj) < min_items:
-            errs.append(
-                FieldError(
-                    "Invalid",
-                    path,
-                    f"{where} in body should have at least {min_items} items",
-                    value=obj,
-                )
-            )
+        errs += _bounded(obj, len(obj), schema, ("maxItems", "minItems"), path, where)
+    return errs
+
+
+def _bounded(
+    obj: Any, measure: float, schema: Schema, keys: tuple[str, ...], path: str, where: str
+) -> list[FieldError]:
+    """The errors of the bounds ``keys`` that ``measure`` (``obj``'s length, count or value)
+    breaks, in the order apiextensions reports them."""
+    errs: list[FieldError] = []
+    for key in keys:
+        limit, bound = schema.get(key), _BOUNDS[key]
+        if not isinstance(limit, int | float) or isinstance(limit, bool):
+            continue
+        if measure > limit if bound.upper else measure < limit:
+            detail = bound.detail.format(where=where, limit=limit)
+            value = obj if bound.kind == "Invalid" else None
+            errs.append(FieldError(bound.kind, path, detail, value=value))
     return errs

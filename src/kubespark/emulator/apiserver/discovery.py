@@ -57,6 +57,16 @@ def _sub_shape(res: ServedResource, sub: str) -> tuple[str, str, str, tuple[str,
     return gvk[0], gvk[1], gvk[2], verbs
 
 
+def _aliases(res: ServedResource) -> dict[str, Any]:
+    """``shortNames`` and ``categories`` where the resource has them (both discovery forms)."""
+    out: dict[str, Any] = {}
+    if res.short_names:
+        out["shortNames"] = list(res.short_names)
+    if res.categories:
+        out["categories"] = list(res.categories)
+    return out
+
+
 def _api_resource(res: ServedResource) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": res.plural,
@@ -65,10 +75,7 @@ def _api_resource(res: ServedResource) -> dict[str, Any]:
         "kind": res.kind,
         "verbs": sorted(res.verbs),
     }
-    if res.short_names:
-        entry["shortNames"] = list(res.short_names)
-    if res.categories:
-        entry["categories"] = list(res.categories)
+    entry.update(_aliases(res))
     if res.custom is None:
         entry["storageVersionHash"] = _hash(res)
     return entry
@@ -144,10 +151,7 @@ def _discovery_resource(res: ServedResource) -> dict[str, Any]:
         "singularResource": res.singular,
         "verbs": sorted(res.verbs),
     }
-    if res.short_names:
-        entry["shortNames"] = list(res.short_names)
-    if res.categories:
-        entry["categories"] = list(res.categories)
+    entry.update(_aliases(res))
     subs = []
     for sub in res.subresources:
         g, v, kind, verbs = _sub_shape(res, sub)

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from kubespark.apisurface.discovery import version_document
 from kubespark.errors import DataError
 from kubespark.versions import Version, parse_kube_version
 
@@ -43,19 +44,9 @@ class ServerFacts:
     job_selector_label: str = "controller-uid"  # the key a Job's generated selector matches
     job_template_labels: tuple[tuple[str, str], ...] = ()  # (label, "uid" | "name")
 
-    def version_info(self) -> dict[str, str]:
-        """The body of ``GET /version``."""
-        return {
-            "major": str(self.minor.major),
-            "minor": str(self.minor.minor),
-            "gitVersion": self.git_version,
-            "gitCommit": "",
-            "gitTreeState": "clean",
-            "buildDate": "",
-            "goVersion": "",
-            "compiler": "gc",
-            "platform": "linux/amd64",
-        }
+    def version_info(self) -> dict[str, Any]:
+        """The body of ``GET /version`` (the release ``git_version`` names)."""
+        return version_document(parse_kube_version(self.git_version))
 
     def name_rule(self, group: str, plural: str, *, custom: bool) -> str:
         key = f"{plural}.{group}" if group else plural

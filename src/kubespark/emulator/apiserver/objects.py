@@ -1,13 +1,15 @@
 """Small shared operations on stored objects (plain dicts as they travel on the wire).
 
 Owns copying (stored objects are immutable, so every change starts from a copy), metadata
-access, timestamps in apiserver's RFC 3339 form, and the emulated clock with its speed factor.
-Nothing here knows about resources, storage or HTTP.
+access, timestamps in apiserver's RFC 3339 form, the emulated clock with its speed factor, and
+the body of a core/v1 Event (the one form the kubelets and controllers report in). Nothing here
+knows about resources, storage or HTTP: callers create what is built here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Clock", "clone", "meta", "new_uid", "rfc3339"]
+__all__ = ["Clock", "clone", "core_event", "meta", "new_uid", "rfc3339"]
 
 Obj = dict[str, Any]
 
@@ -49,6 +51,44 @@ def rfc3339(at: float | None = None) -> str:
     """A timestamp as apiserver writes ``metav1.Time``: second precision, UTC, ``Z``."""
     moment = datetime.fromtimestamp(time.time() if at is None else at, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def core_event(
+    subject: Obj,
+    reference: dict[str, str],
+    reason: str,
+    message: str,
+    *,
+    type_: str,
+    source: dict[str, str],
+) -> Obj:
+    """A core/v1 Event body about ``subject``.
+
+    ``reference`` holds the subject's ``kind`` and ``apiVersion`` and whatever else the reporter
+    writes into ``involvedObject`` (a controller adds ``resourceVersion``); namespace, name and
+    uid come from the subject. Named as clients' recorders name Events, ``<object>.<digest>``,
+    and counted once: the emulator never aggregates repeats into one Event."""
+    m = peek_meta(subject)
+    now = rfc3339()
+    digest = hashlib.sha1(f"{m.get('uid')}{reason}{now}{message}".encode()).hexdigest()[:16]
+    involved = {"kind": reference["kind"], "namespace": m.get("namespace"), "name": m.get("name")}
+    involved["uid"] = m.get("uid")
+    involved.update((k, v) for k, v in reference.items() if k != "kind")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{m.get('name')}.{digest}", "namespace": m.get("namespace")},
+        "involvedObject": involved,
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "source": source,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "reportingComponent": "",
+        "reportingInstance": "",
+    }
 
 
 def parse_rfc3339(text: str) -> float:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions
-from kubespark.emulator.apiserver.objects import Clock, Obj, clone, peek_meta, rfc3339
+from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
 from kubespark.kube import errors
@@ -261,6 +261,18 @@ class WorkloadControllers:
     def _storage(self, bucket: BucketKey) -> ServedResource | None:
         return self.api.registry.storage_version(*bucket)
 
+    def _fetch(
+        self, bucket: BucketKey, ns: str, name: str, children: BucketKey = _PODS
+    ) -> tuple[ServedResource, ServedResource, Obj] | None:
+        """What a reconcile of ``ns/name`` in ``bucket`` starts from: the storage versions of
+        its resource and of the ``children`` it makes, and the object as stored now. None when
+        the object is gone or the version serves neither (nothing to reconcile)."""
+        res, children_res = self._storage(bucket), self._storage(children)
+        obj = self.api.store.get(bucket, ns, name)
+        if res is None or children_res is None or obj is None:
+            return None
+        return res, children_res, obj
+
     def _create(self, res: ServedResource, ns: str, body: Obj) -> Obj | None:
         try:
             return self.api.create(res, ns, body, WriteOptions(field_manager=_MANAGER)).obj
@@ -291,30 +303,11 @@ class WorkloadControllers:
         if not self.events or res is None:
             return
         m = peek_meta(obj)
-        now = rfc3339()
-        digest = hashlib.sha1(f"{m.get('uid')}{reason}{now}{message}".encode()).hexdigest()[:16]
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{m.get('name')}.{digest}", "namespace": m.get("namespace")},
-            "involvedObject": {
-                "kind": kind,
-                "namespace": m.get("namespace"),
-                "name": m.get("name"),
-                "uid": m.get("uid"),
-                "apiVersion": str(obj.get("apiVersion", "")),
-                "resourceVersion": m.get("resourceVersion", ""),
-            },
-            "reason": reason,
-            "message": message,
-            "type": "Warning" if warn else "Normal",
-            "source": {"component": component},
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "reportingComponent": "",
-            "reportingInstance": "",
-        }
+        api_version, version = str(obj.get("apiVersion", "")), m.get("resourceVersion", "")
+        reference = {"kind": kind, "apiVersion": api_version, "resourceVersion": version}
+        kind_of = "Warning" if warn else "Normal"
+        source = {"component": component}
+        body = core_event(obj, reference, reason, message, type_=kind_of, source=source)
         with contextlib.suppress(errors.APIError):
             self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
 
@@ -334,11 +327,10 @@ class WorkloadControllers:
 
     # --- ReplicaSet ------------------------------------------------------------------------------
     def _replicaset(self, ns: str, name: str) -> None:
-        res = self._storage(_REPLICASETS)
-        pods_res = self._storage(_PODS)
-        rs = self.api.store.get(_REPLICASETS, ns, name)
-        if res is None or pods_res is None or rs is None:
+        found = self._fetch(_REPLICASETS, ns, name)
+        if found is None:
             return
+        res, pods_res, rs = found
         m = peek_meta(rs)
         spec = rs.get("spec") or {}
         pods = [p for p in _owned(self.api.store.items(_PODS, ns), m["uid"]) if _live(p)]
@@ -373,11 +365,10 @@ class WorkloadControllers:
 
     # --- Deployment ------------------------------------------------------------------------------
     def _deployment(self, ns: str, name: str) -> None:
-        res = self._storage(_DEPLOYMENTS)
-        rs_res = self._storage(_REPLICASETS)
-        dep = self.api.store.get(_DEPLOYMENTS, ns, name)
-        if res is None or rs_res is None or dep is None or peek_meta(dep).get("deletionTimestamp"):
+        found = self._fetch(_DEPLOYMENTS, ns, name, children=_REPLICASETS)
+        if found is None or peek_meta(found[2]).get("deletionTimestamp"):
             return
+        res, rs_res, dep = found
         m = peek_meta(dep)
         spec = dep.get("spec") or {}
         want = int(spec.get("replicas", 1))
@@ -546,11 +537,10 @@ class WorkloadControllers:
 
     # --- Job -------------------------------------------------------------------------------------
     def _job(self, ns: str, name: str) -> None:
-        res = self._storage(_JOBS)
-        pods_res = self._storage(_PODS)
-        job = self.api.store.get(_JOBS, ns, name)
-        if res is None or pods_res is None or job is None:
+        found = self._fetch(_JOBS, ns, name)
+        if found is None:
             return
+        res, pods_res, job = found
         m = peek_meta(job)
         spec = job.get("spec") or {}
         status = dict(job.get("status") or {})
@@ -614,11 +604,10 @@ class WorkloadControllers:
 
     # --- StatefulSet -----------------------------------------------------------------------------
     def _statefulset(self, ns: str, name: str) -> None:
-        res = self._storage(_STATEFULSETS)
-        pods_res = self._storage(_PODS)
-        sts = self.api.store.get(_STATEFULSETS, ns, name)
-        if res is None or pods_res is None or sts is None:
+        found = self._fetch(_STATEFULSETS, ns, name)
+        if found is None:
             return
+        res, pods_res, sts = found
         m = peek_meta(sts)
         spec = sts.get("spec") or {}
         want = int(spec.get("replicas", 1))
@@ -718,11 +707,10 @@ class WorkloadControllers:
 
     # --- DaemonSet -------------------------------------------------------------------------------
     def _daemonset(self, ns: str, name: str) -> None:
-        res = self._storage(_DAEMONSETS)
-        pods_res = self._storage(_PODS)
-        ds = self.api.store.get(_DAEMONSETS, ns, name)
-        if res is None or pods_res is None or ds is None:
+        found = self._fetch(_DAEMONSETS, ns, name)
+        if found is None:
             return
+        res, pods_res, ds = found
         m = peek_meta(ds)
         spec = ds.get("spec") or {}
         revision = template_hash(spec.get("template") or {})

@@ -78,6 +78,11 @@ class ProcessKubelet(Kubelet):
         n = self._next_ip - 1
         return f"127.1.{n // 250 % 250}.{n % 250 + 2}"
 
+    def reachable(self, ip: str) -> bool:
+        """Pod addresses are loopback addresses of this machine: a real connection is made,
+        refused by the kernel when nothing in the pod listens."""
+        return ip.startswith("127.")
+
     async def stop(self) -> None:
         self._stopping = True
         await super().stop()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
-from kubespark.emulator.apiserver.objects import Clock, Obj, clone, peek_meta, rfc3339
+from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, Event
 from kubespark.emulator.workloads.context import PodContext
@@ -172,6 +172,11 @@ class Kubelet:
         self._next_ip += 1
         return f"10.244.0.{(self._next_ip - 1) % 250 + 2}"
 
+    def reachable(self, ip: str) -> bool:
+        """Whether a connection to a pod address can be made: simulated pods run no process,
+        so the proxy and port-forward answer as for a port nobody listens on."""
+        return False
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -201,32 +206,10 @@ class Kubelet:
         if not self.events or res is None:
             return
         m = peek_meta(pod)
-        now = rfc3339()
-        digest = hashlib.sha1(f"{m.get('uid')}{reason}{now}{message}".encode()).hexdigest()[:16]
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{m.get('name')}.{digest}", "namespace": m.get("namespace")},
-            "involvedObject": {
-                "kind": "Pod",
-                "namespace": m.get("namespace"),
-                "name": m.get("name"),
-                "uid": m.get("uid"),
-                "apiVersion": "v1",
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {
-                "component": "kubelet" if reason != "Scheduled" else "default-scheduler",
-                "host": NODE_NAME,
-            },
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "reportingComponent": "",
-            "reportingInstance": "",
-        }
+        component = "kubelet" if reason != "Scheduled" else "default-scheduler"
+        source = {"component": component, "host": NODE_NAME}
+        reference = {"kind": "Pod", "apiVersion": "v1"}
+        body = core_event(pod, reference, reason, message, type_=kind, source=source)
         # Events are best effort, as in clusters; they skip the field manager (no
         # managedFields), which halves what a pod's life costs the server.
         with contextlib.suppress(errors.APIError):
