@@ -1,6 +1,6 @@
 """Start-up of the ``kubespark`` CLI as a process, beside ``kubectl`` and spark-on-k8s's CLI.
 
-    .venv/bin/python bench/bench_startup.py [--runs 7] [--with-spark-on-k8s]
+    .venv/bin/python bench/bench_startup.py [--runs 7] [--with-spark-on-k8s] [--python-m]
 
 Runs each command ``--runs`` times as a fresh process (the way a shell runs it) and prints the
 median wall time and the median CPU time (user + system, from ``os.wait4``) per command, with
@@ -16,7 +16,9 @@ knowledge base, the help text, discovery). The offline commands (``--help``, ``-
 does the same work every time). spark-on-k8s 0.12.1's CLI (``spark-on-k8s --help`` and
 ``spark-on-k8s app submit`` of the same SparkPi to the same server) runs when its virtualenv is
 in ``.cache/bench`` (``bench/bench_submit.py`` makes it; ``--with-spark-on-k8s`` makes it
-here). Printed, never asserted; ``tests/cli/test_startup.py`` asserts which modules load.
+here). ``--python-m`` runs ``python -m kubespark`` instead of the console script (to time
+another tree of the sources through ``PYTHONPATH``, e.g. an older commit's). Printed, never
+asserted; ``tests/cli/test_startup.py`` asserts which modules load.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 KUBESPARK = [str(Path(sys.executable).parent / "kubespark")]  # the console script users run
+PYTHON_M = [sys.executable, "-m", "kubespark"]
 # As an installed CLI runs: bytecode is written once and read after.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 SPARK_ON_K8S_VENV = REPO / ".cache" / "bench" / "spark-on-k8s-0.12.1-kubernetes-36.0.3"
@@ -55,6 +58,7 @@ spec:
 
 
 def _commands(manifest: Path) -> list[tuple[str, list[str]]]:
+    """Each row: a label and the command line (``KUBESPARK`` as ``main`` chose it)."""
     rows = [
         ("python -c pass (floor)", [sys.executable, "-c", "pass"]),
         ("kubespark --help", [*KUBESPARK, "--help"]),
@@ -166,7 +170,12 @@ def main() -> None:
     parser.add_argument(
         "--with-spark-on-k8s", action="store_true", help="install spark-on-k8s 0.12.1 if missing"
     )
+    parser.add_argument(
+        "--python-m", action="store_true", help="run python -m kubespark, not the console script"
+    )
     args = parser.parse_args()
+    if args.python_m:
+        KUBESPARK[:] = PYTHON_M
     if args.with_spark_on_k8s and not SPARK_ON_K8S_VENV.exists():
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_submit import spark_on_k8s_venv
