@@ -27,7 +27,6 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
-from kubespark.spark.rules import KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -178,6 +177,10 @@ def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
     """kubeflow's validating-webhook refusals of a SparkApplication / ScheduledSparkApplication."""
     if not isinstance(obj, dict) or obj.get("apiVersion") != "sparkoperator.k8s.io/v1beta2":
         return
+    # Imported for the operator's resources only: the Spark models and the CEL evaluator are
+    # most of `validate`'s start-up, and a Pod or a Service needs neither.
+    from kubespark.spark.rules import KINDS, rule_violations
+
     if obj.get("kind") not in KINDS:
         return
     for path, rule in rule_violations(obj):
