@@ -62,7 +62,7 @@ except SystemExit as exit:
 else:
     code = 0
 with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
 """
 
 
