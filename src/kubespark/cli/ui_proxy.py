@@ -79,7 +79,7 @@ async def _serve(
     ui = await _find(name, namespace, kubeconfig, context)
     connection = load_connection(kubeconfig, context)
     async with forward_ui(connection, ui.proxy_path(), address=address, port=port) as (_, url):
-        typer.echo(f"Forwarding from {url} -> {ui.url(connection.server)}", err=False)
+        typer.echo(f"Forwarding from {url} -> {ui.url(connection.server)}")
         typer.echo("Handling connections; Ctrl-C stops.")
         if open_browser:
             webbrowser.open(url)
