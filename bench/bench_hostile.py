@@ -8,11 +8,17 @@ peak resident set size; wall time too, which on a shared machine mostly measures
 The bar: exit 2, one line naming file:line and the limit, within 2 s and under 200 MB. Nothing
 is asserted (docs/engineering.md).
 
+Two more tables: strategic merge patches with directives against the emulator (wall time per
+PATCH over HTTP, beside a JSON merge patch of the same body: the same bytes with no directive
+handling, the peer), and redaction by value (``redact_text`` over log lines with no secret
+registered, and with 100 registered).
+
     .venv/bin/python bench/bench_hostile.py
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -21,7 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from tests.hostile.make_corpus import large_inputs
+
+from kubespark.emulator.server import EmulatorOptions, EmulatorThread
+from kubespark.redaction import redact_text, remember_secret
 
 KUBESPARK = str(Path(sys.executable).with_name("kubespark"))
 COMMANDS = {
@@ -66,5 +76,69 @@ def main() -> None:
             path.unlink()
 
 
+_PODS = "/api/v1/namespaces/default/pods"
+
+
+def _timed_patch(client: httpx.Client, body: object, content_type: str) -> tuple[int, float]:
+    client.delete(f"{_PODS}/p?gracePeriodSeconds=0")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}
+    pod["spec"] = {"containers": [{"name": "c", "image": "i"}]}
+    client.post(_PODS, json=pod)
+    started = time.perf_counter()
+    resp = client.patch(
+        f"{_PODS}/p", content=json.dumps(body), headers={"Content-Type": content_type}
+    )
+    return resp.status_code, time.perf_counter() - started
+
+
+def emulator_patches() -> None:
+    runner = EmulatorThread(EmulatorOptions(version="1.30"))
+    served = runner.start()
+    print(
+        "\n| containers in the patch | body KB | strategic (with $setElementOrder) s "
+        "| merge patch s | ratio |"
+    )
+    print("|---|---|---|---|---|")
+    try:
+        with httpx.Client(base_url=served.url, timeout=600) as client:
+            for n in (1_000, 4_000, 16_000):
+                items = [{"name": f"c{i}", "image": "i"} for i in range(n)]
+                order = [{"name": f"c{i}"} for i in range(n)]
+                smp = {"spec": {"$setElementOrder/containers": order, "containers": items}}
+                merge = {"spec": {"containers": items}}
+                _, t_smp = _timed_patch(client, smp, "application/strategic-merge-patch+json")
+                _, t_merge = _timed_patch(client, merge, "application/merge-patch+json")
+                size = len(json.dumps(smp)) / 1024
+                print(
+                    f"| {n:,} | {size:.0f} | {t_smp:.2f} | {t_merge:.2f} | {t_smp / t_merge:.1f}x |"
+                )
+    finally:
+        runner.stop()
+
+
+def redaction_by_value() -> None:
+    line = (
+        "2026-01-01 ERROR Failure executing: POST at: https://10.0.0.1/api/v1/namespaces/d/pods."
+        " Message: Unauthorized. Authorization: Bearer abc.def.ghi session 0123456789abcdef\n"
+    )
+    lines = [line] * 20_000
+
+    def run() -> float:
+        started = time.perf_counter()
+        for text in lines:
+            redact_text(text)
+        return time.perf_counter() - started
+
+    without = min(run() for _ in range(3))
+    for i in range(100):
+        remember_secret(f"{i:04d}" + "f00dfeedbeefcafe" * 2)
+    known = min(run() for _ in range(3))
+    print("\n| redact_text over 20,000 log lines | s | ratio |\n|---|---|---|")
+    print(f"| by shape only (nothing registered) | {without:.2f} | 1.0x |")
+    print(f"| with 100 known secrets | {known:.2f} | {known / without:.1f}x |")
+
+
 if __name__ == "__main__":
     main()
+    emulator_patches()
+    redaction_by_value()

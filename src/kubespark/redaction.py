@@ -8,20 +8,42 @@ password, secret or private key (``token:``, ``client-key-data:``,
 replaced by ``<redacted>`` and the text around it kept, so a diagnosis that quotes a line still
 reads (``401 Unauthorized ... Bearer <redacted>``).
 
+Besides shapes, it redacts by value: the credentials this process has read (a kubeconfig's
+token, password and client key, a token file, what an exec plugin or auth provider answered, the
+proxy's ``--token-file``) are registered with :func:`remember_secret` where they are read, and
+replaced wherever they appear, shape or not. That register is the one piece of process-wide state
+here, on purpose: text reaches ``redact_text`` from every layer (CLI errors, the doctor, the
+proxy's and the operator's logs, Status bodies), and a secret known in one must be hidden in all;
+threading it through each call would leave some call without it. It only grows.
+
 It must not decide what to print, and must not log: callers pass what they are about to show.
-Redaction is by shape, so a secret with no recognisable shape (a bare random word in free text)
-can pass; credential files are never echoed in the first place (see ``kubespark.bounded``'s
-callers for kubeconfigs).
+A secret this process never read and that has no recognisable shape (a bare random word in a
+server's free text) can pass; credential files are never echoed in the first place (see
+``kubespark.bounded``'s callers for kubeconfigs).
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_key", "redact", "redact_text", "redact_url"]
+__all__ = [
+    "REDACTED",
+    "RedactingFilter",
+    "RedactingStream",
+    "is_secret_key",
+    "redact",
+    "redact_known",
+    "redact_text",
+    "redact_url",
+    "remember_secret",
+]
 
 REDACTED = "<redacted>"
 
@@ -69,10 +91,73 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Values shorter than this are not registered: "abc" as a password would shred every text it
+# occurs in, and a value that short is guessed, not leaked.
+MIN_SECRET_LENGTH = 4
+# Below this length a value is replaced only standing alone (no letter or digit either side), so
+# a short password does not cut words that happen to contain it.
+_WHOLE_WORD_BELOW = 12
+
+
+class _KnownSecrets:
+    """The credential values this process has read; one pattern replacing them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, values: Iterable[str]) -> None:
+        fresh = {v for v in values if len(v) >= MIN_SECRET_LENGTH} - self._values
+        if not fresh:
+            return
+        with self._lock:
+            self._values = self._values | fresh
+            # Longest first, so a token is replaced whole before a shorter secret inside it.
+            ordered = sorted(self._values, key=len, reverse=True)
+            alternatives = [
+                re.escape(v)
+                if len(v) >= _WHOLE_WORD_BELOW
+                else rf"(?<![A-Za-z0-9]){re.escape(v)}(?![A-Za-z0-9])"
+                for v in ordered
+            ]
+            self._pattern = re.compile("|".join(alternatives))
+
+    def sub(self, text: str) -> str:
+        pattern = self._pattern
+        return pattern.sub(REDACTED, text) if pattern is not None else text
+
+
+_KNOWN = _KnownSecrets()
+
+
+def remember_secret(value: str | bytes | None) -> None:
+    """Redact ``value`` by value from now on, in every text this process shows.
+
+    Bytes are taken as text when they are UTF-8 (a PEM key, a token file), and their base64
+    form is registered too (how ``client-key-data`` and basic credentials travel). Every line of
+    a multi-line value is registered, so a quoted fragment of a key is hidden as well.
+    """
+    if value is None:
+        return
+    raw = value if isinstance(value, bytes) else value.encode()
+    text = raw.decode(errors="replace").strip()
+    candidates = {text, base64.b64encode(raw).decode()}
+    candidates |= {line.strip() for line in text.splitlines() if "-----" not in line}
+    _KNOWN.add(c for c in candidates if c)
+
+
+def redact_known(text: str) -> str:
+    """``text`` with the secrets this process has read replaced; shapes left alone (for text
+    shown as it is, a driver's log: only what is certainly a credential goes)."""
+    return _KNOWN.sub(text) if text else text
+
+
 def redact_text(text: str) -> str:
-    """``text`` with every credential shape replaced by ``<redacted>``."""
+    """``text`` with every known secret and every credential shape replaced by ``<redacted>``."""
     if not text:
         return text
+    text = _KNOWN.sub(text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -127,3 +212,59 @@ def _is_secret_flag(text: str) -> bool:
 
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | bytes | int) and value not in ("", None)
+
+
+class RedactingFilter(logging.Filter):
+    """A log handler's filter: the record's message redacted before any formatter sees it.
+
+    Attached to the handlers the proxy and the operator log through, so a secret a library
+    writes into a message (an upstream's error, a kopf failure quoting a response) is hidden
+    as it is in everything else kubespark prints.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes through to another with the known secrets replaced.
+
+    The CLI puts its stdout and stderr behind one for a command's run: whatever a command
+    prints (a driver's log, a server's message, a table), a credential this process read is
+    not in it. A secret split across two writes can pass; every printer here writes whole
+    lines. Attributes other than writing (``isatty``, ``encoding``, ``buffer``) are the
+    wrapped stream's.
+    """
+
+    def __init__(self, wrapped: io.TextIOBase | Any) -> None:
+        super().__init__()
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        self.wrapped.write(redact_known(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.wrapped.isatty())
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self.wrapped.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.wrapped, "encoding", "utf-8"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)

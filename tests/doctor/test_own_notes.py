@@ -104,3 +104,27 @@ def test_compat_notes_as_kubectl_describe_lists_them_are_not_evidence() -> None:
         "field not declared in schema); dropped spec.ipFamilies (added in 1.20)\n"
     )
     assert examine_text(described).diagnoses == ()
+
+
+def test_the_operators_event_repeating_the_notes_is_not_evidence() -> None:
+    """The operator's ``SparkApplicationCompatNotes`` Event, as ``doctor --app`` reads the
+    Events (a YAML list), quotes the same refusals: a driver that failed for its own reasons
+    must not be diagnosed with the issue kubespark worked around."""
+    note = (
+        "server 1.19.0: server-side apply of this Service would fail with HTTP 500: .spec.ports: "
+        'element 0: associative list with keys has an element that omits key field "protocol"; '
+        ".spec.ipFamilies: field not declared in schema"
+    )
+    events = {
+        "kind": "EventList",
+        "items": [
+            {
+                "type": "Normal",
+                "reason": "SparkApplicationCompatNotes",
+                "involvedObject": {"kind": "SparkApplication", "name": "spark-pi"},
+                "message": note,
+            }
+        ],
+    }
+    report = examine_text(yaml.safe_dump(events), "cluster: events of sparkapplication spark-pi")
+    assert report.diagnosis("spark35-ssa-old-k8s") is None

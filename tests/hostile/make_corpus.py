@@ -336,6 +336,59 @@ def kubeconfigs() -> Iterator[tuple[str, bytes | str]]:
     }
     for name, text in variants.items():
         yield f"kubeconfig-{name}.yaml", text
+    # Credential plugins that fail or misbehave, with a secret of no known shape in what they
+    # print or in their arguments: kubespark shows neither (issue 12, exec-plugin stderr).
+    plugins = {
+        "exec-stderr-first-line": _exec(
+            "sh", "-c", f"echo 'login failed for session {SHAPELESS}' >&2; exit 1"
+        ),
+        "exec-stderr-alone": _exec("sh", "-c", f"echo {SHAPELESS} >&2; exit 1"),
+        "exec-stderr-later-line": _exec(
+            "sh", "-c", f"printf 'failed\\ndebug: {SHAPELESS}\\n' >&2; exit 7"
+        ),
+        "exec-stderr-binary": _exec("sh", "-c", f"printf '\\377\\376{SHAPELESS}' >&2; exit 1"),
+        "exec-stdout-garbage": _exec("sh", "-c", f"echo {SHAPELESS}"),
+        "exec-args-secret": _exec("/nonexistent/plugin", "--session", SHAPELESS),
+        "exec-token-shapeless": _exec(
+            "sh",
+            "-c",
+            "echo '"
+            + json.dumps(
+                {
+                    "apiVersion": "client.authentication.k8s.io/v1",
+                    "kind": "ExecCredential",
+                    "status": {"token": SHAPELESS},
+                }
+            )
+            + "'",
+        ),
+        "exec-env-secret": _exec(
+            "sh", "-c", 'echo "$SESSION_TOKEN" >&2; exit 1', env={"SESSION_TOKEN": SHAPELESS}
+        ),
+        "gcp-cmd-not-json": {
+            "auth-provider": {
+                "name": "gcp",
+                "config": {"cmd-path": "sh", "cmd-args": f"-c 'echo {SHAPELESS}'"},
+            }
+        },
+    }
+    for name, user in plugins.items():
+        yield f"kubeconfig-{name}.yaml", good.replace(f"{{token: {TOKEN}}}", json.dumps(user))
+
+
+SHAPELESS = "q7Zk2pXw9RmT4vLb8NcY3hJd"  # a secret with no key, scheme or prefix to spot it by
+
+
+def _exec(command: str, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    spec: dict[str, object] = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": command,
+        "args": list(args),
+        "interactiveMode": "Never",
+    }
+    if env:
+        spec["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    return {"exec": spec}
 
 
 def manifests() -> Iterator[tuple[str, bytes | str]]:
@@ -379,9 +432,75 @@ def manifests() -> Iterator[tuple[str, bytes | str]]:
         + "x" * 300_000
         + "'}\n",
         "unicode-name": pod.format(name="ро́д", labels="{}", containers="[]"),
+        # Names and label values as the API server's exact rules judge them (issue 12).
+        "label-value-64": pod.format(name="p", labels="{a: " + "v" * 64 + "}", containers="[]"),
+        "label-value-trailing-dash": pod.format(name="p", labels="{a: 'v-'}", containers="[]"),
+        "label-value-unicode": pod.format(name="p", labels="{a: 'вал'}", containers="[]"),
+        "label-value-int": pod.format(name="p", labels="{a: 1}", containers="[]"),
+        "label-value-map": pod.format(name="p", labels="{a: {b: c}}", containers="[]"),
+        "name-upper": pod.format(name="Bad_Name", labels="{}", containers="[]"),
+        "name-trailing-dash": pod.format(name="p-", labels="{}", containers="[]"),
+        "name-254": pod.format(name="a" * 254, labels="{}", containers="[]"),
+        "name-dotdot": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: '..'}\n",
+        "service-name-digit": "apiVersion: v1\nkind: Service\nmetadata: {name: 1svc}\nspec: {ports: [{port: 80}]}\n",
+        "namespace-name-dot": "apiVersion: v1\nkind: Namespace\nmetadata: {name: a.b}\n",
+        "generate-name-bad": "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: UPPER-}\n",
+        "generate-name-dash": "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: '-'}\n",
+        "annotation-key-upper-prefix": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations: {Example.COM/x: y}\n",
+        # Strategic-merge-patch directives inside a manifest (they belong in patches only).
+        "patch-directive-int": pod.format(name="p", labels="{$patch: 5}", containers="[]"),
+        "patch-retain-keys": pod.format(name="p", labels="{}", containers="[]").replace(
+            "spec:\n", "spec:\n  $retainKeys: x\n"
+        ),
+        "patch-set-element-order": pod.format(name="p", labels="{}", containers="[]").replace(
+            "spec:\n", "spec:\n  $setElementOrder/containers: [{name: c}]\n"
+        ),
+        "patch-delete-primitive": pod.format(name="p", labels="{}", containers="[]").replace(
+            "spec:\n", "spec:\n  $deleteFromPrimitiveList/x: [1]\n"
+        ),
     }
     for name, text in variants.items():
         yield f"manifest-{name}.yaml", text
+
+
+def patches() -> Iterator[tuple[str, bytes | str]]:
+    """Strategic merge patches for a Pod named ``p`` with a container ``c``: each directive
+    error of ``k8s.io/apimachinery``'s strategicpatch, for the emulator (and, as files, for
+    every command that reads them)."""
+    variants: dict[str, object] = {
+        "map-merge": {"metadata": {"labels": {"$patch": "merge"}}},
+        "map-unknown": {"metadata": {"labels": {"$patch": "bogus"}}},
+        "map-int": {"metadata": {"labels": {"$patch": 5}}},
+        "map-null": {"metadata": {"labels": {"$patch": None}}},
+        "map-list": {"metadata": {"labels": {"$patch": [1, "x"]}}},
+        "top-delete": {"$patch": "delete"},
+        "top-replace": {"$patch": "replace"},
+        "list-merge": {"spec": {"containers": [{"name": "c", "$patch": "merge"}]}},
+        "list-unknown": {"spec": {"containers": [{"name": "c", "$patch": "bogus"}]}},
+        "list-delete-no-key": {"spec": {"containers": [{"$patch": "delete"}]}},
+        "list-no-merge-key": {"spec": {"containers": [{"image": "x"}]}},
+        "list-of-lists": {"spec": {"containers": [["c"]]}},
+        "list-scalar": {"spec": {"containers": ["c"]}},
+        "retain-keys-string": {"spec": {"$retainKeys": "x"}},
+        "retain-keys-missing": {"spec": {"$retainKeys": ["containers"], "dnsPolicy": "None"}},
+        "retain-keys-null": {"spec": {"$retainKeys": None}},
+        "set-order-string": {"metadata": {"$setElementOrder/finalizers": "x"}},
+        "set-order-mismatch": {
+            "spec": {
+                "$setElementOrder/containers": [{"name": "z"}],
+                "containers": [{"name": "c", "image": "j"}],
+            }
+        },
+        "set-order-no-slash": {"spec": {"$setElementOrder": [1]}},
+        "set-order-no-key": {"spec": {"$setElementOrder/containers": [{"image": "x"}]}},
+        "delete-primitive-string": {"metadata": {"$deleteFromPrimitiveList/finalizers": "x"}},
+        "delete-primitive-no-slash": {"metadata": {"$deleteFromPrimitiveList": ["x"]}},
+        "unknown-directive": {"metadata": {"$unknown": "x"}},
+        "deep-directives": {"metadata": {"labels": {"$patch": {"$patch": {"$patch": "delete"}}}}},
+        "not-a-map": ["$patch"],
+    }
+    for name, patch in variants.items():
+        yield f"smp-{name}.json", json.dumps(patch)
 
 
 FAMILIES = (
@@ -395,6 +514,7 @@ FAMILIES = (
     logs,
     kubeconfigs,
     manifests,
+    patches,
 )
 
 

@@ -12,17 +12,21 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kubespark.cli.app import main
+from kubespark.emulator.server import EmulatorOptions, EmulatorThread
+from kubespark.emulator.testing import RunningEmulator
 
 CORPUS = Path(__file__).parent / "corpus"
 TOKEN = "kubespark-test-token-0123456789"
-SECRETS = (TOKEN, "hunter2", "s3cr3t", "eyJhbGciOiJSUzI1NiJ9")
+SHAPELESS = "q7Zk2pXw9RmT4vLb8NcY3hJd"  # make_corpus.SHAPELESS: no shape to redact it by
+SECRETS = (TOKEN, SHAPELESS, "hunter2", "s3cr3t", "eyJhbGciOiJSUzI1NiJ9")
 
 
 pytestmark = pytest.mark.fuzz
@@ -152,9 +156,102 @@ def test_doctor_reads_hostile_documents_as_text_and_redacts() -> None:
         assert secret not in outcome.out
 
 
+# ---- the emulator: every patch and manifest of the corpus over HTTP -------------------------
+
+_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "p", "labels": {"app": "x"}, "finalizers": ["a.io/b"]},
+    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+}
+_COLLECTIONS = {
+    "Pod": "/api/v1/namespaces/default/pods",
+    "ConfigMap": "/api/v1/namespaces/default/configmaps",
+    "Service": "/api/v1/namespaces/default/services",
+    "Namespace": "/api/v1/namespaces",
+    "Role": "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+    "Deployment": "/apis/apps/v1/namespaces/default/deployments",
+}
+
+
+def _answer_problems(resp: httpx.Response) -> list[str]:
+    """What is wrong with an answer: a crash, or an error that is not the API server's Status."""
+    if resp.status_code < 400:
+        return []
+    found = []
+    try:
+        status = resp.json()
+    except ValueError:
+        return [f"{resp.status_code} without a JSON Status"]
+    if status.get("kind") != "Status" or status.get("code") != resp.status_code:
+        found.append(f"{resp.status_code} answered with {str(status)[:120]}")
+    message = str(status.get("message", ""))
+    if message.startswith("Internal error occurred") or "Traceback" in message:
+        found.append(f"the emulator failed: {message[:200]}")
+    return found
+
+
+def emulator_tally(url: str) -> Iterator[tuple[str, int, int, list[str]]]:
+    """PATCH every ``smp-*`` file onto a Pod; POST every manifest of a served kind."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        tried, safe, wrong = 0, 0, []
+        for path in files("smp-"):
+            client.delete(f"{_COLLECTIONS['Pod']}/p?gracePeriodSeconds=0")
+            client.post(_COLLECTIONS["Pod"], json=_POD)
+            resp = client.patch(
+                f"{_COLLECTIONS['Pod']}/p",
+                content=path.read_bytes(),
+                headers={"Content-Type": "application/strategic-merge-patch+json"},
+            )
+            problems = _answer_problems(resp)
+            tried, safe = tried + 1, safe + (not problems)
+            wrong.extend(f"{path.name}: {p}" for p in problems)
+        yield "emulator: strategic merge patch", tried, safe, wrong
+        tried, safe, wrong = 0, 0, []
+        for path in files("manifest-"):
+            kind = next(
+                (k for k in _COLLECTIONS if f"kind: {k}\n" in path.read_text(errors="replace")),
+                None,
+            )
+            if kind is None:
+                continue
+            resp = client.post(
+                _COLLECTIONS[kind],
+                content=path.read_bytes(),
+                headers={"Content-Type": "application/yaml"},
+            )
+            problems = _answer_problems(resp)
+            tried, safe = tried + 1, safe + (not problems)
+            wrong.extend(f"{path.name}: {p}" for p in problems)
+        alive = client.get("/api/v1/namespaces/default/pods").status_code == 200
+        yield "emulator: create", tried, safe, wrong if alive else [*wrong, "stopped serving"]
+
+
+@pytest.mark.parametrize("version", ["1.19", "1.30"])
+def test_the_emulator_answers_every_hostile_patch_and_manifest_as_a_server(
+    emulator_factory: Callable[..., RunningEmulator], version: str
+) -> None:
+    emu = emulator_factory(version=version)
+    rows = list(emulator_tally(emu.url))
+    assert [(name, tried > 20) for name, tried, _, _ in rows] == [
+        ("emulator: strategic merge patch", True),
+        ("emulator: create", True),
+    ]
+    assert [w for _, _, _, wrong in rows for w in wrong] == []
+
+
 if __name__ == "__main__":
     print("| command | inputs tried | refused safely |\n|---|---|---|")
     for command, tried, safe, wrong in tally():
         print(f"| `{command}` | {tried} | {safe} |")
         for line in wrong:
             print(f"  unsafe: {line}", file=sys.stderr)
+    runner = EmulatorThread(EmulatorOptions(version="1.30"))
+    served = runner.start()
+    try:
+        for command, tried, safe, wrong in emulator_tally(served.url):
+            print(f"| {command} | {tried} | {safe} |")
+            for line in wrong:
+                print(f"  unsafe: {line}", file=sys.stderr)
+    finally:
+        runner.stop()

@@ -166,6 +166,70 @@ def test_the_emulator_answers_every_request_without_a_500(
     assert answer.status_code < 500, answer.text
 
 
+_SMP_KEYS = st.sampled_from(
+    [
+        "$patch",
+        "$retainKeys",
+        "$setElementOrder/containers",
+        "$setElementOrder/finalizers",
+        "$deleteFromPrimitiveList/finalizers",
+        "$setElementOrder",
+        "$deleteFromPrimitiveList",
+        "$unknown",
+        "containers",
+        "finalizers",
+        "labels",
+        "name",
+        "image",
+    ]
+)
+_SMP_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from(["delete", "replace", "merge", "c", "x", "a.io/b"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_SMP_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+_SMP_PATCHES = st.fixed_dictionaries(
+    {},
+    optional={
+        "metadata": st.dictionaries(_SMP_KEYS, _SMP_VALUES, max_size=3),
+        "spec": st.dictionaries(_SMP_KEYS, _SMP_VALUES, max_size=3),
+        "$patch": _SMP_VALUES,
+    },
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(patch=_SMP_PATCHES)
+def test_strategic_merge_patches_get_the_servers_answers_never_the_emulators_crash(
+    emulator: RunningEmulator, patch: dict[str, Any]
+) -> None:
+    """Directive soup on a live Pod: whatever the library refuses is answered as apiserver does
+    (400, 422, or a plain 500 with the library's text), never as the emulator failing."""
+    pods = "/api/v1/namespaces/default/pods"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "finalizers": ["a.io/b"]},
+        "spec": {"containers": [{"name": "c", "image": "x"}]},
+    }
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        client.post(pods, json=pod)  # 409 after the first example: the pod stays
+        answer = client.patch(
+            f"{pods}/p",
+            json=patch,
+            headers={"content-type": "application/strategic-merge-patch+json"},
+        )
+        assert client.get(pods).status_code == 200
+    if answer.status_code >= 500:
+        status = answer.json()
+        assert status["kind"] == "Status" and status["code"] == answer.status_code
+        assert not status["message"].startswith("Internal error occurred"), status["message"]
+
+
 @pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=600) | yaml_text.map(str.encode))

@@ -29,7 +29,8 @@ def _driver(**annotations: str) -> dict[str, Any]:
 
 
 async def _completes(cluster: Cluster, version: str) -> None:
-    await cluster.create(spark_pi("pi"))
+    # 40 emulated seconds are 2 s at the tests' speed: long enough to be seen running under load.
+    await cluster.create(spark_pi("pi", run_seconds=40))
     done = await cluster.wait_state("pi", "COMPLETED", "FAILED")
     assert cluster.log.states["pi"] == SUCCESS_PATH
     status = done["status"]
@@ -53,7 +54,7 @@ async def _completes(cluster: Cluster, version: str) -> None:
 
 
 async def _fails_without_retry(cluster: Cluster) -> None:
-    await cluster.create(spark_pi("crash", **_driver(**{"exit-code": "3", "run-seconds": "4"})))
+    await cluster.create(spark_pi("crash", **_driver(**{"exit-code": "3", "run-seconds": "40"})))
     done = await cluster.wait_state("crash", "FAILED")
     assert cluster.log.states["crash"] == ["", "SUBMITTED", "RUNNING", "FAILING", "FAILED"]
     assert "ExitCode: 3" in done["status"]["applicationState"]["errorMessage"]
@@ -63,7 +64,9 @@ async def _fails_without_retry(cluster: Cluster) -> None:
 async def _retries_with_linear_backoff(cluster: Cluster) -> None:
     policy = {"type": "OnFailure", "onFailureRetries": 2, "onFailureRetryInterval": 1}
     await cluster.create(
-        spark_pi("retry", restartPolicy=policy, **_driver(**{"exit-code": "1", "run-seconds": "2"}))
+        spark_pi(
+            "retry", restartPolicy=policy, **_driver(**{"exit-code": "1", "run-seconds": "30"})
+        )
     )
     starts: list[str] = []
 
@@ -172,7 +175,7 @@ async def _spec_change_reruns(cluster: Cluster) -> None:
 
     def change(spec: dict[str, Any]) -> None:
         spec["arguments"] = ["1000"]
-        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "8"
+        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "40"
         # Real Spark names executors after a prefix drawn at each driver start; the emulated
         # driver names them after the pod, so a rerun must not meet the old executors.
         spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "change-rerun"}
@@ -209,7 +212,7 @@ async def _suspend_and_resume(cluster: Cluster) -> None:
 
     def resume(spec: dict[str, Any]) -> None:
         spec["suspend"] = False
-        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "4"
+        spec["driver"]["annotations"]["kubespark.io/emulate-run-seconds"] = "40"
         spec["sparkConf"] = {"spark.kubernetes.executor.podNamePrefix": "pause-resumed"}
 
     # Changing a run annotation with resume is a spec change too: it runs the new spec.

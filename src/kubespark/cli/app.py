@@ -31,7 +31,7 @@ from kubespark.cli.coercion import install as install_plain_coercion
 from kubespark.cli.commands import COMMANDS, EXAMPLES, SUMMARIES
 from kubespark.cli.output import EXIT_INPUT, EXIT_INTERNAL, fail_on_input_errors, stderr
 from kubespark.errors import KubesparkError
-from kubespark.redaction import redact_text
+from kubespark.redaction import RedactingStream, redact_text
 
 # kubectl's spellings: -h beside --help.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("KUBESPARK_DEBUG", "") not in ("", "0")
     # --debug is accepted after the subcommand too, where users type it.
     args = [a for a in args if a != "--debug"]
+    streams = sys.stdout, sys.stderr
+    # Whatever a command prints, a credential this process has read is not in it.
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     try:
         app(args=args, prog_name="kubespark")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
@@ -161,6 +164,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INPUT)
     except Exception as err:  # the contract: no traceback unless asked for
         sys.exit(_internal_error(err, debug=debug))
+    finally:
+        sys.stdout, sys.stderr = streams
 
 
 def _internal_error(err: BaseException, *, debug: bool) -> int:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "resume": "kubespark.cli.suspend:resume",
     "run-now": "kubespark.cli.run_now:run_now",
     "completion": "kubespark.cli.completion:completion",
+    "ui": "kubespark.cli.ui:ui",
 }
 
 # The first line of each command's docstring, listed by ``kubespark --help`` without importing the
@@ -71,6 +72,7 @@ SUMMARIES: dict[str, str] = {
         "Delete an application: a submission's driver pod and objects, or the operator's resource."
     ),
     "completion": "Print the shell completion script for bash, zsh or fish.",
+    "ui": "Serve a dashboard of the cluster's Spark applications: states, why they wait or failed.",
 }
 
 # Shown under each command's --help (the emulate command's are in its docstring).
@@ -124,6 +126,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "resume": ("kubespark resume nightly-report -n spark",),
     "run-now": ("kubespark run-now nightly-report -n spark", "kubespark run-now nightly -o json"),
     "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
+    "ui": ("kubespark ui", "kubespark ui --listen 127.0.0.1:0 -n spark --allow-actions"),
     "completion": (
         "source <(kubespark completion bash)",
         "kubespark completion fish > ~/.config/fish/completions/kubespark.fish",

@@ -20,6 +20,10 @@ from kubespark.emulator import Emulator, EmulatorOptions, Faults
 from kubespark.emulator.kubelet.simulated import ANNOTATIONS
 from kubespark.errors import InputError
 
+# The flags' defaults are the emulator's own: a well-behaved server of the default version.
+_DEFAULT = EmulatorOptions()
+_NO_FAULTS = Faults()
+
 
 def _error_codes(text: str) -> tuple[int, ...]:
     try:
@@ -54,12 +58,14 @@ def emulate(
             help="Kubernetes version to emulate: a minor "
             "(1.19) or a patch (1.20.6), 1.16 or newer.",
         ),
-    ] = "1.19",
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    ] = _DEFAULT.version,
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")
+    ] = _DEFAULT.port,
     tls: Annotated[
         bool,
         typer.Option(help="Serve HTTPS with a CA made at start; the kubeconfig carries the CA."),
-    ] = False,
+    ] = _DEFAULT.tls,
     kubeconfig_out: Annotated[
         Path | None,
         typer.Option(
@@ -68,14 +74,16 @@ def emulate(
     ] = None,
     speed: Annotated[
         float, typer.Option(help="Run pods and drivers this many times faster than real time.")
-    ] = 1.0,
+    ] = _DEFAULT.speed,
     error_rate: Annotated[
         float, typer.Option(help="Fraction of API requests answered with an injected error (0-1).")
-    ] = 0.0,
+    ] = _NO_FAULTS.error_rate,
     error_codes: Annotated[
         str, typer.Option(help="HTTP codes to inject, comma separated (429, 500, 502, 503, 504).")
-    ] = "500,503,429",
-    latency_ms: Annotated[float, typer.Option(help="Added latency per API request.")] = 0.0,
+    ] = ",".join(map(str, _NO_FAULTS.error_codes)),
+    latency_ms: Annotated[
+        float, typer.Option(help="Added latency per API request.")
+    ] = _NO_FAULTS.latency_ms,
     watch_drop_after: Annotated[
         float | None, typer.Option(help="Cut every watch connection after this many seconds.")
     ] = None,
@@ -89,14 +97,14 @@ def emulate(
             "--service-account-admission/--no-service-account-admission",
             help="Refuse pods whose ServiceAccount does not exist, as Kubernetes does.",
         ),
-    ] = True,
+    ] = _DEFAULT.service_account_admission,
     kubelet: Annotated[
         str,
         typer.Option(
             help="simulated: pods live on timers; process: Apache Spark image pods run as real "
             "local Spark processes (docs/emulator.md)."
         ),
-    ] = "simulated",
+    ] = _DEFAULT.kubelet,
     spark_image_map: Annotated[
         list[str] | None,
         typer.Option(

@@ -6,9 +6,10 @@ Finds the driver pod as ``status`` does and reads the log of its Spark container
 instance of a restarted container (the API's ``previous=true``). ``--executor N`` reads the
 executor with ``spark-exec-id`` N, ``--all-executors`` every executor, each line prefixed with
 ``[pod/NAME/CONTAINER]`` as ``kubectl logs --prefix`` writes (``--prefix`` asks for it on one
-log). Lines go to stdout untouched otherwise. Exit codes: 0 the log was shown; 1 a log could
-not be read (the driver never started, no previous instance: the server's reason is printed);
-2 no such application or executor.
+log). Lines go to stdout as they are otherwise, but for the credentials this process read (the
+CLI's streams redact those, ``kubespark.redaction``). Exit codes: 0 the log was shown; 1 a log
+could not be read (the driver never started, no previous instance: the server's reason is
+printed); 2 no such application or executor.
 """
 
 from __future__ import annotations

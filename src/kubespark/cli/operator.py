@@ -1,12 +1,14 @@
 """``kubespark operator``: run the SparkApplication / ScheduledSparkApplication operator.
 
 Parses flags into :class:`~kubespark.operator.options.OperatorOptions` and runs
-:func:`~kubespark.operator.runtime.run_operator` until SIGTERM or Ctrl+C (graceful shutdown).
+:func:`~kubespark.operator.runtime.run_operator` until SIGTERM or Ctrl+C (graceful shutdown);
+with ``--ui-listen`` it serves the dashboard (:mod:`kubespark.ui`) from the same process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,8 @@ import typer
 
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import configure_logging, run_operator
+from kubespark.submit.submitted_apps import connect
+from kubespark.ui import UIOptions, UIServer, parse_listen
 
 # The flags' defaults are the options' own: one place says what the operator does unasked.
 _DEFAULT = OperatorOptions()
@@ -71,6 +75,14 @@ def operator(
     log_level: Annotated[
         str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")
     ] = _DEFAULT.log_level,
+    ui_listen: Annotated[
+        str | None,
+        typer.Option(help="Also serve `kubespark ui` on HOST:PORT (default: no dashboard)."),
+    ] = None,
+    ui_allow_actions: Annotated[
+        bool,
+        typer.Option(help="With --ui-listen: offer the dashboard's actions (delete, suspend...)."),
+    ] = False,
     kubernetes_version: Annotated[
         str | None,
         typer.Option("--k8s", help="Assume this server version instead of discovering it."),
@@ -148,4 +160,30 @@ def operator(
         kube_scheduler_names=_comma_list(kube_scheduler_names),
     )
     configure_logging(options)
-    asyncio.run(run_operator(options))
+    if ui_listen is None:
+        asyncio.run(run_operator(options))
+        return
+    host, port = parse_listen(ui_listen)
+    ui = UIOptions(host, port, ui_allow_actions, namespaces=options.namespaces)
+    asyncio.run(_with_dashboard(options, ui))
+
+
+async def _with_dashboard(options: OperatorOptions, ui: UIOptions) -> None:
+    """The operator and the dashboard in one process (the dashboard with its own client)."""
+    kubeconfig = str(options.kubeconfig) if options.kubeconfig else None
+    async with connect(kubeconfig, options.context) as client:
+        server = UIServer(client, ui)
+        server.bind()  # a taken port fails the start, before the operator runs
+        dashboard = asyncio.create_task(server.serve(_announce))
+        try:
+            await run_operator(options)
+        finally:
+            await server.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(10):
+                    await dashboard
+            dashboard.cancel()
+
+
+def _announce(url: str) -> None:
+    typer.echo(f"kubespark ui: {url}")

@@ -23,7 +23,7 @@ from kubespark.errors import InputError
 from kubespark.proxy import Proxy, ProxyOptions, RewriteAs
 from kubespark.proxy.guard import DEFAULT_REJECT_PATHS, Limits
 from kubespark.proxy.server import DEFAULT_LISTEN
-from kubespark.redaction import redact_url
+from kubespark.redaction import RedactingFilter, redact_url
 
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -168,6 +168,7 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
     logger = logging.getLogger("kubespark.proxy")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
     saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(level.upper())

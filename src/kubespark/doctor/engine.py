@@ -159,10 +159,12 @@ class _Examination:
         kept.append(Evidence(line, rule.symptom.pattern, " ".join(rule.symptom.means.split())))
 
 
-# kubespark's own compat notes quote the server refusals it worked around: never evidence.
-_OWN_NOTE_KEYS = ("kubespark.io/compat-notes", "compatNotes")
-# One note as kubectl describe lists it under "Compat Notes:" (compat.planner's prefix).
-_OWN_NOTE_LINE = re.compile(r"\s*(?:-\s+)?server v?\d+\.\d+(?:\.\d+)?\S*: ")
+# kubespark's own compat notes quote the server refusals it worked around: never evidence,
+# whether read from the annotation, the status, or the operator's Event repeating them.
+_OWN_NOTE_KEYS = ("kubespark.io/compat-notes", "compatNotes", "SparkApplicationCompatNotes")
+# One note as kubectl describe lists it under "Compat Notes:" (compat.planner's prefix), or as
+# the message of the operator's Event that repeats them.
+_OWN_NOTE_LINE = re.compile(r"\s*(?:-\s+)?(?:message:\s+)?server v?\d+\.\d+(?:\.\d+)?\S*: ")
 
 
 def _kubesparks_own_note(line: Line) -> bool:

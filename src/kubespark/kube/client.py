@@ -218,6 +218,17 @@ class KubeClient:
         except httpx.TransportError as err:
             raise _connection_failed(request, self.server, err) from None
 
+    async def fetch_raw(self, request: KubeRequest) -> tuple[int, str, bytes]:
+        """Send ``request``; its answer as it came: status, content type, body. Nothing is
+        raised for an error status: the service proxy relays another program's pages."""
+        try:
+            response = await self._http.request(
+                request.method, request.target, headers={"User-Agent": USER_AGENT}
+            )
+        except httpx.TransportError as err:
+            raise _connection_failed(request, self.server, err) from None
+        return response.status_code, response.headers.get("content-type", ""), response.content
+
     async def _send_once(self, request: KubeRequest) -> Any:
         if self.budget is not None:
             await self.budget.take(request.method)

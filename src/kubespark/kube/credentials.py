@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shlex
 import subprocess
 import threading
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 
 from kubespark.errors import InputError
+from kubespark.redaction import REDACTED, redact_text, remember_secret
 
 __all__ = ["CredentialSource", "Credentials", "RefreshingAuth", "credential_source"]
 
@@ -127,13 +129,15 @@ class CredentialSource:
     def _token_file(self, name: str) -> str:
         path = self.base_dir / Path(name).expanduser()
         try:
-            return path.read_text().strip()
+            token = path.read_text().strip()
         except OSError as err:
             raise InputError(
                 f"cannot read the token file: {err.strerror}",
                 where=f"kubeconfig user tokenFile {path}",
                 fix="mount the token file, or give the user a token or an exec plugin",
             ) from None
+        remember_secret(token)
+        return token
 
     # ---- exec plugins (client.authentication.k8s.io) --------------------------------------
     def _exec(self, spec: Mapping[str, Any]) -> Credentials:
@@ -159,11 +163,13 @@ class CredentialSource:
             status = json.loads(output)["status"]
         except (ValueError, KeyError, TypeError):
             raise InputError(
-                f"the exec plugin {shlex.join(argv)} printed no ExecCredential status",
+                f"the exec plugin {argv[0]} printed no ExecCredential status",
                 where=where,
                 fix="run the command yourself: it must print an ExecCredential JSON",
             ) from None
         cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
+        remember_secret(status.get("token"))
+        remember_secret(key)
         return Credentials(
             token=status.get("token"),
             expiration=_timestamp(status.get("expirationTimestamp"), f"{where} status"),
@@ -173,6 +179,7 @@ class CredentialSource:
 
     @staticmethod
     def _run(argv: list[str], env: dict[str, str], where: str, hint: str) -> str:
+        # Only the command's name is ever shown: its arguments may carry a secret.
         try:
             done = subprocess.run(
                 argv,
@@ -180,19 +187,27 @@ class CredentialSource:
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
+                errors="replace",
                 timeout=EXEC_TIMEOUT,
                 check=False,
             )
-        except (OSError, subprocess.TimeoutExpired) as err:
+        except OSError as err:
             raise InputError(
-                f"cannot run the credential command {argv[0]}: {err}",
+                f"cannot run the credential command {argv[0]}: {err.strerror}",
                 where=where,
                 fix=hint or "install the plugin the kubeconfig names, or fix its path",
             ) from None
-        if done.returncode != 0:
+        except subprocess.TimeoutExpired:
             raise InputError(
-                f"the credential command {argv[0]} failed ({done.returncode}): "
-                f"{done.stderr.strip()[-500:]}",
+                f"the credential command {argv[0]} did not finish in {EXEC_TIMEOUT:.0f} s",
+                where=where,
+                fix=hint or "run it yourself: it may be waiting for a login",
+            ) from None
+        if done.returncode != 0:
+            said = plugin_said(done.stderr)
+            raise InputError(
+                f"exec: executable {argv[0]} failed with exit code {done.returncode}"
+                + (f": {said}" if said else ""),
                 where=where,
                 fix=hint or "run it yourself to see why (expired login? missing permissions?)",
             )
@@ -221,10 +236,45 @@ class CredentialSource:
 
     def _gcp_command(self, config: Mapping[str, Any], where: str) -> Credentials:
         argv = [str(config["cmd-path"]), *shlex.split(str(config.get("cmd-args") or ""))]
-        output = json.loads(self._run(argv, dict(os.environ), where, ""))
+        try:
+            output = json.loads(self._run(argv, dict(os.environ), where, ""))
+        except ValueError:
+            raise InputError(
+                f"the gcp auth-provider command {argv[0]} printed no JSON",
+                where=where,
+                fix="run it yourself, or use gke-gcloud-auth-plugin",
+            ) from None
         token = _json_path(output, str(config.get("token-key") or "{.access_token}"))
+        remember_secret(str(token) if token else None)
         expiry = _json_path(output, str(config.get("expiry-key") or "{.token_expiry}"))
         return Credentials(token=str(token), expiration=_timestamp(expiry, where))
+
+
+# A word that looks generated rather than written: long, from a token's alphabet, and either
+# very long or mixing letters and digits ("gke-gcloud-auth-plugin" and "AADSTS700082" stay).
+_RANDOM_WORD = re.compile(r"[A-Za-z0-9+/_=.~-]{16,}")
+PLUGIN_LINE_LIMIT = 200  # characters of the plugin's first line an error shows
+
+
+def _looks_random(word: str) -> bool:
+    return len(word) >= 24 or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
+
+
+def plugin_said(stderr: str) -> str:
+    """What of a failed credential plugin's stderr an error may show: its first line, at most
+    200 characters, redacted by shape and by value, with generated-looking words replaced.
+
+    kubectl hands the plugin its own terminal as stderr, so the user sees everything the plugin
+    writes, secrets included. kubespark captures it (it must not interleave with ``-o json``, and
+    the operator would log it), so it shows the one line that usually says why ("Unable to
+    locate credentials", "AADSTS700082: The refresh token has expired") and nothing that reads
+    like a credential, even one with no known shape. Later lines are never shown.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = redact_text(lines[0][:PLUGIN_LINE_LIMIT])
+    return _RANDOM_WORD.sub(lambda m: REDACTED if _looks_random(m.group()) else m.group(), first)
 
 
 def _json_path(doc: Any, path: str) -> Any:

@@ -15,6 +15,7 @@ documents).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import ssl
 import tempfile
@@ -30,7 +31,8 @@ import yaml
 from kubespark import bounded
 from kubespark.errors import InputError
 from kubespark.kube.credentials import CredentialSource, RefreshingAuth
-from kubespark.redaction import redact_text, redact_url
+from kubespark.privatefiles import write_private
+from kubespark.redaction import is_secret_key, redact_text, redact_url, remember_secret
 
 __all__ = [
     "SERVICE_ACCOUNT",
@@ -98,6 +100,7 @@ def read_kubeconfig(path: Path, context: str | None = None) -> KubeContext:
     ctx = _named(doc, "contexts", "context", str(name), where)
     cluster = _named(doc, "clusters", "cluster", str(ctx.get("cluster")), where)
     user = _named(doc, "users", "user", str(ctx["user"]), where) if ctx.get("user") else {}
+    _remember_user_secrets(user, _entry_names(doc))
     base = path.parent
     return KubeContext(
         name=str(name),
@@ -155,6 +158,47 @@ def service_account(
         ),
         namespace=namespace.read_text().strip() if namespace.exists() else "default",
     )
+
+
+def _entry_names(doc: Mapping[str, Any]) -> set[str]:
+    """The names of the kubeconfig's clusters, users and contexts: shown openly everywhere."""
+    names: set[str] = set()
+    for section in ("clusters", "users", "contexts"):
+        entries = doc.get(section)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("name"):
+                names.add(str(entry["name"]))
+    return names
+
+
+def _remember_user_secrets(raw: Mapping[str, Any], names: set[str]) -> None:
+    """Register the user's credentials for redaction by value (``kubespark.redaction``).
+
+    A value the kubeconfig also uses as a name (the emulator's user and token are both
+    ``kubespark-emulator``) is in the open already; registering it would only blank the name.
+    """
+    found: list[str | bytes] = []
+    for key in ("token", "password", "client-key-data"):
+        if raw.get(key):
+            found.append(str(raw[key]))
+    if raw.get("username") and raw.get("password"):
+        found.append(f"{raw['username']}:{raw['password']}")  # basic auth, base64'd on the wire
+    key_data = raw.get("client-key-data")
+    if key_data:
+        with contextlib.suppress(ValueError):  # refused with its own message when read
+            found.append(base64.b64decode(str(key_data), validate=True))
+    exec_spec = raw.get("exec")
+    for env in exec_spec.get("env") or () if isinstance(exec_spec, Mapping) else ():
+        if isinstance(env, Mapping) and is_secret_key(str(env.get("name") or "")):
+            found.append(str(env.get("value") or ""))
+    provider = raw.get("auth-provider")
+    config = provider.get("config") if isinstance(provider, Mapping) else None
+    for key, value in config.items() if isinstance(config, Mapping) else ():
+        if is_secret_key(str(key)) and value:
+            found.append(str(value))
+    for value in found:
+        if (value.decode(errors="replace") if isinstance(value, bytes) else value) not in names:
+            remember_secret(value)
 
 
 def _named(doc: Mapping[str, Any], section: str, key: str, name: str, where: str) -> Any:
@@ -274,7 +318,7 @@ def _client_certificate(tls: ssl.SSLContext, user: User) -> None:
 def _written(path: Path, data: bytes | None) -> Path | None:
     if data is None:
         return None
-    path.write_bytes(data)
+    write_private(path, data)  # a private key: 0600 from the start, even in a private dir
     return path
 
 

@@ -51,6 +51,7 @@ from kubespark.operator.metrics import OperatorMetrics
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.scheduled import ScheduledController
 from kubespark.operator.workqueue import run_workers
+from kubespark.redaction import RedactingFilter
 from kubespark.submit import server_capabilities
 
 __all__ = ["Operator", "run_operator"]
@@ -68,6 +69,8 @@ def configure_logging(options: OperatorOptions) -> None:
         log_format=kopf.LogFormat.JSON if options.log_json else kopf.LogFormat.FULL,
     )
     logging.getLogger("kubespark").setLevel(options.log_level.upper())
+    for handler in logging.getLogger().handlers:  # kopf's, just installed
+        handler.addFilter(RedactingFilter())
     if options.log_level.upper() != "DEBUG":
         # One line per watch event or HTTP request drowns what matters (and costs CPU at scale).
         for noisy in ("kopf.objects", "httpx", "httpcore"):

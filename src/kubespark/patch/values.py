@@ -247,6 +247,14 @@ def _go_number(value: int | float) -> str:
     return str(value) if isinstance(value, int) else _go_float(value)
 
 
+def _same_scalar(go_type: str, printed: str) -> str:
+    return printed
+
+
+def _bad_s_verb(go_type: str, printed: str) -> str:
+    return f"%!s({go_type}={printed})"
+
+
 @dataclass(frozen=True, slots=True)
 class _Printer:
     """How one Go formatting of a decoded JSON value writes each kind of value.
@@ -262,14 +270,15 @@ class _Printer:
     entry: Callable[[str, str], str]  # key, printed value -> one map entry
     sorted_keys: bool  # Go's fmt sorts map keys; structured-merge-diff keeps their order
     other: Callable[[object], str] = str
+    scalar: Callable[[str, str], str] = _same_scalar  # Go type, printed -> how a bool/number shows
 
     def print(self, value: JSON) -> str:
         if value is None:
             return self.nil
         if isinstance(value, bool):
-            return "true" if value else "false"
+            return self.scalar("bool", "true" if value else "false")
         if _is_number(value):
-            return _go_number(value)
+            return self.scalar(go_type_name(value), _go_number(value))
         if isinstance(value, str):
             return self.string(value)
         if isinstance(value, list):
@@ -291,6 +300,17 @@ def _key_value(key: str, printed: str) -> str:
 
 
 _GO_V = _Printer("<nil>", _same, ("[", " ", "]"), ("map[", " ", "]"), lambda k, v: f"{k}:{v}", True)
+# %s of a value that is not a string: fmt's bad-verb form for bools and numbers, inside
+# maps and lists too (mergepatch.ErrBadPatchType formats the directive with %s).
+_GO_S = _Printer(
+    "%!s(<nil>)",
+    _same,
+    ("[", " ", "]"),
+    ("map[", " ", "]"),
+    lambda k, v: f"{k}:{v}",
+    True,
+    scalar=_bad_s_verb,
+)
 _GO_SHARP_V = _Printer(
     "interface {}(nil)",
     go_quote,
@@ -307,6 +327,11 @@ _SMD_V3 = _Printer("null", go_quote, ("[", ",", "]"), ("", "", ""), _key_value, 
 def go_v(value: JSON) -> str:
     """Go's ``%v`` of a decoded JSON value (``map[a:1 b:x]``, ``[a 1]``, ``<nil>``)."""
     return _GO_V.print(value)
+
+
+def go_s(value: JSON) -> str:
+    """Go's ``%s`` of a decoded JSON value (``x``, ``%!s(int64=5)``, ``%!s(<nil>)``)."""
+    return _GO_S.print(value)
 
 
 def go_sharp_v(value: JSON) -> str:

@@ -48,6 +48,7 @@ from kubespark.proxy.rewrite import ApplyRewriter
 from kubespark.proxy.tls import ServingPair, self_signed_pair, server_context
 from kubespark.proxy.upstream import Upstream
 from kubespark.proxy.wire import Upgraded, serve_connection
+from kubespark.redaction import remember_secret
 
 __all__ = ["Proxy", "ProxyOptions", "ProxyThread", "parse_listen", "run_proxy"]
 
@@ -341,6 +342,7 @@ def _read_token(path: Path) -> str:
             where="--token-file",
             fix="write the token alone on one line",
         )
+    remember_secret(token)  # whatever the proxy logs or answers never repeats it
     return token
 
 

@@ -877,10 +877,14 @@ def _decode_continue(token: str) -> str:
 
 
 def _dedupe(errs: list[FieldError]) -> list[FieldError]:
-    seen: set[tuple[str, str]] = set()
+    """The same error reported twice (two checks of one rule) once: as ``ErrorList.ToAggregate``
+    drops repeated messages. Different errors on one field all stay (two bad labels are two
+    causes on ``metadata.labels``)."""
+    seen: set[tuple[str, str, str]] = set()
     out = []
     for err in errs:
-        if (err.kind, err.field) not in seen:
-            seen.add((err.kind, err.field))
+        key = (err.kind, err.field, err.body())
+        if key not in seen:
+            seen.add(key)
             out.append(err)
     return out

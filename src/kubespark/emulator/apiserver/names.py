@@ -52,18 +52,39 @@ def _rule_problems(name: str, rule: str, facts: ServerFacts) -> list[str]:
     return problems
 
 
+def _mask_trailing_dash(name: str) -> str:
+    """apimachinery's ``maskTrailingDash``, quirk included: a trailing '-' and the character
+    before it become one 'a' (``name[:len(name)-2] + "a"``), so the dash a generated suffix
+    follows does not end the name being judged."""
+    if len(name) > 1 and name.endswith("-"):
+        return name[:-2] + "a"
+    return name
+
+
 def check_name(name: str, generate_prefix: str, rule: str, facts: ServerFacts) -> list[FieldError]:
-    """Field errors for ``metadata.name`` (or ``metadata.generateName`` when name is empty)."""
-    if not name and not generate_prefix:
-        return [FieldError("Required", "metadata.name", "name or generateName is required")]
-    if name:
-        return [
-            FieldError("Invalid", "metadata.name", problem, value=name)
-            for problem in _rule_problems(name, rule, facts)
+    """Field errors for ``metadata.generateName`` and ``metadata.name``, as ObjectMeta's
+    validation gives them: ``name`` is the one the object will have (already generated from the
+    prefix, as apiserver generates it before validating), and a bad prefix fails both fields."""
+    errs: list[FieldError] = []
+    if generate_prefix:
+        # Judged as a prefix (prefix=true): DNS rules mask the trailing dash; a path segment
+        # prefix is checked for '/' and '%' only (IsValidPathSegmentPrefix: "." is fine).
+        if rule == "path-segment":
+            problems = [
+                p
+                for p in _rule_problems(generate_prefix, rule, facts)
+                if not p.startswith("may not be '")
+            ]
+        else:
+            problems = _rule_problems(_mask_trailing_dash(generate_prefix), rule, facts)
+        errs += [
+            FieldError("Invalid", "metadata.generateName", problem, value=generate_prefix)
+            for problem in problems
         ]
-    # A prefix is checked as apiserver does: with its trailing '-' cut, as a name of its own.
-    trimmed = generate_prefix[:-1] if generate_prefix.endswith("-") else generate_prefix
-    return [
-        FieldError("Invalid", "metadata.generateName", problem, value=generate_prefix)
-        for problem in _rule_problems(trimmed, rule, facts)
+    if not name:
+        errs.append(FieldError("Required", "metadata.name", "name or generateName is required"))
+        return errs
+    return errs + [
+        FieldError("Invalid", "metadata.name", problem, value=name)
+        for problem in _rule_problems(name, rule, facts)
     ]
