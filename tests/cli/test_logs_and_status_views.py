@@ -248,6 +248,10 @@ def test_ui_proxy_forwards_to_the_service_proxy_until_interrupted(
                 assert answer.json().get("kind") == "Status"
         finally:
             process.send_signal(signal.SIGINT)
-            code = process.wait(timeout=20)
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # never leave it behind: the assertion below reports it
+                code = process.wait()
         errors = process.stderr.read() if process.stderr else ""
     assert code == 0, errors

@@ -4,8 +4,8 @@ Finds the UI Service as ``status`` does (:mod:`kubespark.submit.app_ui`) and lis
 loopback address (:mod:`kubespark.proxy.uiforward`): every request goes to the API server's
 service proxy with the kubeconfig's credentials, as ``kubectl proxy`` sends them, so a browser
 opens ``http://127.0.0.1:PORT/`` and needs no port-forward, Ingress or token. Runs until
-interrupted (Ctrl-C); ``--open`` opens the browser. Only loopback addresses: whoever reaches
-the port acts with the kubeconfig's credentials on that Service. Exit codes: 0 stopped; 2 no
+interrupted (Ctrl-C, or SIGTERM); ``--open`` opens the browser. Only loopback addresses:
+whoever reaches the port acts with the kubeconfig's credentials on that Service. Exit codes: 0 stopped; 2 no
 such application, no UI (the driver is not running), or bad flags.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import signal
 import webbrowser
 from typing import Annotated
 
@@ -83,7 +84,21 @@ async def _serve(
         typer.echo("Handling connections; Ctrl-C stops.")
         if open_browser:
             webbrowser.open(url)
-        await asyncio.Event().wait()  # until interrupted
+        await _until_stopped()
+
+
+async def _until_stopped() -> None:
+    """Until SIGINT (Ctrl-C) or SIGTERM, as kubectl port-forward; handled here, not inherited
+    (a process started with SIGINT ignored, as under some supervisors, still stops on it)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 async def _find(
