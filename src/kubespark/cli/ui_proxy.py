@@ -5,8 +5,8 @@ loopback address (:mod:`kubespark.proxy.uiforward`): every request goes to the A
 service proxy with the kubeconfig's credentials, as ``kubectl proxy`` sends them, so a browser
 opens ``http://127.0.0.1:PORT/`` and needs no port-forward, Ingress or token. Runs until
 interrupted (Ctrl-C, or SIGTERM); ``--open`` opens the browser. Only loopback addresses:
-whoever reaches the port acts with the kubeconfig's credentials on that Service. Exit codes: 0 stopped; 2 no
-such application, no UI (the driver is not running), or bad flags.
+whoever reaches the port acts with the kubeconfig's credentials on that Service. Exit codes:
+0 stopped; 2 no such application, no UI (the driver is not running), or bad flags.
 """
 
 from __future__ import annotations
