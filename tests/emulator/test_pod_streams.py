@@ -139,9 +139,12 @@ def test_python_client_exec(core: Core, emulator_factory: Factory, version: str)
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
-@pytest.mark.parametrize("version", ["1.27", "1.29", "1.30", "1.33"])
-def test_kubectl_exec(emulator_factory: Factory, version: str) -> None:
-    emu = emulator_factory(version)
+@pytest.mark.parametrize(
+    ("version", "tls"), [("1.27", False), ("1.29", True), ("1.30", False), ("1.33", True)]
+)
+def test_kubectl_exec(emulator_factory: Factory, version: str, tls: bool) -> None:
+    """SPDY/3.1 before 1.30, WebSocket v5 after, each in the clear and over TLS."""
+    emu = emulator_factory(version, tls=tls)
     assert _kubectl(emu, "apply", "-f", "-", stdin=json.dumps(POD)).returncode == 0
     waited = _kubectl(emu, "wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
     assert waited.returncode == 0, waited.stderr
