@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -219,3 +220,30 @@ def test_the_official_python_client_lists_and_watches(proxy: Proxy) -> None:
         assert ("ADDED", "from-python") in seen
     finally:
         api.close()
+
+
+def test_kubectl_port_forward_through_the_proxy(proxy: Proxy) -> None:
+    """kubectl's SPDY (plain or tunnelled, by release) relayed by the proxy to the emulator,
+    whose simulated pod refuses the connection: the refusal comes back on the error stream."""
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    ok(kubectl(proxy, "apply", "-f", "-", stdin=pod + "  - {name: main, image: busybox:1.36}\n"))
+    ok(kubectl(proxy, "wait", "--for=condition=Ready", "pod/web", "--timeout=30s"))
+    assert proxy.kubeconfig_path is not None
+    forward = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(proxy.kubeconfig_path), "port-forward", "pod/web", ":80"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert forward.stdout is not None
+        line = forward.stdout.readline()
+        assert line.startswith("Forwarding from 127.0.0.1:"), line
+        local = int(line.split("127.0.0.1:")[1].split()[0])
+        with socket.create_connection(("127.0.0.1", local), timeout=10) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(100) == b""
+    finally:
+        forward.terminate()
+        _, err = forward.communicate(timeout=20)
+    assert "connect: connection refused" in err
