@@ -269,21 +269,18 @@ class SpdyChannels:
         await self.wire.write(*ends, spdy.GoAway(0))
 
 
-def _expected(kind: str, query: dict[str, list[str]]) -> set[int]:
-    """The channels the client opens for this request (the kubelet waits for all of them)."""
+def _expected(query: dict[str, list[str]]) -> set[int]:
+    """The channels the client opens, as the kubelet reads the query: a flag is on only when
+    given as ``1``/``true`` (stderr never with a tty); the error stream always."""
 
-    def flag(name: str, default: bool) -> bool:
-        values = query.get(name)
-        return values[0].lower() in ("1", "true") if values else default
+    def flag(name: str) -> bool:
+        values = query.get(name) or [""]
+        return values[0].lower() in ("1", "true")
 
-    tty = flag("tty", False)
     wanted = {3}
-    if flag("stdin", False):
-        wanted.add(0)
-    if flag("stdout", True):
-        wanted.add(1)
-    if flag("stderr", not tty and kind == "exec") and not tty:
-        wanted.add(2)
+    for channel, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if flag(name) and not (channel == 2 and flag("tty")):
+            wanted.add(channel)
     return wanted
 
 
@@ -299,7 +296,7 @@ async def serve_remote_command(
     """exec or attach over one SPDY connection: wait for the streams, then the session."""
     wire = _Wire(send)
     channels = SpdyChannels(wire)
-    wanted = _expected(where.kind, query)
+    wanted = _expected(query)
     reader = asyncio.ensure_future(_read_channels(receive, wire, channels, wanted))
     try:
         with contextlib.suppress(TimeoutError):
