@@ -1,18 +1,17 @@
 """exec, attach and port-forward over SPDY/3.1: plain upgrades and kubectl's WebSocket tunnel.
 
-Owns the kubelet's SPDY stream protocols. Remote command (exec, attach; ``v4.channel.k8s.io``
-down to ``channel.k8s.io``): the client opens one stream per channel, named by ``streamtype``
-(error, stdin, stdout, stderr, resize); once those the query asks for exist, the session of
-podstreams runs over them (a stdin FIN closes the command's stdin) and the exit Status goes
-on the error stream. Port-forward (``portforward.k8s.io``, plain or tunnelled as
-``SPDY/3.1+portforward.k8s.io``): the client opens,
-per forwarded connection, an ``error`` stream and a ``data`` stream sharing a ``requestID``
-and naming the ``port``; the server replies to each, relays the data stream to the pod's
-address:port, writes a failure on the error stream, and half-closes both when the pod's side
-ends. PINGs are echoed. The WebSocket carries the SPDY byte stream in binary messages (cut
-anywhere, as kubectl's tunnelling connection writes them). Framing is spdy's; this module
-never writes objects and does not enforce the client's receive window (kubectl's spdystream
-sends no WINDOW_UPDATE and reads without one).
+Owns the kubelet's SPDY stream protocols. Remote command (exec, attach; ``v4.channel.k8s.io``):
+the client opens one stream per channel, named by ``streamtype`` (error, stdin, stdout, stderr,
+resize); once those the query asks for exist, the session of podstreams runs over them (a
+stdin FIN closes the command's stdin) and the exit Status goes on the error stream.
+Port-forward (``portforward.k8s.io``, plain or tunnelled as ``SPDY/3.1+portforward.k8s.io``):
+the client opens, per forwarded connection, an ``error`` stream and a ``data`` stream sharing
+a ``requestID`` and naming the ``port``; the server replies to each, relays the data stream
+to the pod's address:port, writes a failure on the error stream, and half-closes both when
+the pod's side ends. PINGs are echoed. The WebSocket carries the SPDY byte stream in binary
+messages (cut anywhere, as kubectl's tunnelling connection writes them). Framing is spdy's;
+this module never writes objects and does not enforce the client's receive window (kubectl's
+spdystream sends no WINDOW_UPDATE and reads without one).
 """
 
 from __future__ import annotations
@@ -39,8 +38,9 @@ __all__ = [
 
 TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
 _PORT_FORWARD = ("portforward.k8s.io",)
-# The kubelet's remote command versions, newest first (v5 exists only over WebSocket).
-_REMOTE_COMMAND = ("v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io")
+# The kubelet also speaks v3..v1 (errors as plain text, not a Status); every kubectl since 1.5
+# offers v4 first, so only v4 is served (v5 exists only over WebSocket).
+_REMOTE_COMMAND = ("v4.channel.k8s.io",)
 _CHANNELS = {"stdin": 0, "stdout": 1, "stderr": 2, "error": 3, "resize": 4}
 _CLOSE_STDIN = (255, b"\x00")  # podstreams' v5 "close stdin" frame, for a stdin FIN
 _STREAMS_WAIT = 30.0  # seconds the kubelet waits for the client's streams
