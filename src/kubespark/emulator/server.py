@@ -41,6 +41,7 @@ from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
 from kubespark.privatefiles import write_private
+from kubespark.serving import EmbeddedServer, listening_socket
 from kubespark.versions import parse_kube_version
 
 __all__ = [
@@ -118,14 +119,6 @@ class _QuietDrops(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, DropConnection | asyncio.CancelledError)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its signal handling: the embedding program owns signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class Emulator:
@@ -314,20 +307,13 @@ class Emulator:
             self.api.create(services, "default", body, WriteOptions(field_manager="kube-apiserver"))
 
     def _bind(self) -> socket.socket:
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-        # says TCP; without it every keep-alive answer waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.options.host, self.port))
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.options.host}:{self.port}: {err.strerror}",
-                where="--port",
-                fix="choose a free port, or 0 for any",
-            ) from None
-        sock.listen(1024)
+        sock = listening_socket(
+            self.options.host,
+            self.port,
+            where="--port",
+            fix="choose a free port, or 0 for any",
+            backlog=1024,
+        )
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         return sock
@@ -351,7 +337,7 @@ class Emulator:
             ssl_certfile=str(certs.cert_file) if certs else None,
             ssl_keyfile=str(certs.key_file) if certs else None,
         )
-        server = _EmbeddedServer(config)
+        server = EmbeddedServer(config)
         self._server = server
         self._serve_task = asyncio.ensure_future(server.serve(sockets=[sock]))
         for _ in range(500):

@@ -11,30 +11,21 @@ a taken port stops the operator at start with a message instead of leaving it ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
 
-from kubespark.errors import InputError
 from kubespark.operator.metrics import CONTENT_TYPE, OperatorMetrics
+from kubespark.serving import EmbeddedServer, listening_socket
 
 __all__ = ["OperatorHTTP"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-class _Embedded(uvicorn.Server):
-    """uvicorn without its own signal handling: the operator owns SIGTERM and SIGINT."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class OperatorHTTP:
@@ -53,7 +44,7 @@ class OperatorHTTP:
         self.host = host
         self.port = port
         self.ready = False
-        self._server: _Embedded | None = None
+        self._server: EmbeddedServer | None = None
         self._socket: socket.socket | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,19 +66,13 @@ class OperatorHTTP:
         """Take the port now, so a taken one fails the operator's start rather than a task."""
         if self._socket is not None:
             return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.host}:{self.port} for /metrics, /healthz and /readyz: "
-                f"{err.strerror}",
-                where="--metrics-port",
-                fix="choose a free port, or 0 to serve no metrics",
-            ) from None
+        sock = listening_socket(
+            self.host,
+            self.port,
+            where="--metrics-port",
+            fix="choose a free port, or 0 to serve no metrics",
+            serves=" for /metrics, /healthz and /readyz",
+        )
         self._socket = sock
         self.port = sock.getsockname()[1]
 
@@ -104,7 +89,7 @@ class OperatorHTTP:
         config = uvicorn.Config(
             self, log_level="warning", access_log=False, lifespan="off", ws="none"
         )
-        self._server = _Embedded(config)
+        self._server = EmbeddedServer(config)
         try:
             await self._server.serve(sockets=[sock])
         finally:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -30,6 +30,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, BadRequest
 from kubespark.kube.requests import KubeRequest
 from kubespark.redaction import redact, redact_text
+from kubespark.serving import EmbeddedServer, listening_socket
 from kubespark.submit.driverstate import DRIVER_CONTAINER
 from kubespark.ui.actions import ALLOWED, perform
 from kubespark.ui.cache import AppKey, ClusterCache
@@ -360,14 +361,6 @@ async def _until(
             return
 
 
-class _Embedded(uvicorn.Server):
-    """uvicorn without its own signal handling: the command (or the operator) owns signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class UIServer:
     """The cache and the app, served on ``options.host:options.port``."""
 
@@ -378,25 +371,18 @@ class UIServer:
         self.app = UIApp(client, self.cache, options)
         self.port = options.port
         self._socket: socket.socket | None = None
-        self._server: _Embedded | None = None
+        self._server: EmbeddedServer | None = None
 
     def bind(self) -> None:
         """Take the port now, so a taken one is a message at start, not a failed task."""
         if self._socket is not None:
             return
-        family = socket.AF_INET6 if ":" in self.options.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.options.host, self.options.port))
-            sock.listen(128)
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {err.strerror}",
-                where="--listen",
-                fix="choose a free port (or :0 for any)",
-            ) from None
+        sock = listening_socket(
+            self.options.host,
+            self.options.port,
+            where="--listen",
+            fix="choose a free port (or :0 for any)",
+        )
         self._socket = sock
         self.port = sock.getsockname()[1]
 
@@ -418,7 +404,7 @@ class UIServer:
         config = uvicorn.Config(
             self.app, log_level="warning", access_log=False, lifespan="off", ws="none"
         )
-        self._server = _Embedded(config)
+        self._server = EmbeddedServer(config)
         announce = asyncio.create_task(self._announce(ready))
         try:
             await self._server.serve(sockets=[sock])
