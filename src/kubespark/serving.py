@@ -2,15 +2,18 @@
 
 Owns what the emulator, the operator's metrics endpoint and the dashboard each did alike: take
 the port at start (so a taken one is a clear :class:`InputError` naming the flag, not a failed
-task later) and run uvicorn on that socket while the embedding program keeps its own signals.
+task later) and run uvicorn on that socket while the embedding program keeps its own signals;
+:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard.
 It must not know what is served.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -46,3 +49,46 @@ def listening_socket(
             f"cannot listen on {host}:{port}{serves}: {err.strerror}", where=where, fix=fix
         ) from None
     return sock
+
+
+class AppServer:
+    """An ASGI app on a port taken by :meth:`bind`, served by uvicorn until :meth:`stop`."""
+
+    def __init__(self, host: str, port: int, *, where: str, fix: str, serves: str = "") -> None:
+        self.host = host
+        self.port = port  # the port asked for; after bind, the one taken (0 asks for any)
+        self._refusal = (where, fix, serves)
+        self._socket: socket.socket | None = None
+        self._server: EmbeddedServer | None = None
+
+    def bind(self) -> None:
+        """Take the port now, so a taken one is a message at start, not a failed task later."""
+        if self._socket is not None:
+            return
+        where, fix, serves = self._refusal
+        self._socket = listening_socket(self.host, self.port, where=where, fix=fix, serves=serves)
+        self.port = self._socket.getsockname()[1]
+
+    @property
+    def started(self) -> bool:
+        """Whether uvicorn has started answering on the bound socket."""
+        return self._server is not None and self._server.started
+
+    async def _serve_app(self, app: Any) -> None:  # Any: uvicorn names its ASGI type privately
+        self.bind()
+        sock = self._socket
+        assert sock is not None
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", ws="none"
+        )
+        self._server = EmbeddedServer(config)
+        try:
+            await self._server.serve(sockets=[sock])
+        finally:
+            sock.close()
+            self._socket = None
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            await asyncio.sleep(0)
