@@ -3,7 +3,8 @@
 Owns what the emulator, the operator's metrics endpoint and the dashboard each did alike: take
 the port at start (so a taken one is a clear :class:`InputError` naming the flag, not a failed
 task later) and run uvicorn on that socket while the embedding program keeps its own signals;
-:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard.
+:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard;
+:class:`ServerThread` runs a server on its own loop for synchronous callers (tests, benchmarks).
 It must not know what is served.
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 
@@ -92,3 +94,58 @@ class AppServer:
         if self._server is not None:
             self._server.should_exit = True
             await asyncio.sleep(0)
+
+
+class Server(Protocol):
+    """What can be started and stopped: the emulator, the proxy."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Server)
+
+
+@contextlib.asynccontextmanager
+async def started(server: S) -> AsyncIterator[S]:
+    """``server``, started for the ``async with`` block and stopped after it."""
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+class ServerThread(Generic[S]):
+    """A server served from its own event loop in a daemon thread, for synchronous callers."""
+
+    def __init__(self, name: str, make: Callable[[], S]) -> None:
+        self._make = make
+        self.server: S | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+
+    def start(self) -> S:
+        self._thread.start()
+        server: S = self.call(self._start())
+        self.server = server
+        return server
+
+    async def _start(self) -> S:
+        server = self._make()
+        await server.start()
+        return server
+
+    def call(self, coro: Any, timeout: float = 60) -> Any:
+        """Run a coroutine on the thread's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def stop(self) -> None:
+        if self._loop.is_closed():  # stopped already (a test may stop its server early)
+            return
+        if self.server is not None:
+            self.call(self.server.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
