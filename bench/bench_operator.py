@@ -99,8 +99,9 @@ def free_port() -> int:
         return port
 
 
-def api_requests(port: int) -> Counter[str]:
-    """The operator's own count of the API requests its client sent, by verb (/metrics)."""
+def api_requests(port: int) -> Counter[tuple[str, str]]:
+    """The operator's own count of the API requests its client sent, by verb and resource
+    (/metrics)."""
     for _ in range(100):  # its HTTP server starts after discovery
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
@@ -110,8 +111,9 @@ def api_requests(port: int) -> Counter[str]:
             time.sleep(0.2)
     else:
         raise SystemExit(f"the operator serves no /metrics on port {port}")
-    found = re.findall(r'^kubespark_operator_api_request_count\{verb="(\w+)"\} (\S+)$', text, re.M)
-    return Counter({verb: int(float(value)) for verb, value in found})
+    pattern = r'^kubespark_operator_api_request_count\{resource="([^"]*)",verb="(\w+)"\} (\S+)$'
+    found = re.findall(pattern, text, re.M)
+    return Counter({(verb, resource): int(float(n)) for resource, verb, n in found})
 
 
 def start_operator(
@@ -197,9 +199,10 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.gather(watcher, return_exceptions=True)
                 cpu = cpu_seconds(operator.pid) - cpu_before
                 rss = peak_rss_mb(operator.pid)
-                await asyncio.sleep(1.5)  # the operator moves its counts to /metrics each second
-                requests = api_requests(port) - requests_before
+                emulator_rss = peak_rss_mb(emulator.pid)
+                requests = await settled_requests(port) - requests_before
             report(args, names, times, created, cpu, rss)
+            print(f"  emulator peak RSS         {emulator_rss:8.1f} MB")
             report_requests(requests, len(names))
         finally:
             for process in (operator, emulator):
@@ -211,12 +214,32 @@ async def run(args: argparse.Namespace) -> None:
                         process.kill()
 
 
-def report_requests(requests: Counter[str], n: int) -> None:
-    """API requests per application over its lifecycle, by verb (kubespark's client only:
-    kopf's few long-lived watch streams are not per application)."""
+async def settled_requests(port: int, within: float = 60.0) -> Counter[tuple[str, str]]:
+    """The request counts once they stop moving: Events and the last executor writes go out
+    after the final state, and the operator moves its counts to /metrics each second."""
+    deadline = time.monotonic() + within
+    last = api_requests(port)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(2.0)
+        now = api_requests(port)
+        if now == last:
+            break
+        last = now
+    return last
+
+
+def report_requests(requests: Counter[tuple[str, str]], n: int) -> None:
+    """API requests per application over its lifecycle, by verb and by verb and resource
+    (kubespark's client only: kopf's few long-lived watch streams are not per application)."""
     total = sum(requests.values())
-    by_verb = ", ".join(f"{verb} {count / n:.2f}" for verb, count in sorted(requests.items()))
+    verbs: Counter[str] = Counter()
+    for (verb, _), count in requests.items():
+        verbs[verb] += count
+    by_verb = ", ".join(f"{verb} {count / n:.2f}" for verb, count in sorted(verbs.items()))
     print(f"  API requests/application  {total / n:8.2f}     ({by_verb}; goal <= 8)")
+    for (verb, resource), count in sorted(requests.items(), key=lambda kv: -kv[1]):
+        if count / n >= 0.005:
+            print(f"    {verb:6} {resource:32} {count / n:6.2f}")
 
 
 def finished(times: dict[str, dict[str, float]]) -> list[str]:

@@ -82,6 +82,13 @@ chmod 1777 "$rootfs/tmp"
 # What update-ca-certificates (a maintainer script, not run by extract) would have written.
 cat "$rootfs"/usr/share/ca-certificates/*/*.crt > "$rootfs/etc/ssl/certs/ca-certificates.crt"
 ln -sf python3.11 "$rootfs/usr/bin/python3"
+# What the runtime never loads (about 13 MB): glibc's iconv modules (Python has its own codecs),
+# pydoc's help topics, the leap-second zoneinfo variants, and the programs the packages' own
+# dependencies brought (dpkg, tar, openssl, ...): the image runs python3.11 and nothing else.
+rm -rf "$rootfs"/usr/lib/*-linux-gnu/gconv "$rootfs/usr/lib/python3.11/pydoc_data" \
+  "$rootfs/usr/share/zoneinfo/right"
+find "$rootfs/bin" "$rootfs/sbin" "$rootfs/usr/bin" "$rootfs/usr/sbin" \
+  ! -type d ! -name python3.11 ! -name python3 -delete
 # Byte-compiled ahead: a read-only root filesystem cannot cache bytecode at run time.
 "$py" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$rootfs/usr/lib/python3.11" \
   -x '/(test|tests|lib2to3|pydoc_data)/' -s "$rootfs" -p / >/dev/null || true
@@ -98,6 +105,17 @@ for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 PY
 )
 rm -rf "$lib/bin"
+# Files of the dependencies the operator never reads (about 10 MB): their test suites and type
+# stubs; pip's tzdata (Python's zoneinfo reads Debian's /usr/share/zoneinfo first, which layer 1
+# has); pendulum's translations other than English (croniter's and kubespark's times are
+# English); and Pygments' lexers except Python's and plain text (rich renders no code here:
+# kubespark's CLI uses no Syntax or Markdown code blocks; rich.syntax imports only the package).
+find "$lib" -depth -type d \( -name tests -o -name test \) -path "$lib/*/*" -exec rm -rf {} +
+find "$lib" -name '*.pyi' -delete
+rm -rf "$lib"/tzdata "$lib"/tzdata-*.dist-info
+find "$lib/pendulum/locales" -mindepth 1 -maxdepth 1 -type d ! -name en ! -name __pycache__ -exec rm -rf {} +
+find "$lib/pygments/lexers" -maxdepth 1 -name '*.py' ! -name __init__.py ! -name _mapping.py \
+  ! -name python.py ! -name special.py -delete
 "$py" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$lib" -s "$rootfs" -p / >/dev/null || true
 umoci repack --refresh-bundle --image "$layout:$version" --history.created_by "pip install -c constraints.txt" "$bundle"
 

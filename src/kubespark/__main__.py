@@ -1,5 +1,5 @@
 """``python -m kubespark``: the same CLI as the ``kubespark`` console script."""
 
-from kubespark.cli.app import main
+from kubespark.cli.entry import main
 
 main()

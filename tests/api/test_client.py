@@ -7,17 +7,22 @@ and a Dagster op make (``docs/integrations.md``) are the ones exercised here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 import kubespark
 from kubespark import Application, AsyncClient, Client, InputError, SparkApplication
+from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
 
+runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("own_caches")
 MakeApp = Callable[[str], dict[str, Any]]
 
@@ -81,3 +86,44 @@ def test_bad_input_is_an_input_error_naming_the_field(
     with pytest.raises(InputError) as caught:
         Client(emulator.kubeconfig_path).submit(broken)
     assert "spec.executor.instances" in caught.value.render()
+
+
+def test_executor_and_previous_logs_and_run_now(
+    emulator: RunningEmulator, spark_pi: MakeApp
+) -> None:
+    app = spark_pi("long-pi")
+    app["spec"]["driver"]["annotations"] = {"kubespark.io/emulate-run-seconds": "3600"}
+    app["spec"]["executor"]["annotations"] = {"kubespark.io/emulate-log": "executor up"}
+    ks = Client(emulator.kubeconfig_path)
+    ks.submit(app)
+
+    def executor_log() -> str:
+        try:
+            return ks.logs("long-pi", executor=2)
+        except InputError:  # no executors yet
+            return ""
+
+    deadline = time.monotonic() + 20
+    while executor_log() != "executor up\n":
+        assert time.monotonic() < deadline, "executor 2 never logged"
+        time.sleep(0.1)
+    with pytest.raises(InputError, match='previous terminated container "spark-kubernetes-driver"'):
+        ks.logs("long-pi", previous=True)
+    with pytest.raises(InputError, match="has no executor 7"):
+        ks.logs("long-pi", executor=7)
+    # run_now: a ScheduledSparkApplication's run, as `kubespark run-now` starts it.
+    kubeconfig = str(emulator.kubeconfig_path)
+    assert runner.invoke(cli, ["install-crds", "--kubeconfig", kubeconfig]).exit_code == 0
+    schedule = {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "ScheduledSparkApplication",
+        "metadata": {"name": "nightly"},
+        "spec": {"schedule": "@daily", "concurrencyPolicy": "Forbid", "template": app["spec"]},
+    }
+    with httpx.Client(base_url=emulator.url, timeout=10) as http:
+        path = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/scheduledsparkapplications"
+        assert http.post(path, json=schedule).status_code == 201
+    run = ks.run_now("nightly")
+    assert run is not None and run.kind == "SparkApplication"
+    assert run.name.startswith("nightly-") and run.state == "New"
+    assert ks.run_now("nightly") is None  # Forbid: the first run is unfinished

@@ -54,7 +54,7 @@ spec:
 _PROBE = """
 import json, sys
 out = sys.argv.pop(1)
-from kubespark.cli.app import main
+from kubespark.cli.entry import main
 try:
     main()
 except SystemExit as exit:
@@ -62,7 +62,7 @@ except SystemExit as exit:
 else:
     code = 0
 with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
 """
 
 

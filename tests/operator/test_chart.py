@@ -180,7 +180,10 @@ def test_namespaced_mode_uses_roles_only_for_applications() -> None:
         ),
         ({"prometheus": {"podMonitor": {"crate": True}}}, "'crate' not allowed"),
         ({"spark": {"jobNamespaces": "team-a"}}, "at '/spark/jobNamespaces'"),
-        ({"controller": {"batchScheduler": {"enable": True}}}, "/controller/batchScheduler/enable"),
+        (
+            {"controller": {"batchScheduler": {"enable": "yes"}}},
+            "/controller/batchScheduler/enable",
+        ),
     ],
 )
 def test_the_schema_refuses_unknown_keys_and_wrong_types(

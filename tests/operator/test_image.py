@@ -10,19 +10,17 @@ outside the test's Python, takes a SparkApplication on the emulator to COMPLETED
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
-import tarfile
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from image_harness import run_in_image, start_in_image, unpack
 from operator_harness import running_cluster, spark_pi
 
 # One test process builds dist/'s image and runs these (./dev test runs --dist loadgroup).
@@ -57,41 +55,11 @@ def image_tar() -> Path:
     return out
 
 
-def _member(layout: tarfile.TarFile, name: str) -> Any:
-    member = layout.extractfile(name)
-    assert member is not None, name
-    return member
-
-
-def _blob(layout: tarfile.TarFile, digest: str) -> Any:
-    return _member(layout, f"./blobs/sha256/{digest.removeprefix('sha256:')}")
-
-
-def _manifest(layout: tarfile.TarFile) -> tuple[dict[str, Any], dict[str, Any]]:
-    index = json.load(_member(layout, "./index.json"))
-    (entry,) = index["manifests"]
-    assert entry["annotations"]["org.opencontainers.image.ref.name"] == _version()
-    manifest = json.load(_blob(layout, entry["digest"]))
-    config = json.load(_blob(layout, manifest["config"]["digest"]))
-    return manifest, config
-
-
 @pytest.fixture(scope="module")
 def unpacked(image_tar: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """(rootfs, manifest, config): the layers applied in order, as a container runtime does."""
     rootfs = tmp_path_factory.mktemp("image") / "rootfs"
-    rootfs.mkdir()
-    with tarfile.open(image_tar) as layout:
-        manifest, config = _manifest(layout)
-        for layer in manifest["layers"]:
-            assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
-            blob = _blob(layout, layer["digest"])
-            # tar keeps numeric owners and modes (the image's user must own its home).
-            subprocess.run(
-                ["tar", "-xz", "--numeric-owner", "-C", str(rootfs)],
-                input=blob.read(),
-                check=True,
-            )
+    manifest, config = unpack(image_tar, rootfs, _version())
     yield rootfs, manifest, config
 
 
@@ -113,32 +81,9 @@ def test_the_image_is_small_non_root_and_layered(unpacked: Any) -> None:
     assert not (rootfs / "bin/sh").exists()  # no shell: nothing to exec into but kubespark
 
 
-def _run_in_image(rootfs: Path, config: dict[str, Any], args: list[str]) -> list[str]:
-    """The image's entrypoint as its user, in a read-only root with a tmpfs /tmp."""
-    settings = config["config"]
-    env = ["env", "-i", *settings.get("Env", []), "PATH=/usr/local/bin:/usr/bin:/bin"]
-    user = settings["User"]
-    inner = " && ".join(
-        [
-            f"mount --bind {rootfs} {rootfs}",
-            f"mount -o remount,bind,ro {rootfs}",
-            f"mount -t tmpfs -o size=64m tmpfs {rootfs}/tmp",
-            f"mount --rbind /dev {rootfs}/dev",
-            f"mount --rbind /proc {rootfs}/proc",
-            'cp "$KUBECONFIG_SRC" ' + f"{rootfs}/tmp/kubeconfig",
-            f"chmod 0644 {rootfs}/tmp/kubeconfig",
-            "exec "
-            + shlex.join(
-                [*env, CHROOT, f"--userspec={user}", str(rootfs), *settings["Entrypoint"], *args]
-            ),
-        ]
-    )
-    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec", inner]
-
-
 def test_the_image_answers_help_on_a_read_only_root(unpacked: Any) -> None:
     rootfs, _manifest, config = unpacked
-    command = _run_in_image(rootfs, config, ["--help"])
+    command = run_in_image(rootfs, config, ["--help"])
     done = subprocess.run(
         command,
         capture_output=True,
@@ -150,19 +95,6 @@ def test_the_image_answers_help_on_a_read_only_root(unpacked: Any) -> None:
     assert "operator" in done.stdout
 
 
-def _start_in_image(
-    rootfs: Path, config: dict[str, Any], args: list[str], kubeconfig: Path, log: Path
-) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            _run_in_image(rootfs, config, args),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "KUBECONFIG_SRC": str(kubeconfig)},
-            start_new_session=True,
-        )
-
-
 async def test_the_image_runs_an_application_to_completed(
     unpacked: Any, emulator_factory: Any, tmp_path: Path
 ) -> None:
@@ -171,7 +103,7 @@ async def test_the_image_runs_an_application_to_completed(
         args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
         args += ["--metrics-port", "0"]
         log = tmp_path / "operator.log"
-        process = _start_in_image(rootfs, config, args, cluster.kubeconfig, log)
+        process = start_in_image(rootfs, config, args, cluster.kubeconfig, log)
         try:
             await cluster.create(spark_pi("in-image", run_seconds=2))
             done = await cluster.wait_state("in-image", "COMPLETED", within=90)

@@ -102,3 +102,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: [sparkconnects/status]
   verbs: [get, update]
 {{- end }}
+
+{{/* Grants behind values: what the operator's flags that the values turn on write. */}}
+{{- define "kubespark.optionalRules" }}
+{{- if .Values.controller.driverPodDisruptionBudget.enable }}
+# --enable-driver-pdb: a PodDisruptionBudget over each opted-in driver while it runs (policy/v1,
+# or policy/v1beta1 before 1.21: RBAC names the group, so one rule serves both).
+- apiGroups: [policy]
+  resources: [poddisruptionbudgets]
+  verbs: [get, create, delete]
+{{- end }}
+{{- if .Values.controller.batchScheduler.enable }}
+# Batch schedulers: Volcano's PodGroup (scheduling.volcano.sh) and the coscheduling plugin's
+# (scheduling.x-k8s.io; scheduling.sigs.k8s.io in scheduler-plugins before v0.24), written at
+# submission, kept at their minimum member count, deleted when the application terminates.
+- apiGroups: [scheduling.volcano.sh, scheduling.x-k8s.io, scheduling.sigs.k8s.io]
+  resources: [podgroups]
+  verbs: [get, create, patch, delete]
+{{- end }}
+{{- end }}

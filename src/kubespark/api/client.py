@@ -25,8 +25,9 @@ import yaml
 from kubespark.errors import InputError, KubesparkError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery_cache import cached_surface
-from kubespark.kube.errors import NotFound
+from kubespark.kube.errors import BadRequest, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.operator.run_now import run_now
 from kubespark.spark.loading import load_application
 from kubespark.spark.model import SparkApplication
 from kubespark.submit.flow import Outcome, Target, submit_and_follow
@@ -37,6 +38,7 @@ from kubespark.submit.operator_apps import (
     find_operator_app,
     find_operator_apps,
 )
+from kubespark.submit.pod_logs import driver_target, executor_targets, log_request
 from kubespark.submit.removal import delete_submitted
 from kubespark.submit.submitted_apps import SubmittedApp, connect, find_apps
 
@@ -225,9 +227,16 @@ class AsyncClient:
         return [a for _, a in sorted(apps, key=lambda p: p[0], reverse=True)]
 
     async def logs(
-        self, name: str, namespace: str | None = None, *, tail: int | None = None
+        self,
+        name: str,
+        namespace: str | None = None,
+        *,
+        tail: int | None = None,
+        previous: bool = False,
+        executor: int | str | None = None,
     ) -> str:
-        """The driver's log (its last ``tail`` lines)."""
+        """The driver's log (its last ``tail`` lines), or the executor's with that id;
+        ``previous``: the previous instance of a restarted container (``kubectl logs -p``)."""
         app = await self.get(name, namespace)
         if not app.driver_pod:
             raise InputError(
@@ -235,10 +244,30 @@ class AsyncClient:
                 where=name,
                 fix="wait for the driver to start: Client.wait or kubespark status",
             )
-        path = f"/api/v1/namespaces/{quote(app.namespace, safe='')}/pods/{app.driver_pod}/log"
-        query = (("tailLines", str(tail)),) if tail is not None else ()
-        text = await self.kube.send(KubeRequest("GET", path, query))
+        target = driver_target(app.namespace, app.driver_pod)
+        if executor is not None:
+            app_id = str(app.view.get("sparkApplicationId") or "")
+            [target] = await executor_targets(self.kube, app.namespace, app_id, name, str(executor))
+        try:
+            text = await self.kube.send(log_request(target, tail=tail, previous=previous))
+        except BadRequest as err:  # not started yet, or no previous instance: the server's words
+            raise InputError(
+                err.message,
+                where=name,
+                fix="previous=True reads a restarted container's previous instance"
+                if previous
+                else "wait for the container to start: Client.wait or kubespark status",
+            ) from None
         return text if isinstance(text, str) else json.dumps(text)
+
+    async def run_now(self, name: str, namespace: str | None = None) -> Application | None:
+        """Start one run of the ScheduledSparkApplication ``name`` now, as ``kubespark
+        run-now``: the run (a SparkApplication), or None when its concurrencyPolicy (Forbid)
+        keeps an unfinished run going."""
+        done = await run_now(self.kube, self._ns(namespace), name)
+        if not done.started:
+            return None
+        return await self.get(done.run, done.namespace)
 
     async def delete(self, name: str, namespace: str | None = None) -> None:
         """Delete the application: a submission's objects, or the operator's resource."""
@@ -307,5 +336,6 @@ class Client:
     get = _blocking(AsyncClient.get)
     list = _blocking(AsyncClient.list)
     logs = _blocking(AsyncClient.logs)
+    run_now = _blocking(AsyncClient.run_now)
     delete = _blocking(AsyncClient.delete)
     wait = _blocking(AsyncClient.wait)

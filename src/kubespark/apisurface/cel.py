@@ -7,17 +7,29 @@ path the API server names (``spec.driverIngressOptions[0]``) and the rule's mess
 
 Which servers evaluate rules at all is a fact of the API surface (``behaviours.yaml``), not
 decided here. It must not know any particular CRD.
+
+celpy builds its CEL parser (a Lark LALR table) on first use in a process: most of a short
+command's CPU. :func:`_cel_parser` builds the same parser with Lark's analysis cache in
+``$KUBESPARK_CACHE/cel`` (else the user's cache directory), which Lark keys by a digest of the
+grammar, the options and the Lark and Python versions, and rebuilds when they change.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import celpy
+import lark
 from celpy.adapter import json_to_cel
+from celpy.celparser import CELParser
 from celpy.evaluation import CELEvalError
 
 __all__ = ["RuleViolation", "evaluated_message", "holds", "violations"]
@@ -32,8 +44,47 @@ class RuleViolation:
     rule: str
 
 
+def _cache_file() -> Path:
+    root = os.environ.get("KUBESPARK_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubespark"
+    )
+    version = ".".join(str(n) for n in sys.version_info[:2])
+    return Path(root) / "cel" / f"cel-parser-lark-{lark.__version__}-py{version}.cache"
+
+
+@functools.cache
+def _cel_parser() -> None:
+    """Install celpy's parser singleton, built as celpy builds it, with Lark's cache.
+
+    ``CELParser.CEL_PARSER`` is celpy's documented hook for the parser all environments share.
+    A cache that cannot be read or written costs only the build (Lark carries on without it).
+    """
+    if CELParser.CEL_PARSER is not None:
+        return
+    grammar = (resources.files("celpy") / "cel.lark").read_text(encoding="utf-8")
+    cache = _cache_file()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # celpy builds its own, uncached
+    CELParser.CEL_PARSER = lark.Lark(
+        grammar,
+        parser="lalr",
+        start="expr",
+        debug=True,
+        g_regex_flags=re.M,
+        lexer_callbacks={"IDENT": CELParser.ambiguous_literals},
+        propagate_positions=True,
+        maybe_placeholders=False,
+        priority="invert",
+        tree_class=celpy.InterpretedRunner.tree_node_class,
+        cache=str(cache),
+    )
+
+
 @functools.cache
 def _program(rule: str) -> celpy.Runner:
+    _cel_parser()
     env = celpy.Environment()
     return env.program(env.compile(rule))
 

@@ -1,9 +1,12 @@
 """The ``kubespark`` typer application and its entry point.
 
-Subcommands register here, in the order ``--help`` shows them, as ``module:function`` names that
-are imported only when the command runs: a command pays for its own dependencies and no others
-(``kubespark validate`` does not load the emulator), and ``kubespark --help`` lists them from
-:data:`SUMMARIES` without importing any (``tests/cli/test_startup.py`` holds both promises).
+Subcommands register in :mod:`kubespark.cli.commands`, in the order ``--help`` shows them, as
+``module:function`` names that are imported only when the command runs: a command pays for its
+own dependencies and no others (``kubespark validate`` does not load the emulator), and
+``kubespark --help`` lists them from ``SUMMARIES`` without importing any
+(``tests/cli/test_startup.py`` holds both promises). The console scripts start in
+:mod:`kubespark.cli.entry`, which answers ``--version`` and a help it has shown before without
+importing this module at all.
 
 Owns the exit-code contract, in :func:`main` and nowhere else: 0 success / compatible, 1 a
 finding (incompatible, an issue diagnosed, a failed application), 2 usage or input error (one
@@ -24,117 +27,11 @@ import typer
 import typer.core
 import typer.main
 
+from kubespark.cli.coercion import install as install_plain_coercion
+from kubespark.cli.commands import COMMANDS, EXAMPLES, SUMMARIES
 from kubespark.cli.output import EXIT_INPUT, EXIT_INTERNAL, fail_on_input_errors, stderr
 from kubespark.errors import KubesparkError
 from kubespark.redaction import RedactingStream, redact_text
-
-COMMANDS: dict[str, str] = {
-    "demo": "kubespark.cli.demo:demo",
-    "check": "kubespark.cli.check:check",
-    "matrix": "kubespark.cli.matrix:matrix",
-    "validate": "kubespark.cli.validate:validate",
-    "doctor": "kubespark.cli.doctor:doctor",
-    "plan": "kubespark.cli.plan:plan",
-    "emulate": "kubespark.cli.emulate:emulate",
-    "proxy": "kubespark.cli.proxy:proxy",
-    "install-crds": "kubespark.cli.install_crds:install_crds",
-    "operator": "kubespark.cli.operator:operator",
-    "submit": "kubespark.cli.submit:submit",
-    "status": "kubespark.cli.status:status",
-    "logs": "kubespark.cli.logs:logs",
-    "list": "kubespark.cli.list_apps:list_apps",
-    "delete": "kubespark.cli.delete:delete",
-    "events": "kubespark.cli.events:events",
-    "suspend": "kubespark.cli.suspend:suspend",
-    "resume": "kubespark.cli.suspend:resume",
-    "completion": "kubespark.cli.completion:completion",
-    "ui": "kubespark.cli.ui:ui",
-}
-
-# The first line of each command's docstring, listed by ``kubespark --help`` without importing the
-# command (a test keeps them equal to the docstrings).
-SUMMARIES: dict[str, str] = {
-    "demo": (
-        "Spark 3.5.1 on Kubernetes 1.19: the verdict, spark-submit failing, kubespark succeeding."
-    ),
-    "check": "Say, per submission path, whether a combination works, why not, and what to do.",
-    "matrix": (
-        "Show the verdict of every Spark release (and operator image) on every Kubernetes minor."
-    ),
-    "validate": "Check manifests against one Kubernetes version: fields, APIs, server-side apply.",
-    "doctor": "Diagnose a Spark-on-Kubernetes failure from its logs, objects and events.",
-    "plan": "Plan an upgrade one component at a time, every intermediate state checked.",
-    "emulate": "Serve an emulated API server of one Kubernetes version, with a kubelet.",
-    "proxy": (
-        "Forward every request to an API server, rewriting server-side applies it would reject."
-    ),
-    "install-crds": (
-        "Install the operator's CRDs (apiextensions.k8s.io/v1) on any Kubernetes 1.16+."
-    ),
-    "operator": (
-        "Run the operator for SparkApplications and ScheduledSparkApplications (kubeflow's CRDs)."
-    ),
-    "submit": (
-        "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
-    ),
-    "status": "Show an application: state, why it waits, attempts, compat notes, events.",
-    "logs": "Print (or follow) the driver's log of an application.",
-    "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
-    "events": "Show the Events about an application: its driver, executors and operator resource.",
-    "suspend": "Suspend a SparkApplication or ScheduledSparkApplication (spec.suspend: true).",
-    "resume": "Resume a suspended SparkApplication or ScheduledSparkApplication.",
-    "delete": (
-        "Delete an application: a submission's driver pod and objects, or the operator's resource."
-    ),
-    "completion": "Print the shell completion script for bash, zsh or fish.",
-    "ui": "Serve a dashboard of the cluster's Spark applications: states, why they wait or failed.",
-}
-
-# Shown under each command's --help (the emulate command's are in its docstring).
-EXAMPLES: dict[str, tuple[str, ...]] = {
-    "demo": ("kubespark demo", "kubespark demo --with-spark-submit"),
-    "check": (
-        "kubespark check --k8s 1.19 --spark 3.5.1",
-        "kubespark check -f examples/spark-pi.yaml --kubeconfig ~/.kube/config",
-        "kubespark check --k8s 1.29 --image apache/spark:3.5.1 -o json",
-    ),
-    "matrix": ("kubespark matrix", "kubespark matrix --html matrix.html"),
-    "validate": (
-        "kubespark validate -f deploy/ --k8s 1.21",
-        "helm template my-chart | kubespark validate -f - --k8s 1.19 -o sarif",
-    ),
-    "doctor": (
-        "kubespark doctor driver.log",
-        "kubectl get sparkapplication spark-pi -o yaml | kubespark doctor -",
-        "kubespark doctor --app spark-pi -n spark",
-    ),
-    "plan": ("kubespark plan --from spark=3.4.1,k8s=1.19 --to spark=3.5.1,k8s=1.29",),
-    "proxy": (
-        "kubespark proxy --upstream-kubeconfig ~/.kube/config \\\n"
-        "      --kubeconfig-out proxied.yaml",
-    ),
-    "install-crds": ("kubespark install-crds", "kubespark install-crds --dry-run --k8s 1.16"),
-    "operator": (
-        "kubespark operator -n spark",
-        "kubespark operator --namespace-selector team=data",
-    ),
-    "submit": (
-        "kubespark submit examples/spark-pi.yaml --wait",
-        "kubespark submit examples/spark-pi.yaml --dry-run --k8s 1.19",
-    ),
-    "status": ("kubespark status spark-pi", "kubespark status spark-pi -n spark -o json"),
-    "logs": ("kubespark logs spark-pi -f", "kubespark logs spark-pi --tail 50"),
-    "list": ("kubespark list", "kubespark list -A -o wide", "kubespark list -l team=data -o name"),
-    "events": ("kubespark events spark-pi", "kubespark events spark-pi -n spark -o yaml"),
-    "suspend": ("kubespark suspend nightly-report -n spark",),
-    "resume": ("kubespark resume nightly-report -n spark",),
-    "delete": ("kubespark delete spark-pi", "kubespark delete spark-pi -n spark --no-wait"),
-    "ui": ("kubespark ui", "kubespark ui --listen 127.0.0.1:0 -n spark --allow-actions"),
-    "completion": (
-        "source <(kubespark completion bash)",
-        "kubespark completion fish > ~/.config/fish/completions/kubespark.fish",
-    ),
-}
 
 # kubectl's spellings: -h beside --help.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -147,6 +44,11 @@ class _LazyCommands(typer.core.TyperGroup):
     # taken as given, and the command returned as typer.main.get_command builds it.
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        install_plain_coercion(self, ctx)  # --version, --debug, --help: no pydantic either
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         target = COMMANDS.get(cmd_name)
@@ -161,6 +63,7 @@ class _LazyCommands(typer.core.TyperGroup):
         )
         command = typer.main.get_command(single)
         _drop_flag_placeholders(command)
+        install_plain_coercion(command, ctx)
         return command
 
     def _main_shell_completion(

@@ -205,7 +205,9 @@ async def _discover(kubeconfig: str | None, context: str | None) -> ClusterFacts
     from kubespark.kube.client import KubeClient
     from kubespark.kube.discovery import discover
 
-    async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
+    async with KubeClient.from_kubeconfig(
+        kubeconfig, context, timeout=10.0, pooled=False
+    ) as client:
         return await discover(client)
 
 

@@ -105,7 +105,7 @@ def _open(name: str) -> BinaryIO:
 async def _live(
     app: str, namespace: str | None, kubeconfig: str | None, context: str | None
 ) -> list[Input]:
-    async with KubeClient.from_kubeconfig(kubeconfig, context) as client:
+    async with KubeClient.from_kubeconfig(kubeconfig, context, pooled=False) as client:
         return await fetch_app_inputs(client, app, namespace or client.namespace)
 
 

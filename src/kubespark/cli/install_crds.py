@@ -61,7 +61,9 @@ async def _install(
 ) -> None:
     out = stdout()
     # In a pod without a kubeconfig (the chart's pre-upgrade hook): the service account.
-    async with KubeClient.from_connection(connection_for(kubeconfig, context)) as client:
+    async with KubeClient.from_connection(
+        connection_for(kubeconfig, context), pooled=False
+    ) as client:
         capabilities = (
             offline_capabilities(version) if version else await server_capabilities(client)
         )

@@ -12,21 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
-from kubespark.cli.output import EXIT_OK, print_json
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, ObjectOutputFlag
+from kubespark.cli.output import EXIT_OK, ObjectFormat, kind_name, print_json, print_yaml
 from kubespark.errors import InputError
 from kubespark.submit.operator_apps import OperatorApp, ResourceKind, find_operator_apps
 from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_apps
 
-__all__ = ["ListFormat", "list_apps", "render_list"]
+__all__ = ["DIRECT", "ListFormat", "list_apps", "render_list"]
 
 DIRECT = "Submission"  # the kind of an application `kubespark submit` wrote
 # The table's KIND column: the CRDs' short names, so a row fits 80 columns.
@@ -37,14 +35,7 @@ SHORT = {
 }
 
 
-class ListFormat(StrEnum):
-    """``-o``: kubectl's output formats for a list."""
-
-    TEXT = "text"
-    WIDE = "wide"
-    JSON = "json"
-    YAML = "yaml"
-    NAME = "name"
+ListFormat = ObjectFormat  # the -o formats of a list are those of every object view
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ def list_apps(
     ] = None,
     kubeconfig: KubeconfigFlag = None,
     context: ContextFlag = None,
-    output: Annotated[ListFormat, typer.Option("-o", "--output")] = ListFormat.TEXT,
+    output: ObjectOutputFlag = ObjectFormat.TEXT,
 ) -> None:
     """List Spark applications: kubespark's submissions and the operator's, newest first."""
     if all_namespaces and namespace:
@@ -96,13 +87,10 @@ def list_apps(
     if output is ListFormat.JSON:
         print_json({"namespace": found.namespace, "items": found.items()})
     elif output is ListFormat.YAML:
-        typer.echo(
-            yaml.safe_dump({"namespace": found.namespace, "items": found.items()}, sort_keys=False),
-            nl=False,
-        )
+        print_yaml({"namespace": found.namespace, "items": found.items()})
     elif output is ListFormat.NAME:
         for item in found.items():
-            typer.echo(f"{item['kind'].lower()}/{item['name']}")
+            typer.echo(kind_name(item["kind"], item["name"]))
     else:
         # As kubectl: rows are never wrapped or cut to the terminal; a pager or the shell folds.
         render_list(Console(soft_wrap=True, width=4096), found, wide=output is ListFormat.WIDE)

@@ -61,8 +61,32 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(redact(data), indent=2, sort_keys=False, default=str))
 
 
+def kind_name(kind: str, name: str) -> str:
+    """``-o name``: ``sparkapplication/spark-pi``, ``submission/spark-pi``, as kubectl's."""
+    return f"{kind.lower()}/{name}"
+
+
+def print_yaml(data: Any) -> None:
+    """``-o yaml``: the data ``print_json`` would print, as YAML, redacted the same way."""
+    import yaml  # only the commands that print YAML pay for it
+
+    # A JSON round trip first: plain types only (dates and enums as text), as ``-o json``.
+    plain = json.loads(json.dumps(redact(data), default=str))
+    typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
+
+
 class OutputFormat(StrEnum):
     """``-o``: human text (the default) or machine-readable JSON."""
 
     TEXT = "text"
     JSON = "json"
+
+
+class ObjectFormat(StrEnum):
+    """``-o`` wherever objects are shown (``list``, ``status``): kubectl's output formats."""
+
+    TEXT = "text"
+    WIDE = "wide"
+    JSON = "json"
+    YAML = "yaml"
+    NAME = "name"

@@ -110,7 +110,9 @@ def _live_surface(kubeconfig: str | None, context: str | None) -> ApiSurface:
     from kubespark.kube.client import KubeClient
 
     async def read() -> ApiSurface:
-        async with KubeClient.from_kubeconfig(kubeconfig, context, timeout=10.0) as client:
+        async with KubeClient.from_kubeconfig(
+            kubeconfig, context, timeout=10.0, pooled=False
+        ) as client:
             return await live_capabilities(client)
 
     return asyncio.run(read())

@@ -27,8 +27,6 @@ from kubespark.compat.applyability import ApplyPrediction, TypingErrorKind, pred
 from kubespark.compat.manifests import Document
 from kubespark.compat.model import Intent, NoteCode, ObjectRef
 from kubespark.compat.planner import Lowered, fill_list_map_keys, lower_object
-from kubespark.spark.executor_fidelity import executor_fields_lost, spark_release_of
-from kubespark.spark.rules import CONNECT_KINDS, rule_violations
 from kubespark.versions import Version
 
 __all__ = ["Finding", "ObjectReport", "Rule", "Severity", "validate_document"]
@@ -189,11 +187,14 @@ _KUBEFLOW_VERSIONS = {
 
 def add_kubeflow_refusals(obj: Any, add: _Add) -> None:
     """kubeflow's validating-webhook refusals of its kinds (v1beta2 applications, SparkConnect)."""
-    if not isinstance(obj, dict) or obj.get("kind") not in CONNECT_KINDS:
+    if not isinstance(obj, dict) or obj.get("kind") not in _KUBEFLOW_VERSIONS:
         return
-    expected = _KUBEFLOW_VERSIONS.get(str(obj.get("kind")))
-    if obj.get("apiVersion") != expected:
+    if obj.get("apiVersion") != _KUBEFLOW_VERSIONS.get(str(obj.get("kind"))):
         return
+    # Imported for the operator's resources only: the Spark models and the CEL evaluator are
+    # most of `validate`'s start-up, and a Pod or a Service needs neither.
+    from kubespark.spark.rules import rule_violations
+
     for breach in rule_violations(obj):
         add(Rule.INVALID_FIELD, "." + breach.path, breach.message, breach.rule.fix)
     _add_executor_fields_lost(obj, add)
@@ -208,6 +209,8 @@ def _add_executor_fields_lost(obj: dict[str, Any], add: _Add) -> None:
         where = ".spec."
     else:
         return
+    from kubespark.spark.executor_fidelity import executor_fields_lost, spark_release_of
+
     release = spark_release_of(spec) if isinstance(spec, dict) else None
     if isinstance(spec, dict) and release is not None:
         for lost in executor_fields_lost(spec, release):

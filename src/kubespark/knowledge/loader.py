@@ -14,7 +14,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from kubespark.errors import DataError
@@ -35,7 +34,6 @@ __all__ = ["load_knowledge", "load_knowledge_from"]
 M = TypeVar("M", bound=BaseModel)
 # libyaml's parser when PyYAML has it: the same data (safe loading), an order of magnitude
 # faster, which every command that judges a version pays at start.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.cache
@@ -90,8 +88,13 @@ def _read(root: Traversable, name: str, model: type[M]) -> M:
 
 
 def _yaml(entry: Traversable, name: str) -> Any:
+    # Imported here: the data is parsed only when the disk cache misses (a new release of it).
+    import yaml
+
     try:
-        return yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER)
+        return yaml.load(
+            entry.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except FileNotFoundError:
         raise DataError("the data file is missing", where=name) from None
     except yaml.YAMLError as err:

@@ -22,7 +22,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import orjson
@@ -40,12 +40,14 @@ from kubespark.kube.errors import (
 from kubespark.kube.ratelimit import RequestBudget
 from kubespark.kube.requests import KubeRequest
 from kubespark.kube.status import Status
-from kubespark.kube.transport import AiohttpTransport, Answer, Exchange
 from kubespark.redaction import redact_url
 
 USER_AGENT = "kubespark/0.1.0"
 
-__all__ = ["Answer", "Exchange", "KubeClient", "RetryPolicy", "WatchEvent"]
+if TYPE_CHECKING:  # aiohttp loads with the pooled transport only (see from_connection)
+    from kubespark.kube.transport import Answer, Exchange
+
+__all__ = ["KubeClient", "RetryPolicy", "WatchEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +105,12 @@ class KubeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 30.0,
+        pooled: bool = True,
     ) -> KubeClient:
         connection = load_connection(kubeconfig, context)
-        return cls.from_connection(connection, transport=transport, retry=retry, timeout=timeout)
+        return cls.from_connection(
+            connection, transport=transport, retry=retry, timeout=timeout, pooled=pooled
+        )
 
     @classmethod
     def from_connection(
@@ -117,12 +122,20 @@ class KubeClient:
         timeout: float = 30.0,
         connections: int = 100,
         budget: RequestBudget | None = None,
+        pooled: bool = True,
     ) -> KubeClient:
         """A client of ``connection``'s server keeping up to ``connections`` connections open
-        (as many as its caller sends requests at once); ``transport`` replaces them (tests)."""
-        if transport is not None:  # tests reach an emulator in-process through httpx
+        (as many as its caller sends requests at once); ``transport`` replaces them (tests).
+
+        ``pooled=False`` is for a short-lived process sending a few requests (a CLI command):
+        httpx's own connections, without importing aiohttp (its pool serves long-running
+        callers with many requests at once, and costs a command's start-up more than it saves).
+        """
+        if transport is not None or not pooled:  # tests reach an emulator in-process
             http = http_client(connection, transport=transport, timeout=timeout)
             return cls(http, namespace=connection.namespace, retry=retry, budget=budget)
+        from kubespark.kube.transport import AiohttpTransport
+
         sender = AiohttpTransport.for_connection(
             connection, timeout=timeout, connections=connections
         )
@@ -172,7 +185,7 @@ class KubeClient:
         about once a minute), and ``timeoutSeconds`` or the caller bounds it.
         """
         if self.budget is not None:
-            await self.budget.take("WATCH")
+            await self.budget.take("WATCH", request.path)
         async for line in self.stream_lines(request):
             if line.strip():
                 yield _watch_event(request, _loads(line))
@@ -208,7 +221,7 @@ class KubeClient:
 
     async def _send_once(self, request: KubeRequest) -> Any:
         if self.budget is not None:
-            await self.budget.take(request.method)
+            await self.budget.take(request.method, request.path)
         if self._exchange is not None:
             return await self._send_exchanged(self._exchange, request)
         return await self._send_httpx(request)

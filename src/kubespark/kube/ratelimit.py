@@ -3,8 +3,9 @@
 Owns :class:`RequestBudget`: a bucket of ``burst`` tokens refilled at ``qps`` per second; each
 request takes one, waiting when none is left, as client-go's ``flowcontrol`` limiter does (and
 as kubeflow's ``--kube-api-qps``/``--kube-api-burst`` set it). It also counts what went out per
-HTTP verb and how many requests had to wait, for the operator's metrics and the benchmark. It
-sends nothing itself and knows nothing of Kubernetes semantics.
+HTTP verb and resource and how many requests had to wait, for the operator's metrics and the
+benchmark. It sends nothing itself; of Kubernetes it knows only how a REST path names its
+resource (:func:`resource_of`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,27 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["RequestBudget"]
+__all__ = ["RequestBudget", "resource_of"]
+
+
+def resource_of(path: str) -> str:
+    """The resource a REST path addresses, with its subresource: ``pods``, ``pods/status``,
+    ``sparkapplications``; ``discovery`` for paths naming none (``/version``, ``/apis/g/v``).
+
+    Bounded by the resources the client uses, so it can label a metric.
+    """
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[:1] == ["api"]:
+        parts = parts[2:]
+    elif parts[:1] == ["apis"]:
+        parts = parts[3:]
+    else:
+        return "discovery"
+    if len(parts) > 2 and parts[0] == "namespaces":
+        parts = parts[2:]  # the namespace's own objects, not the namespace
+    if not parts:
+        return "discovery"
+    return f"{parts[0]}/{parts[2]}" if len(parts) > 2 else parts[0]
 
 
 @dataclass
@@ -24,6 +45,7 @@ class RequestBudget:
     qps: float = 0.0
     burst: int = 0
     requests: Counter[str] = field(default_factory=Counter)  # by verb (GET, POST, ..., WATCH)
+    by_resource: Counter[tuple[str, str]] = field(default_factory=Counter)  # (verb, resource)
     throttled: int = 0  # requests that waited for a token
     waited_seconds: float = 0.0
     _tokens: float = field(default=0.0, init=False)
@@ -36,9 +58,10 @@ class RequestBudget:
         self.burst = max(self.burst, 1) if self.qps else self.burst
         self._tokens = float(self.burst)
 
-    async def take(self, verb: str) -> None:
-        """Count one request of ``verb``; wait for a token first when limited."""
+    async def take(self, verb: str, path: str = "") -> None:
+        """Count one request of ``verb`` to ``path``; wait for a token first when limited."""
         self.requests[verb] += 1
+        self.by_resource[verb, resource_of(path)] += 1
         if not self.qps:
             return
         if self._lock is None:

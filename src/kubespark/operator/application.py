@@ -77,6 +77,10 @@ LABEL_SUBMISSION_ID = "sparkoperator.k8s.io/submission-id"
 # kubeflow ensures the PDB on its Submitted and Running passes; it is removed in any other state.
 _PDB_STATES = frozenset({AppState.SUBMITTED, AppState.RUNNING})
 EXECUTOR_WRITE_INTERVAL = 2.0  # seconds between status writes that only move executor states
+# After the application terminated, executors still report (pending, running, then completed or
+# gone): their changes wait for the last one, at most this long, and go out as one write.
+TERMINATED_EXECUTOR_HOLD = 10.0
+_FINAL_EXECUTOR_STATES = frozenset({ExecutorState.COMPLETED.value, ExecutorState.FAILED.value})
 LABEL_APP_SELECTOR = "spark-app-selector"
 LABEL_EXEC_ID = "spark-exec-id"
 _SUBMISSION_NS = uuid.UUID("8f2a3c1e-5d7b-4e09-9a61-2b3c4d5e6f70")
@@ -180,6 +184,7 @@ class ApplicationController:
         self.pods = PodCache()
         self.queue: WorkQueue[Key] = WorkQueue("sparkapplication", clock=self.clock)
         self._executor_writes: dict[Key, float] = {}  # when executor-only changes were written
+        self._executor_held: dict[Key, float] = {}  # terminated apps: since when changes wait
         self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
         self.build_options = BuildOptions(
             ui_service=options.ui_service,
@@ -197,6 +202,7 @@ class ApplicationController:
                 self.metrics.app_deleted(gone)
             self.queue.discard(key_of(obj))
             self._executor_writes.pop(key_of(obj), None)
+            self._executor_held.pop(key_of(obj), None)
             return
         if self._remember(obj) and self.admits(key_of(obj)[0]):
             self.queue.add(key_of(obj))
@@ -445,6 +451,9 @@ class ApplicationController:
             await self._delete_application(ctx)
             return None
         updated = self._executor_update(ctx, status) if status.executor_state else status
+        wait = self._terminated_executor_wait(ctx, updated)
+        if wait > 0:
+            return wait
         await self._transition(ctx, updated)
         if ttl is None or status.termination_time is None:
             return None
@@ -520,6 +529,10 @@ class ApplicationController:
             if failure.temporary:
                 raise  # the work queue retries the same attempt with back-off
             return await self._submission_failed(ctx, base, failure)
+        if submission.driver_body:
+            # The pod watch brings the same object, maybe late on a busy server: cached now, the
+            # grace-period check finds it without a GET (kubeflow reads its informer cache too).
+            self.pods.put(dict(submission.driver_body))
         submitted = replace(
             base,
             state=AppState.SUBMITTED,
@@ -631,6 +644,26 @@ class ApplicationController:
         if now - last < EXECUTOR_WRITE_INTERVAL:
             return EXECUTOR_WRITE_INTERVAL - (now - last)
         self._executor_writes[ctx.key] = now
+        return 0.0
+
+    def _terminated_executor_wait(self, ctx: _Ctx, status: AppStatus) -> float:
+        """Seconds to hold back an executor-only write of a terminated application (0: now).
+
+        Its executors settle within seconds of the driver; each change written alone cost a
+        status write per change (kubeflow's way). Held until every executor is final, or
+        ``TERMINATED_EXECUTOR_HOLD`` after the first held change, then written once.
+        """
+        if status == ctx.status:
+            self._executor_held.pop(ctx.key, None)
+            return 0.0
+        if all(v in _FINAL_EXECUTOR_STATES for v in status.executor_state.values()):
+            self._executor_held.pop(ctx.key, None)
+            return 0.0
+        now = self.clock.monotonic()
+        since = self._executor_held.setdefault(ctx.key, now)
+        if now - since < TERMINATED_EXECUTOR_HOLD:
+            return TERMINATED_EXECUTOR_HOLD - (now - since)
+        self._executor_held.pop(ctx.key, None)
         return 0.0
 
     def _driver_update(self, ctx: _Ctx, status: AppStatus, pod: Obj) -> AppStatus:
@@ -797,6 +830,9 @@ class ApplicationController:
         except Conflict:
             await self._refresh(ctx.key)
             return 0.0
+        # Any status write counts for the executor-only write interval: executor changes right
+        # after a transition wait for the next one (or the interval), not a write of their own.
+        self._executor_writes[ctx.key] = self.clock.monotonic()
         if isinstance(written, dict):
             self._remember(written)
         return requeue

@@ -21,7 +21,7 @@ from kubespark.operator.clock import OperatorClock, SystemClock
 from kubespark.operator.workqueue import run_together
 from kubespark.redaction import redact_text
 
-__all__ = ["EventRecorder"]
+__all__ = ["EventRecorder", "event_body"]
 
 log = logging.getLogger("kubespark.operator")
 COMPONENT = "kubespark-operator"
@@ -48,34 +48,8 @@ class EventRecorder:
 
     def record(self, obj: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
         """Queue an Event of ``kind`` (Normal or Warning) about ``obj``."""
-        meta = obj.get("metadata") or {}
-        namespace = str(meta.get("namespace") or "default")
         now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{meta.get('name')}.{time.time_ns():x}",
-                "namespace": namespace,
-            },
-            "involvedObject": {
-                "apiVersion": obj.get("apiVersion"),
-                "kind": obj.get("kind"),
-                "name": meta.get("name"),
-                "namespace": namespace,
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
-            "reason": reason,
-            "message": redact_text(message)[:MAX_MESSAGE],  # Events are readable by many
-            "type": kind,
-            "source": {"component": COMPONENT},
-            "reportingComponent": COMPONENT,
-            "reportingInstance": self.instance,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
+        event = event_body(obj, kind, reason, message, now=now, instance=self.instance)
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -115,3 +89,43 @@ class EventRecorder:
                 log.debug("event %s not posted: %s", event["reason"], err.message)
                 break
         self.dropped += 1
+
+
+def event_body(
+    obj: Mapping[str, Any],
+    kind: str,
+    reason: str,
+    message: str,
+    *,
+    now: str,
+    component: str = COMPONENT,
+    instance: str = "",
+) -> dict[str, Any]:
+    """The ``core/v1`` Event of ``kind`` (Normal or Warning) about ``obj``, at ``now``."""
+    meta = obj.get("metadata") or {}
+    namespace = str(meta.get("namespace") or "default")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{meta.get('name')}.{time.time_ns():x}",
+            "namespace": namespace,
+        },
+        "involvedObject": {
+            "apiVersion": obj.get("apiVersion"),
+            "kind": obj.get("kind"),
+            "name": meta.get("name"),
+            "namespace": namespace,
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+        },
+        "reason": reason,
+        "message": redact_text(message)[:MAX_MESSAGE],  # Events are readable by many
+        "type": kind,
+        "source": {"component": component},
+        "reportingComponent": component,
+        "reportingInstance": instance,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }

@@ -151,8 +151,9 @@ class OperatorMetrics:
         # The client side of the API: requests sent by verb, and the rate limit's effect.
         self.api_requests = Counter(
             "kubespark_operator_api_request_count",
-            "API requests sent by the operator's client, by HTTP verb (WATCH for streams)",
-            ["verb"],
+            "API requests sent by the operator's client, by HTTP verb (WATCH for streams) and "
+            "resource (pods/status for a subresource)",
+            ["verb", "resource"],
             registry=r,
         )
         self.api_throttled = Counter(
@@ -191,10 +192,10 @@ class OperatorMetrics:
     def observe_requests(self, budget: RequestBudget, exported: RequestBudget) -> None:
         """Move the client's request accounting into the counters (``exported``: what they
         already hold, updated here)."""
-        for verb, count in budget.requests.items():
-            if count > exported.requests[verb]:
-                self.api_requests.labels(verb).inc(count - exported.requests[verb])
-                exported.requests[verb] = count
+        for key, count in list(budget.by_resource.items()):
+            if count > exported.by_resource[key]:
+                self.api_requests.labels(*key).inc(count - exported.by_resource[key])
+                exported.by_resource[key] = count
         if budget.throttled > exported.throttled:
             self.api_throttled.inc(budget.throttled - exported.throttled)
             self.api_throttled_seconds.inc(budget.waited_seconds - exported.waited_seconds)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +46,14 @@ from kubespark.operator.schedule import (
 from kubespark.operator.status import format_time, parse_time
 from kubespark.spark import ApplicationError, load_scheduled_application
 
-__all__ = ["LABEL_SCHEDULED", "ScheduledController", "ScheduledStatus"]
+__all__ = [
+    "LABEL_SCHEDULED",
+    "ScheduledController",
+    "ScheduledStatus",
+    "run_body",
+    "runs_of",
+    "runs_path",
+]
 
 log = logging.getLogger("kubespark.operator")
 Obj = dict[str, Any]
@@ -211,22 +218,8 @@ class ScheduledController(KindController):
 
     def _runs(self, obj: Obj) -> list[PastRun]:
         ns, name = key_of(obj)
-        uid = obj["metadata"].get("uid")
-        out = []
-        for key in self.runs:
-            if key[0] != ns:
-                continue
-            run = self.runs.get(key)
-            if run is None:
-                continue
-            meta = run.get("metadata") or {}
-            if (meta.get("labels") or {}).get(LABEL_SCHEDULED) != name:
-                continue
-            owners = {r.get("uid") for r in meta.get("ownerReferences") or []}
-            if uid and owners and uid not in owners:
-                continue
-            state = ((run.get("status") or {}).get("applicationState") or {}).get("state") or ""
-            out.append(PastRun(str(meta.get("name")), str(state), _created(run)))
+        cached = [run for key in self.runs if key[0] == ns and (run := self.runs.get(key))]
+        out = runs_of(obj, cached)
         expected = self._expected.get((ns, name), {})
         for seen in out:
             expected.pop(seen.name, None)
@@ -255,32 +248,13 @@ class ScheduledController(KindController):
         return replace(status, past_successful=kept["COMPLETED"], past_failed=kept["FAILED"])
 
     def _runs_path(self, namespace: str) -> str:
-        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/sparkapplications"
+        return runs_path(namespace)
 
     async def _create_run(self, obj: Obj, name: str) -> Obj | None:
         """POST the run; a 409 for a run this application owns is that run (adopted)."""
+        ns = str(obj["metadata"].get("namespace"))
         meta = obj["metadata"]
-        ns = str(meta.get("namespace"))
-        labels = {**(meta.get("labels") or {}), LABEL_SCHEDULED: str(meta.get("name"))}
-        body = {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "SparkApplication",
-            "metadata": {
-                "name": name,
-                "namespace": ns,
-                "labels": labels,
-                "ownerReferences": [
-                    {
-                        "apiVersion": f"{GROUP}/{VERSION}",
-                        "kind": "ScheduledSparkApplication",
-                        "name": meta.get("name"),
-                        "uid": meta.get("uid"),
-                        "blockOwnerDeletion": True,
-                    }
-                ],
-            },
-            "spec": obj["spec"].get("template") or {},
-        }
+        body = run_body(obj, name)
         try:
             created = await self.client.send(
                 KubeRequest("POST", self._runs_path(ns), (), JSON, body)
@@ -335,6 +309,60 @@ class ScheduledController(KindController):
         ns, name = key_of(obj)
         path = f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/scheduledsparkapplications/{name}/status"
         await self._put_status(path, {**obj, "status": after.to_raw()})
+
+
+def runs_of(obj: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]) -> list[PastRun]:
+    """Which of ``candidates`` (SparkApplications) are runs of ``obj``: labelled with its name
+    and, when they name owners, owned by it (a namesake's runs are not its)."""
+    meta = obj.get("metadata") or {}
+    name, uid = meta.get("name"), meta.get("uid")
+    out = []
+    for run in candidates:
+        run_meta = run.get("metadata") or {}
+        if (run_meta.get("labels") or {}).get(LABEL_SCHEDULED) != name:
+            continue
+        owners = {r.get("uid") for r in run_meta.get("ownerReferences") or []}
+        if uid and owners and uid not in owners:
+            continue
+        state = ((run.get("status") or {}).get("applicationState") or {}).get("state") or ""
+        out.append(PastRun(str(run_meta.get("name")), str(state), _created(run)))
+    return out
+
+
+def runs_path(namespace: str) -> str:
+    """Where a scheduled application's runs (SparkApplications) are created."""
+    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/sparkapplications"
+
+
+def run_body(
+    obj: Mapping[str, Any], name: str, annotations: Mapping[str, str] | None = None
+) -> Obj:
+    """The SparkApplication run ``name`` of the scheduled application ``obj``: its template,
+    its labels plus the scheduled-app-name label, owned by it (so deleting it deletes its runs)."""
+    meta = obj.get("metadata") or {}
+    labels = {**(meta.get("labels") or {}), LABEL_SCHEDULED: str(meta.get("name"))}
+    run_meta: Obj = {
+        "name": name,
+        "namespace": str(meta.get("namespace")),
+        "labels": labels,
+        "ownerReferences": [
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "ScheduledSparkApplication",
+                "name": meta.get("name"),
+                "uid": meta.get("uid"),
+                "blockOwnerDeletion": True,
+            }
+        ],
+    }
+    if annotations:
+        run_meta["annotations"] = dict(annotations)
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "SparkApplication",
+        "metadata": run_meta,
+        "spec": (obj.get("spec") or {}).get("template") or {},
+    }
 
 
 def _validate(obj: Obj) -> None:

@@ -25,6 +25,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import KubeRequest
 from kubespark.submit.removal import POLL_SECONDS, Deleted
+from kubespark.submit.sparkui import UI_PORT, UIService
 
 __all__ = [
     "OperatorApp",
@@ -123,6 +124,16 @@ class OperatorApp:
     def driver_pod(self) -> str:
         return str((self.status.get("driverInfo") or {}).get("podName") or "")
 
+    @property
+    def ui(self) -> UIService | None:
+        """The operator's UI Service (``driverInfo.webUIServiceName``), when it made one."""
+        info = self.status.get("driverInfo") or {}
+        name = str(info.get("webUIServiceName") or "")
+        port = info.get("webUIPort")
+        if not name:
+            return None
+        return UIService(self.namespace, name, port if isinstance(port, int) and port else UI_PORT)
+
     def view(self) -> dict[str, Any]:
         """The plain data ``-o json`` prints."""
         out: dict[str, Any] = {
@@ -139,6 +150,7 @@ class OperatorApp:
                 "submissionAttempts": self.status.get("submissionAttempts", 0),
                 "executionAttempts": self.status.get("executionAttempts", 0),
                 "driverPod": self.driver_pod,
+                "sparkApplicationId": str(self.status.get("sparkApplicationId") or ""),
                 "error": self.error,
                 "notes": list(self.notes),
             }

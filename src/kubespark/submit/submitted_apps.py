@@ -30,6 +30,7 @@ from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.requests import KubeRequest
 from kubespark.spark.model import SparkApplication
 from kubespark.submit import DriverStatus, ExecutorState, executor_state, status_of_pod
+from kubespark.submit.sparkui import UIService, ui_service_of
 from kubespark.versions import spark_version_from_image
 
 __all__ = [
@@ -57,8 +58,9 @@ Obj = dict[str, Any]
 
 
 def connect(kubeconfig: str | None, context: str | None) -> KubeClient:
-    """A client of the kubeconfig's server (``$KUBECONFIG``, ``~/.kube/config``, or the flag)."""
-    return KubeClient.from_kubeconfig(kubeconfig, context, retry=CLI_RETRY)
+    """A client of the kubeconfig's server (``$KUBECONFIG``, ``~/.kube/config``, or the flag),
+    for one command's few requests (httpx's own connections: no aiohttp to import)."""
+    return KubeClient.from_kubeconfig(kubeconfig, context, retry=CLI_RETRY, pooled=False)
 
 
 def marked(app: SparkApplication, namespace: str) -> SparkApplication:
@@ -90,6 +92,7 @@ class SubmittedApp:
     driver: DriverStatus
     executors: tuple[Executor, ...]
     owned: tuple[ObjectRef, ...] = ()  # the Services and ConfigMaps owned by the driver pod
+    ui: UIService | None = None  # the owned Service that exposes the Spark UI port
 
     @property
     def labels(self) -> Mapping[str, str]:
@@ -157,6 +160,7 @@ class SubmittedApp:
             ],
             "notes": list(self.notes),
             "objects": [str(r) for r in self.objects],
+            "uiService": f"{self.ui.name}:{self.ui.port}" if self.ui else None,
         }
 
 
@@ -230,6 +234,11 @@ async def find_apps(
     )
     executors = _executors_by_app(executor_pods)
     owned = owned_by([*services, *config_maps])
+    services_of: dict[str, list[Obj]] = {}
+    for service in services:
+        for owner in (service.get("metadata") or {}).get("ownerReferences") or []:
+            if isinstance(owner, dict) and owner.get("uid"):
+                services_of.setdefault(str(owner["uid"]), []).append(service)
     apps = []
     for pod in drivers:
         meta = pod.get("metadata") or {}
@@ -245,6 +254,7 @@ async def find_apps(
                 driver=status_of_pod(pod),
                 executors=tuple(found),
                 owned=tuple(owned.get(str(meta.get("uid") or ""), ())),
+                ui=ui_service_of(services_of.get(str(meta.get("uid") or ""), ())),
             )
         )
     return sorted(apps, key=lambda a: (a.created, a.namespace, a.name), reverse=True)

@@ -126,6 +126,9 @@ class Submission:
     ui_address: str = ""
     ui_ingress: str = ""
     messages: tuple[str, ...] = field(default=())
+    # The driver pod as the server answered the create (or as read when adopted): the operator
+    # caches it, so it follows the driver from its watch without reading the pod back.
+    driver_body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def note_lines(self) -> tuple[str, ...]:
         """Every compat note and adoption, as one sentence each, without repeats."""
@@ -471,6 +474,7 @@ async def submit_application(
         adopted=tuple(progress.adopted),
         notes=tuple(n for w in (first, *dependents, *extras) for n in w.notes),
         messages=(*progress.messages, *executor_notes(app, resources.spark_version)),
+        driver_body=pod,
         **ui,
     )
 

@@ -991,36 +991,41 @@ class EmulatorApp:
             container = containers[0]
         if container not in containers:
             raise bad_request(f"container {container} is not valid for pod {name}")
-        statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        status: Obj = next((s for s in statuses if s.get("name") == container), {})
-        state = status.get("state") or {}
-        # The kubelet's validateContainerLogStatus: previous=true reads lastState.terminated;
-        # a container waiting to restart shows the instance that last ended.
-        last_ended = bool((status.get("lastState") or {}).get("terminated"))
-        if req.flag("previous") and not last_ended:
-            raise bad_request(
-                f'previous terminated container "{container}" in pod "{name}" not found'
-            )
-        ended = req.flag("previous") or (last_ended and "waiting" in state)
-        if not ended and (not state or "waiting" in state):
-            reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
-            raise bad_request(
-                f'container "{container}" in pod "{name}" is waiting to start: {reason}'
-            )
-        if ended:
-            lines = self.logs.previous_log_lines(ns, name, container)
-        else:
-            lines = self.logs.log_lines(ns, name, container)
+        lines, previous = self._log_lines(req, pod, ns, name, container)
         tail = req.query.get("tailLines")
         if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
             lines = lines[-int(tail) :] if int(tail) else []
-        if ended or not req.flag("follow"):  # an ended instance's log has nothing to follow
+        if previous or not req.flag("follow"):
             return Response(
                 200, "".join(f"{line}\n" for line in lines).encode(), content_type=b"text/plain"
             )
         return Stream(
             200, self._follow(ns, name, container, len(lines), lines), content_type=b"text/plain"
         )
+
+    def _log_lines(
+        self, req: Request, pod: Obj, ns: str, name: str, container: str
+    ) -> tuple[list[str], bool]:
+        """Which instance's log, as the kubelet's ``validateContainerLogStatus`` picks it; and
+        whether it is a finished one (no following it)."""
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        entry: Obj = next((s for s in statuses if s.get("name") == container), {})
+        state = entry.get("state") or {}
+        last = (entry.get("lastState") or {}).get("terminated") or {}
+        if req.flag("previous"):
+            if not last:
+                raise bad_request(
+                    f'previous terminated container "{container}" in pod "{name}" not found'
+                )
+            return self.logs.previous_log_lines(ns, name, container), True
+        if "waiting" in state and last:  # in back-off: the last instance's
+            return self.logs.previous_log_lines(ns, name, container), True
+        if not state or "waiting" in state:
+            reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
+            raise bad_request(
+                f'container "{container}" in pod "{name}" is waiting to start: {reason}'
+            )
+        return self.logs.log_lines(ns, name, container), False
 
     async def _follow(
         self, ns: str, name: str, container: str, sent: int, first: list[str]
@@ -1031,6 +1036,8 @@ class EmulatorApp:
         deadline = time.monotonic() + 3600
         while time.monotonic() < deadline:
             lines = self.logs.log_lines(ns, name, container)
+            if len(lines) < seen:  # the instance ended and a restart began a new log: as kubectl
+                return
             for line in lines[seen:]:
                 yield f"{line}\n".encode()
             seen = len(lines)

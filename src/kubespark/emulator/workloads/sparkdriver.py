@@ -134,6 +134,13 @@ def executor_pod(
     for key, value in conf.items():
         if key.startswith("spark.kubernetes.executor.label."):
             labels[key.removeprefix("spark.kubernetes.executor.label.")] = value
+    # As Spark's BasicExecutorFeatureStep: spark.kubernetes.executor.annotation.* on the pod (so
+    # an emulate- annotation given there steers the executors too).
+    annotations = {
+        key.removeprefix("spark.kubernetes.executor.annotation."): value
+        for key, value in conf.items()
+        if key.startswith("spark.kubernetes.executor.annotation.")
+    }
     account = conf.get("spark.kubernetes.authenticate.executor.serviceAccountName")
     spec: dict[str, Any] = {
         "hostname": name[:63].rstrip("-."),
@@ -186,6 +193,7 @@ def executor_pod(
             "name": name,
             "namespace": dm.get("namespace"),
             "labels": labels,
+            **({"annotations": annotations} if annotations else {}),
             "ownerReferences": [
                 {
                     "apiVersion": "v1",

@@ -1,0 +1,134 @@
+# ruff: noqa: PTH100, PTH103, PTH105, PTH111, PTH118, PTH120, PTH123
+# (os.path, not pathlib: pathlib is not loaded yet at this point, and would cost start-up)
+"""The console scripts' entry point: ``--version`` and help at once, everything else to the app.
+
+Owns the shortest path through start-up. ``kubespark --version`` prints without loading the
+CLI framework; ``kubespark --help`` and ``kubespark COMMAND --help`` print the text the app
+rendered the last time for the same code and terminal width, kept in ``$KUBESPARK_CACHE/cli``
+(else the user's cache directory, as the knowledge cache). Entries are named by a digest of the
+files that decide the text (the app, the command table, the command's module), the version and
+the width, so an edit or upgrade renders afresh. A miss, or any other command, goes to
+:func:`kubespark.cli.app.main`, which holds the exit-code contract. Imports only the standard
+library here: this module is what every invocation pays for first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+from kubespark import __version__
+from kubespark.cli.commands import COMMANDS
+
+# Only the standard library's cheapest modules at import: every invocation pays for them.
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+__all__ = ["help_cache_key", "main"]
+
+HELP = frozenset({"--help", "-h"})
+VERSION = frozenset({"--version", "-V"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``kubespark``, ``kubectl-spark``, ``python -m kubespark``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 1 and args[0] in VERSION:
+        sys.stdout.write(f"kubespark {__version__}\n")
+        return
+    key = help_cache_key(args)
+    if key is None:
+        _run(args)
+        return
+    path = os.path.join(_cache_dir(), f"help-{key}.txt")
+    try:
+        with open(path, encoding="utf-8") as cached:
+            text = cached.read()
+    except (OSError, UnicodeDecodeError):
+        _render_and_keep(args, path)
+        return
+    sys.stdout.write(text)
+
+
+def _run(args: list[str]) -> None:
+    # httpx's package imports its own command line (httpx._main: click, rich.progress, pygments)
+    # when it can; a None entry makes that import fail, which httpx handles (its `httpx` command
+    # is not ours to run). Nothing in kubespark uses it; a command process need not load it.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    from kubespark.cli.app import main as run_app
+
+    run_app(args)
+
+
+def help_cache_key(args: list[str]) -> str | None:
+    """The cache entry of a help request (``--help``, ``COMMAND --help``), else None."""
+    if len(args) == 1 and args[0] in HELP:
+        modules: tuple[str, ...] = ()
+    elif len(args) == 2 and args[1] in HELP and args[0] in COMMANDS:
+        modules = (COMMANDS[args[0]].partition(":")[0],)
+    else:
+        return None
+    digest = hashlib.sha256(f"{__version__}\0{args[0]}\0{_width()}".encode())
+    for module in ("kubespark.cli.app", "kubespark.cli.commands", *modules):
+        # Every command module is a sibling of this one (kubespark.cli.NAME).
+        try:
+            with open(os.path.join(HERE, module.rpartition(".")[2] + ".py"), "rb") as source:
+                digest.update(source.read())
+        except OSError:
+            return None
+    return digest.hexdigest()[:24]
+
+
+def _width() -> int:
+    """The width click's help formatter reads: ``shutil.get_terminal_size`` without shutil."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def _cache_dir() -> str:
+    if os.environ.get("KUBESPARK_CACHE"):
+        return os.path.join(os.environ["KUBESPARK_CACHE"], "cli")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "kubespark", "cli")
+
+
+def _render_and_keep(args: list[str], path: str) -> None:
+    """Let the app print the help, and keep what it printed when it succeeded."""
+    import contextlib
+    import io
+
+    captured = io.StringIO()
+    code: object = 0
+    try:
+        with contextlib.redirect_stdout(captured):
+            _run(args)
+    except SystemExit as exit_:
+        code = exit_.code
+    text = captured.getvalue()
+    sys.stdout.write(text)
+    if code in (0, None) and text:
+        _keep(path, text)
+    if code not in (0, None):
+        raise SystemExit(code)
+
+
+def _keep(path: str, text: str) -> None:
+    """Write atomically (a concurrent reader sees the old entry or the new one); best effort."""
+    import tempfile
+
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".help-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        return
