@@ -257,54 +257,44 @@ def _workload_wide(obj: Obj, with_selector: bool = True) -> list[Any]:
     return [*wide, format_label_selector(spec.get("selector"))] if with_selector else wide
 
 
+def _workload_row(obj: Obj, now: float, own: list[Any], with_selector: bool = True) -> list[Any]:
+    """A workload printer's row: name, the kind's own cells, age, then the -o wide ones."""
+    return [_name(obj), *own, _age(obj, now), *_workload_wide(obj, with_selector)]
+
+
 def _deployment_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        status.get("updatedReplicas", 0),
-        status.get("availableReplicas", 0),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    ready = f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    own = [ready, status.get("updatedReplicas", 0), status.get("availableReplicas", 0)]
+    return _workload_row(obj, now, own)
 
 
 def _replicaset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        spec.get("replicas", 1),
-        status.get("replicas", 0),
-        status.get("readyReplicas", 0),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    counts = (status.get("replicas", 0), status.get("readyReplicas", 0))
+    return _workload_row(obj, now, [spec.get("replicas", 1), *counts])
 
 
 def _statefulset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        _age(obj, now),
-        *_workload_wide(obj, with_selector=False),
-    ]
+    ready = f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    return _workload_row(obj, now, [ready], with_selector=False)
+
+
+_DAEMONSET_COUNTS = (
+    "desiredNumberScheduled",
+    "currentNumberScheduled",
+    "numberReady",
+    "updatedNumberScheduled",
+    "numberAvailable",
+)
 
 
 def _daemonset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
-    return [
-        _name(obj),
-        status.get("desiredNumberScheduled", 0),
-        status.get("currentNumberScheduled", 0),
-        status.get("numberReady", 0),
-        status.get("updatedNumberScheduled", 0),
-        status.get("numberAvailable", 0),
-        _selector(node_selector),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    counts = [status.get(field, 0) for field in _DAEMONSET_COUNTS]
+    return _workload_row(obj, now, [*counts, _selector(node_selector)])
 
 
 def _since(start: str | None, end: float) -> str:
@@ -325,7 +315,7 @@ def _job_cells(obj: Obj, now: float) -> list[Any]:
     duration = ""
     if start:
         duration = human_duration((parse_rfc3339(end) if end else now) - parse_rfc3339(start))
-    return [_name(obj), completions, duration, _age(obj, now), *_workload_wide(obj)]
+    return _workload_row(obj, now, [completions, duration])
 
 
 def _cronjob_cells(obj: Obj, now: float) -> list[Any]:
