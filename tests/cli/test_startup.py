@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import kubespark
 from kubespark import __version__
 from kubespark.cli.app import COMMANDS, EXAMPLES, SUMMARIES, app
 
@@ -163,6 +165,22 @@ def test_completion_script_and_answers(shell: str) -> None:
     script_path = Path(sys.executable).with_name("kubespark")
     answer = subprocess.run([script_path], env=env, capture_output=True, text=True, timeout=60)
     assert "--all-namespaces" in answer.stdout
+
+
+def test_completion_scripts_start_where_the_shells_look() -> None:
+    # zsh autoloads a file on its fpath only when "#compdef" is its first line.
+    zsh = runner.invoke(app, ["completion", "zsh"]).output
+    assert zsh.splitlines()[0] == "#compdef kubespark"
+    bash = runner.invoke(app, ["completion", "bash"]).output
+    assert bash.startswith("_kubespark_completion() {")
+    assert bash.endswith("complete -o default -F _kubespark_completion kubespark\n")
+
+
+def test_no_private_module_of_another_package_is_imported() -> None:
+    src = Path(kubespark.__file__).parent
+    private = re.compile(r"^\s*(?:from|import)\s+(?!kubespark\b)[\w.]*\._", re.M)
+    found = [f"{p.relative_to(src)}" for p in src.rglob("*.py") if private.search(p.read_text())]
+    assert found == ["cli/coercion.py"]  # typer's coercion hooks: no public equivalent yet
 
 
 def test_completion_refuses_an_unknown_shell() -> None:

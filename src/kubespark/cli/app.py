@@ -72,9 +72,9 @@ class _LazyCommands(typer.core.TyperGroup):
         # The shells' completion classes register only when a shell asks (see `completion`).
         var = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
         if os.environ.get(var):
-            from typer._completion_classes import completion_init
+            from kubespark.cli.completion import register_shells
 
-            completion_init()
+            register_shells()
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:

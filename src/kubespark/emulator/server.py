@@ -14,7 +14,6 @@ import contextlib
 import logging
 import socket
 import tempfile
-import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from kubespark.emulator.kubelet.process import ProcessKubelet
 from kubespark.emulator.kubelet.simulated import Kubelet
 from kubespark.errors import InputError
 from kubespark.privatefiles import write_private
+from kubespark.serving import EmbeddedServer, ServerThread, listening_socket, started
 from kubespark.versions import parse_kube_version
 
 __all__ = [
@@ -118,14 +118,6 @@ class _QuietDrops(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, DropConnection | asyncio.CancelledError)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its signal handling: the embedding program owns signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class Emulator:
@@ -314,20 +306,13 @@ class Emulator:
             self.api.create(services, "default", body, WriteOptions(field_manager="kube-apiserver"))
 
     def _bind(self) -> socket.socket:
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-        # says TCP; without it every keep-alive answer waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.options.host, self.port))
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.options.host}:{self.port}: {err.strerror}",
-                where="--port",
-                fix="choose a free port, or 0 for any",
-            ) from None
-        sock.listen(1024)
+        sock = listening_socket(
+            self.options.host,
+            self.port,
+            where="--port",
+            fix="choose a free port, or 0 for any",
+            backlog=1024,
+        )
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         return sock
@@ -351,7 +336,7 @@ class Emulator:
             ssl_certfile=str(certs.cert_file) if certs else None,
             ssl_keyfile=str(certs.key_file) if certs else None,
         )
-        server = _EmbeddedServer(config)
+        server = EmbeddedServer(config)
         self._server = server
         self._serve_task = asyncio.ensure_future(server.serve(sockets=[sock]))
         for _ in range(500):
@@ -414,48 +399,20 @@ async def run_emulator(
 ) -> AsyncIterator[Emulator]:
     """``async with run_emulator(version="1.19") as emu:``; ``emu.url``, ``emu.kubeconfig_path``."""
     opts = options or EmulatorOptions(version=version, **settings)
-    emu = Emulator(opts)
-    await emu.start()
-    try:
+    async with started(Emulator(opts)) as emu:
         yield emu
-    finally:
-        await emu.stop()
 
 
-class EmulatorThread:
+class EmulatorThread(ServerThread[Emulator]):
     """An emulator served from its own event loop in a background thread."""
 
     def __init__(self, options: EmulatorOptions) -> None:
+        super().__init__("kubespark-emulator", lambda: Emulator(options))
         self.options = options
-        self.emulator: Emulator | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="kubespark-emulator", daemon=True
-        )
 
-    def start(self) -> Emulator:
-        self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
-        self.emulator = future.result(timeout=60)
-        return self.emulator
-
-    async def _start(self) -> Emulator:
-        emu = Emulator(self.options)
-        await emu.start()
-        return emu
-
-    def call(self, coro: Any, timeout: float = 60) -> Any:
-        """Run a coroutine on the emulator's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
-
-    def stop(self) -> None:
-        if self._loop.is_closed():  # stopped already (a test may stop its server early)
-            return
-        if self.emulator is not None:
-            self.call(self.emulator.stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+    @property
+    def emulator(self) -> Emulator | None:
+        return self.server
 
 
 @contextlib.contextmanager

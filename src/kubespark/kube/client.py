@@ -184,21 +184,11 @@ class KubeClient:
         No read timeout: a watch is quiet until something changes (API servers send bookmarks
         about once a minute), and ``timeoutSeconds`` or the caller bounds it.
         """
-        timeout = httpx.Timeout(self._http.timeout.connect, read=None)
         if self.budget is not None:
             await self.budget.take("WATCH", request.path)
-        try:
-            async with self._http.stream(
-                request.method, request.target, headers=self._headers(request), timeout=timeout
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise self._error(request, response)
-                async for line in response.aiter_lines():
-                    if line.strip():
-                        yield _watch_event(request, _loads(line))
-        except httpx.TransportError as err:
-            raise _connection_failed(request, self.server, err) from None
+        async for line in self.stream_lines(request):
+            if line.strip():
+                yield _watch_event(request, _loads(line))
 
     async def stream_lines(self, request: KubeRequest) -> AsyncIterator[str]:
         """Stream a text answer line by line (``pods/log?follow=true``); ends when it closes.

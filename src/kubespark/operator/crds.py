@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any
 
 import yaml
@@ -51,25 +52,18 @@ VERSION = "v1beta2"
 CONNECT_VERSION = "v1alpha1"
 Obj = dict[str, Any]
 
-# The model's plain-mapping fields, by JSON name, and the core type each one holds.
-_CORE = "io.k8s.api.core.v1."
-_SUB_OBJECTS: Mapping[str, tuple[str, bool]] = {  # name -> (type, is a list)
-    "volumes": (_CORE + "Volume", True),
-    "volumeMounts": (_CORE + "VolumeMount", True),
-    "affinity": (_CORE + "Affinity", False),
-    "tolerations": (_CORE + "Toleration", True),
-    "podSecurityContext": (_CORE + "PodSecurityContext", False),
-    "securityContext": (_CORE + "SecurityContext", False),
-    "sidecars": (_CORE + "Container", True),
-    "initContainers": (_CORE + "Container", True),
-    "env": (_CORE + "EnvVar", True),
-    "envFrom": (_CORE + "EnvFromSource", True),
-    "dnsConfig": (_CORE + "PodDNSConfig", False),
-    "hostAliases": (_CORE + "HostAlias", True),
-    "lifecycle": (_CORE + "Lifecycle", False),
-    "ingressTLS": ("io.k8s.api.networking.v1.IngressTLS", True),
-    "service": (_CORE + "Service", False),  # SparkConnect's server.service, typed as kubeflow's
-}
+
+@functools.cache
+def _kubeflow_facts() -> Any:
+    return yaml.safe_load((files("kubespark.operator") / "data" / "kubeflow_crds.yaml").read_text())
+
+
+def _sub_object(name: str) -> tuple[str, bool] | None:
+    """The Kubernetes type a plain-mapping field holds, and whether it is a list of it."""
+    typ: str | None = _kubeflow_facts()["subObjects"].get(name)
+    return None if typ is None else (typ.removesuffix("[]"), typ.endswith("[]"))
+
+
 # Too large to inline and free-form in kubeflow's CRD too: the user's pod templates.
 _SCHEMALESS = {"template"}
 _PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
@@ -129,8 +123,9 @@ def _structural(node: Any, defs: Mapping[str, Any], name: str = "") -> Obj:
     node = _resolved(node, defs)
     if name in _SCHEMALESS and _is_free_form(node):
         return dict(_PRESERVE)
-    if name in _SUB_OBJECTS and _is_free_form(node):
-        type_name, is_list = _SUB_OBJECTS[name]
+    sub_object = _sub_object(name)
+    if sub_object is not None and _is_free_form(node):
+        type_name, is_list = sub_object
         typed = _type_schema(_surface(), type_name)
         return {"type": "array", "items": typed} if is_list else typed
     members = [m for m in node.get("anyOf", []) if m.get("type") != "null"]
@@ -145,7 +140,7 @@ def _structural(node: Any, defs: Mapping[str, Any], name: str = "") -> Obj:
     if kind == "object" or "properties" in node:
         return _object(node, defs)
     if kind == "array":
-        item_name = name if name in _SUB_OBJECTS else ""
+        item_name = name if _sub_object(name) is not None else ""
         return {"type": "array", "items": _structural(node.get("items", {}), defs, item_name)}
     out: Obj = {"type": kind} if kind else {"x-kubernetes-preserve-unknown-fields": True}
     for key in ("enum", "minimum", "maximum", "minLength", "maxLength", "pattern"):
@@ -399,62 +394,40 @@ def _schema_at(schema: Obj, at: str, kind: str) -> Obj:
     return node
 
 
-def spark_application_crd() -> Obj:
+def _model_crd(
+    model: type[SparkApplication] | type[ScheduledSparkApplication] | type[SparkConnect],
+    plural: str,
+    short: str,
+    status: Obj,
+    version: str = VERSION,
+) -> Obj:
+    """The CRD of ``model``, its printer columns kubeflow's (``data/kubeflow_crds.yaml``)."""
+    kind = model.__name__
     columns = [
-        {"jsonPath": ".spec.suspend", "name": "Suspend", "type": "boolean"},
-        {"jsonPath": ".status.applicationState.state", "name": "Status", "type": "string"},
-        {"jsonPath": ".status.executionAttempts", "name": "Attempts", "type": "string"},
-        {"jsonPath": ".status.lastSubmissionAttemptTime", "name": "Start", "type": "string"},
-        {"jsonPath": ".status.terminationTime", "name": "Finish", "type": "string"},
-        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
+        {"jsonPath": path, "name": name, "type": typ}
+        for name, path, typ in _kubeflow_facts()["printerColumns"][kind]
     ]
-    spec = copy.deepcopy(_spec_schema(SparkApplication))
-    return _crd(
-        "SparkApplication",
-        "sparkapplications",
-        ["sparkapp"],
-        spec,
-        SPARK_APPLICATION_STATUS,
-        columns,
-    )
+    spec = copy.deepcopy(_spec_schema(model))
+    return _crd(kind, plural, [short], spec, status, columns, version)
+
+
+def spark_application_crd() -> Obj:
+    return _model_crd(SparkApplication, "sparkapplications", "sparkapp", SPARK_APPLICATION_STATUS)
 
 
 def scheduled_crd() -> Obj:
-    columns = [
-        {"jsonPath": ".spec.schedule", "name": "Schedule", "type": "string"},
-        {"jsonPath": ".spec.timeZone", "name": "TimeZone", "type": "string"},
-        {"jsonPath": ".spec.suspend", "name": "Suspend", "type": "string"},
-        {"jsonPath": ".status.lastRun", "name": "Last Run", "type": "date"},
-        {"jsonPath": ".status.lastRunName", "name": "Last Run Name", "type": "string"},
-        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
-    ]
-    spec = copy.deepcopy(_spec_schema(ScheduledSparkApplication))
-    return _crd(
-        "ScheduledSparkApplication",
+    return _model_crd(
+        ScheduledSparkApplication,
         "scheduledsparkapplications",
-        ["scheduledsparkapp"],
-        spec,
+        "scheduledsparkapp",
         SCHEDULED_STATUS,
-        columns,
     )
 
 
 def spark_connect_crd() -> Obj:
     """kubeflow's ``sparkconnects.sparkoperator.k8s.io`` (v1alpha1), from kubespark's model."""
-    columns = [
-        {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
-        {"jsonPath": ".status.state", "name": "Status", "type": "string"},
-        {"jsonPath": ".status.server.podName", "name": "PodName", "type": "string"},
-    ]
-    spec = copy.deepcopy(_spec_schema(SparkConnect))
-    return _crd(
-        "SparkConnect",
-        "sparkconnects",
-        ["sparkconn"],
-        spec,
-        SPARK_CONNECT_STATUS,
-        columns,
-        CONNECT_VERSION,
+    return _model_crd(
+        SparkConnect, "sparkconnects", "sparkconn", SPARK_CONNECT_STATUS, CONNECT_VERSION
     )
 
 
@@ -528,8 +501,6 @@ PEERING_FILE = "kopf.dev_peerings.yaml"
 
 def shipped_crds(*, peering: bool = True) -> list[Obj]:
     """The CRDs as shipped in the package (what ``kubespark install-crds`` writes)."""
-    from importlib.resources import files
-
     root = files("kubespark.operator") / "data" / "crds"
     names = [*CRD_FILES, PEERING_FILE] if peering else list(CRD_FILES)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -10,17 +10,12 @@ a taken port stops the operator at start with a message instead of leaving it ru
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import socket
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import uvicorn
-
-from kubespark.errors import InputError
 from kubespark.operator.metrics import CONTENT_TYPE, OperatorMetrics
+from kubespark.serving import AppServer
 
 __all__ = ["OperatorHTTP"]
 
@@ -29,15 +24,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-class _Embedded(uvicorn.Server):
-    """uvicorn without its own signal handling: the operator owns SIGTERM and SIGINT."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class OperatorHTTP:
+class OperatorHTTP(AppServer):
     """Serves /metrics, /healthz and /readyz for one operator."""
 
     def __init__(
@@ -48,13 +35,16 @@ class OperatorHTTP:
         host: str,
         port: int,
     ) -> None:
+        super().__init__(
+            host,
+            port,
+            where="--metrics-port",
+            fix="choose a free port, or 0 to serve no metrics",
+            serves=" for /metrics, /healthz and /readyz",
+        )
         self.metrics = metrics
         self.health = health
-        self.host = host
-        self.port = port
         self.ready = False
-        self._server: _Embedded | None = None
-        self._socket: socket.socket | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,50 +61,14 @@ class OperatorHTTP:
         else:
             await _answer(send, 404, b"not found", "text/plain")
 
-    def bind(self) -> None:
-        """Take the port now, so a taken one fails the operator's start rather than a task."""
-        if self._socket is not None:
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.host}:{self.port} for /metrics, /healthz and /readyz: "
-                f"{err.strerror}",
-                where="--metrics-port",
-                fix="choose a free port, or 0 to serve no metrics",
-            ) from None
-        self._socket = sock
-        self.port = sock.getsockname()[1]
-
     @property
     def serving(self) -> bool:
         """Whether uvicorn has started answering on the bound socket."""
-        return self._server is not None and self._server.started
+        return self.started
 
     async def serve(self) -> None:
         """Serve until cancelled."""
-        self.bind()
-        sock = self._socket
-        assert sock is not None
-        config = uvicorn.Config(
-            self, log_level="warning", access_log=False, lifespan="off", ws="none"
-        )
-        self._server = _Embedded(config)
-        try:
-            await self._server.serve(sockets=[sock])
-        finally:
-            sock.close()
-            self._socket = None
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            await asyncio.sleep(0)
+        await self._serve_app(self)
 
 
 async def _answer(send: Send, code: int, body: bytes, content_type: str) -> None:

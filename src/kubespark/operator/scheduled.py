@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +29,10 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import Conflict, NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.operator.caches import Key, ObjectCache, key_of
-from kubespark.operator.clock import OperatorClock, SystemClock
+from kubespark.operator.clock import OperatorClock
 from kubespark.operator.crds import GROUP, VERSION
 from kubespark.operator.events import EventRecorder
+from kubespark.operator.kindcontroller import KindController
 from kubespark.operator.schedule import (
     ConcurrencyDecision,
     PastRun,
@@ -43,7 +44,6 @@ from kubespark.operator.schedule import (
     run_name,
 )
 from kubespark.operator.status import format_time, parse_time
-from kubespark.operator.workqueue import WorkQueue
 from kubespark.spark import ApplicationError, load_scheduled_application
 
 __all__ = [
@@ -109,7 +109,7 @@ class ScheduledStatus:
         return out
 
 
-class ScheduledController:
+class ScheduledController(KindController):
     """Reconciles ScheduledSparkApplications; reads runs from the applications' cache."""
 
     def __init__(
@@ -120,34 +120,16 @@ class ScheduledController:
         *,
         clock: OperatorClock | None = None,
     ) -> None:
-        self.client = client
-        self.recorder = recorder
+        super().__init__(client, recorder, "scheduledsparkapplication", clock)
         self.runs = runs
-        self.clock = clock or SystemClock()
-        self.scheduled = ObjectCache()
-        self.queue: WorkQueue[Key] = WorkQueue("scheduledsparkapplication", clock=self.clock)
-        self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
         # Runs created but not yet seen in the runs cache, by scheduled application, with the
         # clock's reading at creation (an expectation lapses after EXPECTATION_SECONDS).
         self._expected: dict[Key, dict[str, tuple[PastRun, float]]] = {}
 
     # ---- event intake ----------------------------------------------------------------------------
 
-    def on_event(self, kind: str | None, obj: Obj) -> None:
-        if kind == "DELETED":
-            self.scheduled.remove(obj)
-            self.queue.discard(key_of(obj))
-            self._expected.pop(key_of(obj), None)
-            return
-        self.scheduled.put(obj)
-        if self.admits(key_of(obj)[0]):
-            self.queue.add(key_of(obj))
-
-    def admit_namespace(self, namespace: str) -> None:
-        """A namespace the filter admits from now on: queue what is cached there."""
-        for key in self.scheduled:
-            if key[0] == namespace:
-                self.queue.add(key)
+    def _forget(self, key: Key) -> None:
+        self._expected.pop(key, None)
 
     def on_run_event(self, obj: Mapping[str, Any]) -> None:
         """A run changed (or appeared): its history may need updating."""
@@ -159,10 +141,8 @@ class ScheduledController:
     # ---- reconcile -------------------------------------------------------------------------------
 
     async def reconcile(self, key: Key) -> float | None:
-        obj = self.scheduled.get(key)
-        if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
-            return None
-        if not self.admits(key[0]):
+        obj = self._live(key)
+        if obj is None:
             return None
         raw_spec = obj.get("spec")
         spec: Mapping[str, Any] = raw_spec if isinstance(raw_spec, Mapping) else {}
@@ -328,18 +308,7 @@ class ScheduledController:
             return
         ns, name = key_of(obj)
         path = f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/scheduledsparkapplications/{name}/status"
-        body = {**obj, "status": after.to_raw()}
-        try:
-            written = await self.client.send(KubeRequest("PUT", path, (), JSON, body))
-        except NotFound:
-            return
-        except Conflict:
-            fresh = await self.client.send(KubeRequest("GET", path.removesuffix("/status")))
-            if isinstance(fresh, dict):
-                self.scheduled.put(fresh)
-            raise  # retried by the work queue with the fresh copy
-        if isinstance(written, dict):
-            self.scheduled.put(written)
+        await self._put_status(path, {**obj, "status": after.to_raw()})
 
 
 def runs_of(obj: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]) -> list[PastRun]:

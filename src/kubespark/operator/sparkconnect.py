@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kubespark.driver.sparkconnect import (
@@ -28,14 +28,14 @@ from kubespark.driver.sparkconnect import (
 )
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
-from kubespark.kube.errors import Conflict, NotFound
+from kubespark.kube.errors import Conflict
 from kubespark.kube.requests import JSON, KubeRequest
-from kubespark.operator.caches import Key, ObjectCache, key_of
-from kubespark.operator.clock import OperatorClock, SystemClock
+from kubespark.operator.caches import Key, key_of
+from kubespark.operator.clock import OperatorClock
 from kubespark.operator.crds import CONNECT_VERSION, GROUP
 from kubespark.operator.events import EventRecorder
+from kubespark.operator.kindcontroller import KindController
 from kubespark.operator.status import format_time
-from kubespark.operator.workqueue import WorkQueue
 from kubespark.spark import ApplicationError, load_spark_connect
 from kubespark.spark.connect import SparkConnect
 
@@ -103,7 +103,7 @@ def connect_status(
     return out
 
 
-class ConnectController:
+class ConnectController(KindController):
     """Reconciles SparkConnects; pods labelled with a SparkConnect's name requeue it."""
 
     def __init__(
@@ -113,23 +113,9 @@ class ConnectController:
         *,
         clock: OperatorClock | None = None,
     ) -> None:
-        self.client = client
-        self.recorder = recorder
-        self.clock = clock or SystemClock()
-        self.connects = ObjectCache()
-        self.queue: WorkQueue[Key] = WorkQueue("sparkconnect", clock=self.clock)
-        self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
+        super().__init__(client, recorder, "sparkconnect", clock)
 
     # ---- event intake ----------------------------------------------------------------------------
-
-    def on_event(self, kind: str | None, obj: Obj) -> None:
-        if kind == "DELETED":
-            self.connects.remove(obj)
-            self.queue.discard(key_of(obj))
-            return
-        self.connects.put(obj)
-        if self.admits(key_of(obj)[0]):
-            self.queue.add(key_of(obj))
 
     def on_pod_event(self, obj: Mapping[str, Any]) -> None:
         """A server or executor pod changed: its SparkConnect's status may follow."""
@@ -138,18 +124,11 @@ class ConnectController:
         if name and self.admits(str(meta.get("namespace") or "")):
             self.queue.add((str(meta.get("namespace") or ""), str(name)))
 
-    def admit_namespace(self, namespace: str) -> None:
-        for key in self.connects:
-            if key[0] == namespace:
-                self.queue.add(key)
-
     # ---- reconcile -------------------------------------------------------------------------------
 
     async def reconcile(self, key: Key) -> float | None:
-        obj = self.connects.get(key)
-        if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
-            return None  # "Skip reconciling SparkConnect in terminating state"
-        if not self.admits(key[0]):
+        obj = self._live(key)
+        if obj is None:  # kubeflow: "Skip reconciling SparkConnect in terminating state"
             return None
         old = dict(obj.get("status") or {})
         try:  # every pass: a Failed SparkConnect whose spec was fixed starts then
@@ -203,18 +182,7 @@ class ConnectController:
             return
         ns, name = key_of(obj)
         path = f"/apis/{GROUP}/{CONNECT_VERSION}/namespaces/{ns}/sparkconnects/{name}/status"
-        body = {**obj, "status": {**status, "lastUpdateTime": now}}
-        try:
-            written = await self.client.send(KubeRequest("PUT", path, (), JSON, body))
-        except NotFound:
-            return
-        except Conflict:
-            fresh = await self.client.send(KubeRequest("GET", path.removesuffix("/status")))
-            if isinstance(fresh, dict):
-                self.connects.put(fresh)
-            raise  # retried by the work queue with the fresh copy
-        if isinstance(written, dict):
-            self.connects.put(written)
+        await self._put_status(path, {**obj, "status": {**status, "lastUpdateTime": now}})
         log.info("SparkConnect %s/%s is %s", ns, name, status.get("state"))
 
 

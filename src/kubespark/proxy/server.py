@@ -20,7 +20,6 @@ import re
 import secrets
 import ssl
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from kubespark.proxy.tls import ServingPair, self_signed_pair, server_context
 from kubespark.proxy.upstream import Upstream
 from kubespark.proxy.wire import Upgraded, serve_connection
 from kubespark.redaction import remember_secret
+from kubespark.serving import ServerThread, started
 
 __all__ = ["Proxy", "ProxyOptions", "ProxyThread", "parse_listen", "run_proxy"]
 
@@ -366,45 +366,20 @@ async def run_proxy(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Proxy]:
     """``async with run_proxy(ProxyOptions(...)) as proxy:`` ``proxy.url`` serves meanwhile."""
-    proxy = Proxy(options, connection=connection, transport=transport)
-    await proxy.start()
-    try:
+    async with started(Proxy(options, connection=connection, transport=transport)) as proxy:
         yield proxy
-    finally:
-        await proxy.stop()
 
 
-class ProxyThread:
+class ProxyThread(ServerThread[Proxy]):
     """A proxy served from its own event loop in a background thread (tests, benchmarks)."""
 
     def __init__(self, options: ProxyOptions) -> None:
+        super().__init__("kubespark-proxy", lambda: Proxy(options))
         self.options = options
-        self.proxy: Proxy | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="kubespark-proxy", daemon=True
-        )
 
-    def start(self) -> Proxy:
-        self._thread.start()
-        self.proxy = self.call(self._start())
-        return self.proxy
-
-    async def _start(self) -> Proxy:
-        proxy = Proxy(self.options)
-        await proxy.start()
-        return proxy
-
-    def call(self, coro: Any, timeout: float = 60) -> Any:
-        """Run a coroutine on the proxy's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
-
-    def stop(self) -> None:
-        if self.proxy is not None:
-            self.call(self.proxy.stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+    @property
+    def proxy(self) -> Proxy | None:
+        return self.server
 
     @classmethod
     @contextlib.contextmanager

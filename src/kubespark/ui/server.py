@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,13 +22,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import orjson
-import uvicorn
 
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, BadRequest
 from kubespark.kube.requests import KubeRequest
 from kubespark.redaction import redact, redact_text
+from kubespark.serving import AppServer
 from kubespark.submit.driverstate import DRIVER_CONTAINER
 from kubespark.ui.actions import ALLOWED, perform
 from kubespark.ui.cache import AppKey, ClusterCache
@@ -360,73 +359,33 @@ async def _until(
             return
 
 
-class _Embedded(uvicorn.Server):
-    """uvicorn without its own signal handling: the command (or the operator) owns signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class UIServer:
+class UIServer(AppServer):
     """The cache and the app, served on ``options.host:options.port``."""
 
     def __init__(self, client: KubeClient, options: UIOptions) -> None:
+        super().__init__(
+            options.host, options.port, where="--listen", fix="choose a free port (or :0 for any)"
+        )
         self.client = client
         self.options = options
         self.cache = ClusterCache(client, options.namespaces)
         self.app = UIApp(client, self.cache, options)
-        self.port = options.port
-        self._socket: socket.socket | None = None
-        self._server: _Embedded | None = None
-
-    def bind(self) -> None:
-        """Take the port now, so a taken one is a message at start, not a failed task."""
-        if self._socket is not None:
-            return
-        family = socket.AF_INET6 if ":" in self.options.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.options.host, self.options.port))
-            sock.listen(128)
-        except OSError as err:
-            sock.close()
-            raise InputError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {err.strerror}",
-                where="--listen",
-                fix="choose a free port (or :0 for any)",
-            ) from None
-        self._socket = sock
-        self.port = sock.getsockname()[1]
 
     @property
     def url(self) -> str:
         host = self.options.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}/"
 
-    @property
-    def started(self) -> bool:
-        return self._server is not None and self._server.started
-
     async def serve(self, ready: Callable[[str], None] | None = None) -> None:
         """Fill the cache, then serve until cancelled; ``ready(url)`` once answering."""
         self.bind()
-        sock = self._socket
-        assert sock is not None
         await self.cache.start()
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", ws="none"
-        )
-        self._server = _Embedded(config)
         announce = asyncio.create_task(self._announce(ready))
         try:
-            await self._server.serve(sockets=[sock])
+            await self._serve_app(self.app)
         finally:
             announce.cancel()
             await self.cache.close()
-            sock.close()
-            self._socket = None
 
     async def _announce(self, ready: Callable[[str], None] | None) -> None:
         while not self.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
@@ -437,6 +396,4 @@ class UIServer:
     async def stop(self) -> None:
         """Close the open streams (they would hold a graceful exit forever), then stop."""
         self.app.closing.set()
-        if self._server is not None:
-            self._server.should_exit = True
-            await asyncio.sleep(0)
+        await super().stop()

@@ -258,34 +258,30 @@ def _bootstrap() -> dict[str, Any]:
 def bootstrap_objects() -> list[tuple[str, Obj]]:
     """(plural, object) of the bootstrap ClusterRoles and ClusterRoleBindings."""
     data = _bootstrap()
+    roles = [
+        _bootstrap_object("ClusterRole", role["name"], {"rules": role["rules"]})
+        for role in data["clusterroles"]
+    ]
+    bindings = [
+        _bootstrap_object(
+            "ClusterRoleBinding",
+            binding["name"],
+            {
+                "roleRef": {"apiGroup": _GROUP, "kind": "ClusterRole", "name": binding["role"]},
+                "subjects": [{"apiGroup": _GROUP, "kind": "Group", "name": binding["group"]}],
+            },
+        )
+        for binding in data["clusterrolebindings"]
+    ]
+    return [*roles, *bindings]
+
+
+def _bootstrap_object(kind: str, name: str, fields: Obj) -> tuple[str, Obj]:
+    """(plural, object) of one bootstrap ``kind`` named ``name``, labelled as kube does."""
     labels = {"kubernetes.io/bootstrapping": "rbac-defaults"}
-    out: list[tuple[str, Obj]] = []
-    for role in data["clusterroles"]:
-        out.append(
-            (
-                "clusterroles",
-                {
-                    "apiVersion": f"{_GROUP}/v1",
-                    "kind": "ClusterRole",
-                    "metadata": {"name": role["name"], "labels": labels},
-                    "rules": role["rules"],
-                },
-            )
-        )
-    for binding in data["clusterrolebindings"]:
-        out.append(
-            (
-                "clusterrolebindings",
-                {
-                    "apiVersion": f"{_GROUP}/v1",
-                    "kind": "ClusterRoleBinding",
-                    "metadata": {"name": binding["name"], "labels": labels},
-                    "roleRef": {"apiGroup": _GROUP, "kind": "ClusterRole", "name": binding["role"]},
-                    "subjects": [{"apiGroup": _GROUP, "kind": "Group", "name": binding["group"]}],
-                },
-            )
-        )
-    return out
+    meta = {"name": name, "labels": labels}
+    plural = kind.lower() + "s"
+    return plural, {"apiVersion": f"{_GROUP}/v1", "kind": kind, "metadata": meta, **fields}
 
 
 def review_status(

@@ -1,7 +1,8 @@
 """Server-side printing: objects as ``meta.k8s.io`` Tables, the way ``kubectl get`` asks for them.
 
-Owns the column definitions and cells of the built-in printers kubectl users see
-(``pkg/printers/internalversion``: pods, services, config maps, namespaces, nodes, ...), the
+Owns the cells of the built-in printers kubectl users see (``pkg/printers/internalversion``:
+pods, services, config maps, namespaces, nodes, ...; their columns are data,
+``emulator/data/printer_columns.yaml``), the
 default table (Name, Created At) of other kinds, and custom resources' additionalPrinterColumns
 (simple JSONPath). Ages are rendered with apimachinery's ``HumanDuration``. No storage, no HTTP.
 """
@@ -9,10 +10,14 @@ default table (Name, Created At) of other kinds, and custom resources' additiona
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from kubespark.emulator.apiserver.objects import Obj, parse_rfc3339, peek_meta
 from kubespark.emulator.apiserver.registry import ServedResource
@@ -39,13 +44,6 @@ class Column:
 
 
 Cells = Callable[[Obj, float], list[Any]]
-
-_NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
-_AGE = Column(
-    "Age",
-    description="CreationTimestamp is a timestamp representing the server time "
-    "when this object was created.",
-)
 
 
 def human_duration(seconds: float) -> str:
@@ -133,23 +131,6 @@ def _pod_cells(pod: Obj, now: float) -> list[Any]:
     ]
 
 
-_POD_COLUMNS = (
-    _NAME,
-    Column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
-    Column("Status", description="The aggregate status of the containers in this pod."),
-    Column(
-        "Restarts",
-        type="integer",
-        description="The number of times the containers in this pod have been restarted.",
-    ),
-    _AGE,
-    Column("IP", priority=1, description="IP address allocated to the pod."),
-    Column("Node", priority=1, description="Name of the node the pod is assigned to."),
-    Column("Nominated Node", priority=1, description="Name of the node the pod is nominated to."),
-    Column("Readiness Gates", priority=1, description="Pod readiness gates."),
-)
-
-
 def _ports(ports: Sequence[Mapping[str, Any]]) -> str:
     if not ports:
         return "<none>"
@@ -187,17 +168,6 @@ def _service_cells(svc: Obj, now: float) -> list[Any]:
     ]
 
 
-_SERVICE_COLUMNS = (
-    _NAME,
-    Column("Type", description="The type of the service."),
-    Column("Cluster-IP", description="The cluster IP of the service."),
-    Column("External-IP", description="The external IP of the service."),
-    Column("Port(s)", description="The ports of the service."),
-    _AGE,
-    Column("Selector", priority=1, description="The selector of the service."),
-)
-
-
 def _data_cells(obj: Obj, now: float) -> list[Any]:
     count = len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
     return [_name(obj), count, _age(obj, now)]
@@ -233,20 +203,6 @@ def _node_cells(node: Obj, now: float) -> list[Any]:
     ]
 
 
-_NODE_COLUMNS = (
-    _NAME,
-    Column("Status", description="The status of the node"),
-    Column("Roles", description="The roles of the node"),
-    _AGE,
-    Column("Version", description="Kubelet Version reported by the node."),
-    Column("Internal-IP", priority=1, description="List of internal IPs."),
-    Column("External-IP", priority=1, description="List of external IPs."),
-    Column("OS-Image", priority=1, description="OS image reported by the node."),
-    Column("Kernel-Version", priority=1, description="Kernel version reported by the node."),
-    Column("Container-Runtime", priority=1, description="Container runtime reported by the node."),
-)
-
-
 def _sa_cells(obj: Obj, now: float) -> list[Any]:
     return [_name(obj), len(obj.get("secrets") or []), _age(obj, now)]
 
@@ -262,15 +218,6 @@ def _event_cells(ev: Obj, now: float) -> list[Any]:
         f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
         ev.get("message", ""),
     ]
-
-
-_EVENT_COLUMNS = (
-    Column("Last Seen", description="Time when last event was seen"),
-    Column("Type", description="Type of this event (Normal, Warning)"),
-    Column("Reason", description="Reason why this event was generated"),
-    Column("Object", description="The object this event is about"),
-    Column("Message", description="A human-readable description of the status of this operation"),
-)
 
 
 def _crd_cells(obj: Obj, now: float) -> list[Any]:
@@ -310,54 +257,44 @@ def _workload_wide(obj: Obj, with_selector: bool = True) -> list[Any]:
     return [*wide, format_label_selector(spec.get("selector"))] if with_selector else wide
 
 
+def _workload_row(obj: Obj, now: float, own: list[Any], with_selector: bool = True) -> list[Any]:
+    """A workload printer's row: name, the kind's own cells, age, then the -o wide ones."""
+    return [_name(obj), *own, _age(obj, now), *_workload_wide(obj, with_selector)]
+
+
 def _deployment_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        status.get("updatedReplicas", 0),
-        status.get("availableReplicas", 0),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    ready = f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    own = [ready, status.get("updatedReplicas", 0), status.get("availableReplicas", 0)]
+    return _workload_row(obj, now, own)
 
 
 def _replicaset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        spec.get("replicas", 1),
-        status.get("replicas", 0),
-        status.get("readyReplicas", 0),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    counts = (status.get("replicas", 0), status.get("readyReplicas", 0))
+    return _workload_row(obj, now, [spec.get("replicas", 1), *counts])
 
 
 def _statefulset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return [
-        _name(obj),
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        _age(obj, now),
-        *_workload_wide(obj, with_selector=False),
-    ]
+    ready = f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    return _workload_row(obj, now, [ready], with_selector=False)
+
+
+_DAEMONSET_COUNTS = (
+    "desiredNumberScheduled",
+    "currentNumberScheduled",
+    "numberReady",
+    "updatedNumberScheduled",
+    "numberAvailable",
+)
 
 
 def _daemonset_cells(obj: Obj, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
-    return [
-        _name(obj),
-        status.get("desiredNumberScheduled", 0),
-        status.get("currentNumberScheduled", 0),
-        status.get("numberReady", 0),
-        status.get("updatedNumberScheduled", 0),
-        status.get("numberAvailable", 0),
-        _selector(node_selector),
-        _age(obj, now),
-        *_workload_wide(obj),
-    ]
+    counts = [status.get(field, 0) for field in _DAEMONSET_COUNTS]
+    return _workload_row(obj, now, [*counts, _selector(node_selector)])
 
 
 def _since(start: str | None, end: float) -> str:
@@ -378,7 +315,7 @@ def _job_cells(obj: Obj, now: float) -> list[Any]:
     duration = ""
     if start:
         duration = human_duration((parse_rfc3339(end) if end else now) - parse_rfc3339(start))
-    return [_name(obj), completions, duration, _age(obj, now), *_workload_wide(obj)]
+    return _workload_row(obj, now, [completions, duration])
 
 
 def _cronjob_cells(obj: Obj, now: float) -> list[Any]:
@@ -411,105 +348,46 @@ def _endpoints_cells(obj: Obj, now: float) -> list[Any]:
     return [_name(obj), text, _age(obj, now)]
 
 
-_CONTAINERS = Column(
-    "Containers", priority=1, description="Names of each container in the template."
-)
-_IMAGES = Column(
-    "Images", priority=1, description="Images referenced by each container in the template."
-)
-_SELECTOR = Column("Selector", priority=1, description="A label query over pods.")
-_WIDE = (_CONTAINERS, _IMAGES, _SELECTOR)
-
-
-_PRINTERS: Mapping[tuple[str, str], tuple[tuple[Column, ...], Cells]] = {
-    ("", "pods"): (_POD_COLUMNS, _pod_cells),
-    ("", "services"): (_SERVICE_COLUMNS, _service_cells),
-    ("", "configmaps"): ((_NAME, Column("Data", type="integer"), _AGE), _data_cells),
-    ("", "secrets"): ((_NAME, Column("Type"), Column("Data", type="integer"), _AGE), _secret_cells),
-    ("", "namespaces"): ((_NAME, Column("Status"), _AGE), _namespace_cells),
-    ("", "nodes"): (_NODE_COLUMNS, _node_cells),
-    ("", "serviceaccounts"): ((_NAME, Column("Secrets", type="integer"), _AGE), _sa_cells),
-    ("", "events"): (_EVENT_COLUMNS, _event_cells),
-    ("apiextensions.k8s.io", "customresourcedefinitions"): (
-        (_NAME, Column("Created At", type="date")),
-        _crd_cells,
-    ),
-    ("", "endpoints"): ((_NAME, Column("Endpoints"), _AGE), _endpoints_cells),
-    ("apps", "deployments"): (
-        (
-            _NAME,
-            Column("Ready", description="Number of the pod with ready state"),
-            Column("Up-to-date", type="integer"),
-            Column("Available", type="integer"),
-            _AGE,
-            *_WIDE,
-        ),
-        _deployment_cells,
-    ),
-    ("apps", "replicasets"): (
-        (
-            _NAME,
-            Column("Desired", type="integer"),
-            Column("Current", type="integer"),
-            Column("Ready", type="integer"),
-            _AGE,
-            *_WIDE,
-        ),
-        _replicaset_cells,
-    ),
-    ("apps", "statefulsets"): (
-        (_NAME, Column("Ready"), _AGE, _CONTAINERS, _IMAGES),
-        _statefulset_cells,
-    ),
-    ("apps", "daemonsets"): (
-        (
-            _NAME,
-            Column("Desired", type="integer"),
-            Column("Current", type="integer"),
-            Column("Ready", type="integer"),
-            Column("Up-to-date", type="integer"),
-            Column("Available", type="integer"),
-            Column("Node Selector"),
-            _AGE,
-            *_WIDE,
-        ),
-        _daemonset_cells,
-    ),
-    ("batch", "jobs"): (
-        (_NAME, Column("Completions"), Column("Duration"), _AGE, *_WIDE),
-        _job_cells,
-    ),
-    ("batch", "cronjobs"): (
-        (
-            _NAME,
-            Column("Schedule"),
-            Column("Suspend", type="boolean"),
-            Column("Active", type="integer"),
-            Column("Last Schedule"),
-            _AGE,
-            *_WIDE,
-        ),
-        _cronjob_cells,
-    ),
+# Each built-in printer's cells, by group/plural as data/printer_columns.yaml keys its columns.
+_CELLS: Mapping[str, Cells] = {
+    "pods": _pod_cells,
+    "services": _service_cells,
+    "configmaps": _data_cells,
+    "secrets": _secret_cells,
+    "namespaces": _namespace_cells,
+    "nodes": _node_cells,
+    "serviceaccounts": _sa_cells,
+    "events": _event_cells,
+    "apiextensions.k8s.io/customresourcedefinitions": _crd_cells,
+    "endpoints": _endpoints_cells,
+    "apps/deployments": _deployment_cells,
+    "apps/replicasets": _replicaset_cells,
+    "apps/statefulsets": _statefulset_cells,
+    "apps/daemonsets": _daemonset_cells,
+    "batch/jobs": _job_cells,
+    "batch/cronjobs": _cronjob_cells,
 }
+
+
+@functools.cache
+def _column_data() -> dict[str, Any]:
+    path = resources.files("kubespark.emulator").joinpath("data/printer_columns.yaml")
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+@functools.cache
+def _shared(name: str) -> Column:
+    return Column(**_column_data()["shared"][name])
+
+
+@functools.cache
+def _columns(key: str) -> tuple[Column, ...]:
+    return tuple(Column(**c) for c in _column_data()["printers"][key])
 
 
 def _default_cells(obj: Obj, now: float) -> list[Any]:
     return [_name(obj), peek_meta(obj).get("creationTimestamp", "")]
-
-
-_DEFAULT = (
-    (
-        _NAME,
-        Column(
-            "Created At",
-            type="date",
-            description="CreationTimestamp is a "
-            "timestamp representing the server time when this object was created.",
-        ),
-    ),
-    _default_cells,
-)
 
 
 # --- custom resources -------------------------------------------------------------------------
@@ -536,7 +414,7 @@ def json_path(obj: Any, path: str) -> Any:
 def _custom_printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
     assert res.custom is not None
     specs = res.custom.printer_columns
-    columns = [_NAME] + [
+    columns = [_shared("name")] + [
         Column(
             str(c.get("name", "")),
             type=str(c.get("type", "string")),
@@ -547,7 +425,7 @@ def _custom_printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
         for c in specs
     ]
     if not any(c.get("jsonPath") == ".metadata.creationTimestamp" for c in specs):
-        columns.append(_AGE)
+        columns.append(_shared("age"))
 
     def cells(obj: Obj, now: float) -> list[Any]:
         out: list[Any] = [_name(obj)]
@@ -567,7 +445,9 @@ def _custom_printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
 def _printer(res: ServedResource) -> tuple[tuple[Column, ...], Cells]:
     if res.custom is not None:
         return _custom_printer(res)
-    return _PRINTERS.get((res.group, res.plural), _DEFAULT)
+    key = f"{res.group}/{res.plural}" if res.group else res.plural
+    cells = _CELLS.get(key)
+    return (_columns("default"), _default_cells) if cells is None else (_columns(key), cells)
 
 
 def _row_object(obj: Obj, include: str, table_version: str) -> Any:

@@ -34,6 +34,7 @@ from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOpti
 from kubespark.emulator.apiserver.objects import Clock, Obj, parse_rfc3339, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import BucketKey
+from kubespark.emulator.controllers.loop import ControllerLoop
 from kubespark.kube import errors
 
 __all__ = ["CronJobController", "job_name"]
@@ -64,7 +65,7 @@ def _finished(job: Obj) -> str | None:
     return None
 
 
-class CronJobController:
+class CronJobController(ControllerLoop):
     """Creates the Jobs of every CronJob when its schedule says, as kube-controller-manager."""
 
     def __init__(self, api: ApiServer, clock: Clock, emit: EventSink) -> None:
@@ -72,7 +73,6 @@ class CronJobController:
         self.clock = clock
         self.emit = emit
         self._started_at = time.time()
-        self._task: asyncio.Task[None] | None = None
 
     def now(self) -> float:
         """The emulated instant: real time since start, ``speed`` times faster."""
@@ -80,13 +80,7 @@ class CronJobController:
 
     def start(self) -> None:
         self._started_at = time.time()
-        self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        super().start()
 
     async def _run(self) -> None:
         while True:

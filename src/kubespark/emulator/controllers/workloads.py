@@ -29,6 +29,7 @@ from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOpti
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
+from kubespark.emulator.controllers.loop import ControllerLoop
 from kubespark.emulator.controllers.revisions import record_revision
 from kubespark.kube import errors
 
@@ -145,7 +146,7 @@ def _percent_or_int(value: Any, total: int, round_up: bool) -> int:
     return int(text) if text.isdigit() else 0
 
 
-class WorkloadControllers:
+class WorkloadControllers(ControllerLoop):
     """Deployment, ReplicaSet, Job, Endpoints and root-CA controllers of one server."""
 
     def __init__(
@@ -163,7 +164,6 @@ class WorkloadControllers:
         self._pending: set[Key] = set()
         self._queue: asyncio.Queue[Key] = asyncio.Queue()
         self._selectors: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
-        self._task: asyncio.Task[None] | None = None
         api.store.listen(self.on_event)
 
     # --- events (synchronous, cheap) -----------------------------------------------------------
@@ -224,15 +224,6 @@ class WorkloadControllers:
         self._enqueue(("endpoints", ns, name))
 
     # --- loop ------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
     async def _run(self) -> None:
         handlers: dict[str, Callable[[str, str], None]] = {
             "deployment": self._deployment,
