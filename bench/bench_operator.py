@@ -267,6 +267,14 @@ def report(
     print(f"  all SUBMITTED after       {all_submitted:8.2f} s   ({len(submitted)}/{n})")
     terminated = f"({len(done)}/{n} terminated, {failed} FAILED)"
     print(f"  all COMPLETED after       {all_done:8.2f} s   {terminated}")
+    if done:
+        print(f"  first COMPLETED after     {min(done):8.2f} s")
+    last_submit = max(submitted) if submitted else 0.0
+    during = ", ".join(
+        f"{sum(1 for d in done if d <= last_submit * q)} by {last_submit * q:.1f} s"
+        for q in (0.25, 0.5, 0.75, 1.0)
+    )
+    print(f"  terminated while submitting: {during}")
     print(f"  submission rate           {rate:8.1f} applications/s")
     print(f"  operator CPU              {cpu:8.2f} s    ({cpu / n * 1000:.1f} ms per application)")
     print(f"  operator peak RSS         {rss:8.1f} MB")

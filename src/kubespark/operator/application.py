@@ -52,7 +52,7 @@ from kubespark.operator.states import (
     vanished_executor_state,
 )
 from kubespark.operator.status import AppStatus, DriverInfo
-from kubespark.operator.workqueue import WorkQueue
+from kubespark.operator.workqueue import Lane, WorkQueue
 from kubespark.spark import ApplicationError, SparkApplication, apply_defaults, spark_version_of
 from kubespark.spark.loading import load_application, webhook_problems
 from kubespark.submit import (
@@ -182,7 +182,9 @@ class ApplicationController:
         self.clock = clock or SystemClock()
         self.apps = ObjectCache()
         self.pods = PodCache()
-        self.queue: WorkQueue[Key] = WorkQueue("sparkapplication", clock=self.clock)
+        self.queue: WorkQueue[Key] = WorkQueue(
+            "sparkapplication", clock=self.clock, lane_of=self._lane
+        )
         self._executor_writes: dict[Key, float] = {}  # when executor-only changes were written
         self._executor_held: dict[Key, float] = {}  # terminated apps: since when changes wait
         self.admits: Callable[[str], bool] = lambda _namespace: True  # --namespace-selector
@@ -244,6 +246,19 @@ class ApplicationController:
         app = labels.get("sparkoperator.k8s.io/app-name")
         if app and self.admits(key_of(pod)[0]):
             self.queue.add((key_of(pod)[0], str(app)))
+
+    def _lane(self, key: Key) -> Lane:
+        """Applications not yet submitted queue behind those already submitted.
+
+        A burst of new applications would otherwise hold up every driver that started or
+        finished meanwhile: tracking and completing those goes first (the queue still gives new
+        ones a fair share, so submissions keep going).
+        """
+        obj = self.apps.get(key)
+        status = obj.get("status") if obj is not None else None
+        state = status.get("applicationState") if isinstance(status, Mapping) else None
+        raw = state.get("state") if isinstance(state, Mapping) else None
+        return Lane.LATER if obj is not None and AppState.parse(raw) is AppState.NEW else Lane.FIRST
 
     # ---- the reconcile loop ----------------------------------------------------------------------
 

@@ -6,6 +6,13 @@ marks it dirty and it comes back once done); ``add_after`` keeps the earliest wa
 ``add_rate_limited`` backs off exponentially per key until ``forget``. Workers run a handler
 that returns an optional requeue delay; a handler that raises is retried with back-off.
 
+Two lanes, ``FIRST`` before ``LATER``: a ``lane_of`` function given by the owner (which knows
+what a key stands for) picks a key's lane when it is added, and a waiting key moves up to
+``FIRST`` if added again as such. ``get`` hands out ``FIRST`` keys first but at most
+``fair_share`` of them in a row while ``LATER`` keys wait, so neither lane starves. (client-go's
+workqueue, which kubeflow's controller uses, is one FIFO lane; with a burst of new keys ahead, a
+key whose object changed waited behind all of them.)
+
 It knows nothing about Kubernetes. Work only runs while ``active`` is set (leader election).
 Delays run on the operator's clock (``kubespark.operator.clock``), not the event loop's, so a
 test on a manual clock reaches every requeue and back-off by advancing it.
@@ -15,16 +22,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
+from enum import IntEnum
 from typing import Generic, TypeVar
 
 from kubespark.operator.clock import OperatorClock, SystemClock, Timer
 
-__all__ = ["WorkQueue", "run_together", "run_workers"]
+__all__ = ["Lane", "WorkQueue", "run_together", "run_workers"]
 
 K = TypeVar("K", bound=Hashable)
 log = logging.getLogger("kubespark.operator")
+
+
+class Lane(IntEnum):
+    """Where a waiting key queues: ``FIRST`` keys are handed out before ``LATER`` ones."""
+
+    FIRST = 0
+    LATER = 1
 
 
 class WorkQueue(Generic[K]):
@@ -37,13 +54,25 @@ class WorkQueue(Generic[K]):
         base_delay: float = 0.05,
         max_delay: float = 60.0,
         clock: OperatorClock | None = None,
+        lane_of: Callable[[K], Lane] | None = None,
+        fair_share: int = 4,
     ) -> None:
+        if fair_share < 1:
+            raise ValueError(f"fair_share must be at least 1, not {fair_share}")
         self.name = name
         self.clock = clock or SystemClock()
         self.base_delay = base_delay
         self.max_delay = max_delay
-        self._queue: asyncio.Queue[K] = asyncio.Queue()
-        self._waiting: set[K] = set()
+        self.lane_of: Callable[[K], Lane] = lane_of or (lambda _key: Lane.FIRST)
+        self.fair_share = fair_share
+        self._lanes: tuple[deque[tuple[int, K]], deque[tuple[int, K]]] = (deque(), deque())
+        self._tickets = itertools.count()
+        # One token per waiting key: ``get`` awaits a token, then takes the best waiting key.
+        self._tokens: asyncio.Queue[None] = asyncio.Queue()
+        # A waiting key's lane and ticket; a lane entry with another ticket is stale (the key
+        # moved lanes, or was taken and queued again) and is skipped.
+        self._waiting: dict[K, tuple[Lane, int]] = {}
+        self._first_in_a_row = 0
         self._processing: set[K] = set()
         self._dirty: set[K] = set()
         self._timers: dict[K, tuple[float, Timer]] = {}
@@ -67,9 +96,20 @@ class WorkQueue(Generic[K]):
             return
         if key in self._processing:
             self._dirty.add(key)
-        elif key not in self._waiting:
-            self._waiting.add(key)
-            self._queue.put_nowait(key)
+            return
+        lane = self.lane_of(key)
+        queued = self._waiting.get(key)
+        if queued is not None and queued[0] <= lane:
+            return
+        ticket = next(self._tickets)
+        self._waiting[key] = (lane, ticket)
+        self._lanes[lane].append((ticket, key))
+        if queued is None:
+            self._tokens.put_nowait(None)
+
+    def waiting(self, lane: Lane) -> int:
+        """How many keys wait in ``lane``."""
+        return sum(1 for queued, _ in self._waiting.values() if queued is lane)
 
     def add_after(self, key: K, delay: float) -> None:
         """Add ``key`` in ``delay`` seconds; an earlier pending wake-up of it wins."""
@@ -110,12 +150,30 @@ class WorkQueue(Generic[K]):
             pending[1].cancel()
 
     async def get(self) -> K:
-        while True:
-            key = await self._queue.get()
-            if key in self._waiting:
-                self._waiting.discard(key)
-                self._processing.add(key)
-                return key
+        await self._tokens.get()
+        key = self._take()
+        del self._waiting[key]
+        self._processing.add(key)
+        return key
+
+    def _take(self) -> K:
+        """The next waiting key: ``FIRST`` unless ``fair_share`` of them just went in a row."""
+        first, later = (self._live(lane) for lane in Lane)
+        if first and (not later or self._first_in_a_row < self.fair_share):
+            self._first_in_a_row += 1
+            return self._lanes[Lane.FIRST].popleft()[1]
+        self._first_in_a_row = 0
+        return self._lanes[Lane.LATER].popleft()[1]
+
+    def _live(self, lane: Lane) -> bool:
+        """Drop the stale head entries of ``lane``; True if a key waits there."""
+        entries = self._lanes[lane]
+        while entries:
+            ticket, key = entries[0]
+            if self._waiting.get(key) == (lane, ticket):
+                return True
+            entries.popleft()
+        return False
 
     def done(self, key: K) -> None:
         self._processing.discard(key)
