@@ -17,9 +17,10 @@ auth flow is the same credentials object.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -186,11 +187,14 @@ class KubeClient:
         """
         if self.budget is not None:
             await self.budget.take("WATCH", request.path)
-        async for line in self.stream_lines(request):
-            if line.strip():
-                yield _watch_event(request, _loads(line))
+        # aclosing: when the caller stops watching, the inner stream closes now, with its
+        # connection, not whenever the event loop finalizes a dropped async generator.
+        async with contextlib.aclosing(self.stream_lines(request)) as lines:
+            async for line in lines:
+                if line.strip():
+                    yield _watch_event(request, _loads(line))
 
-    async def stream_lines(self, request: KubeRequest) -> AsyncIterator[str]:
+    async def stream_lines(self, request: KubeRequest) -> AsyncGenerator[str, None]:
         """Stream a text answer line by line (``pods/log?follow=true``); ends when it closes.
 
         No read timeout: a followed log may stay quiet for as long as the program does.
