@@ -429,8 +429,11 @@ class ApplicationController:
             rerun = status.reset_for(AppState.SUCCEEDING).with_state(AppState.PENDING_RERUN, "")
             self._state_event(ctx, rerun)
             return await self._transition(ctx, rerun, requeue=0.5)
-        done = status.with_state(AppState.COMPLETED)
-        self._state_event(ctx, done)
+        # kubeflow's reconcileSucceedingSparkApplication records no Event here (its
+        # recordSparkApplicationEvent is never reached with COMPLETED), and its next reconcile,
+        # of the COMPLETED application, settles the executors in a write of its own: the
+        # executors as that reconcile would see them go out with COMPLETED, in one write.
+        done = self._executor_update(ctx, status.with_state(AppState.COMPLETED))
         return await self._transition(ctx, done, requeue=0.0)
 
     async def _on_failing(self, ctx: _Ctx) -> float | None:
@@ -865,12 +868,8 @@ class ApplicationController:
     def _state_event(self, ctx: _Ctx, status: AppStatus) -> None:
         """``recordSparkApplicationEvent`` for the state ``status`` is entering."""
         name = ctx.key[1]
+        # No COMPLETED: kubeflow's success path (SUCCEEDING to COMPLETED) records no Event.
         reasons = {
-            AppState.COMPLETED: (
-                "Normal",
-                "SparkApplicationCompleted",
-                f"SparkApplication {name} completed",
-            ),
             AppState.FAILED: (
                 "Warning",
                 "SparkApplicationFailed",
