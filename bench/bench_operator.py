@@ -214,6 +214,7 @@ async def run(args: argparse.Namespace) -> None:
                 rss = peak_rss_mb(operator.pid)
                 emulator_rss = peak_rss_mb(emulator.pid)
                 requests = await settled_requests(port) - requests_before
+                reasons = await event_reasons(client)
             report(args, names, times, created, cpu, rss)
             per_app = emulator_cpu / len(names) * 1000
             print(
@@ -223,6 +224,8 @@ async def run(args: argparse.Namespace) -> None:
             print(f"  emulator peak RSS         {emulator_rss:8.1f} MB")
             print(f"  load average at the end   {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             report_requests(requests, len(names))
+            per_reason = ", ".join(f"{r} {c / len(names):.2f}" for r, c in sorted(reasons.items()))
+            print(f"  Events per application by reason: {per_reason}")
         finally:
             for process in (operator, emulator):
                 if process is not None and process.poll() is None:
@@ -245,6 +248,17 @@ async def settled_requests(port: int, within: float = 60.0) -> Counter[tuple[str
             break
         last = now
     return last
+
+
+async def event_reasons(client: KubeClient) -> Counter[str]:
+    """The operator's Events about the applications, counted by reason (as the server holds
+    them: a Counter of what was posted, not of what was recorded)."""
+    listing = await client.send(KubeRequest("GET", "/api/v1/namespaces/default/events"))
+    return Counter(
+        str(e.get("reason"))
+        for e in listing.get("items") or []
+        if (e.get("involvedObject") or {}).get("kind") == "SparkApplication"
+    )
 
 
 def report_requests(requests: Counter[tuple[str, str]], n: int) -> None:
