@@ -148,4 +148,24 @@ class ServerThread(Generic[S]):
             self.call(self.server.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
-        self._loop.close()
+        if not self._thread.is_alive():
+            close_loop(self._loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a stopped ``loop`` as :func:`asyncio.run` closes its own.
+
+    What still runs is cancelled and awaited, and suspended async generators are finalized,
+    so their connections close now; a bare ``loop.close()`` leaves them to the garbage
+    collector, whose "unclosed transport" warnings then land in whatever code runs next.
+    """
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()

@@ -34,6 +34,7 @@ from kubespark.operator.clock import ManualClock, OperatorClock
 from kubespark.operator.install import install_crds
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import run_operator
+from kubespark.serving import close_loop
 from kubespark.submit import server_capabilities
 
 VERSIONS = ("1.16", "1.19", "1.21", str(newest_version()))
@@ -94,7 +95,7 @@ class OperatorThread:
         except BaseException as err:  # surfaced by stop()
             self.error = err
         finally:
-            self.loop.close()
+            close_loop(self.loop)
 
     def start(self) -> None:
         self.thread.start()
