@@ -229,6 +229,7 @@ class Emulator:
             on_restart=self.restart,
             network=self.kubelet,
             runtime=self.kubelet,
+            usage=self.kubelet,
             authorizer=RbacAuthorizer(self.api.store)
             if self.options.authorization == "rbac"
             else None,

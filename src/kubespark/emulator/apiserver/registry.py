@@ -158,6 +158,13 @@ class Registry:
                 return r
         return candidates[0] if candidates else None
 
+    def add_aggregated(self, resources: Iterable[ServedResource]) -> None:
+        """Serve resources an aggregated API server would (metrics.k8s.io), once each."""
+        new = [r for r in resources if (r.group, r.version, r.plural) not in self._index]
+        if new:
+            self.builtin.extend(new)
+            self._reindex()
+
     def set_custom(self, crd_name: str, resources: list[ServedResource]) -> None:
         if resources:
             self._custom[crd_name] = resources
