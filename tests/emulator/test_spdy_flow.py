@@ -157,8 +157,8 @@ def test_exec_output_stays_within_a_flow_controlled_clients_windows(
             ended = any(f.fin for f in out)
             if not ended:
                 assert len(received) == granted  # it stopped exactly at the window's edge
-                peer.send(spdy.WindowUpdate(3, 50_000), spdy.WindowUpdate(0, 50_000))
-                granted += 50_000
+                peer.send(spdy.WindowUpdate(3, 100_000), spdy.WindowUpdate(0, 100_000))
+                granted += 100_000
         assert bytes(received) == payload
     finally:
         peer.sock.close()
