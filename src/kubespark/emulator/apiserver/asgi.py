@@ -794,7 +794,7 @@ class EmulatorApp:
         self, req: Request, group: str, version: str, parts: list[str]
     ) -> Response | Stream:
         registry = self.api.registry
-        if not registry.in_group_version(group, version):
+        if not registry.serves(group, version):
             return _status_response(path_not_found().status)
         watch_prefix = parts[0] == "watch"
         if watch_prefix:

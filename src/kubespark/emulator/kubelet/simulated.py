@@ -251,7 +251,9 @@ class Kubelet:
         # Events are best effort, as in clusters; they skip the field manager (no
         # managedFields), which halves what a pod's life costs the server.
         with contextlib.suppress(errors.APIError):
-            self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
+            self.api.create(
+                res, m.get("namespace", ""), body, WriteOptions(), managed=True, trusted=True
+            )
 
     # --- logs (LogSource) ----------------------------------------------------------------------
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
