@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from emu_helpers import Served, eventually, kubectl, needs_kubectl, phase, pod
 
-from kubespark.emulator.apiserver.metrics import SYSTEM_RESERVE
+from kubespark.emulator.apiserver.metrics import SYSTEM_RESERVE, cpu_quantity, memory_quantity
 from kubespark.emulator.kubelet import usage
 from kubespark.emulator.testing import RunningEmulator
 
@@ -75,15 +75,12 @@ async def test_usage_follows_the_documented_model(api: Served) -> None:
     got = (await client.get(f"{METRICS}/namespaces/default/pods/a")).json()
     assert got["kind"] == "PodMetrics" and got["apiVersion"] == "metrics.k8s.io/v1beta1"
     assert got["metadata"]["labels"] == {"app": "a"}
-    assert got["containers"] == [
-        {
-            "name": "main",
-            "usage": {
-                "cpu": f"{expected.cpu_nanocores}n",
-                "memory": f"{expected.memory_bytes // 1024}Ki",
-            },
-        }
-    ]
+    [container] = got["containers"]
+    assert container["name"] == "main"
+    cpu = usage.parse_quantity(container["usage"]["cpu"])
+    memory = usage.parse_quantity(container["usage"]["memory"])
+    assert cpu is not None and cpu * 10**9 == expected.cpu_nanocores
+    assert memory == expected.memory_bytes
     assert 0.2 * 2e9 <= expected.cpu_nanocores < 0.8 * 2e9
     assert 0.3 * 2**30 <= expected.memory_bytes < 0.8 * 2**30
     again = (await client.get(f"{METRICS}/namespaces/default/pods/a")).json()
@@ -160,3 +157,38 @@ def test_quantities(text: str, value: str) -> None:
 
 def test_not_a_quantity() -> None:
     assert usage.parse_quantity("lots") is None
+
+
+@pytest.mark.parametrize(
+    ("nanocores", "text"),
+    [(123_456_789, "123456789n"), (1_500_000, "1500u"), (250_000_000, "250m"), (2 * 10**9, "2")],
+)
+def test_cpu_is_written_as_a_scaled_quantity_writes_it(nanocores: int, text: str) -> None:
+    assert cpu_quantity(nanocores) == text
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [(1000, "1000"), (1536 * 1024, "1536Ki"), (3 * 2**20, "3Mi"), (2**31, "2Gi")],
+)
+def test_memory_is_written_as_a_binary_quantity_writes_it(nbytes: int, text: str) -> None:
+    assert memory_quantity(nbytes) == text
+
+
+@needs_kubectl
+def test_kubectl_get_podmetrics_prints_metrics_servers_table(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    kubectl(
+        emulator, tmp_path, "create", "-f", "-", stdin=json.dumps(with_requests("t", "1", "1Gi"))
+    )
+    kubectl(emulator, tmp_path, "wait", "--for=condition=Ready", "pod/t")
+    rows = kubectl(emulator, tmp_path, "get", "podmetrics").stdout.splitlines()
+    assert rows[0].split() == ["NAME", "CPU", "MEMORY", "WINDOW"]
+    name, cpu, memory, window = rows[1].split()
+    assert name == "t" and window == "30s"
+    cpu_cores, memory_bytes = usage.parse_quantity(cpu), usage.parse_quantity(memory)
+    assert cpu_cores is not None and Decimal("0.2") <= cpu_cores < Decimal("0.8")
+    assert memory_bytes is not None and 0.3 * 2**30 <= memory_bytes < 0.8 * 2**30
+    nodes = kubectl(emulator, tmp_path, "get", "nodemetrics").stdout.splitlines()
+    assert nodes[1].split()[0] == "emulated-node-1"

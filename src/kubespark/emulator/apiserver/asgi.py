@@ -838,12 +838,12 @@ class EmulatorApp:
         assert self.usage is not None
         if req.method != "GET" or sub or watch_prefix or req.flag("watch"):
             raise method_not_allowed()
-        self._negotiate(req, allow_table=False)
+        wanted = self._negotiate(req, allow_table=True)  # its ConvertToTable: kubectl get
         labels = parse_label_selector(req.query.get("labelSelector"))
         # metadata.name and metadata.namespace, as metrics-server filters its pods
         fields = parse_field_selector(req.query.get("fieldSelector"), res.kind, custom=True)
         body = metrics.answer(self.api.store, self.usage, res, namespace, name, labels, fields)
-        return self._json(req, body)
+        return self._render(req, res, body, wanted)
 
     def _verb(
         self, req: Request, res: ServedResource, namespace: str | None, name: str | None, sub: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from kubespark.emulator.apiserver.objects import Obj, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
@@ -34,6 +34,7 @@ __all__ = [
     "answer",
     "cpu_quantity",
     "memory_quantity",
+    "table_cells",
 ]
 
 GROUP = "metrics.k8s.io"
@@ -66,11 +67,51 @@ class UsageSource(Protocol):
 
 
 def cpu_quantity(nanocores: int) -> str:
-    return f"{nanocores}n"
+    """Nanocores as ``resource.NewScaledQuantity(n, -9).String()`` writes them: the largest
+    exponent (a multiple of 3, at most 0) that keeps the number whole (``1500u``, ``2``)."""
+    value, suffixes = nanocores, ("n", "u", "m", "")
+    step = 0
+    while value and value % 1000 == 0 and step < 3:
+        value //= 1000
+        step += 1
+    return f"{value}{suffixes[step]}" if value else "0"
 
 
 def memory_quantity(nbytes: int) -> str:
-    return f"{nbytes // 1024}Ki" if nbytes % 1024 == 0 else str(nbytes)
+    """Bytes as ``NewQuantity(n, BinarySI).String()`` writes them: the largest power of 1024
+    that divides them (``1536Ki``, ``2Gi``), plain bytes otherwise."""
+    value, suffixes = nbytes, ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+    step = 0
+    while value and value % 1024 == 0 and step < 6:
+        value //= 1024
+        step += 1
+    return f"{value}{suffixes[step]}"
+
+
+def table_cells(item: Obj) -> list[Any]:
+    """A row of metrics-server's Table: name, cpu, memory (a pod's containers summed), window."""
+    usages = [c.get("usage") or {} for c in item.get("containers") or []] or [
+        item.get("usage") or {}
+    ]
+    cpu = sum(_nanocores(u.get("cpu")) for u in usages)
+    memory = sum(_bytes(u.get("memory")) for u in usages)
+    name = (item.get("metadata") or {}).get("name", "")
+    return [name, cpu_quantity(cpu), memory_quantity(memory), item.get("window", "")]
+
+
+def _nanocores(text: object) -> int:
+    return _scaled(str(text or "0"), {"n": 1, "u": 10**3, "m": 10**6, "": 10**9})
+
+
+def _bytes(text: object) -> int:
+    return _scaled(str(text or "0"), {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "": 1})
+
+
+def _scaled(text: str, units: dict[str, int]) -> int:
+    for suffix, factor in units.items():
+        if suffix and text.endswith(suffix):
+            return int(text[: -len(suffix)]) * factor
+    return int(text) * units[""]
 
 
 def _window(seconds: float) -> str:
