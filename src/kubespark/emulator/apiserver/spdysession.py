@@ -311,8 +311,9 @@ class SpdyChannels:
             await self.wire.data(stream, data)
 
     async def read(self) -> tuple[int, bytes] | None:
-        """The next chunk for the session; taking it (the last one written and drained, as
-        the session reads one at a time) gives its bytes back to stdin's window."""
+        """The next chunk for the session; taking it gives its bytes back to stdin's window
+        (the session takes a chunk only once the one before is written and drained, so at
+        most one chunk is held beyond what the window allows)."""
         frame = await self.inbound.get()
         if frame is not None and frame[0] == 0 and frame[1] and 0 in self.streams:
             await self.wire.consumed(self.streams[0], len(frame[1]))
