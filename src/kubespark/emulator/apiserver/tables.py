@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from kubespark.emulator.apiserver import metrics
 from kubespark.emulator.apiserver.objects import Obj, parse_rfc3339, peek_meta
 from kubespark.emulator.apiserver.registry import ServedResource
 
@@ -366,6 +367,8 @@ _CELLS: Mapping[str, Cells] = {
     "apps/daemonsets": _daemonset_cells,
     "batch/jobs": _job_cells,
     "batch/cronjobs": _cronjob_cells,
+    "metrics.k8s.io/pods": lambda obj, now: metrics.table_cells(obj),
+    "metrics.k8s.io/nodes": lambda obj, now: metrics.table_cells(obj),
 }
 
 

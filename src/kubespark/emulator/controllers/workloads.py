@@ -307,7 +307,9 @@ class WorkloadControllers(ControllerLoop):
         source = {"component": component}
         body = core_event(obj, reference, reason, message, type_=kind_of, source=source)
         with contextlib.suppress(errors.APIError):
-            self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
+            self.api.create(
+                res, m.get("namespace", ""), body, WriteOptions(), managed=True, trusted=True
+            )
 
     def _pod_from(self, template: Obj, prefix: str, ns: str, owner_ref: dict[str, Any]) -> Obj:
         tmeta = template.get("metadata") or {}
