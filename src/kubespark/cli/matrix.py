@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from kubespark import __version__
-from kubespark.cli.flags import OutputFlag
 from kubespark.cli.output import EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.cli.verdicts import VERDICT_STYLE
 from kubespark.errors import InputError
@@ -32,6 +30,14 @@ from kubespark.knowledge import (
     matrix_view,
 )
 from kubespark.knowledge import Table as MatrixTable
+
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
+if TYPE_CHECKING:
+    import typer
+
+    from kubespark.cli.flags import OutputFlag
 
 __all__ = ["matrix", "matrix_html"]
 
@@ -63,7 +69,7 @@ def matrix(
         _render_table(console, table, built)
         if html is not None:
             console.print(f"\nwrote {escape(str(html))}")
-    raise typer.Exit(EXIT_OK)
+    raise SystemExit(EXIT_OK)
 
 
 def matrix_html(view: dict[str, Any]) -> str:
