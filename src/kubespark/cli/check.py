@@ -13,9 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from rich.markup import escape
-
-from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
+from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, markup_stdout, print_json
+from kubespark.cli.plain import escape
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError
 from kubespark.knowledge import Combination, assessment_view, evaluate, load_knowledge
@@ -103,7 +102,7 @@ def check(
             ]
         print_json(view)
     else:
-        console = stdout()
+        console = markup_stdout()
         if cluster is not None:
             console.print(f"[dim]server {cluster.server}: {cluster.git_version}[/]")
             for note in cluster.notes:

@@ -14,13 +14,15 @@ import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from rich.console import Console
-from rich.markup import escape
-
+from kubespark.cli.plain import MarkupConsole, PlainConsole, escape, plain_possible
 from kubespark.errors import KubesparkError
 from kubespark.redaction import redact, redact_text
+
+# rich is imported when a console is made: an offline verdict printed to a pipe needs none.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,11 +34,20 @@ EXIT_INTERNAL = 3
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True)
+
+
+def markup_stdout() -> MarkupConsole:
+    """A console for markup strings: rich's on a terminal, the same text without rich elsewhere."""
+    return PlainConsole() if plain_possible() else stdout()
 
 
 def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:

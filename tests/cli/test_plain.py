@@ -1,0 +1,107 @@
+"""Plain rendering: without rich, the same text rich prints where it prints no styles.
+
+Every verdict ``check`` can print (each Spark release on each Kubernetes minor, with and without
+an operator and a JDK) is rendered twice, through rich's console writing to a non-terminal and
+through :class:`kubespark.cli.plain.PlainConsole`, and the two texts must be equal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.text import Text
+
+from kubespark.cli.plain import PlainConsole, escape, plain_possible, strip_markup
+from kubespark.cli.verdicts import render_assessment
+from kubespark.knowledge import Combination, evaluate, load_knowledge
+from kubespark.versions import Version, parse_jdk_version, parse_operator_version
+
+TRICKY = [
+    "plain",
+    "[bold]x[/] and [red]y[/red]",
+    "a \\[literal] tag",
+    "two \\\\[bold]backslashes[/] then a tag",
+    "three \\\\\\[x] escaped",
+    "list[0] and dict['k'] and [1.2] and [/path]",
+    "brackets [A-Z] stay",
+    "ends with a backslash \\",
+    "[dim]note:[/] \x07bell\rreturn",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_escape_strip_and_print_are_riches(text: str) -> None:
+    assert escape(text) == rich_escape(text)
+    control = dict.fromkeys((7, 8, 11, 12, 13))  # what rich's Text strips, after the markup
+    stripped = strip_markup(escape(text)).translate(control)
+    assert stripped == Text.from_markup(escape(text), emoji=False).plain
+    plain, rich = _both(lambda console: console.print(escape(text), "[bold]x[/]"))
+    assert plain == rich
+    if "[/path]" not in text:  # rich refuses a closing tag it did not open
+        stripped = strip_markup(text).translate(control)
+        assert stripped == Text.from_markup(text, emoji=False).plain
+        plain, rich = _both(lambda console: console.print(text))
+        assert plain == rich
+
+
+def _both(render: object) -> tuple[str, str]:
+    rich_out = io.StringIO()
+    render(Console(file=rich_out, soft_wrap=True))  # type: ignore[operator]
+    plain_out = io.StringIO()
+    with contextlib.redirect_stdout(plain_out):
+        render(PlainConsole())  # type: ignore[operator]
+    return plain_out.getvalue(), rich_out.getvalue()
+
+
+def test_every_verdict_check_prints_is_the_same_without_rich() -> None:
+    kb = load_knowledge()
+    minors = sorted({v.minor_version for v in kb.spark_releases})
+    operators = [
+        None,
+        parse_operator_version("v1beta2-1.6.2-3.5.0"),
+        parse_operator_version("v2.1.0"),
+    ]
+    combos = [
+        Combination(spark=spark, kubernetes=kube, operator=operator, jdk=jdk)
+        for spark in [None, *minors, Version(3, 5, 1)]
+        for kube in [None, *kb.kube_minors[::3]]
+        for operator in operators
+        for jdk in (None, parse_jdk_version("8u252"))
+    ]
+    assert len(combos) > 500
+    for combo in combos:
+        found = evaluate(combo)
+        plain, rich = _both(lambda console, a=found: render_assessment(console, a, "a [title]"))
+        assert plain == rich, combo
+
+
+def test_what_plain_cannot_reproduce_goes_to_rich() -> None:
+    for objects in (["a\tb"], ["an :smile: face"], [Text("a renderable")]):
+        plain, rich = _both(lambda console: console.print(*objects))  # noqa: B023
+        assert plain == rich
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, True),  # pytest's captured stdout is no terminal
+        ({"FORCE_COLOR": "1"}, False),
+        ({"FORCE_COLOR": ""}, True),
+        ({"TTY_COMPATIBLE": "1"}, False),
+        ({"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, True),
+    ],
+)
+def test_plain_only_where_rich_would_print_no_styles(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], expected: bool
+) -> None:
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert plain_possible() is expected
+    assert Console().is_terminal is not expected
