@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.text import Text
 
+from kubespark.cli.matrix import _plain_grid, _render_table
 from kubespark.cli.plain import PlainConsole, escape, plain_possible, strip_markup
 from kubespark.cli.verdicts import render_assessment
-from kubespark.knowledge import Combination, evaluate, load_knowledge
+from kubespark.knowledge import Combination, PathName, build_matrix, evaluate, load_knowledge
 from kubespark.versions import Version, parse_jdk_version, parse_operator_version
 
 TRICKY = [
@@ -105,3 +106,18 @@ def test_plain_only_where_rich_would_print_no_styles(
         monkeypatch.setenv(name, value)
     assert plain_possible() is expected
     assert Console().is_terminal is not expected
+
+
+@pytest.mark.parametrize("path", list(PathName))
+def test_the_matrix_heatmap_is_the_same_without_rich(path: PathName) -> None:
+    built = build_matrix()
+    table = built.table(path)
+    plain, rich = _both(lambda console: _render_table(console, table, built))
+    assert plain == rich
+    assert "✗" in plain or "✓" in plain
+
+
+def test_a_title_rich_would_wrap_is_left_to_rich() -> None:
+    built = build_matrix()
+    table = built.table(PathName.SPARK_SUBMIT)
+    assert _plain_grid("a title " * 20, built, [(r.label, []) for r in table.rows]) is None

@@ -12,7 +12,6 @@ Exit codes: 0 clean, 1 problems found, 2 input error.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import sys
@@ -109,8 +108,10 @@ def validate(
 
 def _live_surface(kubeconfig: str | None, context: str | None) -> ApiSurface:
     """The API surface the server of a kubeconfig context describes (discovery, OpenAPI)."""
-    # Imported here: the HTTP client and kubeconfig handling cost start-up time offline runs
-    # do not need.
+    # Imported here: asyncio, the HTTP client and kubeconfig handling cost start-up time
+    # offline runs do not need.
+    import asyncio
+
     from kubespark.compat.capabilities import live_capabilities
     from kubespark.kube.client import KubeClient
 
