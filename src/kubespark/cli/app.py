@@ -130,15 +130,19 @@ def _flag_row(param: Any, hints: dict[str, Any]) -> dict[str, Any] | None:
     default: Any = param.default
     if kind is None or getattr(param, "is_flag", False) != (kind == "flag"):
         return None
-    if kind == "strs" and not param.required:
+    if kind == "strs" and not param.required and default is not None:
         return None
-    row: dict[str, Any] = {"name": param.name, "opts": list(param.opts), "kind": kind}
+    argument = getattr(param, "param_type_name", "option") == "argument"
+    opts = [] if argument else list(param.opts)
+    row: dict[str, Any] = {"name": param.name, "opts": opts, "kind": kind, "argument": argument}
     if isinstance(default, Enum):
         row["enum"] = f"{type(default).__module__}:{type(default).__qualname__}"
         default = default.value
     elif kind == "enum":
         return None
-    if not isinstance(default, str | bool | None):
+    if not isinstance(default, str | bool | None) and not (
+        kind == "float" and type(default) is float
+    ):
         return None
     return {**row, "required": bool(param.required), "default": default}
 
@@ -153,6 +157,8 @@ def _kind(annotation: Any) -> str | None:
         return "flag"
     if annotation is Path:
         return "path"
+    if annotation is float:
+        return "float"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "enum"
     if typing.get_origin(annotation) is list and typing.get_args(annotation) == (str,):

@@ -34,9 +34,9 @@ COMMANDS: dict[str, str] = {
     "ui": "kubespark.cli.ui:ui",
 }
 
-# The offline commands kubespark.cli.entry runs without typer (kubespark.cli.shortpath): their
-# modules name typer only in annotations, and every flag they take is of a plain kind.
-SHORT_PATH = frozenset({"check", "matrix", "plan", "validate"})
+# The commands kubespark.cli.entry runs without typer (kubespark.cli.shortpath), the offline ones
+# and submit: their modules name typer only in annotations, and every flag is of a plain kind.
+SHORT_PATH = frozenset({"check", "matrix", "plan", "validate", "submit"})
 
 # The first line of each command's docstring, listed by ``kubespark --help`` without importing the
 # command (a test keeps them equal to the docstrings).

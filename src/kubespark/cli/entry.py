@@ -55,11 +55,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write(text)
 
 
-def _run(args: list[str]) -> None:
+def _without_httpx_cli() -> None:
     # httpx's package imports its own command line (httpx._main: click, rich.progress, pygments)
     # when it can; a None entry makes that import fail, which httpx handles (its `httpx` command
     # is not ours to run). Nothing in kubespark uses it; a command process need not load it.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def _run(args: list[str]) -> None:
+    _without_httpx_cli()
     from kubespark.cli.app import main as run_app
 
     run_app(args)
@@ -82,6 +86,7 @@ def _short_path(args: list[str]) -> bool:
     from kubespark.cli.contract import guarded
     from kubespark.cli.output import fail_on_input_errors
 
+    _without_httpx_cli()
     module, _, function = COMMANDS[name].partition(":")
     command = fail_on_input_errors(getattr(importlib.import_module(module), function))
     guarded(lambda _: command(**values), args)

@@ -11,7 +11,8 @@ declaration), into the same cache directory and under the same kind of key as th
 :mod:`kubespark.cli.entry`, which then calls the command with the parsed values.
 
 The short path accepts only the plain grammar (``--flag value``, ``--flag=value``, ``-f value``,
-each option at most once, no positional argument, no help); anything else, and any value it
+each option at most once, positional arguments as many as the command declares, no help);
+anything else, and any value it
 cannot convert exactly, is ``None``: the caller hands the command line to typer, whose messages
 and exit codes are then the ones users see. Standard library only: it runs on every invocation.
 """
@@ -26,7 +27,7 @@ from typing import Any
 __all__ = ["KINDS", "parse", "read_table", "table_path", "write_table"]
 
 # The kinds a table may hold; a command with any other parameter gets no table.
-KINDS = frozenset({"str", "path", "flag", "enum", "strs"})
+KINDS = frozenset({"str", "path", "flag", "enum", "strs", "float"})
 
 
 def table_path(directory: str, key: str) -> str:
@@ -64,10 +65,15 @@ def write_table(path: str, table: list[dict[str, Any]]) -> None:
 def parse(table: list[dict[str, Any]], args: list[str]) -> dict[str, Any] | None:
     """The command's keyword arguments from ``args``, or None: let typer parse this line."""
     by_option = {opt: row for row in table for opt in row["opts"]}
+    positional = [row for row in table if row.get("argument")]
     given: dict[str, Any] = {}
     index = 0
     while index < len(args):
         arg = args[index]
+        if positional and (arg == "-" or arg[:1] != "-"):
+            given[positional.pop(0)["name"]] = arg
+            index += 1
+            continue
         name, eq, attached = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         row = by_option.get(name)
         if row is None or (row["name"] in given and row["kind"] != "strs"):
@@ -121,4 +127,10 @@ def _convert(row: dict[str, Any], raw: Any) -> Any:
         return next((member for member in enum if member.value == raw), None)
     if kind == "strs":
         return list(raw)
+    if kind == "float":
+        # As kubespark.cli.coercion reads a number; anything else is typer's to refuse.
+        try:
+            return float(str(raw).strip())
+        except ValueError:
+            return None
     return raw  # str, flag

@@ -20,11 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people
 from kubespark.driver.kubeflow import LABEL_APP_NAME
@@ -37,7 +35,13 @@ from kubespark.submit.flow import Outcome, Target, plan_dry_run, submit_and_foll
 from kubespark.submit.progress import Progress
 from kubespark.submit.submitted_apps import LABEL_SUBMITTED_BY, SUBMITTED_BY_CLI
 
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
 if TYPE_CHECKING:
+    import typer
+
+    from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
     from kubespark.doctor.report import Report
 
 __all__ = ["TextProgress", "exit_code", "render_outcome", "submit"]
@@ -111,7 +115,7 @@ def submit(
             print_json(plan_view(plan, server))
         else:
             render_plan(console, plan, server)
-        raise typer.Exit(EXIT_OK)
+        raise SystemExit(EXIT_OK)
     show = TextProgress(console) if output is OutputFormat.TEXT else None
     try:
         outcome = asyncio.run(
@@ -130,7 +134,7 @@ def submit(
         print_json(outcome.view())
     else:
         render_outcome(console, outcome)
-    raise typer.Exit(exit_code(outcome))
+    raise SystemExit(exit_code(outcome))
 
 
 def exit_code(outcome: Outcome) -> int:
