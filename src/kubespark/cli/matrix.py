@@ -9,7 +9,6 @@ click. It must not evaluate anything itself.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -70,6 +69,8 @@ def matrix(
 
 def matrix_html(view: dict[str, Any]) -> str:
     """The page: the template with the matrix data embedded (``</`` escaped for the script tag)."""
+    from importlib import resources  # --html only
+
     template = resources.files("kubespark.cli").joinpath("templates/matrix.html")
     data = json.dumps({**view, "generator": __version__}, separators=(",", ":"))
     return template.read_text(encoding="utf-8").replace(_PLACEHOLDER, data.replace("</", "<\\/"))

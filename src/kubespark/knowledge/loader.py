@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubespark.errors import DataError
 from kubespark.knowledge.base import Knowledge
@@ -28,6 +26,9 @@ from kubespark.knowledge.schema import (
     SparkData,
 )
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 __all__ = ["load_knowledge", "load_knowledge_from"]
 
 M = TypeVar("M")
@@ -40,6 +41,8 @@ def load_knowledge() -> Knowledge:
 
 
 def _load_packaged() -> Knowledge:
+    from importlib import resources  # only when the disk cache misses: it costs start-up
+
     return load_knowledge_from(resources.files("kubespark.knowledge") / "data")
 
 
