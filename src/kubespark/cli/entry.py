@@ -22,7 +22,6 @@ import os
 import sys
 
 from kubespark import __version__
-from kubespark.cli import shortpath
 from kubespark.cli.commands import COMMANDS, SHORT_PATH
 
 # Only the standard library's cheapest modules at import: every invocation pays for them.
@@ -70,10 +69,14 @@ def _run(args: list[str]) -> None:
 
 
 def _short_path(args: list[str]) -> bool:
-    """Run an offline command from its stored flag table; False when typer must parse the line."""
+    """Run a command from its stored flag table; False when typer must parse the line."""
     name = args[0] if args else ""
     key = short_path_key(name) if name in SHORT_PATH else None
-    table = None if key is None else shortpath.read_table(shortpath.table_path(cache_dir(), key))
+    if key is None:
+        return False
+    from kubespark.cli import shortpath  # json: not for --version and help
+
+    table = shortpath.read_table(shortpath.table_path(cache_dir(), key))
     if table is None:
         return False
     from kubespark.cli.contract import without_debug
