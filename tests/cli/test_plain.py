@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.text import Text
+from typer.testing import CliRunner
 
+from kubespark.cli import output
+from kubespark.cli.app import app
 from kubespark.cli.matrix import _plain_grid, _render_table
 from kubespark.cli.plain import PlainConsole, escape, plain_possible, strip_markup
 from kubespark.cli.verdicts import render_assessment
+from kubespark.emulator.testing import RunningEmulator
 from kubespark.knowledge import Combination, PathName, build_matrix, evaluate, load_knowledge
 from kubespark.versions import Version, parse_jdk_version, parse_operator_version
+
+SPARK_PI = yaml.safe_load(
+    (Path(__file__).parents[2] / "examples" / "spark-pi.yaml").read_text(encoding="utf-8")
+)
+SPARK_PI["spec"]["driver"].pop("serviceAccount", None)  # the emulator's default one is there
 
 TRICKY = [
     "plain",
@@ -121,3 +133,29 @@ def test_a_title_rich_would_wrap_is_left_to_rich() -> None:
     built = build_matrix()
     table = built.table(PathName.SPARK_SUBMIT)
     assert _plain_grid("a title " * 20, built, [(r.label, []) for r in table.rows]) is None
+
+
+@pytest.mark.usefixtures("own_caches")
+def test_submit_prints_the_same_without_rich(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dry run, a submission and a refused second submission, through each console."""
+    printed: dict[bool, list[str]] = {}
+    for plain in (False, True):
+        monkeypatch.setattr(output, "plain_possible", lambda plain=plain: plain)
+        name = f"plain-{int(plain)}"  # the same length: body sizes are printed
+        app_file = tmp_path / f"{name}.yaml"
+        app_file.write_text(yaml.safe_dump({**SPARK_PI, "metadata": {"name": name}}))
+        kubeconfig = ["--kubeconfig", str(emulator.kubeconfig_path)]
+        runs = [
+            ["submit", str(app_file), "--dry-run", "--k8s", "1.19"],
+            ["submit", str(app_file), *kubeconfig],
+            ["submit", str(app_file), *kubeconfig],  # it exists now: the failure's lines
+        ]
+        printed[plain] = []
+        for argv in runs:
+            result = CliRunner().invoke(app, argv)
+            text = result.output.replace(name, "<name>").replace(str(emulator.url), "<url>")
+            printed[plain].append(re.sub(r"[0-9a-f-]{36}|[0-9a-f]{16,}", "<id>", text))
+    assert printed[True] == printed[False]
+    assert "failed" in printed[True][2] and "kubespark delete <name>" in printed[True][2]
