@@ -34,6 +34,9 @@ HEAVY = (
     "cryptography",
     "prometheus_client",
     "croniter",
+    # The knowledge base's records are dataclasses and Status is built only on a failure: an
+    # offline command's verdict needs no validation library.
+    "pydantic",
     "kubespark.kube.client",
     "kubespark.kube.transport",
     "kubespark.emulator",
