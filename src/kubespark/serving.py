@@ -167,5 +167,8 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
+        # A closed transport lets go of its socket in a callback of the next iteration.
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
     finally:
         loop.close()
