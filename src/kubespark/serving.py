@@ -3,7 +3,8 @@
 Owns what the emulator, the operator's metrics endpoint and the dashboard each did alike: take
 the port at start (so a taken one is a clear :class:`InputError` naming the flag, not a failed
 task later) and run uvicorn on that socket while the embedding program keeps its own signals;
-:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard;
+:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard, and
+:func:`send_response` their whole answers (the ASGI messages, whatever the body says);
 :class:`ServerThread` runs a server on its own loop for synchronous callers (tests, benchmarks).
 It must not know what is served.
 """
@@ -14,12 +15,34 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 
 from kubespark.errors import InputError
+
+# The ASGI callables, as the operator's endpoint and the dashboard receive them.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def send_response(
+    send: Send,
+    code: int,
+    body: bytes,
+    content_type: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """One whole HTTP answer: status, content type and length, ``headers``, then ``body``."""
+    start = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": code, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 class EmbeddedServer(uvicorn.Server):

@@ -7,47 +7,22 @@ neither typer nor rich; another terminal width or command is another entry.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import probe
 
 from kubespark import __version__
 from kubespark.cli.entry import help_cache_key
 from kubespark.emulator.testing import RunningEmulator
 
-PROBE = """
-import json, sys
-out = sys.argv.pop(1)
-from kubespark.cli.entry import main
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
-else:
-    code = 0
-with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
-"""
 FRAMEWORK = ("typer", "rich", "click", "pydantic", "yaml")
 
 
-def run(tmp_path: Path, *argv: str, columns: int = 80) -> tuple[str, int, set[str]]:
-    out = tmp_path / "probe.json"
-    env = {**os.environ, "KUBESPARK_CACHE": str(tmp_path / "cache"), "COLUMNS": str(columns)}
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    report = json.loads(out.read_text())
-    return proc.stdout, report["code"] or 0, set(report["modules"])
+def run(tmp_path: Path, *argv: str, columns: int = 80) -> tuple[str, object, set[str]]:
+    env = {"KUBESPARK_CACHE": str(tmp_path / "cache"), "COLUMNS": str(columns)}
+    got = probe(tmp_path, *argv, env=env)
+    return got.stdout, got.code, set(got.modules)
 
 
 def framework(modules: set[str]) -> list[str]:
