@@ -69,8 +69,25 @@ def peak_rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def profiled(command: list[str], profile: str | None) -> list[str]:
+    """``python -m kubespark ...`` as is, or under cProfile writing ``profile`` at exit.
+
+    CPU time, not wall time: this machine's other processes must not count. The stats are
+    dumped at exit, so the process must end by SIGTERM or SIGINT, not SIGKILL.
+    """
+    if not profile:
+        return command
+    boot = (
+        "import atexit, cProfile, signal, sys, time; p = cProfile.Profile(time.process_time); "
+        f"atexit.register(p.dump_stats, {profile!r}); sys.argv = sys.argv[1:]; "
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+        "from kubespark.cli.app import main; p.enable(); main()"
+    )
+    return [sys.executable, "-c", boot, *command[2:]]
+
+
 def start_emulator(
-    version: str, speed: float, workdir: Path
+    version: str, speed: float, workdir: Path, profile: str | None = None
 ) -> tuple[subprocess.Popen[bytes], Path]:
     kubeconfig = workdir / "kubeconfig"
     command = [
@@ -83,7 +100,7 @@ def start_emulator(
         "--speed",
         str(speed),
     ]
-    command += ["--kubeconfig-out", str(kubeconfig)]
+    command = [*profiled(command, profile), "--kubeconfig-out", str(kubeconfig)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         if kubeconfig.exists():
@@ -120,13 +137,7 @@ def start_operator(
     kubeconfig: Path, workers: int, log: Path, port: int, profile: str | None = None
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "kubespark", "operator", "--kubeconfig", str(kubeconfig)]
-    if profile:  # CPU time, not wall time: this machine's other processes must not count
-        boot = (
-            "import atexit, cProfile, sys, time; p = cProfile.Profile(time.process_time); "
-            f"atexit.register(p.dump_stats, {profile!r}); sys.argv = sys.argv[1:]; "
-            "from kubespark.cli.app import main; p.enable(); main()"
-        )
-        command = [sys.executable, "-c", boot, *command[2:]]
+    command = profiled(command, profile)
     command += ["--standalone", "--metrics-port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -171,7 +182,7 @@ async def create_all(client: KubeClient, apps: list[dict[str, Any]], concurrency
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp:
         workdir = Path(tmp)
-        emulator, kubeconfig = start_emulator(args.k8s, args.speed, workdir)
+        emulator, kubeconfig = start_emulator(args.k8s, args.speed, workdir, args.profile_emulator)
         operator: subprocess.Popen[bytes] | None = None
         try:
             client = KubeClient.from_kubeconfig(str(kubeconfig), retry=RetryPolicy(attempts=8))
@@ -183,6 +194,7 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 await asyncio.sleep(args.warmup)  # discovery, kopf's first listing
                 cpu_before = cpu_seconds(operator.pid)
+                emulator_before = cpu_seconds(emulator.pid)
                 requests_before = api_requests(port)
                 names = [f"bench-{i:05d}" for i in range(args.apps)]
                 times: dict[str, dict[str, float]] = {}
@@ -198,18 +210,28 @@ async def run(args: argparse.Namespace) -> None:
                 watcher.cancel()
                 await asyncio.gather(watcher, return_exceptions=True)
                 cpu = cpu_seconds(operator.pid) - cpu_before
+                emulator_cpu = cpu_seconds(emulator.pid) - emulator_before
                 rss = peak_rss_mb(operator.pid)
                 emulator_rss = peak_rss_mb(emulator.pid)
                 requests = await settled_requests(port) - requests_before
+                reasons = await event_reasons(client)
             report(args, names, times, created, cpu, rss)
+            per_app = emulator_cpu / len(names) * 1000
+            print(
+                f"  emulator CPU              {emulator_cpu:8.2f} s    ({per_app:.1f} ms per "
+                "application)"
+            )
             print(f"  emulator peak RSS         {emulator_rss:8.1f} MB")
+            print(f"  load average at the end   {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             report_requests(requests, len(names))
+            per_reason = ", ".join(f"{r} {c / len(names):.2f}" for r, c in sorted(reasons.items()))
+            print(f"  Events per application by reason: {per_reason}")
         finally:
             for process in (operator, emulator):
                 if process is not None and process.poll() is None:
                     process.send_signal(signal.SIGTERM)
                     try:
-                        process.wait(20)
+                        process.wait(90 if args.profile or args.profile_emulator else 20)
                     except subprocess.TimeoutExpired:
                         process.kill()
 
@@ -226,6 +248,17 @@ async def settled_requests(port: int, within: float = 60.0) -> Counter[tuple[str
             break
         last = now
     return last
+
+
+async def event_reasons(client: KubeClient) -> Counter[str]:
+    """The operator's Events about the applications, counted by reason (as the server holds
+    them: a Counter of what was posted, not of what was recorded)."""
+    listing = await client.send(KubeRequest("GET", "/api/v1/namespaces/default/events"))
+    return Counter(
+        str(e.get("reason"))
+        for e in listing.get("items") or []
+        if (e.get("involvedObject") or {}).get("kind") == "SparkApplication"
+    )
 
 
 def report_requests(requests: Counter[tuple[str, str]], n: int) -> None:
@@ -305,6 +338,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", help="run the operator under cProfile, writing this file")
+    parser.add_argument(
+        "--profile-emulator", help="run the emulator under cProfile, writing this file"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -87,3 +87,34 @@ def test_executor_counts() -> None:
     values = parse_exposition(metrics.render().decode())
     assert values['spark_executor_running_count{app_type="Unknown"}'] == 0
     assert values['spark_executor_failure_count{app_type="Unknown"}'] == 1
+
+
+def _in_state(name: str, state: str, created: str, submitted: str | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"applicationState": {"state": state}} if state != "NEW" else {}
+    if submitted is not None:
+        status["lastSubmissionAttemptTime"] = submitted
+    return {"metadata": {"name": name, "creationTimestamp": created}, "status": status}
+
+
+def test_state_gauges_count_applications_and_the_oldest_wait_in_each_state() -> None:
+    metrics = OperatorMetrics()
+    apps = [
+        _in_state("a", "NEW", "2025-01-01T00:00:30Z"),
+        _in_state("b", "NEW", "2025-01-01T00:00:00Z"),
+        # SUBMITTED waits since its last submission attempt, not since creation.
+        _in_state("c", "SUBMITTED", "2024-12-31T00:00:00Z", "2025-01-01T00:00:50Z"),
+        _in_state("d", "SUBMITTED", "2024-12-31T00:00:00Z", "2025-01-01T00:00:40Z"),
+        _in_state("e", "RUNNING", "2025-01-01T00:02:00Z"),  # later than now: no negative wait
+    ]
+    metrics.observe_states(apps, NOW)
+    values = parse_exposition(metrics.render().decode())
+    assert values['kubespark_operator_applications{state="NEW"}'] == 2
+    assert values['kubespark_operator_applications{state="SUBMITTED"}'] == 2
+    assert values['kubespark_operator_oldest_in_state_seconds{state="NEW"}'] == 60
+    assert values['kubespark_operator_oldest_in_state_seconds{state="SUBMITTED"}'] == 20
+    assert values['kubespark_operator_oldest_in_state_seconds{state="RUNNING"}'] == 0
+    # A state left empty reads zero, it does not keep its last value.
+    metrics.observe_states(apps[:2], NOW)
+    values = parse_exposition(metrics.render().decode())
+    assert values['kubespark_operator_applications{state="SUBMITTED"}'] == 0
+    assert values['kubespark_operator_oldest_in_state_seconds{state="SUBMITTED"}'] == 0

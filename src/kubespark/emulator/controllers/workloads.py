@@ -21,7 +21,6 @@ import base64
 import contextlib
 import hashlib
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOpti
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, BucketKey, Event
+from kubespark.emulator.controllers.labelindex import LabelIndex, SelectorIndex, selects
 from kubespark.emulator.controllers.loop import ControllerLoop
 from kubespark.emulator.controllers.revisions import record_revision
 from kubespark.kube import errors
@@ -182,8 +182,31 @@ class WorkloadControllers(ControllerLoop):
         self.ca_pem = ca_pem
         self._pending: set[Key] = set()
         self._queue: asyncio.Queue[Key] = asyncio.Queue()
-        self._selectors: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
+        # Services' selectors, pods' and EndpointSlices' labels: the Endpoints controller looks
+        # them up instead of scanning the namespace on every pod event.
+        self._selectors = SelectorIndex()
+        self._pod_labels = LabelIndex()
+        self._slice_labels = LabelIndex()
+        for bucket in (_SERVICES, _PODS, _SLICES):
+            for obj in api.store.items(bucket):
+                self._index(bucket, obj, deleted=False)
         api.store.listen(self.on_event)
+
+    def _index(self, bucket: BucketKey, obj: Obj, *, deleted: bool) -> None:
+        m = peek_meta(obj)
+        ns, name = str(m.get("namespace", "")), str(m.get("name", ""))
+        if bucket == _SERVICES:
+            selector = (obj.get("spec") or {}).get("selector") or {}
+            if deleted or not selector:
+                self._selectors.remove(ns, name)
+            else:
+                self._selectors.put(ns, name, selector)
+            return
+        index = self._pod_labels if bucket == _PODS else self._slice_labels
+        if deleted:
+            index.remove(ns, name)
+        else:
+            index.put(ns, name, m.get("labels") or {})
 
     # --- events (synchronous, cheap) -----------------------------------------------------------
     def _enqueue(self, key: Key) -> None:
@@ -195,6 +218,8 @@ class WorkloadControllers(ControllerLoop):
         bucket, obj = event.bucket, event.obj
         m = peek_meta(obj)
         ns, name = m.get("namespace", ""), m.get("name", "")
+        if bucket in (_PODS, _SLICES):
+            self._index(bucket, obj, deleted=event.type == DELETED)
         if bucket == _PODS:
             self._on_pod(event, ns)
         elif bucket == _DEPLOYMENTS:
@@ -225,21 +250,16 @@ class WorkloadControllers(ControllerLoop):
             kind = _OWNER_KINDS.get(str((owner or {}).get("kind")))
             if owner is not None and kind is not None:
                 self._enqueue((kind, ns, str(owner.get("name"))))
-        selectors = self._selectors.get(ns)
-        if not selectors:
-            return
         labels = peek_meta(event.obj).get("labels") or {}
         old_labels = peek_meta(event.old).get("labels") or {} if event.old is not None else {}
-        for svc, selector in selectors.items():
-            if _selects(selector, labels) or _selects(selector, old_labels):
-                self._enqueue(("endpoints", ns, svc))
+        services = self._selectors.selecting(ns, labels)
+        if old_labels != labels:
+            services |= self._selectors.selecting(ns, old_labels)
+        for svc in sorted(services):
+            self._enqueue(("endpoints", ns, svc))
 
     def _on_service(self, event: Event, ns: str, name: str) -> None:
-        selector = (event.obj.get("spec") or {}).get("selector") or {}
-        if event.type == DELETED or not selector:
-            self._selectors[ns].pop(name, None)
-        else:
-            self._selectors[ns][name] = dict(selector)
+        self._index(_SERVICES, event.obj, deleted=event.type == DELETED)
         self._enqueue(("endpoints", ns, name))
 
     # --- loop ------------------------------------------------------------------------------------
@@ -793,10 +813,14 @@ class WorkloadControllers(ControllerLoop):
             if current is not None and svc is None:
                 self.api.delete(res, ns, name, DeleteOptions())
             return  # a Service's slices go with it (ownerReference, garbage collector)
+        selected = (
+            self.api.store.get(_PODS, ns, n) for n in self._pod_labels.matching(ns, selector)
+        )
         pods = [
             p
-            for p in self.api.store.items(_PODS, ns)
-            if _selects(selector, peek_meta(p).get("labels") or {})
+            for p in selected
+            if p is not None
+            and selects(selector, peek_meta(p).get("labels") or {})
             and (p.get("status") or {}).get("podIP")
             and not peek_meta(p).get("deletionTimestamp")
             and _phase(p) not in ("Succeeded", "Failed")
@@ -833,11 +857,13 @@ class WorkloadControllers(ControllerLoop):
         if res is None or not self.api.facts.endpoint_slices:
             return
         name = peek_meta(svc)["name"]
+        owned = {SERVICE_NAME_LABEL: name, MANAGED_BY_LABEL: SLICE_MANAGER}
         mine = [
             s
-            for s in self.api.store.items(_SLICES, ns)
-            if (peek_meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
-            and (peek_meta(s).get("labels") or {}).get(MANAGED_BY_LABEL) == SLICE_MANAGER
+            for s in (
+                self.api.store.get(_SLICES, ns, n) for n in self._slice_labels.matching(ns, owned)
+            )
+            if s is not None
         ]
         body = _slice_body(svc, pods, res.version, self.api.facts.endpoint_slice_serving)
         if not mine:
@@ -981,10 +1007,6 @@ def _pruned(value: Any) -> Any:
     if isinstance(value, list):
         return [_pruned(v) for v in value]
     return value
-
-
-def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
 def _finished(status: dict[str, Any]) -> bool:
