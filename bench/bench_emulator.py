@@ -192,6 +192,11 @@ def start_server(port: int, version: str, workdir: Path) -> subprocess.Popen[byt
     raise SystemExit("the emulator did not start")
 
 
+def load() -> str:
+    """The machine's load average: a shared machine's numbers mean little without it."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def line(
     label: str, value: float, unit: str, target: float | None = None, lower_is_better: bool = False
 ) -> None:
@@ -216,7 +221,7 @@ async def main_async(args: argparse.Namespace) -> None:
 async def measure(port: int, pid: int, args: argparse.Namespace) -> None:
     print(
         f"kubespark emulate --k8s {args.k8s}: pid {pid}, {os.cpu_count()} cores, "
-        f"{CONNECTIONS} client connections"
+        f"{CONNECTIONS} client connections, load average {load()} at start"
     )
     baseline = rss_mb(pid)
     n = args.objects
@@ -253,6 +258,7 @@ async def measure(port: int, pid: int, args: argparse.Namespace) -> None:
         seconds, rate = await watch_fanout(port, watchers, 200)
         line(f"watch fan-out: {watchers} watchers x 200 events", rate, "events/s")
         print(f"  {'':<44} all delivered in {seconds * 1e3:,.0f} ms")
+    print(f"  load average {load()} at the end (1, 5, 15 min; {os.cpu_count()} cores)")
     if failed or failed_gets or failed_pods:
         print(f"  failures: creates {failed}, gets {failed_gets}, pods {failed_pods}")
 

@@ -3,7 +3,8 @@
 Owns what the emulator, the operator's metrics endpoint and the dashboard each did alike: take
 the port at start (so a taken one is a clear :class:`InputError` naming the flag, not a failed
 task later) and run uvicorn on that socket while the embedding program keeps its own signals;
-:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard;
+:class:`AppServer` is that life cycle whole, for the operator's endpoint and the dashboard, and
+:func:`send_response` their whole answers (the ASGI messages, whatever the body says);
 :class:`ServerThread` runs a server on its own loop for synchronous callers (tests, benchmarks).
 It must not know what is served.
 """
@@ -14,12 +15,34 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 
 from kubespark.errors import InputError
+
+# The ASGI callables, as the operator's endpoint and the dashboard receive them.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def send_response(
+    send: Send,
+    code: int,
+    body: bytes,
+    content_type: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """One whole HTTP answer: status, content type and length, ``headers``, then ``body``."""
+    start = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": code, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -148,4 +171,27 @@ class ServerThread(Generic[S]):
             self.call(self.server.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
-        self._loop.close()
+        if not self._thread.is_alive():
+            close_loop(self._loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a stopped ``loop`` as :func:`asyncio.run` closes its own.
+
+    What still runs is cancelled and awaited, and suspended async generators are finalized,
+    so their connections close now; a bare ``loop.close()`` leaves them to the garbage
+    collector, whose "unclosed transport" warnings then land in whatever code runs next.
+    """
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        # A closed transport lets go of its socket in a callback of the next iteration.
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()

@@ -7,47 +7,22 @@ neither typer nor rich; another terminal width or command is another entry.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import probe
 
 from kubespark import __version__
 from kubespark.cli.entry import help_cache_key
 from kubespark.emulator.testing import RunningEmulator
 
-PROBE = """
-import json, sys
-out = sys.argv.pop(1)
-from kubespark.cli.entry import main
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
-else:
-    code = 0
-with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
-"""
 FRAMEWORK = ("typer", "rich", "click", "pydantic", "yaml")
 
 
-def run(tmp_path: Path, *argv: str, columns: int = 80) -> tuple[str, int, set[str]]:
-    out = tmp_path / "probe.json"
-    env = {**os.environ, "KUBESPARK_CACHE": str(tmp_path / "cache"), "COLUMNS": str(columns)}
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    report = json.loads(out.read_text())
-    return proc.stdout, report["code"] or 0, set(report["modules"])
+def run(tmp_path: Path, *argv: str, columns: int = 80) -> tuple[str, object, set[str]]:
+    env = {"KUBESPARK_CACHE": str(tmp_path / "cache"), "COLUMNS": str(columns)}
+    got = probe(tmp_path, *argv, env=env)
+    return got.stdout, got.code, set(got.modules)
 
 
 def framework(modules: set[str]) -> list[str]:
@@ -64,11 +39,11 @@ def test_a_help_shown_before_is_read_back_without_the_framework(
     again, code, loaded = run(tmp_path, *argv)
     assert code == 0 and again == first
     assert framework(loaded) == []
-    entries = list((tmp_path / "cache" / "cli").iterdir())
+    entries = list((tmp_path / "cache" / "cli").glob("help-*"))
     assert len(entries) == 1
     # Another width is another entry, rendered for that width.
     wide, _, _ = run(tmp_path, *argv, columns=200)
-    assert len(list((tmp_path / "cache" / "cli").iterdir())) == 2
+    assert len(list((tmp_path / "cache" / "cli").glob("help-*"))) == 2
     assert max(len(line) for line in wide.splitlines()) > 80 or wide == first
 
 
@@ -82,7 +57,7 @@ def test_version_and_other_commands(tmp_path: Path) -> None:
     # A failing help request (an unknown option before --help) is not kept.
     _, code, _ = run(tmp_path, "check", "--nosuch")
     assert code == 2
-    assert not (tmp_path / "cache" / "cli").exists()
+    assert list((tmp_path / "cache" / "cli").glob("help-*")) == []
 
 
 def test_a_command_that_talks_to_a_server_loads_no_aiohttp(

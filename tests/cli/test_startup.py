@@ -8,7 +8,6 @@ the machine's speed. Timings are ``bench/bench_startup.py``'s, never asserted.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
 import subprocess
@@ -16,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import probe
 from typer.testing import CliRunner
 
 import kubespark
@@ -34,6 +34,9 @@ HEAVY = (
     "cryptography",
     "prometheus_client",
     "croniter",
+    # The knowledge base's records are dataclasses and Status is built only on a failure: an
+    # offline command's verdict needs no validation library.
+    "pydantic",
     "kubespark.kube.client",
     "kubespark.kube.transport",
     "kubespark.emulator",
@@ -52,33 +55,10 @@ spec:
     image: busybox
 """
 
-# Run main() as the console script does, then write the loaded modules where stdout is not.
-_PROBE = """
-import json, sys
-out = sys.argv.pop(1)
-from kubespark.cli.entry import main
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
-else:
-    code = 0
-with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
-"""
-
 
 def _loaded(tmp_path: Path, *argv: str) -> tuple[object, set[str]]:
-    out = tmp_path / "modules.json"
-    subprocess.run(
-        [sys.executable, "-c", _PROBE, str(out), *argv],
-        check=False,
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "80"},
-    )
-    report = json.loads(out.read_text())
-    return report["code"], set(report["modules"])
+    got = probe(tmp_path, *argv, env={"COLUMNS": "80"})
+    return got.code, set(got.modules)
 
 
 @pytest.mark.parametrize(

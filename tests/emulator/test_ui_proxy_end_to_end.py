@@ -8,8 +8,8 @@ absolute links, rewritten by the API server under the proxy path, lead back thro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 from aiohttp import web
@@ -18,39 +18,27 @@ from emu_helpers import Served, eventually, pod
 from kubespark.kube.config import load_connection
 from kubespark.proxy.uiforward import forward_ui
 from kubespark.submit.sparkui import UIService
+from pod_http import http_server_on
 
 Serve = Callable[..., AbstractAsyncContextManager[Served]]
 NS = "/api/v1/namespaces/default"
 JOBS = b'<html><body><a href="/jobs/job/?id=0">job 0</a></body></html>'
 
 
-@asynccontextmanager
-async def spark_ui(ip: str) -> AsyncIterator[int]:
-    """What a driver's UI does on the pod's address: pages with absolute links, a redirect."""
+async def _root(_: web.Request) -> web.Response:
+    raise web.HTTPFound("/jobs/")
 
-    async def root(_: web.Request) -> web.Response:
-        raise web.HTTPFound("/jobs/")
 
-    async def jobs(_: web.Request) -> web.Response:
-        return web.Response(body=JOBS, content_type="text/html")
+async def _jobs(_: web.Request) -> web.Response:
+    return web.Response(body=JOBS, content_type="text/html")
 
-    async def job(request: web.Request) -> web.Response:
-        return web.json_response({"id": request.query.get("id"), "path": request.path})
 
-    app = web.Application()
-    app.router.add_get("/", root)
-    app.router.add_get("/jobs/", jobs)
-    app.router.add_get("/jobs/job/", job)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, ip, 0)
-    await site.start()
-    try:
-        server = site._server
-        assert server is not None and server.sockets
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        await runner.cleanup()
+async def _job(request: web.Request) -> web.Response:
+    return web.json_response({"id": request.query.get("id"), "path": request.path})
+
+
+# What a driver's UI does on the pod's address: pages with absolute links, a redirect.
+SPARK_UI = [web.get("/", _root), web.get("/jobs/", _jobs), web.get("/jobs/job/", _job)]
 
 
 async def test_a_browser_reaches_the_ui_through_the_forward(serve: Serve) -> None:
@@ -60,7 +48,7 @@ async def test_a_browser_reaches_the_ui_through_the_forward(serve: Serve) -> Non
             client, f"{NS}/pods/driver", lambda r: bool(r.json().get("status", {}).get("podIP"))
         )
         ip = running.json()["status"]["podIP"]
-        async with spark_ui(ip) as port:
+        async with http_server_on(ip, SPARK_UI) as port:
             service = {
                 "apiVersion": "v1",
                 "kind": "Service",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
 import sys
@@ -15,8 +14,10 @@ import httpx
 import pytest
 import yaml
 from emu_helpers import Served, configmap, eventually, phase, pod
+from typer.testing import CliRunner
 
 from kubespark.apisurface import known_versions
+from kubespark.cli.app import app
 from kubespark.emulator import Emulator, EmulatorOptions
 from kubespark.errors import InputError
 
@@ -140,14 +141,9 @@ def test_cli_serves_writes_a_kubeconfig_and_stops(tmp_path: Path) -> None:
     ],
 )
 def test_cli_bad_input_is_one_message_and_exit_2(args: list[str], message: str) -> None:
-    proc = subprocess.run(
-        [str(KUBESPARK), "emulate", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert "error:" in proc.stderr and message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    # In this process, as the operator's flags are checked (tests/cli/test_flag_defaults.py):
+    # the command as a process of its own is test_cli_serves_writes_a_kubeconfig_and_stops's.
+    result = CliRunner().invoke(app, ["emulate", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.output

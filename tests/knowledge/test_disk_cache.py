@@ -56,3 +56,28 @@ def test_the_cached_matrix_and_knowledge_equal_fresh_ones() -> None:
     fresh = load_knowledge_from(resources.files("kubespark.knowledge") / "data")
     fields = ("spark", "operators", "kubernetes", "kubespark", "issues")
     assert [getattr(cached, f) for f in fields] == [getattr(fresh, f) for f in fields]
+
+
+def test_the_digest_reads_the_package_directory_as_importlib_resources_does() -> None:
+    # data_digest walks the directory (importlib.resources costs start-up); a zipped install
+    # goes through importlib.resources: both must see the same files and bytes.
+    from kubespark.knowledge import disk_cache
+
+    here = Path(disk_cache.__file__).parent
+    by_path = sorted(disk_cache._files(here, "knowledge/"))
+    by_resources = sorted(disk_cache._files(resources.files("kubespark.knowledge"), "knowledge/"))
+    assert by_path == by_resources
+    assert any(name.endswith(".yaml") for name, _ in by_path)
+    assert not any("__pycache__" in name for name, _ in by_path)
+
+
+def test_an_edited_data_file_changes_what_the_digest_hashes(tmp_path: Path) -> None:
+    import shutil
+
+    from kubespark.knowledge import disk_cache
+
+    copy = tmp_path / "knowledge"
+    shutil.copytree(Path(disk_cache.__file__).parent, copy)
+    before = disk_cache._files(copy, "knowledge/")
+    (copy / "data" / "spark.yaml").write_text("# edited\n", encoding="utf-8")
+    assert disk_cache._files(copy, "knowledge/") != before

@@ -163,3 +163,53 @@ def test_kubernetes_conditions_through_facts_parse_as_fact_refs() -> None:
         "service-ipfamilies",
         "serviceport-protocol-apply-default",
     }
+
+
+def test_a_value_of_the_wrong_type_names_the_field(data_copy: Path) -> None:
+    issue = data_copy / "issues" / "spark35-ssa-old-k8s.yaml"
+    _edit_yaml(issue, lambda d: d.update(confirmed="yes"))
+    with pytest.raises(DataError) as err:
+        load_knowledge_from(data_copy)
+    assert err.value.where == "issues/spark35-ssa-old-k8s.yaml: confirmed"
+    assert "boolean" in err.value.message
+
+
+def test_a_missing_required_field_is_named(data_copy: Path) -> None:
+    kubernetes = data_copy / "kubernetes.yaml"
+    _edit_yaml(kubernetes, lambda d: d["facts"][2].pop("sources"))  # type: ignore[index]
+    with pytest.raises(DataError) as err:
+        load_knowledge_from(data_copy)
+    assert err.value.where == "kubernetes.yaml: facts[2].sources"
+    assert err.value.message == "Field required"
+
+
+def test_an_empty_list_where_one_item_is_needed_is_rejected(data_copy: Path) -> None:
+    issue = data_copy / "issues" / "fabric8-41x-403-watch.yaml"
+    _edit_yaml(issue, lambda d: d.update(remedies=[]))
+    with pytest.raises(DataError) as err:
+        load_knowledge_from(data_copy)
+    assert err.value.where == "issues/fabric8-41x-403-watch.yaml: remedies"
+    assert "at least 1" in err.value.message
+
+
+def test_an_id_outside_the_id_pattern_is_rejected(data_copy: Path) -> None:
+    kubernetes = data_copy / "kubernetes.yaml"
+    _edit_yaml(kubernetes, lambda d: d["facts"][0].update(id="Not An Id"))  # type: ignore[index]
+    with pytest.raises(DataError) as err:
+        load_knowledge_from(data_copy)
+    assert err.value.where == "kubernetes.yaml: facts[0].id"
+    assert "pattern" in err.value.message
+
+
+def test_the_records_are_plain_frozen_dataclasses_that_survive_pickling() -> None:
+    # The disk cache pickles them; a process reading it back must not need a validation library.
+    import dataclasses
+    import pickle
+
+    kb = load_knowledge()
+    issue = kb.issues[0]
+    assert dataclasses.is_dataclass(issue)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        issue.id = "changed"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(kb.issues)) == kb.issues
+    assert pickle.loads(pickle.dumps(kb.kubernetes)) == kb.kubernetes

@@ -2,21 +2,34 @@
 
 Unpacks an image's layers in order (``./dev image``'s archive or buildah's), then runs its own
 entrypoint, user, environment and working directory in a chroot whose root filesystem is mounted
-read-only, with a tmpfs on /tmp (as a pod with ``readOnlyRootFilesystem: true`` and an emptyDir).
+read-only, with a tmpfs on /tmp (as a pod with ``readOnlyRootFilesystem: true`` and an emptyDir),
+and checks that its operator takes an application to COMPLETED on the emulator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tarfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
+from operator_harness import running_cluster, spark_pi
+
+ROOT = Path(__file__).resolve().parents[2]
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+
+
+def project_version() -> str:
+    """The version the image is tagged with (pyproject's)."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return str(tomllib.load(f)["project"]["version"])
 
 
 def _member(layout: tarfile.TarFile, name: str) -> Any:
@@ -92,3 +105,24 @@ def start_in_image(
             env={**os.environ, "KUBECONFIG_SRC": str(kubeconfig)},
             start_new_session=True,
         )
+
+
+async def operator_in_image_completes(
+    rootfs: Path, config: dict[str, Any], emulator_factory: Any, log: Path, name: str
+) -> None:
+    """The image's operator, run as a pod would run it against an emulated 1.21, takes the
+    SparkPi ``name`` to COMPLETED in one submission, then stops cleanly on SIGTERM."""
+    async with running_cluster(emulator_factory, "1.21", operator=False) as cluster:
+        args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
+        args += ["--metrics-port", "0"]
+        process = start_in_image(rootfs, config, args, cluster.kubeconfig, log)
+        try:
+            await cluster.create(spark_pi(name, run_seconds=2))
+            done = await cluster.wait_state(name, "COMPLETED", within=90)
+            assert done["status"]["submissionAttempts"] == 1
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            code = await asyncio.to_thread(process.wait, 30)
+        written = await asyncio.to_thread(log.read_text)
+        assert code == 0, written[-3000:]

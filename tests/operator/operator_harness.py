@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kubespark.apisurface import newest_version
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.errors import NotFound
@@ -34,9 +36,17 @@ from kubespark.operator.clock import ManualClock, OperatorClock
 from kubespark.operator.install import install_crds
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import run_operator
+from kubespark.serving import close_loop
 from kubespark.submit import server_capabilities
 
 VERSIONS = ("1.16", "1.19", "1.21", str(newest_version()))
+# The versions an end-to-end test (emulator, operator, real HTTP) runs against: the fast tier takes
+# the ends of the supported range, the oldest server and the newest; the versions between (each
+# seconds of CPU per test) carry the slow marker, so CI's --all runs every one.
+CLUSTER_VERSIONS = tuple(
+    v if v in (VERSIONS[0], VERSIONS[-1]) else pytest.param(v, marks=pytest.mark.slow)
+    for v in VERSIONS
+)
 GROUP_PATH = "/apis/sparkoperator.k8s.io/v1beta2"
 # While time flows, the manual clock moves TICK seconds every TICK_EVERY real seconds: one tick
 # is at most the operator's shortest requeue (0.5 s), so its timers keep their order and each
@@ -94,7 +104,7 @@ class OperatorThread:
         except BaseException as err:  # surfaced by stop()
             self.error = err
         finally:
-            self.loop.close()
+            close_loop(self.loop)
 
     def start(self) -> None:
         self.thread.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,15 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
 
 
 @functools.cache
-def _rendered(values: str) -> str:
-    return yaml.safe_dump_all(render_module.render(VALUE_SETS[values]), sort_keys=False)
+def _rendered(values: str) -> tuple[dict[str, Any], ...]:
+    """The chart rendered with a value set, once per process (Helm's engine takes a while);
+    tests read these documents, never change them."""
+    return tuple(render_module.render(VALUE_SETS[values]))
+
+
+def _dump(docs: list[dict[str, Any]]) -> str:
+    # libyaml's emitter: the pure-Python one took most of each validation's time.
+    return yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False)
 
 
 def _kinds(docs: list[dict[str, Any]]) -> list[str]:
@@ -63,7 +71,7 @@ def _kinds(docs: list[dict[str, Any]]) -> list[str]:
 def _validate(docs: list[dict[str, Any]], version: str, tmp_path: Path) -> Result:
     """``kubespark validate -f FILE --k8s VERSION --strict`` (the CLI, in this process)."""
     path = tmp_path / f"rendered-{version}.yaml"
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    path.write_text(_dump(docs))
     return CliRunner().invoke(app, ["validate", "-f", str(path), "--k8s", version, "--strict"])
 
 
@@ -76,7 +84,7 @@ def test_chart_lints_without_errors() -> None:
 @pytest.mark.parametrize("values", sorted(VALUE_SETS))
 @pytest.mark.parametrize("version", VERSIONS)
 def test_rendered_chart_validates(values: str, version: str, tmp_path: Path) -> None:
-    docs = list(yaml.load_all(_rendered(values), Loader=yaml.CSafeLoader))
+    docs = list(_rendered(values))
     assert "Deployment" in _kinds(docs) and _kinds(docs).count("CustomResourceDefinition") == 5
     # Prometheus Operator's kinds are not Kubernetes'; validated by their own test below.
     docs = [d for d in docs if d["apiVersion"] != "monitoring.coreos.com/v1"]
@@ -107,13 +115,13 @@ def test_shipped_manifests_are_the_rendered_chart() -> None:
 
 
 def test_chart_crds_are_the_operators() -> None:
-    crds = [d for d in render_module.render({}) if d["kind"] == "CustomResourceDefinition"]
+    crds = [d for d in _rendered("defaults") if d["kind"] == "CustomResourceDefinition"]
     assert sorted(crds, key=lambda d: d["metadata"]["name"]) == sorted(
         crd_documents(), key=lambda d: d["metadata"]["name"]
     )
 
 
-def _operator_args(docs: list[dict[str, Any]]) -> list[str]:
+def _operator_args(docs: Sequence[dict[str, Any]]) -> list[str]:
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     args: list[str] = container["args"]
@@ -131,21 +139,21 @@ def _parse(args: list[str]) -> dict[str, Any]:
 
 
 def test_deployment_args_are_accepted_by_the_cli() -> None:
-    defaults = _parse(_operator_args(render_module.render({})))
+    defaults = _parse(_operator_args(_rendered("defaults")))
     assert defaults["peering"] == "kubespark-operator" and not defaults["standalone"]
     assert defaults["metrics_port"] == 8080 and defaults["metrics_host"] == "0.0.0.0"
     assert defaults["log_json"] and defaults["workers"] == 32
-    namespaced = _parse(_operator_args(render_module.render(VALUE_SETS["namespaced"])))
+    namespaced = _parse(_operator_args(_rendered("namespaced")))
     assert namespaced["namespace"] == ["spark-a", "spark-b"]
-    selector = _parse(_operator_args(render_module.render(VALUE_SETS["selector"])))
+    selector = _parse(_operator_args(_rendered("selector")))
     assert selector["namespace_selector"] == "team=spark" and selector["metrics_port"] == 0
-    standalone = _parse(_operator_args(render_module.render(VALUE_SETS["standalone"])))
+    standalone = _parse(_operator_args(_rendered("standalone")))
     assert standalone["standalone"] and not standalone["ui_service"]
 
 
 def test_rbac_is_least_privilege() -> None:
-    for values in VALUE_SETS.values():
-        docs = render_module.render(values)
+    for values in VALUE_SETS:
+        docs = _rendered(values)
         for role in (d for d in docs if d["kind"] in ("ClusterRole", "Role")):
             for rule in role["rules"]:
                 assert "*" not in rule["verbs"] and "*" not in rule["resources"], role
@@ -228,7 +236,7 @@ def test_kubeflow_values_take_effect() -> None:
         if d["kind"] == "ServiceAccount"
     }
     assert {("spark", "team-a"), ("spark", "team-b")} <= accounts
-    defaults = _parse(_operator_args(render_module.render(VALUE_SETS["kubeflow-defaults"])))
+    defaults = _parse(_operator_args(_rendered("kubeflow-defaults")))
     assert defaults["namespace"] == ["default"] and defaults["workers"] == 10
 
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from operator_harness import GROUP_PATH, VERSIONS, running_cluster, spark_pi
+from operator_harness import CLUSTER_VERSIONS, GROUP_PATH, VERSIONS, running_cluster, spark_pi
 from typer.testing import CliRunner
 
 from kubespark.apisurface import check_object, load_surface, newest_version
@@ -146,7 +146,7 @@ def test_install_crds_dry_run_and_yaml() -> None:
     assert printed.exit_code == 0 and printed.output.count("kind: CustomResourceDefinition") == 3
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLUSTER_VERSIONS)
 async def test_install_on_a_server_and_bad_input_is_refused(
     emulator_factory: Any, version: str
 ) -> None:

@@ -8,27 +8,17 @@ is run as ``./dev image``'s is (``image_harness``): its own entrypoint and user 
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from image_harness import start_in_image, unpack
-from operator_harness import running_cluster, spark_pi
+from image_harness import ROOT, operator_in_image_completes, project_version, unpack
 
 pytestmark = [pytest.mark.image, pytest.mark.slow, pytest.mark.xdist_group("image")]
 
-ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "deploy" / "image" / "build-dockerfile.sh"
-
-
-def _version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as f:
-        return str(tomllib.load(f)["project"]["version"])
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +28,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     out = tmp_path_factory.mktemp("dockerfile") / "image.oci.tar"
     subprocess.run([str(BUILD), str(out)], check=True, timeout=1800, cwd=ROOT)
     rootfs = out.parent / "rootfs"
-    _manifest, config = unpack(out, rootfs, _version())
+    _manifest, config = unpack(out, rootfs, project_version())
     return rootfs, config
 
 
@@ -58,17 +48,5 @@ async def test_the_dockerfile_image_runs_an_application_to_completed(
     built: tuple[Path, dict[str, Any]], emulator_factory: Any, tmp_path: Path
 ) -> None:
     rootfs, config = built
-    async with running_cluster(emulator_factory, "1.21", operator=False) as cluster:
-        args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
-        args += ["--metrics-port", "0"]
-        log = tmp_path / "operator.log"
-        process = start_in_image(rootfs, config, args, cluster.kubeconfig, log)
-        try:
-            await cluster.create(spark_pi("from-dockerfile", run_seconds=2))
-            done = await cluster.wait_state("from-dockerfile", "COMPLETED", within=90)
-            assert done["status"]["submissionAttempts"] == 1
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            code = await asyncio.to_thread(process.wait, 30)
-        assert code == 0, log.read_text()[-3000:]
+    log = tmp_path / "operator.log"
+    await operator_in_image_completes(rootfs, config, emulator_factory, log, "from-dockerfile")

@@ -9,31 +9,19 @@ outside the test's Python, takes a SparkApplication on the emulator to COMPLETED
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import signal
 import subprocess
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from image_harness import run_in_image, start_in_image, unpack
-from operator_harness import running_cluster, spark_pi
+from image_harness import ROOT, operator_in_image_completes, project_version, run_in_image, unpack
 
 # One test process builds dist/'s image and runs these (./dev test runs --dist loadgroup).
 pytestmark = [pytest.mark.image, pytest.mark.slow, pytest.mark.xdist_group("image")]
 
-ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "deploy" / "image" / "build.sh"
-CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
-
-
-def _version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as f:
-        return str(tomllib.load(f)["project"]["version"])
 
 
 def _newest_input() -> float:
@@ -49,7 +37,7 @@ def image_tar() -> Path:
         return Path(os.environ["KUBESPARK_IMAGE"])
     if os.geteuid() != 0:
         pytest.skip("building and chrooting into the image needs root (CI runs as root)")
-    out = ROOT / "dist" / f"kubespark-{_version()}.oci.tar"
+    out = ROOT / "dist" / f"kubespark-{project_version()}.oci.tar"
     if not out.exists() or out.stat().st_mtime < _newest_input():
         subprocess.run([str(BUILD), str(out)], check=True, timeout=900, cwd=ROOT)
     return out
@@ -59,7 +47,7 @@ def image_tar() -> Path:
 def unpacked(image_tar: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """(rootfs, manifest, config): the layers applied in order, as a container runtime does."""
     rootfs = tmp_path_factory.mktemp("image") / "rootfs"
-    manifest, config = unpack(image_tar, rootfs, _version())
+    manifest, config = unpack(image_tar, rootfs, project_version())
     yield rootfs, manifest, config
 
 
@@ -99,17 +87,5 @@ async def test_the_image_runs_an_application_to_completed(
     unpacked: Any, emulator_factory: Any, tmp_path: Path
 ) -> None:
     rootfs, _manifest, config = unpacked
-    async with running_cluster(emulator_factory, "1.21", operator=False) as cluster:
-        args = ["operator", "--kubeconfig", "/tmp/kubeconfig", "--standalone"]
-        args += ["--metrics-port", "0"]
-        log = tmp_path / "operator.log"
-        process = start_in_image(rootfs, config, args, cluster.kubeconfig, log)
-        try:
-            await cluster.create(spark_pi("in-image", run_seconds=2))
-            done = await cluster.wait_state("in-image", "COMPLETED", within=90)
-            assert done["status"]["submissionAttempts"] == 1
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            code = await asyncio.to_thread(process.wait, 30)
-        assert code == 0, log.read_text()[-3000:]
+    log = tmp_path / "operator.log"
+    await operator_in_image_completes(rootfs, config, emulator_factory, log, "in-image")

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from operator_harness import VERSIONS, Cluster, running_cluster, spark_pi, state_of
+from operator_harness import CLUSTER_VERSIONS, Cluster, running_cluster, spark_pi, state_of
 
 SUCCESS_PATH = ["", "SUBMITTED", "RUNNING", "SUCCEEDING", "COMPLETED"]
 
@@ -149,7 +149,7 @@ async def _ttl_deletes_the_application(cluster: Cluster) -> None:
     await cluster.gone("ttl", within=15)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLUSTER_VERSIONS)
 async def test_state_machine_paths(emulator_factory: Any, version: str) -> None:
     # Fake time for the operator (retry intervals, TTL, grace): it flows only while the test
     # waits, ten times faster than real time; the emulated drivers run on the emulator's clock.
@@ -235,7 +235,7 @@ async def _suspend_and_resume(cluster: Cluster) -> None:
     } <= reasons
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLUSTER_VERSIONS)
 async def test_spec_change_and_suspend(emulator_factory: Any, version: str) -> None:
     async with running_cluster(emulator_factory, version) as cluster:
         await asyncio.gather(_spec_change_reruns(cluster), _suspend_and_resume(cluster))

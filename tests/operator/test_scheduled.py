@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from operator_harness import VERSIONS, Cluster, running_cluster, spark_pi, start_operator
+from operator_harness import CLUSTER_VERSIONS, Cluster, running_cluster, spark_pi, start_operator
 
 from kubespark.operator.schedule import run_name
 
@@ -185,7 +185,7 @@ async def _suspended_starts_nothing(cluster: Cluster) -> None:
     assert not await existing_runs(cluster, "asleep")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLUSTER_VERSIONS)
 async def test_scheduled_applications(emulator_factory: Any, version: str) -> None:
     async with (
         running_cluster(emulator_factory, version, fake_time=True) as cluster,
@@ -200,7 +200,7 @@ async def test_scheduled_applications(emulator_factory: Any, version: str) -> No
         )
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLUSTER_VERSIONS)
 async def test_no_duplicate_run_across_restarts(emulator_factory: Any, version: str) -> None:
     """A run created before the operator died is found, not created again, after a restart."""
     async with running_cluster(emulator_factory, version, fake_time=True) as cluster:

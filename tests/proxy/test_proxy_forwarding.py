@@ -8,8 +8,8 @@ import json
 import logging
 import shutil
 import ssl
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,41 @@ from kubespark.proxy import Proxy
 from kubespark.proxy.tls import self_signed_pair, server_context
 
 StartProxy = Callable[..., AbstractAsyncContextManager[Proxy]]
+Tunnel = tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]
+
+
+@asynccontextmanager
+async def raw_upgrade(proxy: Proxy, request: bytes) -> AsyncIterator[Tunnel]:
+    """A connection to the proxy that sent ``request`` (an upgrade's head, perhaps early bytes)
+    and read the answer's head: (reader, writer, head), closed after the block."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        yield reader, writer, await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    finally:
+        writer.close()
+
+
+async def kubectl_exec(
+    start_proxy: StartProxy, kubeconfig: Path, out: Path, *command: str, **options: object
+) -> tuple[Proxy, int | None, str, str]:
+    """``kubectl exec runner -- COMMAND`` through a proxy that allows exec (``reject_paths=()``)
+    and writes its clients' kubeconfig to ``out``: (proxy, exit code, stdout, stderr)."""
+    async with start_proxy(kubeconfig, kubeconfig_out=out, reject_paths=(), **options) as proxy:
+        process = await asyncio.create_subprocess_exec(
+            shutil.which("kubectl") or "kubectl",
+            "--kubeconfig",
+            str(out),
+            "exec",
+            "runner",
+            "--",
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    return proxy, process.returncode, stdout.decode(), stderr.decode()
 
 
 async def test_request_and_answer_pass_unchanged(proxy: Proxy, upstream: FakeUpstream) -> None:
@@ -119,18 +154,15 @@ async def test_a_client_leaving_a_watch_closes_it_upstream(
 async def test_upgrades_splice_bytes_both_ways(
     proxy: Proxy, upstream: FakeUpstream, protocol: str
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
-    try:
-        writer.write(
-            b"POST /upgrade/api/v1/namespaces/d/pods/p/exec?command=sh HTTP/1.1\r\n"
-            b"Host: localhost\r\nConnection: Upgrade\r\n"
-            + f"Upgrade: {protocol}\r\n".encode()
-            + b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
-            + b"Authorization: Bearer client-token\r\n\r\n"
-            + b"early bytes;"  # sent before the 101, as clients may
-        )
-        await writer.drain()
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    request = (
+        b"POST /upgrade/api/v1/namespaces/d/pods/p/exec?command=sh HTTP/1.1\r\n"
+        b"Host: localhost\r\nConnection: Upgrade\r\n"
+        + f"Upgrade: {protocol}\r\n".encode()
+        + b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
+        + b"Authorization: Bearer client-token\r\n\r\n"
+        + b"early bytes;"  # sent before the 101, as clients may
+    )
+    async with raw_upgrade(proxy, request) as (reader, writer, head):
         assert head.startswith(b"HTTP/1.1 101")
         assert f"upgrade: {protocol}".lower().encode() in head.lower()
         assert b"x-stream-protocol-version: v4.channel.k8s.io" in head.lower()
@@ -140,25 +172,18 @@ async def test_upgrades_splice_bytes_both_ways(
             writer.write(text)
             await writer.drain()
             assert await asyncio.wait_for(reader.readexactly(len(text)), 5) == text.upper()
-    finally:
-        writer.close()
     seen = upstream.seen[-1]
     assert seen.headers["upgrade"] == [protocol]
     assert seen.headers["authorization"] == ["Bearer client-token"]
 
 
 async def test_a_refused_upgrade_is_answered_as_the_upstream_did(proxy: Proxy) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
-    try:
-        writer.write(
-            b"GET /deny-upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
-            b"Upgrade: SPDY/3.1\r\n\r\n"
-        )
-        await writer.drain()
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    finally:
-        writer.close()
-    assert head.startswith(b"HTTP/1.1 403")
+    request = (
+        b"GET /deny-upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
+        b"Upgrade: SPDY/3.1\r\n\r\n"
+    )
+    async with raw_upgrade(proxy, request) as (_, _, head):
+        assert head.startswith(b"HTTP/1.1 403")
 
 
 async def test_h2c_upgrade_offers_are_ignored(proxy: Proxy, upstream: FakeUpstream) -> None:
@@ -348,22 +373,11 @@ async def test_kubectl_exec_runs_through_the_proxy(
     default (as by kubectl proxy): ``--reject-paths ''`` allows it."""
     kubeconfig = upstream.kubeconfig(tmp_path / "k.yaml", token=TOKEN)
     out = tmp_path / "client.yaml"
-    async with start_proxy(kubeconfig, tls=True, kubeconfig_out=out, reject_paths=()) as proxy:
-        process = await asyncio.create_subprocess_exec(
-            shutil.which("kubectl") or "kubectl",
-            "--kubeconfig",
-            str(out),
-            "exec",
-            "runner",
-            "--",
-            "echo",
-            "through the proxy",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()
-    assert stdout.decode() == "echo through the proxy\n"
+    proxy, code, stdout, stderr = await kubectl_exec(
+        start_proxy, kubeconfig, out, "echo", "through the proxy", tls=True
+    )
+    assert code == 0, stderr
+    assert stdout == "echo through the proxy\n"
     assert proxy.upgrades == 1
     (execs,) = [s for s in upstream.seen if "/exec?" in s.target]
     assert execs.headers["upgrade"] == ["websocket"]
@@ -478,21 +492,9 @@ async def test_kubectl_exec_through_the_proxy_into_an_emulated_pod(
                     break
                 await asyncio.sleep(0.05)
         out = tmp_path / "client.yaml"
-        async with start_proxy(emu.kubeconfig_path, kubeconfig_out=out, reject_paths=()) as proxy:
-            process = await asyncio.create_subprocess_exec(
-                shutil.which("kubectl") or "kubectl",
-                "--kubeconfig",
-                str(out),
-                "exec",
-                "runner",
-                "--",
-                "sh",
-                "-c",
-                "echo through the proxy; exit 4",
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 4, stderr.decode()
-    assert stdout.decode() == "through the proxy\n"
+        proxy, code, stdout, stderr = await kubectl_exec(
+            start_proxy, emu.kubeconfig_path, out, "sh", "-c", "echo through the proxy; exit 4"
+        )
+    assert code == 4, stderr
+    assert stdout == "through the proxy\n"
     assert proxy.upgrades == 1

@@ -282,3 +282,33 @@ def test_a_restarted_container_keeps_its_previous_log_for_kubectl_logs_previous(
     )
     assert none.returncode == 1
     assert 'previous terminated container "main" in pod "steady" not found' in none.stderr
+
+
+@pytest.mark.emulator(version="1.21", kubelet="process")
+def test_metrics_of_a_process_pod_are_its_measured_usage(emulator: RunningEmulator) -> None:
+    """The Spark container's usage is its process group's (busy CPU, 100 MiB resident); a
+    sidecar of another image keeps the model (a fraction of the scheduler's defaults)."""
+    spin = "import time\nx = b'x' * (100 << 20)\nwhile True: pass\n"
+    body = _pod("spin", ["python3", "-c", spin])
+    body["spec"]["containers"].append({"name": "sidecar", "image": "busybox:1.36"})
+    _create(emulator, body)
+    _phase(emulator, "spin", "Running")
+    path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{NS}/pods/spin"
+
+    def busy() -> dict[str, Any] | None:
+        with httpx.Client(base_url=emulator.url, timeout=10) as client:
+            answer = client.get(path)
+        if answer.status_code != 200:
+            return None
+        usage = {c["name"]: c["usage"] for c in answer.json()["containers"]}
+        main = usage.get("main", {})
+        memory = int(str(main.get("memory", "0Ki")).removesuffix("Ki") or 0) * 1024
+        return usage if memory > 100 << 20 else None
+
+    usage = _until(busy, timeout=30)
+    time.sleep(1.0)  # a second read: the rate between the two
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        usage = {c["name"]: c["usage"] for c in client.get(path).json()["containers"]}
+    assert int(usage["main"]["cpu"].removesuffix("n")) > 300_000_000  # a busy loop, ~1 core
+    sidecar_cpu = int(usage["sidecar"]["cpu"].removesuffix("n"))
+    assert 20_000_000 <= sidecar_cpu < 80_000_000  # the model: 20-80% of 100m

@@ -9,8 +9,7 @@ own prefix, and passes on the API server's refusals (no endpoints).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,30 +19,15 @@ from ui_harness import running_ui, wait_until
 
 from kubespark.kube.client import KubeClient
 from kubespark.kube.requests import JSON, KubeRequest
+from pod_http import http_server_on
 
 NS = "/api/v1/namespaces/default"
 PAGE = b'<html><title>Spark Jobs</title><a href="/stages/">Stages</a></html>'
 
 
-@asynccontextmanager
-async def spark_ui_on(ip: str) -> AsyncIterator[int]:
-    """An HTTP server on the pod's address, as the driver's UI would be; yields its port."""
-
-    async def page(request: web.Request) -> web.Response:
-        return web.Response(body=PAGE + request.path.encode(), content_type="text/html")
-
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, ip, 0)
-    await site.start()
-    try:
-        server = site._server
-        assert server is not None and server.sockets
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        await runner.cleanup()
+async def _page(request: web.Request) -> web.Response:
+    """Any path: the page, its path appended (so a test sees which path arrived)."""
+    return web.Response(body=PAGE + request.path.encode(), content_type="text/html")
 
 
 async def _pod_ip(client: KubeClient) -> str:
@@ -84,7 +68,7 @@ async def test_the_dashboard_relays_the_spark_ui_through_the_service_proxy(
     ) as cluster:
         client = cluster.client
         ip = await _pod_ip(client)
-        async with spark_ui_on(ip) as port:
+        async with http_server_on(ip, [web.route("GET", "/{tail:.*}", _page)]) as port:
             await _service(client, "ui-svc", "ui", port)
             await _service(client, "nobody", "none", port)
             async with running_ui(client) as ui, httpx.AsyncClient(base_url=ui.url) as http:

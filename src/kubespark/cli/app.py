@@ -8,30 +8,33 @@ own dependencies and no others (``kubespark validate`` does not load the emulato
 :mod:`kubespark.cli.entry`, which answers ``--version`` and a help it has shown before without
 importing this module at all.
 
-Owns the exit-code contract, in :func:`main` and nowhere else: 0 success / compatible, 1 a
-finding (incompatible, an issue diagnosed, a failed application), 2 usage or input error (one
-message naming the thing and the fix), 3 an internal error: one line saying so, with the
-traceback only under ``--debug`` (anywhere on the command line) or ``KUBESPARK_DEBUG=1``. Every
-message on that path is redacted: an exception's text may quote a URL or header with a credential.
+Runs commands under the exit-code contract of :mod:`kubespark.cli.contract` (0 success, 1 a
+finding, 2 usage or input error, 3 internal error). For the offline commands of
+``commands.SHORT_PATH`` it also stores their flag table (:mod:`kubespark.cli.shortpath`), from
+which the entry point parses them next time without typer.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
-import traceback
+import typing
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import typer.core
 import typer.main
 
+from kubespark.cli import flags, shortpath
 from kubespark.cli.coercion import install as install_plain_coercion
-from kubespark.cli.commands import COMMANDS, EXAMPLES, SUMMARIES
-from kubespark.cli.output import EXIT_INPUT, EXIT_INTERNAL, fail_on_input_errors, stderr
-from kubespark.errors import KubesparkError
-from kubespark.redaction import RedactingStream, redact_text
+from kubespark.cli.commands import COMMANDS, EXAMPLES, SHORT_PATH, SUMMARIES
+from kubespark.cli.contract import guarded
+from kubespark.cli.output import fail_on_input_errors
 
 # kubectl's spellings: -h beside --help.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -58,12 +61,14 @@ class _LazyCommands(typer.core.TyperGroup):
         single = typer.Typer(
             add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
         )
-        single.command(cmd_name, context_settings=CONTEXT, epilog=_epilog(cmd_name))(
-            fail_on_input_errors(getattr(importlib.import_module(module), function))
-        )
+        declared = getattr(importlib.import_module(module), function)
+        callback = _resolved(fail_on_input_errors(declared), declared)
+        single.command(cmd_name, context_settings=CONTEXT, epilog=_epilog(cmd_name))(callback)
         command = typer.main.get_command(single)
         _drop_flag_placeholders(command)
         install_plain_coercion(command, ctx)
+        if cmd_name in SHORT_PATH:
+            _keep_flag_table(cmd_name, command, callback)
         return command
 
     def _main_shell_completion(
@@ -81,6 +86,84 @@ class _LazyCommands(typer.core.TyperGroup):
         # From the table, not the modules: listing the commands must not import them all.
         with formatter.section("Commands"):
             formatter.write_dl([(name, SUMMARIES.get(name, "")) for name in COMMANDS])
+
+
+def _resolved(callback: Callable[..., Any], declared: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` with the declared signature's annotations evaluated for typer.
+
+    A command module may name typer and the shared flags (:mod:`kubespark.cli.flags`) only in its
+    annotations, imported for type checkers alone, so that entry's short path runs it without
+    importing typer; they are resolved here, in the module's namespace plus those names.
+    """
+    namespace = {
+        **getattr(declared, "__globals__", {}),
+        "typer": typer,
+        **{name: getattr(flags, name) for name in flags.__all__},
+    }
+    hints = typing.get_type_hints(declared, globalns=namespace, include_extras=True)
+    signature = inspect.signature(declared)
+    parameters = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()
+    ]
+    callback.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    callback.__annotations__ = hints
+    return callback
+
+
+def _keep_flag_table(name: str, command: Any, callback: Callable[..., Any]) -> None:
+    """Store the command's flags for entry's short path, when every one is of a plain kind."""
+    from kubespark.cli import entry
+
+    key = entry.short_path_key(name)
+    rows = [_flag_row(param, callback.__annotations__) for param in command.params]
+    if key is None or None in rows:
+        return
+    shortpath.write_table(shortpath.table_path(entry.cache_dir(), key), rows)  # type: ignore[arg-type]
+
+
+def _flag_row(param: Any, hints: dict[str, Any]) -> dict[str, Any] | None:
+    """One option as the short path parses it, or None when it is not of a plain kind."""
+    hint = hints.get(param.name)
+    if hint is None or getattr(param, "envvar", None) or param.nargs != 1 or param.secondary_opts:
+        return None
+    kind = _kind(typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint)
+    default: Any = param.default
+    if kind is None or getattr(param, "is_flag", False) != (kind == "flag"):
+        return None
+    if kind == "strs" and not param.required and default is not None:
+        return None
+    argument = getattr(param, "param_type_name", "option") == "argument"
+    opts = [] if argument else list(param.opts)
+    row: dict[str, Any] = {"name": param.name, "opts": opts, "kind": kind, "argument": argument}
+    if isinstance(default, Enum):
+        row["enum"] = f"{type(default).__module__}:{type(default).__qualname__}"
+        default = default.value
+    elif kind == "enum":
+        return None
+    if not isinstance(default, str | bool | None) and not (
+        kind == "float" and type(default) is float
+    ):
+        return None
+    return {**row, "required": bool(param.required), "default": default}
+
+
+def _kind(annotation: Any) -> str | None:
+    options = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, type(int | None)) and len(options) == 1:
+        annotation = options[0]
+    if annotation is str:
+        return "str"
+    if annotation is bool:
+        return "flag"
+    if annotation is Path:
+        return "path"
+    if annotation is float:
+        return "float"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "enum"
+    if typing.get_origin(annotation) is list and typing.get_args(annotation) == (str,):
+        return "strs"
+    return None
 
 
 def _epilog(name: str) -> str | None:
@@ -147,34 +230,7 @@ def kubespark(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs a command and holds the exit-code contract."""
+    """Console-script entry point: typer parses, :func:`kubespark.cli.contract.guarded` holds
+    the exit-code contract."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("KUBESPARK_DEBUG", "") not in ("", "0")
-    # --debug is accepted after the subcommand too, where users type it.
-    args = [a for a in args if a != "--debug"]
-    streams = sys.stdout, sys.stderr
-    # Whatever a command prints, a credential this process has read is not in it.
-    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
-    try:
-        app(args=args, prog_name="kubespark")
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(130)
-    except KubesparkError as err:  # raised outside a command (e.g. while one is imported)
-        stderr().print(f"error: {redact_text(err.render())}", highlight=False, markup=False)
-        sys.exit(EXIT_INPUT)
-    except Exception as err:  # the contract: no traceback unless asked for
-        sys.exit(_internal_error(err, debug=debug))
-    finally:
-        sys.stdout, sys.stderr = streams
-
-
-def _internal_error(err: BaseException, *, debug: bool) -> int:
-    if debug:
-        text = "".join(traceback.format_exception(err))
-        sys.stderr.write(redact_text(text))
-    what = redact_text(f"{type(err).__name__}: {err}".splitlines()[0][:300])
-    hint = "" if debug else " (run again with --debug for the traceback)"
-    stderr().print(
-        f"error: internal error, a bug in kubespark: {what}{hint}", highlight=False, markup=False
-    )
-    return EXIT_INTERNAL
+    guarded(lambda rest: app(args=rest, prog_name="kubespark"), args)

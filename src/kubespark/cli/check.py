@@ -13,11 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import typer
-from rich.markup import escape
-
-from kubespark.cli.flags import ContextFlag, OutputFlag
-from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
+from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, markup_stdout, print_json
+from kubespark.cli.plain import escape
 from kubespark.cli.verdicts import render_assessment
 from kubespark.errors import InputError, KubesparkError
 from kubespark.knowledge import Combination, assessment_view, evaluate, load_knowledge
@@ -33,9 +30,15 @@ from kubespark.versions import (
 
 __all__ = ["check"]
 
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
 # Only what a flag needs is imported when it is given: the SparkApplication models (-f), asyncio
 # and the HTTP stack (--kubeconfig) cost more than an offline check itself.
 if TYPE_CHECKING:
+    import typer
+
+    from kubespark.cli.flags import ContextFlag, OutputFlag
     from kubespark.kube.discovery import ClusterFacts
     from kubespark.spark.executor_fidelity import ExecutorFieldLost
 
@@ -99,7 +102,7 @@ def check(
             ]
         print_json(view)
     else:
-        console = stdout()
+        console = markup_stdout()
         if cluster is not None:
             console.print(f"[dim]server {cluster.server}: {cluster.git_version}[/]")
             for note in cluster.notes:
@@ -107,7 +110,7 @@ def check(
         for item in lost:
             console.print(f"[yellow]note:[/] {escape(item.message)}; instead, {escape(item.fix)}")
         render_assessment(console, assessment, _title(combination))
-    raise typer.Exit(EXIT_OK if assessment.compatible else EXIT_FINDING)
+    raise SystemExit(EXIT_OK if assessment.compatible else EXIT_FINDING)
 
 
 def _title(combo: Combination) -> str:

@@ -7,7 +7,7 @@ summary equal to the first line of its command's docstring.
 
 from __future__ import annotations
 
-__all__ = ["COMMANDS", "EXAMPLES", "SUMMARIES"]
+__all__ = ["COMMANDS", "EXAMPLES", "SHORT_PATH", "SUMMARIES"]
 
 COMMANDS: dict[str, str] = {
     "demo": "kubespark.cli.demo:demo",
@@ -33,6 +33,10 @@ COMMANDS: dict[str, str] = {
     "completion": "kubespark.cli.completion:completion",
     "ui": "kubespark.cli.ui:ui",
 }
+
+# The commands kubespark.cli.entry runs without typer (kubespark.cli.shortpath), the offline ones
+# and submit: their modules name typer only in annotations, and every flag is of a plain kind.
+SHORT_PATH = frozenset({"check", "matrix", "plan", "validate", "submit"})
 
 # The first line of each command's docstring, listed by ``kubespark --help`` without importing the
 # command (a test keeps them equal to the docstrings).

@@ -18,6 +18,7 @@ from kubespark.cli.output import stdout
 from kubespark.cli.serving import until_interrupted
 from kubespark.emulator import Emulator, EmulatorOptions, Faults
 from kubespark.emulator.kubelet.simulated import ANNOTATIONS
+from kubespark.emulator.server import tune_collector_for_serving
 from kubespark.errors import InputError
 
 # The flags' defaults are the emulator's own: a well-behaved server of the default version.
@@ -163,6 +164,7 @@ def emulate(
 async def _serve(options: EmulatorOptions) -> None:
     emu = Emulator(options)
     await emu.start()
+    tune_collector_for_serving()  # this process only serves the emulator
     console = stdout()
     console.print(f"[bold]kubespark emulate[/]: Kubernetes {emu.version} at {emu.url}")
     if emu.version != emu.newest_known_patch:

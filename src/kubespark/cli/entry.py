@@ -7,9 +7,12 @@ CLI framework; ``kubespark --help`` and ``kubespark COMMAND --help`` print the t
 rendered the last time for the same code and terminal width, kept in ``$KUBESPARK_CACHE/cli``
 (else the user's cache directory, as the knowledge cache). Entries are named by a digest of the
 files that decide the text (the app, the command table, the command's module), the version and
-the width, so an edit or upgrade renders afresh. A miss, or any other command, goes to
-:func:`kubespark.cli.app.main`, which holds the exit-code contract. Imports only the standard
-library here: this module is what every invocation pays for first.
+the width, so an edit or upgrade renders afresh. The offline commands of ``SHORT_PATH``
+(``check``, ``matrix``, ``plan``, ``validate``) are parsed from the flag table the app stored
+for them (:mod:`kubespark.cli.shortpath`, keyed the same way) and run under the same exit-code
+contract (:mod:`kubespark.cli.contract`) without typer. A miss, a command line the short path
+does not take, or any other command goes to :func:`kubespark.cli.app.main`. Imports only the
+standard library here: this module is what every invocation pays for first.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import os
 import sys
 
 from kubespark import __version__
-from kubespark.cli.commands import COMMANDS
+from kubespark.cli.commands import COMMANDS, SHORT_PATH
 
 # Only the standard library's cheapest modules at import: every invocation pays for them.
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-__all__ = ["help_cache_key", "main"]
+__all__ = ["cache_dir", "help_cache_key", "main", "short_path_key"]
 
 HELP = frozenset({"--help", "-h"})
 VERSION = frozenset({"--version", "-V"})
@@ -38,9 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     key = help_cache_key(args)
     if key is None:
-        _run(args)
+        if not _short_path(args):
+            _run(args)
         return
-    path = os.path.join(_cache_dir(), f"help-{key}.txt")
+    path = os.path.join(cache_dir(), f"help-{key}.txt")
     try:
         with open(path, encoding="utf-8") as cached:
             text = cached.read()
@@ -50,14 +54,56 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write(text)
 
 
-def _run(args: list[str]) -> None:
+def _without_httpx_cli() -> None:
     # httpx's package imports its own command line (httpx._main: click, rich.progress, pygments)
     # when it can; a None entry makes that import fail, which httpx handles (its `httpx` command
     # is not ours to run). Nothing in kubespark uses it; a command process need not load it.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def _run(args: list[str]) -> None:
+    _without_httpx_cli()
     from kubespark.cli.app import main as run_app
 
     run_app(args)
+
+
+def _short_path(args: list[str]) -> bool:
+    """Run a command from its stored flag table; False when typer must parse the line."""
+    name = args[0] if args else ""
+    key = short_path_key(name) if name in SHORT_PATH else None
+    if key is None:
+        return False
+    from kubespark.cli import shortpath  # json: not for --version and help
+
+    table = shortpath.read_table(shortpath.table_path(cache_dir(), key))
+    if table is None:
+        return False
+    from kubespark.cli.contract import without_debug
+
+    values = shortpath.parse(table, without_debug(args[1:]))
+    if values is None:
+        return False
+    import importlib
+
+    from kubespark.cli.contract import guarded
+    from kubespark.cli.output import fail_on_input_errors
+
+    _without_httpx_cli()
+    module, _, function = COMMANDS[name].partition(":")
+    command = fail_on_input_errors(getattr(importlib.import_module(module), function))
+    guarded(lambda _: command(**values), args)
+    return True
+
+
+def short_path_key(name: str) -> str | None:
+    """The flag-table entry of an offline command: the files that declare its flags decide it."""
+    if name not in COMMANDS:
+        return None
+    module = COMMANDS[name].partition(":")[0]
+    # The table's builder and reader, the shared flags and the -o choices, and the command.
+    declaring = ("app", "shortpath", "flags", "output")
+    return _digest(f"flags\0{name}", (*(f"kubespark.cli.{m}" for m in declaring), module))
 
 
 def help_cache_key(args: list[str]) -> str | None:
@@ -68,8 +114,13 @@ def help_cache_key(args: list[str]) -> str | None:
         modules = (COMMANDS[args[0]].partition(":")[0],)
     else:
         return None
-    digest = hashlib.sha256(f"{__version__}\0{args[0]}\0{_width()}".encode())
-    for module in ("kubespark.cli.app", "kubespark.cli.commands", *modules):
+    return _digest(f"{args[0]}\0{_width()}", ("kubespark.cli.app", *modules))
+
+
+def _digest(what: str, modules: tuple[str, ...]) -> str | None:
+    """A digest of the version, ``what`` and the sources of ``modules`` and the command table."""
+    digest = hashlib.sha256(f"{__version__}\0{what}".encode())
+    for module in ("kubespark.cli.commands", *modules):
         # Every command module is a sibling of this one (kubespark.cli.NAME).
         try:
             with open(os.path.join(HERE, module.rpartition(".")[2] + ".py"), "rb") as source:
@@ -93,7 +144,8 @@ def _width() -> int:
         return 80
 
 
-def _cache_dir() -> str:
+def cache_dir() -> str:
+    """``$KUBESPARK_CACHE/cli``, else the user's cache directory's ``kubespark/cli``."""
     if os.environ.get("KUBESPARK_CACHE"):
         return os.path.join(os.environ["KUBESPARK_CACHE"], "cli")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

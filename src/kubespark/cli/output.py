@@ -2,23 +2,27 @@
 
 Owns the promise that a user never sees a traceback for bad input: :func:`fail_on_input_errors`
 wraps each command so a :class:`KubesparkError` prints one message (what, where, the fix) on
-stderr and exits 2.
+stderr and exits 2. Exits are ``SystemExit`` and text goes straight to ``sys.stdout``: a command
+run through :mod:`kubespark.cli.entry`'s short path has not imported typer, and under typer the
+effect is the same (click lets ``SystemExit`` through; ``typer.echo`` writes and flushes).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-
+from kubespark.cli.plain import MarkupConsole, PlainConsole, escape, plain_possible
 from kubespark.errors import KubesparkError
 from kubespark.redaction import redact, redact_text
+
+# rich is imported when a console is made: an offline verdict printed to a pipe needs none.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,11 +34,20 @@ EXIT_INTERNAL = 3
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True)
+
+
+def markup_stdout() -> MarkupConsole:
+    """A console for markup strings: rich's on a terminal, the same text without rich elsewhere."""
+    return PlainConsole() if plain_possible() else stdout()
 
 
 def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -50,7 +63,7 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
                 highlight=False,
                 markup=True,
             )
-            raise typer.Exit(EXIT_INPUT) from None
+            raise SystemExit(EXIT_INPUT) from None
 
     return wrapper
 
@@ -58,7 +71,14 @@ def fail_on_input_errors(command: Callable[P, R]) -> Callable[P, R]:
 def print_json(data: Any) -> None:
     """Machine-readable output: plain JSON on stdout, no colour, no wrapping; credentials in it
     (a planned ConfigMap's ``oauthToken``, a quoted bearer token) redacted, for every command."""
-    typer.echo(json.dumps(redact(data), indent=2, sort_keys=False, default=str))
+    echo(json.dumps(redact(data), indent=2, sort_keys=False, default=str))
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Plain text on stdout (or stderr), as ``typer.echo`` writes it, without typer."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n" if nl else text)
+    stream.flush()
 
 
 def kind_name(kind: str, name: str) -> str:
@@ -72,7 +92,7 @@ def print_yaml(data: Any) -> None:
 
     # A JSON round trip first: plain types only (dates and enums as text), as ``-o json``.
     plain = json.loads(json.dumps(redact(data), default=str))
-    typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
+    echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
 
 
 class OutputFormat(StrEnum):

@@ -8,16 +8,22 @@ unknown version, a Kubernetes downgrade, a malformed flag).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from kubespark.cli.flags import OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.upgrade.plan import Plan, parse_state, plan_upgrade, policy
+
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
+if TYPE_CHECKING:
+    import typer
+
+    from kubespark.cli.flags import OutputFlag
 
 __all__ = ["plan", "plan_view"]
 
@@ -40,7 +46,7 @@ def plan(
         console = stdout()
         _render(own, console)
         _render(ours, console)
-    raise typer.Exit(EXIT_OK if own.possible else EXIT_FINDING)
+    raise SystemExit(EXIT_OK if own.possible else EXIT_FINDING)
 
 
 def plan_view(p: Plan) -> dict[str, object]:

@@ -18,14 +18,17 @@ import asyncio
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
-from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
+from kubespark.cli.output import (
+    EXIT_FINDING,
+    EXIT_OK,
+    OutputFormat,
+    markup_stdout,
+    print_json,
+    stdout,
+)
+from kubespark.cli.plain import MarkupConsole, PlainConsole, escape
 from kubespark.compat import ObjectRef, PlannedWrite, notes_for_people
 from kubespark.driver.kubeflow import LABEL_APP_NAME
 from kubespark.errors import InputError
@@ -37,7 +40,14 @@ from kubespark.submit.flow import Outcome, Target, plan_dry_run, submit_and_foll
 from kubespark.submit.progress import Progress
 from kubespark.submit.submitted_apps import LABEL_SUBMITTED_BY, SUBMITTED_BY_CLI
 
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
 if TYPE_CHECKING:
+    import typer
+    from rich.console import Console
+
+    from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
     from kubespark.doctor.report import Report
 
 __all__ = ["TextProgress", "exit_code", "render_outcome", "submit"]
@@ -103,7 +113,8 @@ def submit(
             where=f"{app_file}: spec.sparkVersion",
             override=f'pass {ALLOW_FLAG} (or annotate the app {ALLOW_ANNOTATION}: "true")',
         )
-    console = stdout()
+    # Piped, the plan and the submission print as plain text (no rich); on a terminal, rich's.
+    console = markup_stdout()
     if dry_run:
         target = Target(kubeconfig, context, namespace, tuple(kube_scheduler_name or ()))
         plan, server = asyncio.run(plan_dry_run(app, target, k8s))
@@ -111,7 +122,7 @@ def submit(
             print_json(plan_view(plan, server))
         else:
             render_plan(console, plan, server)
-        raise typer.Exit(EXIT_OK)
+        raise SystemExit(EXIT_OK)
     show = TextProgress(console) if output is OutputFormat.TEXT else None
     try:
         outcome = asyncio.run(
@@ -130,7 +141,7 @@ def submit(
         print_json(outcome.view())
     else:
         render_outcome(console, outcome)
-    raise typer.Exit(exit_code(outcome))
+    raise SystemExit(exit_code(outcome))
 
 
 def exit_code(outcome: Outcome) -> int:
@@ -213,7 +224,7 @@ def body_summary(body: dict[str, Any]) -> str:
 # ---- text rendering -----------------------------------------------------------------------------
 
 
-def render_plan(console: Console, plan: SubmissionPlan, server: str) -> None:
+def render_plan(console: MarkupConsole, plan: SubmissionPlan, server: str) -> None:
     meta = plan.resources.pod["metadata"]
     namespace = plan.pod.object.namespace
     name = meta.get("labels", {}).get(LABEL_APP_NAME, meta.get("name"))
@@ -238,7 +249,7 @@ def render_plan(console: Console, plan: SubmissionPlan, server: str) -> None:
 
 
 def render_submission(
-    console: Console, app: SparkApplication, server: str, submission: Submission
+    console: MarkupConsole, app: SparkApplication, server: str, submission: Submission
 ) -> None:
     console.print(
         f"[green]✓ submitted[/] {app.metadata.namespace}/{app.metadata.name} "
@@ -253,7 +264,7 @@ def render_submission(
     _render_notes(console, submission)
 
 
-def _render_notes(console: Console, submission: Submission) -> None:
+def _render_notes(console: MarkupConsole, submission: Submission) -> None:
     if not submission.notes and not submission.messages:
         console.print(
             "  compat notes: none; this server takes every write as spark-submit sends it"
@@ -271,7 +282,7 @@ def _render_notes(console: Console, submission: Submission) -> None:
         console.print(f"    - {escape(message)}", highlight=False)
 
 
-def render_outcome(console: Console, outcome: Outcome) -> None:
+def render_outcome(console: MarkupConsole, outcome: Outcome) -> None:
     """What remains to print once the command is done (the submission was shown as it happened)."""
     if outcome.failure is not None:
         _render_failure(console, outcome)
@@ -305,7 +316,7 @@ def render_outcome(console: Console, outcome: Outcome) -> None:
         _render_report(console, outcome.report)
 
 
-def _render_failure(console: Console, outcome: Outcome) -> None:
+def _render_failure(console: MarkupConsole, outcome: Outcome) -> None:
     err = outcome.failure
     assert err is not None
     app = outcome.app.metadata
@@ -328,10 +339,11 @@ def _render_failure(console: Console, outcome: Outcome) -> None:
         _render_report(console, outcome.report)
 
 
-def _render_report(console: Console, report: Report) -> None:
+def _render_report(console: MarkupConsole, report: Report) -> None:
     from kubespark.cli.doctor import render  # the failure path only
 
-    render(report, console)
+    # The doctor's report is rich's to lay out; a plain console has printed nothing it could not.
+    render(report, stdout() if isinstance(console, PlainConsole) else cast("Console", console))
 
 
 def _ours(obj: Mapping[str, Any]) -> bool:
@@ -342,7 +354,7 @@ def _ours(obj: Mapping[str, Any]) -> bool:
 class TextProgress:
     """The live status line of ``--wait`` (one line per change when output is not a terminal)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: MarkupConsole | Console) -> None:
         self.console = console
         self.status: Any = None
 
@@ -351,11 +363,11 @@ class TextProgress:
 
     def progress(self, progress: Progress) -> None:
         line = progress.summary()
-        if not self.console.is_terminal:
+        if isinstance(self.console, PlainConsole) or not cast("Console", self.console).is_terminal:
             self.console.print(f"  {escape(line)}", highlight=False)
             return
         if self.status is None:
-            self.status = self.console.status(escape(line))
+            self.status = cast("Console", self.console).status(escape(line))
             self.status.start()
         else:
             self.status.update(escape(line))

@@ -12,7 +12,6 @@ Exit codes: 0 clean, 1 problems found, 2 input error.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import sys
@@ -20,18 +19,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING, Annotated
 
 from kubespark import __version__
 from kubespark.apisurface.load import load_surface, newest_version
 from kubespark.apisurface.model import ApiSurface
-from kubespark.cli.flags import ContextFlag
-from kubespark.cli.output import print_json
+from kubespark.cli.output import echo, print_json
 from kubespark.compat.report import fixed_stream, json_report, sarif_report, text_report
 from kubespark.compat.validate_run import ValidationRun, run_validation
 from kubespark.errors import InputError
+
+# typer and the shared flags are named only in the signature's annotations, which stay text
+# (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
+# runs this command without importing typer.
+if TYPE_CHECKING:
+    import typer
+
+    from kubespark.cli.flags import ContextFlag
 
 __all__ = ["validate"]
 
@@ -87,7 +91,7 @@ def validate(
         )
     if not live and k8s is None:
         # Said, not silent: a clean run against the newest version says little about a cluster.
-        typer.echo(
+        echo(
             f"note: no --k8s or --kubeconfig given: checking against Kubernetes "
             f"{newest_version()}, the newest kubespark knows",
             err=True,
@@ -99,13 +103,15 @@ def validate(
     if fix:
         _write_fixed(run, fix_out)
     _report(run, output, to_stderr)
-    raise typer.Exit(run.exit_code)
+    raise SystemExit(run.exit_code)
 
 
 def _live_surface(kubeconfig: str | None, context: str | None) -> ApiSurface:
     """The API surface the server of a kubeconfig context describes (discovery, OpenAPI)."""
-    # Imported here: the HTTP client and kubeconfig handling cost start-up time offline runs
-    # do not need.
+    # Imported here: asyncio, the HTTP client and kubeconfig handling cost start-up time
+    # offline runs do not need.
+    import asyncio
+
     from kubespark.compat.capabilities import live_capabilities
     from kubespark.kube.client import KubeClient
 
@@ -139,10 +145,10 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _report(run: ValidationRun, output: ReportFormat, to_stderr: bool) -> None:
     if output is ReportFormat.TEXT:
-        typer.echo(text_report(run), err=to_stderr)
+        echo(text_report(run), err=to_stderr)
     elif to_stderr:
         data = json_report(run) if output is ReportFormat.JSON else _sarif(run)
-        typer.echo(json.dumps(data, indent=2), err=True)
+        echo(json.dumps(data, indent=2), err=True)
     else:
         print_json(json_report(run) if output is ReportFormat.JSON else _sarif(run))
 
@@ -155,7 +161,7 @@ def _write_fixed(run: ValidationRun, fix_out: Path | None) -> None:
     if fix_out is None:
         objects = [obj for per_file in run.fixed.values() for obj in per_file]
         if objects:
-            typer.echo(fixed_stream(objects), nl=False)
+            echo(fixed_stream(objects), nl=False)
         return
     for source, objects in run.fixed.items():
         target = _fix_target(fix_out, source)

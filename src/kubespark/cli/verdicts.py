@@ -8,9 +8,7 @@ not evaluate anything.
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-
+from kubespark.cli.plain import MarkupConsole, escape
 from kubespark.knowledge import (
     Assessment,
     IssueFinding,
@@ -28,7 +26,7 @@ VERDICT_STYLE = {
 }
 
 
-def render_assessment(console: Console, assessment: Assessment, title: str) -> None:
+def render_assessment(console: MarkupConsole, assessment: Assessment, title: str) -> None:
     """Every path's block, then the overall verdict."""
     console.print(f"[bold]{escape(title)}[/]")
     for path in assessment.paths:
@@ -39,7 +37,7 @@ def render_assessment(console: Console, assessment: Assessment, title: str) -> N
     console.print(f"[bold {style}]{symbol} overall: {assessment.verdict.value}[/]")
 
 
-def render_path(console: Console, path: PathAssessment) -> None:
+def render_path(console: MarkupConsole, path: PathAssessment) -> None:
     symbol, style = VERDICT_STYLE[path.verdict]
     verdict = path.verdict.value.replace("-", " ")
     console.print(
@@ -56,7 +54,7 @@ def render_path(console: Console, path: PathAssessment) -> None:
         console.print(f"  [yellow]caveat:[/] {escape(caveat.text)}")
 
 
-def _render_finding(console: Console, path: PathAssessment, finding: IssueFinding) -> None:
+def _render_finding(console: MarkupConsole, path: PathAssessment, finding: IssueFinding) -> None:
     issue = finding.issue
     depends = ""
     if finding.coverage.value == "some":

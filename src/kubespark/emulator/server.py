@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import tempfile
@@ -49,6 +50,7 @@ __all__ = [
     "RunningEmulator",
     "emulator_in_thread",
     "run_emulator",
+    "tune_collector_for_serving",
 ]
 
 T = TypeVar("T")
@@ -56,6 +58,23 @@ T = TypeVar("T")
 log = logging.getLogger("kubespark.emulator")
 
 KUBELETS = ("simulated", "process")
+# The cyclic collector's generation-0 threshold for a serving process: Python's 700 runs a
+# young collection every few requests (each create allocates hundreds of containers), and the
+# full collections it leads to walk every stored object; 50,000 makes them rare.
+SERVING_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_collector_for_serving() -> None:
+    """Fit the garbage collector to a process that only serves the emulator (``kubespark
+    emulate``): what is loaded by now (the API surface, schemas, modules: long-lived) moves to
+    the permanent generation, and young collections run less often. Measured in
+    docs/performance.md (Pod creates/s up by a third to a half). Process-wide, so never called
+    by the library for embedded emulators (tests, demo): their process is not only ours."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)
+
+
 AUTHORIZERS = ("always-allow", "rbac")
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -229,6 +248,7 @@ class Emulator:
             on_restart=self.restart,
             network=self.kubelet,
             runtime=self.kubelet,
+            usage=self.kubelet,
             authorizer=RbacAuthorizer(self.api.store)
             if self.options.authorization == "rbac"
             else None,

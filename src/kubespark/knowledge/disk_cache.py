@@ -18,12 +18,15 @@ import functools
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+# importlib.resources and tempfile cost a command reading the cache more than the read itself
+# (zipfile, shutil, random): the package is read from its directory, and tempfile is imported
+# only to write an entry.
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["cache_dir", "data_digest", "disk_cached"]
 
@@ -41,15 +44,23 @@ def cache_dir() -> Path:
 @functools.cache
 def data_digest() -> str:
     """A digest of the knowledge package's files (names and bytes) and of the version types."""
-    files = _files(resources.files("kubespark.knowledge"), "knowledge/")
-    files.append(("versions.py", (resources.files("kubespark") / "versions.py").read_bytes()))
+    here = Path(__file__).parent
+    if here.is_dir():
+        files = _files(here, "knowledge/")
+        versions = (here.parent / "versions.py").read_bytes()
+    else:  # a zipped install: only importlib.resources reads it
+        from importlib import resources
+
+        files = _files(resources.files("kubespark.knowledge"), "knowledge/")
+        versions = (resources.files("kubespark") / "versions.py").read_bytes()
+    files.append(("versions.py", versions))
     digest = hashlib.sha256(str(pickle.HIGHEST_PROTOCOL).encode())
     for name, data in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:24]
 
 
-def _files(root: Traversable, prefix: str) -> list[tuple[str, bytes]]:
+def _files(root: Traversable | Path, prefix: str) -> list[tuple[str, bytes]]:
     found: list[tuple[str, bytes]] = []
     for entry in root.iterdir():
         name = f"{prefix}{entry.name}"
@@ -77,6 +88,8 @@ def disk_cached(name: str, build: Callable[[], T], *, directory: Path | None = N
 
 
 def _write(path: Path, value: object) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a reader never sees half an entry.

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubespark.errors import DataError
 from kubespark.knowledge.base import Knowledge
+from kubespark.knowledge.decode import DecodeError, decode
 from kubespark.knowledge.disk_cache import disk_cached
 from kubespark.knowledge.schema import (
     Conditions,
@@ -29,11 +26,12 @@ from kubespark.knowledge.schema import (
     SparkData,
 )
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 __all__ = ["load_knowledge", "load_knowledge_from"]
 
-M = TypeVar("M", bound=BaseModel)
-# libyaml's parser when PyYAML has it: the same data (safe loading), an order of magnitude
-# faster, which every command that judges a version pays at start.
+M = TypeVar("M")
 
 
 @functools.cache
@@ -43,6 +41,8 @@ def load_knowledge() -> Knowledge:
 
 
 def _load_packaged() -> Knowledge:
+    from importlib import resources  # only when the disk cache misses: it costs start-up
+
     return load_knowledge_from(resources.files("kubespark.knowledge") / "data")
 
 
@@ -89,6 +89,8 @@ def _read(root: Traversable, name: str, model: type[M]) -> M:
 
 def _yaml(entry: Traversable, name: str) -> Any:
     # Imported here: the data is parsed only when the disk cache misses (a new release of it).
+    # libyaml's parser when PyYAML has it: the same data (safe loading), an order of magnitude
+    # faster.
     import yaml
 
     try:
@@ -105,26 +107,13 @@ def _yaml(entry: Traversable, name: str) -> Any:
 
 def _validate(name: str, data: Any, model: type[M]) -> M:
     try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = _field_path(first["loc"])
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        return decode(model, data)
+    except DecodeError as err:
         raise DataError(
-            f"{first['msg']}{more}",
-            where=f"{name}: {field}" if field else name,
+            err.message,
+            where=f"{name}: {err.path}" if err.path else name,
             fix="correct the data file; its schema is documented in knowledge/data/README.md",
         ) from None
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif not part.startswith(("function-", "tagged-union")):  # pydantic's validator labels
-            path += f".{part}" if path else part
-    return path
 
 
 # -- rules that span files ----------------------------------------------------------------------

@@ -1,21 +1,24 @@
-"""The shape of every knowledge-base data file, as frozen pydantic models.
+"""The shape of every knowledge-base data file, as frozen dataclasses.
 
 Owns what a well-formed data file is: field names, types, version and range syntax, the rules a
 single file can check by itself (exactly one of literal/regex, unique reason ids, regexes that
 compile). Rules that span files (a fact id an issue names must exist; every Spark release in
 exactly one row) live in :mod:`kubespark.knowledge.loader`. It must not read files or evaluate
-anything: data in, validated objects out.
+anything: data in, validated objects out. The records are plain frozen dataclasses (slots): every
+command that judges a version reads them back from the disk cache, and that must not import a
+validation library; :mod:`kubespark.knowledge.decode` checks them against these declarations
+when the data is loaded from YAML (the cache's miss).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, model_validator
-
 from kubespark.errors import VersionError
+from kubespark.knowledge.decode import Before, MinLen, Parse, Pattern
 from kubespark.versions import Version, VersionRange, parse_kube_like
 
 __all__ = [
@@ -91,37 +94,35 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-VersionField = Annotated[Version, PlainValidator(_version)]
-RangeField = Annotated[VersionRange, PlainValidator(_range)]
+VersionField = Annotated[Version, Parse(_version)]
+RangeField = Annotated[VersionRange, Parse(_range)]
 # One range, or several meaning "any of them" (a fix that reached each patch line separately).
-Ranges = Annotated[tuple[RangeField, ...], BeforeValidator(_one_or_many), Field(min_length=1)]
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+Ranges = Annotated[tuple[RangeField, ...], Before(_one_or_many), MinLen(1)]
+Id = Annotated[str, Pattern(r"^[a-z0-9][a-z0-9.-]*$")]
+NonEmpty = MinLen(1)
+
+# Every record is @dataclass(frozen=True, slots=True, kw_only=True): immutable, compact, and
+# keyword-only (subclasses add required fields after defaulted ones), spelled out on each class
+# so type checkers see the dataclass.
 
 
-class _Frozen(BaseModel):
-    # defer_build: the schema is built on first validation, which a process that reads the
-    # knowledge base from the disk cache (kubespark.knowledge.disk_cache) never does.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
-    )
-
-
-class Source(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
     """Where a fact comes from, and what exactly that place shows."""
 
     url: str
     shows: str
 
 
-class Symptom(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Symptom:
     """Text a failure produces, matched literally or as a regex, with what it means."""
 
     literal: str | None = None
     regex: str | None = None
     means: str
 
-    @model_validator(mode="after")
-    def _exactly_one_pattern(self) -> Symptom:
+    def __post_init__(self) -> None:
         if (self.literal is None) == (self.regex is None):
             raise ValueError("give exactly one of 'literal' or 'regex'")
         if self.regex is not None:
@@ -129,24 +130,22 @@ class Symptom(_Frozen):
                 re.compile(self.regex)
             except re.error as err:
                 raise ValueError(f"regex {self.regex!r} does not compile: {err}") from None
-        return self
 
     @property
     def pattern(self) -> str:
         return self.literal if self.literal is not None else str(self.regex)
 
 
-class FactRef(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FactRef:
     """A Kubernetes condition stated through a fact: the server has it, or lacks it."""
 
     lacks: Id | None = None
     has: Id | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> FactRef:
+    def __post_init__(self) -> None:
         if (self.lacks is None) == (self.has is None):
             raise ValueError("give exactly one of 'lacks' or 'has'")
-        return self
 
     @property
     def fact_id(self) -> str:
@@ -159,14 +158,15 @@ def _kube_condition(value: Any) -> Any:
     return _one_or_many(value)
 
 
-class Conditions(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conditions:
     """Per component, the versions affected; every given component must match (AND)."""
 
     spark: Ranges | None = None
     fabric8: Ranges | None = None
     operator: Ranges | None = None  # the operator release (1.6.2 of v1beta2-1.6.2-3.5.0)
     jdk: Ranges | None = None  # 8u252 is written 8.0.252
-    kubernetes: Annotated[FactRef | Ranges, BeforeValidator(_kube_condition)] | None = None
+    kubernetes: Annotated[FactRef | Ranges, Before(_kube_condition)] | None = None
 
     def given(self) -> dict[str, tuple[VersionRange, ...] | FactRef]:
         """The components this condition constrains, in a stable order."""
@@ -174,7 +174,8 @@ class Conditions(_Frozen):
         return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
 
 
-class Reason(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
     """One distinct way an issue strikes, with its own affected ranges and symptoms."""
 
     id: Id
@@ -187,7 +188,8 @@ class Reason(_Frozen):
     sources: tuple[Source, ...] = ()
 
 
-class Remedy(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Remedy:
     """One way out, with what it costs; list order is the rank (cheapest sensible first)."""
 
     cost: Cost
@@ -196,18 +198,20 @@ class Remedy(_Frozen):
     paths: tuple[PathName, ...] | None = None  # None: useful on every path
 
 
-class KubesparkNote(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubesparkNote:
     """What kubespark does instead, in the issue's own terms."""
 
     how: str
 
 
-class Issue(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Issue:
     """A known incompatibility: one file under ``data/issues/<id>.yaml``."""
 
     id: Id
     title: str
-    phases: tuple[Phase, ...] = Field(min_length=1)
+    phases: Annotated[tuple[Phase, ...], NonEmpty]
     confirmed: bool
     note: str | None = None
     affects: Conditions
@@ -218,20 +222,19 @@ class Issue(_Frozen):
     # system:anonymous is no service account's RBAC); the doctor never names it then.
     excludes: tuple[Symptom, ...] = ()
     root_cause: str
-    remedies: tuple[Remedy, ...] = Field(min_length=1)
+    remedies: Annotated[tuple[Remedy, ...], NonEmpty]
     kubespark: KubesparkNote
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Source, ...], NonEmpty]
 
-    @model_validator(mode="after")
-    def _unique_reasons(self) -> Issue:
+    def __post_init__(self) -> None:
         ids = [r.id for r in self.reasons]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"reason ids must be unique: {', '.join(duplicates)}")
-        return self
 
 
-class Backport(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backport:
     """A fact that reached an older patch line after its minor was released."""
 
     version: VersionField
@@ -240,7 +243,8 @@ class Backport(_Frozen):
     detail: str | None = None
 
 
-class Fact(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
     """Something a Kubernetes server has from one version on (and maybe not after another)."""
 
     id: Id
@@ -251,94 +255,104 @@ class Fact(_Frozen):
     group_version: str | None = None
     since: VersionField | None = None
     removed_in: VersionField | None = None
-    stages: dict[Literal["alpha", "beta", "ga"], VersionField] = {}
+    stages: dict[Literal["alpha", "beta", "ga"], VersionField] = field(default_factory=dict)
     backports: tuple[Backport, ...] = ()
     detail: str | None = None
     confirmed: bool
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Source, ...], NonEmpty]
 
-    @model_validator(mode="after")
-    def _bounded(self) -> Fact:
+    def __post_init__(self) -> None:
         if self.since is None and self.removed_in is None:
             raise ValueError("give 'since', 'removed_in' or both")
-        return self
 
 
-class MinorsSpan(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinorsSpan:
     first: VersionField
     newest: VersionField
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Source, ...], NonEmpty]
 
 
-class KubernetesData(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubernetesData:
     """``kubernetes.yaml``: the minors known and the facts that decide submissions."""
 
     minors: MinorsSpan
     facts: tuple[Fact, ...]
 
 
-class SparkRow(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparkRow:
     spark: RangeField
     confirmed: bool
     evidence: str
     sources: tuple[Source, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fabric8Row(SparkRow):
     client: VersionField
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WritesRow(SparkRow):
     resources: dict[str, Literal["create", "apply"]]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NeedRow(SparkRow):
     fact: Id
     resource: str
     how: Literal["emits", "omits", "writes"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DocsMinimumRow(SparkRow):
     kubernetes: VersionField
 
 
-class SparkData(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparkData:
     """``spark.yaml``: releases, their client, write methods, needs and documented minimum."""
 
     releases: dict[str, tuple[int, ...]]
-    releases_sources: tuple[Source, ...] = Field(min_length=1)
+    releases_sources: Annotated[tuple[Source, ...], NonEmpty]
     fabric8: tuple[Fabric8Row, ...]
     writes: tuple[WritesRow, ...]
     needs: tuple[NeedRow, ...]
     docs_minimum_kubernetes: tuple[DocsMinimumRow, ...]
 
 
-class OperatorLine(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorLine:
     """Operator releases built on one Spark image."""
 
-    releases: tuple[VersionField, ...] = Field(min_length=1)
+    releases: Annotated[tuple[VersionField, ...], NonEmpty]
     api: str | None = None  # "v1beta2" for tags spelled v1beta2-<release>-<spark>
     spark: VersionField
     stated_minimum_kubernetes: VersionField
     evidence: str
 
 
-class OperatorData(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorData:
     """``operator.yaml``: kubeflow spark-operator releases."""
 
     lines: tuple[OperatorLine, ...]
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Source, ...], NonEmpty]
 
 
-class KubesparkSupport(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubesparkSupport:
     kubernetes: Ranges
     spark: Ranges  # the releases whose submission kubespark reproduces (see knowledge.scope)
 
 
-class KubesparkData(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubesparkData:
     """``kubespark.yaml``: the product's own promise, as data."""
 
     supports: KubesparkSupport
     replaces: tuple[Phase, ...]
     how: str
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Source, ...], NonEmpty]

@@ -14,8 +14,14 @@ TemporaryError/PermanentError split):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubespark.errors import KubesparkError, UnreachableError
-from kubespark.kube.status import Status
+
+# Only annotations name Status here: whoever raises these errors has built one, and a process
+# that never does (an offline `kubespark validate`) need not import its pydantic model.
+if TYPE_CHECKING:
+    from kubespark.kube.status import Status
 
 # The text of a server-side apply body the server cannot type. Retrying never helps, so a 500
 # carrying it is permanent (the compat planner exists to avoid it).

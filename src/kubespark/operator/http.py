@@ -11,17 +11,13 @@ a taken port stops the operator at start with a message instead of leaving it ru
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 from kubespark.operator.metrics import CONTENT_TYPE, OperatorMetrics
-from kubespark.serving import AppServer
+from kubespark.serving import AppServer, Receive, Scope, Send, send_response
 
 __all__ = ["OperatorHTTP"]
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class OperatorHTTP(AppServer):
@@ -51,15 +47,15 @@ class OperatorHTTP(AppServer):
             return
         path = scope.get("path", "")
         if path == "/metrics":
-            await _answer(send, 200, self.metrics.render(), CONTENT_TYPE)
+            await send_response(send, 200, self.metrics.render(), CONTENT_TYPE)
         elif path in ("/healthz", "/livez"):
             body = json.dumps({"status": "ok", **self.health()}).encode()
-            await _answer(send, 200, body, "application/json")
+            await send_response(send, 200, body, "application/json")
         elif path == "/readyz":
             code = 200 if self.ready else 503
-            await _answer(send, code, b"ok" if self.ready else b"starting", "text/plain")
+            await send_response(send, code, b"ok" if self.ready else b"starting", "text/plain")
         else:
-            await _answer(send, 404, b"not found", "text/plain")
+            await send_response(send, 404, b"not found", "text/plain")
 
     @property
     def serving(self) -> bool:
@@ -69,12 +65,3 @@ class OperatorHTTP(AppServer):
     async def serve(self) -> None:
         """Serve until cancelled."""
         await self._serve_app(self)
-
-
-async def _answer(send: Send, code: int, body: bytes, content_type: str) -> None:
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -234,20 +234,7 @@ class OperatorMetrics:
 
     def app_created(self, app: Obj, now: datetime) -> None:
         """``HandleSparkApplicationCreate``: count an application seen for the first time."""
-        state = _state(app)
-        labels = self._label_values(app)
-        if state is AppState.NEW:
-            self.count.labels(**labels).inc()
-        elif state is AppState.SUBMITTED:
-            self.submit_count.labels(**labels).inc()
-        elif state is AppState.SUBMISSION_FAILED:
-            self.failed_submission_count.labels(**labels).inc()
-        elif state is AppState.RUNNING:
-            self.running_count.labels(**labels).inc()
-        elif state is AppState.FAILED:
-            self.failure_count.labels(**labels).inc()
-        elif state is AppState.COMPLETED:
-            self.success_count.labels(**labels).inc()
+        self._count_arrival(_state(app), self._label_values(app))
 
     def app_updated(self, old: Obj, new: Obj, now: datetime) -> None:
         """``HandleSparkApplicationUpdate``: move the counts on a change of state."""
@@ -257,28 +244,35 @@ class OperatorMetrics:
         labels = self._label_values(new)
         if before is AppState.RUNNING:
             self.running_count.labels(**self._label_values(old)).dec()
-        if after is AppState.NEW:
-            self.count.labels(**labels).inc()
-        elif after is AppState.SUBMITTED:
-            self.submit_count.labels(**labels).inc()
+        self._count_arrival(after, labels)
+        if after is AppState.SUBMITTED:
             if _status(new).get("submissionAttempts") == 1:
                 self._observe_since_creation(
                     new, now, self.submit_latency, self.submit_latency_histogram
                 )
-        elif after is AppState.SUBMISSION_FAILED:
-            self.failed_submission_count.labels(**labels).inc()
         elif after is AppState.RUNNING:
-            self.running_count.labels(**labels).inc()
             if _status(new).get("executionAttempts") == 1:
                 self._observe_since_creation(
                     new, now, self.start_latency, self.start_latency_histogram
                 )
         elif after is AppState.COMPLETED:
-            self.success_count.labels(**labels).inc()
             self._observe_execution(new, self.success_time)
         elif after is AppState.FAILED:
-            self.failure_count.labels(**labels).inc()
             self._observe_execution(new, self.failure_time)
+
+    def _count_arrival(self, state: AppState, labels: dict[str, str]) -> None:
+        """One more application in ``state``, in the metric kubeflow keeps for it (if any)."""
+        arrivals: dict[AppState, Counter | Gauge] = {
+            AppState.NEW: self.count,
+            AppState.SUBMITTED: self.submit_count,
+            AppState.SUBMISSION_FAILED: self.failed_submission_count,
+            AppState.RUNNING: self.running_count,
+            AppState.FAILED: self.failure_count,
+            AppState.COMPLETED: self.success_count,
+        }
+        metric = arrivals.get(state)
+        if metric is not None:
+            metric.labels(**labels).inc()
 
     def app_deleted(self, app: Obj) -> None:
         if _state(app) is AppState.RUNNING:

@@ -43,7 +43,7 @@ from kubespark.operator.schedule import (
     parse_schedule,
     run_name,
 )
-from kubespark.operator.status import format_time, parse_time
+from kubespark.operator.status import format_time, omit_empty, parse_time
 from kubespark.spark import ApplicationError, load_scheduled_application
 
 __all__ = [
@@ -93,20 +93,19 @@ class ScheduledStatus:
         )
 
     def to_raw(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "scheduleState": self.schedule_state.value,
-            "lastRun": format_time(self.last_run),
-            "nextRun": format_time(self.next_run),
-        }
-        if self.reason:
-            out["reason"] = self.reason
-        if self.last_run_name:
-            out["lastRunName"] = self.last_run_name
-        if self.past_successful:
-            out["pastSuccessfulRunNames"] = list(self.past_successful)
-        if self.past_failed:
-            out["pastFailedRunNames"] = list(self.past_failed)
-        return out
+        return omit_empty(
+            {
+                "scheduleState": self.schedule_state.value,
+                "lastRun": format_time(self.last_run),
+                "nextRun": format_time(self.next_run),
+            },
+            [
+                ("reason", self.reason),
+                ("lastRunName", self.last_run_name),
+                ("pastSuccessfulRunNames", list(self.past_successful)),
+                ("pastFailedRunNames", list(self.past_failed)),
+            ],
+        )
 
 
 class ScheduledController(KindController):

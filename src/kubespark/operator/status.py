@@ -11,7 +11,7 @@ Pure; the clock is the caller's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from kubespark.operator.states import AppState
 from kubespark.redaction import redact_text
 
-__all__ = ["AppStatus", "DriverInfo", "format_time", "merge_patch", "parse_time"]
+__all__ = ["AppStatus", "DriverInfo", "format_time", "merge_patch", "omit_empty", "parse_time"]
 
 MAX_NOTES = 20  # compat notes kept in status; the full list goes to events
 
@@ -40,6 +40,13 @@ def format_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def omit_empty(out: dict[str, Any], optional: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``out`` with each optional field that has a value, in order: Go's ``json:",omitempty"``,
+    as kubeflow's status types declare their optional fields."""
+    out.update((key, value) for key, value in optional if value)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +70,17 @@ class DriverInfo:
         )
 
     def to_raw(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in (
-            ("podName", self.pod_name),
-            ("webUIServiceName", self.web_ui_service_name),
-            ("webUIAddress", self.web_ui_address),
-            ("webUIPort", self.web_ui_port),
-            ("webUIIngressName", self.web_ui_ingress_name),
-            ("webUIIngressAddress", self.web_ui_ingress_address),
-        ):
-            if value:
-                out[key] = value
-        return out
+        return omit_empty(
+            {},
+            [
+                ("podName", self.pod_name),
+                ("webUIServiceName", self.web_ui_service_name),
+                ("webUIAddress", self.web_ui_address),
+                ("webUIPort", self.web_ui_port),
+                ("webUIIngressName", self.web_ui_ingress_name),
+                ("webUIIngressAddress", self.web_ui_ingress_address),
+            ],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,29 +134,25 @@ class AppStatus:
         if self.error_message:
             # The message may quote a driver's log or a server's answer: no credential in status.
             app_state["errorMessage"] = redact_text(self.error_message)
-        out: dict[str, Any] = {
-            "applicationState": app_state,
-            "driverInfo": self.driver_info.to_raw(),
-            "lastSubmissionAttemptTime": format_time(self.last_submission_attempt_time),
-            "terminationTime": format_time(self.termination_time),
-        }
-        if self.spark_application_id:
-            out["sparkApplicationId"] = self.spark_application_id
-        if self.submission_id:
-            out["submissionID"] = self.submission_id
-        if self.executor_state:
-            out["executorState"] = dict(self.executor_state)
-        if self.execution_attempts:
-            out["executionAttempts"] = self.execution_attempts
-        if self.submission_attempts:
-            out["submissionAttempts"] = self.submission_attempts
-        if self.spark_version:
-            out["sparkVersion"] = self.spark_version
-        if self.compat_notes:
-            out["compatNotes"] = list(self.compat_notes[:MAX_NOTES])
-        if self.waiting_reason:
-            out["waiting"] = {"reason": self.waiting_reason, "message": self.waiting_message}
-        return out
+        waiting = {"reason": self.waiting_reason, "message": self.waiting_message}
+        return omit_empty(
+            {
+                "applicationState": app_state,
+                "driverInfo": self.driver_info.to_raw(),
+                "lastSubmissionAttemptTime": format_time(self.last_submission_attempt_time),
+                "terminationTime": format_time(self.termination_time),
+            },
+            [
+                ("sparkApplicationId", self.spark_application_id),
+                ("submissionID", self.submission_id),
+                ("executorState", dict(self.executor_state)),
+                ("executionAttempts", self.execution_attempts),
+                ("submissionAttempts", self.submission_attempts),
+                ("sparkVersion", self.spark_version),
+                ("compatNotes", list(self.compat_notes[:MAX_NOTES])),
+                ("waiting", waiting if self.waiting_reason else None),
+            ],
+        )
 
     def with_state(self, state: AppState, error: str | None = None) -> AppStatus:
         """A copy in ``state``; the error message is replaced when given, kept otherwise."""

@@ -23,11 +23,14 @@ from kubespark.kube.errors import (
     UnsupportedMediaType,
     error_for_status,
 )
-from kubespark.kube.status import Status, StatusCause, StatusDetails
 from kubespark.patch.fieldmanager import Conflicts
 from kubespark.patch.fieldpath import path_string
 from kubespark.patch.managed import print_manager
 from kubespark.patch.values import go_quote
+
+# kubespark.kube.status (a pydantic model) is imported by each function that builds a Status:
+# `kubespark validate` loads this package to check manifests and, for most manifests, never
+# builds a failure; the import would cost every such run pydantic's start-up.
 
 __all__ = [
     "FieldError",
@@ -43,10 +46,14 @@ __all__ = [
 
 
 def bad_request(message: str) -> APIError:
+    from kubespark.kube.status import Status
+
     return BadRequest(Status.failure(400, message, reason="BadRequest"))
 
 
 def not_found(group: str, resource: str, name: str) -> APIError:
+    from kubespark.kube.status import Status, StatusDetails
+
     qualified = f"{resource}.{group}" if group else resource
     details = StatusDetails(group=group or None, kind=resource, name=name or None)
     message = f"{qualified} {go_quote(name)} not found"
@@ -54,6 +61,8 @@ def not_found(group: str, resource: str, name: str) -> APIError:
 
 
 def too_large(message: str) -> APIError:
+    from kubespark.kube.status import Status
+
     status = Status.failure(
         413, f"Request entity too large: {message}", reason="RequestEntityTooLarge"
     )
@@ -62,6 +71,8 @@ def too_large(message: str) -> APIError:
 
 def unsupported_media_type(accepted: Sequence[str]) -> APIError:
     """negotiation.NewUnsupportedMediaTypeError, as the patch handler answers it."""
+    from kubespark.kube.status import Status
+
     message = "the body of the request was in an unknown format - accepted media types include: "
     status = Status.failure(415, message + ", ".join(accepted), reason="UnsupportedMediaType")
     return UnsupportedMediaType(status)
@@ -69,6 +80,8 @@ def unsupported_media_type(accepted: Sequence[str]) -> APIError:
 
 def internal(message: str) -> APIError:
     """A plain Go error reaching the handler: 500, no reason, no details."""
+    from kubespark.kube.status import Status
+
     return error_for_status(Status.failure(500, message, reason=""))
 
 
@@ -78,6 +91,8 @@ def json_patch_failed() -> APIError:
     The handler wraps the json-patch library's error with NewGenericServerResponse, which keeps
     only "the server rejected our request due to an error in our request" (patch.go).
     """
+    from kubespark.kube.status import Status, StatusDetails
+
     status = Status.failure(
         422,
         "the server rejected our request due to an error in our request",
@@ -101,6 +116,8 @@ class FieldError:
 
 def invalid(group: str, kind: str, name: str, errors: Sequence[FieldError]) -> APIError:
     """``NewInvalid``: ``Kind.group "name" is invalid: <one error | [e1, e2]>``."""
+    from kubespark.kube.status import Status, StatusCause, StatusDetails
+
     qualified = f"{kind}.{group}" if group else kind
     causes = [StatusCause(reason=e.type, message=e.body, field=e.field) for e in errors]
     details = StatusDetails(
@@ -118,6 +135,8 @@ def invalid(group: str, kind: str, name: str, errors: Sequence[FieldError]) -> A
 
 def conflict(conflicts: Conflicts) -> APIError:
     """``NewConflictError``: 409, one cause per conflicting field, managers sorted."""
+    from kubespark.kube.status import Status, StatusCause, StatusDetails
+
     found = conflicts.conflicts
     causes = [
         StatusCause(

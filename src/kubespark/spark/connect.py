@@ -12,11 +12,11 @@ It must not know about Kubernetes servers, HTTP, or how the server pod is built.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kubespark.spark.model import DynamicAllocation, KubeObject, ObjectMeta
+from kubespark.spark.model import DynamicAllocation, KubeflowResource, KubeObject
 
 __all__ = [
     "CONNECT_API_VERSION",
@@ -63,14 +63,8 @@ class SparkConnectSpec(_Spec):
     dynamic_allocation: DynamicAllocation | None = Field(default=None, alias="dynamicAllocation")
 
 
-class SparkConnect(BaseModel):
+class SparkConnect(KubeflowResource[SparkConnectSpec]):
     """A SparkConnect as kubeflow's reconciler reads it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
     api_version: Literal["sparkoperator.k8s.io/v1alpha1"] = Field(alias="apiVersion")
     kind: Literal["SparkConnect"]
-    metadata: ObjectMeta
-    spec: SparkConnectSpec
-    # Status is the controller's; a document read back from a cluster carries it, unread here.
-    status: dict[str, Any] | None = None

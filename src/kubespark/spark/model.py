@@ -11,7 +11,7 @@ It must not know about Kubernetes servers, HTTP, or how the driver is built.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -277,17 +277,26 @@ class ObjectMeta(BaseModel):
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
-class SparkApplication(BaseModel):
-    """A SparkApplication as the kubeflow operator reads it, defaults applied."""
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+class KubeflowResource(_Spec, Generic[SpecT]):
+    """One of kubeflow's custom resources as its operator reads it: the kinds narrow
+    ``apiVersion`` and ``kind`` to their own and give the spec's type."""
+
+    api_version: str = Field(alias="apiVersion")
+    kind: str
+    metadata: ObjectMeta
+    spec: SpecT
+    # Status is the controller's; a document read back from a cluster carries it, unread here.
+    status: dict[str, Any] | None = None
+
+
+class SparkApplication(KubeflowResource[SparkApplicationSpec]):
+    """A SparkApplication as the kubeflow operator reads it, defaults applied."""
 
     api_version: Literal["sparkoperator.k8s.io/v1beta2"] = Field(alias="apiVersion")
     kind: Literal["SparkApplication"]
-    metadata: ObjectMeta
-    spec: SparkApplicationSpec
-    # Status is the controller's; a document read back from a cluster carries it, unread here.
-    status: dict[str, Any] | None = None
 
 
 class ScheduledSparkApplicationSpec(_Spec):
@@ -302,11 +311,6 @@ class ScheduledSparkApplicationSpec(_Spec):
     failed_run_history_limit: int = Field(default=1, alias="failedRunHistoryLimit", ge=0)
 
 
-class ScheduledSparkApplication(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
-
+class ScheduledSparkApplication(KubeflowResource[ScheduledSparkApplicationSpec]):
     api_version: Literal["sparkoperator.k8s.io/v1beta2"] = Field(alias="apiVersion")
     kind: Literal["ScheduledSparkApplication"]
-    metadata: ObjectMeta
-    spec: ScheduledSparkApplicationSpec
-    status: dict[str, Any] | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,7 +28,7 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, BadRequest
 from kubespark.kube.requests import KubeRequest
 from kubespark.redaction import redact, redact_text
-from kubespark.serving import AppServer
+from kubespark.serving import AppServer, Receive, Scope, Send, send_response
 from kubespark.submit.driverstate import DRIVER_CONTAINER
 from kubespark.ui.actions import ALLOWED, perform
 from kubespark.ui.cache import AppKey, ClusterCache
@@ -38,10 +38,6 @@ from kubespark.ui.details import Diagnoses, app_page
 from kubespark.ui.rows import Filters, page_of
 
 __all__ = ["UIApp", "UIOptions", "UIServer", "parse_listen"]
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -286,13 +282,7 @@ async def _body(receive: Receive, limit: int) -> bytes:
 
 
 async def _answer(send: Send, code: int, body: bytes, content_type: str) -> None:
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *SECURITY_HEADERS,
-    ]
-    await send({"type": "http.response.start", "status": code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_response(send, code, body, content_type, SECURITY_HEADERS)
 
 
 async def _json(send: Send, code: int, data: Any, *, scrub: bool = True) -> None:

@@ -18,8 +18,6 @@ from importlib import resources
 from itertools import count
 from typing import Literal
 
-import yaml
-
 from kubespark.errors import InputError
 from kubespark.knowledge import (
     Assessment,
@@ -100,6 +98,8 @@ class Plan:
 @functools.cache
 def policy() -> dict[str, object]:
     """``upgrade/data/policy.yaml``: how each component may move, with sources."""
+    import yaml  # only `plan -o json` shows the policy: the text plan need not load YAML
+
     text = (resources.files("kubespark.upgrade") / "data" / "policy.yaml").read_text()
     data = yaml.safe_load(text)
     assert isinstance(data, dict)

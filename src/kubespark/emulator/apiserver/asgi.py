@@ -26,6 +26,7 @@ import yaml
 
 from kubespark.emulator.apiserver import (
     discovery,
+    metrics,
     openapi,
     openapi_pb,
     podproxy,
@@ -197,6 +198,7 @@ class EmulatorApp:
         on_restart: Callable[[float], Awaitable[None]] | None = None,
         network: podproxy.PodNetwork | None = None,
         runtime: podstreams.PodRuntime | None = None,
+        usage: metrics.UsageSource | None = None,
         authorizer: rbac.RbacAuthorizer | None = None,
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
@@ -209,6 +211,9 @@ class EmulatorApp:
         self.on_restart = on_restart
         self.network = network or _NoPodNetwork()
         self.runtime = runtime
+        self.usage = usage
+        if usage is not None:  # metrics-server's APIService: served where usage is measured
+            api.registry.add_aggregated(metrics.RESOURCES)
         self.authorizer = authorizer
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
@@ -789,7 +794,7 @@ class EmulatorApp:
         self, req: Request, group: str, version: str, parts: list[str]
     ) -> Response | Stream:
         registry = self.api.registry
-        if not registry.in_group_version(group, version):
+        if not registry.serves(group, version):
             return _status_response(path_not_found().status)
         watch_prefix = parts[0] == "watch"
         if watch_prefix:
@@ -810,6 +815,8 @@ class EmulatorApp:
             return _status_response(path_not_found().status)
         if sub and sub not in res.subresources:
             return _status_response(path_not_found().status)
+        if res.group == metrics.GROUP and self.usage is not None:
+            return self._metrics(req, res, namespace, name, sub, watch_prefix)
         if watch_prefix or (name is None and req.method == "GET" and req.flag("watch")):
             if name is not None:
                 req.query["fieldSelector"] = _and_selector(
@@ -817,6 +824,26 @@ class EmulatorApp:
                 )
             return self._watch(req, res, namespace)
         return self._verb(req, res, namespace, name, sub)
+
+    def _metrics(
+        self,
+        req: Request,
+        res: ServedResource,
+        namespace: str | None,
+        name: str | None,
+        sub: str,
+        watch_prefix: bool,
+    ) -> Response:
+        """metrics-server's answers: get and list only (a watch or a write is 405)."""
+        assert self.usage is not None
+        if req.method != "GET" or sub or watch_prefix or req.flag("watch"):
+            raise method_not_allowed()
+        wanted = self._negotiate(req, allow_table=True)  # its ConvertToTable: kubectl get
+        labels = parse_label_selector(req.query.get("labelSelector"))
+        # metadata.name and metadata.namespace, as metrics-server filters its pods
+        fields = parse_field_selector(req.query.get("fieldSelector"), res.kind, custom=True)
+        body = metrics.answer(self.api.store, self.usage, res, namespace, name, labels, fields)
+        return self._render(req, res, body, wanted)
 
     def _verb(
         self, req: Request, res: ServedResource, namespace: str | None, name: str | None, sub: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kubespark.emulator.apiserver.wire import FieldError
@@ -34,31 +35,40 @@ _SUBDOMAIN_MESSAGE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One part of a qualified name: its name in messages, its length limit, its pattern."""
+
+    called: str
+    most: int
+    pattern: re.Pattern[str]
+    message: str
+
+    def problems(self, text: str) -> list[str]:
+        if not text:
+            return [f"{self.called} part must be non-empty"]
+        if len(text) > self.most:
+            return [f"{self.called} part must be no more than {self.most} characters"]
+        if not self.pattern.match(text):
+            return [f"{self.called} part {self.message}"]
+        return []
+
+
+_PREFIX_PART = _Part("prefix", 253, _SUBDOMAIN, _SUBDOMAIN_MESSAGE)
+_NAME_PART = _Part("name", 63, _NAME, _NAME_MESSAGE)
+
+
 def qualified_name_problems(key: str) -> list[str]:
     """IsQualifiedName: what is wrong with a label or annotation key (empty: nothing)."""
     parts = key.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            return ["prefix part must be non-empty"]
-        if len(prefix) > 253:
-            return ["prefix part must be no more than 253 characters"]
-        if not _SUBDOMAIN.match(prefix):
-            return [f"prefix part {_SUBDOMAIN_MESSAGE}"]
-    else:
+    if len(parts) > 2:
         return [
             f"a qualified name {_NAME_MESSAGE} with an optional DNS subdomain prefix and '/' "
             "(e.g. 'example.com/MyName')"
         ]
-    if not name:
-        return ["name part must be non-empty"]
-    if len(name) > 63:
-        return ["name part must be no more than 63 characters"]
-    if not _NAME.match(name):
-        return [f"name part {_NAME_MESSAGE}"]
-    return []
+    if len(parts) == 2 and (problems := _PREFIX_PART.problems(parts[0])):
+        return problems
+    return _NAME_PART.problems(parts[-1])
 
 
 def metadata_key_errors(meta: Mapping[str, Any]) -> list[FieldError]:

@@ -203,6 +203,8 @@ def _paths(
         ]
     paths: dict[str, Any] = {}
     for res in resources:
+        if res.custom is None and res.type_name not in surface.types:
+            continue  # an aggregated API's (metrics.k8s.io): its server's OpenAPI is not bundled
         ref = _type_ref(res, prefix)
         item: dict[str, Any] = {}
         if "get" in res.verbs:

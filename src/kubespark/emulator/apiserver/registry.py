@@ -108,6 +108,8 @@ class Registry:
     _custom: dict[str, list[ServedResource]] = field(default_factory=dict)  # by CRD name
     _index: dict[tuple[str, str, str], ServedResource] = field(default_factory=dict)
     _by_kind: dict[tuple[str, str], ServedResource] = field(default_factory=dict)
+    # (group, version) -> its resources, in order: every request asks, so no scan per request
+    _by_group_version: dict[tuple[str, str], list[ServedResource]] = field(default_factory=dict)
     generation: int = 0  # bumped on every change, so discovery answers can be cached
 
     @classmethod
@@ -124,8 +126,10 @@ class Registry:
     def _reindex(self) -> None:
         self._index = {(r.group, r.version, r.plural): r for r in self._all()}
         self._by_kind = {}
+        self._by_group_version = {}
         for r in self._all():
             self._by_kind.setdefault((r.api_version, r.kind), r)
+            self._by_group_version.setdefault((r.group, r.version), []).append(r)
         self.generation += 1
 
     def lookup(self, group: str, version: str, plural: str) -> ServedResource | None:
@@ -139,13 +143,13 @@ class Registry:
 
     def group_versions(self) -> list[tuple[str, str]]:
         """(group, version) pairs in discovery order (first appearance)."""
-        seen: dict[tuple[str, str], None] = {}
-        for r in self._all():
-            seen.setdefault((r.group, r.version), None)
-        return list(seen)
+        return list(self._by_group_version)
 
     def in_group_version(self, group: str, version: str) -> list[ServedResource]:
-        return [r for r in self._all() if r.group == group and r.version == version]
+        return list(self._by_group_version.get((group, version), ()))
+
+    def serves(self, group: str, version: str) -> bool:
+        return (group, version) in self._by_group_version
 
     def versions_of_group(self, group: str) -> list[str]:
         return [v for g, v in self.group_versions() if g == group]
@@ -157,6 +161,13 @@ class Registry:
             if r.custom is not None and r.custom.storage:
                 return r
         return candidates[0] if candidates else None
+
+    def add_aggregated(self, resources: Iterable[ServedResource]) -> None:
+        """Serve resources an aggregated API server would (metrics.k8s.io), once each."""
+        new = [r for r in resources if (r.group, r.version, r.plural) not in self._index]
+        if new:
+            self.builtin.extend(new)
+            self._reindex()
 
     def set_custom(self, crd_name: str, resources: list[ServedResource]) -> None:
         if resources:

@@ -5,8 +5,9 @@ PING, GOAWAY, HEADERS, WINDOW_UPDATE) and DATA frames, and the header blocks' co
 one zlib stream per direction per connection, primed with SPDY/3's dictionary and flushed
 after each block. :class:`Codec` turns bytes into frames and frames into bytes; it never
 touches a socket and knows nothing of exec or port-forward (that is spdysession's). Flow
-control is not kept: kubectl's spdystream neither sends WINDOW_UPDATE nor waits for one (it
-moves more than a 64 KiB window each way without), so WINDOW_UPDATE frames are only parsed.
+control's arithmetic is here too (:class:`SendWindows`, :class:`ReceiveCredit`): SPDY/3.1's
+per-stream windows (64 KiB, or SETTINGS_INITIAL_WINDOW_SIZE) and its session window, spent by
+DATA and refilled by WINDOW_UPDATE; the waiting is the session's.
 Spec: https://www.chromium.org/spdy/spdy-protocol/spdy-protocol-draft3-1/
 """
 
@@ -27,7 +28,9 @@ __all__ = [
     "GoAway",
     "Headers",
     "Ping",
+    "ReceiveCredit",
     "RstStream",
+    "SendWindows",
     "Settings",
     "SynReply",
     "SynStream",
@@ -43,6 +46,9 @@ MAX_FRAME = 1 << 24  # the 24-bit length field's ceiling
 _SYN_STREAM, _SYN_REPLY, _RST_STREAM, _SETTINGS = 1, 2, 3, 4
 _PING, _GOAWAY, _HEADERS, _WINDOW_UPDATE = 6, 7, 8, 9
 _STREAM_MASK = 0x7FFFFFFF
+INITIAL_WINDOW = 64 * 1024  # SPDY/3.1: every stream's and the session's window at the start
+SETTINGS_INITIAL_WINDOW_SIZE = 7
+_UNBOUNDED = 1 << 30
 
 # The spec's zlib dictionary: length-prefixed header names and values, then a run of common
 # strings. Built from its words so it can be read; tests pin its length and digest.
@@ -288,6 +294,80 @@ class Codec:
         if isinstance(frame, WindowUpdate):
             return _WINDOW_UPDATE, 0, struct.pack("!II", frame.stream_id, frame.delta)
         raise TypeError(f"not a SPDY frame: {frame!r}")
+
+
+@dataclass
+class SendWindows:
+    """How much DATA this side may still send: per stream and for the session (stream 0).
+
+    Spending is always counted. The windows bind only once the peer has shown it keeps them,
+    by a SETTINGS_INITIAL_WINDOW_SIZE or a WINDOW_UPDATE: spdystream (every kubectl, and the
+    kubelet itself) neither sends WINDOW_UPDATE nor waits for one, so a sender bound from the
+    first byte would stall kubectl after 64 KiB, where a real kubelet streams on.
+    """
+
+    initial: int = INITIAL_WINDOW
+    session: int = INITIAL_WINDOW
+    streams: dict[int, int] = field(default_factory=dict)
+    enforced: bool = False
+
+    def settings(self, frame: Settings) -> None:
+        """A new initial window moves every open stream's window by the difference (3.1 2.6.8)."""
+        for _flags, ident, value in frame.entries:
+            if ident == SETTINGS_INITIAL_WINDOW_SIZE:
+                delta, self.initial = value - self.initial, value
+                for stream in self.streams:
+                    self.streams[stream] += delta
+                self.enforced = True
+
+    def update(self, frame: WindowUpdate) -> None:
+        if frame.stream_id == 0:
+            self.session += frame.delta
+        else:
+            self.streams[frame.stream_id] = self.window(frame.stream_id) + frame.delta
+        self.enforced = True
+
+    def window(self, stream: int) -> int:
+        return self.streams.get(stream, self.initial)
+
+    def room(self, stream: int) -> int:
+        """Bytes that may go on ``stream`` now (<= 0: wait for a WINDOW_UPDATE)."""
+        if not self.enforced:
+            return _UNBOUNDED
+        return min(self.session, self.window(stream))
+
+    def spend(self, stream: int, size: int) -> None:
+        self.session -= size
+        self.streams[stream] = self.window(stream) - size
+
+    def forget(self, stream: int) -> None:
+        self.streams.pop(stream, None)
+
+
+@dataclass
+class ReceiveCredit:
+    """The WINDOW_UPDATEs to send as received DATA is consumed: once half a window has been
+    consumed on a stream (or over the session), that much is given back."""
+
+    threshold: int = INITIAL_WINDOW // 2
+    streams: dict[int, int] = field(default_factory=dict)
+    session: int = 0
+
+    def consumed(self, stream: int, size: int) -> list[WindowUpdate]:
+        updates: list[WindowUpdate] = []
+        pending = self.streams.get(stream, 0) + size
+        if pending >= self.threshold:
+            updates.append(WindowUpdate(stream, pending))
+            pending = 0
+        self.streams[stream] = pending
+        self.session += size
+        if self.session >= self.threshold:
+            updates.append(WindowUpdate(0, self.session))
+            self.session = 0
+        return updates
+
+    def forget(self, stream: int) -> None:
+        self.streams.pop(stream, None)
 
 
 def _length(body: bytes) -> bytes:

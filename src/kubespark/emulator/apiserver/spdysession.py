@@ -10,8 +10,12 @@ a ``requestID`` and naming the ``port``; the server replies to each, relays the 
 to the pod's address:port, writes a failure on the error stream, and half-closes both when
 the pod's side ends. PINGs are echoed. The WebSocket carries the SPDY byte stream in binary
 messages (cut anywhere, as kubectl's tunnelling connection writes them). Framing is spdy's;
-this module never writes objects and does not enforce the client's receive window (kubectl's
-spdystream sends no WINDOW_UPDATE and reads without one).
+this module never writes objects. Flow control (SPDY/3.1): DATA goes out within the peer's
+per-stream and session windows once the peer keeps them (spdy.SendWindows says when; kubectl's
+spdystream never does, so against kubectl nothing waits, as against a real kubelet), waiting
+for its WINDOW_UPDATEs; received DATA is given back with WINDOW_UPDATEs as it is consumed
+(written to the pod's connection or taken by the command's stdin). The receive window is not
+policed: a peer that overruns it is served, as spdystream's peers are.
 """
 
 from __future__ import annotations
@@ -63,13 +67,17 @@ class _Request:
 
 
 class _Wire:
-    """Frames out, in order: header compression state forbids interleaving encodes."""
+    """Frames out, in order (header compression state forbids interleaving encodes), DATA
+    within the peer's windows, and the WINDOW_UPDATEs that give back what was consumed."""
 
     def __init__(self, send: Send) -> None:
         self.codec = spdy.Codec()
         self._send = send
         self._lock = asyncio.Lock()
         self.closed = False
+        self.windows = spdy.SendWindows()
+        self.credit = spdy.ReceiveCredit()
+        self._changed = asyncio.Condition()
 
     async def write(self, *frames: spdy.Frame) -> None:
         async with self._lock:
@@ -80,6 +88,43 @@ class _Wire:
                 await self._send(payload)
             except Exception:  # the client went; the reader loop notices and ends the session
                 self.closed = True
+
+    async def data(self, stream: int, data: bytes, flags: int = 0) -> None:
+        """``data`` on ``stream``, cut to the peer's windows, waiting for them to open."""
+        view = memoryview(data)
+        while True:
+            room = await self._room(stream) if view else 0
+            if self.closed:
+                return
+            chunk = bytes(view[:room])
+            view = view[len(chunk) :]
+            self.windows.spend(stream, len(chunk))
+            await self.write(spdy.Data(stream, chunk, 0 if view else flags))
+            if not view:
+                return
+
+    async def _room(self, stream: int) -> int:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.closed or self.windows.room(stream) > 0)
+        return self.windows.room(stream)
+
+    async def flow(self, frame: spdy.Settings | spdy.WindowUpdate) -> None:
+        """The peer's SETTINGS or WINDOW_UPDATE: windows move, waiting senders look again."""
+        if isinstance(frame, spdy.Settings):
+            self.windows.settings(frame)
+        else:
+            self.windows.update(frame)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def consumed(self, stream: int, size: int) -> None:
+        if updates := self.credit.consumed(stream, size):
+            await self.write(*updates)
+
+    async def close(self) -> None:
+        self.closed = True
+        async with self._changed:
+            self._changed.notify_all()
 
 
 async def serve_port_forward(send: Send, receive: Receive, runtime: PodRuntime, pod: Obj) -> None:
@@ -99,7 +144,7 @@ async def serve_port_forward(send: Send, receive: Receive, runtime: PodRuntime, 
                     return
                 await _dispatch(frame, wire, requests, by_stream, runtime, pod)
     finally:
-        wire.closed = True
+        await wire.close()
         for request in requests.values():
             if request.task is not None:
                 request.task.cancel()
@@ -124,6 +169,8 @@ async def _dispatch(
                 request.inbound.put_nowait(None)
     elif isinstance(frame, spdy.Ping):
         await wire.write(frame)  # a client's ping (odd id) is echoed back unchanged
+    elif isinstance(frame, spdy.Settings | spdy.WindowUpdate):
+        await wire.flow(frame)
     elif isinstance(frame, spdy.RstStream):
         request = by_stream.get(frame.stream_id)
         if request is not None and request.task is not None:
@@ -181,10 +228,10 @@ async def _forward(request: _Request, wire: _Wire, runtime: PodRuntime, pod: Obj
             spdy.Data(request.error_id, b"", fin),
         )
         return
-    upload = asyncio.ensure_future(_upload(request, writer))
+    upload = asyncio.ensure_future(_upload(request, wire, writer))
     try:
         while chunk := await reader.read(_READ):
-            await wire.write(spdy.Data(request.data_id, chunk))
+            await wire.data(request.data_id, chunk)
         ends = spdy.Data(request.data_id, b"", fin), spdy.Data(request.error_id, b"", fin)
         await wire.write(*ends)
     except asyncio.CancelledError:
@@ -197,12 +244,14 @@ async def _forward(request: _Request, wire: _Wire, runtime: PodRuntime, pod: Obj
             await writer.wait_closed()
 
 
-async def _upload(request: _Request, writer: asyncio.StreamWriter) -> None:
-    """The client's bytes to the pod; its FIN half-closes the pod's connection."""
+async def _upload(request: _Request, wire: _Wire, writer: asyncio.StreamWriter) -> None:
+    """The client's bytes to the pod, given back to its window once written; its FIN
+    half-closes the pod's connection."""
     while (data := await request.inbound.get()) is not None:
         writer.write(data)
         with contextlib.suppress(ConnectionError):
             await writer.drain()
+        await wire.consumed(request.data_id, len(data))
     with contextlib.suppress(OSError):
         if writer.can_write_eof():
             writer.write_eof()
@@ -259,10 +308,16 @@ class SpdyChannels:
     async def write(self, channel: int, data: bytes) -> None:
         stream = self.streams.get(channel)
         if stream is not None and data:
-            await self.wire.write(spdy.Data(stream, data))
+            await self.wire.data(stream, data)
 
     async def read(self) -> tuple[int, bytes] | None:
-        return await self.inbound.get()
+        """The next chunk for the session; taking it gives its bytes back to stdin's window
+        (the session takes a chunk only once the one before is written and drained, so at
+        most one chunk is held beyond what the window allows)."""
+        frame = await self.inbound.get()
+        if frame is not None and frame[0] == 0 and frame[1] and 0 in self.streams:
+            await self.wire.consumed(self.streams[0], len(frame[1]))
+        return frame
 
     async def close(self) -> None:
         ends = [spdy.Data(s, b"", spdy.FLAG_FIN) for c, s in self.streams.items() if c != 0]
@@ -305,7 +360,7 @@ async def serve_remote_command(
             await run_session(channels, runtime, where, pod, container, query)
     finally:
         reader.cancel()
-        wire.closed = True
+        await wire.close()
 
 
 async def _read_channels(
@@ -335,6 +390,8 @@ async def _read_channels(
                     channels.inbound.put_nowait(_CLOSE_STDIN)
             elif isinstance(frame, spdy.Ping):
                 await wire.write(frame)
+            elif isinstance(frame, spdy.Settings | spdy.WindowUpdate):
+                await wire.flow(frame)
             elif isinstance(frame, spdy.GoAway):
                 break
     channels.inbound.put_nowait(None)

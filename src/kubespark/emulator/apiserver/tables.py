@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from kubespark.emulator.apiserver import metrics
 from kubespark.emulator.apiserver.objects import Obj, parse_rfc3339, peek_meta
 from kubespark.emulator.apiserver.registry import ServedResource
 
@@ -46,6 +48,22 @@ class Column:
 Cells = Callable[[Obj, float], list[Any]]
 
 
+_DAY, _YEAR = 86400, 365 * 86400
+# HumanDuration's steps: below so many seconds, the count of a unit, then the count of the next
+# smaller unit when the step shows one and it is not zero ("5m", "5m30s").
+_HUMAN_STEPS: tuple[tuple[float, str, int, tuple[str, int] | None], ...] = (
+    (120, "s", 1, None),
+    (10 * 60, "m", 60, ("s", 1)),
+    (180 * 60, "m", 60, None),
+    (8 * 3600, "h", 3600, ("m", 60)),
+    (48 * 3600, "h", 3600, None),
+    (8 * _DAY, "d", _DAY, ("h", 3600)),
+    (2 * _YEAR, "d", _DAY, None),
+    (8 * _YEAR, "y", _YEAR, ("d", _DAY)),
+    (math.inf, "y", _YEAR, None),
+)
+
+
 def human_duration(seconds: float) -> str:
     """``k8s.io/apimachinery/pkg/util/duration.HumanDuration``."""
     if seconds < -1:
@@ -53,29 +71,11 @@ def human_duration(seconds: float) -> str:
     if seconds < 0:
         return "0s"
     s = int(seconds)
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        rest = s % 60
-        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        rest = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if rest == 0 else f"{hours // 24 // 365}y{rest}d"
-    return f"{hours // 24 // 365}y"
+    _, unit, size, smaller = next(step for step in _HUMAN_STEPS if s < step[0])
+    text = f"{s // size}{unit}"
+    if smaller is not None and (rest := s // smaller[1] % (size // smaller[1])):
+        text += f"{rest}{smaller[0]}"
+    return text
 
 
 def _age(obj: Obj, now: float) -> str:
@@ -366,6 +366,8 @@ _CELLS: Mapping[str, Cells] = {
     "apps/daemonsets": _daemonset_cells,
     "batch/jobs": _job_cells,
     "batch/cronjobs": _cronjob_cells,
+    "metrics.k8s.io/pods": lambda obj, now: metrics.table_cells(obj),
+    "metrics.k8s.io/nodes": lambda obj, now: metrics.table_cells(obj),
 }
 
 

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, DeleteOptions, WriteOptions
@@ -61,6 +62,24 @@ HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # rand.SafeEncodeString's alphabet (no vowels)
 
 Key = tuple[str, str, str]  # (controller, namespace, name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """What a reconcile starts from: the storage versions of the object's resource and of the
+    ``children`` it makes, the object as stored now, and its parts every reconciler reads."""
+
+    res: ServedResource
+    children: ServedResource
+    obj: Obj
+    meta: dict[str, Any]
+    spec: dict[str, Any]
+    status: dict[str, Any]  # a copy: the Job reconciler fills it in
+
+    @classmethod
+    def of(cls, res: ServedResource, children: ServedResource, obj: Obj) -> _Fetched:
+        status = dict(obj.get("status") or {})
+        return cls(res, children, obj, peek_meta(obj), obj.get("spec") or {}, status)
 
 
 def template_hash(template: Any) -> str:
@@ -275,15 +294,14 @@ class WorkloadControllers(ControllerLoop):
 
     def _fetch(
         self, bucket: BucketKey, ns: str, name: str, children: BucketKey = _PODS
-    ) -> tuple[ServedResource, ServedResource, Obj] | None:
-        """What a reconcile of ``ns/name`` in ``bucket`` starts from: the storage versions of
-        its resource and of the ``children`` it makes, and the object as stored now. None when
-        the object is gone or the version serves neither (nothing to reconcile)."""
+    ) -> _Fetched | None:
+        """What a reconcile of ``ns/name`` in ``bucket`` starts from. None when the object is
+        gone or the version serves neither resource (nothing to reconcile)."""
         res, children_res = self._storage(bucket), self._storage(children)
         obj = self.api.store.get(bucket, ns, name)
         if res is None or children_res is None or obj is None:
             return None
-        return res, children_res, obj
+        return _Fetched.of(res, children_res, obj)
 
     def _create(self, res: ServedResource, ns: str, body: Obj) -> Obj | None:
         try:
@@ -327,7 +345,9 @@ class WorkloadControllers(ControllerLoop):
         source = {"component": component}
         body = core_event(obj, reference, reason, message, type_=kind_of, source=source)
         with contextlib.suppress(errors.APIError):
-            self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
+            self.api.create(
+                res, m.get("namespace", ""), body, WriteOptions(), managed=True, trusted=True
+            )
 
     def _pod_from(self, template: Obj, prefix: str, ns: str, owner_ref: dict[str, Any]) -> Obj:
         tmeta = template.get("metadata") or {}
@@ -348,9 +368,7 @@ class WorkloadControllers(ControllerLoop):
         found = self._fetch(_REPLICASETS, ns, name)
         if found is None:
             return
-        res, pods_res, rs = found
-        m = peek_meta(rs)
-        spec = rs.get("spec") or {}
+        res, pods_res, rs, m, spec = found.res, found.children, found.obj, found.meta, found.spec
         pods = [p for p in _owned(self.api.store.items(_PODS, ns), m["uid"]) if _live(p)]
         want = int(spec.get("replicas", 1))
         if not m.get("deletionTimestamp"):
@@ -384,11 +402,9 @@ class WorkloadControllers(ControllerLoop):
     # --- Deployment ------------------------------------------------------------------------------
     def _deployment(self, ns: str, name: str) -> None:
         found = self._fetch(_DEPLOYMENTS, ns, name, children=_REPLICASETS)
-        if found is None or peek_meta(found[2]).get("deletionTimestamp"):
+        if found is None or found.meta.get("deletionTimestamp"):
             return
-        res, rs_res, dep = found
-        m = peek_meta(dep)
-        spec = dep.get("spec") or {}
+        res, rs_res, dep, m, spec = found.res, found.children, found.obj, found.meta, found.spec
         want = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         digest = template_hash(template)
@@ -558,10 +574,8 @@ class WorkloadControllers(ControllerLoop):
         found = self._fetch(_JOBS, ns, name)
         if found is None:
             return
-        res, pods_res, job = found
-        m = peek_meta(job)
-        spec = job.get("spec") or {}
-        status = dict(job.get("status") or {})
+        res, pods_res, job, m, spec = found.res, found.children, found.obj, found.meta, found.spec
+        status = found.status
         if m.get("deletionTimestamp") or _finished(status):
             return
         pods = _owned(self.api.store.items(_PODS, ns), m["uid"])
@@ -625,9 +639,7 @@ class WorkloadControllers(ControllerLoop):
         found = self._fetch(_STATEFULSETS, ns, name)
         if found is None:
             return
-        res, pods_res, sts = found
-        m = peek_meta(sts)
-        spec = sts.get("spec") or {}
+        res, pods_res, sts, m, spec = found.res, found.children, found.obj, found.meta, found.spec
         want = int(spec.get("replicas", 1))
         revision = f"{name}-{template_hash(spec.get('template') or {})}"
         pods = {
@@ -643,8 +655,8 @@ class WorkloadControllers(ControllerLoop):
             self._statefulset_step(sts, pods_res, pods, want, revision, ordered)
         ready = sum(1 for p in pods.values() if _ready(p))
         updated = sum(1 for p in pods.values() if _labels(p).get(REVISION_LABEL) == revision)
-        old_status = sts.get("status") or {}
-        current = revision if updated == len(pods) else old_status.get("currentRevision", revision)
+        previous = found.status.get("currentRevision", revision)
+        current = revision if updated == len(pods) else previous
         current_count = sum(1 for p in pods.values() if _labels(p).get(REVISION_LABEL) == current)
         status: dict[str, Any] = {
             "observedGeneration": m.get("generation", 1),
@@ -731,9 +743,7 @@ class WorkloadControllers(ControllerLoop):
         found = self._fetch(_DAEMONSETS, ns, name)
         if found is None:
             return
-        res, pods_res, ds = found
-        m = peek_meta(ds)
-        spec = ds.get("spec") or {}
+        res, pods_res, ds, m, spec = found.res, found.children, found.obj, found.meta, found.spec
         revision = template_hash(spec.get("template") or {})
         nodes = [peek_meta(n)["name"] for n in self.api.store.items(_NODES)]
         pods = [p for p in _owned(self.api.store.items(_PODS, ns), m["uid"]) if _live(p)]

@@ -30,8 +30,10 @@ import orjson
 
 from kubespark import sparkdist
 from kubespark.emulator.apiserver.api import ApiServer
+from kubespark.emulator.apiserver.metrics import Usage
 from kubespark.emulator.apiserver.objects import Clock, Obj, peek_meta
 from kubespark.emulator.apiserver.podstreams import ExecPlan
+from kubespark.emulator.kubelet import usage
 from kubespark.emulator.kubelet.simulated import Kubelet, PodRun
 from kubespark.emulator.workloads import interpreters, podexec, podvolumes, sparkimage
 from kubespark.emulator.workloads.sparkimage import SparkRuntime
@@ -73,6 +75,7 @@ class ProcessKubelet(Kubelet):
         self._group_of: dict[tuple[str, str], int] = {}
         self._installs: dict[str, asyncio.Lock] = {}
         self._stopping = False
+        self._sampler = usage.GroupSampler()
 
     def _address(self) -> str:
         self._next_ip += 1
@@ -102,6 +105,18 @@ class ProcessKubelet(Kubelet):
         for proc in list(self._groups.values()):
             _signal_group(proc, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def container_usage(self, pod: Obj) -> dict[str, Usage]:
+        """The model's usage for simulated containers, the measured one for the Spark process."""
+        found = super().container_usage(pod)
+        spark = self._spark_container(pod)
+        meta = pod.get("metadata") or {}
+        pgid = self._group_of.get((meta.get("namespace", ""), meta.get("name", "")))
+        if spark is not None and pgid is not None and spark[0].get("name") in found:
+            measured = self._sampler.usage(pgid)
+            if measured is not None:
+                found[str(spark[0]["name"])] = measured
+        return found
 
     def process_group(self, namespace: str, pod: str) -> int | None:
         """The process group of the pod's running container (for measuring), or None."""
@@ -336,6 +351,7 @@ class ProcessKubelet(Kubelet):
         finally:
             self._groups.pop(proc.pid, None)
             self._group_of.pop(key, None)
+            self._sampler.forget(proc.pid)
         return code if code >= 0 else 128 - code
 
     async def _pipe_log(

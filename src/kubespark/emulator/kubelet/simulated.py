@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from kubespark.emulator.apiserver.api import ApiServer, WriteOptions
+from kubespark.emulator.apiserver.metrics import Usage
 from kubespark.emulator.apiserver.objects import Clock, Obj, clone, core_event, peek_meta, rfc3339
 from kubespark.emulator.apiserver.podstreams import ExecPlan
 from kubespark.emulator.apiserver.registry import ServedResource
 from kubespark.emulator.apiserver.store import DELETED, Event
+from kubespark.emulator.kubelet import usage
 from kubespark.emulator.workloads import podshell
 from kubespark.emulator.workloads.connectserver import is_connect_server, run_connect_server
 from kubespark.emulator.workloads.context import PodContext
@@ -247,9 +249,12 @@ class Kubelet:
         reference = {"kind": "Pod", "apiVersion": "v1"}
         body = core_event(pod, reference, reason, message, type_=kind, source=source)
         # Events are best effort, as in clusters; they skip the field manager (no
-        # managedFields), which halves what a pod's life costs the server.
+        # managedFields) and, built here, pruning and validation (trusted): together most of
+        # what a pod's life costs the server (docs/performance.md).
         with contextlib.suppress(errors.APIError):
-            self.api.create(res, m.get("namespace", ""), body, WriteOptions(), managed=True)
+            self.api.create(
+                res, m.get("namespace", ""), body, WriteOptions(), managed=True, trusted=True
+            )
 
     # --- logs (LogSource) ----------------------------------------------------------------------
     def log_lines(self, namespace: str, pod: str, container: str) -> list[str]:
@@ -269,6 +274,14 @@ class Kubelet:
         run = self._runs.get(key)
         if run is not None:
             run.logs.setdefault(container, []).append(line)
+
+    # --- usage (UsageSource of the metrics API) --------------------------------------------------
+    def container_usage(self, pod: Obj) -> dict[str, Usage]:
+        """Each running container's usage: the model of kubelet.usage (they run nothing)."""
+        return {
+            name: usage.modelled(str(pod["metadata"].get("uid", "")), container)
+            for name, container in _running_containers(pod, self._runs)
+        }
 
     # --- a pod's life ----------------------------------------------------------------------------
     async def _live(self, key: tuple[str, str], uid: str) -> None:
@@ -618,6 +631,20 @@ class Kubelet:
         if not final["metadata"].get("finalizers"):
             self.api._finish_delete(self.pods, final)
         self._runs.pop(key, None)
+
+
+def _running_containers(pod: Obj, runs: dict[tuple[str, str], PodRun]) -> list[tuple[str, Obj]]:
+    """The pod's containers whose status says running, on a pod this kubelet runs."""
+    meta = pod.get("metadata") or {}
+    if (meta.get("namespace", ""), meta.get("name", "")) not in runs:
+        return []
+    running = {
+        s.get("name")
+        for s in (pod.get("status") or {}).get("containerStatuses") or []
+        if "running" in (s.get("state") or {})
+    }
+    containers = (pod.get("spec") or {}).get("containers") or []
+    return [(str(c.get("name")), c) for c in containers if c.get("name") in running]
 
 
 def _conditions(status: Obj, *, ready: bool, reason: str = "") -> list[Obj]:
