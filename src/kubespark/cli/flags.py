@@ -3,10 +3,12 @@
 Owns the spelling and help of ``--kubeconfig``, ``--context``, ``-n/--namespace`` (for commands
 that default to the context's namespace), ``-o/--output`` (text or json; kubectl's
 text/wide/json/yaml/name where applications are shown) and the NAME argument of the commands
-that act on one application; and, for the commands that also run inside a pod (``operator``,
-``install-crds``), their ``--kubeconfig``/``--context`` (the service account when there is no
-kubeconfig) and ``--k8s`` (a version assumed instead of asked for). A command whose flag means
-more (``check --kubeconfig`` reads the live server's version) declares its own.
+that act on one application; ``--k8s`` and ``--kubeconfig`` of the commands that check against
+a Kubernetes version or else a live server (``check``, ``validate``); and, for the commands that
+also run inside a pod (``operator``, ``install-crds``), their ``--kubeconfig``/``--context``
+(the service account when there is no kubeconfig) and ``--k8s`` (a version assumed instead of
+asked for). A command whose flag means more (``submit --k8s`` plans offline with ``--dry-run``)
+declares its own.
 """
 
 from __future__ import annotations
@@ -24,13 +26,23 @@ __all__ = [
     "ContextFlag",
     "InClusterContextFlag",
     "InClusterKubeconfigFlag",
+    "KubeVersionFlag",
     "KubeconfigFlag",
+    "LiveKubeconfigFlag",
     "NamespaceFlag",
     "ObjectOutputFlag",
     "OutputFlag",
 ]
 
 KubeconfigFlag = Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")]
+# check and validate: a version to check against, or a live server's own (not both).
+KubeVersionFlag = Annotated[
+    str | None, typer.Option("--k8s", help="Kubernetes version, e.g. 1.19 or v1.20.4-gke.2200")
+]
+LiveKubeconfigFlag = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", help="check against this kubeconfig's live server, not --k8s"),
+]
 ContextFlag = Annotated[str | None, typer.Option("--context", help="kubeconfig context")]
 NamespaceFlag = Annotated[
     str | None, typer.Option("-n", "--namespace", help="default: the context's namespace")
