@@ -4,11 +4,11 @@ Owns the spelling and help of ``--kubeconfig``, ``--context``, ``-n/--namespace`
 that default to the context's namespace), ``-o/--output`` (text or json; kubectl's
 text/wide/json/yaml/name where applications are shown) and the NAME argument of the commands
 that act on one application; ``--k8s`` and ``--kubeconfig`` of the commands that check against
-a Kubernetes version or else a live server (``check``, ``validate``); and, for the commands that
+a Kubernetes version or else a live server (``check``, ``validate``); for the commands that
 also run inside a pod (``operator``, ``install-crds``), their ``--kubeconfig``/``--context``
 (the service account when there is no kubeconfig) and ``--k8s`` (a version assumed instead of
-asked for). A command whose flag means more (``submit --k8s`` plans offline with ``--dry-run``)
-declares its own.
+asked for); and the namespaces the watchers (``operator``, ``ui``) keep to. A command whose
+flag means more (``submit --k8s`` plans offline with ``--dry-run``) declares its own.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "NamespaceFlag",
     "ObjectOutputFlag",
     "OutputFlag",
+    "WatchedNamespacesFlag",
 ]
 
 KubeconfigFlag = Annotated[str | None, typer.Option("--kubeconfig", help="kubeconfig file")]
@@ -63,4 +64,10 @@ InClusterContextFlag = Annotated[str | None, typer.Option("--context", help="Kub
 AssumedKubeVersionFlag = Annotated[
     str | None,
     typer.Option("--k8s", help="Assume this Kubernetes version instead of asking the server."),
+]
+# The operator's watch and the dashboard's (which the operator also serves): every namespace unless
+# told; in the operator's sentences.
+WatchedNamespacesFlag = Annotated[
+    list[str] | None,
+    typer.Option("-n", "--namespace", help="Watch only this namespace (repeatable; default: all)."),
 ]

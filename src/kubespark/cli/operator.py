@@ -17,6 +17,7 @@ from kubespark.cli.flags import (
     AssumedKubeVersionFlag,
     InClusterContextFlag,
     InClusterKubeconfigFlag,
+    WatchedNamespacesFlag,
 )
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import configure_logging, run_operator
@@ -34,10 +35,7 @@ def _comma_list(text: str) -> tuple[str, ...]:
 def operator(
     kubeconfig: InClusterKubeconfigFlag = None,
     context: InClusterContextFlag = None,
-    namespace: Annotated[
-        list[str] | None,
-        typer.Option("--namespace", "-n", help="Watch only this namespace (repeat for several)."),
-    ] = None,
+    namespace: WatchedNamespacesFlag = None,
     namespace_selector: Annotated[
         str | None, typer.Option(help="Watch the namespaces this label selector picks.")
     ] = None,
