@@ -6,13 +6,13 @@ Owns the shortest path through start-up. ``kubespark --version`` prints without 
 CLI framework; ``kubespark --help`` and ``kubespark COMMAND --help`` print the text the app
 rendered the last time for the same code and terminal width, kept in ``$KUBESPARK_CACHE/cli``
 (else the user's cache directory, as the knowledge cache). Entries are named by a digest of the
-files that decide the text (the app, the command table, the command's module), the version and
-the width, so an edit or upgrade renders afresh. The offline commands of ``SHORT_PATH``
-(``check``, ``matrix``, ``plan``, ``validate``) are parsed from the flag table the app stored
-for them (:mod:`kubespark.cli.shortpath`, keyed the same way) and run under the same exit-code
-contract (:mod:`kubespark.cli.contract`) without typer. A miss, a command line the short path
-does not take, or any other command goes to :func:`kubespark.cli.app.main`. Imports only the
-standard library here: this module is what every invocation pays for first.
+files that decide the text (the app, the command table, the shared flags, the command's module),
+the version and the width, so an edit or upgrade renders afresh. The offline commands of
+``SHORT_PATH`` (``check``, ``matrix``, ``plan``, ``validate``) are parsed from the flag table
+the app stored for them (:mod:`kubespark.cli.shortpath`, keyed the same way) and run under the
+same exit-code contract (:mod:`kubespark.cli.contract`) without typer. A miss, a command line
+the short path does not take, or any other command goes to :func:`kubespark.cli.app.main`.
+Imports only the standard library here: this module is what every invocation pays for first.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ that act on one application; ``--k8s`` and ``--kubeconfig`` of the commands that
 a Kubernetes version or else a live server (``check``, ``validate``); for the commands that
 also run inside a pod (``operator``, ``install-crds``), their ``--kubeconfig``/``--context``
 (the service account when there is no kubeconfig) and ``--k8s`` (a version assumed instead of
-asked for); and the namespaces the watchers (``operator``, ``ui``) keep to. A command whose
+asked for); ``--dry-run`` of the commands that plan writes (``submit``, ``install-crds``);
+and the namespaces the watchers (``operator``, ``ui``) keep to. A command whose
 flag means more (``submit --k8s`` plans offline with ``--dry-run``) declares its own.
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "AppName",
     "AssumedKubeVersionFlag",
     "ContextFlag",
+    "DryRunFlag",
     "InClusterContextFlag",
     "InClusterKubeconfigFlag",
     "KubeVersionFlag",
@@ -71,3 +73,5 @@ WatchedNamespacesFlag = Annotated[
     list[str] | None,
     typer.Option("-n", "--namespace", help="Watch only this namespace (repeatable; default: all)."),
 ]
+# submit and install-crds: the compat planner's writes, printed instead of sent.
+DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="print the planned writes; send none")]

@@ -15,6 +15,7 @@ import typer
 
 from kubespark.cli.flags import (
     AssumedKubeVersionFlag,
+    DryRunFlag,
     InClusterContextFlag,
     InClusterKubeconfigFlag,
 )
@@ -31,9 +32,7 @@ from kubespark.submit import server_capabilities
 def install_crds(
     kubeconfig: InClusterKubeconfigFlag = None,
     context: InClusterContextFlag = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the planned writes only.")
-    ] = False,
+    dry_run: DryRunFlag = False,
     peering: Annotated[
         bool, typer.Option(help="Also install kopf's peering CRDs (leader election).")
     ] = True,
