@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from kubespark.cli import shortpath
-from kubespark.cli.entry import short_path_key
+from kubespark.cli import entry, shortpath
+from kubespark.cli.commands import COMMANDS, SHORT_PATH
+from kubespark.cli.entry import help_cache_key, short_path_key
 
 PROBE = """
 import json, sys
@@ -163,6 +165,31 @@ def test_each_command_has_its_own_table_key() -> None:
     keys = {short_path_key(name) for name in ("check", "matrix", "plan", "validate", "submit")}
     assert None not in keys and len(keys) == 5
     assert short_path_key("nosuch") is None
+
+
+@pytest.mark.parametrize("shared", ["flags.py", "output.py"])
+def test_an_edit_of_a_shared_flag_module_makes_every_key_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: str
+) -> None:
+    """A stored table or help text names the shared flags as they were: an edit of the module
+    that declares them (or the -o choices) must make the commands' tables and help new."""
+    sources = tmp_path / "cli"
+    sources.mkdir()
+    for module in Path(entry.__file__).parent.glob("*.py"):
+        shutil.copy(module, sources / module.name)
+    monkeypatch.setattr(entry, "HERE", str(sources))
+
+    def keys() -> dict[str, str | None]:
+        tables = {f"flags {name}": short_path_key(name) for name in SHORT_PATH}
+        helps = {f"help {name}": help_cache_key([name, "--help"]) for name in COMMANDS}
+        return tables | helps
+
+    before = keys()
+    with (sources / shared).open("a", encoding="utf-8") as edited:
+        edited.write("\n# an edit\n")
+    after = keys()
+    assert None not in before.values()
+    assert [what for what in before if before[what] == after[what]] == []
 
 
 TABLE = [

@@ -38,7 +38,7 @@ __all__ = ["check"]
 if TYPE_CHECKING:
     import typer
 
-    from kubespark.cli.flags import ContextFlag, OutputFlag
+    from kubespark.cli.flags import ContextFlag, KubeVersionFlag, LiveKubeconfigFlag, OutputFlag
     from kubespark.kube.discovery import ClusterFacts
     from kubespark.spark.executor_fidelity import ExecutorFieldLost
 
@@ -53,9 +53,7 @@ def check(
         str | None,
         typer.Option("--operator", help="spark-operator tag or image, e.g. v1beta2-1.6.2-3.5.0"),
     ] = None,
-    k8s: Annotated[
-        str | None, typer.Option("--k8s", help="Kubernetes version, e.g. 1.19 or v1.20.4-gke.2200")
-    ] = None,
+    k8s: KubeVersionFlag = None,
     image: Annotated[
         str | None,
         typer.Option("--image", help="Spark image whose tag names the version, e.g. spark:3.5.0"),
@@ -63,9 +61,7 @@ def check(
     file: Annotated[
         Path | None, typer.Option("-f", "--file", help="a SparkApplication YAML file")
     ] = None,
-    kubeconfig: Annotated[
-        str | None, typer.Option("--kubeconfig", help="read the live server's version")
-    ] = None,
+    kubeconfig: LiveKubeconfigFlag = None,
     context: ContextFlag = None,
     jdk: Annotated[
         str | None,

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
+from kubespark.cli.flags import AppName, ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.errors import InputError
 from kubespark.kube.discovery_cache import cached_surface
@@ -31,7 +31,7 @@ __all__ = ["delete"]
 
 
 def delete(
-    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    name: AppName,
     namespace: NamespaceFlag = None,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="wait until everything is gone")

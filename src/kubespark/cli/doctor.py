@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, OutputFormat, print_json, stdout
 from kubespark.doctor.engine import Input, examine
 from kubespark.doctor.failure import ErrorChain, FailureSummary
@@ -40,9 +40,7 @@ def doctor(
     app: Annotated[
         str | None, typer.Option("--app", help="diagnose this SparkApplication on a live cluster")
     ] = None,
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", help="the application's namespace")
-    ] = None,
+    namespace: NamespaceFlag = None,
     kubeconfig: KubeconfigFlag = None,
     context: ContextFlag = None,
     output: OutputFlag = OutputFormat.TEXT,

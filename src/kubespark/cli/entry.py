@@ -6,13 +6,13 @@ Owns the shortest path through start-up. ``kubespark --version`` prints without 
 CLI framework; ``kubespark --help`` and ``kubespark COMMAND --help`` print the text the app
 rendered the last time for the same code and terminal width, kept in ``$KUBESPARK_CACHE/cli``
 (else the user's cache directory, as the knowledge cache). Entries are named by a digest of the
-files that decide the text (the app, the command table, the command's module), the version and
-the width, so an edit or upgrade renders afresh. The offline commands of ``SHORT_PATH``
-(``check``, ``matrix``, ``plan``, ``validate``) are parsed from the flag table the app stored
-for them (:mod:`kubespark.cli.shortpath`, keyed the same way) and run under the same exit-code
-contract (:mod:`kubespark.cli.contract`) without typer. A miss, a command line the short path
-does not take, or any other command goes to :func:`kubespark.cli.app.main`. Imports only the
-standard library here: this module is what every invocation pays for first.
+files that decide the text (the app, the command table, the shared flags, the command's module),
+the version and the width, so an edit or upgrade renders afresh. The offline commands of
+``SHORT_PATH`` (``check``, ``matrix``, ``plan``, ``validate``) are parsed from the flag table
+the app stored for them (:mod:`kubespark.cli.shortpath`, keyed the same way) and run under the
+same exit-code contract (:mod:`kubespark.cli.contract`) without typer. A miss, a command line
+the short path does not take, or any other command goes to :func:`kubespark.cli.app.main`.
+Imports only the standard library here: this module is what every invocation pays for first.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from kubespark.cli.commands import COMMANDS, SHORT_PATH
 
 # Only the standard library's cheapest modules at import: every invocation pays for them.
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The modules that declare flags several commands use: part of every key a command's flags decide.
+SHARED_FLAGS = ("kubespark.cli.flags", "kubespark.cli.output")
 
 __all__ = ["cache_dir", "help_cache_key", "main", "short_path_key"]
 
@@ -102,8 +104,8 @@ def short_path_key(name: str) -> str | None:
         return None
     module = COMMANDS[name].partition(":")[0]
     # The table's builder and reader, the shared flags and the -o choices, and the command.
-    declaring = ("app", "shortpath", "flags", "output")
-    return _digest(f"flags\0{name}", (*(f"kubespark.cli.{m}" for m in declaring), module))
+    declaring = ("kubespark.cli.app", "kubespark.cli.shortpath", *SHARED_FLAGS)
+    return _digest(f"flags\0{name}", (*declaring, module))
 
 
 def help_cache_key(args: list[str]) -> str | None:
@@ -114,7 +116,8 @@ def help_cache_key(args: list[str]) -> str | None:
         modules = (COMMANDS[args[0]].partition(":")[0],)
     else:
         return None
-    return _digest(f"{args[0]}\0{_width()}", ("kubespark.cli.app", *modules))
+    # A command's help shows the shared flags' spelling and help, and the -o choices, too.
+    return _digest(f"{args[0]}\0{_width()}", ("kubespark.cli.app", *SHARED_FLAGS, *modules))
 
 
 def _digest(what: str, modules: tuple[str, ...]) -> str | None:

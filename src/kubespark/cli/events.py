@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
+from kubespark.cli.flags import AppName, ContextFlag, KubeconfigFlag, NamespaceFlag
 from kubespark.cli.output import EXIT_OK, print_json
 from kubespark.errors import InputError
 from kubespark.submit.operator_apps import event_line, events_about, find_operator_app
@@ -31,7 +31,7 @@ class EventsFormat(StrEnum):
 
 
 def events(
-    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    name: AppName,
     namespace: NamespaceFlag = None,
     kubeconfig: KubeconfigFlag = None,
     context: ContextFlag = None,

@@ -13,6 +13,12 @@ from typing import Annotated
 
 import typer
 
+from kubespark.cli.flags import (
+    AssumedKubeVersionFlag,
+    DryRunFlag,
+    InClusterContextFlag,
+    InClusterKubeconfigFlag,
+)
 from kubespark.cli.output import EXIT_FINDING, stdout
 from kubespark.compat import offline_capabilities
 from kubespark.kube.client import KubeClient
@@ -24,23 +30,16 @@ from kubespark.submit import server_capabilities
 
 
 def install_crds(
-    kubeconfig: Annotated[
-        Path | None, typer.Option(help="Kubeconfig (default: $KUBECONFIG, ~/.kube/config).")
-    ] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the planned writes only.")
-    ] = False,
+    kubeconfig: InClusterKubeconfigFlag = None,
+    context: InClusterContextFlag = None,
+    dry_run: DryRunFlag = False,
     peering: Annotated[
         bool, typer.Option(help="Also install kopf's peering CRDs (leader election).")
     ] = True,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="yaml: print the CRDs and exit.")
     ] = None,
-    kubernetes_version: Annotated[
-        str | None,
-        typer.Option("--k8s", help="Plan for this version instead of asking the server."),
-    ] = None,
+    kubernetes_version: AssumedKubeVersionFlag = None,
 ) -> None:
     """Install the operator's CRDs (apiextensions.k8s.io/v1) on any Kubernetes 1.16+."""
     out = stdout()

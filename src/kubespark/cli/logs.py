@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
+from kubespark.cli.flags import AppName, ContextFlag, KubeconfigFlag, NamespaceFlag
 from kubespark.cli.output import EXIT_FINDING, EXIT_OK, stderr
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
@@ -38,7 +38,7 @@ POLL_SECONDS = 0.5
 
 
 def logs(
-    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    name: AppName,
     namespace: NamespaceFlag = None,
     follow: Annotated[bool, typer.Option("-f", "--follow", help="stream until it ends")] = False,
     tail: Annotated[int | None, typer.Option("--tail", help="only the last N lines")] = None,

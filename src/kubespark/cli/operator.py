@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from kubespark.cli.flags import (
+    AssumedKubeVersionFlag,
+    InClusterContextFlag,
+    InClusterKubeconfigFlag,
+    WatchedNamespacesFlag,
+)
 from kubespark.operator.options import OperatorOptions
 from kubespark.operator.runtime import configure_logging, run_operator
 from kubespark.submit.submitted_apps import connect
@@ -28,15 +33,9 @@ def _comma_list(text: str) -> tuple[str, ...]:
 
 
 def operator(
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(help="Kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)."),
-    ] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
-    namespace: Annotated[
-        list[str] | None,
-        typer.Option("--namespace", "-n", help="Watch only this namespace (repeat for several)."),
-    ] = None,
+    kubeconfig: InClusterKubeconfigFlag = None,
+    context: InClusterContextFlag = None,
+    namespace: WatchedNamespacesFlag = None,
     namespace_selector: Annotated[
         str | None, typer.Option(help="Watch the namespaces this label selector picks.")
     ] = None,
@@ -83,10 +82,7 @@ def operator(
         bool,
         typer.Option(help="With --ui-listen: offer the dashboard's actions (delete, suspend...)."),
     ] = False,
-    kubernetes_version: Annotated[
-        str | None,
-        typer.Option("--k8s", help="Assume this server version instead of discovering it."),
-    ] = None,
+    kubernetes_version: AssumedKubeVersionFlag = None,
     ui_service: Annotated[
         bool, typer.Option(help="Create the web UI Service per application.")
     ] = _DEFAULT.ui_service,

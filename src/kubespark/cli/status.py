@@ -15,13 +15,19 @@ codes: 0 the application is pending, running or completed; 1 it failed; 2 no suc
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, ObjectOutputFlag
+from kubespark.cli.flags import (
+    AppName,
+    ContextFlag,
+    KubeconfigFlag,
+    NamespaceFlag,
+    ObjectOutputFlag,
+)
 from kubespark.cli.output import (
     EXIT_FINDING,
     EXIT_OK,
@@ -50,7 +56,7 @@ DIRECT = "Submission"  # the kind list shows for an application `kubespark submi
 
 
 def status(
-    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    name: AppName,
     namespace: NamespaceFlag = None,
     kubeconfig: KubeconfigFlag = None,
     context: ContextFlag = None,

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     import typer
     from rich.console import Console
 
-    from kubespark.cli.flags import ContextFlag, KubeconfigFlag, OutputFlag
+    from kubespark.cli.flags import ContextFlag, DryRunFlag, KubeconfigFlag, OutputFlag
     from kubespark.doctor.report import Report
 
 __all__ = ["TextProgress", "exit_code", "render_outcome", "submit"]
@@ -65,9 +65,7 @@ def submit(
             "-n", "--namespace", help="namespace (default: the app's, else the context's)"
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="print the planned writes; send none")
-    ] = False,
+    dry_run: DryRunFlag = False,
     k8s: Annotated[
         str | None,
         typer.Option("--k8s", help="with --dry-run: plan for this Kubernetes version, offline"),

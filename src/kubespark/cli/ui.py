@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, WatchedNamespacesFlag
 from kubespark.cli.output import EXIT_OK, stdout
 from kubespark.cli.serving import until_interrupted
 from kubespark.submit.submitted_apps import connect
@@ -26,12 +26,7 @@ def ui(
     listen: Annotated[
         str, typer.Option("--listen", help="HOST:PORT to serve on (port 0: any free port)")
     ] = "127.0.0.1:8080",
-    namespace: Annotated[
-        list[str] | None,
-        typer.Option(
-            "-n", "--namespace", help="watch only this namespace (repeatable; default: all)"
-        ),
-    ] = None,
+    namespace: WatchedNamespacesFlag = None,
     allow_actions: Annotated[
         bool,
         typer.Option(

@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag
+from kubespark.cli.flags import AppName, ContextFlag, KubeconfigFlag, NamespaceFlag
 from kubespark.cli.output import EXIT_OK
 from kubespark.errors import InputError
 from kubespark.kube.config import load_connection
@@ -33,7 +33,7 @@ __all__ = ["ui_proxy"]
 
 
 def ui_proxy(
-    name: Annotated[str, typer.Argument(help="the application's name (metadata.name)")],
+    name: AppName,
     namespace: NamespaceFlag = None,
     port: Annotated[int, typer.Option("--port", help="local port (0: any free one)")] = 0,
     address: Annotated[

@@ -35,7 +35,7 @@ from kubespark.errors import InputError
 if TYPE_CHECKING:
     import typer
 
-    from kubespark.cli.flags import ContextFlag
+    from kubespark.cli.flags import ContextFlag, KubeVersionFlag, LiveKubeconfigFlag
 
 __all__ = ["validate"]
 
@@ -53,10 +53,7 @@ def validate(
             "-f", "--filename", help="file, directory (recursive) or - for stdin; repeatable"
         ),
     ],
-    k8s: Annotated[
-        str | None,
-        typer.Option("--k8s", help="Kubernetes version, e.g. 1.19 or v1.20.6 (default: newest)"),
-    ] = None,
+    k8s: KubeVersionFlag = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="warnings (e.g. fields a create drops) are errors")
     ] = False,
@@ -70,15 +67,14 @@ def validate(
     output: Annotated[
         ReportFormat, typer.Option("-o", "--output", help="report format")
     ] = ReportFormat.TEXT,
-    kubeconfig: Annotated[
-        str | None,
-        typer.Option("--kubeconfig", help="check against the live server's API (its CRDs too)"),
-    ] = None,
+    kubeconfig: LiveKubeconfigFlag = None,
     context: ContextFlag = None,
 ) -> None:
     """Check manifests against one Kubernetes version: fields, APIs, server-side apply.
 
-    Exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 input error.
+    Without --k8s or --kubeconfig: the newest version kubespark knows. A live server is
+    checked through its own API (its CRDs too). Exit codes: 0 clean (warnings allowed unless
+    --strict), 1 problems found, 2 input error.
     """
     if fix_out is not None and not fix:
         raise InputError("--fix-out needs --fix", where="--fix-out", fix="add --fix")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -174,6 +174,19 @@ class _State:
     prepare: Prepare | None = None
     changed: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _ApplyRequest:
+    """One apply as the manager chain hands it on, each layer to the next (Go's
+    ``Apply(liveObj, appliedObj, managed, fieldManager, force)``; the managed fields are the
+    mutable ``_State`` beside it)."""
+
+    ot: ObjectType
+    live: dict[str, JSON]
+    config: dict[str, JSON]
+    identifier: str
+    force: bool
 
 
 # --- the structured-merge-diff updater ------------------------------------------------------
@@ -498,7 +511,8 @@ def apply(
     _version_check(ot, config)
     state = _State(managed, format_time(now), prepare)
     identifier = _applier_identifier(ot, manager)
-    result = _last_applied_manager(ot, live_obj, dict(config), state, manager, identifier, force)
+    request = _ApplyRequest(ot, live_obj, dict(config), identifier, force)
+    result = _last_applied_manager(request, state, manager)
     if manager == "kubectl" and _last_applied(result):
         result = _set_last_applied(result, _build_last_applied(config))
     return ApplyOutcome(_with_managed_fields(result, state.managed), state.changed)
@@ -542,30 +556,22 @@ def _set_last_applied(obj: dict[str, JSON], value: str) -> dict[str, JSON]:
     return out
 
 
-def _last_applied_manager(
-    ot: ObjectType,
-    live: dict[str, JSON],
-    config: dict[str, JSON],
-    state: _State,
-    manager: str,
-    identifier: str,
-    force: bool,
-) -> dict[str, JSON]:
+def _last_applied_manager(request: _ApplyRequest, state: _State, manager: str) -> dict[str, JSON]:
     """lastappliedmanager.go: ``kubectl`` may take over fields client-side apply set."""
     saved = state.managed.copy()
     try:
-        return _skip_non_applied(ot, live, config, state, identifier, force)
+        return _skip_non_applied(request, state)
     except Conflicts as conflicts:
         if manager != "kubectl":
             raise
-        allowed = _allowed_from_last_applied(ot, live)
+        allowed = _allowed_from_last_applied(request.ot, request.live)
         if allowed is None:
             raise
         rest = tuple(c for c in conflicts.conflicts if not allowed.has(c.path))
         if rest:
             raise Conflicts(rest) from None
         state.managed = saved
-        return _skip_non_applied(ot, live, config, state, identifier, True)
+        return _skip_non_applied(replace(request, force=True), state)
 
 
 def _allowed_from_last_applied(ot: ObjectType, live: Mapping[str, JSON]) -> FieldSet | None:
@@ -586,15 +592,9 @@ def _allowed_from_last_applied(ot: ObjectType, live: Mapping[str, JSON]) -> Fiel
     return fields.difference(cmp.modified).difference(cmp.added).difference(cmp.removed)
 
 
-def _skip_non_applied(
-    ot: ObjectType,
-    live: dict[str, JSON],
-    config: dict[str, JSON],
-    state: _State,
-    identifier: str,
-    force: bool,
-) -> dict[str, JSON]:
+def _skip_non_applied(request: _ApplyRequest, state: _State) -> dict[str, JSON]:
     """skipnonapplied.go: an object nobody owns yet gets a ``before-first-apply`` owner."""
+    ot, live = request.ot, request.live
     if not state.managed.fields:
         before = _updater_identifier(ot, BEFORE_FIRST_APPLY)
         try:
@@ -603,20 +603,14 @@ def _skip_non_applied(
             raise ApplyFailed(
                 500, f"failed to create manager for existing fields: {exc.message}"
             ) from exc
-    result = _structured_apply(ot, live, config, state, identifier, force)
+    result = _structured_apply(request, state)
     cap_update_managers(state.managed)
     return result
 
 
-def _structured_apply(
-    ot: ObjectType,
-    live: dict[str, JSON],
-    config: dict[str, JSON],
-    state: _State,
-    identifier: str,
-    force: bool,
-) -> dict[str, JSON]:
+def _structured_apply(request: _ApplyRequest, state: _State) -> dict[str, JSON]:
     """structuredmerge.go Apply, under managedfieldsupdater.go and stripmeta.go."""
+    ot, live, config, identifier = request.ot, request.live, request.config, request.identifier
     group_version = str(config.get("apiVersion") or "")
     if group_version != ot.gvk.api_version:
         raise ApplyFailed(
@@ -637,7 +631,7 @@ def _structured_apply(
             500, typing_failure_of(_LIVE_PREFIX, [str(e) for e in live_errors], live_t)
         )
     merged, fields = updater_apply(
-        ot, live_t, config, dict(state.managed.fields), identifier, force
+        ot, live_t, config, dict(state.managed.fields), identifier, request.force
     )
     state.managed.fields = fields
     strip_meta(state.managed, identifier)

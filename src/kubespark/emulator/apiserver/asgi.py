@@ -427,7 +427,8 @@ class EmulatorApp:
             return
         channels = podstreams.Channels(protocol, send, receive)
         try:
-            await podstreams.run_session(channels, self.runtime, where, pod, container, query)
+            target = podstreams.StreamTarget(where, pod, container, query)
+            await podstreams.run_session(channels, self.runtime, target)
         except APIError as err:
             await channels.write(3, orjson.dumps(err.status.to_wire()))
             await channels.close()
@@ -461,9 +462,8 @@ class EmulatorApp:
             if where.kind == "portforward":
                 await spdysession.serve_port_forward(write, read, runtime, pod)
             else:
-                await spdysession.serve_remote_command(
-                    write, read, runtime, where, pod, container, query
-                )
+                target = podstreams.StreamTarget(where, pod, container, query)
+                await spdysession.serve_remote_command(write, read, runtime, target)
 
         await takeover(headers, session)
         return None

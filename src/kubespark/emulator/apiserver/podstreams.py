@@ -36,6 +36,7 @@ __all__ = [
     "ExecPlan",
     "PodRuntime",
     "StreamPath",
+    "StreamTarget",
     "check_target",
     "choose_protocol",
     "parse_stream_path",
@@ -55,6 +56,17 @@ class StreamPath:
     namespace: str
     pod: str
     kind: str  # exec, attach or portforward
+
+
+@dataclass(frozen=True)
+class StreamTarget:
+    """What one upgraded connection reaches: its path, the pod and container checked for it,
+    and the query (the command, the ports, which of stdin/stdout/stderr/tty)."""
+
+    where: StreamPath
+    pod: Obj
+    container: str
+    query: dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -218,15 +230,9 @@ def _failure(message: str) -> dict[str, Any]:
     }
 
 
-async def run_session(
-    channels: ChannelIO,
-    runtime: PodRuntime,
-    where: StreamPath,
-    pod: Obj,
-    container: str,
-    query: dict[str, list[str]],
-) -> None:
+async def run_session(channels: ChannelIO, runtime: PodRuntime, target: StreamTarget) -> None:
     """Serve one upgraded connection until its command, container or ports are done."""
+    where, pod, container, query = target.where, target.pod, target.container, target.query
     try:
         if where.kind == "exec":
             plan = runtime.exec_plan(pod, container, query["command"])

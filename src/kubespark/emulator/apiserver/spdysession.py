@@ -28,7 +28,7 @@ from typing import Any
 
 from kubespark.emulator.apiserver import spdy
 from kubespark.emulator.apiserver.objects import Obj
-from kubespark.emulator.apiserver.podstreams import PodRuntime, StreamPath, run_session
+from kubespark.emulator.apiserver.podstreams import PodRuntime, StreamTarget, run_session
 
 __all__ = [
     "TUNNEL_PROTOCOL",
@@ -127,11 +127,22 @@ class _Wire:
             self._changed.notify_all()
 
 
+@dataclass(frozen=True)
+class _Tunnel:
+    """One port-forward connection: its wire, the pod it reaches, and its connections by
+    request id and by stream id (the two streams of a connection share one ``_Request``)."""
+
+    wire: _Wire
+    runtime: PodRuntime
+    pod: Obj
+    requests: dict[str, _Request] = field(default_factory=dict)
+    by_stream: dict[int, _Request] = field(default_factory=dict)
+
+
 async def serve_port_forward(send: Send, receive: Receive, runtime: PodRuntime, pod: Obj) -> None:
     """Serve one tunnelled SPDY connection until the client goes."""
-    wire = _Wire(send)
-    requests: dict[str, _Request] = {}
-    by_stream: dict[int, _Request] = {}
+    tunnel = _Tunnel(_Wire(send), runtime, pod)
+    wire = tunnel.wire
     try:
         while (chunk := await receive()) is not None:
             try:
@@ -142,24 +153,18 @@ async def serve_port_forward(send: Send, receive: Receive, runtime: PodRuntime, 
             for frame in frames:
                 if isinstance(frame, spdy.GoAway):
                     return
-                await _dispatch(frame, wire, requests, by_stream, runtime, pod)
+                await _dispatch(frame, tunnel)
     finally:
         await wire.close()
-        for request in requests.values():
+        for request in tunnel.requests.values():
             if request.task is not None:
                 request.task.cancel()
 
 
-async def _dispatch(
-    frame: spdy.Frame,
-    wire: _Wire,
-    requests: dict[str, _Request],
-    by_stream: dict[int, _Request],
-    runtime: PodRuntime,
-    pod: Obj,
-) -> None:
+async def _dispatch(frame: spdy.Frame, tunnel: _Tunnel) -> None:
+    wire, by_stream = tunnel.wire, tunnel.by_stream
     if isinstance(frame, spdy.SynStream):
-        await _open_stream(frame, wire, requests, by_stream, runtime, pod)
+        await _open_stream(frame, tunnel)
     elif isinstance(frame, spdy.Data):
         request = by_stream.get(frame.stream_id)
         if request is not None and frame.stream_id == request.data_id:
@@ -177,14 +182,8 @@ async def _dispatch(
             request.task.cancel()
 
 
-async def _open_stream(
-    frame: spdy.SynStream,
-    wire: _Wire,
-    requests: dict[str, _Request],
-    by_stream: dict[int, _Request],
-    runtime: PodRuntime,
-    pod: Obj,
-) -> None:
+async def _open_stream(frame: spdy.SynStream, tunnel: _Tunnel) -> None:
+    wire = tunnel.wire
     headers = frame.headers
     kind, port_text = headers.get("streamtype", ""), headers.get("port", "")
     # kubectl before 1.11 sent no requestID: the port alone pairs the streams then.
@@ -193,14 +192,14 @@ async def _open_stream(
         await wire.write(spdy.RstStream(frame.stream_id, 1))
         return
     await wire.write(spdy.SynReply(frame.stream_id))
-    request = requests.setdefault(request_id, _Request(int(port_text)))
-    by_stream[frame.stream_id] = request
+    request = tunnel.requests.setdefault(request_id, _Request(int(port_text)))
+    tunnel.by_stream[frame.stream_id] = request
     if kind == "error":
         request.error_id = frame.stream_id
     else:
         request.data_id = frame.stream_id
     if request.error_id and request.data_id and request.task is None:
-        request.task = asyncio.ensure_future(_forward(request, wire, runtime, pod))
+        request.task = asyncio.ensure_future(_forward(request, tunnel))
 
 
 def _refusal(pod: Obj, port: int, why: object) -> bytes:
@@ -212,8 +211,9 @@ def _refusal(pod: Obj, port: int, why: object) -> bytes:
     ).encode()
 
 
-async def _forward(request: _Request, wire: _Wire, runtime: PodRuntime, pod: Obj) -> None:
+async def _forward(request: _Request, tunnel: _Tunnel) -> None:
     """Relay one connection to the pod, then half-close the data and error streams."""
+    wire, runtime, pod = tunnel.wire, tunnel.runtime, tunnel.pod
     ip = str((pod.get("status") or {}).get("podIP") or "")
     fin = spdy.FLAG_FIN
     try:
@@ -340,24 +340,18 @@ def _expected(query: dict[str, list[str]]) -> set[int]:
 
 
 async def serve_remote_command(
-    send: Send,
-    receive: Receive,
-    runtime: PodRuntime,
-    where: StreamPath,
-    pod: Obj,
-    container: str,
-    query: dict[str, list[str]],
+    send: Send, receive: Receive, runtime: PodRuntime, target: StreamTarget
 ) -> None:
     """exec or attach over one SPDY connection: wait for the streams, then the session."""
     wire = _Wire(send)
     channels = SpdyChannels(wire)
-    wanted = _expected(query)
+    wanted = _expected(target.query)
     reader = asyncio.ensure_future(_read_channels(receive, wire, channels, wanted))
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(channels.opened.wait(), _STREAMS_WAIT)
         if channels.opened.is_set():
-            await run_session(channels, runtime, where, pod, container, query)
+            await run_session(channels, runtime, target)
     finally:
         reader.cancel()
         await wire.close()
