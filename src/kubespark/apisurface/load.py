@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -29,6 +28,7 @@ from kubespark.apisurface.model import (
     TypeDef,
 )
 from kubespark.errors import DataError, InputError
+from kubespark.packagedata import package_files
 from kubespark.versions import Version, parse_kube_version
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("kubespark.apisurface").joinpath("data")))
+    return Path(str(package_files(__file__, "kubespark.apisurface").joinpath("data")))
 
 
 def _read_json(name: str) -> Any:
