@@ -16,13 +16,21 @@ import pytest
 import yaml
 from rich.console import Console
 from rich.markup import escape as rich_escape
+from rich.table import Table
 from rich.text import Text
 from typer.testing import CliRunner
 
 from kubespark.cli import output
 from kubespark.cli.app import app
 from kubespark.cli.matrix import _plain_grid, _render_table
-from kubespark.cli.plain import PlainConsole, escape, plain_possible, strip_markup
+from kubespark.cli.plain import (
+    PlainConsole,
+    console_width,
+    escape,
+    plain_possible,
+    plain_table,
+    strip_markup,
+)
 from kubespark.cli.verdicts import render_assessment
 from kubespark.emulator.testing import RunningEmulator
 from kubespark.knowledge import Combination, PathName, build_matrix, evaluate, load_knowledge
@@ -159,3 +167,87 @@ def test_submit_prints_the_same_without_rich(
             printed[plain].append(re.sub(r"[0-9a-f-]{36}|[0-9a-f]{16,}", "<id>", text))
     assert printed[True] == printed[False]
     assert "failed" in printed[True][2] and "kubespark delete <name>" in printed[True][2]
+
+
+PLAN_PAIRS = [
+    ("spark=3.4.1,k8s=1.19", "spark=3.5.1,k8s=1.29"),
+    ("spark=3.2.4,k8s=1.16", "spark=4.0.0,k8s=1.33"),
+    ("spark=3.5.1,k8s=1.21", "spark=3.5.1,k8s=1.22"),
+    ("spark=3.3.2,k8s=1.23,operator=v1beta2-1.3.8-3.1.1", "spark=3.5.1,k8s=1.29,operator=v2.1.0"),
+    ("spark=3.4.1,k8s=1.19", "spark=3.4.1,k8s=1.19"),
+]
+
+
+@pytest.mark.parametrize(("start", "target"), PLAN_PAIRS)
+@pytest.mark.parametrize("width", [20, 40, 60, 80, 100, 132, 200])
+def test_plan_tables_are_the_same_without_rich(start: str, target: str, width: int) -> None:
+    from kubespark.cli.plan import _HEADERS, _render, _rich_table, _rows
+    from kubespark.upgrade.plan import parse_state, plan_upgrade
+
+    for p in plan_upgrade(parse_state(start, flag="--from"), parse_state(target, flag="--to")):
+        title = escape(f"a plan: {p.start.describe()} → {p.target.describe()}")
+        lines = plain_table(title, _HEADERS, _rows(p), width)
+        rich_out = io.StringIO()
+        Console(file=rich_out, soft_wrap=True, width=width).print(_rich_table(title, _rows(p)))
+        if width > 20:  # five columns in 20: too narrow for their padding, left to rich
+            assert lines is not None, (start, target, width)
+            assert "".join(f"{line}\n" for line in lines) == rich_out.getvalue()
+        else:
+            assert lines is None
+        plain_print, rich_print = _both(lambda console, p=p: _render(p, console))
+        assert plain_print == rich_print
+
+
+LONG = "a-very-long-word-without-any-break " * 3
+CELLS = [
+    "",
+    "   ",
+    "x",
+    "short words here",
+    LONG,
+    "trailing spaces   ",
+    "  leading spaces",
+    "[green]styled[/] and \\[escaped]",
+    "mixed a-rather-long-hyphenated-token and short ones " * 2,
+    "→ arrows — dashes… ✓ ✗ · –",
+    "tail\x07bell",
+]
+
+
+@pytest.mark.parametrize("width", [12, 17, 25, 33, 48, 64, 80, 101, 150])
+def test_wrapping_and_folding_are_riches(width: int) -> None:
+    rows = [[CELLS[(i + j) % len(CELLS)] for j in range(4)] for i in range(len(CELLS))]
+    for title in ("", "t", "a title longer than most tables would be at all " * 2):
+        lines = plain_table(title, ["#", "header with words", "h", "a-long-header"], rows, width)
+        if lines is None:  # four columns in 12: too narrow for their padding, left to rich
+            assert width < 17
+            continue
+        rich_out = io.StringIO()
+        table = Table(title=title, title_justify="left")
+        for header in ["#", "header with words", "h", "a-long-header"]:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        Console(file=rich_out, soft_wrap=True, width=width).print(table)
+        assert "".join(f"{line}\n" for line in lines) == rich_out.getvalue(), (width, title)
+
+
+def test_what_plain_table_cannot_lay_out_is_left_to_rich() -> None:
+    assert plain_table("t", ["a"], [["wide 字"]], 80) is None
+    assert plain_table("t", ["a"], [["two\nlines"]], 80) is None
+    assert plain_table("t", ["a"], [["an :smile: face"]], 80) is None
+    assert plain_table("t", ["a", "b", "c"], [["x", "y", "z"]], 6) is None
+
+
+def test_single_cell_characters_are_single_cell_for_rich() -> None:
+    from rich.cells import cell_len
+
+    from kubespark.cli.plain import _SINGLE_CELL
+
+    assert all(cell_len(char) == 1 for char in _SINGLE_CELL)
+
+
+@pytest.mark.parametrize("columns", ["37", "80", "211"])
+def test_the_width_is_riches(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    assert console_width() == Console().width == int(columns)

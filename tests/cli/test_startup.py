@@ -83,6 +83,31 @@ def test_offline_commands_load_no_heavy_module(tmp_path: Path, argv: list[str]) 
     assert heavy == [], f"kubespark {' '.join(argv)} imported {heavy}"
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--k8s", "1.29", "--spark", "3.5.1"],
+        ["matrix"],
+        ["plan", "--from", "spark=3.4.1,k8s=1.19", "--to", "spark=3.5.1,k8s=1.29"],
+        ["plan", "--from", "spark=3.2.4,k8s=1.16", "--to", "spark=4.0.0,k8s=1.33"],
+        ["validate", "-f", "{pod}", "--k8s", "1.29"],
+    ],
+    ids=lambda argv: " ".join(argv[:1]),
+)
+def test_piped_offline_output_needs_neither_rich_nor_importlib_resources(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """Piped, these print plain text (cli/plain.py) and read their data from the package's
+    directory (kubespark.packagedata): rich's console and importlib.resources (zipfile, tempfile,
+    shutil) are start-up they do not need."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(POD)
+    code, modules = _loaded(tmp_path, *(a.replace("{pod}", str(pod)) for a in argv))
+    assert code in (0, 1, None), f"{argv} exited {code}"
+    unneeded = sorted(m for m in modules if m == "rich" or m.startswith("importlib.resources"))
+    assert unneeded == [], f"kubespark {' '.join(argv)} imported {unneeded}"
+
+
 def test_help_lists_commands_without_importing_them(tmp_path: Path) -> None:
     _, modules = _loaded(tmp_path, "--help")
     commands = {target.partition(":")[0] for target in COMMANDS.values()}

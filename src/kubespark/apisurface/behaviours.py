@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -25,6 +24,7 @@ from kubespark.apisurface.model import (
     TypedPatchErrorFormat,
 )
 from kubespark.errors import DataError
+from kubespark.packagedata import package_files
 from kubespark.versions import Version, VersionRange
 
 __all__ = ["behaviours_for"]
@@ -44,7 +44,7 @@ class _Entry:
 
 @functools.cache
 def _document() -> Mapping[str, Any]:
-    text = resources.files("kubespark.apisurface").joinpath("data", _FILE).read_text()
+    text = package_files(__file__, "kubespark.apisurface").joinpath("data", _FILE).read_text()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     doc = yaml.load(text, Loader=loader)
     if not isinstance(doc, dict):

@@ -12,7 +12,6 @@ import copy
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -20,6 +19,7 @@ import yaml
 from kubespark.apisurface.check import resolve_kind
 from kubespark.apisurface.model import ApiSurface, Schema, SchemaKind
 from kubespark.errors import DataError
+from kubespark.packagedata import package_files
 from kubespark.versions import Version, VersionRange
 
 __all__ = ["apply_defaults"]
@@ -202,7 +202,7 @@ class _Default:
 
 @functools.cache
 def _entries() -> tuple[_Default, ...]:
-    text = resources.files("kubespark.apisurface").joinpath("data", _FILE).read_text()
+    text = package_files(__file__, "kubespark.apisurface").joinpath("data", _FILE).read_text()
     doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = []
     for n, raw in enumerate(doc.get("defaults", [])):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from kubespark.apisurface.behaviours import behaviours_for
+from kubespark.apisurface.minor_cache import cached_minor
 from kubespark.apisurface.model import (
     ApiSurface,
     GroupVersionKind,
@@ -29,6 +29,7 @@ from kubespark.apisurface.model import (
     TypeDef,
 )
 from kubespark.errors import DataError, InputError
+from kubespark.packagedata import package_files
 from kubespark.versions import Version, parse_kube_version
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("kubespark.apisurface").joinpath("data")))
+    return Path(str(package_files(__file__, "kubespark.apisurface").joinpath("data")))
 
 
 def _read_json(name: str) -> Any:
@@ -123,7 +124,18 @@ def raw_index(major: int, minor: int) -> tuple[Mapping[str, str], tuple[Any, ...
 def _minor(
     major: int, minor: int
 ) -> tuple[tuple[Resource, ...], tuple[Resource, ...], Mapping[str, TypeDef]]:
-    """(served by default, served once enabled, types) of a minor."""
+    """(served by default, served once enabled, types) of a minor, from the disk cache if built
+    before from the same data (a zipped install builds it every time)."""
+    data = _data_dir()
+    if not data.is_dir():
+        return _build_minor(major, minor)
+    sources = (data / "types.json", data / "versions" / f"{major}.{minor}.json")
+    return cached_minor(f"{major}.{minor}", sources, lambda: _build_minor(major, minor))
+
+
+def _build_minor(
+    major: int, minor: int
+) -> tuple[tuple[Resource, ...], tuple[Resource, ...], Mapping[str, TypeDef]]:
     hashes, raw_resources = raw_index(major, minor)
     types = MappingProxyType({name: _typedef(h) for name, h in hashes.items()})
     served = tuple(_resource(r) for r in raw_resources if "off" not in r)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import heapq
 from dataclasses import dataclass, replace
-from importlib import resources
 from itertools import count
 from typing import Literal
 
@@ -29,6 +28,7 @@ from kubespark.knowledge import (
     evaluate_with,
     load_knowledge,
 )
+from kubespark.packagedata import package_files
 from kubespark.versions import (
     OperatorVersion,
     Version,
@@ -100,7 +100,7 @@ def policy() -> dict[str, object]:
     """``upgrade/data/policy.yaml``: how each component may move, with sources."""
     import yaml  # only `plan -o json` shows the policy: the text plan need not load YAML
 
-    text = (resources.files("kubespark.upgrade") / "data" / "policy.yaml").read_text()
+    text = (package_files(__file__, "kubespark.upgrade") / "data" / "policy.yaml").read_text()
     data = yaml.safe_load(text)
     assert isinstance(data, dict)
     return data
