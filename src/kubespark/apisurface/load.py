@@ -130,14 +130,21 @@ def _minor(
     if not data.is_dir():
         return _build_minor(major, minor)
     sources = (data / "types.json", data / "versions" / f"{major}.{minor}.json")
-    return cached_minor(f"{major}.{minor}", sources, lambda: _build_minor(major, minor))
+    served, optional, types = cached_minor(
+        f"{major}.{minor}", sources, lambda: _build_minor(major, minor)
+    )
+    hashes = raw_index(major, minor)[0]
+    # A minor read from the disk cache brings its own copies: adopt them so that identical
+    # definitions stay one object across minors, as the build makes them.
+    shared = {name: _DEFINITIONS.adopted(hashes[name], t) for name, t in types.items()}
+    return served, optional, MappingProxyType(shared)
 
 
 def _build_minor(
     major: int, minor: int
 ) -> tuple[tuple[Resource, ...], tuple[Resource, ...], Mapping[str, TypeDef]]:
     hashes, raw_resources = raw_index(major, minor)
-    types = MappingProxyType({name: _typedef(h) for name, h in hashes.items()})
+    types = MappingProxyType({name: _DEFINITIONS.built(h) for name, h in hashes.items()})
     served = tuple(_resource(r) for r in raw_resources if "off" not in r)
     optional = tuple(_resource(r) for r in raw_resources if "off" in r)
     return served, optional, types
@@ -149,7 +156,28 @@ def bundled_types() -> Mapping[str, Any]:
     return MappingProxyType(_read_json("types.json"))
 
 
-@functools.cache
+class _Definitions:
+    """One :class:`TypeDef` per content hash in this process: the minors share identical
+    definitions (most of each minor's 500-odd types), in memory and by identity."""
+
+    def __init__(self) -> None:
+        self._by_hash: dict[str, TypeDef] = {}
+
+    def built(self, type_hash: str) -> TypeDef:
+        found = self._by_hash.get(type_hash)
+        if found is None:
+            found = self._by_hash.setdefault(type_hash, _typedef(type_hash))
+        return found
+
+    def adopted(self, type_hash: str, typedef: TypeDef) -> TypeDef:
+        """The process's object for ``type_hash``; ``typedef`` (an equal copy) if it is the
+        first."""
+        return self._by_hash.setdefault(type_hash, typedef)
+
+
+_DEFINITIONS = _Definitions()
+
+
 def _typedef(type_hash: str) -> TypeDef:
     name, compact = bundled_types()[type_hash]
     return TypeDef(
