@@ -11,7 +11,6 @@ use, so checking stays fast (the validate target is 10,000 objects/s on one core
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -27,6 +26,7 @@ from kubespark.apisurface.model import (
     SchemaKind,
     TypeDef,
 )
+from kubespark.apisurface.quantity import is_quantity
 from kubespark.versions import Version
 
 __all__ = [
@@ -68,9 +68,6 @@ class FieldProblem:
 
 
 # --- compiled checkers --------------------------------------------------------------------------
-
-# resource.Quantity's syntax (k8s.io/apimachinery/pkg/api/resource: ParseQuantity).
-_QUANTITY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$")
 
 
 # The compiled checker's nodes: plain slotted records (identity, not value, equality: a node is
@@ -114,7 +111,7 @@ _STR = frozenset({str})
 
 
 def _valid_quantity(value: Any) -> bool:
-    return not isinstance(value, str) or _QUANTITY.match(value) is not None
+    return not isinstance(value, str) or is_quantity(value)
 
 
 _LEAVES: dict[SchemaKind, _Leaf] = {

@@ -30,11 +30,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.model import GroupVersionKind, Resource
+from kubespark.apisurface.quantity import Quantity, format_quantity, parse_quantity
 from kubespark.compat.model import (
     ConflictAction,
     Note,
@@ -285,31 +285,31 @@ async def delete_pod_group(client: KubeClient, namespace: str, app_name: str) ->
 
 def min_resources(app: SparkApplication, *, driver: bool = True) -> dict[str, str]:
     """The driver's request (cluster mode) plus every initial executor's, as quantities."""
-    totals: dict[str, tuple[Decimal, bool]] = {}
+    totals: dict[str, Quantity] = {}
     pods = [(_pod_request(app, "driver"), 1)] if driver else []
     pods.append((_pod_request(app, "executor"), _initial_executors(app)))
     for request, count in pods:
-        for name, (value, binary) in request.items():
+        for name, quantity in request.items():
             have = totals.get(name)
-            total = value * count + (have[0] if have else 0)
-            totals[name] = (total, have[1] if have else binary)
-    return {name: _format(value, binary) for name, (value, binary) in sorted(totals.items())}
+            total = quantity.value * count + (have.value if have else 0)
+            totals[name] = Quantity(total, have.binary if have else quantity.binary)
+    return {name: format_quantity(q.value, q.binary) for name, q in sorted(totals.items())}
 
 
-def _pod_request(app: SparkApplication, role: str) -> dict[str, tuple[Decimal, bool]]:
+def _pod_request(app: SparkApplication, role: str) -> dict[str, Quantity]:
     pod = app.spec.driver if role == "driver" else app.spec.executor
-    out: dict[str, tuple[Decimal, bool]] = {}
+    out: dict[str, Quantity] = {}
     cpu_texts = [str(pod.cores) if pod.cores is not None else None, pod.core_limit]
     if role == "executor":  # the executor's coreRequest comes first
         cpu_texts.insert(0, pod.core_request)
     for text in cpu_texts:
-        parsed = _quantity(text)
+        parsed = parse_quantity(text)
         if parsed is not None and "cpu" not in out:
             out["cpu"] = parsed
-    memory = _quantity(pod.memory)
-    overhead = _quantity(pod.memory_overhead)
+    memory = parse_quantity(pod.memory)
+    overhead = parse_quantity(pod.memory_overhead)
     if memory is not None:
-        out["memory"] = (memory[0] + (overhead[0] if overhead else 0), memory[1])
+        out["memory"] = Quantity(memory.value + (overhead.value if overhead else 0), memory.binary)
     return out
 
 
@@ -320,38 +320,6 @@ def _initial_executors(app: SparkApplication) -> int:
         counts = (spec.executor.instances, allocation.initial_executors, allocation.min_executors)
         return max([0, *(c for c in counts if c is not None)])
     return spec.executor.instances if spec.executor.instances is not None else 2
-
-
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
-_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-
-
-def _quantity(text: str | None) -> tuple[Decimal, bool] | None:
-    """A Kubernetes quantity's value and whether its suffix is binary; None if it is none."""
-    match = _QUANTITY.match(text or "")
-    if match is None or match.group(1).count(".") > 1:
-        return None
-    number, suffix = Decimal(match.group(1)), match.group(2) or ""
-    if suffix in _BINARY:
-        return number * (Decimal(1024) ** _BINARY[suffix]), True
-    return number * (Decimal(10) ** _DECIMAL[suffix]), False
-
-
-def _format(value: Decimal, binary: bool) -> str:
-    """``resource.Quantity.String()``: the largest suffix that keeps the number whole."""
-    if value == 0:
-        return "0"
-    if binary and value == value.to_integral_value():
-        for suffix, power in sorted(_BINARY.items(), key=lambda s: -s[1]):
-            unit = Decimal(1024) ** power
-            if value % unit == 0:
-                return f"{int(value // unit)}{suffix}"
-    for suffix, exponent in sorted(_DECIMAL.items(), key=lambda s: -s[1]):
-        scaled = value / (Decimal(10) ** exponent)
-        if scaled == scaled.to_integral_value():
-            return f"{int(scaled)}{suffix}"
-    return str(value)
 
 
 # ---- YuniKorn ----------------------------------------------------------------------------------
@@ -417,7 +385,7 @@ def _task_group(app: SparkApplication, role: str, members: int) -> Obj:
 
 def _yunikorn_cpu(pod: Any, role: str) -> str:
     if pod.core_request:
-        if _quantity(pod.core_request) is None:
+        if parse_quantity(pod.core_request) is None:
             raise InputError(
                 f"coreRequest {pod.core_request!r} is not a Kubernetes quantity",
                 where=f"spec.{role}.coreRequest",

@@ -17,10 +17,11 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kubespark.apisurface.quantity import parse_quantity
 from kubespark.emulator.apiserver.metrics import Usage
 
 __all__ = [
@@ -28,54 +29,19 @@ __all__ = [
     "DEFAULT_MEMORY_BYTES",
     "GroupSampler",
     "modelled",
-    "parse_quantity",
 ]
 
 DEFAULT_CPU_NANOCORES = 100_000_000  # DefaultMilliCPURequest = 100
 DEFAULT_MEMORY_BYTES = 200 * 1024 * 1024  # DefaultMemoryRequest = 200 MB
-_SUFFIXES = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "P": Decimal(10**15),
-    "E": Decimal(10**18),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
 _MIN_SAMPLE_GAP = 0.5  # seconds: closer samples reuse the last rate (ticks are 10 ms coarse)
-
-
-def parse_quantity(text: object) -> Decimal | None:
-    """A resource.Quantity's value (``500m`` is 0.5, ``1Gi`` 2**30), or None if it is not one."""
-    raw = str(text).strip()
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
-        if suffix and raw.endswith(suffix):
-            number, scale = raw[: -len(suffix)], _SUFFIXES[suffix]
-            break
-    else:
-        number, scale = raw, Decimal(1)
-    try:
-        value = Decimal(number) * scale
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
 
 
 def _requested(container: dict[str, Any], name: str) -> Decimal | None:
     resources = container.get("resources") or {}
     for kind in ("requests", "limits"):  # a limit alone is also the request (defaulting)
-        value = parse_quantity((resources.get(kind) or {}).get(name, ""))
-        if value is not None and value > 0:
-            return value
+        quantity = parse_quantity((resources.get(kind) or {}).get(name, ""))
+        if quantity is not None and quantity.value > 0:
+            return quantity.value
     return None
 
 
