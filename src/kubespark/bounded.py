@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import yaml
 from yaml.nodes import Node
 
-from kubespark.errors import InputError
+from kubespark.errors import InputError, refusing_os_errors
 
 __all__ = [
     "DEFAULT",
@@ -108,15 +108,13 @@ class LimitError(InputError):
 def read_bytes(path: Path | str, limits: Limits = DEFAULT) -> bytes:
     """A file's bytes, refused past ``max_bytes`` without reading more than one byte beyond."""
     name = str(path)
-    try:
-        with Path(path).open("rb") as stream:
-            return _bounded_read(stream, name, limits)
-    except OSError as err:
-        raise InputError(
-            f"cannot read {name}: {err.strerror}",
-            where=name,
-            fix="check the path and its permissions",
-        ) from None
+    with (
+        refusing_os_errors(
+            f"cannot read {name}", where=name, fix="check the path and its permissions"
+        ),
+        Path(path).open("rb") as stream,
+    ):
+        return _bounded_read(stream, name, limits)
 
 
 def read_stream(stream: BinaryIO, name: str, limits: Limits = DEFAULT) -> bytes:

@@ -8,6 +8,9 @@ code 2; it never shows a traceback for bad input. Errors from the Kubernetes API
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class KubesparkError(Exception):
     """Base of every error kubespark raises on purpose."""
@@ -38,3 +41,17 @@ class DataError(KubesparkError):
 
 class UnreachableError(KubesparkError):
     """A server, file or endpoint the user named cannot be reached."""
+
+
+@contextlib.contextmanager
+def refusing_os_errors(what: str, *, where: str, fix: str | None = None) -> Iterator[None]:
+    """Turn an ``OSError`` in the block into an :class:`InputError`: ``what`` and the system's
+    reason (``cannot read x: Permission denied``), naming ``where``.
+
+    A file or directory the user named that cannot be read or written is their input to mend,
+    not a crash; the traceback would add nothing they can act on.
+    """
+    try:
+        yield
+    except OSError as err:
+        raise InputError(f"{what}: {err.strerror or err}", where=where, fix=fix) from None

@@ -14,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from kubespark.errors import InputError
+from kubespark.errors import refusing_os_errors
 
 __all__ = ["PRIVATE_MODE", "write_private"]
 
@@ -27,14 +27,12 @@ def write_private(path: Path, data: bytes | str) -> None:
     payload = data.encode() if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    try:
+    with refusing_os_errors(
+        f"cannot write the private file {path}",
+        where=str(path),
+        fix="give a path you own that is not a symbolic link",
+    ):
         fd = os.open(path, flags, PRIVATE_MODE)
-    except OSError as err:
-        raise InputError(
-            f"cannot write the private file {path}: {err.strerror}",
-            where=str(path),
-            fix="give a path you own that is not a symbolic link",
-        ) from None
     with os.fdopen(fd, "wb") as out:
         _narrow(fd, path)
         out.write(payload)
@@ -44,12 +42,10 @@ def _narrow(fd: int, path: Path) -> None:
     mode = stat.S_IMODE(os.fstat(fd).st_mode)
     if mode & 0o077 == 0:
         return
-    try:
+    with refusing_os_errors(
+        f"{path} exists with mode {mode:04o} and cannot be narrowed to 0600",
+        where=str(path),
+        fix="remove the file or give another path",
+    ):
         os.fchmod(fd, PRIVATE_MODE)
-    except OSError as err:
-        raise InputError(
-            f"{path} exists with mode {mode:04o} and cannot be narrowed to 0600: {err.strerror}",
-            where=str(path),
-            fix="remove the file or give another path",
-        ) from None
     log.warning("kubespark: %s had mode %04o; narrowed to 0600 before writing a secret", path, mode)

@@ -16,7 +16,7 @@ from kubespark import __version__
 from kubespark.cli.output import EXIT_OK, OutputFormat, markup_stdout, print_json
 from kubespark.cli.plain import MarkupConsole, PlainConsole, escape
 from kubespark.cli.verdicts import VERDICT_STYLE
-from kubespark.errors import InputError
+from kubespark.errors import refusing_os_errors
 from kubespark.knowledge import (
     Cell,
     Matrix,
@@ -77,14 +77,12 @@ def matrix_html(view: dict[str, Any]) -> str:
 
 
 def _write(target: Path, page: str) -> None:
-    try:
+    with refusing_os_errors(
+        "cannot write the page",
+        where=str(target),
+        fix="give --html a path in an existing, writable directory",
+    ):
         target.write_text(page, encoding="utf-8")
-    except OSError as err:
-        raise InputError(
-            f"cannot write the page: {err.strerror}",
-            where=str(target),
-            fix="give --html a path in an existing, writable directory",
-        ) from None
 
 
 def _render_table(console: MarkupConsole, table: MatrixTable, built: Matrix) -> None:

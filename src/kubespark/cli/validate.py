@@ -27,7 +27,7 @@ from kubespark.apisurface.model import ApiSurface
 from kubespark.cli.output import echo, print_json
 from kubespark.compat.report import fixed_stream, json_report, sarif_report, text_report
 from kubespark.compat.validate_run import ValidationRun, run_validation
-from kubespark.errors import InputError
+from kubespark.errors import InputError, refusing_os_errors
 
 # typer and the shared flags are named only in the signature's annotations, which stay text
 # (PEP 563) until kubespark.cli.app resolves them to build the typer command: entry's short path
@@ -161,15 +161,11 @@ def _write_fixed(run: ValidationRun, fix_out: Path | None) -> None:
         return
     for source, objects in run.fixed.items():
         target = _fix_target(fix_out, source)
-        try:
+        with refusing_os_errors(
+            f"cannot write {target}", where="--fix-out", fix="give a writable directory"
+        ):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_fixed_text(target, objects))
-        except OSError as err:
-            raise InputError(
-                f"cannot write {target}: {err.strerror}",
-                where="--fix-out",
-                fix="give a writable directory",
-            ) from None
 
 
 def _fix_target(root: Path, source: str) -> Path:

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from kubespark.errors import InputError
+from kubespark.errors import InputError, refusing_os_errors
 from kubespark.redaction import REDACTED, redact_text, remember_secret
 
 __all__ = ["CredentialSource", "Credentials", "RefreshingAuth", "credential_source"]
@@ -128,14 +128,12 @@ class CredentialSource:
 
     def _token_file(self, name: str) -> str:
         path = self.base_dir / Path(name).expanduser()
-        try:
+        with refusing_os_errors(
+            "cannot read the token file",
+            where=f"kubeconfig user tokenFile {path}",
+            fix="mount the token file, or give the user a token or an exec plugin",
+        ):
             token = path.read_text().strip()
-        except OSError as err:
-            raise InputError(
-                f"cannot read the token file: {err.strerror}",
-                where=f"kubeconfig user tokenFile {path}",
-                fix="mount the token file, or give the user a token or an exec plugin",
-            ) from None
         remember_secret(token)
         return token
 

@@ -29,7 +29,7 @@ import httpx
 import yaml
 
 from kubespark import bounded
-from kubespark.errors import InputError
+from kubespark.errors import InputError, refusing_os_errors
 from kubespark.kube.credentials import CredentialSource, RefreshingAuth
 from kubespark.privatefiles import write_private
 from kubespark.redaction import is_secret_key, redact_text, redact_url, remember_secret
@@ -113,10 +113,8 @@ def read_kubeconfig(path: Path, context: str | None = None) -> KubeContext:
 def _read_mapping(path: Path) -> dict[str, Any]:
     """The file's one mapping, read bounded; a syntax error says where, never what (a kubeconfig
     holds secrets, and PyYAML's message quotes the offending line)."""
-    try:
+    with refusing_os_errors("cannot read the kubeconfig", where=str(path)):
         text = bounded.read_text(path)
-    except OSError as err:
-        raise InputError(f"cannot read the kubeconfig: {err.strerror}", where=str(path)) from None
     try:
         documents = [doc for doc, _ in bounded.load_all(text, str(path))]
     except yaml.YAMLError as err:

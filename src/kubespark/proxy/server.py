@@ -30,7 +30,7 @@ import httpx
 import yaml
 
 from kubespark import bounded
-from kubespark.errors import InputError
+from kubespark.errors import InputError, refusing_os_errors
 from kubespark.kube.config import Connection, load_connection
 from kubespark.privatefiles import write_private
 from kubespark.proxy.applies import RewriteAs, is_apply
@@ -207,16 +207,14 @@ class Proxy:
                 where="--client-ca",
                 fix="drop --plain-http, or use --token-file for client authentication",
             )
-        try:
+        with refusing_os_errors(
+            f"cannot listen on {self.options.listen}",
+            where="--listen",
+            fix="choose a free port, or port 0 for any",
+        ):
             self._server = await asyncio.start_server(
                 self._accept, self.host, self.port, ssl=ssl_context, limit=2**20, backlog=1024
             )
-        except OSError as err:
-            raise InputError(
-                f"cannot listen on {self.options.listen}: {err.strerror}",
-                where="--listen",
-                fix="choose a free port, or port 0 for any",
-            ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         if self.options.kubeconfig_out is not None:
             write_private(self.options.kubeconfig_out, yaml.safe_dump(self.kubeconfig()))
