@@ -445,7 +445,7 @@ class ApplicationController:
         ):
             await self._delete_resources(ctx)
             rerun = status.reset_for(AppState.SUCCEEDING).with_state(AppState.PENDING_RERUN, "")
-            self._state_event(ctx, rerun)
+            # The PENDING_RERUN Event is _on_pending_rerun's, as in kubeflow (see _on_failing).
             return await self._transition(ctx, rerun, requeue=0.5)
         # kubeflow's reconcileSucceedingSparkApplication records no Event here (its
         # recordSparkApplicationEvent is never reached with COMPLETED), and its next reconcile,
@@ -462,15 +462,17 @@ class ApplicationController:
             execution_attempts=status.execution_attempts,
             submission_attempts=status.submission_attempts,
         ):
-            failed = status.with_state(AppState.FAILED)
-            self._state_event(ctx, failed)
-            return await self._transition(ctx, failed, requeue=0.0)
+            # No Event: kubeflow's reconcileFailingSparkApplication never calls
+            # recordSparkApplicationEvent (docs/kubeflow-parity.md, "Events on failure"); the
+            # failure was told by SparkDriverFailed or SparkDriverNotFound on the way in.
+            return await self._transition(ctx, status.with_state(AppState.FAILED), requeue=0.0)
         wait = self._retry_wait(AppState.FAILING, ctx)
         if wait > 0:
             return wait
         await self._delete_resources(ctx)
+        # SparkApplicationPendingRerun is recorded once, by _on_pending_rerun, as kubeflow's
+        # reconcilePendingRerunSparkApplication does; not here on the way in.
         rerun = status.reset_for(AppState.FAILING).with_state(AppState.PENDING_RERUN, "")
-        self._state_event(ctx, rerun)
         return await self._transition(ctx, rerun, requeue=0.5)
 
     async def _on_terminated(self, ctx: _Ctx) -> float | None:

@@ -200,7 +200,12 @@ class ApiServer:
         items: list[Obj] = []
         remaining = 0
         cont = ""
-        for obj in self.store.items(res.bucket, ns):
+        # A selector that requires a label lists only the objects the store's label index holds
+        # under it (the same objects in the same order as the scan, which still filters them).
+        candidates = self.store.labelled(res.bucket, ns, labels.required)
+        if candidates is None:
+            candidates = self.store.items(res.bucket, ns)
+        for obj in candidates:
             m = obj["metadata"]
             if hint is not None and m.get("name") != hint:
                 continue

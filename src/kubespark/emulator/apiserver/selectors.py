@@ -78,6 +78,9 @@ class LabelSelector:
 
     text: str
     predicates: tuple[Predicate, ...]
+    # The (key, value) pairs every match must carry (``k=v``, ``k==v``, ``k in (v)``): the
+    # store's label index narrows a list to the objects holding one of them before matching.
+    required: tuple[tuple[str, str], ...] = ()
 
     def matches(self, labels: Labels | None) -> bool:
         got = labels or {}
@@ -142,6 +145,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
         return LabelSelector("", ())
     tokens = _tokens(text)
     preds: list[Predicate] = []
+    required: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -161,9 +165,13 @@ def parse_label_selector(text: str | None) -> LabelSelector:
                 value = tokens[i + 2] if i + 2 < len(tokens) and tokens[i + 2] != "," else ""
                 i += 3 if value else 2
                 preds.append(_equals(key, value, negate=op == "!="))
+                if op != "!=":
+                    required.append((key, value))
             elif op in ("in", "notin"):
                 values, i = _values(tokens, i + 2, text)
                 preds.append(_member(key, values, negate=op == "notin"))
+                if op == "in" and len(values) == 1:
+                    required.append((key, next(iter(values))))
             elif op in (">", "<"):
                 raw = tokens[i + 2] if i + 2 < len(tokens) else ""
                 try:
@@ -183,7 +191,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
             if tokens[i] != ",":
                 raise _parse_error(text, f"found '{tokens[i]}', expected: ',' or 'end of string'")
             i += 1
-    return LabelSelector(text, tuple(preds))
+    return LabelSelector(text, tuple(preds), tuple(required))
 
 
 def _absent(key: str) -> Predicate:

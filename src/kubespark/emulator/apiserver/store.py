@@ -5,7 +5,9 @@ global ``resourceVersion`` counter every write advances, the bounded history a w
 from (older resourceVersions are gone: 410 ``too old resource version``), fan-out to watchers
 with their selectors, and synchronous listeners the controllers (garbage collector, kubelet)
 hang on. Stored objects are never mutated: every write stores a new dict, so events and list
-answers can share them. It knows nothing of validation, HTTP or versions.
+answers can share them. It also keeps, per bucket, which objects carry each label (key, value),
+so a list or delete-collection by label costs what it finds, not the bucket's size. It knows
+nothing of validation, HTTP or versions.
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ class Event:
 def _meta(obj: Obj) -> dict[str, Any]:
     meta = obj.get("metadata")
     return meta if isinstance(meta, dict) else {}
+
+
+def _label_pairs(obj: Obj | None) -> frozenset[tuple[str, str]]:
+    """The labels of ``obj`` as (key, value) pairs; a value that is no string is never equal
+    to a selector's value, so it is not indexed."""
+    if obj is None:
+        return frozenset()
+    labels = _meta(obj).get("labels")
+    if not isinstance(labels, dict):
+        return frozenset()
+    return frozenset((k, v) for k, v in labels.items() if isinstance(v, str))
 
 
 def obj_key(obj: Obj) -> tuple[str, str]:
@@ -128,6 +141,8 @@ class Store:
         self._watchers: dict[BucketKey, set[Watcher]] = {}
         self._listeners: list[Listener] = []
         self.by_uid: dict[str, tuple[BucketKey, str, str]] = {}
+        # (key, value) -> the (namespace, name) of the objects carrying that label, per bucket.
+        self._labelled: dict[BucketKey, dict[tuple[str, str], set[tuple[str, str]]]] = {}
 
     # --- reading -------------------------------------------------------------------------
     @property
@@ -145,6 +160,48 @@ class Store:
             return []
         keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
         return [objs[k] for k in keys]
+
+    def labelled(
+        self, bucket: BucketKey, namespace: str | None, required: Iterable[tuple[str, str]]
+    ) -> list[Obj] | None:
+        """The objects carrying every label in ``required``, ordered as ``items`` orders them;
+        None when ``required`` is empty (nothing to narrow by: scan ``items``)."""
+        pairs = list(required)
+        if not pairs:
+            return None
+        index = self._labelled.get(bucket) or {}
+        sets = [index.get(pair) for pair in pairs]
+        if any(found is None for found in sets):
+            return []
+        smallest = min((found for found in sets if found is not None), key=len)
+        objs = self._buckets.get(bucket) or {}
+        out: list[Obj] = []
+        for key in sorted(k for k in smallest if namespace is None or k[0] == namespace):
+            held = _label_pairs(objs[key])
+            if all(pair in held for pair in pairs):
+                out.append(objs[key])
+        return out
+
+    def _index_labels(
+        self, bucket: BucketKey, key: tuple[str, str], old: Obj | None, new: Obj | None
+    ) -> None:
+        if (
+            old is not None
+            and new is not None
+            and _meta(old).get("labels") == _meta(new).get("labels")
+        ):
+            return  # most writes (status, finalizers) leave the labels alone
+        before = _label_pairs(old)
+        after = _label_pairs(new)
+        index = self._labelled.setdefault(bucket, {})
+        for pair in before - after:
+            holders = index.get(pair)
+            if holders is not None:
+                holders.discard(key)
+                if not holders:
+                    del index[pair]
+        for pair in after - before:
+            index.setdefault(pair, set()).add(key)
 
     def count(self, bucket: BucketKey) -> int:
         return len(self._buckets.get(bucket, ()))
@@ -176,6 +233,7 @@ class Store:
         objs = self._buckets.setdefault(bucket, {})
         old = objs.get(key)
         objs[key] = obj
+        self._index_labels(bucket, key, old, obj)
         uid = meta.get("uid")
         if uid:
             self.by_uid[uid] = (bucket, key[0], key[1])
@@ -188,6 +246,7 @@ class Store:
         if not objs or (namespace, name) not in objs:
             return None
         old = objs.pop((namespace, name))
+        self._index_labels(bucket, (namespace, name), old, None)
         self._rv += 1
         last = {**old, "metadata": {**_meta(old), "resourceVersion": str(self._rv)}}
         uid = _meta(old).get("uid")
