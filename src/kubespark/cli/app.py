@@ -31,7 +31,6 @@ import typer.core
 import typer.main
 
 from kubespark.cli import flags, shortpath
-from kubespark.cli.coercion import install as install_plain_coercion
 from kubespark.cli.commands import COMMANDS, EXAMPLES, SHORT_PATH, SUMMARIES
 from kubespark.cli.contract import guarded
 from kubespark.cli.output import fail_on_input_errors
@@ -49,7 +48,6 @@ class _LazyCommands(typer.core.TyperGroup):
         return list(COMMANDS)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        install_plain_coercion(self, ctx)  # --version, --debug, --help: no pydantic either
         rest: list[str] = super().parse_args(ctx, args)
         return rest
 
@@ -66,7 +64,6 @@ class _LazyCommands(typer.core.TyperGroup):
         single.command(cmd_name, context_settings=CONTEXT, epilog=_epilog(cmd_name))(callback)
         command = typer.main.get_command(single)
         _drop_flag_placeholders(command)
-        install_plain_coercion(command, ctx)
         if cmd_name in SHORT_PATH:
             _keep_flag_table(cmd_name, command, callback)
         return command

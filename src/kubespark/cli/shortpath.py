@@ -128,7 +128,7 @@ def _convert(row: dict[str, Any], raw: Any) -> Any:
     if kind == "strs":
         return list(raw)
     if kind == "float":
-        # As kubespark.cli.coercion reads a number; anything else is typer's to refuse.
+        # As typer reads a number; anything else is typer's to refuse.
         try:
             return float(str(raw).strip())
         except ValueError:
