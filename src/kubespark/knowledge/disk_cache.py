@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+
+from kubespark.picklecache import read_or_build, user_cache_dir
 
 # importlib.resources and tempfile cost a command reading the cache more than the read itself
 # (zipfile, shutil, random): the package is read from its directory, and tempfile is imported
@@ -35,10 +36,7 @@ T = TypeVar("T")
 
 def cache_dir() -> Path:
     """``$KUBESPARK_CACHE/knowledge``, else ``$XDG_CACHE_HOME`` (~/.cache)/kubespark/knowledge."""
-    if os.environ.get("KUBESPARK_CACHE"):
-        return Path(os.environ["KUBESPARK_CACHE"]) / "knowledge"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kubespark" / "knowledge"
+    return user_cache_dir("knowledge")
 
 
 @functools.cache
@@ -75,26 +73,4 @@ def _files(root: Traversable | Path, prefix: str) -> list[tuple[str, bytes]]:
 
 def disk_cached(name: str, build: Callable[[], T], *, directory: Path | None = None) -> T:
     """``build()``, read from disk when this data's entry exists, written there when not."""
-    path = (directory or cache_dir()) / f"{name}-{data_digest()}.pickle"
-    try:
-        with path.open("rb") as file:
-            value: T = pickle.load(file)  # written by this function only, in the user's cache
-        return value
-    except Exception:  # any unreadable entry is rebuilt, never trusted
-        pass
-    value = build()
-    _write(path, value)
-    return value
-
-
-def _write(path: Path, value: object) -> None:
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a reader never sees half an entry.
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
-            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(file.name).replace(path)
-    except OSError:
-        pass  # a read-only or full cache directory only costs the computation next time
+    return read_or_build((directory or cache_dir()) / f"{name}-{data_digest()}.pickle", build)
