@@ -30,11 +30,25 @@ with open(out, "w") as f:
 """
 
 
+# A manifest the offline commands validate.
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: busybox
+"""
+
+
 @dataclass(frozen=True)
 class Probed:
     """One run: what it printed, its exit code (0 for a plain return), the modules it loaded."""
 
     stdout: str
+    stderr: str
     code: object
     modules: frozenset[str]
 
@@ -51,4 +65,4 @@ def probe(tmp_path: Path, *argv: str, env: Mapping[str, str]) -> Probed:
         check=False,
     )
     report = json.loads(out.read_text())
-    return Probed(done.stdout, report["code"] or 0, frozenset(report["modules"]))
+    return Probed(done.stdout, done.stderr, report["code"] or 0, frozenset(report["modules"]))

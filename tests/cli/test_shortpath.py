@@ -8,67 +8,29 @@ path ran: every case below runs the same command line both ways and compares.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import POD, probe
 
 from kubespark.cli import entry, shortpath
 from kubespark.cli.commands import COMMANDS, SHORT_PATH
 from kubespark.cli.entry import help_cache_key, short_path_key
 
-PROBE = """
-import json, sys
-out = sys.argv.pop(1)
-from kubespark.cli.entry import main
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
-else:
-    code = 0
-with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
-"""
 
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: c
-    image: busybox
-"""
-
-
-def run(cache: Path, *argv: str) -> tuple[str, str, int, bool]:
+def run(cache: Path, *argv: str) -> tuple[str, str, object, bool]:
     """stdout, stderr, exit code, and whether typer was loaded."""
     stdout, stderr, code, modules = run_loading(cache, *argv)
     return stdout, stderr, code, "typer" in modules
 
 
-def run_loading(cache: Path, *argv: str) -> tuple[str, str, int, set[str]]:
+def run_loading(cache: Path, *argv: str) -> tuple[str, str, object, set[str]]:
     """stdout, stderr, exit code, and the top-level packages loaded."""
-    out = cache.parent / "probe.json"
-    env = {**os.environ, "KUBESPARK_CACHE": str(cache), "COLUMNS": "80"}
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    report = json.loads(out.read_text())
-    modules = {name.split(".")[0] for name in report["modules"]}
-    return proc.stdout, proc.stderr, report["code"] or 0, modules
+    got = probe(cache.parent, *argv, env={"KUBESPARK_CACHE": str(cache), "COLUMNS": "80"})
+    modules = {name.split(".")[0] for name in got.modules}
+    return got.stdout, got.stderr, got.code, modules
 
 
 def tables(cache: Path) -> list[Path]:

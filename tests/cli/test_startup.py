@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_probe import probe
+from cli_probe import POD, probe
 from typer.testing import CliRunner
 
 import kubespark
@@ -43,17 +43,6 @@ HEAVY = (
     "kubespark.operator",
     "kubespark.submit",
 )
-
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: c
-    image: busybox
-"""
 
 
 def _loaded(tmp_path: Path, *argv: str) -> tuple[object, set[str]]:
