@@ -81,6 +81,26 @@ def test_go_client_forbidden_gives_verb_resource_and_403() -> None:
     )
 
 
+def test_kubespark_submit_refusal_keeps_verb_namespace_name_and_status() -> None:
+    # The line `kubespark submit` hands the doctor when the server refuses a write: a create's
+    # URL ends at the collection (with a query), so the name comes from the message.
+    text = (
+        "error: POST /api/v1/namespaces/spark-jobs/pods?fieldManager=kubespark: HTTP 403 "
+        'Forbidden: pods "spark-pi-driver" is forbidden: error looking up service account '
+        'spark-jobs/spark: serviceaccount "spark" not found\n'
+    )
+    api = _track(text).summary().api
+    assert api is not None
+    assert (api.verb, api.resource, api.namespace, api.name, api.status, api.reason) == (
+        "POST",
+        "pods",
+        "spark-jobs",
+        "spark-pi-driver",
+        403,
+        "Forbidden",
+    )
+
+
 def test_glog_error_line_with_go_404() -> None:
     text = (
         "I1209 15:32:34.736209      10 sparkui.go:134] Creating an Ingress spark-pi-ui-ingress\n"

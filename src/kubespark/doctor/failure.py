@@ -79,6 +79,11 @@ _FRAME = re.compile(r"^\s+(?:at\s|\.\.\.\s\d+\s(?:more|common))")
 _FAILURE_EXECUTING = re.compile(
     r"Failure executing: (?P<verb>[A-Z]+) at: (?P<url>\S+?)\.?(?:\s+Message: (?P<msg>.*))?$"
 )
+# kubespark's own report of a refused request (``submit``, the operator): verb, path, status.
+_KUBESPARK_CALL = re.compile(
+    r"\b(?P<verb>GET|POST|PUT|PATCH|DELETE) (?P<url>/\S+?): HTTP (?P<code>\d{3})"
+    r"(?: (?P<reason>[A-Z]\w*))?(?:: (?P<msg>.*))?$"
+)
 _RECEIVED_STATUS = re.compile(r"Received status: Status\((?P<body>.*)")
 _STATUS_CODE = re.compile(r"\bcode=(?P<code>\d{3})\b")
 _STATUS_REASON = re.compile(r"\breason=(?P<reason>[A-Z]\w+)")
@@ -339,6 +344,9 @@ def _is_event_warning(text: str) -> bool:
 
 
 def _api_call(text: str) -> ApiCall | None:
+    if m := _KUBESPARK_CALL.search(text):
+        call = _from_url(m["verb"], m["url"], m["msg"])
+        return replace(call, status=int(m["code"]), reason=m["reason"] or call.reason)
     if m := _FAILURE_EXECUTING.search(text):
         call = _from_url(m["verb"], m["url"], m["msg"])
         status = _STATUS_CODE.search(text) if "Received status" in text else None
