@@ -21,6 +21,7 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 from kubespark.cli import output
+from kubespark.cli import plain as plain_module
 from kubespark.cli.app import app
 from kubespark.cli.matrix import _plain_grid, _render_table
 from kubespark.cli.plain import (
@@ -68,6 +69,39 @@ def test_escape_strip_and_print_are_riches(text: str) -> None:
         assert stripped == Text.from_markup(text, emoji=False).plain
         plain, rich = _both(lambda console: console.print(text))
         assert plain == rich
+
+
+# (text, whether it holds a name-shaped ``:code:`` that only rich's table can judge)
+EMOJI_OR_NOT = [
+    ("to Kubernetes 1.29.0 at http://127.0.0.1:43857 now", False),
+    ("a URL https://h:1/x then a path /a:b/c", False),
+    ("spaced : colons : here", False),
+    ("a time 12:30:45 (':30:' could be a code, as ':100:' is)", True),
+    ("real ones :smiley: and :+1: and :thumbs_up-text: and :SMILEY:", True),
+    ("a URL then an emoji https://h:1/x :smiley:", True),
+    ("not one :no_such_emoji_here:", True),
+]
+
+
+@pytest.mark.parametrize(("text", "name_shaped"), EMOJI_OR_NOT)
+def test_emoji_codes_print_as_riches_and_urls_need_no_fallback(
+    text: str, name_shaped: bool
+) -> None:
+    plain, rich = _both(lambda console: console.print(text, highlight=False))
+    assert plain == rich
+    console = PlainConsole()
+    with contextlib.redirect_stdout(io.StringIO()):
+        console.print(text)
+    # Only a text that may hold an emoji code is handed to rich (which costs its import).
+    assert (console._rich is not None) == name_shaped
+
+
+def test_every_rich_emoji_name_is_taken_for_a_possible_emoji() -> None:
+    from rich._emoji_codes import EMOJI  # rich's table, read to pin the character set
+
+    names = [name for name in EMOJI if not plain_module._EMOJI_NAME.fullmatch(name)]
+    assert names == []
+    assert not plain_module._EMOJI_NAME.fullmatch("//127.0.0.1")
 
 
 def _both(render: object) -> tuple[str, str]:

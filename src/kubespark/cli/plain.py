@@ -34,6 +34,10 @@ __all__ = [
 _TAGS = re.compile(r"""((\\*)\[([a-z#/@][^[]*?)])""")
 _ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 _EMOJI = re.compile(r"(:(\S*?)(?:(?:\-)(emoji|text))?:)")
+# Every character of rich's emoji names (and their upper case: rich lowers a name before the
+# lookup). A ``:...:`` with any other character (a URL's ``://host:port``) is not an emoji, so
+# printing it needs no fallback to rich.
+_EMOJI_NAME = re.compile(r"[\w!#&()*+.\u2019-]+")
 _CONTROL = dict.fromkeys((7, 8, 11, 12, 13))
 # rich._wrap's word: leading whitespace, the word, its trailing whitespace.
 _WORD = re.compile(r"\s*\S+\s*")
@@ -108,7 +112,7 @@ class PlainConsole:
         self, *objects: Any, highlight: bool | None = None, markup: bool | None = None
     ) -> None:
         texts = [o for o in objects if isinstance(o, str)]
-        if len(texts) != len(objects) or any("\t" in t or _EMOJI.search(t) for t in texts):
+        if len(texts) != len(objects) or any("\t" in t or _may_have_emoji(t) for t in texts):
             self._fallback().print(*objects, highlight=highlight, markup=markup)
             return
         if markup is not False:
@@ -121,6 +125,11 @@ class PlainConsole:
 
             self._rich = Console(soft_wrap=True)
         return self._rich
+
+
+def _may_have_emoji(text: str) -> bool:
+    """Whether rich could replace a ``:name:`` code in ``text`` with an emoji."""
+    return any(_EMOJI_NAME.fullmatch(m.group(2)) for m in _EMOJI.finditer(text))
 
 
 def console_width() -> int:
