@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROBE = """
-import json, sys
+import gc, json, sys
 out = sys.argv.pop(1)
 from kubespark.cli.entry import main
 try:
@@ -26,7 +26,8 @@ except SystemExit as exit:
 else:
     code = 0
 with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v)}, f)
+    json.dump({"code": code, "modules": sorted(k for k, v in sys.modules.items() if v),
+               "collecting": gc.isenabled(), "frozen": gc.get_freeze_count()}, f)
 """
 
 
@@ -51,6 +52,8 @@ class Probed:
     stderr: str
     code: object
     modules: frozenset[str]
+    collecting: bool  # whether the cyclic garbage collector runs after main() returned
+    frozen: int  # objects moved out of the collector's sight (gc.freeze) by then
 
 
 def probe(tmp_path: Path, *argv: str, env: Mapping[str, str]) -> Probed:
@@ -65,4 +68,11 @@ def probe(tmp_path: Path, *argv: str, env: Mapping[str, str]) -> Probed:
         check=False,
     )
     report = json.loads(out.read_text())
-    return Probed(done.stdout, done.stderr, report["code"] or 0, frozenset(report["modules"]))
+    return Probed(
+        done.stdout,
+        done.stderr,
+        report["code"] or 0,
+        frozenset(report["modules"]),
+        report["collecting"],
+        report["frozen"],
+    )

@@ -100,6 +100,28 @@ def test_piped_offline_output_needs_neither_rich_nor_importlib_resources(
     assert unneeded == [], f"kubespark {' '.join(argv)} imported {unneeded}"
 
 
+@pytest.mark.parametrize(
+    ("argv", "imports_a_command"),
+    [
+        (["--version"], False),
+        (["check", "--k8s", "1.29", "--spark", "3.5.1"], True),  # the short path, once warm
+        (["completion", "bash"], True),  # parsed by typer
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
+)
+def test_start_up_is_frozen_out_of_the_collector_which_runs_again(
+    tmp_path: Path, argv: list[str], imports_a_command: bool
+) -> None:
+    """The collector is paused while a command's modules load, then what they built is frozen
+    and collection resumes: a long command (``submit --wait``, the operator) still collects."""
+    for _ in range(2):  # the second run is the warm one
+        run = probe(tmp_path, *argv, env={})
+    assert run.code == 0, run.stderr
+    assert run.collecting
+    # Frozen: the command's start-up (tens of thousands of objects), and nothing without one.
+    assert (run.frozen > 10_000) == imports_a_command, run.frozen
+
+
 def test_help_lists_commands_without_importing_them(tmp_path: Path) -> None:
     _, modules = _loaded(tmp_path, "--help")
     commands = {target.partition(":")[0] for target in COMMANDS.values()}
