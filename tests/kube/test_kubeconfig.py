@@ -17,7 +17,7 @@ from aiohttp import web
 from kubespark.certificates import issue_serving_certificate
 from kubespark.errors import InputError
 from kubespark.kube.client import KubeClient
-from kubespark.kube.kubeconfig import read_kubeconfig, service_account
+from kubespark.kube.kubeconfig import read_kubeconfig, service_account, tls_for
 
 
 @dataclass
@@ -211,3 +211,12 @@ def test_the_service_account_is_the_pods_identity(tmp_path: Path) -> None:
     assert found.namespace == "spark-jobs"
     with pytest.raises(InputError, match="not in a pod"):
         service_account(tmp_path, {})
+
+
+def test_a_plain_http_server_gets_a_tls_context_that_trusts_nothing(tmp_path: Path) -> None:
+    # No certificate bundle is loaded for a server that speaks no TLS (it costs start-up), and
+    # nothing https is trusted through it: a redirect there would fail closed.
+    context = read_kubeconfig(_kubeconfig(tmp_path, {"server": "http://127.0.0.1:1"}, {}))
+    tls = tls_for(context)
+    assert tls.cert_store_stats()["x509_ca"] == 0
+    assert tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname
