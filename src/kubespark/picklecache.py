@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import copyreg
 import io
-import os
 import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+from kubespark import usercache
 
 __all__ = ["read_or_build", "user_cache_dir"]
 
@@ -25,11 +26,8 @@ T = TypeVar("T")
 
 
 def user_cache_dir(part: str) -> Path:
-    """``$KUBESPARK_CACHE/part``, else ``$XDG_CACHE_HOME`` (``~/.cache``)``/kubespark/part``."""
-    if os.environ.get("KUBESPARK_CACHE"):
-        return Path(os.environ["KUBESPARK_CACHE"]) / part
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kubespark" / part
+    """The directory of cache ``part``, by :mod:`kubespark.usercache`'s rule."""
+    return Path(usercache.user_cache_dir(part))
 
 
 def read_or_build(path: Path, build: Callable[[], T]) -> T:

@@ -21,6 +21,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubespark.usercache import user_cache_dir
+
 __all__ = [
     "cache_root",
     "cached_spark_submit",
@@ -39,10 +41,7 @@ INSTALLED = ".kubespark-installed"  # written once pip has finished: a complete 
 
 def cache_root() -> Path:
     """Where pyspark releases live: ``$KUBESPARK_CACHE/pyspark``, else the user's cache dir."""
-    if os.environ.get("KUBESPARK_CACHE"):
-        return Path(os.environ["KUBESPARK_CACHE"]) / "pyspark"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kubespark" / "pyspark"
+    return Path(user_cache_dir("pyspark"))
 
 
 def cached_spark_submit(version: str) -> Path | None:

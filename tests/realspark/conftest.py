@@ -19,9 +19,16 @@ from kubespark import sparkdist
 
 @pytest.fixture(autouse=True)
 def _own_discovery_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # KUBESPARK_CACHE keeps the shared pyspark cache where it is despite XDG_CACHE_HOME.
-    monkeypatch.setenv("KUBESPARK_CACHE", str(sparkdist.cache_root().parent))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    # The test's own discovery cache (keyed by server URL, and ports are reused); every other
+    # cache linked to the shared one: pyspark releases and the Connect client are hundreds of
+    # MB each, the rest is keyed by digests of what it is built from.
+    shared = sparkdist.cache_root().parent
+    own = tmp_path / "kubespark-cache"
+    own.mkdir()
+    for part in ("pyspark", "connect-client", "knowledge", "apisurface", "cel", "cli"):
+        (shared / part).mkdir(parents=True, exist_ok=True)
+        (own / part).symlink_to(shared / part, target_is_directory=True)
+    monkeypatch.setenv("KUBESPARK_CACHE", str(own))
 
 
 @pytest.fixture(autouse=True)

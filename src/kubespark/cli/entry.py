@@ -1,4 +1,4 @@
-# ruff: noqa: PTH100, PTH103, PTH105, PTH111, PTH118, PTH120, PTH123
+# ruff: noqa: PTH100, PTH103, PTH105, PTH118, PTH120, PTH123
 # (os.path, not pathlib: pathlib is not loaded yet at this point, and would cost start-up)
 """The console scripts' entry point: ``--version`` and help at once, everything else to the app.
 
@@ -24,6 +24,7 @@ import sys
 
 from kubespark import __version__
 from kubespark.cli.commands import COMMANDS, SHORT_PATH
+from kubespark.usercache import user_cache_dir
 
 # Only the standard library's cheapest modules at import: every invocation pays for them.
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -177,10 +178,7 @@ def _width() -> int:
 
 def cache_dir() -> str:
     """``$KUBESPARK_CACHE/cli``, else the user's cache directory's ``kubespark/cli``."""
-    if os.environ.get("KUBESPARK_CACHE"):
-        return os.path.join(os.environ["KUBESPARK_CACHE"], "cli")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kubespark", "cli")
+    return user_cache_dir("cli")
 
 
 def _render_and_keep(args: list[str], path: str) -> None:

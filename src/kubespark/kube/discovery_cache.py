@@ -8,8 +8,9 @@ and for at most ``CACHE_SECONDS``. ``/version`` is asked every run. A cache that
 or written is ignored (the run discovers live). A long-running caller holds its surface instead
 (``kubespark.submit.server_capabilities``).
 
-The cache lives in ``$XDG_CACHE_HOME/kubespark/discovery`` (``~/.cache/kubespark/discovery``); it
-holds discovery documents only (no credentials).
+The cache lives in the user cache's ``discovery/`` (:mod:`kubespark.usercache`:
+``~/.cache/kubespark/discovery``, or under ``$KUBESPARK_CACHE``); it holds discovery documents
+only (no credentials).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -28,6 +28,7 @@ from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.discovery import DiscoveryDocs, surface_from_discovery
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery import fetch_discovery
+from kubespark.usercache import user_cache_dir
 
 __all__ = ["CACHE_SECONDS", "cache_file", "cached_surface"]
 
@@ -36,10 +37,8 @@ CACHE_SECONDS = 600.0  # kubectl's default before 1.25; new CRDs show up within 
 
 def cache_file(server: str) -> Path:
     """Where the discovery documents of ``server`` (its URL) are kept."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    root = Path(base) / "kubespark"
     key = hashlib.sha256(server.encode()).hexdigest()[:24]
-    return root / "discovery" / f"{key}.json"
+    return Path(user_cache_dir("discovery")) / f"{key}.json"
 
 
 async def cached_surface(client: KubeClient, *, now: float | None = None) -> ApiSurface:
