@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -12,6 +12,10 @@ import pytest_asyncio
 from emu_helpers import Served
 
 from kubespark.emulator import run_emulator
+from kubespark.emulator.testing import RunningEmulator
+
+if TYPE_CHECKING:
+    from kubernetes.client import CoreV1Api
 
 
 @asynccontextmanager
@@ -34,3 +38,19 @@ def serve() -> Callable[..., AbstractAsyncContextManager[Served]]:
 async def api() -> AsyncIterator[Served]:
     async with served("1.19") as pair:
         yield pair
+
+
+@pytest.fixture
+def core() -> Iterator[Callable[[RunningEmulator], CoreV1Api]]:
+    """``core(emu)``: the official client's CoreV1Api for an emulator, closed after the test."""
+    from kubernetes import client, config  # only the tests that use it pay for its import
+
+    made: list[client.ApiClient] = []
+
+    def make(emu: RunningEmulator) -> CoreV1Api:
+        made.append(config.new_client_from_config(str(emu.kubeconfig_path)))
+        return client.CoreV1Api(made[-1])
+
+    yield make
+    for api_client in made:
+        api_client.close()

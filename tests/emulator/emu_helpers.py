@@ -6,10 +6,11 @@ import asyncio
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ from aiohttp import web
 
 from kubespark.emulator import Emulator
 from kubespark.emulator.testing import RunningEmulator
+
+if TYPE_CHECKING:
+    from kubernetes.client import CoreV1Api
 
 # An emulator and an HTTP client of it, as the fixtures in conftest.py yield them.
 Served = tuple[Emulator, httpx.AsyncClient]
@@ -136,3 +140,16 @@ async def listening(ip: str) -> AsyncIterator[int]:
         yield int(server.sockets[0].getsockname()[1])
     finally:
         await runner.cleanup()
+
+
+def running_pod(api: CoreV1Api, body: dict[str, Any]) -> str:
+    """Create ``body`` in ``default`` with the official client; the pod's IP once it runs."""
+    name = body["metadata"]["name"]
+    api.create_namespaced_pod("default", body)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        got = api.read_namespaced_pod(name, "default")
+        if got.status.phase == "Running" and got.status.pod_ip:
+            return str(got.status.pod_ip)
+        time.sleep(0.05)
+    raise AssertionError(f"pod {name} never ran")

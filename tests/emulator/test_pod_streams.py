@@ -16,14 +16,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from emu_helpers import listening
-from kubernetes import client, config
+from emu_helpers import listening, running_pod
+from kubernetes import client
 from kubernetes.stream import portforward, stream
 
 from kubespark.emulator.apiserver import spdy
@@ -49,31 +49,6 @@ POD: dict[str, Any] = {
 }
 Factory = Callable[..., RunningEmulator]
 Core = Callable[[RunningEmulator], client.CoreV1Api]
-
-
-@pytest.fixture
-def core() -> Iterator[Callable[[RunningEmulator], client.CoreV1Api]]:
-    """``core(emu)``: the official client's CoreV1Api for an emulator, closed after the test."""
-    made: list[client.ApiClient] = []
-
-    def make(emu: RunningEmulator) -> client.CoreV1Api:
-        made.append(config.new_client_from_config(str(emu.kubeconfig_path)))
-        return client.CoreV1Api(made[-1])
-
-    yield make
-    for api_client in made:
-        api_client.close()
-
-
-def _running(api: client.CoreV1Api, name: str, body: dict[str, Any] | None = None) -> str:
-    api.create_namespaced_pod("default", body or POD)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        got = api.read_namespaced_pod(name, "default")
-        if got.status.phase == "Running" and got.status.pod_ip:
-            return str(got.status.pod_ip)
-        time.sleep(0.05)
-    raise AssertionError(f"pod {name} never ran")
 
 
 def _release(resp: Any) -> None:
@@ -105,7 +80,7 @@ def _kubectl(emu: RunningEmulator, *args: str, stdin: str | None = None) -> Any:
 def test_python_client_exec(core: Core, emulator_factory: Factory, version: str) -> None:
     emu = emulator_factory(version)
     api = core(emu)
-    _running(api, "web")
+    running_pod(api, POD)
 
     def run(*command: str) -> tuple[str, str, str, int | None]:
         resp = stream(
@@ -179,7 +154,7 @@ def test_kubectl_attach_follows_output_until_the_container_ends(
 def test_python_client_port_forward(core: Core, emulator_factory: Factory) -> None:
     emu = emulator_factory("1.29", kubelet="process")
     api = core(emu)
-    ip = _running(api, "web")
+    ip = running_pod(api, POD)
     ready = threading.Event()
     stop = threading.Event()
     port_box: list[int] = []
@@ -217,7 +192,7 @@ def test_python_client_port_forward(core: Core, emulator_factory: Factory) -> No
 def test_port_forward_to_a_simulated_pod_is_refused(core: Core, emulator_factory: Factory) -> None:
     emu = emulator_factory("1.29")
     api = core(emu)
-    _running(api, "web")
+    running_pod(api, POD)
     forward = portforward(api.connect_get_namespaced_pod_portforward, "web", "default", ports="80")
     sock = forward.socket(80)
     sock.settimeout(10)
@@ -232,7 +207,7 @@ def test_plain_http_and_spdy_are_refused_after_the_checks(
 ) -> None:
     emu = emulator_factory("1.29")
     api = core(emu)
-    _running(api, "web")
+    running_pod(api, POD)
     base = f"{emu.url}/api/v1/namespaces/default/pods"
     with httpx.Client(timeout=10) as http:
         plain = http.post(f"{base}/web/exec?command=true")
@@ -254,7 +229,7 @@ def test_plain_http_and_spdy_are_refused_after_the_checks(
 
 def _serving_pod(api: client.CoreV1Api, stop: threading.Event) -> tuple[threading.Thread, int]:
     """A process-kubelet pod with an HTTP server on its address; (thread, port)."""
-    ip = _running(api, "web")
+    ip = running_pod(api, POD)
     ready = threading.Event()
     port_box: list[int] = []
 
@@ -326,7 +301,7 @@ def test_kubectl_port_forward_to_a_simulated_pod_reports_the_refusal(
     core: Core, emulator_factory: Factory
 ) -> None:
     emu = emulator_factory("1.32")
-    _running(core(emu), "web")
+    running_pod(core(emu), POD)
     proc, local = _kubectl_forward(emu, ":80")
     try:
         with httpx.Client(timeout=10) as http, pytest.raises(httpx.HTTPError):
@@ -372,7 +347,7 @@ def test_a_spdy_upgrade_then_garbage_ends_with_goaway(
     """Bad bytes after a plain SPDY upgrade: a GOAWAY (PROTOCOL_ERROR), then the connection
     closes; the server keeps serving."""
     emu = emulator_factory("1.29")
-    _running(core(emu), "web")
+    running_pod(core(emu), POD)
     host, port = emu.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(

@@ -14,13 +14,13 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from emu_helpers import running_pod
+from kubernetes import client
 
 from kubespark.emulator.apiserver import spdy
 from kubespark.emulator.testing import RunningEmulator
@@ -71,30 +71,6 @@ def test_receive_credit_gives_back_half_windows() -> None:
 
 
 # --- a client that keeps windows ------------------------------------------------------------
-@pytest.fixture
-def core() -> Iterator[Callable[[RunningEmulator], client.CoreV1Api]]:
-    made: list[client.ApiClient] = []
-
-    def make(emu: RunningEmulator) -> client.CoreV1Api:
-        made.append(config.new_client_from_config(str(emu.kubeconfig_path)))
-        return client.CoreV1Api(made[-1])
-
-    yield make
-    for api_client in made:
-        api_client.close()
-
-
-def running(api: client.CoreV1Api) -> str:
-    api.create_namespaced_pod("default", POD)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        got = api.read_namespaced_pod("web", "default")
-        if got.status.phase == "Running" and got.status.pod_ip:
-            return str(got.status.pod_ip)
-        time.sleep(0.05)
-    raise AssertionError("pod web never ran")
-
-
 class SpdyClient:
     """A blocking SPDY/3.1 client of one upgraded connection."""
 
@@ -133,7 +109,7 @@ def test_exec_output_stays_within_a_flow_controlled_clients_windows(
     tmp_path: Path,
 ) -> None:
     emu = emulator_factory("1.29")
-    running(core(emu))
+    running_pod(core(emu), POD)
     payload = hashlib.sha256(b"seed").digest() * (300_000 // 32)  # 300,000 bytes
     source = tmp_path / "payload.bin"
     source.write_bytes(payload)
@@ -170,7 +146,7 @@ def test_the_server_gives_back_window_as_stdin_is_consumed(
     tmp_path: Path,
 ) -> None:
     emu = emulator_factory("1.29")
-    running(core(emu))
+    running_pod(core(emu), POD)
     sink = tmp_path / "sink.bin"
     query = f"command=sh&command=-c&command=cat+>+{sink}&stdin=1"
     peer = SpdyClient(emu, f"/api/v1/namespaces/default/pods/web/exec?{query}", "v4.channel.k8s.io")
@@ -215,7 +191,7 @@ def test_kubectl_exec_cat_of_20_mb_is_byte_exact(
     version: str,
 ) -> None:
     emu = emulator_factory(version)
-    running(core(emu))
+    running_pod(core(emu), POD)
     payload = _payload(20 * MB)
     source = tmp_path / "big.bin"
     source.write_bytes(payload)
@@ -291,7 +267,7 @@ def test_kubectl_port_forward_moves_50_mb_each_way_byte_exact(
     core: Callable[[RunningEmulator], client.CoreV1Api], emulator_factory: Factory, version: str
 ) -> None:
     emu = emulator_factory(version, kubelet="process")
-    ip = running(core(emu))
+    ip = running_pod(core(emu), POD)
     payload = _payload(50 * MB)
     with BulkServer(ip, payload) as pod_server:
         cmd = kubectl(emu, "port-forward", "pod/web", f":{pod_server.port}")

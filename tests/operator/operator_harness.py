@@ -275,6 +275,19 @@ class Cluster:
         raise AssertionError(f"no {reason} event about {name}")
 
 
+def unsubmittable(name: str) -> Obj:
+    """An application whose every submission is refused (its driver's service account does not
+    exist: the server answers 403), retried once after 1 s, then FAILED."""
+    policy = {
+        "type": "OnFailure",
+        "onSubmissionFailureRetries": 1,
+        "onSubmissionFailureRetryInterval": 1,
+    }
+    app = spark_pi(name, restartPolicy=policy)
+    app["spec"]["driver"]["serviceAccount"] = "no-such-account"
+    return app
+
+
 def state_of(obj: Obj) -> str:
     return str(((obj.get("status") or {}).get("applicationState") or {}).get("state", ""))
 

@@ -19,7 +19,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from operator_harness import Cluster, running_cluster, spark_pi
+from operator_harness import Cluster, running_cluster, spark_pi, unsubmittable
 
 Triple = tuple[str, str, str]  # (type, reason, message)
 
@@ -68,14 +68,7 @@ async def _fail_after_one_rerun(cluster: Cluster) -> None:
 
 
 async def _submission_retries_exhausted(cluster: Cluster) -> None:
-    policy = {
-        "type": "OnFailure",
-        "onSubmissionFailureRetries": 1,
-        "onSubmissionFailureRetryInterval": 1,
-    }
-    app = spark_pi("nosa", restartPolicy=policy)
-    app["spec"]["driver"]["serviceAccount"] = "no-such-account"
-    await cluster.create(app)
+    await cluster.create(unsubmittable("nosa"))
     await cluster.wait_state("nosa", "FAILED", within=60)
     await cluster.wait_event("nosa", "SparkApplicationFailed")
 

@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from operator_harness import CLUSTER_VERSIONS, Cluster, running_cluster, spark_pi, state_of
+from operator_harness import (
+    CLUSTER_VERSIONS,
+    Cluster,
+    running_cluster,
+    spark_pi,
+    state_of,
+    unsubmittable,
+)
 
 SUCCESS_PATH = ["", "SUBMITTED", "RUNNING", "SUCCEEDING", "COMPLETED"]
 
@@ -93,14 +100,7 @@ async def _retries_with_linear_backoff(cluster: Cluster) -> None:
 
 
 async def _submission_failure_is_retried_then_failed(cluster: Cluster) -> None:
-    policy = {
-        "type": "OnFailure",
-        "onSubmissionFailureRetries": 1,
-        "onSubmissionFailureRetryInterval": 1,
-    }
-    app = spark_pi("nosa", restartPolicy=policy)
-    app["spec"]["driver"]["serviceAccount"] = "no-such-account"
-    await cluster.create(app)
+    await cluster.create(unsubmittable("nosa"))
     done = await cluster.wait_state("nosa", "FAILED", within=30)
     assert cluster.log.states["nosa"] == ["", "SUBMISSION_FAILED", "FAILED"]
     status = done["status"]
