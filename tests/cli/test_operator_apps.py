@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from kubespark.cli.app import app as cli
 from kubespark.emulator.testing import RunningEmulator
+from kubespark.operator.sparkconnect import connect_status
 
 runner = CliRunner()
 API = "/apis/sparkoperator.k8s.io/v1beta2"
@@ -175,7 +176,7 @@ def test_status_of_a_spark_application_reads_the_operators_status(
     assert view["kind"] == "ScheduledSparkApplication" and view["schedule"] == "@daily"
     missing = run(emulator, "status", "absent")
     assert missing.exit_code == 2
-    assert "no kubespark submission, SparkApplication or ScheduledSparkApplication" in (
+    assert "no kubespark submission, SparkApplication, ScheduledSparkApplication or" in (
         missing.stderr
     )
 
@@ -235,3 +236,73 @@ def test_events_of_a_spark_application_and_of_a_submission(
     assert all(n == "direct-driver" or "-exec-" in n for n in involved), involved
     assert "Started container of direct-driver" in {e["message"] for e in view["items"]}
     assert "no application 'absent'" in run(emulator, "events", "absent").stderr
+
+
+CONNECT_API = "/apis/sparkoperator.k8s.io/v1alpha1/namespaces/default/sparkconnects"
+
+
+def _spark_connect(emu: RunningEmulator, *, ready: bool) -> None:
+    """A SparkConnect with the status the operator's reconciler builds (connect_status) from a
+    server pod and three executor pods, two of them running."""
+    connect = {
+        "apiVersion": "sparkoperator.k8s.io/v1alpha1",
+        "kind": "SparkConnect",
+        "metadata": {"name": "sc", "labels": {"team": "data"}},
+        "spec": {
+            "sparkVersion": "4.0.1",
+            "image": "apache/spark:4.0.1",
+            "server": {"cores": 1},
+            "executor": {"instances": 3},
+        },
+    }
+    conditions = [{"type": "Ready", "status": "True" if ready else "False"}]
+    pod = {
+        "metadata": {"name": "sc-server"},
+        "status": {"podIP": "10.0.0.9", "conditions": conditions, "message": "pulling"},
+    }
+    executors = [{"status": {"phase": p}} for p in ("Running", "Running", "Pending")]
+    status = connect_status({}, pod, "sc-server", executors, "2026-12-07T09:00:00Z")
+    with httpx.Client(base_url=emu.url, timeout=10) as client:
+        created = client.post(CONNECT_API, json=connect)
+        assert created.status_code == 201, created.text
+        response = client.patch(
+            f"{CONNECT_API}/sc/status",
+            json={"status": status},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_spark_connects_are_listed_shown_and_deleted_beside_applications(
+    emulator: RunningEmulator,
+) -> None:
+    _with_crds(emulator)
+    _spark_connect(emulator, ready=True)
+    rows = {line.split()[1]: line.split() for line in ok(emulator, "list").stdout.splitlines()[1:]}
+    assert rows["sc"][2:6] == ["sparkconnect", "Ready", "2/3", "4.0.1"]
+    items = json.loads(ok(emulator, "list", "-l", "team=data", "-o", "json").stdout)["items"]
+    connect = next(i for i in items if i["kind"] == "SparkConnect")
+    assert (connect["serverPod"], connect["service"]) == ("sc-server", "sc-server")
+    assert connect["executors"] == {"running": "2", "pending": "1"}
+    shown = ok(emulator, "status", "sc").stdout
+    assert "sc in default · SparkConnect · Spark 4.0.1" in shown
+    assert "server     sc-server" in shown
+    assert "connect    sc://sc-server.default.svc:15002" in shown
+    assert "executors  pending: 1, running: 2" in shown
+    assert "/api/v1/namespaces/default/services/sc-server:4040/proxy/" in shown  # the Spark UI
+    refused = run(emulator, "suspend", "sc")
+    assert refused.exit_code == 2
+    assert "SparkConnect default/sc cannot be suspended" in refused.stderr
+    assert "kubespark delete sc -n default" in refused.stderr
+    gone = ok(emulator, "delete", "sc")
+    assert "SparkConnect default/sc" in gone.stdout and "sc is gone" in gone.stdout
+    assert "sparkconnect/sc" not in ok(emulator, "list", "-o", "name").stdout.split()
+
+
+def test_a_spark_connect_not_ready_says_why(emulator: RunningEmulator) -> None:
+    _with_crds(emulator)
+    _spark_connect(emulator, ready=False)
+    shown = ok(emulator, "status", "sc").stdout
+    assert "state      NotReady" in shown
+    assert "waiting    Server pod is not ready: pulling" in shown
+    assert "spark ui" not in shown  # the UI is there only while the server is ready

@@ -37,6 +37,7 @@ from kubespark.submit.operator_apps import (
     ResourceKind,
     find_operator_app,
     find_operator_apps,
+    resource_path,
 )
 from kubespark.submit.pod_logs import driver_target, executor_targets, log_request
 from kubespark.submit.removal import delete_submitted
@@ -47,7 +48,8 @@ __all__ = ["AppSource", "Application", "AsyncClient", "Client", "SubmissionError
 AppSource = SparkApplication | Mapping[str, Any] | str | Path
 SUBMISSION = "Submission"  # the kind of an application `submit` wrote directly
 SUCCEEDED = frozenset({"COMPLETED"})
-FAILED = frozenset({"FAILED", "SUBMISSION_FAILED", "FailedValidation"})
+# "Failed": a SparkConnect's server that could not be made.
+FAILED = frozenset({"FAILED", "SUBMISSION_FAILED", "FailedValidation", "Failed"})
 
 
 class SubmissionError(KubesparkError):
@@ -67,7 +69,7 @@ class SubmissionError(KubesparkError):
 class Application:
     """One application as the server holds it: a direct submission or an operator's resource."""
 
-    kind: str  # "Submission", "SparkApplication" or "ScheduledSparkApplication"
+    kind: str  # "Submission", "SparkApplication", "ScheduledSparkApplication", "SparkConnect"
     name: str
     namespace: str
     state: str  # COMPLETED, FAILED, RUNNING, PENDING, ... (a schedule's: Scheduled, ...)
@@ -277,8 +279,7 @@ class AsyncClient:
             surface = await cached_surface(self.kube)
             await delete_submitted(self.kube, found, surface, wait_seconds=0.0)
             return
-        plural = ResourceKind(app.kind).plural
-        path = f"{API}/namespaces/{quote(app.namespace, safe='')}/{plural}/{quote(name)}"
+        path = resource_path(ResourceKind(app.kind), app.namespace, name)
         with contextlib.suppress(NotFound):  # gone already: what delete wanted
             await self.kube.send(KubeRequest("DELETE", path))
 

@@ -32,6 +32,7 @@ SHORT = {
     DIRECT: "submission",
     "SparkApplication": "sparkapp",
     "ScheduledSparkApplication": "scheduledsparkapp",
+    "SparkConnect": "sparkconnect",
 }
 
 
@@ -173,11 +174,12 @@ def _operator_row(app: OperatorApp) -> list[str]:
     state = (
         f"{app.state} (suspended)" if app.suspended and "SUSPEND" not in app.state else app.state
     )
-    executors = (
-        ""
-        if app.kind is ResourceKind.SCHEDULED
-        else str(len(app.status.get("executorState") or {}))
-    )
+    executors = {
+        ResourceKind.APPLICATION: str(len(app.executors)),
+        ResourceKind.SCHEDULED: "",
+        # A Connect server's executors by phase: running of all.
+        ResourceKind.CONNECT: _connect_executors(app.executors),
+    }[app.kind]
     return [
         app.namespace,
         app.name,
@@ -189,3 +191,9 @@ def _operator_row(app: OperatorApp) -> list[str]:
         age(app.created) if app.created else "",
         app.driver_pod,
     ]
+
+
+def _connect_executors(counts: dict[str, str]) -> str:
+    total = sum(int(n) for n in counts.values() if n.isdigit())
+    running = counts.get("running", "0")
+    return f"{running}/{total}" if total else ""

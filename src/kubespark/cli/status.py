@@ -97,7 +97,8 @@ async def _find_in(
         if resource is None:
             raise InputError(
                 f"no application {name!r} in namespace {where!r} on {client.server}: no "
-                "kubespark submission, SparkApplication or ScheduledSparkApplication",
+                "kubespark submission, SparkApplication, ScheduledSparkApplication or "
+                "SparkConnect",
                 where=name,
                 fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
             ) from None
@@ -168,6 +169,16 @@ def render_operator_status(
                 ("ui ingress", str(info.get("webUIIngressAddress") or "")),
                 ("labels", _labels(app.obj)),
             ]
+    elif app.kind is ResourceKind.CONNECT:
+        view = app.view()
+        service = str(view["service"])
+        rows += [
+            ("server", app.driver_pod),
+            # What a Spark Connect client inside the cluster dials (kubeflow's Service, port 15002).
+            ("connect", f"sc://{service}.{app.namespace}.svc:15002" if service else ""),
+            ("executors", ", ".join(f"{k}: {v}" for k, v in sorted(app.executors.items()))),
+            ("spark ui", _ui_line(app.ui, app.state == "Ready", server, app.name)),
+        ]
     else:
         view = app.view()
         rows += [

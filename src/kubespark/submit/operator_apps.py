@@ -1,8 +1,9 @@
 """The operator's applications as the CLI and the Python API see them: read, suspend, resume.
 
 Owns reading SparkApplications and ScheduledSparkApplications (``sparkoperator.k8s.io/v1beta2``,
-whichever operator runs them: kubespark's or kubeflow's) into one flat, typed view (state,
-attempts, why it waits, compat notes, age) beside the applications ``kubespark submit`` wrote
+whichever operator runs them: kubespark's or kubeflow's) and SparkConnects (``v1alpha1``) into
+one flat, typed view (state, attempts, why it waits, compat notes, age) beside the applications
+``kubespark submit`` wrote
 (:mod:`kubespark.submit.submitted_apps`), writing the one field a user flips on them
 (``spec.suspend``) and deleting them. A server without the CRDs has no such applications (an
 empty list, not an error). It must not decide states: the operator writes them.
@@ -36,27 +37,39 @@ __all__ = [
     "events_of",
     "find_operator_app",
     "find_operator_apps",
+    "resource_path",
     "suspend",
 ]
 
-API = "/apis/sparkoperator.k8s.io/v1beta2"
+GROUP = "sparkoperator.k8s.io"
+API = f"/apis/{GROUP}/v1beta2"
 MERGE_PATCH = "application/merge-patch+json"
 
 
 class ResourceKind(StrEnum):
-    """The operator's two custom resources, by kind; ``plural`` is their REST name."""
+    """The operator's custom resources, by kind; ``plural`` is their REST name."""
 
     APPLICATION = "SparkApplication"
     SCHEDULED = "ScheduledSparkApplication"
+    CONNECT = "SparkConnect"  # a long-running Spark Connect server (kubeflow 2.2+)
 
     @property
     def plural(self) -> str:
         return f"{self.value.lower()}s"
 
+    @property
+    def api_version(self) -> str:
+        return f"{GROUP}/v1alpha1" if self is ResourceKind.CONNECT else f"{GROUP}/v1beta2"
+
+    @property
+    def suspendable(self) -> bool:
+        """Whether the kind has ``spec.suspend`` (kubeflow's SparkConnect has none)."""
+        return self is not ResourceKind.CONNECT
+
 
 @dataclass(frozen=True)
 class OperatorApp:
-    """One SparkApplication or ScheduledSparkApplication, as the server holds it."""
+    """One SparkApplication, ScheduledSparkApplication or SparkConnect, as the server holds it."""
 
     kind: ResourceKind
     namespace: str
@@ -82,9 +95,12 @@ class OperatorApp:
 
     @property
     def state(self) -> str:
-        """The operator's state (``RUNNING``, ``FAILED``...; a schedule's ``Scheduled``)."""
+        """The operator's state (``RUNNING``, ``FAILED``...; a schedule's ``Scheduled``; a
+        Connect server's ``Ready``, ``NotReady`` or ``Failed``)."""
         if self.kind is ResourceKind.SCHEDULED:
             return str(self.status.get("scheduleState") or "New")
+        if self.kind is ResourceKind.CONNECT:
+            return str(self.status.get("state") or "New")
         return str((self.status.get("applicationState") or {}).get("state") or "New")
 
     @property
@@ -94,21 +110,28 @@ class OperatorApp:
     @property
     def attempts(self) -> str:
         """``submissions/executions`` as kubectl's columns for the CRD show them."""
-        if self.kind is ResourceKind.SCHEDULED:
+        if self.kind is not ResourceKind.APPLICATION:
             return ""
         status = self.status
         return f"{status.get('submissionAttempts', 0)}/{status.get('executionAttempts', 0)}"
 
     @property
     def waiting(self) -> str:
-        """Why the driver waits (ImagePullBackOff: ...), or why a schedule is not running."""
+        """Why the driver waits (ImagePullBackOff: ...), why a schedule is not running, or why a
+        Connect server is not ready (its condition's message)."""
         waiting = self.status.get("waiting") or {}
         if waiting.get("reason"):
             return f"{waiting['reason']}: {waiting.get('message', '')}".rstrip(": ")
+        if self.kind is ResourceKind.CONNECT and self.state != "Ready":
+            for condition in self.status.get("conditions") or ():
+                if isinstance(condition, Mapping) and condition.get("status") == "False":
+                    return str(condition.get("message") or condition.get("reason") or "")
         return str(self.status.get("reason") or "")
 
     @property
     def error(self) -> str:
+        if self.kind is ResourceKind.CONNECT:
+            return str(self.status.get("errorMessage") or "")
         return str((self.status.get("applicationState") or {}).get("errorMessage") or "")
 
     @property
@@ -117,16 +140,27 @@ class OperatorApp:
 
     @property
     def executors(self) -> dict[str, str]:
-        """Executor pod -> state, as the operator records them."""
+        """Executor pod -> state, as the operator records them (a Connect server's executors:
+        phase -> how many)."""
+        if self.kind is ResourceKind.CONNECT:
+            counts = self.status.get("executors") or {}
+            return {str(k): str(v) for k, v in counts.items()}
         return {str(k): str(v) for k, v in (self.status.get("executorState") or {}).items()}
 
     @property
     def driver_pod(self) -> str:
+        """The driver's pod: a Connect server's is its server pod."""
+        if self.kind is ResourceKind.CONNECT:
+            return str((self.status.get("server") or {}).get("podName") or "")
         return str((self.status.get("driverInfo") or {}).get("podName") or "")
 
     @property
     def ui(self) -> UIService | None:
-        """The operator's UI Service (``driverInfo.webUIServiceName``), when it made one."""
+        """The operator's UI Service (``driverInfo.webUIServiceName``), when it made one; a
+        Connect server's Service (``server.serviceName``) carries the web UI's port."""
+        if self.kind is ResourceKind.CONNECT:
+            service = str((self.status.get("server") or {}).get("serviceName") or "")
+            return UIService(self.namespace, service, UI_PORT) if service else None
         info = self.status.get("driverInfo") or {}
         name = str(info.get("webUIServiceName") or "")
         port = info.get("webUIPort")
@@ -154,6 +188,14 @@ class OperatorApp:
                 "error": self.error,
                 "notes": list(self.notes),
             }
+        elif self.kind is ResourceKind.CONNECT:
+            server = self.status.get("server") or {}
+            out |= {
+                "serverPod": self.driver_pod,
+                "service": str(server.get("serviceName") or ""),
+                "executors": dict(self.executors),
+                "error": self.error,
+            }
         else:
             out |= {
                 "schedule": self.spec.get("schedule", ""),
@@ -165,10 +207,12 @@ class OperatorApp:
         return out
 
 
-def _path(kind: ResourceKind, namespace: str | None, name: str | None = None) -> str:
+def resource_path(kind: ResourceKind, namespace: str | None, name: str | None = None) -> str:
+    """The REST path of a kind's collection (in ``namespace``; None: every namespace) or of
+    one object."""
     where = f"/namespaces/{quote(namespace, safe='')}" if namespace is not None else ""
     tail = f"/{quote(name, safe='')}" if name else ""
-    return f"{API}{where}/{kind.plural}{tail}"
+    return f"/apis/{kind.api_version}{where}/{kind.plural}{tail}"
 
 
 def _of(kind: ResourceKind, obj: Mapping[str, Any]) -> OperatorApp:
@@ -181,7 +225,7 @@ async def _list(
 ) -> list[OperatorApp]:
     query = (("labelSelector", selector),) if selector else ()
     try:
-        body = await client.send(KubeRequest("GET", _path(kind, namespace), query))
+        body = await client.send(KubeRequest("GET", resource_path(kind, namespace), query))
     except NotFound:  # the CRD is not installed: no such applications here
         return []
     items = body.get("items") if isinstance(body, dict) else None
@@ -191,21 +235,21 @@ async def _list(
 async def find_operator_apps(
     client: KubeClient, namespace: str | None, selector: str = ""
 ) -> list[OperatorApp]:
-    """Every SparkApplication and ScheduledSparkApplication in ``namespace`` (None: all)."""
-    apps, scheduled = await asyncio.gather(
-        _list(client, ResourceKind.APPLICATION, namespace, selector),
-        _list(client, ResourceKind.SCHEDULED, namespace, selector),
-    )
-    return sorted([*apps, *scheduled], key=lambda a: (a.created, a.namespace, a.name), reverse=True)
+    """Every SparkApplication, ScheduledSparkApplication and SparkConnect in ``namespace``
+    (None: all), newest first."""
+    found = await asyncio.gather(*(_list(client, k, namespace, selector) for k in ResourceKind))
+    every = [app for apps in found for app in apps]
+    return sorted(every, key=lambda a: (a.created, a.namespace, a.name), reverse=True)
 
 
 async def find_operator_app(
     client: KubeClient, namespace: str, name: str, kind: ResourceKind | None = None
 ) -> OperatorApp | None:
-    """The SparkApplication ``name`` (else the ScheduledSparkApplication), or None."""
+    """The SparkApplication ``name`` (else the ScheduledSparkApplication, else the
+    SparkConnect), or None."""
     for each in (kind,) if kind else tuple(ResourceKind):
         try:
-            obj = await client.send(KubeRequest("GET", _path(each, namespace, name)))
+            obj = await client.send(KubeRequest("GET", resource_path(each, namespace, name)))
         except NotFound:
             continue
         if isinstance(obj, dict):
@@ -223,9 +267,16 @@ async def suspend(client: KubeClient, namespace: str, name: str, value: bool) ->
             where=name,
             fix="kubespark list -A shows every application and its namespace",
         )
+    if not found.kind.suspendable:
+        raise InputError(
+            f"{found.kind.value} {namespace}/{name} cannot be suspended: its kind has no "
+            "spec.suspend",
+            where=name,
+            fix=f"kubespark delete {name} -n {namespace} stops the Connect server",
+        )
     body = {"spec": {"suspend": value}}
     request = KubeRequest(
-        "PATCH", _path(found.kind, namespace, name), body=body, content_type=MERGE_PATCH
+        "PATCH", resource_path(found.kind, namespace, name), body=body, content_type=MERGE_PATCH
     )
     return _of(found.kind, await client.send(request))
 
@@ -273,8 +324,8 @@ def event_line(event: Mapping[str, Any]) -> str:
 
 async def delete_resource(client: KubeClient, app: OperatorApp, *, wait_seconds: float) -> Deleted:
     """Delete the resource (its operator removes the driver it owns) and wait until it is gone."""
-    ref = ObjectRef("sparkoperator.k8s.io/v1beta2", app.kind.value, app.name, app.namespace)
-    path = _path(app.kind, app.namespace, app.name)
+    ref = ObjectRef(app.kind.api_version, app.kind.value, app.name, app.namespace)
+    path = resource_path(app.kind, app.namespace, app.name)
     with contextlib.suppress(NotFound):  # gone already: what delete wanted
         await client.send(KubeRequest("DELETE", path))
     deadline = time.monotonic() + wait_seconds

@@ -20,7 +20,13 @@ from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import NotFound
 from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.kube.status import Status
-from kubespark.submit.operator_apps import API, OperatorApp, ResourceKind, find_operator_app
+from kubespark.submit.operator_apps import (
+    API,
+    OperatorApp,
+    ResourceKind,
+    find_operator_app,
+    resource_path,
+)
 from kubespark.submit.operator_apps import suspend as set_suspend
 from kubespark.ui.details import LABEL_SCHEDULED
 from kubespark.ui.rows import SUBMISSION
@@ -52,7 +58,7 @@ async def perform(
         await set_suspend(client, namespace, name, action == "suspend")
         return Done(f"{kind} {name}: spec.suspend set to {str(action == 'suspend').lower()}")
     if action == "delete":
-        await client.send(KubeRequest("DELETE", _path(resource, namespace, name)))
+        await client.send(KubeRequest("DELETE", resource_path(resource, namespace, name)))
         return Done(f"{kind} {name} deleted")
     if action == "run-now":
         run = await _run_now(client, namespace, name)
@@ -61,11 +67,6 @@ async def perform(
         await _rerun(client, namespace, name)
         return Done(f"{name} recreated with the same spec: the operator runs it again")
     raise ValueError(action)
-
-
-def _path(kind: ResourceKind, namespace: str, name: str = "") -> str:
-    tail = f"/{quote(name, safe='')}" if name else ""
-    return f"{API}/namespaces/{quote(namespace, safe='')}/{kind.plural}{tail}"
 
 
 async def _delete_submission(client: KubeClient, namespace: str, pod: str) -> None:
@@ -103,7 +104,7 @@ async def _run_now(client: KubeClient, namespace: str, name: str) -> str:
         "spec": found.spec.get("template") or {},
     }
     await client.send(
-        KubeRequest("POST", _path(ResourceKind.APPLICATION, namespace), (), JSON, body)
+        KubeRequest("POST", resource_path(ResourceKind.APPLICATION, namespace), (), JSON, body)
     )
     return run_name
 
@@ -127,7 +128,7 @@ async def _rerun(client: KubeClient, namespace: str, name: str) -> OperatorApp:
         "metadata": {k: meta[k] for k in keep if k in meta},
         "spec": dict(found.spec),
     }
-    path = _path(ResourceKind.APPLICATION, namespace, name)
+    path = resource_path(ResourceKind.APPLICATION, namespace, name)
     with contextlib.suppress(NotFound):
         await client.send(KubeRequest("DELETE", path))
     deadline = asyncio.get_running_loop().time() + RERUN_WAIT_SECONDS
@@ -138,6 +139,6 @@ async def _rerun(client: KubeClient, namespace: str, name: str) -> OperatorApp:
             break
         await asyncio.sleep(0.2)
     created = await client.send(
-        KubeRequest("POST", _path(ResourceKind.APPLICATION, namespace), (), JSON, body)
+        KubeRequest("POST", resource_path(ResourceKind.APPLICATION, namespace), (), JSON, body)
     )
     return OperatorApp(ResourceKind.APPLICATION, namespace, name, created)
