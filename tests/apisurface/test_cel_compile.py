@@ -8,6 +8,7 @@ documents in tests/spark/test_webhook_rules_compiled.py.
 from __future__ import annotations
 
 import datetime
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ CEL = [
     ("size('héllo')", 5),
     ("size(self.l)", 2),
     ("size(self.a)", ERR),
+    ("size(self.m.k)", ERR),  # celpy: 0
     # string() as cel-go: true, not True; a double as Go's %g; no string of null or a list.
     ("string(self.t)", "true"),
     ("string(self.a)", "1"),
@@ -226,3 +228,10 @@ def test_the_cache_entry_is_read_without_compiling(monkeypatch: pytest.MonkeyPat
     assert again.holds("self.a == 1", {"a": 1}) and first.holds("self.a == 1", {"a": 1})
     compiled("test", [("t", "self.a == 2")])  # other expressions: another entry
     assert len(sorted(directory.glob("test-*.pickle"))) == 2
+
+
+def test_an_entry_that_is_no_code_of_ours_is_compiled_again() -> None:
+    compiled("test", [("t", "self.a == 1")])
+    (entry,) = Path(cel_compile.user_cache_dir("cel")).glob("test-*.pickle")
+    entry.write_bytes(pickle.dumps((b"not marshalled code", {})))
+    assert compiled("test", [("t", "self.a == 1")]).holds("self.a == 1", {"a": 1})

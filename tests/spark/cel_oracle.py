@@ -3,10 +3,10 @@
 Stock celpy (what :mod:`kubespark.apisurface.cel` runs) is the oracle for documents a CRD's
 schema accepts. On arbitrary JSON (a string where a list is expected, ...) celpy 0.5 lets
 Python through where cel-go does not: ``true == 1`` and ``true < 2`` hold (``bool`` is an
-``int``), ``string(true)`` is ``True`` and ``string(null)`` ``None``, ``'a' in 'abc'`` is a
-substring test, ``[1][-1]`` is 1, macros range over a string's characters, ``filter`` and
-``exists_one`` count an error as true. And an error inside a macro's predicate escapes as an
-exception past the ``||`` or ``&&`` that should absorb it: in
+``int``), ``string(true)`` is ``True`` and ``string(null)`` ``None``, ``size(null)`` is 0,
+``'a' in 'abc'`` is a substring test, ``[1][-1]`` is 1, macros range over a string's
+characters, ``filter`` and ``exists_one`` count an error as true. And an error inside a
+macro's predicate escapes as an exception past the ``||`` or ``&&`` that should absorb it: in
 ``[{}, {'p': 1}].all(o, !has(o.p) || l.exists_one(x, has(x.p) && x.p == o.p))`` it makes the
 whole an error, a false refusal of kubeflow's duplicate-port rule.
 
@@ -76,6 +76,7 @@ CORRECTIONS = {
         "_in_": cel_runtime.in_,
         "_[_]": cel_runtime.index,
         "string": cel_runtime.string,
+        "size": cel_runtime.size,
     }.items()
 }
 

@@ -27,6 +27,7 @@ It must not know any particular CRD or rule.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import sys
@@ -103,8 +104,21 @@ class CompiledSet:
 
 def compiled(name: str, expressions: Sequence[tuple[str, str]]) -> CompiledSet:
     """``expressions`` (label, CEL text) compiled, from the cache ``name`` when it has them."""
-    path = user_cache_dir("cel") / f"{name}-{_digest(expressions)}.pickle"
-    code, refused = read_or_build(path, lambda: _build(expressions))
+    build = functools.partial(_build, expressions)
+    try:
+        code, refused = read_or_build(
+            user_cache_dir("cel") / f"{name}-{_digest(expressions)}.pickle", build
+        )
+        return _loaded(expressions, code, refused)
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        # Sources unreadable here (no digest), or an entry that unpickled but is no code of
+        # ours: compile in memory, as a cold cache would.
+        return _loaded(expressions, *build())
+
+
+def _loaded(
+    expressions: Sequence[tuple[str, str]], code: bytes, refused: Mapping[str, str]
+) -> CompiledSet:
     namespace = _namespace()
     exec(marshal.loads(code), namespace)  # our own compiler's output, keyed by its input
     texts = [text for _, text in expressions]

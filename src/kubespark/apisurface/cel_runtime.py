@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 _INT64: Final = 1 << 63
-_NUMBERS: Final = (int, float)
 
 
 class CelError:

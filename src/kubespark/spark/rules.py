@@ -3,8 +3,10 @@
 Owns reading that file (each rule with its kubeflow source), and evaluating the rules offline
 against a raw SparkApplication or ScheduledSparkApplication document: ``kubespark validate``,
 ``submit`` and the operator (on servers that do not evaluate CEL, and for the rules no CRD can
-express) refuse with the same message the CRD's rule gives on servers that do. The CRD builder
-reads :func:`webhook_rules` to place the rules in the schemas it writes.
+express) refuse with the same message the CRD's rule gives on servers that do. The rules run
+compiled to Python (:mod:`kubespark.apisurface.cel_compile`, kept in the user cache: a warm
+process imports no CEL interpreter). The CRD builder reads :func:`webhook_rules` to place the
+rules in the schemas it writes.
 
 It must not decide which servers evaluate CEL, nor read anything but the bundled file.
 """
