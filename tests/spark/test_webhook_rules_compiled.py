@@ -128,6 +128,7 @@ def _bindings(document: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 yield rule.rule, rule.message_expression, value
 
 
+@pytest.fixture(scope="module", autouse=True)
 def _warm_celpy() -> None:
     """Both oracles' programs built before hypothesis runs: celpy raises the recursion limit
     when it first parses, which hypothesis would report as a change made by the test."""
@@ -136,9 +137,6 @@ def _warm_celpy() -> None:
             if expression:
                 cel.holds(expression, {})
                 corrected_holds(expression, {})
-
-
-_warm_celpy()
 
 
 def _program() -> CompiledSet:
