@@ -143,6 +143,7 @@ REFUSED = [
     ("int(self.s)", "int()"),
     ("other", "'other'"),
     ("self.l.map(x, x)", "map()"),
+    ("self.l.all(self, true)", "macro variable"),
     ("self.s.matches(self.p)", "not a literal"),
     ("self.s.matches('\\\\w')", "escape \\w"),
     ("self.s.matches('a{2}')", "counted repetition"),

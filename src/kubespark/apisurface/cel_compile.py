@@ -315,8 +315,8 @@ class _Writer:
 
     def variable(self, tree: lark.Tree[Any]) -> str:
         ident = _unwrap(tree)
-        if ident.data != "ident":
-            raise self.refuse("a macro variable that is not a name")
+        if ident.data != "ident" or str(ident.children[0]) == "self":
+            raise self.refuse("a macro variable that is not a name other than self")
         return str(ident.children[0])
 
     def pattern(self, tree: lark.Tree[Any]) -> str:
