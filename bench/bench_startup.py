@@ -76,6 +76,11 @@ def _commands(manifest: Path) -> list[tuple[str, list[str]]]:
             "kubespark validate -f pod.yaml --k8s 1.29",
             [*KUBESPARK, "validate", "-f", str(manifest), "--k8s", "1.29"],
         ),
+        (
+            # A SparkApplication: kubeflow's webhook rules run too (compiled, from the cache).
+            "kubespark validate -f examples/spark-pi.yaml",
+            [*KUBESPARK, "validate", "-f", str(REPO / "examples" / "spark-pi.yaml")],
+        ),
     ]
     kubectl = shutil.which("kubectl")
     if kubectl:

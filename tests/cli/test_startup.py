@@ -122,6 +122,19 @@ def test_start_up_is_frozen_out_of_the_collector_which_runs_again(
     assert (run.frozen > 10_000) == imports_a_command, run.frozen
 
 
+def test_warm_validate_of_a_spark_application_loads_no_cel_interpreter(tmp_path: Path) -> None:
+    """kubeflow's webhook rules run compiled to Python from the cache (apisurface/cel_compile):
+    only the run that compiles them (the first with this cache) parses CEL with celpy."""
+    example = Path(__file__).parents[2] / "examples" / "spark-pi.yaml"
+    env = {"KUBESPARK_CACHE": str(tmp_path / "cache"), "COLUMNS": "80"}
+    first = probe(tmp_path, "validate", "-f", str(example), env=env)
+    warm = probe(tmp_path, "validate", "-f", str(example), env=env)
+    assert "celpy" in first.modules
+    assert warm.stdout == first.stdout and warm.code == first.code
+    interpreters = ("celpy", "lark", "pendulum", "dateutil")
+    assert sorted(m for m in warm.modules if m.split(".")[0] in interpreters) == []
+
+
 def test_help_lists_commands_without_importing_them(tmp_path: Path) -> None:
     _, modules = _loaded(tmp_path, "--help")
     commands = {target.partition(":")[0] for target in COMMANDS.values()}

@@ -3,8 +3,10 @@
 Owns reading that file (each rule with its kubeflow source), and evaluating the rules offline
 against a raw SparkApplication or ScheduledSparkApplication document: ``kubespark validate``,
 ``submit`` and the operator (on servers that do not evaluate CEL, and for the rules no CRD can
-express) refuse with the same message the CRD's rule gives on servers that do. The CRD builder
-reads :func:`webhook_rules` to place the rules in the schemas it writes.
+express) refuse with the same message the CRD's rule gives on servers that do. The rules run
+compiled to Python (:mod:`kubespark.apisurface.cel_compile`, kept in the user cache: a warm
+process imports no CEL interpreter). The CRD builder reads :func:`webhook_rules` to place the
+rules in the schemas it writes.
 
 It must not decide which servers evaluate CEL, nor read anything but the bundled file.
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from kubespark.apisurface.cel import evaluated_message, holds
+from kubespark.apisurface.cel_compile import CompiledSet, compiled
 from kubespark.errors import DataError
 
 __all__ = [
@@ -138,17 +140,32 @@ def rule_violations(document: Mapping[str, Any]) -> list[Breach]:
     return out
 
 
+@functools.cache
+def _programs() -> CompiledSet:
+    """Every rule and message expression, compiled to Python (celpy only for what is refused).
+
+    The cache entry is keyed by the expressions themselves, so an edited data file compiles
+    again on its first use and a warm command imports no CEL interpreter.
+    """
+    expressions: dict[str, str] = {}
+    for rule in webhook_rules():
+        for text in (rule.rule, rule.message_expression):
+            if text:
+                expressions.setdefault(text, rule.id)
+    return compiled("webhook-rules", [(label, text) for text, label in expressions.items()])
+
+
 def _message(rule: WebhookRule, value: Any) -> str:
     """kubeflow's message with the value when the expression gives one, else the fixed one."""
     if rule.message_expression:
-        return evaluated_message(rule.message_expression, value) or rule.message
+        return _programs().message(rule.message_expression, value) or rule.message
     return rule.message
 
 
 def _passes(rule: WebhookRule, value: Any) -> bool:
     if rule.required:
         return not isinstance(value, Mapping) or rule.required in value
-    return holds(rule.rule, value)
+    return _programs().holds(rule.rule, value)
 
 
 def _bound(document: Mapping[str, Any], at: str, kind: str) -> Iterator[tuple[str, Any]]:
