@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubespark.errors import DataError
 from kubespark.knowledge.base import Knowledge
-from kubespark.knowledge.decode import DecodeError, decode
 from kubespark.knowledge.disk_cache import disk_cached
 from kubespark.knowledge.schema import (
     Conditions,
@@ -25,6 +24,7 @@ from kubespark.knowledge.schema import (
     OperatorData,
     SparkData,
 )
+from kubespark.records import DecodeError, decode
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -109,9 +109,11 @@ def _validate(name: str, data: Any, model: type[M]) -> M:
     try:
         return decode(model, data)
     except DecodeError as err:
+        # One problem per data file: a misspelt key first, as it explains the field it misses.
+        first = min(err.faults, key=lambda fault: fault.kind != "extra_forbidden")
         raise DataError(
-            err.message,
-            where=f"{name}: {err.path}" if err.path else name,
+            first.message,
+            where=f"{name}: {first.path}" if first.path else name,
             fix="correct the data file; its schema is documented in knowledge/data/README.md",
         ) from None
 

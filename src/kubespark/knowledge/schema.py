@@ -6,7 +6,7 @@ compile). Rules that span files (a fact id an issue names must exist; every Spar
 exactly one row) live in :mod:`kubespark.knowledge.loader`. It must not read files or evaluate
 anything: data in, validated objects out. The records are plain frozen dataclasses (slots): every
 command that judges a version reads them back from the disk cache, and that must not import a
-validation library; :mod:`kubespark.knowledge.decode` checks them against these declarations
+validation library; :mod:`kubespark.records` checks them against these declarations
 when the data is loaded from YAML (the cache's miss).
 """
 
@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from kubespark.errors import VersionError
-from kubespark.knowledge.decode import Before, MinLen, Parse, Pattern
+from kubespark.records import Before, MinLen, Parse, Pattern
 from kubespark.versions import Version, VersionRange, parse_kube_like
 
 __all__ = [
