@@ -17,6 +17,7 @@ import tracemalloc
 from pathlib import Path
 
 from kubespark.driver import build_driver_resources
+from kubespark.records import replace
 from kubespark.spark import load_application
 
 APPS = Path(__file__).resolve().parents[1] / "tests" / "driver" / "conformance" / "apps"
@@ -28,8 +29,7 @@ def main() -> None:
     apps = []
     for path in sorted(APPS.glob("*.yaml")):
         app = load_application(path)
-        spec = app.spec.model_copy(update={"spark_version": "3.5.1"})
-        apps.append(app.model_copy(update={"spec": spec}))
+        apps.append(replace(app, spec=replace(app.spec, spark_version="3.5.1")))
     walls, cpus = [], []
     for index in range(rounds):
         for app in apps:

@@ -16,6 +16,7 @@ import yaml
 from kubespark.driver import build_driver_resources
 from kubespark.driver.monitoring import monitoring_facts
 from kubespark.errors import InputError
+from kubespark.records import encode
 from kubespark.spark import SparkApplication, load_application
 
 UID = "11111111-2222-4333-8444-555555555555"
@@ -254,9 +255,9 @@ def test_without_an_application_uid_the_config_map_has_no_owner_yet() -> None:
 
 def test_the_input_application_is_not_changed() -> None:
     application = app(monitoring(), driver="    javaOptions: -Dx=1")
-    before = application.model_dump()
+    before = encode(application)
     Built(application)
-    assert application.model_dump() == before
+    assert encode(application) == before
 
 
 def test_missing_jmx_exporter_jar_names_the_field() -> None:

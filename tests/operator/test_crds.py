@@ -21,6 +21,7 @@ from kubespark.operator.crds import (
     with_validation_rules,
 )
 from kubespark.operator.install import plan_crds
+from kubespark.records import record_fields
 from kubespark.spark.model import DriverSpec, ExecutorSpec, SparkApplicationSpec
 from kubespark.versions import parse_kube_version
 
@@ -49,7 +50,7 @@ def test_every_model_field_is_in_the_schema() -> None:
         (DriverSpec, spec["properties"]["driver"]["properties"]),
         (ExecutorSpec, spec["properties"]["executor"]["properties"]),
     ):
-        names = {f.alias or n for n, f in model.model_fields.items()}
+        names = {f.json for f in record_fields(model)}
         assert names == set(props), model.__name__
     scheduled = _schema("ScheduledSparkApplication")["properties"]["spec"]["properties"]
     # The same fields; kubeflow's scheduled validator applies fewer webhook rules to a template.

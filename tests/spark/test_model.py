@@ -198,3 +198,109 @@ def test_scheduled_application_defaults_and_template_checks() -> None:
             )
         )
     assert info.value.where == "spec.template.mainApplicationFile"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            ("mode: x", "  mode: x\n"),
+            (
+                "<text>:7 spec.mode",
+                "'x' is not allowed: input should be 'cluster', 'client' or 'in-cluster-client'",
+                "use one of 'cluster', 'client' or 'in-cluster-client'",
+            ),
+        ),
+        (
+            ("pythonVersion: 3", "  pythonVersion: 3\n"),
+            (
+                "<text>:7 spec.pythonVersion",
+                "3 is not allowed: input should be '2' or '3'",
+                "use one of '2' or '3'",
+            ),
+        ),
+        (
+            ("hostNetwork", "  driver:\n    hostNetwork: 'yes'\n"),
+            (
+                "<text>:8 spec.driver.hostNetwork",
+                "expected true or false, got 'yes' (string)",
+                "write true or false at spec.driver.hostNetwork",
+            ),
+        ),
+        (
+            ("driver", "  driver: big\n"),
+            (
+                "<text>:7 spec.driver",
+                "expected a mapping (an object), got 'big' (string)",
+                "write a mapping (an object) at spec.driver",
+            ),
+        ),
+        (
+            ("arguments", "  arguments: 1000\n"),
+            (
+                "<text>:7 spec.arguments",
+                "expected a list, got 1000 (integer)",
+                "write a list at spec.arguments",
+            ),
+        ),
+        (
+            ("cores", "  driver:\n    cores: true\n"),
+            (
+                "<text>:8 spec.driver.cores",
+                "expected an integer, got True (boolean)",
+                "write a whole number without quotes, e.g. 2",
+            ),
+        ),
+        (
+            ("port", "  sparkUIOptions:\n    servicePort: 70000\n"),
+            (
+                "<text>:8 spec.sparkUIOptions.servicePort",
+                "70000 is out of range: input should be less than or equal to 65535",
+                "correct spec.sparkUIOptions.servicePort",
+            ),
+        ),
+        (
+            ("key", "  nodeSelector:\n    1: a\n"),
+            (
+                "<text>:7 spec.nodeSelector[1]",
+                "expected a string, got 1 (integer)",
+                'quote the value: 1: "1"',
+            ),
+        ),
+        (
+            ("podName", "  driver:\n    podName: Pi_Driver\n"),
+            (
+                "<text>:8 spec.driver.podName",
+                "String should match pattern "
+                r"'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"
+                " (got 'Pi_Driver')",
+                "use a lowercase RFC 1123 name: letters, digits, '-' and '.', e.g. my-app",
+            ),
+        ),
+        (
+            ("port fields", "  driver:\n    ports:\n    - {name: m}\n"),
+            ("<text>:9 spec.driver.ports[0].protocol", "required field missing", "add protocol"),
+        ),
+    ],
+    ids=lambda value: value[0] if isinstance(value[0], str) else "",
+)
+def test_each_kind_of_problem_has_its_message_and_fix(
+    change: tuple[str, str], problem: tuple[str, str, str]
+) -> None:
+    """The texts users read, one per kind of problem (unchanged from the pydantic model's)."""
+    text = MINIMAL.replace("spec:\n", "spec:\n" + change[1], 1)
+    assert tuple(_error(text).problems[0]) == problem
+
+
+def test_only_the_namespace_a_document_writes_counts_as_given() -> None:
+    from kubespark.records import fields_set
+
+    given = load_application(MINIMAL).metadata
+    assert "namespace" in fields_set(given)
+    unset = load_application(MINIMAL.replace("  namespace: spark-jobs\n", "")).metadata
+    assert unset.namespace == "default" and "namespace" not in fields_set(unset)
+
+
+def test_metadata_keeps_what_it_does_not_read() -> None:
+    app = load_application(MINIMAL.replace("metadata:\n", "metadata:\n  generateName: pi-\n"))
+    assert app.metadata.extra == {"generateName": "pi-"}

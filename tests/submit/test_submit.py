@@ -17,6 +17,7 @@ from kubespark.compat import WriteMethod, offline_capabilities
 from kubespark.emulator import Faults
 from kubespark.kube.client import KubeClient, RetryPolicy
 from kubespark.kube.requests import JSON, KubeRequest
+from kubespark.records import replace
 from kubespark.spark import load_application
 from kubespark.spark.model import SparkApplication
 from kubespark.submit import (
@@ -180,13 +181,11 @@ async def test_temporary_failure_keeps_what_was_written(emulator_factory: Any) -
 async def test_missing_service_account_fails_permanently_and_cleanly(emulator_factory: Any) -> None:
     async with server(emulator_factory) as (_, client):
         caps = await server_capabilities(client)
-        spec = app("nosa").spec.model_copy(
-            update={"driver": app().spec.driver.model_copy(update={"service_account": "ghost"})}
-        )
+        spec = replace(app("nosa").spec, driver=replace(app().spec.driver, service_account="ghost"))
         with pytest.raises(SubmissionFailed) as caught:
             await submit_application(
                 client,
-                app("nosa").model_copy(update={"spec": spec}),
+                replace(app("nosa"), spec=spec),
                 surface=caps,
                 submission_id="s",
                 attempt=1,

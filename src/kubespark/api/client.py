@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import yaml
 
+from kubespark import records
 from kubespark.errors import InputError, KubesparkError
 from kubespark.kube.client import KubeClient
 from kubespark.kube.discovery_cache import cached_surface
@@ -189,7 +190,7 @@ class AsyncClient:
         model = as_application(app)
         # What the caller wrote, not the model's filled-in defaults: an operator applies those
         # itself, and kubeflow's webhook refuses some empty ones (nodeSelector: {} at two levels).
-        body = model.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, mode="json")
+        body = records.encode(model, only_set=True)
         body.setdefault("apiVersion", "sparkoperator.k8s.io/v1beta2")
         body.setdefault("kind", "SparkApplication")
         namespace = self._ns(model.metadata.namespace)

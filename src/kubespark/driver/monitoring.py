@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
+from kubespark import records
 from kubespark.errors import DataError, InputError
 from kubespark.spark.model import MonitoringSpec, PrometheusSpec, SparkApplication
 
@@ -185,7 +186,7 @@ def with_monitoring(app: SparkApplication) -> SparkApplication:
     ):
         if exposed:
             update[role] = _exposed(getattr(app.spec, role), option, prometheus, facts)
-    return app.model_copy(update={"spec": app.spec.model_copy(update=update)})
+    return records.replace(app, spec=records.replace(app.spec, **update))
 
 
 def _exposed(pod_spec: Any, option: str, prometheus: PrometheusSpec, facts: MonitoringFacts) -> Any:
@@ -196,7 +197,7 @@ def _exposed(pod_spec: Any, option: str, prometheus: PrometheusSpec, facts: Moni
         facts.port_annotation: str(port),
     }
     options = option if pod_spec.java_options is None else f"{pod_spec.java_options} {option}"
-    return pod_spec.model_copy(update={"annotations": annotations, "java_options": options})
+    return records.replace(pod_spec, annotations=annotations, java_options=options)
 
 
 def prometheus_config_map(app: SparkApplication, owner: Obj | None) -> Obj | None:

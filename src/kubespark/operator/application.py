@@ -26,8 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
+from kubespark import records
 from kubespark.apisurface import ApiSurface
 from kubespark.driver import BuildOptions
 from kubespark.errors import InputError
@@ -314,7 +313,7 @@ class ApplicationController:
         digest = spec_hash(spec or {})
         document = {k: v for k, v in obj.items() if k != "status"}
         try:
-            validated = apply_defaults(SparkApplication.model_validate(document))
+            validated = apply_defaults(records.decode(SparkApplication, document))
             _require_modelled(validated)
             app: SparkApplication | None = validated
             problem: ApplicationError | InputError | None = None
@@ -325,7 +324,7 @@ class ApplicationController:
                 app, problem = None, ApplicationError(refusals)
             elif app is not None and not app.spec.batch_scheduler:
                 app = self._with_default_scheduler(app)
-        except ValidationError:
+        except records.DecodeError:
             app, problem = None, _explained(obj)
         except InputError as err:
             app, problem = None, err
@@ -351,9 +350,7 @@ class ApplicationController:
         default = self.options.default_batch_scheduler
         if not default:
             return app
-        return app.model_copy(
-            update={"spec": app.spec.model_copy(update={"batch_scheduler": default})}
-        )
+        return records.replace(app, spec=records.replace(app.spec, batch_scheduler=default))
 
     def _spec_changed(self, ctx: _Ctx) -> bool:
         """The stored submission id no longer derives from the current spec."""

@@ -4,7 +4,7 @@ Owns building the ``apiextensions.k8s.io/v1`` CRDs of SparkApplication and
 ScheduledSparkApplication (``sparkoperator.k8s.io/v1beta2``) and SparkConnect (``v1alpha1``), with
 kubeflow's group, names, short names and printer columns, so existing manifests and dashboards keep
 working, and the kopf peering CRDs leader election needs. Each schema is structural: the spec comes
-from the pydantic model in ``kubespark.spark`` (types, enums, bounds, required fields), and every
+from the model's records in ``kubespark.spark`` (types, enums, bounds, required fields), and every
 Kubernetes sub-object the model keeps as a mapping (volumes, affinity, tolerations, containers,
 env...) is typed from the API surface's ``core/v1`` definitions of the newest Kubernetes minor
 kubespark knows: a superset, so the server never prunes a field a user set for a newer cluster (the
@@ -22,14 +22,18 @@ reading the bundled surface.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
+import types
+import typing
 from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from kubespark.apisurface import ApiSurface, Schema, SchemaKind, load_surface, newest_version
+from kubespark.records import Ge, Le, MaxLen, MinLen, Pattern, record_fields
 from kubespark.spark.connect import SparkConnect
 from kubespark.spark.model import ScheduledSparkApplication, SparkApplication
 from kubespark.spark.rules import list_bounds, spec_root, webhook_rules
@@ -115,89 +119,112 @@ def _type_schema(surface: ApiSurface, name: str, seen: tuple[str, ...] = ()) -> 
     return out
 
 
-# ---- the pydantic model's JSON schema, made structural -------------------------------------------
+# ---- the model's records, as structural schemas ------------------------------------------------
 
 
-def _structural(node: Any, defs: Mapping[str, Any], name: str = "") -> Obj:
-    """pydantic's JSON schema of a field, as a CRD's structural schema."""
-    node = _resolved(node, defs)
-    if name in _SCHEMALESS and _is_free_form(node):
+def _structural(hint: Any, rules: tuple[Any, ...] = (), name: str = "") -> Obj:
+    """A field of the model (its type and :mod:`kubespark.records` rules) as a CRD's structural
+    schema: records as objects of their JSON names, plain mappings (``KubeObject``) typed from the
+    API surface where kubeflow's CRD types them, choices as enums, bounds and patterns kept."""
+    hint, rules = _annotated(hint, rules)
+    members = _members(hint)
+    if len(members) > 1:
+        if set(members) == {int, str}:
+            return {"x-kubernetes-int-or-string": True}
+        return dict(_PRESERVE)
+    hint = members[0]
+    if name in _SCHEMALESS and _is_free_form(hint):
         return dict(_PRESERVE)
     sub_object = _sub_object(name)
-    if sub_object is not None and _is_free_form(node):
+    if sub_object is not None and _is_free_form(hint):
         type_name, is_list = sub_object
         typed = _type_schema(_surface(), type_name)
         return {"type": "array", "items": typed} if is_list else typed
-    members = [m for m in node.get("anyOf", []) if m.get("type") != "null"]
-    if members:
-        kinds = {m.get("type") for m in members}
-        if kinds == {"integer", "string"}:
-            return {"x-kubernetes-int-or-string": True}
-        if len(members) == 1:
-            return _structural(members[0], defs, name)
-        return dict(_PRESERVE)
-    kind = node.get("type")
-    if kind == "object" or "properties" in node:
-        return _object(node, defs)
-    if kind == "array":
-        item_name = name if _sub_object(name) is not None else ""
-        return {"type": "array", "items": _structural(node.get("items", {}), defs, item_name)}
-    out: Obj = {"type": kind} if kind else {"x-kubernetes-preserve-unknown-fields": True}
-    for key in ("enum", "minimum", "maximum", "minLength", "maxLength", "pattern"):
-        if key in node:
-            out[key] = node[key]
-    if "const" in node:
-        out["enum"] = [node["const"]]
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _record_schema(typing.cast(type[Any], hint))
+    if origin is list:
+        item_name = name if sub_object is not None else ""
+        return {"type": "array", "items": _structural(typing.get_args(hint)[0], (), item_name)}
+    if origin is dict:
+        values = typing.get_args(hint)[1]
+        return dict(_PRESERVE) if values is Any else _map_schema(values)
+    return _scalar(hint, rules)
+
+
+def _annotated(hint: Any, rules: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    if typing.get_origin(hint) is typing.Annotated:
+        inner, *more = typing.get_args(hint)
+        return inner, (*rules, *more)
+    return hint, rules
+
+
+def _members(hint: Any) -> list[Any]:
+    """The types of a union but ``None`` (``X | None`` is an optional ``X``)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return [m for m in typing.get_args(hint) if m is not type(None)]
+    return [hint]
+
+
+def _is_free_form(hint: Any) -> bool:
+    """The model's ``KubeObject`` (or a list of them): a mapping with no declared fields."""
+    if typing.get_origin(hint) is list:
+        hint = typing.get_args(hint)[0]
+    return typing.get_origin(hint) is dict
+
+
+def _map_schema(values: Any) -> Obj:
+    return {"type": "object", "additionalProperties": _structural(values)}
+
+
+def _record_schema(record: type[Any]) -> Obj:
+    fields = [f for f in record_fields(record) if not f.extras]
+    out: Obj = {
+        "type": "object",
+        "properties": {f.json: _structural(f.hint, f.rules, f.json) for f in fields},
+    }
+    required = sorted(f.json for f in fields if f.required)
+    if required:
+        out["required"] = required
+    return out
+
+
+_SCALARS = {str: "string", bool: "boolean", int: "integer"}
+
+
+def _scalar(hint: Any, rules: tuple[Any, ...]) -> Obj:
+    if typing.get_origin(hint) is Literal:
+        choices = list(typing.get_args(hint))
+        return {"type": "string", "enum": choices}
+    kind = _SCALARS.get(hint)
+    if kind is None:  # Any: whatever the user wrote
+        return {"x-kubernetes-preserve-unknown-fields": True}
+    out: Obj = {"type": kind}
+    for rule in rules:
+        if isinstance(rule, Ge):
+            out["minimum"] = rule.bound
+        elif isinstance(rule, Le):
+            out["maximum"] = rule.bound
+        elif isinstance(rule, MinLen):
+            out["minLength"] = rule.length
+        elif isinstance(rule, MaxLen):
+            out["maxLength"] = rule.length
+        elif isinstance(rule, Pattern):
+            out["pattern"] = rule.regex
     if kind == "integer":
         out["format"] = "int32"
     return out
 
 
-def _object(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Obj:
-    props = node.get("properties")
-    extra = node.get("additionalProperties")
-    if props:
-        out: Obj = {
-            "type": "object",
-            "properties": {k: _structural(v, defs, k) for k, v in props.items()},
-        }
-        required = [r for r in node.get("required", []) if r in props]
-        if required:
-            out["required"] = sorted(required)
-        return out
-    if isinstance(extra, Mapping) and extra:
-        return {"type": "object", "additionalProperties": _structural(extra, defs)}
-    return dict(_PRESERVE)
-
-
-def _resolved(node: Any, defs: Mapping[str, Any]) -> Any:
-    while isinstance(node, Mapping):
-        if "$ref" in node:
-            node = defs[node["$ref"].rsplit("/", 1)[-1]]
-        elif "allOf" in node and len(node["allOf"]) == 1:
-            node = node["allOf"][0]
-        else:
-            break
-    return node
-
-
-def _is_free_form(node: Mapping[str, Any]) -> bool:
-    """The model's ``KubeObject`` (or a list of them, or optional): no declared properties."""
-    members = [m for m in node.get("anyOf", [node]) if m.get("type") != "null"]
-    for member in members:
-        inner = member.get("items", member) if member.get("type") == "array" else member
-        if inner.get("properties") or inner.get("type") != "object":
-            return False
-    return bool(members)
+_MODELS: Mapping[str, type[Any]] = {
+    model.__name__: model for model in (SparkApplication, ScheduledSparkApplication, SparkConnect)
+}
 
 
 @functools.cache
-def _spec_schema(
-    model: type[SparkApplication] | type[ScheduledSparkApplication] | type[SparkConnect],
-) -> Obj:
-    schema = model.model_json_schema(by_alias=True, mode="validation")
-    defs = schema.get("$defs", {})
-    return _structural(_resolved(schema["properties"]["spec"], defs), defs)
+def _spec_schema(kind: str) -> Obj:
+    spec = next(f for f in record_fields(_MODELS[kind]) if f.json == "spec")
+    return _structural(spec.hint, spec.rules)
 
 
 # ---- status schemas ------------------------------------------------------------------------------
@@ -407,7 +434,7 @@ def _model_crd(
         {"jsonPath": path, "name": name, "type": typ}
         for name, path, typ in _kubeflow_facts()["printerColumns"][kind]
     ]
-    spec = copy.deepcopy(_spec_schema(model))
+    spec = copy.deepcopy(_spec_schema(kind))
     return _crd(kind, plural, [short], spec, status, columns, version)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from kubespark import bounded
+from kubespark import bounded, records
 from kubespark.errors import InputError
 from kubespark.spark.executor_fidelity import ExecutorFieldLost, executor_fields_lost
 from kubespark.spark.loading import (
@@ -58,7 +58,7 @@ def read_spark_application(path: Path) -> AppVersions:
             where=f"{path}: {where}.sparkVersion",
             fix="make sparkVersion the Spark release in the image",
         )
-    raw = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    raw = records.encode(spec)
     return AppVersions(version, f"{path}: {where}", executor_fields_lost(raw, version))
 
 

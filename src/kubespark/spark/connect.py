@@ -3,19 +3,20 @@
 Owns the shape of kubeflow spark-operator's ``api/v1alpha1/sparkconnect_types.go``: the same
 JSON names, the fields its CRD requires (``sparkVersion``, ``server``, ``executor``) and its
 bounds (cores at least 1, instances at least 0). Pod templates and the server's Service stay
-plain mappings, as in :mod:`kubespark.spark.model`. kubeflow's validating webhook refusals
-(``internal/webhook/sparkconnect_validator.go``) are rules of ``data/webhook_rules.yaml``, applied
-by :func:`kubespark.spark.loading.load_spark_connect`.
+plain mappings; the records are frozen dataclasses with :mod:`kubespark.records` rules, as in
+:mod:`kubespark.spark.model` (which says why not pydantic). kubeflow's validating webhook
+refusals (``internal/webhook/sparkconnect_validator.go``) are rules of
+``data/webhook_rules.yaml``, applied by :func:`kubespark.spark.loading.load_spark_connect`.
 
 It must not know about Kubernetes servers, HTTP, or how the server pod is built.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from kubespark.records import Alias, Ge, Tracked
 from kubespark.spark.model import DynamicAllocation, KubeflowResource, KubeObject
 
 __all__ = [
@@ -29,42 +30,41 @@ __all__ = [
 CONNECT_API_VERSION = "sparkoperator.k8s.io/v1alpha1"
 
 
-class _Spec(BaseModel):
-    """Strict like the API server: no unknown fields, no "2" where an integer is expected."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
-
-
-class _ConnectPodSpec(_Spec):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ConnectPodSpec(Tracked):
     """``SparkPodSpec``: cores, memory and a pod template."""
 
-    cores: int | None = Field(default=None, ge=1)
+    cores: Annotated[int | None, Ge(1)] = None
     memory: str | None = None
     template: KubeObject | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectServerSpec(_ConnectPodSpec):
     """``ServerSpec``: the server pod, and the Service before it (``<name>-server`` if unset)."""
 
     service: KubeObject | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectExecutorSpec(_ConnectPodSpec):
-    instances: int | None = Field(default=None, ge=0)
+    instances: Annotated[int | None, Ge(0)] = None
 
 
-class SparkConnectSpec(_Spec):
-    spark_version: str = Field(alias="sparkVersion")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparkConnectSpec(Tracked):
+    spark_version: Annotated[str, Alias("sparkVersion")]
     image: str | None = None
-    hadoop_conf: dict[str, str] = Field(default_factory=dict, alias="hadoopConf")
-    spark_conf: dict[str, str] = Field(default_factory=dict, alias="sparkConf")
+    hadoop_conf: Annotated[dict[str, str], Alias("hadoopConf")] = field(default_factory=dict)
+    spark_conf: Annotated[dict[str, str], Alias("sparkConf")] = field(default_factory=dict)
     server: ConnectServerSpec
     executor: ConnectExecutorSpec
-    dynamic_allocation: DynamicAllocation | None = Field(default=None, alias="dynamicAllocation")
+    dynamic_allocation: Annotated[DynamicAllocation | None, Alias("dynamicAllocation")] = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SparkConnect(KubeflowResource[SparkConnectSpec]):
     """A SparkConnect as kubeflow's reconciler reads it."""
 
-    api_version: Literal["sparkoperator.k8s.io/v1alpha1"] = Field(alias="apiVersion")
+    api_version: Annotated[Literal["sparkoperator.k8s.io/v1alpha1"], Alias("apiVersion")]
     kind: Literal["SparkConnect"]

@@ -10,6 +10,7 @@ It must not read anything but the document it is given.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
@@ -18,11 +19,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from kubespark import bounded
 from kubespark.errors import InputError, VersionError
+from kubespark.records import DecodeError, Fault, decode, record_fields, replace
 from kubespark.spark.connect import SparkConnect
 from kubespark.spark.model import (
     DynamicAllocation,
@@ -44,7 +44,7 @@ __all__ = [
     "webhook_problems",
 ]
 
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M")
 _API_VERSIONS = {
     "SparkApplication": "sparkoperator.k8s.io/v1beta2",
     "ScheduledSparkApplication": "sparkoperator.k8s.io/v1beta2",
@@ -87,9 +87,7 @@ def load_scheduled_application(source: str | Path) -> ScheduledSparkApplication:
     """A ScheduledSparkApplication from YAML/JSON text or a file path, validated and defaulted."""
     scheduled = _load(source, ScheduledSparkApplication)
     template = _defaulted_spec(scheduled.spec.template, "spec.template")
-    return scheduled.model_copy(
-        update={"spec": scheduled.spec.model_copy(update={"template": template})}
-    )
+    return replace(scheduled, spec=replace(scheduled.spec, template=template))
 
 
 def load_spark_connect(source: str | Path) -> SparkConnect:
@@ -129,7 +127,7 @@ def spark_version_of(spec: SparkApplicationSpec, *, where: str = "spec") -> Vers
 def apply_defaults(app: SparkApplication) -> SparkApplication:
     """The kubeflow defaulter's defaults, plus the checks its controller makes before submitting."""
     spec = _defaulted_spec(app.spec, "spec")
-    return app.model_copy(update={"spec": spec})
+    return replace(app, spec=spec)
 
 
 def _defaulted_spec(spec: SparkApplicationSpec, where: str) -> SparkApplicationSpec:
@@ -154,7 +152,7 @@ def _defaulted_spec(spec: SparkApplicationSpec, where: str) -> SparkApplicationS
         driver["cores"] = 1
     if spec.driver.memory is None and "spark.driver.memory" not in conf:
         driver["memory"] = "1g"
-    update["driver"] = spec.driver.model_copy(update=driver)
+    update["driver"] = replace(spec.driver, **driver)
     executor: dict[str, Any] = {}
     if spec.executor.cores is None and "spark.executor.cores" not in conf:
         executor["cores"] = 1
@@ -163,13 +161,11 @@ def _defaulted_spec(spec: SparkApplicationSpec, where: str) -> SparkApplicationS
     dynamic = _dynamic_allocation_enabled(spec)
     if spec.executor.instances is None and not conf.get("spark.executor.instances") and not dynamic:
         executor["instances"] = 1
-    update["executor"] = spec.executor.model_copy(update=executor)
+    update["executor"] = replace(spec.executor, **executor)
     allocation = spec.dynamic_allocation
     if dynamic and allocation is not None and allocation.shuffle_tracking_enabled is None:
-        update["dynamic_allocation"] = allocation.model_copy(
-            update={"shuffle_tracking_enabled": True}
-        )
-    return spec.model_copy(update=update)
+        update["dynamic_allocation"] = replace(allocation, shuffle_tracking_enabled=True)
+    return replace(spec, **update)
 
 
 def _defaulted_restart_policy(spec: SparkApplicationSpec) -> Any:
@@ -177,12 +173,10 @@ def _defaulted_restart_policy(spec: SparkApplicationSpec) -> Any:
     if policy.type == "Never":
         return policy
     # defaults.go: 5 s between retries when the policy retries at all.
-    return policy.model_copy(
-        update={
-            "on_failure_retry_interval": policy.on_failure_retry_interval or 5,
-            "on_submission_failure_retry_interval": policy.on_submission_failure_retry_interval
-            or 5,
-        }
+    return replace(
+        policy,
+        on_failure_retry_interval=policy.on_failure_retry_interval or 5,
+        on_submission_failure_retry_interval=policy.on_submission_failure_retry_interval or 5,
     )
 
 
@@ -231,11 +225,11 @@ def _load(source: str | Path, model: type[_M], *, refusals: bool = True) -> _M:
             ]
         )
     try:
-        loaded = model.model_validate(documents[0])
-    except ValidationError as err:
-        errors = _distinct(err.errors())
-        errors.sort(key=lambda e: _line_of(nodes[0], _input_loc(e["loc"])) or 0)
-        problems = [_problem(e, model, nodes[0], name) for e in errors]
+        loaded = decode(model, documents[0])
+    except DecodeError as err:
+        faults = _distinct(err.faults)
+        faults.sort(key=lambda f: _line_of(nodes[0], f.loc) or 0)
+        problems = [_problem(f, model, nodes[0], name) for f in faults]
         raise ApplicationError(problems) from None
     problems = webhook_problems(documents[0], nodes[0], name) if refusals else []
     if problems:
@@ -281,33 +275,23 @@ def _read(source: str | Path) -> tuple[str, str]:
     return source, "<text>"
 
 
-def _distinct(errors: list[ErrorDetails]) -> list[ErrorDetails]:
-    """One error per location: unions report each alternative, a user needs one."""
+def _distinct(faults: Sequence[Fault]) -> list[Fault]:
+    """One fault per location: a mapping's bad key and its value, a user needs one."""
     seen: set[Loc] = set()
     out = []
-    for error in errors:
-        loc = _input_loc(error["loc"])
-        if loc not in seen:
-            seen.add(loc)
-            out.append(error)
+    for fault in faults:
+        if fault.loc not in seen:
+            seen.add(fault.loc)
+            out.append(fault)
     return out
 
 
-def _input_loc(loc: Loc) -> Loc:
-    # Union members show up in locations as type tags ("str", "int"); they are not input paths.
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS)))
-
-
-_TYPE_TAGS = {"str", "int", "bool", "float", "none"}
-
-
-def _problem(error: ErrorDetails, model: type[BaseModel], root: yaml.Node, name: str) -> Problem:
-    loc = _input_loc(error["loc"])
+def _problem(fault: Fault, model: type[Any], root: yaml.Node, name: str) -> Problem:
+    loc = fault.loc
     path = render_path(loc)
     line = _line_of(root, loc)
     where = f"{name}:{line} {path}" if line else path
-    kind = error["type"]
-    got = error.get("input")
+    kind = fault.kind
     if kind == "extra_forbidden":
         field = str(loc[-1])
         valid = _field_names(model, loc[:-1])
@@ -318,7 +302,7 @@ def _problem(error: ErrorDetails, model: type[BaseModel], root: yaml.Node, name:
         )
     if kind == "missing":
         return Problem(where, "required field missing", f"add {loc[-1]}")
-    return Problem(where, _message(error, got), _fix(error, path, str(loc[-1]) if loc else ""))
+    return Problem(where, _message(fault), _fix(fault, path, str(loc[-1]) if loc else ""))
 
 
 def render_path(loc: Loc) -> str:
@@ -336,34 +320,31 @@ def render_path(loc: Loc) -> str:
 
 _EXPECTED = {
     "int_type": "an integer",
-    "int_parsing": "an integer",
     "string_type": "a string",
     "bool_type": "true or false",
     "dict_type": "a mapping (an object)",
     "list_type": "a list",
     "model_type": "a mapping (an object)",
-    "model_attributes_type": "a mapping (an object)",
-    "float_type": "a number",
 }
 
 
-def _message(error: ErrorDetails, got: Any) -> str:
-    kind = error["type"]
+def _message(fault: Fault) -> str:
+    kind, got = fault.kind, fault.input
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got!r} ({_yaml_type(got)})"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{got!r} is out of range: {error['msg'].lower()}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{got!r} is out of range: {fault.message.lower()}"
     if kind == "literal_error":
-        return f"{got!r} is not allowed: {error['msg'].lower()}"
-    return f"{error['msg']} (got {got!r})"
+        return f"{got!r} is not allowed: {fault.message.lower()}"
+    return f"{fault.message} (got {got!r})"
 
 
-def _fix(error: ErrorDetails, path: str, key: str) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
+def _fix(fault: Fault, path: str, key: str) -> str:
+    kind = fault.kind
+    ctx = fault.ctx
     if kind == "string_type":
-        return f'quote the value: {key}: "{error.get("input")}"'
-    if kind in ("int_type", "int_parsing"):
+        return f'quote the value: {key}: "{fault.input}"'
+    if kind == "int_type":
         return "write a whole number without quotes, e.g. 2"
     if kind == "greater_than_equal":
         extra = " (or enable spec.dynamicAllocation)" if path.endswith("instances") else ""
@@ -389,22 +370,21 @@ def _yaml_type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
+def _field_names(model: type[Any], loc: Loc) -> list[str]:
+    """The JSON names of the record at ``loc`` (the did-you-mean list of an unknown field)."""
     current: Any = model
     for part in loc:
         current = _unwrap(current)
         if isinstance(part, int):
             continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next(
-                (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
-            )
-            current = field.annotation if field else None
+        if isinstance(current, type) and dataclasses.is_dataclass(current):
+            spec = next((f for f in record_fields(current) if f.json == part), None)
+            current = spec.hint if spec else None
         else:
             current = None
     current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted((f.alias or n) for n, f in current.model_fields.items())
+    if isinstance(current, type) and dataclasses.is_dataclass(current):
+        return sorted(f.json for f in record_fields(current) if not f.extras)
     return []
 
 

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kubespark import records
 from kubespark.apisurface import ApiSurface
 from kubespark.apisurface.model import GroupVersionKind, Resource
 from kubespark.apisurface.quantity import Quantity, format_quantity, parse_quantity
@@ -123,15 +124,15 @@ def plan_batch(app: SparkApplication, kube_schedulers: tuple[str, ...] = ()) -> 
         group["spec"]["priorityClassName"] = options.priority_class_name
     if app.metadata.uid:
         group["metadata"]["ownerReferences"] = [_owner(app)]
-    executor = spec.executor.model_copy(
-        update={"annotations": {**spec.executor.annotations, GROUP_ANNOTATION: name}}
+    executor = records.replace(
+        spec.executor, annotations={**spec.executor.annotations, GROUP_ANNOTATION: name}
     )
     update: dict[str, Any] = {"executor": executor}
     if not client_mode:
-        update["driver"] = spec.driver.model_copy(
-            update={"annotations": {**spec.driver.annotations, GROUP_ANNOTATION: name}}
+        update["driver"] = records.replace(
+            spec.driver, annotations={**spec.driver.annotations, GROUP_ANNOTATION: name}
         )
-    return BatchPlan(app.model_copy(update={"spec": spec.model_copy(update=update)}), group)
+    return BatchPlan(records.replace(app, spec=records.replace(spec, **update)), group)
 
 
 def _coscheduling(app: SparkApplication) -> BatchPlan:
@@ -146,8 +147,8 @@ def _coscheduling(app: SparkApplication) -> BatchPlan:
     if app.metadata.uid:
         group["metadata"]["ownerReferences"] = [_owner(app)]
     labels = {**app.metadata.labels, POD_GROUP_LABEL: name}
-    metadata = app.metadata.model_copy(update={"labels": labels})
-    return BatchPlan(app.model_copy(update={"metadata": metadata}), group)
+    metadata = records.replace(app.metadata, labels=labels)
+    return BatchPlan(records.replace(app, metadata=metadata), group)
 
 
 def _owner(app: SparkApplication) -> Obj:
@@ -348,9 +349,7 @@ def _yunikorn(app: SparkApplication) -> SparkApplication:
     text = json.dumps(groups, separators=(",", ":"))
     driver = _yunikorn_pod(spec.driver, queue, {TASK_GROUP_NAME: "spark-driver", TASK_GROUPS: text})
     executor = _yunikorn_pod(spec.executor, queue, {TASK_GROUP_NAME: "spark-executor"})
-    return app.model_copy(
-        update={"spec": spec.model_copy(update={"driver": driver, "executor": executor})}
-    )
+    return records.replace(app, spec=records.replace(spec, driver=driver, executor=executor))
 
 
 def _yunikorn_pod(pod: Any, queue: str | None, annotations: dict[str, str]) -> Any:
@@ -360,7 +359,7 @@ def _yunikorn_pod(pod: Any, queue: str | None, annotations: dict[str, str]) -> A
     }
     if queue:
         update["labels"] = {**pod.labels, QUEUE_LABEL: queue}
-    return pod.model_copy(update=update)
+    return records.replace(pod, **update)
 
 
 def _task_group(app: SparkApplication, role: str, members: int) -> Obj:

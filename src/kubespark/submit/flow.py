@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubespark import records
 from kubespark.apisurface import ApiSurface
 from kubespark.compat import ObjectRef, offline_capabilities
 from kubespark.driver import BuildOptions
@@ -77,7 +78,7 @@ class Target:
 
 def target_namespace(flag: str | None, app: SparkApplication, context_namespace: str) -> str:
     """``-n``, else the application's ``metadata.namespace``, else the context's namespace."""
-    given = "namespace" in app.metadata.model_fields_set
+    given = "namespace" in records.fields_set(app.metadata)
     if flag and given and flag != app.metadata.namespace:
         raise InputError(
             f"the application's metadata.namespace is {app.metadata.namespace!r}, -n says {flag!r}",

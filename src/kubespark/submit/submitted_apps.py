@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from kubespark import records
 from kubespark.compat import ObjectRef
 from kubespark.driver.kubeflow import LABEL_APP_NAME, LABEL_SUBMISSION_ID
 from kubespark.errors import InputError
@@ -65,12 +66,11 @@ def connect(kubeconfig: str | None, context: str | None) -> KubeClient:
 
 def marked(app: SparkApplication, namespace: str) -> SparkApplication:
     """``app`` in ``namespace`` with the driver label that makes it findable by the CLI."""
-    driver = app.spec.driver.model_copy(
-        update={"labels": {**app.spec.driver.labels, LABEL_SUBMITTED_BY: SUBMITTED_BY_CLI}}
-    )
-    metadata = app.metadata.model_copy(update={"namespace": namespace})
-    spec = app.spec.model_copy(update={"driver": driver})
-    return app.model_copy(update={"metadata": metadata, "spec": spec})
+    labels = {**app.spec.driver.labels, LABEL_SUBMITTED_BY: SUBMITTED_BY_CLI}
+    driver = records.replace(app.spec.driver, labels=labels)
+    metadata = records.replace(app.metadata, namespace=namespace)
+    spec = records.replace(app.spec, driver=driver)
+    return records.replace(app, metadata=metadata, spec=spec)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubespark import records
 from kubespark.apisurface import ApiSurface
 from kubespark.compat import (
     Intent,
@@ -481,7 +482,7 @@ async def submit_application(
 
 def executor_notes(app: SparkApplication, spark: Version) -> tuple[str, ...]:
     """A compat note per field set in the application that Spark overwrites in executors."""
-    spec = app.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    spec = records.encode(app.spec)
     return tuple(
         f"{lost.message}; instead, {lost.fix}" for lost in executor_fields_lost(spec, spark)
     )

@@ -30,6 +30,7 @@ from typing import Any
 
 import pyspark_env
 from kubespark.driver import spark_submit_command
+from kubespark.records import replace
 from kubespark.spark import SparkApplication, load_application
 
 HERE = Path(__file__).resolve().parent
@@ -55,9 +56,7 @@ def for_version(app: SparkApplication, version: str) -> SparkApplication:
     image = spec.image
     if image and image.split(":")[0].endswith("apache/spark"):
         image = f"{image.split(':')[0]}:{version}"
-    return app.model_copy(
-        update={"spec": spec.model_copy(update={"spark_version": version, "image": image})}
-    )
+    return replace(app, spec=replace(spec, spark_version=version, image=image))
 
 
 def venv_for(version: str) -> Path:
