@@ -10,10 +10,11 @@ time is the steadier figure on a shared machine: wall time includes waiting for 
 command runs once untimed first, as an installed CLI has run before: Python's bytecode written
 (``PYTHONDONTWRITEBYTECODE`` is dropped for the children), kubespark's caches filled (the
 knowledge base, the help text, discovery). The offline commands (``--help``, ``--version``,
-``check``, ``matrix``, ``plan``, ``validate`` of one file) aim at 150 ms. ``kubespark submit``
-(aim: 300 ms) runs against ``kubespark emulate --k8s 1.29`` in a child process
-(``examples/spark-pi.yaml``, a new name per run, the driver parked unschedulable so the server
-does the same work every time). spark-on-k8s 0.12.1's CLI (``spark-on-k8s --help`` and
+``check``, ``matrix``, ``plan``, ``validate`` of one file: a Pod, and the SparkApplication of
+``examples/spark-pi.yaml``, and ``submit --dry-run --k8s`` of it, the offline plan) aim at
+150 ms. ``kubespark submit`` (aim: 300 ms) runs against ``kubespark emulate --k8s 1.29`` in a
+child process (``examples/spark-pi.yaml``, a new name per run, the driver parked unschedulable so
+the server does the same work every time). spark-on-k8s 0.12.1's CLI (``spark-on-k8s --help`` and
 ``spark-on-k8s app submit`` of the same SparkPi to the same server) runs when its virtualenv is
 in ``.cache/bench`` (``bench/bench_submit.py`` makes it; ``--with-spark-on-k8s`` makes it
 here). ``--python-m`` runs ``python -m kubespark`` instead of the console script (to time
@@ -44,6 +45,7 @@ PYTHON_M = [sys.executable, "-m", "kubespark"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 SPARK_ON_K8S_VENV = REPO / ".cache" / "bench" / "spark-on-k8s-0.12.1-kubernetes-36.0.3"
 PARKED = "kubespark.io/emulate-unschedulable"
+SPARK_PI = REPO / "examples" / "spark-pi.yaml"
 
 POD = """\
 apiVersion: v1
@@ -79,7 +81,11 @@ def _commands(manifest: Path) -> list[tuple[str, list[str]]]:
         (
             # A SparkApplication: kubeflow's webhook rules run too (compiled, from the cache).
             "kubespark validate -f examples/spark-pi.yaml",
-            [*KUBESPARK, "validate", "-f", str(REPO / "examples" / "spark-pi.yaml")],
+            [*KUBESPARK, "validate", "-f", str(SPARK_PI)],
+        ),
+        (
+            "kubespark submit --dry-run --k8s 1.29 (plan)",
+            [*KUBESPARK, "submit", str(SPARK_PI), "--dry-run", "--k8s", "1.29"],
         ),
     ]
     kubectl = shutil.which("kubectl")
@@ -113,7 +119,7 @@ def _server(workdir: Path) -> Iterator[Path]:
 
 
 def _submissions(workdir: Path, kubeconfig: Path, runs: int) -> list[tuple[float, float]]:
-    app = yaml.safe_load((REPO / "examples" / "spark-pi.yaml").read_text())
+    app = yaml.safe_load(SPARK_PI.read_text())
     app["spec"]["driver"].pop("serviceAccount", None)  # the emulator's default one is there
     app["spec"]["driver"]["annotations"] = {PARKED: "true"}
     samples = []

@@ -12,15 +12,19 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from cli_probe import POD, probe
 from typer.testing import CliRunner
 
 import kubespark
 from kubespark import __version__
 from kubespark.cli.app import COMMANDS, EXAMPLES, SUMMARIES, app
+from kubespark.emulator.testing import RunningEmulator
 
 runner = CliRunner()
 
@@ -34,8 +38,8 @@ HEAVY = (
     "cryptography",
     "prometheus_client",
     "croniter",
-    # The knowledge base's records are dataclasses and Status is built only on a failure: an
-    # offline command's verdict needs no validation library.
+    # The knowledge base's records and the Spark model are dataclasses, and Status is built only
+    # on a failure: an offline command's verdict needs no validation library.
     "pydantic",
     "kubespark.kube.client",
     "kubespark.kube.transport",
@@ -59,20 +63,60 @@ def _loaded(tmp_path: Path, *argv: str) -> tuple[object, set[str]]:
         ["matrix"],
         ["plan", "--from", "spark=3.4.1,k8s=1.19", "--to", "spark=3.5.1,k8s=1.29"],
         ["validate", "-f", "{pod}", "--k8s", "1.29"],
+        ["validate", "-f", "{app}", "-f", "{crd}", "--k8s", "1.29"],
     ],
     ids=lambda argv: " ".join(argv[:1]),
 )
 def test_offline_commands_load_no_heavy_module(tmp_path: Path, argv: list[str]) -> None:
     """Measured as every run but a command's first: that one is parsed by typer (whose per-flag
     pydantic adapters are the price) while it stores the flag table the short path reads."""
-    pod = tmp_path / "pod.yaml"
-    pod.write_text(POD)
-    args = [a.replace("{pod}", str(pod)) for a in argv]
+    args = _arguments(tmp_path, argv)
     _loaded(tmp_path, *args)  # the first run: the flag table and cached help are written
     code, modules = _loaded(tmp_path, *args)
     assert code in (0, None), f"{argv} exited {code}"
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
     assert heavy == [], f"kubespark {' '.join(argv)} imported {heavy}"
+
+
+def _arguments(tmp_path: Path, argv: list[str]) -> list[str]:
+    """``argv`` with ``{pod}``, ``{app}`` and ``{crd}`` as files: a Pod, examples/spark-pi.yaml
+    and the SparkApplication CRD (with it among the inputs, the application is checked by the
+    Spark model and kubeflow's refusals)."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(POD)
+    files = {"{pod}": str(pod), "{app}": str(SPARK_PI), "{crd}": str(CRD)}
+    return [files.get(a, a) for a in argv]
+
+
+SPARK_PI = Path(__file__).resolve().parents[2] / "examples" / "spark-pi.yaml"
+CRD = (
+    Path(kubespark.__file__).parent
+    / "operator/data/crds/sparkoperator.k8s.io_sparkapplications.yaml"
+)
+
+
+def test_an_offline_submission_plan_loads_no_validation_library(tmp_path: Path) -> None:
+    """``submit --dry-run --k8s``: the application's model is dataclasses (kubespark.records)."""
+    args = ["submit", str(SPARK_PI), "--dry-run", "--k8s", "1.29"]
+    _loaded(tmp_path, *args)
+    code, modules = _loaded(tmp_path, *args)
+    assert code in (0, None), f"{args} exited {code}"
+    assert sorted(m for m in modules if m.split(".")[0] == "pydantic") == []
+
+
+def test_a_successful_submit_loads_no_validation_library(
+    emulator: RunningEmulator, tmp_path: Path, spark_pi: Callable[[str], dict[str, Any]]
+) -> None:
+    """pydantic is for the failures a server answers (kube.status's Status): a submission the
+    server takes never imports it. The second run is measured, as the first stores the flags."""
+    for name in ("startup-a", "startup-b"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spark_pi(name)))
+        got = probe(tmp_path, "submit", str(path), "--kubeconfig", str(emulator.kubeconfig_path),
+                    env={"XDG_CACHE_HOME": str(tmp_path / "cache")})  # fmt: skip
+        assert got.code == 0, got.stderr
+    assert "✓ submitted default/startup-b" in got.stdout, got.stdout
+    assert sorted(m for m in got.modules if m.split(".")[0] == "pydantic") == []
 
 
 @pytest.mark.parametrize(
@@ -92,9 +136,7 @@ def test_piped_offline_output_needs_neither_rich_nor_importlib_resources(
     """Piped, these print plain text (cli/plain.py) and read their data from the package's
     directory (kubespark.packagedata): rich's console and importlib.resources (zipfile, tempfile,
     shutil) are start-up they do not need."""
-    pod = tmp_path / "pod.yaml"
-    pod.write_text(POD)
-    code, modules = _loaded(tmp_path, *(a.replace("{pod}", str(pod)) for a in argv))
+    code, modules = _loaded(tmp_path, *_arguments(tmp_path, argv))
     assert code in (0, 1, None), f"{argv} exited {code}"
     unneeded = sorted(m for m in modules if m == "rich" or m.startswith("importlib.resources"))
     assert unneeded == [], f"kubespark {' '.join(argv)} imported {unneeded}"

@@ -40,13 +40,17 @@ from kubespark.kube.errors import (
 )
 from kubespark.kube.ratelimit import RequestBudget
 from kubespark.kube.requests import KubeRequest
-from kubespark.kube.status import Status
 from kubespark.redaction import redact_url
 
 USER_AGENT = "kubespark/0.1.0"
 
 if TYPE_CHECKING:  # aiohttp loads with the pooled transport only (see from_connection)
+    from kubespark.kube.status import Status
     from kubespark.kube.transport import Answer, Exchange
+
+# kubespark.kube.status (a pydantic model) is imported by each function that builds a Status,
+# as in kubespark.patch.responses: a request the server takes never builds one, and a successful
+# `kubespark submit` need not pay pydantic's start-up.
 
 __all__ = ["KubeClient", "RetryPolicy", "WatchEvent"]
 
@@ -314,6 +318,8 @@ def _body_of(content: bytes, text: Callable[[], str]) -> Any:
 
 
 def _status_from(code: int, reason: str, content: bytes, text: Callable[[], str]) -> Status:
+    from kubespark.kube.status import Status
+
     try:
         body = _loads(content) if content else None
     except ValueError:
@@ -326,6 +332,8 @@ def _status_from(code: int, reason: str, content: bytes, text: Callable[[], str]
 def _watch_event(request: KubeRequest, raw: dict[str, Any]) -> WatchEvent:
     kind, obj = raw.get("type", ""), raw.get("object") or {}
     if kind == "ERROR":
+        from kubespark.kube.status import Status
+
         status = Status.model_validate(obj)
         if status.code == 410:
             raise Gone(status, method=request.method, path=request.target)
@@ -334,6 +342,8 @@ def _watch_event(request: KubeRequest, raw: dict[str, Any]) -> WatchEvent:
 
 
 def _connection_failed(request: KubeRequest, server: str, err: httpx.TransportError) -> APIError:
+    from kubespark.kube.status import Status
+
     detail = str(err) or type(err).__name__
     status = Status.failure(0, f"cannot reach the API server at {server}: {detail}", reason="")
     failure = ConnectionFailed(status, method=request.method, path=request.target)

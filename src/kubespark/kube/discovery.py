@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,9 +33,11 @@ from kubespark.kube.errors import (
     error_for_status,
 )
 from kubespark.kube.requests import KubeRequest
-from kubespark.kube.status import Status
 from kubespark.redaction import redact_url
 from kubespark.versions import Version, image_tag, parse_kube_version
+
+if TYPE_CHECKING:
+    from kubespark.kube.status import Status
 
 __all__ = [
     "ClusterFacts",
@@ -126,6 +128,14 @@ class ServerDocs:
     openapi_v2: Mapping[str, Any] | None
 
 
+def _failure(code: int, message: str) -> Status:
+    # Imported only on a failure (a pydantic model): a discovery the server answers, as every
+    # successful `kubespark submit` makes, need not pay pydantic's start-up.
+    from kubespark.kube.status import Status
+
+    return Status.failure(code, message)
+
+
 _Get = Callable[[str], Awaitable[Mapping[str, Any]]]
 
 
@@ -135,7 +145,7 @@ def _getter(client: KubeClient | httpx.AsyncClient) -> _Get:
         async def via_client(path: str) -> Mapping[str, Any]:
             body = await client.send(KubeRequest("GET", path))
             if not isinstance(body, dict):
-                status = Status.failure(502, f"GET {path} answered {type(body).__name__}")
+                status = _failure(502, f"GET {path} answered {type(body).__name__}")
                 raise error_for_status(status, method="GET", path=path)
             return body
 
@@ -154,17 +164,17 @@ async def get_document(
     try:
         response = await http.get(path, headers=_ACCEPT)
     except httpx.TransportError as err:
-        status = Status.failure(0, f"cannot reach {server}: {err or type(err).__name__}")
+        status = _failure(0, f"cannot reach {server}: {err or type(err).__name__}")
         raise ConnectionFailed(status, method="GET", path=path) from None
     if response.status_code >= 400:
         text = response.text.strip()[:500] or response.reason_phrase
-        raise error_for_status(Status.failure(response.status_code, text), method="GET", path=path)
+        raise error_for_status(_failure(response.status_code, text), method="GET", path=path)
     try:
         body = response.json()
     except ValueError:  # HTML from a login page or a dashboard: not an API server
         body = response.text[:0]
     if not isinstance(body, dict):
-        status = Status.failure(502, f"GET {path} answered {type(body).__name__}, not an object")
+        status = _failure(502, f"GET {path} answered {type(body).__name__}, not an object")
         raise error_for_status(status, method="GET", path=path)
     return body
 
