@@ -313,6 +313,9 @@ def _type_arguments(record: type[Any]) -> dict[Any, Any]:
 
 
 # ---- decoding --------------------------------------------------------------------------------
+# Each type is compiled once per process into a decoder (a closure that knows its checks), so a
+# document costs one call per value, not a walk of the type's annotations: the operator decodes
+# every application again on each change.
 
 
 class _Bad:
@@ -321,46 +324,114 @@ class _Bad:
 
 _BAD = _Bad()
 Faults = list[Fault]
+Decoder = Callable[[Any, Loc, Faults], Any]
 
 
 def decode(record: type[T], data: Any) -> T:
     """``data`` (parsed YAML or JSON) as a ``record``, or :class:`DecodeError` with every fault."""
     faults: Faults = []
-    value = _record(record, data, (), faults)
+    value = _decoder(record)(data, (), faults)
     if faults:
         raise DecodeError(tuple(faults))
     return typing.cast(T, value)
 
 
-def _record(record: type[Any], raw: Any, loc: Loc, faults: Faults) -> Any:
-    if not isinstance(raw, dict):
-        faults.append(Fault(loc, "model_type", f"Input should be a mapping, not {_kind(raw)}", raw))
-        return _BAD
+def _compile(hint: Any) -> Decoder:
+    origin = get_origin(hint)
+    if origin is typing.Annotated:
+        inner, *rules = get_args(hint)
+        return _ruled(_decoder(inner), tuple(rules))
+    if origin in (Union, types.UnionType):
+        return _union(get_args(hint))
+    if origin is Literal:
+        return _literal(get_args(hint))
+    if origin in (list, tuple):  # every tuple in a record is tuple[X, ...]
+        return _sequence(origin, _decoder(get_args(hint)[0]))
+    if origin is dict:
+        key_hint, value_hint = get_args(hint)
+        return _mapping(_decoder(key_hint), _decoder(value_hint))
+    if hint is Any:
+        return _as_is
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _record(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum(hint)
+    if isinstance(hint, type):
+        return _plain(hint)
+    raise TypeError(f"no decoder for {hint!r}")  # a schema bug, caught by the loaders' tests
+
+
+# Once per type and process (cast: see record_fields).
+_decoder = typing.cast(Callable[[Any], Decoder], functools.cache(_compile))
+
+
+def _as_is(raw: Any, loc: Loc, faults: Faults) -> Any:
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a record decodes: its declared fields (attribute, JSON name, required, decoder),
+    their JSON names, and the attribute that keeps undeclared keys, if any."""
+
+    fields: tuple[tuple[str, str, bool, Decoder], ...]
+    known: frozenset[str]
+    keeps: str | None
+
+
+def _make_plan(record: type[Any]) -> _Plan:
     specs = record_fields(record)
-    known = {s.json for s in specs if not s.extras}
-    extra = {k: v for k, v in raw.items() if k not in known}
-    values: dict[str, Any] = {}
-    complete = True
-    for spec in specs:
-        if spec.extras:
-            values[spec.name] = extra
-        elif spec.json in raw:
-            values[spec.name] = _field(spec, raw[spec.json], (*loc, spec.json), faults)
-        elif spec.required:
-            faults.append(Fault((*loc, spec.json), "missing", "Field required", raw))
-            complete = False
-    # After the declared fields, as pydantic reports them.
-    complete &= _extra_keys(extra, any(s.extras for s in specs), loc, faults)
-    if not complete or any(v is _BAD for v in values.values()):
-        return _BAD
-    try:
-        out = record(**values)
-    except ValueError as err:  # the record's own rules (__post_init__)
-        faults.append(Fault(loc, "value_error", str(err), raw))
-        return _BAD
-    if isinstance(out, Tracked):
-        _mark(out, frozenset(s.name for s in specs if s.json in raw or (s.extras and extra)))
-    return out
+    declared = [s for s in specs if not s.extras]
+    return _Plan(
+        fields=tuple((s.name, s.json, s.required, _field(s)) for s in declared),
+        known=frozenset(s.json for s in declared),
+        keeps=next((s.name for s in specs if s.extras), None),
+    )
+
+
+_plan = typing.cast(Callable[[type[Any]], _Plan], functools.cache(_make_plan))
+
+
+def _field(spec: FieldSpec) -> Decoder:
+    return _ruled(_decoder(spec.hint), spec.rules) if spec.rules else _decoder(spec.hint)
+
+
+def _record(record: type[Any]) -> Decoder:
+    # The plan is made on the first document, not here: a record may contain itself.
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        if not isinstance(raw, dict):
+            message = f"Input should be a mapping, not {_kind(raw)}"
+            faults.append(Fault(loc, "model_type", message, raw))
+            return _BAD
+        plan = _plan(record)
+        values: dict[str, Any] = {}
+        complete = True
+        for name, json, required, decoder in plan.fields:
+            if json in raw:
+                value = values[name] = decoder(raw[json], (*loc, json), faults)
+                complete = complete and value is not _BAD
+            elif required:
+                faults.append(Fault((*loc, json), "missing", "Field required", raw))
+                complete = False
+        undeclared = len(values) < len(raw)  # when every key found its field, none is extra
+        extra = {k: v for k, v in raw.items() if k not in plan.known} if undeclared else {}
+        # After the declared fields, as pydantic reports them.
+        complete = _extra_keys(extra, plan.keeps is not None, loc, faults) and complete
+        if not complete:
+            return _BAD
+        set_names = values.keys() | ({plan.keeps} if plan.keeps and extra else set())
+        if plan.keeps is not None:
+            values[plan.keeps] = extra
+        try:
+            out = record(**values)
+        except ValueError as err:  # the record's own rules (__post_init__)
+            faults.append(Fault(loc, "value_error", str(err), raw))
+            return _BAD
+        if isinstance(out, Tracked):
+            _mark(out, frozenset(set_names))
+        return out
+
+    return run
 
 
 def _extra_keys(extra: dict[Any, Any], kept: bool, loc: Loc, faults: Faults) -> bool:
@@ -375,31 +446,34 @@ def _extra_keys(extra: dict[Any, Any], kept: bool, loc: Loc, faults: Faults) -> 
     return len(faults) == before
 
 
-def _field(spec: FieldSpec, raw: Any, loc: Loc, faults: Faults) -> Any:
-    return _checked(spec.hint, spec.rules, raw, loc, faults)
+def _ruled(inner: Decoder, rules: tuple[Any, ...]) -> Decoder:
+    """``inner`` with the rules: transforms first, then the type (or a parser), then the checks;
+    the first check it fails is its one fault."""
+    befores = tuple(r.transform for r in rules if isinstance(r, Before))
+    parse = next((r.parse for r in rules if isinstance(r, Parse)), None)
+    checks = tuple(r for r in rules if isinstance(r, Ge | Le | MinLen | MaxLen | Pattern))
 
-
-def _checked(hint: Any, rules: tuple[Any, ...], raw: Any, loc: Loc, faults: Faults) -> Any:
-    """``raw`` as ``hint``, then the rules: the first rule it breaks is its one fault."""
-    for rule in rules:
-        if isinstance(rule, Before):
-            raw = rule.transform(raw)
-    parse = next((r for r in rules if isinstance(r, Parse)), None)
-    if parse is None:
-        value = _value(hint, raw, loc, faults)
-    else:
-        try:
-            value = parse.parse(raw)
-        except ValueError as err:
-            faults.append(Fault(loc, "value_error", str(err), raw))
-            return _BAD
-    if value is _BAD or value is None:
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        for transform in befores:
+            raw = transform(raw)
+        if parse is None:
+            value = inner(raw, loc, faults)
+        else:
+            try:
+                value = parse(raw)
+            except ValueError as err:
+                faults.append(Fault(loc, "value_error", str(err), raw))
+                return _BAD
+        if value is _BAD or value is None:
+            return value
+        for rule in checks:
+            broken = _rule(rule, value, loc)
+            if broken is not None:
+                faults.append(broken)
+                return _BAD
         return value
-    broken = next((f for f in (_rule(r, value, loc) for r in rules) if f is not None), None)
-    if broken is not None:
-        faults.append(broken)
-        return _BAD
-    return value
+
+    return run
 
 
 def _rule(rule: Any, value: Any, loc: Loc) -> Fault | None:
@@ -445,99 +519,107 @@ def _length(
     return Fault(loc, kind, f"List should have {bound} {length} item{plural}", value, {ctx: length})
 
 
-def _value(hint: Any, raw: Any, loc: Loc, faults: Faults) -> Any:
-    origin = get_origin(hint)
-    if origin is typing.Annotated:
-        inner, *rules = get_args(hint)
-        return _checked(inner, tuple(rules), raw, loc, faults)
-    if origin in (Union, types.UnionType):
-        return _union(get_args(hint), raw, loc, faults)
-    if origin is Literal:
-        return _literal(get_args(hint), raw, loc, faults)
-    if origin in (list, tuple):
-        return _sequence(origin, get_args(hint)[0], raw, loc, faults)
-    if origin is dict:
-        return _dict(get_args(hint), raw, loc, faults)
-    if hint is Any:
-        return raw
-    if isinstance(hint, type):
-        return _plain(hint, raw, loc, faults)
-    raise TypeError(f"no decoder for {hint!r}")  # a schema bug, caught by the loaders' tests
+def _union(options: tuple[Any, ...]) -> Decoder:
+    nullable = type(None) in options
+    decoders = tuple(_decoder(o) for o in options if o is not type(None))
+    if len(decoders) == 1:  # X | None
+        only = decoders[0]
+        return lambda raw, loc, faults: None if raw is None else only(raw, loc, faults)
+
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        if raw is None and nullable:
+            return None
+        best: Faults | None = None
+        for decoder in decoders:
+            found: Faults = []
+            value = decoder(raw, loc, found)
+            if not found:
+                return value
+            # The deepest fault says most (a bad item inside a list, not "not a mapping").
+            if best is None or len(found[0].loc) > len(best[0].loc):
+                best = found
+        assert best is not None
+        faults.extend(best)
+        return _BAD
+
+    return run
 
 
-def _union(options: tuple[Any, ...], raw: Any, loc: Loc, faults: Faults) -> Any:
-    if raw is None and type(None) in options:
-        return None
-    best: Faults | None = None
-    for option in (o for o in options if o is not type(None)):
-        found: Faults = []
-        value = _value(option, raw, loc, found)
-        if not found:
-            return value
-        # The deepest fault says most (a bad item inside a list, not "not a mapping").
-        if best is None or len(found[0].loc) > len(best[0].loc):
-            best = found
-    assert best is not None
-    faults.extend(best)
-    return _BAD
-
-
-def _literal(choices: tuple[Any, ...], raw: Any, loc: Loc, faults: Faults) -> Any:
+def _literal(choices: tuple[Any, ...]) -> Decoder:
     # By type too: 1 is not the choice True, nor "2" the choice 2.
-    if any(type(raw) is type(c) and raw == c for c in choices):
-        return raw
+    allowed = frozenset((type(c), c) for c in choices)
     expected = _alternatives(choices)
-    faults.append(
-        Fault(loc, "literal_error", f"Input should be {expected}", raw, {"expected": expected})
-    )
-    return _BAD
+    message = f"Input should be {expected}"
 
-
-def _sequence(origin: Any, item: Any, raw: Any, loc: Loc, faults: Faults) -> Any:
-    if not isinstance(raw, list | tuple):
-        faults.append(Fault(loc, "list_type", f"Input should be a list, not {_kind(raw)}", raw))
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        try:
+            if (type(raw), raw) in allowed:
+                return raw
+        except TypeError:  # a list or a mapping: no choice
+            pass
+        faults.append(Fault(loc, "literal_error", message, raw, {"expected": expected}))
         return _BAD
-    # Every tuple in a record is tuple[X, ...].
-    items = [_value(item, value, (*loc, index), faults) for index, value in enumerate(raw)]
-    if any(v is _BAD for v in items):
-        return _BAD
-    return tuple(items) if origin is tuple else items
+
+    return run
 
 
-def _dict(args: tuple[Any, ...], raw: Any, loc: Loc, faults: Faults) -> Any:
-    if not isinstance(raw, dict):
-        faults.append(Fault(loc, "dict_type", f"Input should be a mapping, not {_kind(raw)}", raw))
-        return _BAD
-    key_hint, value_hint = args
-    out = {}
-    for key, value in raw.items():
-        where = (*loc, _key(key))
-        checked = _value(key_hint, key, where, faults)  # the key's fault first, as pydantic's
-        out[checked] = _value(value_hint, value, where, faults)
-    if any(k is _BAD or v is _BAD for k, v in out.items()):
-        return _BAD
-    return out
+def _sequence(origin: Any, item: Decoder) -> Decoder:
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        if not isinstance(raw, list | tuple):
+            faults.append(Fault(loc, "list_type", f"Input should be a list, not {_kind(raw)}", raw))
+            return _BAD
+        items = [item(value, (*loc, index), faults) for index, value in enumerate(raw)]
+        if any(v is _BAD for v in items):
+            return _BAD
+        return tuple(items) if origin is tuple else items
+
+    return run
 
 
-def _plain(hint: type[Any], raw: Any, loc: Loc, faults: Faults) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _record(hint, raw, loc, faults)
-    if issubclass(hint, Enum):
+def _mapping(key: Decoder, value: Decoder) -> Decoder:
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        if not isinstance(raw, dict):
+            message = f"Input should be a mapping, not {_kind(raw)}"
+            faults.append(Fault(loc, "dict_type", message, raw))
+            return _BAD
+        out = {}
+        bad = False
+        for name, item in raw.items():
+            where = (*loc, _key(name))
+            checked = key(name, where, faults)  # the key's fault first, as pydantic's
+            decoded = out[checked] = value(item, where, faults)
+            bad = bad or checked is _BAD or decoded is _BAD
+        return _BAD if bad else out
+
+    return run
+
+
+def _enum(hint: type[Enum]) -> Decoder:
+    expected = _alternatives(tuple(member.value for member in hint))
+
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
         try:
             return hint(raw)
         except ValueError:
-            choices = tuple(member.value for member in hint)
-            expected = _alternatives(choices)
-            faults.append(
-                Fault(loc, "enum", f"Input should be {expected}", raw, {"expected": expected})
-            )
+            message = f"Input should be {expected}"
+            faults.append(Fault(loc, "enum", message, raw, {"expected": expected}))
             return _BAD
-    # bool is an int in Python, never in a document: a YAML `true` is no count, `1` no flag.
-    if isinstance(raw, hint) and not (hint is int and isinstance(raw, bool)):
-        return raw
+
+    return run
+
+
+def _plain(hint: type[Any]) -> Decoder:
     kind, name = _TYPES.get(hint, ("value_error", hint.__name__))
-    faults.append(Fault(loc, kind, f"Input should be a valid {name}", raw))
-    return _BAD
+    message = f"Input should be a valid {name}"
+
+    def run(raw: Any, loc: Loc, faults: Faults) -> Any:
+        # bool is an int in Python, never in a document: a YAML `true` is no count, `1` no flag.
+        if isinstance(raw, hint) and not (hint is int and isinstance(raw, bool)):
+            return raw
+        faults.append(Fault(loc, kind, message, raw))
+        return _BAD
+
+    return run
 
 
 _TYPES: dict[type[Any], tuple[FaultKind, str]] = {
