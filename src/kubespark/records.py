@@ -8,7 +8,7 @@ no string): ``str``, ``bool``, ``int``, ``Literal`` choices, ``StrEnum`` members
 dicts, nested records, ``X | Y``, ``Any``, a generic record's type parameter. Field rules are
 ``Annotated`` metadata: the JSON name (:class:`Alias`), bounds (:class:`Ge`, :class:`Le`,
 :class:`MinLen`, :class:`MaxLen`), :class:`Pattern`, and :class:`Parse` / :class:`Before` for
-values that need converting; then each record's own ``__post_init__`` rules. It COLLECTS every
+values that need converting; then each record's own ``__post_init__`` rules. It collects every
 problem as a :class:`Fault` (location, kind, message, the input, context) in one
 :class:`DecodeError`, so a loader can report them all, in its own words: the kinds and messages
 are pydantic's (``extra_forbidden``, ``int_type``, "Input should be greater than or equal to 1"),
@@ -24,7 +24,9 @@ that judges a version, and the SparkApplication model is read by every ``submit`
 and dry-run plan of an application. pydantic costs each such process its import (pydantic,
 pydantic_core, annotated_types, typing_inspection, importlib.metadata: about 37 ms) and the
 build of each model's validator (about 1 ms a model, some 30 models for the Spark kinds), for a
-check a few hundred lines of typed decoding do as well.
+check a few hundred lines of typed decoding do as well. Each type is compiled once per process
+into a decoder closure, so a document costs one call per value (about 45 us for a SparkApplication,
+where pydantic-core takes about 14: the price of a Python decoder, paid per document).
 """
 
 from __future__ import annotations

@@ -112,8 +112,8 @@ def test_a_successful_submit_loads_no_validation_library(
     for name in ("startup-a", "startup-b"):
         path = tmp_path / f"{name}.yaml"
         path.write_text(yaml.safe_dump(spark_pi(name)))
-        got = probe(tmp_path, "submit", str(path), "--kubeconfig", str(emulator.kubeconfig_path),
-                    env={"XDG_CACHE_HOME": str(tmp_path / "cache")})  # fmt: skip
+        argv = ("submit", str(path), "--kubeconfig", str(emulator.kubeconfig_path))
+        got = probe(tmp_path, *argv, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
         assert got.code == 0, got.stderr
     assert "✓ submitted default/startup-b" in got.stdout, got.stdout
     assert sorted(m for m in got.modules if m.split(".")[0] == "pydantic") == []
