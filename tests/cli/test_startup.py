@@ -164,7 +164,9 @@ def test_start_up_is_frozen_out_of_the_collector_which_runs_again(
     assert (run.frozen > 10_000) == imports_a_command, run.frozen
 
 
-def test_warm_validate_of_a_spark_application_loads_no_cel_interpreter(tmp_path: Path) -> None:
+def test_warm_validate_of_a_spark_application_loads_no_cel_interpreter_nor_the_model(
+    tmp_path: Path,
+) -> None:
     """kubeflow's webhook rules run compiled to Python from the cache (apisurface/cel_compile):
     only the run that compiles them (the first with this cache) parses CEL with celpy."""
     example = Path(__file__).parents[2] / "examples" / "spark-pi.yaml"
@@ -175,6 +177,10 @@ def test_warm_validate_of_a_spark_application_loads_no_cel_interpreter(tmp_path:
     assert warm.stdout == first.stdout and warm.code == first.code
     interpreters = ("celpy", "lark", "pendulum", "dateutil")
     assert sorted(m for m in warm.modules if m.split(".")[0] in interpreters) == []
+    # Only the rules: not the SparkApplication model (kubespark.spark loads its names lazily),
+    # nor importlib.resources for the rules' data file (kubespark.packagedata).
+    unneeded = ("kubespark.spark.model", "kubespark.spark.loading", "importlib.resources")
+    assert sorted(m for m in warm.modules if m.startswith(unneeded)) == []
 
 
 def test_help_lists_commands_without_importing_them(tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import yaml
 
 from kubespark.errors import DataError, VersionError
+from kubespark.packagedata import package_files
 from kubespark.versions import (
     Version,
     VersionRange,
@@ -58,7 +58,11 @@ class _Fact:
 
 @functools.cache
 def _facts() -> tuple[_Fact, ...]:
-    text = resources.files("kubespark.spark").joinpath("data", "executor_fidelity.yaml").read_text()
+    text = (
+        package_files(__file__, "kubespark.spark")
+        .joinpath("data", "executor_fidelity.yaml")
+        .read_text()
+    )
     # libyaml's safe loader when PyYAML has it: the same data, parsed an order of magnitude
     # faster (every submit reads this file).
     doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -16,13 +16,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import yaml
 
 from kubespark.apisurface.cel_compile import CompiledSet, compiled
 from kubespark.errors import DataError
+from kubespark.packagedata import package_files
 
 __all__ = [
     "CONNECT_KINDS",
@@ -67,7 +67,11 @@ class Breach:
 
 @functools.cache
 def _document() -> Mapping[str, Any]:
-    text = resources.files("kubespark.spark").joinpath("data", "webhook_rules.yaml").read_text()
+    text = (
+        package_files(__file__, "kubespark.spark")
+        .joinpath("data", "webhook_rules.yaml")
+        .read_text()
+    )
     # libyaml's safe loader when PyYAML has it: the same data, parsed an order of magnitude
     # faster (every submit reads this file).
     doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
