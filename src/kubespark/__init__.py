@@ -101,7 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kubespark.driver import build_driver_resources
     from kubespark.errors import InputError, KubesparkError, VersionError
     from kubespark.knowledge import Combination, build_matrix, load_knowledge
-    from kubespark.knowledge.evaluate import evaluate
+    from kubespark.knowledge.evaluation import evaluate
     from kubespark.kube.client import KubeClient
     from kubespark.kube.requests import KubeRequest
     from kubespark.patch import apply_patch, apply_typing_errors

@@ -104,7 +104,7 @@ def test_an_offline_submission_plan_loads_no_validation_library(tmp_path: Path) 
     assert sorted(m for m in modules if m.split(".")[0] == "pydantic") == []
 
 
-def test_a_successful_submit_loads_no_validation_library(
+def test_a_successful_submit_loads_no_validation_library_nor_the_knowledge_base(
     emulator: RunningEmulator, tmp_path: Path, spark_pi: Callable[[str], dict[str, Any]]
 ) -> None:
     """pydantic is for the failures a server answers (kube.status's Status): a submission the
@@ -117,6 +117,10 @@ def test_a_successful_submit_loads_no_validation_library(
         assert got.code == 0, got.stderr
     assert "✓ submitted default/startup-b" in got.stdout, got.stdout
     assert sorted(m for m in got.modules if m.split(".")[0] == "pydantic") == []
+    # Which Spark releases kubespark models is read from its own small cache entry: neither the
+    # knowledge base's records nor its evaluation load.
+    knowledge = ("kubespark.knowledge.schema", "kubespark.knowledge.evaluation")
+    assert sorted(m for m in got.modules if m.startswith(knowledge)) == []
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from kubespark.knowledge import (
     evaluate_with,
     load_knowledge_from,
 )
-from kubespark.knowledge.evaluate import PathAssessment
+from kubespark.knowledge.evaluation import PathAssessment
 from kubespark.versions import parse_kube_version, parse_operator_version, parse_spark_version
 
 SSA = "spark35-ssa-old-k8s"

@@ -12,24 +12,34 @@ Public surface::
     evaluate(Combination(...))        an Assessment: a verdict per submission path
     build_matrix()                    every Spark release / operator image x Kubernetes minor
     assessment_view(a), matrix_view(m)  the plain data ``-o json`` prints
+
+The names load on first use (PEP 562): ``submit`` and the operator read only which Spark
+releases kubespark models (:mod:`kubespark.knowledge.scope`), and importing that submodule runs
+this file, which would otherwise load the evaluation, the matrix and every record type.
 """
 
-from kubespark.knowledge.base import Knowledge, SparkRelease
-from kubespark.knowledge.evaluate import (
-    Assessment,
-    Caveat,
-    Combination,
-    IssueFinding,
-    PathAssessment,
-    ReasonFinding,
-    Verdict,
-    evaluate,
-    evaluate_with,
-)
-from kubespark.knowledge.loader import load_knowledge, load_knowledge_from
-from kubespark.knowledge.matrix import Cell, Matrix, Row, Table, build_matrix, matrix_view
-from kubespark.knowledge.report import assessment_view
-from kubespark.knowledge.schema import Issue, PathName, Phase
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubespark.knowledge.base import Knowledge, SparkRelease
+    from kubespark.knowledge.evaluation import (
+        Assessment,
+        Caveat,
+        Combination,
+        IssueFinding,
+        PathAssessment,
+        ReasonFinding,
+        Verdict,
+        evaluate,
+        evaluate_with,
+    )
+    from kubespark.knowledge.loader import load_knowledge, load_knowledge_from
+    from kubespark.knowledge.matrix import Cell, Matrix, Row, Table, build_matrix, matrix_view
+    from kubespark.knowledge.report import assessment_view
+    from kubespark.knowledge.schema import Issue, PathName, Phase
 
 __all__ = [
     "Assessment",
@@ -56,3 +66,31 @@ __all__ = [
     "load_knowledge_from",
     "matrix_view",
 ]
+
+_HOME = {
+    "Knowledge": "base",
+    "SparkRelease": "base",
+    "load_knowledge": "loader",
+    "load_knowledge_from": "loader",
+    "Cell": "matrix",
+    "Matrix": "matrix",
+    "Row": "matrix",
+    "Table": "matrix",
+    "build_matrix": "matrix",
+    "matrix_view": "matrix",
+    "assessment_view": "report",
+    "Issue": "schema",
+    "PathName": "schema",
+    "Phase": "schema",
+}  # the rest: kubespark.knowledge.evaluation
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_HOME.get(name, 'evaluation')}")
+    return getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,7 +3,7 @@
 Owns answering "what does the data say about this version": which Spark releases exist, the
 fabric8 client and write methods of a release, the operator line of an image tag, a Kubernetes
 fact by id, the minors known. It must not decide verdicts (that is
-:mod:`kubespark.knowledge.evaluate`) and must not read files (that is the loader).
+:mod:`kubespark.knowledge.evaluation`) and must not read files (that is the loader).
 """
 
 from __future__ import annotations

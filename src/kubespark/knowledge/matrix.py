@@ -1,6 +1,6 @@
 """The compatibility matrix: every known release against every Kubernetes minor, per path.
 
-Owns laying :func:`kubespark.knowledge.evaluate.evaluate` out as tables (Spark releases through
+Owns laying :func:`kubespark.knowledge.evaluation.evaluate` out as tables (Spark releases through
 spark-submit and through kubespark, operator images) over the minors from kubespark's floor to
 the newest, and merging consecutive releases of one line whose cells are identical into one row
 ("3.5.x", "3.2.0-3.2.1") so the table shows only the boundaries that matter. It must not render.
@@ -15,7 +15,7 @@ from typing import Any
 
 from kubespark.knowledge.base import Knowledge
 from kubespark.knowledge.disk_cache import disk_cached
-from kubespark.knowledge.evaluate import Combination, PathAssessment, Verdict, evaluate
+from kubespark.knowledge.evaluation import Combination, PathAssessment, Verdict, evaluate
 from kubespark.knowledge.loader import load_knowledge
 from kubespark.knowledge.report import caveat_view, issue_view
 from kubespark.knowledge.schema import OperatorLine, PathName

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubespark.knowledge.evaluate import (
+from kubespark.knowledge.evaluation import (
     Assessment,
     Caveat,
     Combination,

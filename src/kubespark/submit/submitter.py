@@ -49,7 +49,7 @@ from kubespark.compat import (
 from kubespark.driver import BuildOptions, DriverResources, build_driver_resources
 from kubespark.driver.kubeflow import LABEL_SUBMISSION_ID
 from kubespark.errors import InputError
-from kubespark.knowledge import load_knowledge
+from kubespark.knowledge.write_methods import write_methods
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Conflict, NotFound, TemporaryAPIError
 from kubespark.kube.requests import JSON, KubeRequest, ResourcePath
@@ -161,15 +161,6 @@ async def server_capabilities(client: KubeClient, *, openapi: bool = False) -> A
 # ---- planning -----------------------------------------------------------------------------------
 
 
-def _write_methods(version: Version) -> Mapping[str, str]:
-    """Per kind, how that Spark release's spark-submit writes it: ``create`` or ``apply``."""
-    kb = load_knowledge()
-    for candidate in (version, version.minor_version):
-        with contextlib.suppress(InputError):
-            return kb.spark_release(candidate).writes
-    return {}
-
-
 def _one(
     objects: Sequence[Obj], surface: ApiSurface, intent: Intent, namespace: str
 ) -> tuple[PlannedWrite, ...]:
@@ -191,7 +182,7 @@ def _plan_owned(
     app_uid: str | None,
 ) -> tuple[tuple[PlannedWrite, ...], tuple[PlannedWrite, ...]]:
     """The pod's dependents (owned by it) and the web UI objects, planned once its uid is known."""
-    methods = _write_methods(resources.spark_version)
+    methods = write_methods(resources.spark_version)
     dependents: list[PlannedWrite] = []
     for obj in resources.owned_by(owner_uid).dependents:
         intent = Intent.APPLY if methods.get(obj["kind"]) == "apply" else Intent.CREATE
