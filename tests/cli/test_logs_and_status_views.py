@@ -255,3 +255,32 @@ def test_ui_proxy_forwards_to_the_service_proxy_until_interrupted(
                 code = process.wait()
         errors = process.stderr.read() if process.stderr else ""
     assert code == 0, errors
+
+
+def test_describe_of_a_failed_driver_shows_its_events_and_the_doctors_diagnosis(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    app = copy.deepcopy(SPARK_PI)
+    oom = {"kubespark.io/emulate-run-seconds": "1", "kubespark.io/emulate-oom-killed": "true"}
+    app["spec"]["driver"]["annotations"] = oom
+    path = tmp_path / "spark-pi.yaml"
+    path.write_text(yaml.safe_dump(app))
+    ok(emulator, "submit", str(path))
+    until(lambda: run(emulator, "status", "spark-pi").exit_code == 1)
+    described = run(emulator, "describe", "spark-pi")  # kubectl's name: the same view
+    assert described.exit_code == 1
+    text = described.stdout
+    assert "FAILED" in text and "events:" in text
+    assert "Normal Scheduled" in text  # the Events about the driver pod
+    # The doctor read the pod, its Events and its log: the known issue, with its remedies.
+    assert "diagnosis (kubespark doctor" in text
+    assert "container-oom-killed" in text, text
+    view = json.loads(ok_or_finding(emulator, "status", "spark-pi", "-o", "json").stdout)
+    assert [d["issue"] for d in view["diagnosis"]["diagnoses"]][:1] == ["container-oom-killed"]
+    assert any("Scheduled" in e for e in view["events"])
+
+
+def ok_or_finding(emu: RunningEmulator, *args: str) -> Result:
+    result = run(emu, *args)
+    assert result.exit_code in (0, 1), result.output
+    return result

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "operator": "kubespark.cli.operator:operator",
     "submit": "kubespark.cli.submit:submit",
     "status": "kubespark.cli.status:status",
+    "describe": "kubespark.cli.status:describe",
     "logs": "kubespark.cli.logs:logs",
     "ui-proxy": "kubespark.cli.ui_proxy:ui_proxy",
     "list": "kubespark.cli.list_apps:list_apps",
@@ -65,6 +66,7 @@ SUMMARIES: dict[str, str] = {
         "Submit a SparkApplication: the driver pod, Service and ConfigMaps, as this server needs."
     ),
     "status": "Show an application: state, why it waits, attempts, compat notes, events.",
+    "describe": "Show an application: state, why it waits, attempts, compat notes, events.",
     "logs": "Print (or follow) the driver's log of an application, or its executors'.",
     "ui-proxy": "Serve a running application's Spark UI on a local port, through the API server.",
     "list": "List Spark applications: kubespark's submissions and the operator's, newest first.",
@@ -115,6 +117,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "kubespark status spark-pi",
         "kubespark status spark-pi -n spark -o json",
         "kubespark status spark-pi -o wide",
+    ),
+    "describe": (
+        "kubespark describe spark-pi",
+        "kubespark describe nightly -n spark -o yaml",
     ),
     "logs": (
         "kubespark logs spark-pi -f",

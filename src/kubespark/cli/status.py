@@ -2,20 +2,24 @@
 
 Finds the application's driver pod by the labels ``kubespark submit`` sets (``submitted``), and
 prints the driver's state (kubeflow's reading of the pod, with why it waits), its executors, the
-ids, and the compat notes recorded at submission. With no such submission, it reads the
-operator's SparkApplication (else ScheduledSparkApplication) of that name: the operator's state,
-why it waits, attempts, the error, compat notes and the Events about it. While the driver runs,
+ids, the compat notes recorded at submission and the Events about the driver. With no such
+submission, it reads the operator's SparkApplication (else ScheduledSparkApplication, else
+SparkConnect) of that name: the operator's state, why it waits, attempts, the error, compat notes
+and the Events about it. An application that failed is also read by the doctor (the driver pod,
+its Events and its log's tail; for a SparkApplication, the resource too), and its diagnosis with
+the ranked remedies printed, as ``kubespark doctor`` would. While the driver runs,
 the Spark UI's URL through the API server's service proxy (``kubespark ui-proxy NAME`` opens it
 without a token). ``-o`` as ``list`` has it: ``wide`` adds the driver's node, IP and restarts,
 ``json``/``yaml`` the same data as list's items (with events), ``name`` ``kind/name``. Exit
 codes: 0 the application is pending, running or completed; 1 it failed; 2 no such application
-(or bad flags).
+(or bad flags). ``describe`` is the same command, under kubectl's name for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NoReturn
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -44,13 +48,17 @@ from kubespark.submit.operator_apps import (
     OperatorApp,
     ResourceKind,
     event_line,
+    events_about,
     events_of,
     find_operator_app,
 )
 from kubespark.submit.sparkui import UIService
 from kubespark.submit.submitted_apps import SubmittedApp, age, connect, find_app
 
-__all__ = ["render_status", "status"]
+if TYPE_CHECKING:
+    from kubespark.doctor.report import Report
+
+__all__ = ["describe", "render_status", "status"]
 
 DIRECT = "Submission"  # the kind list shows for an application `kubespark submit` wrote
 
@@ -63,11 +71,11 @@ def status(
     output: ObjectOutputFlag = ObjectFormat.TEXT,
 ) -> None:
     """Show an application: state, why it waits, attempts, compat notes, events."""
-    server, found = asyncio.run(_find(name, namespace, kubeconfig, context))
-    if isinstance(found, tuple):
-        _operator_status(found[0], found[1], output, server)
-    app = found
-    view = {"kind": DIRECT, **app.view()}
+    server, shown = asyncio.run(_find(name, namespace, kubeconfig, context))
+    if isinstance(shown.app, OperatorApp):
+        _operator_status(shown.app, shown, output, server)
+    app = shown.app
+    view = {"kind": DIRECT, **app.view(), **_extra_view(shown)}
     if output is ObjectFormat.JSON:
         print_json(view)
     elif output is ObjectFormat.YAML:
@@ -75,23 +83,36 @@ def status(
     elif output is ObjectFormat.NAME:
         typer.echo(kind_name(DIRECT, app.name))
     else:
-        render_status(stdout(), app, server=server, wide=output is ObjectFormat.WIDE)
+        console = stdout()
+        render_status(console, app, server=server, wide=output is ObjectFormat.WIDE)
+        _render_events(console, shown.events)
+        _render_diagnosis(console, shown.report)
     raise typer.Exit(EXIT_FINDING if app.driver.state is DriverState.FAILED else EXIT_OK)
+
+
+describe = status  # kubectl's name for the same view (``kubespark describe NAME``)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One application, the Events about it, and the doctor's report when it failed."""
+
+    app: SubmittedApp | OperatorApp
+    events: list[dict[str, Any]] = field(default_factory=list)
+    report: Report | None = None
 
 
 async def _find(
     name: str, namespace: str | None, kubeconfig: str | None, context: str | None
-) -> tuple[str, SubmittedApp | tuple[OperatorApp, list[dict[str, Any]]]]:
+) -> tuple[str, Shown]:
     async with connect(kubeconfig, context) as client:
         return client.server, await _find_in(client, namespace, name)
 
 
-async def _find_in(
-    client: KubeClient, namespace: str | None, name: str
-) -> SubmittedApp | tuple[OperatorApp, list[dict[str, Any]]]:
+async def _find_in(client: KubeClient, namespace: str | None, name: str) -> Shown:
     where = namespace or client.namespace
     try:
-        return await find_app(client, where, name)
+        app = await find_app(client, where, name)
     except InputError:
         resource = await find_operator_app(client, where, name)
         if resource is None:
@@ -102,16 +123,62 @@ async def _find_in(
                 where=name,
                 fix="check the name and -n NAMESPACE; `kubespark list -A` lists them all",
             ) from None
-        return resource, await events_of(client, resource)
+        events = await events_of(client, resource)
+        return Shown(resource, events, await _resource_report(client, resource))
+    events = await events_about(client, app.namespace, {("Pod", app.driver.pod_name)})
+    return Shown(app, events, await _submission_report(client, app))
+
+
+async def _submission_report(client: KubeClient, app: SubmittedApp) -> Report | None:
+    """The doctor's reading of a failed driver: its pod, its Events and its log's tail."""
+    if app.driver.state is not DriverState.FAILED:
+        return None
+    from kubespark.doctor.engine import examine  # a failure only: status stays quick
+    from kubespark.submit.progress import failure_evidence
+
+    return examine(await failure_evidence(client, app.namespace, app.driver.pod_name))
+
+
+async def _resource_report(client: KubeClient, app: OperatorApp) -> Report | None:
+    """The doctor's reading of a failed SparkApplication, as ``kubespark doctor --app``."""
+    if app.kind is not ResourceKind.APPLICATION or app.state not in FAILED_STATES:
+        return None
+    from kubespark.doctor.engine import examine
+    from kubespark.doctor.live import fetch_app_inputs
+
+    return examine(await fetch_app_inputs(client, app.name, app.namespace))
+
+
+def _extra_view(shown: Shown) -> dict[str, Any]:
+    """``-o json|yaml``: the Events as status prints them, and the doctor's report if failed."""
+    extra: dict[str, Any] = {"events": [event_line(e) for e in shown.events]}
+    if shown.report is not None:
+        from kubespark.doctor.report import report_view
+
+        extra["diagnosis"] = report_view(shown.report)
+    return extra
+
+
+def _render_events(console: Console, events: list[dict[str, Any]]) -> None:
+    console.print("  events:" if events else "  events: none")
+    for event in events:
+        console.print(f"    {escape(event_line(event))}", highlight=False)
+
+
+def _render_diagnosis(console: Console, report: Report | None) -> None:
+    if report is None:
+        return
+    from kubespark.cli.doctor import render
+
+    console.print("\n[bold]diagnosis[/] (kubespark doctor, from the driver, its events and log):")
+    render(report, console)
 
 
 FAILED_STATES = frozenset({"FAILED", "SUBMISSION_FAILED", "FailedValidation"})
 
 
-def _operator_status(
-    app: OperatorApp, events: list[dict[str, Any]], output: ObjectFormat, server: str
-) -> NoReturn:
-    view = {**app.view(), "events": [event_line(e) for e in events]}
+def _operator_status(app: OperatorApp, shown: Shown, output: ObjectFormat, server: str) -> NoReturn:
+    view = {**app.view(), **_extra_view(shown)}
     if output is ObjectFormat.JSON:
         print_json(view)
     elif output is ObjectFormat.YAML:
@@ -119,9 +186,11 @@ def _operator_status(
     elif output is ObjectFormat.NAME:
         typer.echo(kind_name(app.kind.value, app.name))
     else:
+        console = stdout()
         render_operator_status(
-            stdout(), app, events, server=server, wide=output is ObjectFormat.WIDE
+            console, app, shown.events, server=server, wide=output is ObjectFormat.WIDE
         )
+        _render_diagnosis(console, shown.report)
     raise typer.Exit(EXIT_FINDING if app.state in FAILED_STATES else EXIT_OK)
 
 
@@ -193,9 +262,7 @@ def render_operator_status(
         console.print("  compat notes:")
         for note in app.notes:
             console.print(f"    - {escape(note)}", highlight=False)
-    console.print("  events:" if events else "  events: none")
-    for event in events:
-        console.print(f"    {escape(event_line(event))}", highlight=False)
+    _render_events(console, events)
 
 
 def _labels(obj: Any) -> str:
