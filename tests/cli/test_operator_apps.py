@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import httpx
@@ -172,6 +173,11 @@ def test_status_of_a_spark_application_reads_the_operators_status(
     assert "executors  spark-pi-exec-1: FAILED" in out
     assert out.count("created the Service with POST instead of apply") == 1
     assert "Warning SparkApplicationFailed (x2): driver failed: OOMKilled" in out
+    # Failed: the doctor reads the resource and its Events, as `kubespark doctor --app` does
+    # (with no driver pod to read, the OOMKilled it finds is a signal, not a diagnosis).
+    assert "diagnosis (kubespark doctor" in out
+    assert "cluster: sparkapplication default/spark-pi" in out
+    assert re.search(r"OOMKilled  cluster: sparkapplication default/spark-pi:\d+", out), out
     view = json.loads(run(emulator, "status", "nightly", "-o", "json").stdout)
     assert view["kind"] == "ScheduledSparkApplication" and view["schedule"] == "@daily"
     missing = run(emulator, "status", "absent")
