@@ -120,6 +120,12 @@ def test_suspend_and_resume_write_spec_suspend(emulator: RunningEmulator) -> Non
     assert view["suspended"] is False and view["kind"] == "ScheduledSparkApplication"
     suspended = json.loads(ok(emulator, "suspend", "spark-pi", "-o", "json").stdout)
     assert suspended["suspended"] is True and suspended["kind"] == "SparkApplication"
+    # kubectl patch's other formats: the same view as YAML, and kind/name.
+    resumed = yaml.safe_load(ok(emulator, "resume", "spark-pi", "-o", "yaml").stdout)
+    assert resumed["suspended"] is False and resumed["name"] == "spark-pi"
+    assert ok(emulator, "suspend", "nightly", "-o", "name").stdout == (
+        "scheduledsparkapplication/nightly\n"
+    )
     missing = run(emulator, "suspend", "absent")
     assert missing.exit_code == 2
     assert "no SparkApplication or ScheduledSparkApplication 'absent'" in missing.stderr

@@ -2,7 +2,8 @@
 
 The operator does the rest (a running SparkApplication's driver is stopped and kept SUSPENDED; a
 ScheduledSparkApplication starts no run until resumed), as kubeflow's does. Exit codes: 0 done,
-2 no such application or bad flags.
+2 no such application or bad flags. ``-o json|yaml`` prints the application as ``list`` does,
+``-o name`` its ``kind/name``, as ``kubectl patch -o`` would.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, OutputFlag
-from kubespark.cli.output import EXIT_OK, OutputFormat, print_json
+from kubespark.cli.flags import ContextFlag, KubeconfigFlag, NamespaceFlag, ObjectOutputFlag
+from kubespark.cli.output import EXIT_OK, ObjectFormat, kind_name, print_json, print_yaml
 from kubespark.submit.operator_apps import OperatorApp
 from kubespark.submit.operator_apps import suspend as set_suspend
 from kubespark.submit.submitted_apps import connect
@@ -33,7 +34,7 @@ def _command(value: bool, doc: str) -> Callable[..., None]:
         namespace: NamespaceFlag = None,
         kubeconfig: KubeconfigFlag = None,
         context: ContextFlag = None,
-        output: OutputFlag = OutputFormat.TEXT,
+        output: ObjectOutputFlag = ObjectFormat.TEXT,
     ) -> None:
         _set(name, namespace, kubeconfig, context, output, value=value)
 
@@ -52,13 +53,17 @@ def _set(
     namespace: str | None,
     kubeconfig: str | None,
     context: str | None,
-    output: OutputFormat,
+    output: ObjectFormat,
     *,
     value: bool,
 ) -> None:
     app = asyncio.run(_patch(name, namespace, kubeconfig, context, value))
-    if output is OutputFormat.JSON:
+    if output is ObjectFormat.JSON:
         print_json(app.view())
+    elif output is ObjectFormat.YAML:
+        print_yaml(app.view())
+    elif output is ObjectFormat.NAME:
+        typer.echo(kind_name(app.kind.value, app.name))
     else:
         verb = "suspended" if value else "resumed"
         typer.echo(f"{app.kind.value.lower()}/{app.name} {verb} in {app.namespace}")
