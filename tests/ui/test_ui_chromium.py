@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from cdp import Browser
 from operator_harness import running_cluster, spark_pi
-from ui_harness import API, create, running_ui, set_status, wait_until
+from ui_harness import API, CONNECTS, create, running_ui, set_status, spark_connect, wait_until
 
 from kubespark.emulator.apiserver.faults import Faults
-from kubespark.kube.requests import KubeRequest
+from kubespark.kube.requests import JSON, KubeRequest
 
 pytestmark = pytest.mark.chromium
 
@@ -64,6 +64,7 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
         await create(
             client, _app("stuck-app", **{"kubespark.io/emulate-image-pull-failure": "true"})
         )
+        await client.send(KubeRequest("POST", CONNECTS, (), JSON, spark_connect("sc")))
         async with running_ui(client) as ui:
             await browser.goto(ui.url)
             states = (
@@ -74,10 +75,18 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
             want = (
                 "(s => s['done-app']?.startsWith('completed') && s['long-app']?.startsWith("
                 "'running') && s['crash-app']?.startsWith('failed') && "
-                "s['stuck-app']?.startsWith('waiting|ImagePullBackOff'))"
+                "s['stuck-app']?.startsWith('waiting|ImagePullBackOff') && "
+                "s['sc']?.startsWith('running'))"
             )
             seen = await browser.wait_for(f"{want}({states}) && {states}", 120)
             assert "ImagePullBackOff" in seen["stuck-app"]
+            # The Connect server's row: its kind, Ready, and its executors running of all.
+            cells = await browser.js(
+                "[...document.querySelectorAll('#apps tr[data-name=sc] td')]"
+                ".map(c => c.textContent)"
+            )
+            assert cells[2:4] == ["SparkConnect", "Ready"]
+            assert cells[6:8] == ["2/2", "4.0.1"]
             assert await browser.js("document.getElementById('actions')") is None
             if (shot := _shot("list.png")) is not None:
                 await browser.screenshot(shot)
@@ -105,6 +114,19 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
             await browser.goto(ui.url + "#/app/SparkApplication/default/stuck-app")
             waiting = await browser.wait_for("document.getElementById('waiting')?.textContent")
             assert "ImagePullBackOff" in waiting
+            # The Connect server's page: the address clients dial, its log, the Spark UI.
+            await browser.goto(ui.url + "#/app/SparkConnect/default/sc")
+            address = await browser.wait_for(
+                "document.getElementById('connect-address')?.textContent"
+            )
+            assert address == "sc://sc-server.default.svc:15002"
+            assert await browser.js("!!document.getElementById('spark-ui')")
+            log = await browser.wait_for(
+                "(t => t.includes('Spark Connect server started') && t)"
+                "(document.getElementById('log')?.textContent || '')",
+                30,
+            )
+            assert "Running Spark version 4.0.1" in log
             await browser.goto(ui.url + "#/cluster")
             row = await browser.wait_for(
                 "document.querySelector('#compat tr[data-spark=\"3.5.1\"]')?.textContent"

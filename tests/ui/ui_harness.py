@@ -21,6 +21,7 @@ from kubespark.kube.requests import JSON, KubeRequest
 from kubespark.ui import UIOptions, UIServer
 
 API = "/apis/sparkoperator.k8s.io/v1beta2"
+CONNECTS = "/apis/sparkoperator.k8s.io/v1alpha1/namespaces/default/sparkconnects"
 Obj = dict[str, Any]
 
 
@@ -69,6 +70,32 @@ def scheduled(name: str, template: Obj, schedule: str = "@every 1h") -> Obj:
         "kind": "ScheduledSparkApplication",
         "metadata": {"name": name, "namespace": "default"},
         "spec": {"schedule": schedule, "template": copy.deepcopy(template["spec"])},
+    }
+
+
+def spark_connect(name: str = "sc") -> Obj:
+    """kubeflow's examples/sparkconnect/spark-connect.yaml, trimmed, with a secret in the env."""
+    image = "apache/spark:4.0.1"
+    server = {
+        "name": "spark-kubernetes-driver",
+        "image": image,
+        "env": [{"name": "DB_PASSWORD", "value": "pw-very-secret-789"}],
+    }
+    executor = {"name": "spark-kubernetes-executor", "image": image}
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1alpha1",
+        "kind": "SparkConnect",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "sparkVersion": "4.0.1",
+            "server": {"template": {"spec": {"containers": [server]}}},
+            "executor": {
+                "instances": 2,
+                "cores": 1,
+                "memory": "512m",
+                "template": {"spec": {"containers": [executor]}},
+            },
+        },
     }
 
 

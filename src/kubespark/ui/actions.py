@@ -1,7 +1,8 @@
 """What a user may do to an application from the dashboard, with the credentials it runs with.
 
 Owns the five actions (delete; suspend and resume a SparkApplication or a schedule; run a
-ScheduledSparkApplication now; rerun a SparkApplication) as writes through the kube client, so
+ScheduledSparkApplication now; rerun a SparkApplication; a SparkConnect only deleted: its kind
+has no ``spec.suspend`` and nothing to rerun) as writes through the kube client, so
 the API server's RBAC and admission decide, and its refusal is reported word for word. Which
 actions fit which kind of application is :data:`ALLOWED`. It must not decide whether actions are
 on (the server does, from ``--allow-actions``) or check CSRF tokens (``kubespark.ui.csrf``).
@@ -36,6 +37,7 @@ __all__ = ["ALLOWED", "Done", "perform"]
 ALLOWED: dict[str, frozenset[str]] = {
     ResourceKind.APPLICATION.value: frozenset({"delete", "suspend", "resume", "rerun"}),
     ResourceKind.SCHEDULED.value: frozenset({"delete", "suspend", "resume", "run-now"}),
+    ResourceKind.CONNECT.value: frozenset({"delete"}),
     SUBMISSION: frozenset({"delete"}),
 }
 RERUN_WAIT_SECONDS = 30.0

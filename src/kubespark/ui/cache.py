@@ -1,7 +1,9 @@
 """The dashboard's picture of the cluster, kept current by watches (no API call per page view).
 
 Owns the informers (:mod:`kubespark.ui.informer`) of SparkApplications,
-ScheduledSparkApplications, Spark pods (``spark-role``: drivers and executors) and Events, in
+ScheduledSparkApplications, SparkConnects (``v1alpha1``: a cluster without that CRD shows it as
+a problem and serves the rest), Spark pods (``spark-role``: drivers, Connect servers and
+executors) and Events, in
 every namespace (or in the namespaces given, or, when listing everywhere is forbidden, in the
 context's namespace), and what is derived from them as they change: one :class:`AppRow` per
 application, each application's state history as the watches saw it, the last Events about each
@@ -24,9 +26,9 @@ from kubespark.driver.kubeflow import LABEL_APP_NAME
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError, Forbidden
 from kubespark.kube.requests import KubeRequest
-from kubespark.submit.operator_apps import OperatorApp, ResourceKind
+from kubespark.submit.operator_apps import OperatorApp, ResourceKind, resource_path
 from kubespark.submit.submitted_apps import LABEL_SUBMITTED_BY, SUBMITTED_BY_CLI
-from kubespark.ui.informer import Informer, Key, compact, stub
+from kubespark.ui.informer import Change, Informer, Key, compact, stub
 from kubespark.ui.rows import SUBMISSION, AppRow, operator_row, submission_row
 
 __all__ = ["AppKey", "ClusterCache", "HistoryEntry", "Signal"]
@@ -151,24 +153,38 @@ class ClusterCache:
 
     def _add_informers(self, namespace: str | None) -> None:
         where = f"/namespaces/{quote(namespace, safe='')}" if namespace else ""
+        operator = ResourceKind.APPLICATION.api_version
         specs = [
-            ("apps", f"{GROUP}{where}/sparkapplications", "", "SparkApplication", self._on_app),
+            ("apps", f"{GROUP}{where}/sparkapplications", "", "SparkApplication", operator),
             (
                 "scheduled",
                 f"{GROUP}{where}/scheduledsparkapplications",
                 "",
                 "ScheduledSparkApplication",
-                self._on_scheduled,
+                operator,
             ),
-            ("pods", f"/api/v1{where}/pods", "spark-role", "Pod", self._on_pod),
-            ("events", f"/api/v1{where}/events", "", "Event", self._on_event),
+            (
+                "connects",
+                resource_path(ResourceKind.CONNECT, namespace),
+                "",
+                ResourceKind.CONNECT.value,
+                ResourceKind.CONNECT.api_version,
+            ),
+            ("pods", f"/api/v1{where}/pods", "spark-role", "Pod", "v1"),
+            ("events", f"/api/v1{where}/events", "", "Event", "v1"),
         ]
-        for group, path, selector, kind, handler in specs:
-            version = "v1" if kind in ("Pod", "Event") else "sparkoperator.k8s.io/v1beta2"
+        handlers: dict[str, Change] = {
+            "apps": self._on_app,
+            "scheduled": self._on_scheduled,
+            "connects": self._on_connect,
+            "pods": self._on_pod,
+            "events": self._on_event,
+        }
+        for group, path, selector, kind, version in specs:
             informer = Informer(
                 self.client,
                 path,
-                handler,
+                handlers[group],
                 selector=selector,
                 kind=kind,
                 api_version=version,
@@ -197,11 +213,16 @@ class ClusterCache:
 
     def pods_of_app(self, namespace: str, name: str, role: str) -> list[Obj]:
         """The pods of application ``name`` in ``role`` (driver or executor)."""
+        return self.pods_labelled(namespace, LABEL_APP_NAME, name, role)
+
+    def pods_labelled(self, namespace: str, label: str, value: str, role: str) -> list[Obj]:
+        """The pods in ``namespace`` whose ``label`` is ``value``, in ``role`` (``spark-role``:
+        driver, executor, connect-server)."""
         return [
             p
             for p in self.objects("pods")
             if (p.get("metadata") or {}).get("namespace") == namespace
-            and _labels(p).get(LABEL_APP_NAME) == name
+            and _labels(p).get(label) == value
             and _labels(p).get("spark-role") == role
         ]
 
@@ -218,6 +239,9 @@ class ClusterCache:
 
     def _on_scheduled(self, key: Key, before: Obj | None, after: Obj | None) -> None:
         self._on_operator(ResourceKind.SCHEDULED, key, after)
+
+    def _on_connect(self, key: Key, before: Obj | None, after: Obj | None) -> None:
+        self._on_operator(ResourceKind.CONNECT, key, after)
 
     def _on_operator(self, kind: ResourceKind, key: Key, obj: Obj | None) -> None:
         app_key = (kind.value, *key)

@@ -2,10 +2,12 @@
 
 Owns assembling, from the cache, an application's row, its state history, why it waits, compat
 notes, executors, Events (about the resource and its driver pod), the Spark UI link while the
-driver runs, a ScheduledSparkApplication's runs, and the spec with credentials redacted (secret
-values are never shown; Secrets are never read). The doctor's diagnosis of a failed application
-is the one thing read from the cluster on a page view (its driver's log), once per version of
-the object: :class:`Diagnoses` memoises it. It writes nothing.
+driver runs, a ScheduledSparkApplication's runs, a SparkConnect's server (its pod, the ``sc://``
+address clients dial, the Spark UI while Ready, executors by the operator's labels), and the
+spec with credentials redacted (secret values are never shown; Secrets are never read). The
+doctor's diagnosis of a failed application is the one thing read from the cluster on a page view
+(its driver's log), once per version of the object: :class:`Diagnoses` memoises it. It writes
+nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from typing import Any
 from kubespark.doctor.engine import Input, examine
 from kubespark.doctor.live import fetch_app_inputs, fetch_pod_inputs
 from kubespark.doctor.report import report_view
+from kubespark.driver.sparkconnect import CONNECT_PORT, LABEL_CONNECT_NAME
 from kubespark.kube.client import KubeClient
 from kubespark.kube.errors import APIError
 from kubespark.redaction import REDACTED, is_secret_key, redact
 from kubespark.submit.driverstate import DRIVER_CONTAINER
-from kubespark.submit.operator_apps import ResourceKind
+from kubespark.submit.operator_apps import OperatorApp, ResourceKind
 from kubespark.ui.cache import AppKey, ClusterCache
 from kubespark.ui.rows import FAILED, SUBMISSION, AppRow
 
@@ -34,7 +37,9 @@ LABEL_SCHEDULED = "sparkoperator.k8s.io/scheduled-app-name"  # the operator's la
 GROUPS = {
     ResourceKind.APPLICATION.value: "apps",
     ResourceKind.SCHEDULED.value: "scheduled",
+    ResourceKind.CONNECT.value: "connects",
 }
+CONNECT = ResourceKind.CONNECT.value
 
 
 def _object_of(cache: ClusterCache, key: AppKey) -> Mapping[str, Any]:
@@ -45,12 +50,20 @@ def _object_of(cache: ClusterCache, key: AppKey) -> Mapping[str, Any]:
     return cache.get(GROUPS.get(kind, ""), namespace, name) or {}
 
 
+def _serving(row: AppRow) -> bool:
+    """Whether the driver (a Connect server: the server) is up, so its UI answers."""
+    return row.state == ("Ready" if row.kind == CONNECT else "RUNNING")
+
+
 def spark_ui_target(cache: ClusterCache, key: AppKey) -> tuple[str, int] | None:
     """The Service and port of the running driver's Spark UI, or None when it does not run."""
     row = cache.rows.get(key)
-    if row is None or row.state != "RUNNING":
+    if row is None or not _serving(row):
         return None
     obj = _object_of(cache, key)
+    if key[0] == CONNECT:
+        ui = OperatorApp(ResourceKind.CONNECT, key[1], key[2], obj).ui
+        return (ui.name, ui.port) if ui is not None else None
     if key[0] == ResourceKind.APPLICATION.value:
         info = (obj.get("status") or {}).get("driverInfo") or {}
         service = str(info.get("webUIServiceName") or "")
@@ -67,6 +80,8 @@ def _executors(cache: ClusterCache, key: AppKey, obj: Mapping[str, Any]) -> list
     if kind == SUBMISSION:
         app_id = str(((obj.get("metadata") or {}).get("labels") or {}).get("spark-app-selector"))
         pods = cache.executor_pods(namespace, app_id)
+    elif kind == CONNECT:  # the server labels its executors as kubeflow's selector finds them
+        pods = cache.pods_labelled(namespace, LABEL_CONNECT_NAME, name, "executor")
     else:
         pods = cache.pods_of_app(namespace, name, "executor")
     out = {
@@ -122,6 +137,8 @@ def app_page(
         about.add(("Pod", row.driver_pod))
     status = obj.get("status") or {} if kind != SUBMISSION else {}
     waiting = (status.get("waiting") or {}) if isinstance(status, Mapping) else {}
+    if kind == CONNECT:
+        waiting = _connect_waiting(row, status) or {}
     target = spark_ui_target(cache, key)
     page: dict[str, Any] = {
         "row": row.view(now),
@@ -138,17 +155,50 @@ def app_page(
         "driver": {
             "pod": row.driver_pod,
             "phase": str((driver.get("status") or {}).get("phase") or ""),
-            "running": row.state == "RUNNING",
+            "running": _serving(row),
         },
         "sparkUI": (
             f"/spark-ui/{namespace}/{target[0]}:{target[1]}/" if target is not None else None
         ),
         "spec": redact_spec(obj.get("spec") or {}) if kind != SUBMISSION else None,
-        "diagnosable": row.state in FAILED,
+        "diagnosable": _diagnosable(row),
     }
     if kind == ResourceKind.SCHEDULED.value:
         page["runs"] = _runs(cache, namespace, name, now)
+    if kind == CONNECT:
+        page["connect"] = _connect_server(namespace, status)
     return page
+
+
+def _diagnosable(row: AppRow) -> bool:
+    """A failed application the doctor can read. A SparkConnect fails only by the operator's
+    refusal of its spec, whose message (naming the field) is the page's error already."""
+    return row.state in FAILED and row.kind != CONNECT
+
+
+def _connect_waiting(row: AppRow, status: Mapping[str, Any]) -> dict[str, str] | None:
+    """Why a Connect server is not ready: its condition that is False, as the operator set it."""
+    if row.state == "Ready" or row.state in FAILED:
+        return None
+    for condition in status.get("conditions") or ():
+        if isinstance(condition, Mapping) and condition.get("status") == "False":
+            return {
+                "reason": str(condition.get("reason") or "NotReady"),
+                "message": str(condition.get("message") or ""),
+            }
+    return None
+
+
+def _connect_server(namespace: str, status: Mapping[str, Any]) -> dict[str, str]:
+    """The server's Service and pod IP, and the address a Spark Connect client in the cluster
+    dials (kubeflow's Service, port 15002)."""
+    server = status.get("server") or {}
+    service = str(server.get("serviceName") or "")
+    return {
+        "service": service,
+        "podIp": str(server.get("podIp") or ""),
+        "address": f"sc://{service}.{namespace}.svc:{CONNECT_PORT}" if service else "",
+    }
 
 
 def redact_spec(value: Any) -> Any:
@@ -197,7 +247,7 @@ class Diagnoses:
     async def of(self, key: AppKey) -> dict[str, Any] | None:
         """The report for application ``key`` (None: not failed, or unknown)."""
         row = self.cache.rows.get(key)
-        if row is None or row.state not in FAILED:
+        if row is None or not _diagnosable(row):
             return None
         obj = _object_of(self.cache, key)
         version = str((obj.get("metadata") or {}).get("resourceVersion") or "")

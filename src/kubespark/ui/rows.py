@@ -1,11 +1,12 @@
 """The dashboard's rows: one flat, typed line per application, and the list page over them.
 
-Owns :class:`AppRow` (kind, namespace, name, state, why it waits or failed, attempts, age,
-duration, Spark version, executors), built from a SparkApplication, a ScheduledSparkApplication
-or a ``kubespark submit`` driver pod with its executors, and :func:`page_of` (filter by state,
-kind and namespace, search, newest first, pagination). The meanings of the objects come from
-``kubespark.submit`` (which reads states the same way for ``kubespark list``); nothing here
-fetches or writes.
+Owns :class:`AppRow` (kind, namespace, name, state, why it waits or failed, attempts, age, duration,
+Spark version, executors), built from a SparkApplication, a ScheduledSparkApplication, a
+SparkConnect (a long-running Spark Connect server: Ready, NotReady or Failed, its executors counted
+by the operator) or a ``kubespark submit`` driver pod with its executors, and :func:`page_of`
+(filter by state, kind and namespace, search, newest first, pagination). The meanings of the objects
+come from ``kubespark.submit`` (which reads states the same way for ``kubespark list``); nothing
+here fetches or writes.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ __all__ = [
 ]
 
 SUBMISSION = "Submission"  # a driver pod `kubespark submit` wrote, as `kubespark list` names it
-FAILED = frozenset({"FAILED", "SUBMISSION_FAILED", "FailedValidation"})
-RUNNING = frozenset({"RUNNING", "SUBMITTED", "PENDING_RERUN", "Scheduled"})
+# "Failed", "Ready" and "NotReady" are a SparkConnect's states (v1alpha1 spells them so).
+FAILED = frozenset({"FAILED", "SUBMISSION_FAILED", "FailedValidation", "Failed"})
+RUNNING = frozenset({"RUNNING", "SUBMITTED", "PENDING_RERUN", "Scheduled", "Ready"})
+NOT_READY = "NotReady"
 PAGE_SIZES = (25, 50, 100, 200)
 ENDED = (DriverState.COMPLETED, DriverState.FAILED)
 
@@ -47,7 +50,7 @@ ENDED = (DriverState.COMPLETED, DriverState.FAILED)
 class AppRow:
     """One application as the list shows it."""
 
-    kind: str  # SparkApplication, ScheduledSparkApplication or Submission
+    kind: str  # SparkApplication, ScheduledSparkApplication, SparkConnect or Submission
     namespace: str
     name: str
     state: str
@@ -68,6 +71,8 @@ class AppRow:
         if self.state in FAILED:
             return "failed"
         if self.reason and self.state not in ("COMPLETED",) and not self.finished:
+            return "waiting"
+        if self.state == NOT_READY:  # a Connect server not ready is waiting, said why or not
             return "waiting"
         if self.state == "COMPLETED":
             return "completed"
@@ -122,8 +127,10 @@ def _oneline(text: str, limit: int = 240) -> str:
 
 
 def operator_row(app: OperatorApp) -> AppRow:
-    """A SparkApplication or ScheduledSparkApplication's row."""
+    """A SparkApplication, ScheduledSparkApplication or SparkConnect's row."""
     status = app.status
+    if app.kind is ResourceKind.CONNECT:
+        return _connect_row(app)
     if app.kind is ResourceKind.SCHEDULED:
         return AppRow(
             kind=app.kind.value,
@@ -155,6 +162,28 @@ def operator_row(app: OperatorApp) -> AppRow:
         spark_version=app.spark_version,
         executors=f"{running}/{len(executors)}" if executors else "",
         suspended=app.suspended,
+        driver_pod=app.driver_pod,
+    )
+
+
+def _connect_row(app: OperatorApp) -> AppRow:
+    """A SparkConnect's row: it runs until deleted (no end, no attempts); its executors are the
+    operator's counts by phase (``status.executors``: running/total)."""
+    counts = {phase: int(n) for phase, n in app.executors.items() if n.isdigit()}
+    total = sum(counts.values())
+    return AppRow(
+        kind=app.kind.value,
+        namespace=app.namespace,
+        name=app.name,
+        state=app.state,
+        # Failed: the operator's refusal; otherwise why the server is not ready (its condition).
+        reason=_oneline(app.error or app.waiting),
+        attempts="",
+        created=app.created,
+        started=str(app.status.get("startTime") or ""),
+        finished="",
+        spark_version=app.spark_version,
+        executors=f"{counts.get('running', 0)}/{total}" if total else "",
         driver_pod=app.driver_pod,
     )
 

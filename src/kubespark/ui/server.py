@@ -1,12 +1,12 @@
 """The dashboard's HTTP server: a small ASGI app over the cache, served by uvicorn.
 
-Owns the routes: the page and its assets (shipped in ``kubespark/ui/assets``, nothing from a
-CDN), the JSON the page renders (``/api/apps``, ``/api/app``, ``/api/diagnosis``,
-``/api/cluster``, ``/api/session``), server-sent events (``/api/stream``: the cache changed;
-``/api/log``: a driver's log, followed), the actions (``POST /api/action``, only with
+Owns the routes: the page and its assets (shipped in ``kubespark/ui/assets``, nothing from a CDN),
+the JSON the page renders (``/api/apps``, ``/api/app``, ``/api/diagnosis``, ``/api/cluster``,
+``/api/session``), server-sent events (``/api/stream``: the cache changed; ``/api/log``: a driver's
+or a Connect server's log, followed), the actions (``POST /api/action``, only with
 ``allow_actions``, CSRF-checked) and the Spark UI of a running driver through the API server's
-service proxy (``/spark-ui/NS/SERVICE:PORT/...``). Every answer is redacted where it repeats
-cluster text. It owns no cluster state (the cache does) and writes only through the actions.
+service proxy (``/spark-ui/NS/SERVICE:PORT/...``). Every answer is redacted where it repeats cluster
+text. It owns no cluster state (the cache does) and writes only through the actions.
 """
 
 from __future__ import annotations

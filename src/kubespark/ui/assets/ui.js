@@ -70,7 +70,7 @@ async function renderList(main) {
       `${label} (${n !== undefined ? n : (data.counts[g] || 0)})`)));
   const kind = el("select", { "aria-label": "kind", id: "kind", onchange: (e) => { f.kind = e.target.value; f.page = 1; render(); } },
     [["", "every kind"], ["SparkApplication", "SparkApplication"], ["ScheduledSparkApplication", "ScheduledSparkApplication"],
-      ["Submission", "kubespark submit"]].map(([v, t]) => el("option", { value: v, selected: f.kind === v }, t)));
+      ["SparkConnect", "SparkConnect"], ["Submission", "kubespark submit"]].map(([v, t]) => el("option", { value: v, selected: f.kind === v }, t)));
   const ns = el("select", { "aria-label": "namespace", id: "namespace", onchange: (e) => { f.namespace = e.target.value; f.page = 1; render(); } },
     el("option", { value: "" }, "every namespace"),
     data.namespaces.map((n) => el("option", { value: n, selected: f.namespace === n }, n)));
@@ -178,14 +178,21 @@ async function renderApp(main, kind, namespace, name) {
     return null;
   }
   const row = page.row;
+  const connect = page.connect;  // a SparkConnect: a Spark Connect server, not a batch driver
   const blocks = [el("p", {}, el("a", { href: "#/" }, "‹ applications")),
     el("h1", {}, `${row.name} `, stateCell(row)), actionBar(row)];
   blocks.push(el("div", { class: "box" }, facts([["kind", row.kind], ["namespace", row.namespace],
     ["Spark", row.spark_version], ["attempts", row.attempts], ["schedule", row.schedule],
-    ["created", row.created], ["age", since(row.ageSeconds)], ["duration", since(row.durationSeconds)],
-    ["driver pod", page.driver.pod], ["executors", row.executors]])));
+    ["created", row.created], ["age", since(row.ageSeconds)], [connect ? "up for" : "duration", since(row.durationSeconds)],
+    [connect ? "server pod" : "driver pod", page.driver.pod + (connect && page.driver.phase ? ` (${page.driver.phase})` : "")],
+    ["executors", row.executors]])));
+  if (connect) {
+    blocks.push(el("div", { class: "box", id: "connect" }, facts([
+      ["clients dial", connect.address ? el("code", { id: "connect-address" }, connect.address) : ""],
+      ["service", connect.service], ["server pod IP", connect.podIp]])));
+  }
   if (page.waiting) {
-    blocks.push(el("div", { class: "box warn", id: "waiting" }, el("strong", {}, "Why it waits: "),
+    blocks.push(el("div", { class: "box warn", id: "waiting" }, el("strong", {}, connect ? "Why it is not ready: " : "Why it waits: "),
       `${page.waiting.reason}`, page.waiting.message ? ": " + page.waiting.message : ""));
   }
   if (page.error) blocks.push(el("div", { class: "box bad", id: "error" }, el("strong", {}, "Error: "), page.error));
@@ -208,8 +215,8 @@ async function renderApp(main, kind, namespace, name) {
   blocks.push(el("h2", {}, "Events"), page.events.length ? el("table", { id: "events" }, el("tbody", {},
     page.events.map((e) => el("tr", {}, el("td", { class: "num" }, e.time), el("td", {}, e.type), el("td", {}, `${e.kind}/${e.name}`),
       el("td", {}, e.reason + (e.count > 1 ? ` (x${e.count})` : "")), el("td", { class: "reason" }, e.message))))) : el("p", { class: "muted" }, "none"));
-  const logBox = el("pre", { class: "log", id: "log", tabindex: "0", "aria-label": "driver log" });
-  if (page.driver.pod) blocks.push(el("h2", {}, "Driver log ", el("span", { class: "muted", id: "log-state" }, "")), logBox);
+  const logBox = el("pre", { class: "log", id: "log", tabindex: "0", "aria-label": connect ? "server log" : "driver log" });
+  if (page.driver.pod) blocks.push(el("h2", {}, connect ? "Server log " : "Driver log ", el("span", { class: "muted", id: "log-state" }, "")), logBox);
   if (page.spec) blocks.push(el("details", {}, el("summary", {}, "Spec (credentials redacted)"), el("pre", { class: "spec", id: "spec" }, JSON.stringify(page.spec, null, 2))));
   const old = document.getElementById("log");
   main.replaceChildren(...blocks.filter(Boolean));
