@@ -5,7 +5,7 @@ running/total, Spark version), filtered and searched as they are; its page has t
 its executors (by the labels the server gives them), the Events about it, the ``sc://`` address
 clients dial, its log live and the spec redacted; the Spark UI is linked only while it is Ready;
 a NotReady one says why; the only action is delete (CSRF-checked). A cluster without the
-SparkConnect CRD serves everything else and says what is missing.
+SparkConnect CRD, or a user whose RBAC forbids listing them, gets everything else and why.
 """
 
 from __future__ import annotations
@@ -211,3 +211,68 @@ async def test_a_cluster_without_the_spark_connect_crd_serves_the_rest(
             cluster_page = (await http.get("/api/cluster")).json()
             assert cluster_page["problems"] == data["problems"]
             assert (await http.get("/api/app", params=PAGE)).status_code == 404
+
+
+class _AsUser(httpx.AsyncHTTPTransport):
+    """Every request impersonates ``user``, as ``kubectl --as`` sends it (the emulator's admin
+    kubeconfig may impersonate; its RBAC then decides as for that user)."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__()
+        self.user = user
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Impersonate-User"] = self.user
+        return await super().handle_async_request(request)
+
+
+async def test_a_user_not_allowed_to_list_spark_connects_sees_the_rest_and_why(
+    emulator_factory: Callable[..., Any],
+) -> None:
+    async with running_cluster(
+        emulator_factory, "1.29", operator=False, emulator={"authorization": "rbac"}
+    ) as cluster:
+        admin = cluster.client
+        rules = [
+            {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list", "watch"]},
+            {
+                "apiGroups": ["sparkoperator.k8s.io"],
+                "resources": ["sparkapplications", "scheduledsparkapplications"],
+                "verbs": ["get", "list", "watch"],
+            },
+        ]
+        rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default"
+        role = {"metadata": {"name": "spark-viewer"}, "rules": rules}
+        binding = {
+            "metadata": {"name": "alice-views-spark"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "spark-viewer",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}
+            ],
+        }
+        await admin.send(KubeRequest("POST", f"{rbac}/roles", (), JSON, role))
+        await admin.send(KubeRequest("POST", f"{rbac}/rolebindings", (), JSON, binding))
+        await admin.send(KubeRequest("POST", CONNECTS, (), JSON, spark_connect()))
+        await create(admin, spark_pi("batch"))
+        alice = KubeClient.from_kubeconfig(str(cluster.kubeconfig), transport=_AsUser("alice"))
+        async with (
+            alice,
+            running_ui(alice, namespaces=("default",)) as ui,
+            httpx.AsyncClient(base_url=ui.url) as http,
+        ):
+
+            async def listed() -> dict[str, Any] | None:
+                data = (await http.get("/api/apps")).json()
+                return data if data["all"] == 1 and data["problems"] else None
+
+            data = await wait_until(listed)
+            assert [r["name"] for r in data["rows"]] == ["batch"]
+            assert data["problems"] == [
+                "SparkConnect: forbidden: sparkconnects.sparkoperator.k8s.io is forbidden: User "
+                '"alice" cannot list resource "sparkconnects" in API group "sparkoperator.k8s.io" '
+                'in the namespace "default"'
+            ]
