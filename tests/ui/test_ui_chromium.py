@@ -81,9 +81,9 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
             seen = await browser.wait_for(f"{want}({states}) && {states}", 120)
             assert "ImagePullBackOff" in seen["stuck-app"]
             # The Connect server's row: its kind, Ready, and its executors running of all.
-            cells = await browser.js(
-                "[...document.querySelectorAll('#apps tr[data-name=sc] td')]"
-                ".map(c => c.textContent)"
+            cells = await browser.wait_for(
+                "(c => c.length && c)([...document.querySelectorAll('#apps tr[data-name=sc] td')]"
+                ".map(c => c.textContent))"
             )
             assert cells[2:4] == ["SparkConnect", "Ready"]
             assert cells[6:8] == ["2/2", "4.0.1"]
@@ -100,15 +100,18 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
             assert await browser.js("document.activeElement.id") == "search"
             # The failed driver's page: its error from the log, and the doctor's reading.
             await browser.goto(ui.url + "#/app/SparkApplication/default/crash-app")
-            error = await browser.wait_for(
-                "document.getElementById('first-error')?.textContent", 60
+            # Read in one expression: a live update re-renders the page, so an element found by
+            # one call may be replaced before the next.
+            failed = await browser.wait_for(
+                "((e, h) => e && h && {error: e.textContent, source: e.dataset.source,"
+                " history: h.textContent})(document.getElementById('first-error'),"
+                " document.getElementById('history'))",
+                60,
             )
-            assert "boom from the driver" in error
-            source = await browser.js("document.getElementById('first-error').dataset.source")
-            assert source.startswith("cluster: log of pod default/crash-app-driver")
+            assert "boom from the driver" in failed["error"]
+            assert failed["source"].startswith("cluster: log of pod default/crash-app-driver")
+            assert "FAILED" in failed["history"]
             assert await browser.js("document.getElementById('actions')") is None
-            history = await browser.js("document.getElementById('history').textContent")
-            assert "FAILED" in history
             if (shot := _shot("app-failed.png")) is not None:
                 await browser.screenshot(shot)
             await browser.goto(ui.url + "#/app/SparkApplication/default/stuck-app")
@@ -120,7 +123,7 @@ async def test_states_reasons_live_updates_and_a_failed_driver_diagnosed(
                 "document.getElementById('connect-address')?.textContent"
             )
             assert address == "sc://sc-server.default.svc:15002"
-            assert await browser.js("!!document.getElementById('spark-ui')")
+            assert await browser.wait_for("!!document.getElementById('spark-ui')")
             log = await browser.wait_for(
                 "(t => t.includes('Spark Connect server started') && t)"
                 "(document.getElementById('log')?.textContent || '')",
