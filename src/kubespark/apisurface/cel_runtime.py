@@ -285,30 +285,27 @@ def _items(value: Any) -> Iterable[Any] | None:
 
 def all_(value: Any, predicate: Callable[[Any], Any]) -> Any:
     """``value.all(x, predicate)``: false wins over errors, as ``&&`` folds."""
-    items = _items(value)
-    if items is None:
-        return ERR
-    failed = False
-    for item in items:
-        result = predicate(item)
-        if result is False:
-            return False
-        failed = failed or result is not True
-    return ERR if failed else True
+    return _quantified(value, predicate, decisive=False)
 
 
 def exists(value: Any, predicate: Callable[[Any], Any]) -> Any:
     """``value.exists(x, predicate)``: true wins over errors, as ``||`` folds."""
+    return _quantified(value, predicate, decisive=True)
+
+
+def _quantified(value: Any, predicate: Callable[[Any], Any], *, decisive: bool) -> Any:
+    """``decisive`` from the first item giving it; else an error if any item erred (or gave a
+    non-bool); else the other bool."""
     items = _items(value)
     if items is None:
         return ERR
     failed = False
     for item in items:
         result = predicate(item)
-        if result is True:
-            return True
-        failed = failed or result is not False
-    return ERR if failed else False
+        if result is decisive:
+            return decisive
+        failed = failed or result is not (not decisive)
+    return ERR if failed else not decisive
 
 
 def exists_one(value: Any, predicate: Callable[[Any], Any]) -> Any:
