@@ -145,6 +145,8 @@ def test_a_pyspark_job_in_a_configmap_computes_its_answer_with_two_real_executor
     # Spark 3.2's PySpark (its lambdas pickled by its own cloudpickle) runs on Python 3.9 at most
     python = "3.9" if spark.startswith("3.2.") else f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert f"kubespark-python {python}" in log
+    lines = log.splitlines()
+    assert "kubespark-stdout-part whole" in lines, [x for x in lines if "kubespark-" in x]
     assert driver["status"]["phase"] == "Succeeded"
     assert driver["status"]["podIP"].startswith("127.")
     executors = _pods(emulator, "spark-role=executor")

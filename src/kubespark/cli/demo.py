@@ -265,7 +265,7 @@ def _job_answer(server: RunningEmulator) -> int | None:
     if kubelet is None:
         return None
     lines = kubelet.log_lines(NAMESPACE, "squares-driver", "spark-kubernetes-driver")
-    found = [m for line in lines if (m := re.search(r"kubespark-answer (\d+)", line))]
+    found = [m for line in lines if (m := re.search(r"kubespark-answer (\d+)$", line))]
     return int(found[-1].group(1)) if found else None
 
 

@@ -332,15 +332,20 @@ class ProcessKubelet(Kubelet):
         argv += [sys.executable, "-I", podexec.__file__, str(pod_dir / "plan.json")]
         proc = await asyncio.create_subprocess_exec(
             *argv,
+            # Two pipes, as a container runtime keeps stdout and stderr: a line of one is never
+            # cut by a write to the other (a PySpark driver's print and its JVM's log4j share
+            # neither a process nor a buffer).
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
             limit=1 << 20,
         )
         self._groups[proc.pid] = proc
         self._group_of[key] = proc.pid
         name = str(container.get("name", ""))
-        reader = asyncio.ensure_future(self._pipe_log(key, name, proc))
+        reader = asyncio.gather(
+            self._pipe_log(key, name, proc.stdout), self._pipe_log(key, name, proc.stderr)
+        )
         try:
             code = await proc.wait()
             await asyncio.wait_for(reader, 5)
@@ -355,10 +360,11 @@ class ProcessKubelet(Kubelet):
         return code if code >= 0 else 128 - code
 
     async def _pipe_log(
-        self, key: tuple[str, str], container: str, proc: asyncio.subprocess.Process
+        self, key: tuple[str, str], container: str, stream: asyncio.StreamReader | None
     ) -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
+        """One of the container's streams, line by line, into its log."""
+        assert stream is not None
+        async for raw in stream:
             self.append_log(key, container, raw.decode(errors="replace").rstrip("\n"))
 
     def _grace(self, key: tuple[str, str]) -> float:
