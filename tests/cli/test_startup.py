@@ -7,6 +7,7 @@ the machine's speed. Timings are ``bench/bench_startup.py``'s, never asserted.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import re
@@ -166,6 +167,17 @@ def test_start_up_is_frozen_out_of_the_collector_which_runs_again(
     assert run.collecting
     # Frozen: the command's start-up (tens of thousands of objects), and nothing without one.
     assert (run.frozen > 10_000) == imports_a_command, run.frozen
+
+
+@pytest.mark.parametrize("argv", [["completion", "bash"], ["check", "--k8s", "1.29"]])
+def test_the_app_run_in_process_leaves_the_collector_alone(argv: list[str]) -> None:
+    """Only the console script pauses and freezes the collector: a program (or a test) that
+    runs the app in-process keeps its own collector as it was, so its garbage is collected when
+    it would have been."""
+    frozen = gc.get_freeze_count()
+    result = runner.invoke(app, argv)
+    assert result.exit_code in (0, 1), result.output
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def test_warm_validate_of_a_spark_application_loads_no_cel_interpreter_nor_the_model(

@@ -33,7 +33,6 @@ import typer.main
 from kubespark.cli import flags, shortpath
 from kubespark.cli.commands import COMMANDS, EXAMPLES, SHORT_PATH, SUMMARIES
 from kubespark.cli.contract import guarded
-from kubespark.cli.entry import collect_from_here
 from kubespark.cli.output import fail_on_input_errors
 
 # kubectl's spellings: -h beside --help.
@@ -61,7 +60,6 @@ class _LazyCommands(typer.core.TyperGroup):
             add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
         )
         declared = getattr(importlib.import_module(module), function)
-        collect_from_here()
         callback = _resolved(fail_on_input_errors(declared), declared)
         single.command(cmd_name, context_settings=CONTEXT, epilog=_epilog(cmd_name))(callback)
         command = typer.main.get_command(single)

@@ -58,7 +58,8 @@ def collect_from_here() -> None:
     """Start-up is over: freeze what it built out of the collector's sight, and collect again.
 
     Later collections (a long ``submit --wait``, the operator, the emulator) look only at
-    objects made from here on. Called once a command's module is imported.
+    objects made from here on. Called once a command's module is imported, by this module only:
+    freezing is process-wide, so the app run in-process (``kubespark.cli.app``) never does it.
     """
     gc.freeze()
     gc.enable()
@@ -95,6 +96,14 @@ def _run(args: list[str]) -> None:
     _without_httpx_cli()
     from kubespark.cli.app import main as run_app
 
+    if args and args[0] in COMMANDS:
+        # The command's module, imported here (typer finds it loaded) so that start-up is over
+        # before the command runs. Only the console script does this: the app called in-process
+        # (tests, a user's program) leaves the process's collector alone.
+        import importlib
+
+        importlib.import_module(COMMANDS[args[0]].partition(":")[0])
+        collect_from_here()
     run_app(args)
 
 
