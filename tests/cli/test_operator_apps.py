@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from typing import Any
 
 import httpx
@@ -302,6 +303,18 @@ def test_spark_connects_are_listed_shown_and_deleted_beside_applications(
     assert "connect    sc://sc-server.default.svc:15002" in shown
     assert "executors  pending: 1, running: 2" in shown
     assert "/api/v1/namespaces/default/services/sc-server:4040/proxy/" in shown  # the Spark UI
+    # The server pod's log, as a driver's: the pod the operator would have made.
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        pod = {
+            "metadata": {"name": "sc-server"},
+            "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "busybox"}]},
+        }
+        assert client.post("/api/v1/namespaces/default/pods", json=pod).status_code == 201
+    deadline = time.monotonic() + 20  # until the kubelet has started its container
+    while (logs := run(emulator, "logs", "sc")).exit_code and time.monotonic() < deadline:
+        assert "is waiting to start" in logs.stderr, logs.output  # the pod was found
+        time.sleep(0.1)
+    assert logs.exit_code == 0 and logs.stderr == "", logs.output
     refused = run(emulator, "suspend", "sc")
     assert refused.exit_code == 2
     assert "SparkConnect default/sc cannot be suspended" in refused.stderr

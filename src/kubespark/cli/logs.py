@@ -122,12 +122,17 @@ async def _logs(
             app = await find_app(client, where, name)
             pod, app_id = app.driver.pod_name, app.driver.spark_application_id
         except InputError:
-            # Not a submission: the driver of the operator's SparkApplication of that name.
+            # Not a submission: the driver of the operator's SparkApplication of that name, else
+            # the server pod of its SparkConnect.
             resource = await find_operator_app(client, where, name, ResourceKind.APPLICATION)
+            resource = resource or await find_operator_app(
+                client, where, name, ResourceKind.CONNECT
+            )
             if resource is None:
                 raise
             if not resource.driver_pod:
-                return f"SparkApplication {name} has no driver pod yet (state {resource.state})"
+                kind = resource.kind.value
+                return f"{kind} {name} has no driver pod yet (state {resource.state})"
             pod = resource.driver_pod
             app_id = str(resource.status.get("sparkApplicationId") or "")
         if wanted.executors:
