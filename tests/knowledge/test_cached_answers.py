@@ -18,9 +18,12 @@ def test_the_cached_scope_is_the_knowledge_bases_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KUBESPARK_CACHE", str(tmp_path))
+    modelled_spark.cache_clear()  # memoised per process: this test reads its own cache
     built = modelled_spark()  # a miss: built from the knowledge base, written aside
     assert list((tmp_path / "knowledge").glob("modelled-spark-*.pickle"))
-    assert modelled_spark() == built == ModelledSpark.of(load_knowledge())
+    modelled_spark.cache_clear()
+    assert modelled_spark() == built == ModelledSpark.of(load_knowledge())  # read back
+    modelled_spark.cache_clear()  # later tests read the user's cache again
     newest = load_knowledge().spark.releases
     assert (
         built.newest_minor is not None

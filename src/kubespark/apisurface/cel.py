@@ -17,7 +17,6 @@ grammar, the options and the Lark and Python versions, and rebuilds when they ch
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -32,6 +31,8 @@ from celpy.adapter import json_to_cel
 from celpy.celparser import CELParser
 from celpy.evaluation import CELEvalError
 
+from kubespark.picklecache import user_cache_dir
+
 __all__ = ["RuleViolation", "evaluated_message", "holds", "violations"]
 
 
@@ -45,11 +46,8 @@ class RuleViolation:
 
 
 def _cache_file() -> Path:
-    root = os.environ.get("KUBESPARK_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubespark"
-    )
     version = ".".join(str(n) for n in sys.version_info[:2])
-    return Path(root) / "cel" / f"cel-parser-lark-{lark.__version__}-py{version}.cache"
+    return user_cache_dir("cel") / f"cel-parser-lark-{lark.__version__}-py{version}.cache"
 
 
 @functools.cache

@@ -10,6 +10,7 @@ It must not read anything but the knowledge base.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,9 +47,11 @@ class ModelledSpark:
         return cls(tuple(kb.kubespark.supports.spark), newest)
 
 
+@functools.cache
 def modelled_spark() -> ModelledSpark:
     """The packaged knowledge base's answer, kept on disk beside it: a ``submit`` reads these
-    two facts without loading the knowledge base's record types (~20 ms of its start-up)."""
+    two facts without loading the knowledge base's record types (~20 ms of its start-up). Once
+    per process, as the knowledge base itself: the operator asks for every application."""
     return disk_cached("modelled-spark", _from_packaged)
 
 
